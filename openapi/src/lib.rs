@@ -1,0 +1,56 @@
+//! The contract: OpenAPI documents, behaviour bindings and the behaviour
+//! model.
+//!
+//! One OpenAPI document drives both the stateful mock server and the
+//! conformance suite of this workspace. This crate is what both read:
+//!
+//! - [`spec`]: load any OpenAPI 3.0/3.1 document (YAML or JSON, local
+//!   `$ref`s) and index its operations;
+//! - [`binding`]: the `x-token-lifecycle` extension that says what an
+//!   operation *does* (login, refresh, logout, revoke, revoke-all, protected)
+//!   and where its tokens sit (see `docs/bindings.md`);
+//! - [`model`]: the pure token-lifecycle state machine (no IO, explicit
+//!   clock) that the mock serves and the conformance suite uses as its
+//!   oracle;
+//! - [`schema`]: validation with the `jsonschema` crate and values generated
+//!   from schemas;
+//! - [`reference`]: the reference API, authored with utoipa, which is the
+//!   embedded default spec.
+//!
+//! ```
+//! use openapi::model::{Action, Model, Outcome, TokenKind};
+//! use openapi::spec::Spec;
+//!
+//! let spec = Spec::from_value(openapi::reference::reference_json()).unwrap();
+//! let lifecycle = spec.lifecycle();
+//! let mut model = Model::new(lifecycle.policy.clone(), lifecycle.accounts.clone());
+//! let mut n = 0;
+//! let mut mint = |kind: TokenKind| {
+//!     n += 1;
+//!     format!("{kind:?}-{n}").into()
+//! };
+//! let login = Action::Login { username: Some("demo"), password: Some("demo") };
+//! let Outcome::Issued(tokens) = model.apply(login, 0, &mut mint) else { panic!() };
+//! let refresh = Action::Refresh { refresh_token: Some(&tokens.refresh_token) };
+//! assert!(matches!(model.apply(refresh.clone(), 1, &mut mint), Outcome::Issued(_)));
+//! // A refresh token works once; its reuse ends the session.
+//! assert_eq!(model.apply(refresh, 2, &mut mint).name(), "invalid");
+//! ```
+#![deny(missing_docs)]
+
+pub mod binding;
+pub mod error;
+pub mod expr;
+pub mod model;
+pub mod reference;
+pub mod schema;
+pub mod spec;
+
+pub use error::LoadError;
+pub use spec::Spec;
+
+/// The embedded default spec: the reference API, loaded.
+pub fn reference_spec() -> Spec {
+    Spec::from_value(reference::reference_json())
+        .expect("the reference spec is checked by the test suite")
+}

@@ -1,0 +1,577 @@
+//! The behaviour model: a pure token-lifecycle state machine.
+//!
+//! The model knows accounts, sessions and tokens, and nothing of HTTP. It takes
+//! an [`Action`] at an explicit instant ([`Instant`], seconds on any epoch) and
+//! returns the [`Outcome`] a correct implementation must produce. It never
+//! fails: a garbage token is an outcome ([`Rejection::Invalid`]), not an error.
+//!
+//! New tokens come from a [`Mint`] the caller passes in, so the mock can use a
+//! CSPRNG while the conformance oracle uses readable symbolic handles
+//! (`access-1`, `refresh-2`) that it maps to the real tokens of the target.
+//!
+//! Both the mock server and the conformance suite run this one model, so the
+//! two can never disagree about what the spec means.
+
+use std::collections::HashMap;
+
+use compact_str::CompactString;
+
+use crate::binding::{LogoutScope, Policy};
+
+/// Seconds on the caller's clock. Only differences matter.
+pub type Instant = u64;
+
+/// A token as the model stores it: compact, inline up to 24 bytes.
+pub type Token = CompactString;
+
+/// Which kind of token a [`Mint`] is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TokenKind {
+    /// Presented on protected operations, logout and revoke-all.
+    Access,
+    /// Presented on refresh and revoke.
+    Refresh,
+}
+
+/// Where new tokens come from. Must never return a token it returned before;
+/// the model re-asks (a bounded number of times) if it does.
+pub trait Mint {
+    /// A fresh token of `kind`.
+    fn mint(&mut self, kind: TokenKind) -> Token;
+}
+
+impl<F: FnMut(TokenKind) -> Token> Mint for F {
+    fn mint(&mut self, kind: TokenKind) -> Token {
+        self(kind)
+    }
+}
+
+/// A lifecycle action with what the caller presented. `None` or an empty
+/// string means the credential or token was not presented.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action<'a> {
+    /// Check the account, start a session.
+    Login {
+        /// The presented user name.
+        username: Option<&'a str>,
+        /// The presented password.
+        password: Option<&'a str>,
+    },
+    /// Exchange a refresh token for new tokens.
+    Refresh {
+        /// The presented refresh token.
+        refresh_token: Option<&'a str>,
+    },
+    /// End the session of an access token.
+    Logout {
+        /// The presented access token.
+        access_token: Option<&'a str>,
+    },
+    /// Revoke one refresh token.
+    Revoke {
+        /// The presented refresh token.
+        refresh_token: Option<&'a str>,
+    },
+    /// Revoke every live refresh token of the access token's user.
+    RevokeAll {
+        /// The presented access token.
+        access_token: Option<&'a str>,
+    },
+    /// Use a protected resource.
+    Protected {
+        /// The presented access token.
+        access_token: Option<&'a str>,
+    },
+}
+
+/// Why the model refused an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Rejection {
+    /// Login with an unknown user or a wrong password.
+    InvalidCredentials,
+    /// No token or credential was presented (or it was empty).
+    Missing,
+    /// The token was real but its lifetime is over.
+    Expired,
+    /// Unknown, spent, revoked, of the wrong kind, or its session has ended.
+    Invalid,
+}
+
+impl Rejection {
+    /// The outcome name used in bindings (`outcomes:` keys).
+    pub fn name(self) -> &'static str {
+        match self {
+            Rejection::InvalidCredentials => "invalidCredentials",
+            Rejection::Missing => "missing",
+            Rejection::Expired => "expired",
+            Rejection::Invalid => "invalid",
+        }
+    }
+}
+
+/// Tokens issued by a login or a refresh.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Issued {
+    /// The new access token.
+    pub access_token: Token,
+    /// The refresh token to use next (new on rotation).
+    pub refresh_token: Token,
+    /// Seconds the access token lives.
+    pub expires_in: u64,
+    /// Seconds the refresh token lives.
+    pub refresh_expires_in: u64,
+    /// The session the tokens belong to.
+    pub session: SessionId,
+    /// The user.
+    pub username: String,
+}
+
+/// What a correct implementation answers.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase", tag = "outcome")]
+pub enum Outcome {
+    /// Login or refresh succeeded and issued tokens.
+    Issued(Issued),
+    /// A protected resource may be served to this user.
+    Authorized {
+        /// The access token's user.
+        username: String,
+    },
+    /// Logout, revoke or revoke-all succeeded (or, for revocations under
+    /// `revokeAlwaysSucceeds`, answered as if it had).
+    Done,
+    /// The action was refused.
+    Rejected(Rejection),
+}
+
+impl Outcome {
+    /// The outcome name used in bindings: `success` or a [`Rejection`] name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::Rejected(r) => r.name(),
+            _ => "success",
+        }
+    }
+}
+
+/// Index of a session.
+pub type SessionId = u32;
+
+/// The state of a stored token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TokenState {
+    /// Usable (unless expired or its session ended).
+    Live,
+    /// A refresh token already exchanged (rotation).
+    Spent,
+    /// Revoked, or an access token ended by logout.
+    Revoked,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct TokenRecord {
+    session: SessionId,
+    kind: TokenKind,
+    state: TokenState,
+    expires_at: Instant,
+}
+
+#[derive(Debug, Clone)]
+struct Session {
+    user: u32,
+    live: bool,
+    started_at: Instant,
+    current_refresh: Token,
+}
+
+/// A token as [`Model::tokens`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenView {
+    /// The token.
+    pub token: Token,
+    /// Its kind.
+    pub kind: TokenKind,
+    /// Its stored state (expiry and session end are separate).
+    pub state: TokenState,
+    /// Its session.
+    pub session: SessionId,
+    /// When it expires.
+    pub expires_at: Instant,
+    /// Whether it would be accepted now.
+    pub usable: bool,
+}
+
+/// A session as [`Model::sessions`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    /// Its id.
+    pub id: SessionId,
+    /// Its user.
+    pub username: String,
+    /// Whether it has not ended.
+    pub live: bool,
+    /// When it started.
+    pub started_at: Instant,
+}
+
+/// The token-lifecycle state machine.
+#[derive(Debug, Clone)]
+pub struct Model {
+    policy: Policy,
+    users: Vec<(String, String)>,
+    user_index: HashMap<String, u32>,
+    user_sessions: Vec<Vec<SessionId>>,
+    sessions: Vec<Session>,
+    tokens: HashMap<Token, TokenRecord>,
+}
+
+/// How many times the model asks a [`Mint`] again when it repeats a token.
+const MINT_RETRIES: usize = 64;
+
+impl Model {
+    /// An empty model with `policy` and the given `(username, password)`
+    /// accounts. A later account with the same name replaces the earlier.
+    pub fn new<I, U, P>(policy: Policy, accounts: I) -> Model
+    where
+        I: IntoIterator<Item = (U, P)>,
+        U: Into<String>,
+        P: Into<String>,
+    {
+        let mut model = Model {
+            policy,
+            users: Vec::new(),
+            user_index: HashMap::new(),
+            user_sessions: Vec::new(),
+            sessions: Vec::new(),
+            tokens: HashMap::new(),
+        };
+        for (user, password) in accounts {
+            model.set_account(user.into(), password.into());
+        }
+        model
+    }
+
+    /// Add an account, or change the password of an existing one.
+    pub fn set_account(&mut self, username: String, password: String) {
+        match self.user_index.get(&username) {
+            Some(&i) => self.users[i as usize].1 = password,
+            None => {
+                let i = u32::try_from(self.users.len()).unwrap_or(u32::MAX);
+                self.user_index.insert(username.clone(), i);
+                self.users.push((username, password));
+                self.user_sessions.push(Vec::new());
+            }
+        }
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The accounts, in the order they were added.
+    pub fn accounts(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.users.iter().map(|(u, p)| (u.as_str(), p.as_str()))
+    }
+
+    /// Forget every session and token; keep accounts and policy.
+    pub fn reset(&mut self) {
+        self.sessions.clear();
+        self.tokens.clear();
+        for s in &mut self.user_sessions {
+            s.clear();
+        }
+    }
+
+    /// Number of sessions ever started (since the last reset).
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// Apply `action` at `now`, minting new tokens from `mint`.
+    pub fn apply(
+        &mut self,
+        action: Action<'_>,
+        now: Instant,
+        mint: &mut dyn Mint,
+    ) -> Outcome {
+        match action {
+            Action::Login { username, password } => {
+                self.login(username, password, now, mint)
+            }
+            Action::Refresh { refresh_token } => {
+                self.refresh(refresh_token, now, mint)
+            }
+            Action::Logout { access_token } => self.logout(access_token, now),
+            Action::Revoke { refresh_token } => {
+                self.revoke(refresh_token, now)
+            }
+            Action::RevokeAll { access_token } => {
+                self.revoke_all(access_token, now)
+            }
+            Action::Protected { access_token } => {
+                match self.check(access_token, TokenKind::Access, now) {
+                    Ok((_, rec)) => Outcome::Authorized {
+                        username: self.username_of(rec.session).to_owned(),
+                    },
+                    Err(r) => Outcome::Rejected(r),
+                }
+            }
+        }
+    }
+
+    fn login(
+        &mut self,
+        username: Option<&str>,
+        password: Option<&str>,
+        now: Instant,
+        mint: &mut dyn Mint,
+    ) -> Outcome {
+        let (Some(username), Some(password)) =
+            (present(username), present(password))
+        else {
+            return Outcome::Rejected(Rejection::Missing);
+        };
+        let Some(&user) = self.user_index.get(username) else {
+            return Outcome::Rejected(Rejection::InvalidCredentials);
+        };
+        if self.users[user as usize].1 != password {
+            return Outcome::Rejected(Rejection::InvalidCredentials);
+        }
+        let session = u32::try_from(self.sessions.len()).unwrap_or(u32::MAX);
+        self.sessions.push(Session {
+            user,
+            live: true,
+            started_at: now,
+            current_refresh: Token::default(),
+        });
+        self.user_sessions[user as usize].push(session);
+        let refresh = self.issue(session, TokenKind::Refresh, now, mint);
+        self.issue_pair(session, refresh, now, mint)
+    }
+
+    fn refresh(
+        &mut self,
+        token: Option<&str>,
+        now: Instant,
+        mint: &mut dyn Mint,
+    ) -> Outcome {
+        let (token, rec) = match self.lookup(token, TokenKind::Refresh) {
+            Ok(found) => found,
+            Err(r) => return Outcome::Rejected(r),
+        };
+        let session_live = self.sessions[rec.session as usize].live;
+        if rec.state == TokenState::Spent
+            && session_live
+            && self.policy.reuse_ends_session
+        {
+            // Reuse detection: a spent refresh token presented again means
+            // it leaked; end the whole session.
+            self.sessions[rec.session as usize].live = false;
+        }
+        if let Err(r) = self.usable(rec, now) {
+            return Outcome::Rejected(r);
+        }
+        let refresh = if self.policy.rotate_on_refresh() {
+            if self.policy.refresh_single_use {
+                self.set_state(&token, TokenState::Spent);
+            }
+            self.issue(rec.session, TokenKind::Refresh, now, mint)
+        } else {
+            if self.policy.refresh_single_use {
+                // Single use without rotation leaves the session with no
+                // refresh token: the client must log in again.
+                self.set_state(&token, TokenState::Spent);
+            }
+            token
+        };
+        self.issue_pair(rec.session, refresh, now, mint)
+    }
+
+    fn logout(&mut self, token: Option<&str>, now: Instant) -> Outcome {
+        match self.check(token, TokenKind::Access, now) {
+            Ok((token, rec)) => {
+                match self.policy.logout_ends {
+                    LogoutScope::Session => {
+                        self.sessions[rec.session as usize].live = false
+                    }
+                    LogoutScope::AccessToken => {
+                        self.set_state(&token, TokenState::Revoked)
+                    }
+                }
+                Outcome::Done
+            }
+            Err(r) => Outcome::Rejected(r),
+        }
+    }
+
+    fn revoke(&mut self, token: Option<&str>, now: Instant) -> Outcome {
+        match self.check(token, TokenKind::Refresh, now) {
+            Ok((token, _)) => {
+                self.set_state(&token, TokenState::Revoked);
+                Outcome::Done
+            }
+            Err(_) if self.policy.revoke_always_succeeds => Outcome::Done,
+            Err(r) => Outcome::Rejected(r),
+        }
+    }
+
+    fn revoke_all(&mut self, token: Option<&str>, now: Instant) -> Outcome {
+        let rec = match self.check(token, TokenKind::Access, now) {
+            Ok((_, rec)) => rec,
+            Err(_) if self.policy.revoke_always_succeeds => {
+                return Outcome::Done
+            }
+            Err(r) => return Outcome::Rejected(r),
+        };
+        let user = self.sessions[rec.session as usize].user;
+        for &s in &self.user_sessions[user as usize] {
+            let current = &self.sessions[s as usize].current_refresh;
+            if let Some(r) = self.tokens.get_mut(current) {
+                if r.state == TokenState::Live {
+                    r.state = TokenState::Revoked;
+                }
+            }
+        }
+        Outcome::Done
+    }
+
+    /// Look a token up by kind, without judging whether it is usable.
+    fn lookup(
+        &self,
+        token: Option<&str>,
+        kind: TokenKind,
+    ) -> Result<(Token, TokenRecord), Rejection> {
+        let token = present(token).ok_or(Rejection::Missing)?;
+        match self.tokens.get_key_value(token) {
+            Some((t, rec)) if rec.kind == kind => Ok((t.clone(), *rec)),
+            _ => Err(Rejection::Invalid),
+        }
+    }
+
+    /// Look a token up and require it to be usable now.
+    fn check(
+        &self,
+        token: Option<&str>,
+        kind: TokenKind,
+        now: Instant,
+    ) -> Result<(Token, TokenRecord), Rejection> {
+        let (token, rec) = self.lookup(token, kind)?;
+        self.usable(rec, now)?;
+        Ok((token, rec))
+    }
+
+    fn usable(&self, rec: TokenRecord, now: Instant) -> Result<(), Rejection> {
+        if !self.sessions[rec.session as usize].live
+            || rec.state != TokenState::Live
+        {
+            Err(Rejection::Invalid)
+        } else if now >= rec.expires_at {
+            Err(Rejection::Expired)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn set_state(&mut self, token: &str, state: TokenState) {
+        if let Some(rec) = self.tokens.get_mut(token) {
+            rec.state = state;
+        }
+    }
+
+    fn issue(
+        &mut self,
+        session: SessionId,
+        kind: TokenKind,
+        now: Instant,
+        mint: &mut dyn Mint,
+    ) -> Token {
+        let ttl = match kind {
+            TokenKind::Access => self.policy.access_token_ttl,
+            TokenKind::Refresh => self.policy.refresh_token_ttl,
+        };
+        let mut token = mint.mint(kind);
+        for _ in 0..MINT_RETRIES {
+            if !self.tokens.contains_key(&token) {
+                break;
+            }
+            token = mint.mint(kind);
+        }
+        // A mint that keeps repeating itself is a broken mint; the model
+        // still never fails, it overwrites (and the uniqueness property of
+        // the conformance suite will point at the repeat).
+        self.tokens.insert(
+            token.clone(),
+            TokenRecord {
+                session,
+                kind,
+                state: TokenState::Live,
+                expires_at: now.saturating_add(ttl),
+            },
+        );
+        if kind == TokenKind::Refresh {
+            self.sessions[session as usize].current_refresh = token.clone();
+        }
+        token
+    }
+
+    fn issue_pair(
+        &mut self,
+        session: SessionId,
+        refresh: Token,
+        now: Instant,
+        mint: &mut dyn Mint,
+    ) -> Outcome {
+        let access = self.issue(session, TokenKind::Access, now, mint);
+        Outcome::Issued(Issued {
+            access_token: access,
+            refresh_token: refresh,
+            expires_in: self.policy.access_token_ttl,
+            refresh_expires_in: self.policy.refresh_token_ttl,
+            session,
+            username: self.username_of(session).to_owned(),
+        })
+    }
+
+    fn username_of(&self, session: SessionId) -> &str {
+        let user = self.sessions[session as usize].user;
+        &self.users[user as usize].0
+    }
+
+    /// Whether `token` of `kind` would be accepted at `now`.
+    pub fn is_usable(&self, token: &str, kind: TokenKind, now: Instant) -> bool {
+        self.check(Some(token), kind, now).is_ok()
+    }
+
+    /// Every session, oldest first.
+    pub fn sessions(&self) -> impl Iterator<Item = SessionView> + '_ {
+        self.sessions.iter().enumerate().map(|(i, s)| SessionView {
+            id: i as SessionId,
+            username: self.users[s.user as usize].0.clone(),
+            live: s.live,
+            started_at: s.started_at,
+        })
+    }
+
+    /// Every token ever issued (since the last reset), in no set order.
+    pub fn tokens(&self, now: Instant) -> impl Iterator<Item = TokenView> + '_ {
+        self.tokens.iter().map(move |(t, rec)| TokenView {
+            token: t.clone(),
+            kind: rec.kind,
+            state: rec.state,
+            session: rec.session,
+            expires_at: rec.expires_at,
+            usable: self.usable(*rec, now).is_ok(),
+        })
+    }
+}
+
+fn present(value: Option<&str>) -> Option<&str> {
+    value.filter(|v| !v.is_empty())
+}

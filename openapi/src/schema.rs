@@ -1,0 +1,359 @@
+//! Schemas: validation with the `jsonschema` crate, and values generated from
+//! schemas when a spec has no example.
+//!
+//! OpenAPI 3.1 schemas are JSON Schema 2020-12 and are validated as they are.
+//! OpenAPI 3.0 schemas are translated first (`nullable`, boolean
+//! `exclusiveMinimum`/`exclusiveMaximum`). The whole translated document is
+//! one registry resource (`urn:spec`), so a schema is validated in place by
+//! its pointer and its local `$ref`s resolve as written.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use jsonschema::{Draft, Registry, Validator};
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use serde_json::{json, Map, Value};
+
+use crate::error::LoadError;
+use crate::spec::{self, Version};
+
+const BASE: &str = "urn:spec";
+
+/// Characters escaped in the URI fragment that carries a JSON pointer.
+const FRAGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'|')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'%')
+    .add(b'[')
+    .add(b']')
+    .add(b'#');
+
+/// One way an instance breaks its schema.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Violation {
+    /// JSON pointer into the instance (`/refreshToken`, empty for the root).
+    pub path: String,
+    /// What the validator said.
+    pub message: String,
+}
+
+/// The validators of one document, compiled on first use.
+pub struct Schemas {
+    registry: Registry<'static>,
+    cache: Mutex<HashMap<String, Arc<Validator>>>,
+}
+
+impl std::fmt::Debug for Schemas {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Schemas").finish_non_exhaustive()
+    }
+}
+
+impl Schemas {
+    /// Prepare the validators of `doc`.
+    pub fn new(doc: &Value, version: Version) -> Result<Schemas, LoadError> {
+        let mut translated = doc.clone();
+        if version == Version::V30 {
+            translate_document(&mut translated);
+        }
+        let resource = Draft::Draft202012.create_resource(translated);
+        let registry = Registry::new()
+            .draft(Draft::Draft202012)
+            .add(BASE, resource)
+            .and_then(|b| b.prepare())
+            .map_err(|e| LoadError::Schema {
+                at: String::new(),
+                message: e.to_string(),
+            })?;
+        Ok(Schemas { registry, cache: Mutex::new(HashMap::new()) })
+    }
+
+    /// The validator of the schema at `pointer` (compiled once).
+    pub fn validator(&self, pointer: &str) -> Result<Arc<Validator>, LoadError> {
+        if let Some(v) = self.lock().get(pointer) {
+            return Ok(v.clone());
+        }
+        let reference =
+            format!("{BASE}#{}", utf8_percent_encode(pointer, FRAGMENT));
+        let validator = jsonschema::options()
+            .with_draft(Draft::Draft202012)
+            .with_registry(&self.registry)
+            .should_validate_formats(true)
+            .build(&json!({ "$ref": reference }))
+            .map_err(|e| LoadError::Schema {
+                at: pointer.to_owned(),
+                message: e.to_string(),
+            })?;
+        let validator = Arc::new(validator);
+        self.lock().insert(pointer.to_owned(), validator.clone());
+        Ok(validator)
+    }
+
+    /// Every violation of the schema at `pointer` by `instance`.
+    pub fn validate(
+        &self,
+        pointer: &str,
+        instance: &Value,
+    ) -> Result<Vec<Violation>, LoadError> {
+        let v = self.validator(pointer)?;
+        Ok(v.iter_errors(instance)
+            .map(|e| Violation {
+                path: e.instance_path().to_string(),
+                message: e.to_string(),
+            })
+            .collect())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Validator>>> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Translate every schema of an OpenAPI 3.0 document to JSON Schema 2020-12
+/// in place.
+pub fn translate_document(doc: &mut Value) {
+    if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
+        for s in schemas.values_mut() {
+            translate_schema(s);
+        }
+    }
+    find_schemas(doc, 0);
+}
+
+fn find_schemas(v: &mut Value, depth: usize) {
+    if depth > 32 {
+        return;
+    }
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m.iter_mut() {
+                if k == "schema" {
+                    translate_schema(child);
+                } else if k != "example" && k != "examples" && k != "schemas" {
+                    find_schemas(child, depth + 1);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|c| find_schemas(c, depth + 1)),
+        _ => {}
+    }
+}
+
+/// Translate one OpenAPI 3.0 schema (and its subschemas) to 2020-12.
+pub fn translate_schema(s: &mut Value) {
+    let Value::Object(m) = s else { return };
+    if m.contains_key("$ref") {
+        // 3.0 ignores the siblings of `$ref`.
+        m.retain(|k, _| k == "$ref");
+        return;
+    }
+    if m.remove("nullable") == Some(Value::Bool(true)) {
+        match m.get_mut("type") {
+            Some(Value::String(t)) => {
+                let t = std::mem::take(t);
+                m.insert("type".into(), json!([t, "null"]));
+            }
+            Some(Value::Array(ts)) if !ts.contains(&json!("null")) => {
+                ts.push(json!("null"))
+            }
+            _ => {}
+        }
+        if let Some(Value::Array(e)) = m.get_mut("enum") {
+            if !e.contains(&Value::Null) {
+                e.push(Value::Null);
+            }
+        }
+    }
+    for (flag, bound) in
+        [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")]
+    {
+        if let Some(Value::Bool(b)) = m.get(flag).cloned() {
+            m.remove(flag);
+            if b {
+                if let Some(n) = m.remove(bound) {
+                    m.insert(flag.into(), n);
+                }
+            }
+        }
+    }
+    for key in ["properties", "patternProperties", "$defs", "definitions"] {
+        if let Some(Value::Object(props)) = m.get_mut(key) {
+            props.values_mut().for_each(translate_schema);
+        }
+    }
+    for key in ["allOf", "anyOf", "oneOf", "prefixItems"] {
+        if let Some(Value::Array(list)) = m.get_mut(key) {
+            list.iter_mut().for_each(translate_schema);
+        }
+    }
+    for key in ["items", "additionalProperties", "not", "contains"] {
+        if let Some(child @ Value::Object(_)) = m.get_mut(key) {
+            translate_schema(child);
+        }
+    }
+}
+
+/// A value for `schema`, deterministic: the schema's own `example`,
+/// `default`, `const` or first `enum` value where it has one, otherwise a
+/// value built from its type and bounds. `variant` picks other values for
+/// the same schema (0 gives the canonical one).
+pub fn generate(doc: &Value, schema: &Value, variant: u64) -> Value {
+    Generator { doc, variant, depth: 0 }.value(schema)
+}
+
+struct Generator<'d> {
+    doc: &'d Value,
+    variant: u64,
+    depth: usize,
+}
+
+impl Generator<'_> {
+    fn value(&mut self, schema: &Value) -> Value {
+        if self.depth > 12 {
+            return Value::Null;
+        }
+        let schema = match spec::resolve(self.doc, String::new(), schema) {
+            Ok((_, s)) => s,
+            Err(_) => return Value::Null,
+        };
+        let Some(m) = schema.as_object() else {
+            return Value::Null;
+        };
+        if self.variant == 0 {
+            if let Some(v) = m.get("example").or_else(|| m.get("default")) {
+                return v.clone();
+            }
+            if let Some(Value::Array(ex)) = m.get("examples") {
+                if let Some(v) = ex.first() {
+                    return v.clone();
+                }
+            }
+        }
+        if let Some(v) = m.get("const") {
+            return v.clone();
+        }
+        if let Some(Value::Array(e)) = m.get("enum") {
+            if !e.is_empty() {
+                return e[(self.variant as usize) % e.len()].clone();
+            }
+        }
+        self.depth += 1;
+        let v = self.by_type(m);
+        self.depth -= 1;
+        v
+    }
+
+    fn by_type(&mut self, m: &Map<String, Value>) -> Value {
+        if let Some(Value::Array(all)) = m.get("allOf") {
+            let mut merged = Map::new();
+            for s in all {
+                match self.value(s) {
+                    Value::Object(o) => merged.extend(o),
+                    other if all.len() == 1 => return other,
+                    _ => {}
+                }
+            }
+            self.object_into(m, &mut merged);
+            return Value::Object(merged);
+        }
+        for key in ["oneOf", "anyOf"] {
+            if let Some(Value::Array(list)) = m.get(key) {
+                if !list.is_empty() {
+                    let i = (self.variant as usize) % list.len();
+                    return self.value(&list[i]);
+                }
+            }
+        }
+        let ty = match m.get("type") {
+            Some(Value::String(t)) => t.as_str(),
+            Some(Value::Array(ts)) => ts
+                .iter()
+                .filter_map(Value::as_str)
+                .find(|t| *t != "null")
+                .unwrap_or("null"),
+            _ if m.contains_key("properties") => "object",
+            _ if m.contains_key("items") => "array",
+            _ => "string",
+        };
+        match ty {
+            "object" => {
+                let mut out = Map::new();
+                self.object_into(m, &mut out);
+                Value::Object(out)
+            }
+            "array" => {
+                let n = m.get("minItems").and_then(Value::as_u64).unwrap_or(1).max(1);
+                let item = m.get("items").cloned().unwrap_or(json!({}));
+                Value::Array((0..n.min(3)).map(|_| self.value(&item)).collect())
+            }
+            "integer" => json!(self.number(m).round() as i64),
+            "number" => json!(self.number(m)),
+            "boolean" => json!(self.variant % 2 == 0),
+            "null" => Value::Null,
+            _ => json!(self.string(m)),
+        }
+    }
+
+    fn object_into(&mut self, m: &Map<String, Value>, out: &mut Map<String, Value>) {
+        let Some(Value::Object(props)) = m.get("properties") else { return };
+        for (name, s) in props {
+            if is_read_write_only(self.doc, s) {
+                continue;
+            }
+            let v = self.value(s);
+            out.insert(name.clone(), v);
+        }
+    }
+
+    fn number(&self, m: &Map<String, Value>) -> f64 {
+        let f = |k: &str| m.get(k).and_then(Value::as_f64);
+        let lo = f("minimum").or(f("exclusiveMinimum").map(|x| x + 1.0));
+        let hi = f("maximum").or(f("exclusiveMaximum").map(|x| x - 1.0));
+        let base = lo.unwrap_or(1.0).max(lo.unwrap_or(f64::MIN));
+        let v = base + self.variant as f64;
+        match hi {
+            Some(h) if v > h => h,
+            _ => v,
+        }
+    }
+
+    fn string(&self, m: &Map<String, Value>) -> String {
+        let format = m.get("format").and_then(Value::as_str).unwrap_or("");
+        let s = match format {
+            "date-time" => "2026-01-01T00:00:00Z".to_owned(),
+            "date" => "2026-01-01".to_owned(),
+            "time" => "00:00:00Z".to_owned(),
+            "email" => "user@example.com".to_owned(),
+            "uuid" => "00000000-0000-4000-8000-000000000000".to_owned(),
+            "uri" | "url" => "https://example.com/".to_owned(),
+            "hostname" => "example.com".to_owned(),
+            "ipv4" => "192.0.2.1".to_owned(),
+            "ipv6" => "2001:db8::1".to_owned(),
+            "byte" => "c3RyaW5n".to_owned(),
+            _ => format!("string{}", if self.variant == 0 { String::new() } else { self.variant.to_string() }),
+        };
+        let min = m.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let max = m.get("maxLength").and_then(Value::as_u64).map(|n| n as usize);
+        let mut s = s;
+        while s.chars().count() < min {
+            s.push('x');
+        }
+        if let Some(max) = max {
+            s = s.chars().take(max).collect();
+        }
+        s
+    }
+}
+
+fn is_read_write_only(doc: &Value, s: &Value) -> bool {
+    let s = spec::resolve(doc, String::new(), s).map(|(_, s)| s).unwrap_or(s);
+    s.get("writeOnly").and_then(Value::as_bool).unwrap_or(false)
+}

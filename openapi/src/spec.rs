@@ -1,0 +1,673 @@
+//! Loading an OpenAPI 3.0/3.1 document and indexing its operations.
+//!
+//! The document stays a `serde_json::Value`; the index ([`Operation`],
+//! [`Parameter`], [`Response`]) holds resolved copies of what the mock and the
+//! suite need on every request, each with the JSON pointer it came from so
+//! that schemas can be validated in place and errors can name spec paths.
+
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use crate::binding::{self, Binding, Lifecycle};
+use crate::error::LoadError;
+use crate::expr::Pointer;
+use crate::schema::Schemas;
+
+/// The HTTP methods an OpenAPI path item can hold, in spec order.
+pub const METHODS: [&str; 8] =
+    ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+/// The OpenAPI major.minor version of a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// 3.0.x: schemas are an extended subset of JSON Schema draft 4.
+    V30,
+    /// 3.1.x: schemas are JSON Schema 2020-12.
+    V31,
+}
+
+/// A loaded, indexed OpenAPI document.
+#[derive(Debug)]
+pub struct Spec {
+    doc: Value,
+    version: Version,
+    operations: Vec<Operation>,
+    lifecycle: Lifecycle,
+    schemas: Schemas,
+}
+
+/// Where a parameter sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Location {
+    /// A path segment.
+    Path,
+    /// The query string.
+    Query,
+    /// A request header.
+    Header,
+    /// A cookie.
+    Cookie,
+}
+
+impl Location {
+    fn parse(s: &str) -> Option<Location> {
+        Some(match s {
+            "path" => Location::Path,
+            "query" => Location::Query,
+            "header" => Location::Header,
+            "cookie" => Location::Cookie,
+            _ => return None,
+        })
+    }
+
+    /// The word OpenAPI uses (`in:`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Location::Path => "path",
+            Location::Query => "query",
+            Location::Header => "header",
+            Location::Cookie => "cookie",
+        }
+    }
+}
+
+/// A schema in the document: where it is and what it says (resolved).
+#[derive(Debug, Clone)]
+pub struct SchemaRef {
+    /// JSON pointer of the schema in the document (`/components/schemas/X`).
+    pub pointer: String,
+    /// The schema with its top-level `$ref` chain resolved.
+    pub value: Value,
+}
+
+/// An operation parameter.
+#[derive(Debug, Clone)]
+pub struct Parameter {
+    /// Its name (as written; headers compare case-insensitively).
+    pub name: String,
+    /// Where it sits.
+    pub location: Location,
+    /// Whether it must be present.
+    pub required: bool,
+    /// Its schema, if it has one (`schema` or the first `content` entry).
+    pub schema: Option<SchemaRef>,
+    /// Serialization style (`form`, `simple`, ...), defaulted per location.
+    pub style: String,
+    /// Whether arrays and objects explode.
+    pub explode: bool,
+    /// Whether the value is JSON in `content` rather than styled.
+    pub json_content: bool,
+}
+
+/// One media type of a request body or a response.
+#[derive(Debug, Clone)]
+pub struct MediaType {
+    /// The media type (`application/json`, `application/*`, ...).
+    pub name: String,
+    /// Its schema.
+    pub schema: Option<SchemaRef>,
+    /// The single `example`, if any.
+    pub example: Option<Value>,
+    /// The named `examples` (their `value`s), in document order.
+    pub examples: Vec<(String, Value)>,
+}
+
+/// A request body.
+#[derive(Debug, Clone)]
+pub struct RequestBody {
+    /// Whether a body must be sent.
+    pub required: bool,
+    /// Its media types, in document order.
+    pub content: Vec<MediaType>,
+}
+
+/// A documented response.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The status key as written: `200`, `4XX`, `default`.
+    pub status: String,
+    /// Its media types, in document order.
+    pub content: Vec<MediaType>,
+    /// Its documented headers: name (lowercase), required, schema, example.
+    pub headers: Vec<Header>,
+}
+
+/// A documented response header.
+#[derive(Debug, Clone)]
+pub struct Header {
+    /// The header name, lowercase.
+    pub name: String,
+    /// Whether it must be sent.
+    pub required: bool,
+    /// Its schema.
+    pub schema: Option<SchemaRef>,
+    /// Its example, if any.
+    pub example: Option<Value>,
+}
+
+/// One alternative of an operation's security: every scheme must be met.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityAlternative(pub Vec<SecurityScheme>);
+
+/// A security scheme an operation requires, as the mock can check it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecurityScheme {
+    /// `http` with `scheme: bearer` (or basic, digest...): an `Authorization`
+    /// header with that scheme word.
+    Http {
+        /// The scheme word, lowercase (`bearer`, `basic`).
+        scheme: String,
+    },
+    /// `apiKey` in a header, query parameter or cookie.
+    ApiKey {
+        /// Where.
+        location: Location,
+        /// The name.
+        name: String,
+    },
+    /// OAuth 2 / OpenID Connect: a bearer token in `Authorization`.
+    OAuth,
+    /// A scheme the mock cannot check (mutualTLS, unknown names).
+    Unchecked,
+}
+
+/// An indexed operation.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// Uppercase method.
+    pub method: String,
+    /// The path template (`/refresh-tokens/{refreshToken}`).
+    pub path: String,
+    /// JSON pointer of the operation (`/paths/~1auth~1login/post`).
+    pub pointer: String,
+    /// `operationId`, if any.
+    pub operation_id: Option<String>,
+    /// Path-item and operation parameters merged.
+    pub parameters: Vec<Parameter>,
+    /// The request body, if any.
+    pub request_body: Option<RequestBody>,
+    /// Responses in document order.
+    pub responses: Vec<Response>,
+    /// Security alternatives; empty means no security.
+    pub security: Vec<SecurityAlternative>,
+    /// The behaviour binding, if the operation has one.
+    pub binding: Option<Binding>,
+}
+
+impl Operation {
+    /// A short name for reports: the operationId or `METHOD /path`.
+    pub fn name(&self) -> String {
+        match &self.operation_id {
+            Some(id) => id.clone(),
+            None => format!("{} {}", self.method, self.path),
+        }
+    }
+
+    /// The response documented for `status`: exact, then `NXX`, then
+    /// `default`.
+    pub fn response(&self, status: u16) -> Option<&Response> {
+        let exact = status.to_string();
+        let range = format!("{}XX", status / 100);
+        self.responses
+            .iter()
+            .find(|r| r.status == exact)
+            .or_else(|| {
+                self.responses
+                    .iter()
+                    .find(|r| r.status.eq_ignore_ascii_case(&range))
+            })
+            .or_else(|| self.responses.iter().find(|r| r.status == "default"))
+    }
+
+    /// Documented statuses that are plain numbers, in document order.
+    pub fn statuses(&self) -> impl Iterator<Item = u16> + '_ {
+        self.responses.iter().filter_map(|r| r.status.parse().ok())
+    }
+
+    /// The lowest documented 2xx status, if any.
+    pub fn success_status(&self) -> Option<u16> {
+        self.statuses().filter(|s| (200..300).contains(s)).min()
+    }
+
+    /// Whether the operation requires some credential (no alternative is
+    /// empty).
+    pub fn requires_credentials(&self) -> bool {
+        !self.security.is_empty()
+            && self.security.iter().all(|alt| !alt.0.is_empty())
+    }
+}
+
+impl Spec {
+    /// Load a document from a file (YAML or JSON, by content).
+    pub fn from_path(path: &Path) -> Result<Spec, LoadError> {
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            LoadError::Read { path: path.display().to_string(), source }
+        })?;
+        Spec::from_str(&text)
+    }
+
+    /// Load a document from YAML or JSON text.
+    #[allow(clippy::should_implement_trait)]
+    pub fn from_str(text: &str) -> Result<Spec, LoadError> {
+        let doc: Value = if text.trim_start().starts_with('{') {
+            serde_json::from_str(text)
+                .map_err(|e| LoadError::Parse(e.to_string()))?
+        } else {
+            serde_norway::from_str(text)
+                .map_err(|e| LoadError::Parse(e.to_string()))?
+        };
+        Spec::from_value(doc)
+    }
+
+    /// Index an already parsed document.
+    pub fn from_value(doc: Value) -> Result<Spec, LoadError> {
+        let version = match doc.get("openapi").and_then(Value::as_str) {
+            Some(v) if v.starts_with("3.0") => Version::V30,
+            Some(v) if v.starts_with("3.1") => Version::V31,
+            Some(v) => return Err(LoadError::Version(v.to_owned())),
+            None if doc.get("swagger").is_some() => {
+                return Err(LoadError::Version("2.0 (swagger)".to_owned()))
+            }
+            None => return Err(LoadError::NotOpenApi),
+        };
+        let lifecycle = binding::parse_root(&doc)?;
+        let operations = index_operations(&doc)?;
+        let schemas = Schemas::new(&doc, version)?;
+        Ok(Spec { doc, version, operations, lifecycle, schemas })
+    }
+
+    /// The document as loaded.
+    pub fn document(&self) -> &Value {
+        &self.doc
+    }
+
+    /// Its OpenAPI version.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// `info.title`, or an empty string.
+    pub fn title(&self) -> &str {
+        self.doc
+            .pointer("/info/title")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    }
+
+    /// Every operation, in document order.
+    pub fn operations(&self) -> &[Operation] {
+        &self.operations
+    }
+
+    /// The operation with this `operationId`.
+    pub fn operation(&self, id: &str) -> Option<&Operation> {
+        self.operations
+            .iter()
+            .find(|o| o.operation_id.as_deref() == Some(id))
+    }
+
+    /// The root lifecycle declaration (accounts and policy).
+    pub fn lifecycle(&self) -> &Lifecycle {
+        &self.lifecycle
+    }
+
+    /// The schema validators of this document.
+    pub fn schemas(&self) -> &Schemas {
+        &self.schemas
+    }
+}
+
+/// Follow `$ref` chains from `value` (found at `pointer`) to the object they
+/// name. Returns the final pointer and value, or an error naming the `$ref`.
+pub fn resolve<'d>(
+    doc: &'d Value,
+    pointer: String,
+    value: &'d Value,
+) -> Result<(String, &'d Value), LoadError> {
+    let mut pointer = pointer;
+    let mut value = value;
+    for _ in 0..64 {
+        let Some(target) = value.get("$ref").and_then(Value::as_str) else {
+            return Ok((pointer, value));
+        };
+        let Some(local) = target.strip_prefix('#') else {
+            return Err(LoadError::ExternalRef {
+                at: pointer,
+                target: target.to_owned(),
+            });
+        };
+        let unresolved = || LoadError::UnresolvedRef {
+            at: pointer.clone(),
+            target: target.to_owned(),
+        };
+        let ptr = Pointer::parse(local).ok_or_else(unresolved)?;
+        let next = ptr.get(doc).ok_or_else(unresolved)?;
+        value = next;
+        pointer = ptr.to_string();
+    }
+    Err(LoadError::RefCycle { at: pointer })
+}
+
+fn esc(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+fn index_operations(doc: &Value) -> Result<Vec<Operation>, LoadError> {
+    let mut ops = Vec::new();
+    let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
+        return Ok(ops);
+    };
+    let root_security = doc.get("security");
+    for (path, item) in paths {
+        let item_ptr = format!("/paths/{}", esc(path));
+        let (item_ptr, item) = resolve(doc, item_ptr, item)?;
+        let shared = item.get("parameters");
+        for method in METHODS {
+            let Some(op) = item.get(method) else { continue };
+            let pointer = format!("{item_ptr}/{method}");
+            if !op.is_object() {
+                return Err(LoadError::Invalid {
+                    at: pointer,
+                    message: "an operation must be an object".into(),
+                });
+            }
+            let parameters = parameters(doc, &item_ptr, shared, &pointer, op)?;
+            let request_body = match op.get("requestBody") {
+                Some(rb) => Some(request_body(doc, &pointer, rb)?),
+                None => None,
+            };
+            let responses = responses(doc, &pointer, op.get("responses"))?;
+            let security = security(doc, op.get("security").or(root_security));
+            let mut operation = Operation {
+                method: method.to_ascii_uppercase(),
+                path: path.clone(),
+                pointer: pointer.clone(),
+                operation_id: op
+                    .get("operationId")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                parameters,
+                request_body,
+                responses,
+                security,
+                binding: None,
+            };
+            if let Some(b) = op.get(binding::EXTENSION) {
+                let at = format!("{pointer}/{}", binding::EXTENSION);
+                operation.binding = Some(binding::parse_operation(
+                    doc, &at, b, &operation,
+                )?);
+            }
+            ops.push(operation);
+        }
+    }
+    Ok(ops)
+}
+
+fn parameters(
+    doc: &Value,
+    item_ptr: &str,
+    shared: Option<&Value>,
+    op_ptr: &str,
+    op: &Value,
+) -> Result<Vec<Parameter>, LoadError> {
+    let mut out: Vec<Parameter> = Vec::new();
+    let lists = [
+        (format!("{item_ptr}/parameters"), shared),
+        (format!("{op_ptr}/parameters"), op.get("parameters")),
+    ];
+    for (list_ptr, list) in lists {
+        let Some(list) = list.and_then(Value::as_array) else { continue };
+        for (i, p) in list.iter().enumerate() {
+            let (ptr, p) = resolve(doc, format!("{list_ptr}/{i}"), p)?;
+            let param = parameter(doc, &ptr, p)?;
+            // Operation parameters override path-item ones.
+            out.retain(|q| {
+                !(q.location == param.location && same_name(q, &param))
+            });
+            out.push(param);
+        }
+    }
+    Ok(out)
+}
+
+fn same_name(a: &Parameter, b: &Parameter) -> bool {
+    if a.location == Location::Header {
+        a.name.eq_ignore_ascii_case(&b.name)
+    } else {
+        a.name == b.name
+    }
+}
+
+fn parameter(
+    doc: &Value,
+    ptr: &str,
+    p: &Value,
+) -> Result<Parameter, LoadError> {
+    let invalid = |message: &str| LoadError::Invalid {
+        at: ptr.to_owned(),
+        message: message.to_owned(),
+    };
+    let name = p
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("a parameter needs a `name`"))?;
+    let location = p
+        .get("in")
+        .and_then(Value::as_str)
+        .and_then(Location::parse)
+        .ok_or_else(|| {
+            invalid("a parameter needs `in`: path, query, header or cookie")
+        })?;
+    let required = location == Location::Path
+        || p.get("required").and_then(Value::as_bool).unwrap_or(false);
+    let (schema, json_content) = match (p.get("schema"), p.get("content")) {
+        (Some(s), _) => (Some(schema_ref(doc, format!("{ptr}/schema"), s)?), false),
+        (None, Some(Value::Object(c))) => match c.iter().next() {
+            Some((mt, m)) => {
+                let mptr = format!("{ptr}/content/{}", esc(mt));
+                let s = match m.get("schema") {
+                    Some(s) => Some(schema_ref(doc, format!("{mptr}/schema"), s)?),
+                    None => None,
+                };
+                (s, true)
+            }
+            None => (None, false),
+        },
+        _ => (None, false),
+    };
+    let default_style = match location {
+        Location::Path | Location::Header => "simple",
+        Location::Query | Location::Cookie => "form",
+    };
+    let style = p
+        .get("style")
+        .and_then(Value::as_str)
+        .unwrap_or(default_style)
+        .to_owned();
+    let explode = p
+        .get("explode")
+        .and_then(Value::as_bool)
+        .unwrap_or(style == "form");
+    Ok(Parameter {
+        name: name.to_owned(),
+        location,
+        required,
+        schema,
+        style,
+        explode,
+        json_content,
+    })
+}
+
+/// A schema reference at `pointer`, with its top-level `$ref` resolved.
+pub fn schema_ref(
+    doc: &Value,
+    pointer: String,
+    value: &Value,
+) -> Result<SchemaRef, LoadError> {
+    let (pointer, value) = resolve(doc, pointer, value)?;
+    Ok(SchemaRef { pointer, value: value.clone() })
+}
+
+fn content(
+    doc: &Value,
+    ptr: &str,
+    content: Option<&Value>,
+) -> Result<Vec<MediaType>, LoadError> {
+    let Some(content) = content.and_then(Value::as_object) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for (name, m) in content {
+        let mptr = format!("{ptr}/content/{}", esc(name));
+        let (mptr, m) = resolve(doc, mptr, m)?;
+        let schema = match m.get("schema") {
+            Some(s) => Some(schema_ref(doc, format!("{mptr}/schema"), s)?),
+            None => None,
+        };
+        out.push(MediaType {
+            name: name.to_ascii_lowercase(),
+            schema,
+            example: m.get("example").cloned(),
+            examples: examples(doc, &mptr, m.get("examples"))?,
+        });
+    }
+    Ok(out)
+}
+
+fn examples(
+    doc: &Value,
+    ptr: &str,
+    examples: Option<&Value>,
+) -> Result<Vec<(String, Value)>, LoadError> {
+    let Some(map) = examples.and_then(Value::as_object) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for (name, ex) in map {
+        let (_, ex) = resolve(doc, format!("{ptr}/examples/{}", esc(name)), ex)?;
+        if let Some(v) = ex.get("value") {
+            out.push((name.clone(), v.clone()));
+        }
+    }
+    Ok(out)
+}
+
+fn request_body(
+    doc: &Value,
+    op_ptr: &str,
+    rb: &Value,
+) -> Result<RequestBody, LoadError> {
+    let (ptr, rb) = resolve(doc, format!("{op_ptr}/requestBody"), rb)?;
+    Ok(RequestBody {
+        required: rb.get("required").and_then(Value::as_bool).unwrap_or(false),
+        content: content(doc, &ptr, rb.get("content"))?,
+    })
+}
+
+fn responses(
+    doc: &Value,
+    op_ptr: &str,
+    responses: Option<&Value>,
+) -> Result<Vec<Response>, LoadError> {
+    let Some(map) = responses.and_then(Value::as_object) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for (status, r) in map {
+        if status.starts_with("x-") {
+            continue;
+        }
+        let rptr = format!("{op_ptr}/responses/{}", esc(status));
+        let (rptr, r) = resolve(doc, rptr, r)?;
+        out.push(Response {
+            status: status.clone(),
+            content: content(doc, &rptr, r.get("content"))?,
+            headers: headers(doc, &rptr, r.get("headers"))?,
+        });
+    }
+    Ok(out)
+}
+
+fn headers(
+    doc: &Value,
+    ptr: &str,
+    headers: Option<&Value>,
+) -> Result<Vec<Header>, LoadError> {
+    let Some(map) = headers.and_then(Value::as_object) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for (name, h) in map {
+        let hptr = format!("{ptr}/headers/{}", esc(name));
+        let (hptr, h) = resolve(doc, hptr, h)?;
+        let schema = match h.get("schema") {
+            Some(s) => Some(schema_ref(doc, format!("{hptr}/schema"), s)?),
+            None => None,
+        };
+        let example = h.get("example").cloned().or_else(|| {
+            h.get("examples")
+                .and_then(Value::as_object)
+                .and_then(|m| m.values().next())
+                .and_then(|e| e.get("value"))
+                .cloned()
+        });
+        out.push(Header {
+            name: name.to_ascii_lowercase(),
+            required: h.get("required").and_then(Value::as_bool).unwrap_or(false),
+            schema,
+            example,
+        });
+    }
+    Ok(out)
+}
+
+fn security(doc: &Value, reqs: Option<&Value>) -> Vec<SecurityAlternative> {
+    let Some(reqs) = reqs.and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    let schemes = doc
+        .pointer("/components/securitySchemes")
+        .and_then(Value::as_object);
+    reqs.iter()
+        .filter_map(Value::as_object)
+        .map(|alt| {
+            SecurityAlternative(
+                alt.keys()
+                    .map(|name| scheme(doc, schemes, name))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+fn scheme(
+    doc: &Value,
+    schemes: Option<&Map<String, Value>>,
+    name: &str,
+) -> SecurityScheme {
+    let Some(s) = schemes.and_then(|m| m.get(name)) else {
+        return SecurityScheme::Unchecked;
+    };
+    let Ok((_, s)) = resolve(doc, String::new(), s) else {
+        return SecurityScheme::Unchecked;
+    };
+    let str_of = |k: &str| s.get(k).and_then(Value::as_str).unwrap_or("");
+    match str_of("type") {
+        "http" => SecurityScheme::Http {
+            scheme: str_of("scheme").to_ascii_lowercase(),
+        },
+        "apiKey" => match Location::parse(str_of("in")) {
+            Some(location) => SecurityScheme::ApiKey {
+                location,
+                name: str_of("name").to_owned(),
+            },
+            None => SecurityScheme::Unchecked,
+        },
+        "oauth2" | "openIdConnect" => SecurityScheme::OAuth,
+        _ => SecurityScheme::Unchecked,
+    }
+}
