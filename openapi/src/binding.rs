@@ -147,9 +147,7 @@ impl Source {
         match &self.scheme {
             None => raw,
             Some(scheme) => match raw.split_once(' ') {
-                Some((word, rest)) if word.eq_ignore_ascii_case(scheme) => {
-                    rest.trim()
-                }
+                Some((word, rest)) if word.eq_ignore_ascii_case(scheme) => rest.trim(),
                 _ => "",
             },
         }
@@ -187,8 +185,13 @@ pub struct OutcomeResponse {
 }
 
 /// The outcome names a binding may map.
-pub const OUTCOMES: [&str; 5] =
-    ["success", "invalidCredentials", "missing", "expired", "invalid"];
+pub const OUTCOMES: [&str; 5] = [
+    "success",
+    "invalidCredentials",
+    "missing",
+    "expired",
+    "invalid",
+];
 
 /// An operation's binding, checked against the operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,7 +225,10 @@ impl Binding {
 }
 
 fn err(at: impl Into<String>, message: impl Into<String>) -> LoadError {
-    LoadError::Binding { at: at.into(), message: message.into() }
+    LoadError::Binding {
+        at: at.into(),
+        message: message.into(),
+    }
 }
 
 fn object<'v>(at: &str, v: &'v Value) -> Result<&'v Map<String, Value>, LoadError> {
@@ -233,7 +239,10 @@ fn check_keys(at: &str, m: &Map<String, Value>, known: &[&str]) -> Result<(), Lo
     match m.keys().find(|k| !known.contains(&k.as_str())) {
         Some(k) => Err(err(
             format!("{at}/{k}"),
-            format!("unknown field `{k}` (expected one of: {})", known.join(", ")),
+            format!(
+                "unknown field `{k}` (expected one of: {})",
+                known.join(", ")
+            ),
         )),
         None => Ok(()),
     }
@@ -247,7 +256,10 @@ pub fn parse_root(doc: &Value) -> Result<Lifecycle, LoadError> {
     let at = format!("/{EXTENSION}");
     let m = object(&at, root)?;
     check_keys(&at, m, &["accounts", "policy"])?;
-    let mut lifecycle = Lifecycle { declared: true, ..Lifecycle::default() };
+    let mut lifecycle = Lifecycle {
+        declared: true,
+        ..Lifecycle::default()
+    };
     if let Some(accounts) = m.get("accounts") {
         let aat = format!("{at}/accounts");
         let list = accounts
@@ -263,7 +275,9 @@ pub fn parse_root(doc: &Value) -> Result<Lifecycle, LoadError> {
                     .map(str::to_owned)
                     .ok_or_else(|| err(format!("{at}/{k}"), "must be a string"))
             };
-            lifecycle.accounts.push((field("username")?, field("password")?));
+            lifecycle
+                .accounts
+                .push((field("username")?, field("password")?));
         }
     }
     if let Some(policy) = m.get("policy") {
@@ -290,10 +304,12 @@ fn parse_policy(at: &str, v: &Value) -> Result<Policy, LoadError> {
     let mut p = Policy::default();
     let ttl = |k: &str, d: u64| match m.get(k) {
         None => Ok(d),
-        Some(v) => v
-            .as_u64()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| err(format!("{at}/{k}"), "must be a positive whole number of seconds")),
+        Some(v) => v.as_u64().filter(|n| *n > 0).ok_or_else(|| {
+            err(
+                format!("{at}/{k}"),
+                "must be a positive whole number of seconds",
+            )
+        }),
     };
     let flag = |k: &str, d: bool| match m.get(k) {
         None => Ok(d),
@@ -305,8 +321,7 @@ fn parse_policy(at: &str, v: &Value) -> Result<Policy, LoadError> {
     p.refresh_token_ttl = ttl("refreshTokenTtl", p.refresh_token_ttl)?;
     p.refresh_single_use = flag("refreshSingleUse", p.refresh_single_use)?;
     p.reuse_ends_session = flag("reuseEndsSession", p.reuse_ends_session)?;
-    p.revoke_always_succeeds =
-        flag("revokeAlwaysSucceeds", p.revoke_always_succeeds)?;
+    p.revoke_always_succeeds = flag("revokeAlwaysSucceeds", p.revoke_always_succeeds)?;
     if m.contains_key("rotateOnRefresh") {
         p.rotate_on_refresh = Some(flag("rotateOnRefresh", true)?);
     }
@@ -376,16 +391,21 @@ pub fn parse_operation(
         subject: None,
         outcomes: BTreeMap::new(),
     };
-    let success = op.success_status().ok_or_else(|| {
-        err(at, "a bound operation must document a 2xx response")
-    })?;
+    let success = op
+        .success_status()
+        .ok_or_else(|| err(at, "a bound operation must document a 2xx response"))?;
     if let Some(issue) = m.get("issue") {
         let iat = format!("{at}/issue");
         let im = object(&iat, issue)?;
         check_keys(
             &iat,
             im,
-            &["accessToken", "refreshToken", "expiresIn", "refreshExpiresIn"],
+            &[
+                "accessToken",
+                "refreshToken",
+                "expiresIn",
+                "refreshExpiresIn",
+            ],
         )?;
         let field = |k: &str| -> Result<Option<Expr>, LoadError> {
             let Some(v) = im.get(k) else { return Ok(None) };
@@ -444,18 +464,23 @@ fn parse_source(at: &str, v: &Value) -> Result<Source, LoadError> {
             let scheme = match o.get("scheme") {
                 None => None,
                 Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-                Some(_) => {
-                    return Err(err(format!("{at}/scheme"), "must be a non-empty string"))
-                }
+                Some(_) => return Err(err(format!("{at}/scheme"), "must be a non-empty string")),
             };
             (from, scheme)
         }
         _ => return Err(err(at, "must be a runtime expression or {from, scheme}")),
     };
-    let expr = Expr::parse(text)
-        .ok_or_else(|| err(at, format!("`{text}` is not a supported runtime expression")))?;
+    let expr = Expr::parse(text).ok_or_else(|| {
+        err(
+            at,
+            format!("`{text}` is not a supported runtime expression"),
+        )
+    })?;
     if !expr.is_request() {
-        return Err(err(at, format!("`{text}` must read the request ($request...)")));
+        return Err(err(
+            at,
+            format!("`{text}` must read the request ($request...)"),
+        ));
     }
     Ok(Source { expr, scheme })
 }
@@ -464,20 +489,22 @@ fn parse_response_expr(at: &str, v: &Value) -> Result<Expr, LoadError> {
     let text = v
         .as_str()
         .ok_or_else(|| err(at, "must be a runtime expression"))?;
-    let e = Expr::parse(text)
-        .ok_or_else(|| err(at, format!("`{text}` is not a supported runtime expression")))?;
+    let e = Expr::parse(text).ok_or_else(|| {
+        err(
+            at,
+            format!("`{text}` is not a supported runtime expression"),
+        )
+    })?;
     if e.is_request() {
-        return Err(err(at, format!("`{text}` must name the response ($response...)")));
+        return Err(err(
+            at,
+            format!("`{text}` must name the response ($response...)"),
+        ));
     }
     Ok(e)
 }
 
-fn check_request_expr(
-    doc: &Value,
-    at: &str,
-    e: &Expr,
-    op: &Operation,
-) -> Result<(), LoadError> {
+fn check_request_expr(doc: &Value, at: &str, e: &Expr, op: &Operation) -> Result<(), LoadError> {
     let declared = |loc: Location, name: &str| {
         op.parameters.iter().any(|p| {
             p.location == loc
@@ -492,8 +519,7 @@ fn check_request_expr(
             }
             SecurityScheme::ApiKey { location, name: n } => {
                 *location == loc
-                    && (n == name
-                        || loc == Location::Header && n.eq_ignore_ascii_case(name))
+                    && (n == name || loc == Location::Header && n.eq_ignore_ascii_case(name))
             }
             SecurityScheme::Unchecked => false,
         })
@@ -543,7 +569,9 @@ fn check_response_expr(
     op: &Operation,
     success: u16,
 ) -> Result<(), LoadError> {
-    let Some(resp) = op.response(success) else { return Ok(()) };
+    let Some(resp) = op.response(success) else {
+        return Ok(());
+    };
     let ok = match e {
         Expr::ResponseBody(ptr) => resp.content.iter().any(|m| {
             m.schema
@@ -595,9 +623,7 @@ fn schema_has(doc: &Value, schema: &Value, tokens: &[String], depth: usize) -> b
         }
     }
     match schema.get("additionalProperties") {
-        Some(Value::Object(_)) => {
-            schema_has(doc, &schema["additionalProperties"], rest, depth + 1)
-        }
+        Some(Value::Object(_)) => schema_has(doc, &schema["additionalProperties"], rest, depth + 1),
         _ => false,
     }
 }
@@ -621,7 +647,13 @@ fn parse_outcomes(
     let mut out = BTreeMap::new();
     for name in OUTCOMES {
         let status = if name == "success" { success } else { failure };
-        out.insert(name, OutcomeResponse { status, example: None });
+        out.insert(
+            name,
+            OutcomeResponse {
+                status,
+                example: None,
+            },
+        );
     }
     let Some(v) = v else { return Ok(out) };
     let oat = format!("{at}/outcomes");
@@ -664,7 +696,10 @@ fn parse_outcomes(
                 ));
             }
         }
-        let key = OUTCOMES.into_iter().find(|o| o == name).unwrap_or("invalid");
+        let key = OUTCOMES
+            .into_iter()
+            .find(|o| o == name)
+            .unwrap_or("invalid");
         out.insert(key, OutcomeResponse { status, example });
     }
     Ok(out)

@@ -41,9 +41,7 @@ impl Expr {
             "$request.query" => Expr::RequestQuery(name.to_owned()),
             "$request.path" => Expr::RequestPath(name.to_owned()),
             "$request.cookie" => Expr::RequestCookie(name.to_owned()),
-            "$response.header" => {
-                Expr::ResponseHeader(name.to_ascii_lowercase())
-            }
+            "$response.header" => Expr::ResponseHeader(name.to_ascii_lowercase()),
             _ => return None,
         })
     }
@@ -137,9 +135,7 @@ impl Pointer {
                 *cur = Value::Object(Default::default());
             }
             cur = match cur {
-                Value::Object(m) => {
-                    m.entry(t.clone()).or_insert(Value::Null)
-                }
+                Value::Object(m) => m.entry(t.clone()).or_insert(Value::Null),
                 Value::Array(a) => match t.parse::<usize>() {
                     Ok(i) if i < a.len() => &mut a[i],
                     _ => return false,
@@ -231,9 +227,15 @@ mod tests {
         let p = Pointer::parse("/data/attributes/token").unwrap();
         assert!(p.set(&mut v, json!("t")));
         assert_eq!(p.get(&v), Some(&json!("t")));
-        assert!(Pointer::parse("/data/list/1").unwrap().set(&mut v, json!(9)));
+        assert!(Pointer::parse("/data/list/1")
+            .unwrap()
+            .set(&mut v, json!(9)));
         assert_eq!(v["data"]["list"], json!([1, 9]));
-        assert!(!Pointer::parse("/data/list/5").unwrap().set(&mut v, json!(0)));
-        assert!(!Pointer::parse("/data/list/1/x").unwrap().set(&mut v, json!(0)));
+        assert!(!Pointer::parse("/data/list/5")
+            .unwrap()
+            .set(&mut v, json!(0)));
+        assert!(!Pointer::parse("/data/list/1/x")
+            .unwrap()
+            .set(&mut v, json!(0)));
     }
 }

@@ -295,26 +295,13 @@ impl Model {
     }
 
     /// Apply `action` at `now`, minting new tokens from `mint`.
-    pub fn apply(
-        &mut self,
-        action: Action<'_>,
-        now: Instant,
-        mint: &mut dyn Mint,
-    ) -> Outcome {
+    pub fn apply(&mut self, action: Action<'_>, now: Instant, mint: &mut dyn Mint) -> Outcome {
         match action {
-            Action::Login { username, password } => {
-                self.login(username, password, now, mint)
-            }
-            Action::Refresh { refresh_token } => {
-                self.refresh(refresh_token, now, mint)
-            }
+            Action::Login { username, password } => self.login(username, password, now, mint),
+            Action::Refresh { refresh_token } => self.refresh(refresh_token, now, mint),
             Action::Logout { access_token } => self.logout(access_token, now),
-            Action::Revoke { refresh_token } => {
-                self.revoke(refresh_token, now)
-            }
-            Action::RevokeAll { access_token } => {
-                self.revoke_all(access_token, now)
-            }
+            Action::Revoke { refresh_token } => self.revoke(refresh_token, now),
+            Action::RevokeAll { access_token } => self.revoke_all(access_token, now),
             Action::Protected { access_token } => {
                 match self.check(access_token, TokenKind::Access, now) {
                     Ok((_, rec)) => Outcome::Authorized {
@@ -333,9 +320,7 @@ impl Model {
         now: Instant,
         mint: &mut dyn Mint,
     ) -> Outcome {
-        let (Some(username), Some(password)) =
-            (present(username), present(password))
-        else {
+        let (Some(username), Some(password)) = (present(username), present(password)) else {
             return Outcome::Rejected(Rejection::Missing);
         };
         let Some(&user) = self.user_index.get(username) else {
@@ -356,21 +341,13 @@ impl Model {
         self.issue_pair(session, refresh, now, mint)
     }
 
-    fn refresh(
-        &mut self,
-        token: Option<&str>,
-        now: Instant,
-        mint: &mut dyn Mint,
-    ) -> Outcome {
+    fn refresh(&mut self, token: Option<&str>, now: Instant, mint: &mut dyn Mint) -> Outcome {
         let (token, rec) = match self.lookup(token, TokenKind::Refresh) {
             Ok(found) => found,
             Err(r) => return Outcome::Rejected(r),
         };
         let session_live = self.sessions[rec.session as usize].live;
-        if rec.state == TokenState::Spent
-            && session_live
-            && self.policy.reuse_ends_session
-        {
+        if rec.state == TokenState::Spent && session_live && self.policy.reuse_ends_session {
             // Reuse detection: a spent refresh token presented again means
             // it leaked; end the whole session.
             self.sessions[rec.session as usize].live = false;
@@ -398,12 +375,8 @@ impl Model {
         match self.check(token, TokenKind::Access, now) {
             Ok((token, rec)) => {
                 match self.policy.logout_ends {
-                    LogoutScope::Session => {
-                        self.sessions[rec.session as usize].live = false
-                    }
-                    LogoutScope::AccessToken => {
-                        self.set_state(&token, TokenState::Revoked)
-                    }
+                    LogoutScope::Session => self.sessions[rec.session as usize].live = false,
+                    LogoutScope::AccessToken => self.set_state(&token, TokenState::Revoked),
                 }
                 Outcome::Done
             }
@@ -425,9 +398,7 @@ impl Model {
     fn revoke_all(&mut self, token: Option<&str>, now: Instant) -> Outcome {
         let rec = match self.check(token, TokenKind::Access, now) {
             Ok((_, rec)) => rec,
-            Err(_) if self.policy.revoke_always_succeeds => {
-                return Outcome::Done
-            }
+            Err(_) if self.policy.revoke_always_succeeds => return Outcome::Done,
             Err(r) => return Outcome::Rejected(r),
         };
         let user = self.sessions[rec.session as usize].user;
@@ -468,9 +439,7 @@ impl Model {
     }
 
     fn usable(&self, rec: TokenRecord, now: Instant) -> Result<(), Rejection> {
-        if !self.sessions[rec.session as usize].live
-            || rec.state != TokenState::Live
-        {
+        if !self.sessions[rec.session as usize].live || rec.state != TokenState::Live {
             Err(Rejection::Invalid)
         } else if now >= rec.expires_at {
             Err(Rejection::Expired)

@@ -50,7 +50,9 @@ fn token_type_schema() -> utoipa::openapi::Object {
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::Type::String)
         .enum_values(Some(["Bearer"]))
-        .description(Some("Always `Bearer`: send the access token as `Authorization: Bearer <accessToken>`."))
+        .description(Some(
+            "Always `Bearer`: send the access token as `Authorization: Bearer <accessToken>`.",
+        ))
         .build()
 }
 
@@ -73,7 +75,9 @@ pub struct TokenPair {
 /// One invalid part of a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FieldError {
-    /// Where the offending value is: a JSON Pointer (RFC 6901) into the request body.
+    /// Where the offending value is, as an OpenAPI runtime expression:
+    /// `$request.body#/password` (a JSON Pointer into the body),
+    /// `$request.header.x-auth-token`, `$request.query.NAME`, `$request.path.NAME`.
     pub location: String,
     /// What is wrong with it.
     pub message: String,
@@ -153,7 +157,7 @@ struct BearerChallenge(String);
                 "title": "Bad Request",
                 "status": 400,
                 "detail": "The request body is not a valid login request.",
-                "errors": [{"location": "/password", "message": "must not be empty"}]
+                "errors": [{"location": "$request.body#/password", "message": "\"\" is shorter than 1 character"}]
             })),
         (status = 401, description = "Unknown user or wrong password.",
             body = ErrorBody, content_type = "application/json",
@@ -212,7 +216,7 @@ fn login() {}
                 "title": "Bad Request",
                 "status": 400,
                 "detail": "The request body is not a valid refresh request.",
-                "errors": [{"location": "/refreshToken", "message": "is required"}]
+                "errors": [{"location": "$request.body#/refreshToken", "message": "\"refreshToken\" is a required property"}]
             })),
         (status = 401, description = "The refresh token has expired, or is unknown, already spent, revoked, or its session has ended.",
             body = ErrorBody, content_type = "application/json",
@@ -483,8 +487,18 @@ mod tests {
         ("/auth/login", "post", "login", "login"),
         ("/auth/refresh", "post", "refresh", "refresh"),
         ("/auth/logout", "post", "logout", "logout"),
-        ("/refresh-tokens/{refreshToken}", "delete", "revokeRefreshToken", "revoke"),
-        ("/refresh-tokens/mine", "delete", "revokeAllRefreshTokens", "revoke-all"),
+        (
+            "/refresh-tokens/{refreshToken}",
+            "delete",
+            "revokeRefreshToken",
+            "revoke",
+        ),
+        (
+            "/refresh-tokens/mine",
+            "delete",
+            "revokeAllRefreshTokens",
+            "revoke-all",
+        ),
         ("/me", "get", "me", "protected"),
     ];
 

@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use jsonschema::error::ValidationErrorKind;
 use jsonschema::{Draft, Registry, Validator};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde_json::{json, Map, Value};
@@ -73,7 +74,10 @@ impl Schemas {
                 at: String::new(),
                 message: e.to_string(),
             })?;
-        Ok(Schemas { registry, cache: Mutex::new(HashMap::new()) })
+        Ok(Schemas {
+            registry,
+            cache: Mutex::new(HashMap::new()),
+        })
     }
 
     /// The validator of the schema at `pointer` (compiled once).
@@ -81,8 +85,7 @@ impl Schemas {
         if let Some(v) = self.lock().get(pointer) {
             return Ok(v.clone());
         }
-        let reference =
-            format!("{BASE}#{}", utf8_percent_encode(pointer, FRAGMENT));
+        let reference = format!("{BASE}#{}", utf8_percent_encode(pointer, FRAGMENT));
         let validator = jsonschema::options()
             .with_draft(Draft::Draft202012)
             .with_registry(&self.registry)
@@ -98,23 +101,43 @@ impl Schemas {
     }
 
     /// Every violation of the schema at `pointer` by `instance`.
-    pub fn validate(
-        &self,
-        pointer: &str,
-        instance: &Value,
-    ) -> Result<Vec<Violation>, LoadError> {
+    pub fn validate(&self, pointer: &str, instance: &Value) -> Result<Vec<Violation>, LoadError> {
         let v = self.validator(pointer)?;
-        Ok(v.iter_errors(instance)
-            .map(|e| Violation {
-                path: e.instance_path().to_string(),
-                message: e.to_string(),
-            })
-            .collect())
+        let mut out = Vec::new();
+        for e in v.iter_errors(instance) {
+            let path = e.instance_path().to_string();
+            let message = e.to_string();
+            // Name the field itself, not its parent, where the error is
+            // about a field that is missing or not allowed.
+            match e.kind() {
+                ValidationErrorKind::Required { property } => {
+                    let name = property.as_str().unwrap_or_default();
+                    out.push(Violation {
+                        path: child(&path, name),
+                        message,
+                    });
+                }
+                ValidationErrorKind::AdditionalProperties { unexpected } => {
+                    for name in unexpected {
+                        out.push(Violation {
+                            path: child(&path, name),
+                            message: format!("unknown field `{name}` is not allowed"),
+                        });
+                    }
+                }
+                _ => out.push(Violation { path, message }),
+            }
+        }
+        Ok(out)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Validator>>> {
         self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+fn child(path: &str, name: &str) -> String {
+    format!("{path}/{}", name.replace('~', "~0").replace('/', "~1"))
 }
 
 /// Translate every schema of an OpenAPI 3.0 document to JSON Schema 2020-12
@@ -161,9 +184,7 @@ pub fn translate_schema(s: &mut Value) {
                 let t = std::mem::take(t);
                 m.insert("type".into(), json!([t, "null"]));
             }
-            Some(Value::Array(ts)) if !ts.contains(&json!("null")) => {
-                ts.push(json!("null"))
-            }
+            Some(Value::Array(ts)) if !ts.contains(&json!("null")) => ts.push(json!("null")),
             _ => {}
         }
         if let Some(Value::Array(e)) = m.get_mut("enum") {
@@ -172,9 +193,10 @@ pub fn translate_schema(s: &mut Value) {
             }
         }
     }
-    for (flag, bound) in
-        [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")]
-    {
+    for (flag, bound) in [
+        ("exclusiveMinimum", "minimum"),
+        ("exclusiveMaximum", "maximum"),
+    ] {
         if let Some(Value::Bool(b)) = m.get(flag).cloned() {
             m.remove(flag);
             if b {
@@ -206,7 +228,12 @@ pub fn translate_schema(s: &mut Value) {
 /// value built from its type and bounds. `variant` picks other values for
 /// the same schema (0 gives the canonical one).
 pub fn generate(doc: &Value, schema: &Value, variant: u64) -> Value {
-    Generator { doc, variant, depth: 0 }.value(schema)
+    Generator {
+        doc,
+        variant,
+        depth: 0,
+    }
+    .value(schema)
 }
 
 struct Generator<'d> {
@@ -290,7 +317,11 @@ impl Generator<'_> {
                 Value::Object(out)
             }
             "array" => {
-                let n = m.get("minItems").and_then(Value::as_u64).unwrap_or(1).max(1);
+                let n = m
+                    .get("minItems")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(1)
+                    .max(1);
                 let item = m.get("items").cloned().unwrap_or(json!({}));
                 Value::Array((0..n.min(3)).map(|_| self.value(&item)).collect())
             }
@@ -303,7 +334,9 @@ impl Generator<'_> {
     }
 
     fn object_into(&mut self, m: &Map<String, Value>, out: &mut Map<String, Value>) {
-        let Some(Value::Object(props)) = m.get("properties") else { return };
+        let Some(Value::Object(props)) = m.get("properties") else {
+            return;
+        };
         for (name, s) in props {
             if is_read_write_only(self.doc, s) {
                 continue;
@@ -338,10 +371,20 @@ impl Generator<'_> {
             "ipv4" => "192.0.2.1".to_owned(),
             "ipv6" => "2001:db8::1".to_owned(),
             "byte" => "c3RyaW5n".to_owned(),
-            _ => format!("string{}", if self.variant == 0 { String::new() } else { self.variant.to_string() }),
+            _ => format!(
+                "string{}",
+                if self.variant == 0 {
+                    String::new()
+                } else {
+                    self.variant.to_string()
+                }
+            ),
         };
         let min = m.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
-        let max = m.get("maxLength").and_then(Value::as_u64).map(|n| n as usize);
+        let max = m
+            .get("maxLength")
+            .and_then(Value::as_u64)
+            .map(|n| n as usize);
         let mut s = s;
         while s.chars().count() < min {
             s.push('x');
@@ -354,6 +397,8 @@ impl Generator<'_> {
 }
 
 fn is_read_write_only(doc: &Value, s: &Value) -> bool {
-    let s = spec::resolve(doc, String::new(), s).map(|(_, s)| s).unwrap_or(s);
+    let s = spec::resolve(doc, String::new(), s)
+        .map(|(_, s)| s)
+        .unwrap_or(s);
     s.get("writeOnly").and_then(Value::as_bool).unwrap_or(false)
 }

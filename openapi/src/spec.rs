@@ -15,8 +15,9 @@ use crate::expr::Pointer;
 use crate::schema::Schemas;
 
 /// The HTTP methods an OpenAPI path item can hold, in spec order.
-pub const METHODS: [&str; 8] =
-    ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+pub const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 /// The OpenAPI major.minor version of a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,16 +235,16 @@ impl Operation {
     /// Whether the operation requires some credential (no alternative is
     /// empty).
     pub fn requires_credentials(&self) -> bool {
-        !self.security.is_empty()
-            && self.security.iter().all(|alt| !alt.0.is_empty())
+        !self.security.is_empty() && self.security.iter().all(|alt| !alt.0.is_empty())
     }
 }
 
 impl Spec {
     /// Load a document from a file (YAML or JSON, by content).
     pub fn from_path(path: &Path) -> Result<Spec, LoadError> {
-        let text = std::fs::read_to_string(path).map_err(|source| {
-            LoadError::Read { path: path.display().to_string(), source }
+        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+            path: path.display().to_string(),
+            source,
         })?;
         Spec::from_str(&text)
     }
@@ -252,11 +253,9 @@ impl Spec {
     #[allow(clippy::should_implement_trait)]
     pub fn from_str(text: &str) -> Result<Spec, LoadError> {
         let doc: Value = if text.trim_start().starts_with('{') {
-            serde_json::from_str(text)
-                .map_err(|e| LoadError::Parse(e.to_string()))?
+            serde_json::from_str(text).map_err(|e| LoadError::Parse(e.to_string()))?
         } else {
-            serde_norway::from_str(text)
-                .map_err(|e| LoadError::Parse(e.to_string()))?
+            serde_norway::from_str(text).map_err(|e| LoadError::Parse(e.to_string()))?
         };
         Spec::from_value(doc)
     }
@@ -275,7 +274,13 @@ impl Spec {
         let lifecycle = binding::parse_root(&doc)?;
         let operations = index_operations(&doc)?;
         let schemas = Schemas::new(&doc, version)?;
-        Ok(Spec { doc, version, operations, lifecycle, schemas })
+        Ok(Spec {
+            doc,
+            version,
+            operations,
+            lifecycle,
+            schemas,
+        })
     }
 
     /// The document as loaded.
@@ -396,9 +401,7 @@ fn index_operations(doc: &Value) -> Result<Vec<Operation>, LoadError> {
             };
             if let Some(b) = op.get(binding::EXTENSION) {
                 let at = format!("{pointer}/{}", binding::EXTENSION);
-                operation.binding = Some(binding::parse_operation(
-                    doc, &at, b, &operation,
-                )?);
+                operation.binding = Some(binding::parse_operation(doc, &at, b, &operation)?);
             }
             ops.push(operation);
         }
@@ -419,14 +422,14 @@ fn parameters(
         (format!("{op_ptr}/parameters"), op.get("parameters")),
     ];
     for (list_ptr, list) in lists {
-        let Some(list) = list.and_then(Value::as_array) else { continue };
+        let Some(list) = list.and_then(Value::as_array) else {
+            continue;
+        };
         for (i, p) in list.iter().enumerate() {
             let (ptr, p) = resolve(doc, format!("{list_ptr}/{i}"), p)?;
             let param = parameter(doc, &ptr, p)?;
             // Operation parameters override path-item ones.
-            out.retain(|q| {
-                !(q.location == param.location && same_name(q, &param))
-            });
+            out.retain(|q| !(q.location == param.location && same_name(q, &param)));
             out.push(param);
         }
     }
@@ -441,11 +444,7 @@ fn same_name(a: &Parameter, b: &Parameter) -> bool {
     }
 }
 
-fn parameter(
-    doc: &Value,
-    ptr: &str,
-    p: &Value,
-) -> Result<Parameter, LoadError> {
+fn parameter(doc: &Value, ptr: &str, p: &Value) -> Result<Parameter, LoadError> {
     let invalid = |message: &str| LoadError::Invalid {
         at: ptr.to_owned(),
         message: message.to_owned(),
@@ -458,11 +457,9 @@ fn parameter(
         .get("in")
         .and_then(Value::as_str)
         .and_then(Location::parse)
-        .ok_or_else(|| {
-            invalid("a parameter needs `in`: path, query, header or cookie")
-        })?;
-    let required = location == Location::Path
-        || p.get("required").and_then(Value::as_bool).unwrap_or(false);
+        .ok_or_else(|| invalid("a parameter needs `in`: path, query, header or cookie"))?;
+    let required =
+        location == Location::Path || p.get("required").and_then(Value::as_bool).unwrap_or(false);
     let (schema, json_content) = match (p.get("schema"), p.get("content")) {
         (Some(s), _) => (Some(schema_ref(doc, format!("{ptr}/schema"), s)?), false),
         (None, Some(Value::Object(c))) => match c.iter().next() {
@@ -503,20 +500,15 @@ fn parameter(
 }
 
 /// A schema reference at `pointer`, with its top-level `$ref` resolved.
-pub fn schema_ref(
-    doc: &Value,
-    pointer: String,
-    value: &Value,
-) -> Result<SchemaRef, LoadError> {
+pub fn schema_ref(doc: &Value, pointer: String, value: &Value) -> Result<SchemaRef, LoadError> {
     let (pointer, value) = resolve(doc, pointer, value)?;
-    Ok(SchemaRef { pointer, value: value.clone() })
+    Ok(SchemaRef {
+        pointer,
+        value: value.clone(),
+    })
 }
 
-fn content(
-    doc: &Value,
-    ptr: &str,
-    content: Option<&Value>,
-) -> Result<Vec<MediaType>, LoadError> {
+fn content(doc: &Value, ptr: &str, content: Option<&Value>) -> Result<Vec<MediaType>, LoadError> {
     let Some(content) = content.and_then(Value::as_object) else {
         return Ok(Vec::new());
     };
@@ -556,11 +548,7 @@ fn examples(
     Ok(out)
 }
 
-fn request_body(
-    doc: &Value,
-    op_ptr: &str,
-    rb: &Value,
-) -> Result<RequestBody, LoadError> {
+fn request_body(doc: &Value, op_ptr: &str, rb: &Value) -> Result<RequestBody, LoadError> {
     let (ptr, rb) = resolve(doc, format!("{op_ptr}/requestBody"), rb)?;
     Ok(RequestBody {
         required: rb.get("required").and_then(Value::as_bool).unwrap_or(false),
@@ -592,11 +580,7 @@ fn responses(
     Ok(out)
 }
 
-fn headers(
-    doc: &Value,
-    ptr: &str,
-    headers: Option<&Value>,
-) -> Result<Vec<Header>, LoadError> {
+fn headers(doc: &Value, ptr: &str, headers: Option<&Value>) -> Result<Vec<Header>, LoadError> {
     let Some(map) = headers.and_then(Value::as_object) else {
         return Ok(Vec::new());
     };
@@ -634,21 +618,11 @@ fn security(doc: &Value, reqs: Option<&Value>) -> Vec<SecurityAlternative> {
         .and_then(Value::as_object);
     reqs.iter()
         .filter_map(Value::as_object)
-        .map(|alt| {
-            SecurityAlternative(
-                alt.keys()
-                    .map(|name| scheme(doc, schemes, name))
-                    .collect(),
-            )
-        })
+        .map(|alt| SecurityAlternative(alt.keys().map(|name| scheme(doc, schemes, name)).collect()))
         .collect()
 }
 
-fn scheme(
-    doc: &Value,
-    schemes: Option<&Map<String, Value>>,
-    name: &str,
-) -> SecurityScheme {
+fn scheme(doc: &Value, schemes: Option<&Map<String, Value>>, name: &str) -> SecurityScheme {
     let Some(s) = schemes.and_then(|m| m.get(name)) else {
         return SecurityScheme::Unchecked;
     };

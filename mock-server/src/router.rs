@@ -1,0 +1,278 @@
+//! Matching request paths against the spec's path templates.
+//!
+//! Templates are split into segments; a segment is a literal, a whole
+//! `{param}`, or a mix (`{name}.{ext}`) compiled to a regex. When several
+//! templates match, the one with the most literal segments, leftmost first,
+//! wins (`/refresh-tokens/mine` beats `/refresh-tokens/{refreshToken}`).
+
+use percent_encoding::percent_decode_str;
+use regex::Regex;
+
+use openapi::spec::Operation;
+
+#[derive(Debug)]
+enum Segment {
+    Literal(String),
+    Param(String),
+    Mixed { regex: Regex, names: Vec<String> },
+}
+
+#[derive(Debug)]
+struct Route {
+    segments: Vec<Segment>,
+    /// `(uppercase method, operation index)`.
+    methods: Vec<(String, usize)>,
+}
+
+/// The routing table of a spec.
+#[derive(Debug)]
+pub struct Router {
+    routes: Vec<Route>,
+    base_path: String,
+}
+
+/// The result of routing a request.
+#[derive(Debug)]
+pub enum Routed {
+    /// An operation, with its path parameters (decoded).
+    Found {
+        /// Index into `Spec::operations()`.
+        op: usize,
+        /// Path parameters.
+        params: Vec<(String, String)>,
+    },
+    /// The path exists but not with this method.
+    MethodNotAllowed {
+        /// The methods the path has.
+        allow: Vec<String>,
+    },
+    /// No template matches.
+    NotFound,
+}
+
+impl Router {
+    /// Build the table. `base_path` is the path of the first server URL
+    /// (`/v1` of `https://api.example.com/v1`), accepted as an optional
+    /// prefix of every request path.
+    pub fn new(operations: &[Operation], base_path: &str) -> Router {
+        let mut routes: Vec<Route> = Vec::new();
+        for (i, op) in operations.iter().enumerate() {
+            match routes.iter_mut().find(|r| same_template(r, &op.path)) {
+                Some(r) => r.methods.push((op.method.clone(), i)),
+                None => routes.push(Route {
+                    segments: parse_template(&op.path),
+                    methods: vec![(op.method.clone(), i)],
+                }),
+            }
+        }
+        Router {
+            routes,
+            base_path: base_path.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// Route `method path` (path without the query string).
+    pub fn route(&self, method: &str, path: &str) -> Routed {
+        let found = self.best(path).or_else(|| {
+            let rest = path.strip_prefix(&self.base_path)?;
+            (!self.base_path.is_empty() && rest.starts_with('/'))
+                .then(|| self.best(rest))
+                .flatten()
+        });
+        let Some((route, params)) = found else {
+            return Routed::NotFound;
+        };
+        let method = if method == "HEAD" && !route.methods.iter().any(|(m, _)| m == "HEAD") {
+            "GET"
+        } else {
+            method
+        };
+        match route.methods.iter().find(|(m, _)| m == method) {
+            Some((_, op)) => Routed::Found { op: *op, params },
+            None => Routed::MethodNotAllowed {
+                allow: route.methods.iter().map(|(m, _)| m.clone()).collect(),
+            },
+        }
+    }
+
+    /// The methods of the template matching `path`, if any.
+    pub fn methods(&self, path: &str) -> Option<Vec<String>> {
+        match self.route("\0", path) {
+            Routed::MethodNotAllowed { allow } => Some(allow),
+            _ => None,
+        }
+    }
+
+    fn best(&self, path: &str) -> Option<(&Route, Vec<(String, String)>)> {
+        let parts: Vec<&str> = path.split('/').skip(1).collect();
+        let mut best: Option<(Vec<bool>, &Route, Vec<(String, String)>)> = None;
+        for route in &self.routes {
+            if route.segments.len() != parts.len() {
+                continue;
+            }
+            let Some(params) = matches(route, &parts) else {
+                continue;
+            };
+            let score: Vec<bool> = route
+                .segments
+                .iter()
+                .map(|s| matches!(s, Segment::Literal(_)))
+                .collect();
+            if best.as_ref().is_none_or(|(b, _, _)| score > *b) {
+                best = Some((score, route, params));
+            }
+        }
+        best.map(|(_, r, p)| (r, p))
+    }
+}
+
+fn same_template(route: &Route, path: &str) -> bool {
+    let other = parse_template(path);
+    route.segments.len() == other.len()
+        && route
+            .segments
+            .iter()
+            .zip(&other)
+            .all(|(a, b)| match (a, b) {
+                (Segment::Literal(x), Segment::Literal(y)) => x == y,
+                (Segment::Param(x), Segment::Param(y)) => x == y,
+                (Segment::Mixed { regex: x, .. }, Segment::Mixed { regex: y, .. }) => {
+                    x.as_str() == y.as_str()
+                }
+                _ => false,
+            })
+}
+
+fn decode(s: &str) -> String {
+    percent_decode_str(s).decode_utf8_lossy().into_owned()
+}
+
+fn matches(route: &Route, parts: &[&str]) -> Option<Vec<(String, String)>> {
+    let mut params = Vec::new();
+    for (seg, part) in route.segments.iter().zip(parts) {
+        match seg {
+            Segment::Literal(l) => {
+                if l != part && *l != decode(part) {
+                    return None;
+                }
+            }
+            Segment::Param(name) => {
+                if part.is_empty() {
+                    return None;
+                }
+                params.push((name.clone(), decode(part)));
+            }
+            Segment::Mixed { regex, names } => {
+                let caps = regex.captures(part)?;
+                for (i, name) in names.iter().enumerate() {
+                    let v = caps.get(i + 1).map_or("", |m| m.as_str());
+                    params.push((name.clone(), decode(v)));
+                }
+            }
+        }
+    }
+    Some(params)
+}
+
+fn parse_template(path: &str) -> Vec<Segment> {
+    path.split('/')
+        .skip(1)
+        .map(|seg| {
+            let open = seg.matches('{').count();
+            if open == 0 {
+                return Segment::Literal(seg.to_owned());
+            }
+            if open == 1 && seg.starts_with('{') && seg.ends_with('}') {
+                return Segment::Param(seg[1..seg.len() - 1].to_owned());
+            }
+            let mut pattern = String::from("^");
+            let mut names = Vec::new();
+            let mut rest = seg;
+            while let Some(start) = rest.find('{') {
+                pattern.push_str(&regex::escape(&rest[..start]));
+                let Some(len) = rest[start..].find('}') else {
+                    break;
+                };
+                names.push(rest[start + 1..start + len].to_owned());
+                pattern.push_str("(.+?)");
+                rest = &rest[start + len + 1..];
+            }
+            pattern.push_str(&regex::escape(rest));
+            pattern.push('$');
+            match Regex::new(&pattern) {
+                Ok(regex) => Segment::Mixed { regex, names },
+                Err(_) => Segment::Literal(seg.to_owned()),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn router(paths: &[(&str, &str)]) -> Router {
+        let spec = serde_json::json!({
+            "openapi": "3.1.0",
+            "info": {"title": "t", "version": "1"},
+            "paths": paths.iter().fold(serde_json::Map::new(), |mut m, (method, path)| {
+                let item = m.entry(path.to_string()).or_insert(serde_json::json!({}));
+                item[method] = serde_json::json!({"responses": {"200": {"description": "ok"}}});
+                m
+            }),
+        });
+        let spec = openapi::Spec::from_value(spec).unwrap();
+        Router::new(spec.operations(), "/v1")
+    }
+
+    #[test]
+    fn literal_beats_parameter() {
+        let r = router(&[
+            ("delete", "/refresh-tokens/{refreshToken}"),
+            ("delete", "/refresh-tokens/mine"),
+        ]);
+        match r.route("DELETE", "/refresh-tokens/mine") {
+            Routed::Found { op, params } => {
+                assert_eq!(op, 1);
+                assert!(params.is_empty());
+            }
+            other => panic!("{other:?}"),
+        }
+        match r.route("DELETE", "/refresh-tokens/a%2Fb") {
+            Routed::Found { op, params } => {
+                assert_eq!(op, 0);
+                assert_eq!(params, [("refreshToken".into(), "a/b".into())]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn method_not_allowed_lists_methods() {
+        let r = router(&[("get", "/me"), ("put", "/me")]);
+        match r.route("POST", "/me") {
+            Routed::MethodNotAllowed { allow } => assert_eq!(allow, ["GET", "PUT"]),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(r.route("GET", "/nope"), Routed::NotFound));
+        assert!(matches!(
+            r.route("HEAD", "/me"),
+            Routed::Found { op: 0, .. }
+        ));
+    }
+
+    #[test]
+    fn mixed_segments_and_base_path() {
+        let r = router(&[("get", "/files/{name}.{ext}")]);
+        match r.route("GET", "/v1/files/report.tar.gz") {
+            Routed::Found { params, .. } => assert_eq!(
+                params,
+                [
+                    ("name".into(), "report".into()),
+                    ("ext".into(), "tar.gz".into())
+                ]
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+}

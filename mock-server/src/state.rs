@@ -1,0 +1,152 @@
+//! The mock's state: the behaviour model behind one lock, the adjustable
+//! clock, and the request journal.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use parking_lot::Mutex;
+
+use openapi::model::{Action, Instant, Model, Outcome, Token, TokenKind};
+
+/// Requests the journal keeps (the oldest go first).
+pub const JOURNAL_CAPACITY: usize = 1000;
+
+/// Random bytes per token: 144 bits from the thread's CSPRNG, 24 characters
+/// of base64url (inline in a `CompactString`, so no heap allocation).
+const TOKEN_BYTES: usize = 18;
+
+/// The clock: wall time plus an offset the admin API can advance.
+#[derive(Debug, Default)]
+pub struct Clock {
+    offset: AtomicU64,
+}
+
+impl Clock {
+    /// Seconds since the Unix epoch, plus the offset.
+    pub fn now(&self) -> Instant {
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        wall.saturating_add(self.offset())
+    }
+
+    /// The total offset so far.
+    pub fn offset(&self) -> u64 {
+        self.offset.load(Ordering::SeqCst)
+    }
+
+    /// Move the clock forward.
+    pub fn advance(&self, seconds: u64) {
+        let _ = self
+            .offset
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |o| {
+                Some(o.saturating_add(seconds))
+            });
+    }
+
+    /// Back to wall time.
+    pub fn reset(&self) {
+        self.offset.store(0, Ordering::SeqCst);
+    }
+}
+
+/// A fresh, unguessable token.
+pub fn random_token(_kind: TokenKind) -> Token {
+    let bytes: [u8; TOKEN_BYTES] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(bytes)
+        .into()
+}
+
+/// One journal entry.
+#[derive(Debug, Clone, serde::Serialize, poem_openapi::Object)]
+#[oai(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
+pub struct JournalEntry {
+    /// Sequence number, from 1.
+    pub seq: u64,
+    /// The mock clock when the request arrived (Unix seconds).
+    pub at: u64,
+    /// The method.
+    pub method: String,
+    /// The path and query.
+    pub uri: String,
+    /// The operation it was routed to, if any.
+    pub operation: Option<String>,
+    /// The status answered.
+    pub status: u16,
+    /// The behaviour model's outcome, for bound operations.
+    pub outcome: Option<String>,
+}
+
+/// The journal: the last [`JOURNAL_CAPACITY`] requests.
+#[derive(Debug, Default)]
+pub struct Journal {
+    next: u64,
+    entries: VecDeque<JournalEntry>,
+}
+
+impl Journal {
+    /// Record an entry (its `seq` is assigned here).
+    pub fn push(&mut self, mut entry: JournalEntry) {
+        self.next += 1;
+        entry.seq = self.next;
+        if self.entries.len() == JOURNAL_CAPACITY {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(entry);
+    }
+
+    /// The newest `limit` entries, oldest first.
+    pub fn last(&self, limit: usize) -> Vec<JournalEntry> {
+        let skip = self.entries.len().saturating_sub(limit);
+        self.entries.iter().skip(skip).cloned().collect()
+    }
+
+    /// Forget everything.
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+}
+
+/// Model, clock and journal together.
+#[derive(Debug)]
+pub struct State {
+    model: Mutex<Model>,
+    /// The clock.
+    pub clock: Clock,
+    /// The journal.
+    pub journal: Mutex<Journal>,
+}
+
+impl State {
+    /// State around a fresh model.
+    pub fn new(model: Model) -> State {
+        State {
+            model: Mutex::new(model),
+            clock: Clock::default(),
+            journal: Mutex::new(Journal::default()),
+        }
+    }
+
+    /// Apply an action now. The model's lock makes every action atomic: of
+    /// concurrent refreshes with one token exactly one wins.
+    pub fn apply(&self, action: Action<'_>) -> Outcome {
+        let now = self.clock.now();
+        self.model.lock().apply(action, now, &mut random_token)
+    }
+
+    /// Read the model.
+    pub fn with_model<R>(&self, f: impl FnOnce(&Model) -> R) -> R {
+        f(&self.model.lock())
+    }
+
+    /// Forget sessions, tokens and the journal; put the clock back.
+    pub fn reset(&self) {
+        self.model.lock().reset();
+        self.journal.lock().clear();
+        self.clock.reset();
+    }
+}
