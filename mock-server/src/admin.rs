@@ -29,6 +29,8 @@ pub struct ClockView {
     pub now: u64,
     /// Seconds the clock has been advanced past wall time.
     pub offset: u64,
+    /// Whether the clock only moves when advanced.
+    pub frozen: bool,
 }
 
 /// How far to move the clock.
@@ -111,6 +113,21 @@ impl Admin {
         Json(self.clock_view())
     }
 
+    /// Stop the clock: from now on it only moves when advanced, so that
+    /// expiry can be tested to the second.
+    #[oai(path = "/clock/freeze", method = "post")]
+    async fn freeze(&self) -> Json<ClockView> {
+        self.mock.state.clock.freeze();
+        Json(self.clock_view())
+    }
+
+    /// Let a frozen clock run again.
+    #[oai(path = "/clock/resume", method = "post")]
+    async fn resume(&self) -> Json<ClockView> {
+        self.mock.state.clock.resume();
+        Json(self.clock_view())
+    }
+
     /// Every session, oldest first.
     #[oai(path = "/sessions", method = "get")]
     async fn sessions(&self) -> Json<Vec<SessionOut>> {
@@ -181,6 +198,7 @@ impl Admin {
         ClockView {
             now: self.mock.state.clock.now(),
             offset: self.mock.state.clock.offset(),
+            frozen: self.mock.state.clock.is_frozen(),
         }
     }
 }

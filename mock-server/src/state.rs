@@ -17,38 +17,66 @@ pub const JOURNAL_CAPACITY: usize = 1000;
 /// of base64url (inline in a `CompactString`, so no heap allocation).
 const TOKEN_BYTES: usize = 18;
 
-/// The clock: wall time plus an offset the admin API can advance.
+/// The clock: wall time plus an offset the admin API can advance, or a
+/// frozen instant that only moves when advanced (what the conformance suite
+/// uses, so that TTL boundaries are exact).
 #[derive(Debug, Default)]
 pub struct Clock {
     offset: AtomicU64,
+    /// The frozen instant plus one (0: not frozen).
+    frozen: AtomicU64,
+}
+
+fn wall() -> Instant {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 impl Clock {
-    /// Seconds since the Unix epoch, plus the offset.
+    /// The mock's now, Unix seconds.
     pub fn now(&self) -> Instant {
-        let wall = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        wall.saturating_add(self.offset())
+        match self.frozen.load(Ordering::SeqCst) {
+            0 => wall().saturating_add(self.offset()),
+            f => f - 1,
+        }
     }
 
-    /// The total offset so far.
+    /// Seconds the clock has been moved past wall time (or frozen ahead of
+    /// it).
     pub fn offset(&self) -> u64 {
         self.offset.load(Ordering::SeqCst)
     }
 
-    /// Move the clock forward.
-    pub fn advance(&self, seconds: u64) {
-        let _ = self
-            .offset
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |o| {
-                Some(o.saturating_add(seconds))
-            });
+    /// Whether the clock is frozen.
+    pub fn is_frozen(&self) -> bool {
+        self.frozen.load(Ordering::SeqCst) != 0
     }
 
-    /// Back to wall time.
+    /// Move the clock forward.
+    pub fn advance(&self, seconds: u64) {
+        let add = |o: u64| Some(o.saturating_add(seconds));
+        let _ = self.offset.fetch_update(Ordering::SeqCst, Ordering::SeqCst, add);
+        let _ = self.frozen.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |f| {
+            (f != 0).then(|| f.saturating_add(seconds))
+        });
+    }
+
+    /// Stop the clock at its current instant.
+    pub fn freeze(&self) {
+        let now = self.now();
+        self.frozen.store(now.saturating_add(1), Ordering::SeqCst);
+    }
+
+    /// Let the clock run again from wall time plus the offset.
+    pub fn resume(&self) {
+        self.frozen.store(0, Ordering::SeqCst);
+    }
+
+    /// Back to wall time, running.
     pub fn reset(&self) {
         self.offset.store(0, Ordering::SeqCst);
+        self.frozen.store(0, Ordering::SeqCst);
     }
 }
 

@@ -1,0 +1,284 @@
+//! Behavioural changes: the `x-token-lifecycle` policy and bindings.
+
+use super::response::statuses;
+use super::Pair;
+use crate::binding::{locations, outcome_status, Policy, KEY, OUTCOMES};
+use crate::doc::Doc;
+use crate::finding::{Finding, Severity};
+
+/// Compares the root policies (defaults filled in, so an explicit default is
+/// no change).
+pub(crate) fn root(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) {
+    let o = Policy::of(old);
+    let n = Policy::of(new);
+    if o == n {
+        return;
+    }
+    let mut push = |rule: &str, sev: Severity, msg: String, field: &str| {
+        let (op, np) = (existing(old, field), existing(new, field));
+        out.push(Finding::new(rule, sev, msg).at(op.as_deref(), np.as_deref()));
+    };
+    for (field, name, ov, nv) in [
+        ("accessTokenTtl", "access-token", o.access_ttl, n.access_ttl),
+        (
+            "refreshTokenTtl",
+            "refresh-token",
+            o.refresh_ttl,
+            n.refresh_ttl,
+        ),
+    ] {
+        if nv < ov {
+            let msg = format!("{name} ttl cut from {ov}s to {nv}s: clients caching tokens for the old lifetime break");
+            push(
+                &format!("lifecycle-{name}-ttl-decreased"),
+                Severity::Breaking,
+                msg,
+                field,
+            );
+        } else if nv > ov {
+            let msg = format!("{name} ttl raised from {ov}s to {nv}s");
+            push(
+                &format!("lifecycle-{name}-ttl-increased"),
+                Severity::Info,
+                msg,
+                field,
+            );
+        }
+    }
+    if o.single_use && !n.single_use {
+        let msg = "refresh tokens are no longer single-use: a stolen refresh token stays valid"
+            .to_owned();
+        push(
+            "lifecycle-refresh-no-longer-single-use",
+            Severity::Breaking,
+            msg,
+            "refreshSingleUse",
+        );
+    } else if !o.single_use && n.single_use {
+        let msg =
+            "refresh tokens became single-use: clients reusing a refresh token break".to_owned();
+        push(
+            "lifecycle-refresh-now-single-use",
+            Severity::Breaking,
+            msg,
+            "refreshSingleUse",
+        );
+    }
+    if o.reuse_ends && !n.reuse_ends {
+        let msg = "presenting a spent refresh token no longer ends the session".to_owned();
+        push(
+            "lifecycle-reuse-no-longer-ends-session",
+            Severity::Breaking,
+            msg,
+            "reuseEndsSession",
+        );
+    } else if !o.reuse_ends && n.reuse_ends {
+        let msg = "presenting a spent refresh token now ends the whole session".to_owned();
+        push(
+            "lifecycle-reuse-now-ends-session",
+            Severity::Warning,
+            msg,
+            "reuseEndsSession",
+        );
+    }
+    if o.revoke_always && !n.revoke_always {
+        let msg =
+            "revoke no longer always succeeds: clients treating revoke as fire-and-forget break"
+                .to_owned();
+        push(
+            "lifecycle-revoke-no-longer-always-succeeds",
+            Severity::Breaking,
+            msg,
+            "revokeAlwaysSucceeds",
+        );
+    } else if !o.revoke_always && n.revoke_always {
+        let msg = "revoke now always succeeds".to_owned();
+        push(
+            "lifecycle-revoke-now-always-succeeds",
+            Severity::Info,
+            msg,
+            "revokeAlwaysSucceeds",
+        );
+    }
+    if o.logout_ends != n.logout_ends {
+        let msg = format!(
+            "logout now ends `{}` instead of `{}`",
+            n.logout_ends, o.logout_ends
+        );
+        push(
+            "lifecycle-logout-ends-changed",
+            Severity::Breaking,
+            msg,
+            "logoutEnds",
+        );
+    }
+    if !o.rotate && n.rotate {
+        let msg =
+            "refresh now rotates the refresh token: clients keeping the old one break".to_owned();
+        push(
+            "lifecycle-rotation-enabled",
+            Severity::Breaking,
+            msg,
+            "rotateOnRefresh",
+        );
+    } else if o.rotate && !n.rotate {
+        let msg = "refresh no longer rotates the refresh token".to_owned();
+        push(
+            "lifecycle-rotation-disabled",
+            Severity::Warning,
+            msg,
+            "rotateOnRefresh",
+        );
+    }
+}
+
+/// The pointer of a policy field, or of its nearest existing parent.
+fn existing(doc: Doc<'_>, field: &str) -> Option<String> {
+    let candidates = [
+        format!("/{KEY}/policy/{field}"),
+        format!("/{KEY}/policy"),
+        format!("/{KEY}"),
+    ];
+    candidates
+        .into_iter()
+        .find(|p| doc.root.pointer(p).is_some())
+        .map(|p| format!("#{p}"))
+}
+
+/// Compares the bindings of two matched operations.
+pub(crate) fn operation(pair: &Pair<'_, '_>, out: &mut Vec<Finding>) {
+    let ob = pair.o.node.get(KEY);
+    let nb = pair.n.node.get(KEY);
+    let action = |b: &Option<crate::doc::Node<'_>>| {
+        b.as_ref()
+            .and_then(|b| b.str("action"))
+            .unwrap_or("?")
+            .to_owned()
+    };
+    let (oa, na) = (action(&ob), action(&nb));
+    let (ob, nb) = match (ob, nb) {
+        (None, None) => return,
+        (Some(o), None) => {
+            let msg = format!(
+                "lifecycle binding `{oa}` removed: the operation no longer promises its behaviour"
+            );
+            out.push(pair.finding(
+                "lifecycle-binding-removed",
+                Severity::Breaking,
+                msg,
+                Some(&o.ptr),
+                None,
+            ));
+            return;
+        }
+        (None, Some(n)) => {
+            let msg = format!("lifecycle binding `{na}` added");
+            out.push(pair.finding(
+                "lifecycle-binding-added",
+                Severity::Info,
+                msg,
+                None,
+                Some(&n.ptr),
+            ));
+            return;
+        }
+        (Some(o), Some(n)) => (o, n),
+    };
+    if oa != na {
+        let msg = format!("lifecycle action changed from `{oa}` to `{na}`");
+        let (op, np) = (format!("{}/action", ob.ptr), format!("{}/action", nb.ptr));
+        out.push(pair.finding(
+            "lifecycle-action-changed",
+            Severity::Breaking,
+            msg,
+            Some(&op),
+            Some(&np),
+        ));
+        return;
+    }
+    let (ol, nl) = (locations(&ob), locations(&nb));
+    for (field, (o, optr)) in &ol {
+        match nl.get(field) {
+            Some((n, nptr)) if n.canonical() != o.canonical() => {
+                let msg = format!("{field} moved from {} to {}", o.show(), n.show());
+                out.push(pair.finding(
+                    "lifecycle-token-location-moved",
+                    Severity::Breaking,
+                    msg,
+                    Some(optr),
+                    Some(nptr),
+                ));
+            }
+            Some(_) => {}
+            None => {
+                let msg = format!("{field} location {} removed from the binding", o.show());
+                out.push(pair.finding(
+                    "lifecycle-location-removed",
+                    Severity::Breaking,
+                    msg,
+                    Some(optr),
+                    Some(&nb.ptr),
+                ));
+            }
+        }
+    }
+    for (field, (n, nptr)) in &nl {
+        if !ol.contains_key(field) {
+            let sev = if field.contains('.') || field == "subject" {
+                Severity::Info
+            } else {
+                Severity::Warning
+            };
+            let msg = format!("{field} location {} added to the binding", n.show());
+            out.push(pair.finding(
+                "lifecycle-location-added",
+                sev,
+                msg,
+                Some(&ob.ptr),
+                Some(nptr),
+            ));
+        }
+    }
+    let ost: Vec<String> = statuses(pair.old, pair.o).into_keys().collect();
+    let nst: Vec<String> = statuses(pair.new, pair.n).into_keys().collect();
+    for outcome in OUTCOMES {
+        if outcome == "invalidCredentials" && na != "login" {
+            continue;
+        }
+        let os = outcome_status(&ob, &ost, outcome);
+        let ns = outcome_status(&nb, &nst, outcome);
+        if os == ns {
+            continue;
+        }
+        let show = |s: &Option<String>| {
+            s.clone()
+                .unwrap_or_else(|| "none".to_owned())
+                .to_ascii_lowercase()
+        };
+        let (rule, msg) = if outcome == "success" {
+            let rule = if na == "logout" {
+                "lifecycle-logout-status-changed"
+            } else {
+                "lifecycle-success-status-changed"
+            };
+            (
+                rule,
+                format!(
+                    "{na} success status changed from {} to {}",
+                    show(&os),
+                    show(&ns)
+                ),
+            )
+        } else {
+            (
+                "lifecycle-outcome-status-changed",
+                format!(
+                    "{na} outcome `{outcome}` status changed from {} to {}",
+                    show(&os),
+                    show(&ns)
+                ),
+            )
+        };
+        out.push(pair.finding(rule, Severity::Breaking, msg, Some(&ob.ptr), Some(&nb.ptr)));
+    }
+}

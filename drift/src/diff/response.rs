@@ -1,0 +1,134 @@
+//! Responses: statuses, bodies, headers.
+
+use std::collections::BTreeMap;
+
+use super::request::media;
+use super::{Dir, Pair, SchemaDiff};
+use crate::doc::{is_success, Doc, Node, Operation};
+use crate::finding::{Finding, Severity};
+
+/// The responses of an operation by status key (refs resolved; `2xx` and
+/// `2XX` are one key).
+pub(crate) fn statuses<'a>(doc: Doc<'a>, op: &Operation<'a>) -> BTreeMap<String, Node<'a>> {
+    op.node
+        .entries("responses")
+        .into_iter()
+        .map(|(k, v)| (k.to_ascii_uppercase(), doc.resolve(v).0))
+        .collect()
+}
+
+/// Compares the responses of two matched operations.
+pub(crate) fn responses(pair: &Pair<'_, '_>, out: &mut Vec<Finding>) {
+    let olds = statuses(pair.old, pair.o);
+    let news = statuses(pair.new, pair.n);
+    for (status, o) in &olds {
+        let Some(n) = news.get(status) else {
+            let sev = if is_success(status) {
+                Severity::Breaking
+            } else if status == "DEFAULT" {
+                Severity::Warning
+            } else {
+                Severity::Info
+            };
+            out.push(pair.finding(
+                "response-status-removed",
+                sev,
+                format!("response status {} removed", status.to_ascii_lowercase()),
+                Some(&o.ptr),
+                None,
+            ));
+            continue;
+        };
+        one(pair, status, o, n, out);
+    }
+    for (status, n) in &news {
+        if !olds.contains_key(status) {
+            let sev = if is_success(status) {
+                Severity::Warning
+            } else {
+                Severity::Info
+            };
+            out.push(pair.finding(
+                "response-status-added",
+                sev,
+                format!("response status {} added", status.to_ascii_lowercase()),
+                None,
+                Some(&n.ptr),
+            ));
+        }
+    }
+}
+
+fn one(pair: &Pair<'_, '_>, status: &str, o: &Node<'_>, n: &Node<'_>, out: &mut Vec<Finding>) {
+    let status = status.to_ascii_lowercase();
+    let (om, nm) = (media(o), media(n));
+    let (op, np) = (Some(o.ptr.as_str()), Some(n.ptr.as_str()));
+    if !om.is_empty() && nm.is_empty() {
+        let msg = format!("response {status} no longer has a body");
+        out.push(pair.finding("response-body-removed", Severity::Breaking, msg, op, np));
+    } else if om.is_empty() && !nm.is_empty() {
+        let msg = format!("response {status} now has a body");
+        out.push(pair.finding("response-body-added", Severity::Info, msg, op, np));
+    } else {
+        for (ct, om) in &om {
+            match nm.get(ct) {
+                Some(nmt) => {
+                    if let (Some(os), Some(ns)) = (om.get("schema"), nmt.get("schema")) {
+                        let mut sd = SchemaDiff::new(
+                            pair.old,
+                            pair.new,
+                            Dir::Response,
+                            "response",
+                            pair.label.clone(),
+                        );
+                        sd.compare(os, ns, "body");
+                        out.append(&mut sd.findings);
+                    }
+                }
+                None => out.push(pair.finding(
+                    "response-content-type-removed",
+                    Severity::Breaking,
+                    format!("response {status} content type `{ct}` removed"),
+                    Some(&om.ptr),
+                    np,
+                )),
+            }
+        }
+        for (ct, nmt) in &nm {
+            if !om.contains_key(ct) {
+                out.push(pair.finding(
+                    "response-content-type-added",
+                    Severity::Info,
+                    format!("response {status} content type `{ct}` added"),
+                    op,
+                    Some(&nmt.ptr),
+                ));
+            }
+        }
+    }
+    let headers = |node: &Node<'_>| -> BTreeMap<String, String> {
+        node.entries("headers")
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.ptr))
+            .collect()
+    };
+    let (oh, nh) = (headers(o), headers(n));
+    for (name, ptr) in &oh {
+        if !nh.contains_key(name) {
+            let msg = format!("response {status} header `{name}` removed");
+            out.push(pair.finding(
+                "response-header-removed",
+                Severity::Warning,
+                msg,
+                Some(ptr),
+                np,
+            ));
+        }
+    }
+    for (name, ptr) in &nh {
+        if !oh.contains_key(name) {
+            let msg = format!("response {status} header `{name}` added");
+            out.push(pair.finding("response-header-added", Severity::Info, msg, op, Some(ptr)));
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! Findings, their severity and the report that collects them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// How much a finding matters.
+///
+/// For a diff, `Breaking` means a client written against the old document can
+/// fail against the new one. For a lint, `Breaking` is an error in the
+/// document (the mock or the oracle would misbehave).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing, harmless.
+    Info,
+    /// May break some clients, or is suspicious.
+    Warning,
+    /// Breaks clients (diff) or is an error (lint).
+    Breaking,
+}
+
+impl Severity {
+    /// The lowercase name: `info`, `warning` or `breaking`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Breaking => "breaking",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The threshold at which a report fails a build (see [`Report::exceeds`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    /// Fail on breaking findings only.
+    Breaking,
+    /// Fail on warnings and breaking findings.
+    Warning,
+    /// Fail on any finding at all.
+    Info,
+}
+
+impl FailOn {
+    /// The least severity that fails.
+    pub fn threshold(self) -> Severity {
+        match self {
+            FailOn::Breaking => Severity::Breaking,
+            FailOn::Warning => Severity::Warning,
+            FailOn::Info => Severity::Info,
+        }
+    }
+}
+
+impl FromStr for FailOn {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s.to_ascii_lowercase().as_str() {
+            "breaking" | "error" => Ok(FailOn::Breaking),
+            "warning" | "warn" => Ok(FailOn::Warning),
+            "info" => Ok(FailOn::Info),
+            _ => Err(Error::UnknownFailOn(s.to_owned())),
+        }
+    }
+}
+
+/// One change (diff) or one problem (lint).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// A stable rule id such as `operation-removed`.
+    pub rule: String,
+    /// How much it matters.
+    pub severity: Severity,
+    /// A one-line human explanation.
+    pub message: String,
+    /// The operation concerned, as `METHOD /path`, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
+    /// A JSON pointer (`#/paths/...`) into the old document (diff only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old: Option<String>,
+    /// A JSON pointer into the new document; for a lint, into the linted one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new: Option<String>,
+}
+
+impl Finding {
+    /// A finding with no operation and no pointers.
+    pub fn new(rule: impl Into<String>, severity: Severity, message: impl Into<String>) -> Self {
+        Finding {
+            rule: rule.into(),
+            severity,
+            message: message.into(),
+            operation: None,
+            old: None,
+            new: None,
+        }
+    }
+
+    /// Sets the operation (`METHOD /path`).
+    pub fn operation(mut self, op: impl Into<String>) -> Self {
+        self.operation = Some(op.into());
+        self
+    }
+
+    /// Sets the pointers into the old and the new document.
+    pub fn at(mut self, old: Option<&str>, new: Option<&str>) -> Self {
+        self.old = old.map(str::to_owned);
+        self.new = new.map(str::to_owned);
+        self
+    }
+
+    /// The most useful pointer: the new document's, else the old one's.
+    pub fn pointer(&self) -> Option<&str> {
+        self.new.as_deref().or(self.old.as_deref())
+    }
+}
+
+/// The findings of one diff or one lint, in a stable order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    /// The findings, most severe first.
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// Builds a report: sorts the findings (most severe first, then by rule,
+    /// pointer and message) and drops repeats of the same rule, pointers and
+    /// message (a shared component changed once is reported once).
+    pub fn from_findings(mut findings: Vec<Finding>) -> Self {
+        findings.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.rule.cmp(&b.rule))
+                .then_with(|| a.operation.cmp(&b.operation))
+                .then_with(|| a.old.cmp(&b.old))
+                .then_with(|| a.new.cmp(&b.new))
+                .then_with(|| a.message.cmp(&b.message))
+        });
+        let mut seen = std::collections::HashSet::new();
+        findings.retain(|f| {
+            if f.old.is_none() && f.new.is_none() {
+                return true;
+            }
+            seen.insert((
+                f.rule.clone(),
+                f.old.clone(),
+                f.new.clone(),
+                f.message.clone(),
+            ))
+        });
+        Report { findings }
+    }
+
+    /// True when there is no finding.
+    pub fn is_empty(&self) -> bool {
+        self.findings.is_empty()
+    }
+
+    /// How many findings have exactly this severity.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+
+    /// The highest severity present, if any.
+    pub fn max_severity(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+
+    /// True when some finding is at least as severe as the threshold: the
+    /// build should fail.
+    pub fn exceeds(&self, fail_on: FailOn) -> bool {
+        self.max_severity()
+            .is_some_and(|max| max >= fail_on.threshold())
+    }
+
+    /// The findings of one rule.
+    pub fn by_rule<'a>(&'a self, rule: &'a str) -> impl Iterator<Item = &'a Finding> + 'a {
+        self.findings.iter().filter(move |f| f.rule == rule)
+    }
+}
