@@ -108,14 +108,7 @@ impl Mock {
                 }
             }
         };
-        let reply = if method == "HEAD" {
-            Reply {
-                body: None,
-                ..reply
-            }
-        } else {
-            reply
-        };
+        let head = method == "HEAD";
         self.state.journal.lock().push(JournalEntry {
             seq: 0,
             at: self.state.clock.now(),
@@ -126,7 +119,7 @@ impl Mock {
             outcome,
         });
         tracing::debug!(status = reply.status, "answered");
-        self.into_response(reply, cors_origin.as_deref())
+        self.to_response(reply, cors_origin.as_deref(), head)
     }
 
     fn preflight(&self, path: &str, headers: &HeaderMap) -> Reply {
@@ -379,16 +372,25 @@ impl Mock {
                 &[],
             )
         };
-        Some(
-            if reply.headers.iter().any(|(n, _)| n == "www-authenticate") || status != 401 {
-                reply
-            } else {
-                reply.header("www-authenticate", "Bearer")
-            },
-        )
+        let challenge = op.security.iter().flat_map(|a| &a.0).find_map(|s| match s {
+            SecurityScheme::Http { scheme } => Some(capitalize(scheme)),
+            SecurityScheme::OAuth => Some("Bearer".to_owned()),
+            SecurityScheme::ApiKey { location, name } => Some(format!(
+                "ApiKey in=\"{}\", name=\"{name}\"",
+                location.as_str()
+            )),
+            SecurityScheme::Unchecked => None,
+        });
+        let has = reply.headers.iter().any(|(n, _)| n == "www-authenticate");
+        Some(match challenge {
+            Some(c) if status == 401 && !has => reply.header("www-authenticate", c),
+            _ => reply,
+        })
     }
 
-    fn into_response(&self, reply: Reply, cors_origin: Option<&str>) -> Response {
+    /// The poem response. A HEAD answer carries the headers of the GET
+    /// answer (content type and length included) without its bytes.
+    fn to_response(&self, reply: Reply, cors_origin: Option<&str>, head: bool) -> Response {
         let mut resp = Response::builder()
             .status(StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK));
         for (name, value) in &reply.headers {
@@ -399,14 +401,21 @@ impl Mock {
                 resp = resp.header(n, v);
             }
         }
+        if self.cors != Cors::Off {
+            // The CORS headers depend on the origin: caches must know.
+            resp = resp.header("vary", "Origin");
+        }
         if let Some(origin) = cors_origin {
             resp = resp
                 .header("access-control-allow-origin", origin)
                 .header("access-control-allow-credentials", "true")
-                .header("access-control-expose-headers", self.exposed.as_str())
-                .header("vary", "Origin");
+                .header("access-control-expose-headers", self.exposed.as_str());
         }
         match reply.body {
+            Some((media, bytes)) if head => resp
+                .content_type(media)
+                .header("content-length", bytes.len().to_string())
+                .body(Body::empty()),
             Some((media, bytes)) => resp.content_type(media).body(Body::from(bytes)),
             None => resp.body(Body::empty()),
         }
@@ -438,6 +447,12 @@ impl Prefer {
         }
         p
     }
+}
+
+fn capitalize(word: &str) -> String {
+    let mut c = word.chars();
+    c.next()
+        .map_or_else(String::new, |f| f.to_ascii_uppercase().to_string() + c.as_str())
 }
 
 fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {

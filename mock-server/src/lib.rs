@@ -266,7 +266,35 @@ impl Endpoint for App {
     async fn call(&self, req: Request) -> poem::Result<Response> {
         let path = req.uri().path();
         if path == admin::PREFIX || path.starts_with(&format!("{}/", admin::PREFIX)) {
-            return self.admin.call(req).await;
+            // The admin API is CORS-enabled like the mock, so a page's test
+            // harness can reset the mock or move its clock.
+            let origin = req
+                .headers()
+                .get("origin")
+                .and_then(|v| v.to_str().ok())
+                .filter(|o| self.mock.cors.allows(o))
+                .map(str::to_owned);
+            let preflight = req.method() == poem::http::Method::OPTIONS
+                && req.headers().contains_key("access-control-request-method");
+            let mut resp = match (&origin, preflight) {
+                (Some(_), true) => Response::builder()
+                    .status(poem::http::StatusCode::NO_CONTENT)
+                    .header("access-control-allow-methods", "GET, POST, DELETE, OPTIONS")
+                    .header("access-control-allow-headers", "content-type")
+                    .header("access-control-max-age", "600")
+                    .finish(),
+                _ => self.admin.call(req).await?,
+            };
+            if let Some(o) = origin {
+                if let Ok(v) = poem::http::HeaderValue::from_str(&o) {
+                    resp.headers_mut().insert("access-control-allow-origin", v);
+                }
+                resp.headers_mut().insert(
+                    "access-control-allow-credentials",
+                    poem::http::HeaderValue::from_static("true"),
+                );
+            }
+            return Ok(resp);
         }
         Ok(self.mock.handle(req).await)
     }
@@ -320,6 +348,12 @@ impl MockServer {
     /// Move the mock clock forward.
     pub fn advance_clock(&self, seconds: u64) {
         self.mock.state.clock.advance(seconds);
+    }
+
+    /// Stop the mock clock: it then moves only with
+    /// [`advance_clock`](Self::advance_clock), so TTL boundaries are exact.
+    pub fn freeze_clock(&self) {
+        self.mock.state.clock.freeze();
     }
 
     /// Forget sessions, tokens and the journal.

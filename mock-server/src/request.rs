@@ -300,8 +300,7 @@ fn styled(spec: &Spec, p: &Parameter, schema: &Value, raw: &[String]) -> Value {
     match schema_type(schema) {
         "array" => {
             let items = schema.get("items").map(|s| resolve(spec, s));
-            let parts: Vec<String> = if p.explode && raw.len() > 1 || p.explode && p.style == "form"
-            {
+            let parts: Vec<String> = if p.explode && (raw.len() > 1 || p.style == "form") {
                 raw.to_vec()
             } else {
                 let sep = match p.style.as_str() {

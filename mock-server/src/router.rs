@@ -24,6 +24,8 @@ struct Route {
     methods: Vec<(String, usize)>,
 }
 
+type Params = Vec<(String, String)>;
+
 /// The routing table of a spec.
 #[derive(Debug)]
 pub struct Router {
@@ -89,9 +91,13 @@ impl Router {
         };
         match route.methods.iter().find(|(m, _)| m == method) {
             Some((_, op)) => Routed::Found { op: *op, params },
-            None => Routed::MethodNotAllowed {
-                allow: route.methods.iter().map(|(m, _)| m.clone()).collect(),
-            },
+            None => {
+                let mut allow: Vec<String> = route.methods.iter().map(|(m, _)| m.clone()).collect();
+                if allow.iter().any(|m| m == "GET") && !allow.iter().any(|m| m == "HEAD") {
+                    allow.push("HEAD".into());
+                }
+                Routed::MethodNotAllowed { allow }
+            }
         }
     }
 
@@ -103,9 +109,9 @@ impl Router {
         }
     }
 
-    fn best(&self, path: &str) -> Option<(&Route, Vec<(String, String)>)> {
+    fn best(&self, path: &str) -> Option<(&Route, Params)> {
         let parts: Vec<&str> = path.split('/').skip(1).collect();
-        let mut best: Option<(Vec<bool>, &Route, Vec<(String, String)>)> = None;
+        let mut best: Option<(Vec<bool>, &Route, Params)> = None;
         for route in &self.routes {
             if route.segments.len() != parts.len() {
                 continue;
@@ -251,7 +257,7 @@ mod tests {
     fn method_not_allowed_lists_methods() {
         let r = router(&[("get", "/me"), ("put", "/me")]);
         match r.route("POST", "/me") {
-            Routed::MethodNotAllowed { allow } => assert_eq!(allow, ["GET", "PUT"]),
+            Routed::MethodNotAllowed { allow } => assert_eq!(allow, ["GET", "PUT", "HEAD"]),
             other => panic!("{other:?}"),
         }
         assert!(matches!(r.route("GET", "/nope"), Routed::NotFound));

@@ -143,10 +143,10 @@ impl Source {
     /// Strip the scheme word from a raw value. A value without the expected
     /// scheme yields an empty string (treated as not presented).
     pub fn strip<'v>(&self, raw: &'v str) -> &'v str {
-        let raw = raw.trim();
         match &self.scheme {
+            // A credential is taken exactly as sent: `demo ` is not `demo`.
             None => raw,
-            Some(scheme) => match raw.split_once(' ') {
+            Some(scheme) => match raw.trim().split_once(' ') {
                 Some((word, rest)) if word.eq_ignore_ascii_case(scheme) => rest.trim(),
                 _ => "",
             },

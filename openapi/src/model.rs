@@ -174,10 +174,13 @@ pub enum TokenState {
 
 #[derive(Debug, Clone, Copy)]
 struct TokenRecord {
+    expires_at: Instant,
     session: SessionId,
+    /// The session's refresh epoch when issued: a revoke-all bumps the
+    /// epoch, and every refresh token of an older epoch is revoked.
+    epoch: u16,
     kind: TokenKind,
     state: TokenState,
-    expires_at: Instant,
 }
 
 #[derive(Debug, Clone)]
@@ -185,7 +188,7 @@ struct Session {
     user: u32,
     live: bool,
     started_at: Instant,
-    current_refresh: Token,
+    refresh_epoch: u16,
 }
 
 /// A token as [`Model::tokens`] lists it.
@@ -334,7 +337,7 @@ impl Model {
             user,
             live: true,
             started_at: now,
-            current_refresh: Token::default(),
+            refresh_epoch: 0,
         });
         self.user_sessions[user as usize].push(session);
         let refresh = self.issue(session, TokenKind::Refresh, now, mint);
@@ -346,6 +349,12 @@ impl Model {
             Ok(found) => found,
             Err(r) => return Outcome::Rejected(r),
         };
+        if now >= rec.expires_at {
+            // An expired token is rejected as expired whatever else is true
+            // of it (JWT servers check `exp` first), and triggers no reuse
+            // detection.
+            return Outcome::Rejected(Rejection::Expired);
+        }
         let session_live = self.sessions[rec.session as usize].live;
         if rec.state == TokenState::Spent && session_live && self.policy.reuse_ends_session {
             // Reuse detection: a spent refresh token presented again means
@@ -403,12 +412,8 @@ impl Model {
         };
         let user = self.sessions[rec.session as usize].user;
         for &s in &self.user_sessions[user as usize] {
-            let current = &self.sessions[s as usize].current_refresh;
-            if let Some(r) = self.tokens.get_mut(current) {
-                if r.state == TokenState::Live {
-                    r.state = TokenState::Revoked;
-                }
-            }
+            let session = &mut self.sessions[s as usize];
+            session.refresh_epoch = session.refresh_epoch.saturating_add(1);
         }
         Outcome::Done
     }
@@ -421,7 +426,7 @@ impl Model {
     ) -> Result<(Token, TokenRecord), Rejection> {
         let token = present(token).ok_or(Rejection::Missing)?;
         match self.tokens.get_key_value(token) {
-            Some((t, rec)) if rec.kind == kind => Ok((t.clone(), *rec)),
+            Some((t, rec)) if rec.kind == kind => Ok((t.clone(), self.effective(*rec))),
             _ => Err(Rejection::Invalid),
         }
     }
@@ -438,14 +443,25 @@ impl Model {
         Ok((token, rec))
     }
 
+    /// Expiry first, then liveness: a token past its lifetime is `expired`
+    /// even if it was also spent, revoked or its session ended.
     fn usable(&self, rec: TokenRecord, now: Instant) -> Result<(), Rejection> {
-        if !self.sessions[rec.session as usize].live || rec.state != TokenState::Live {
-            Err(Rejection::Invalid)
-        } else if now >= rec.expires_at {
+        if now >= rec.expires_at {
             Err(Rejection::Expired)
+        } else if !self.sessions[rec.session as usize].live || rec.state != TokenState::Live {
+            Err(Rejection::Invalid)
         } else {
             Ok(())
         }
+    }
+
+    /// A record with revocation by epoch folded into its state.
+    fn effective(&self, mut rec: TokenRecord) -> TokenRecord {
+        let epoch = self.sessions[rec.session as usize].refresh_epoch;
+        if rec.kind == TokenKind::Refresh && rec.epoch < epoch && rec.state == TokenState::Live {
+            rec.state = TokenState::Revoked;
+        }
+        rec
     }
 
     fn set_state(&mut self, token: &str, state: TokenState) {
@@ -478,15 +494,13 @@ impl Model {
         self.tokens.insert(
             token.clone(),
             TokenRecord {
+                expires_at: now.saturating_add(ttl),
                 session,
+                epoch: self.sessions[session as usize].refresh_epoch,
                 kind,
                 state: TokenState::Live,
-                expires_at: now.saturating_add(ttl),
             },
         );
-        if kind == TokenKind::Refresh {
-            self.sessions[session as usize].current_refresh = token.clone();
-        }
         token
     }
 
@@ -530,13 +544,13 @@ impl Model {
 
     /// Every token ever issued (since the last reset), in no set order.
     pub fn tokens(&self, now: Instant) -> impl Iterator<Item = TokenView> + '_ {
-        self.tokens.iter().map(move |(t, rec)| TokenView {
+        self.tokens.iter().map(move |(t, rec)| (t, self.effective(*rec))).map(move |(t, rec)| TokenView {
             token: t.clone(),
             kind: rec.kind,
             state: rec.state,
             session: rec.session,
             expires_at: rec.expires_at,
-            usable: self.usable(*rec, now).is_ok(),
+            usable: self.usable(rec, now).is_ok(),
         })
     }
 }

@@ -317,16 +317,31 @@ impl Generator<'_> {
                 Value::Object(out)
             }
             "array" => {
-                let n = m
-                    .get("minItems")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(1)
-                    .max(1);
+                let min = m.get("minItems").and_then(Value::as_u64).unwrap_or(1);
+                let max = m.get("maxItems").and_then(Value::as_u64).unwrap_or(u64::MAX);
+                let n = min.max(1).min(max).max(min);
                 let item = m.get("items").cloned().unwrap_or(json!({}));
-                Value::Array((0..n.min(3)).map(|_| self.value(&item)).collect())
+                let unique = m.get("uniqueItems").and_then(Value::as_bool).unwrap_or(false);
+                let saved = self.variant;
+                let mut items: Vec<Value> = Vec::new();
+                let mut i = 0;
+                while (items.len() as u64) < n && i < n + 32 {
+                    // Each item its own variant, so that unique items differ.
+                    self.variant = saved + i;
+                    let v = self.value(&item);
+                    if !(unique && items.contains(&v)) {
+                        items.push(v);
+                    }
+                    i += 1;
+                }
+                self.variant = saved;
+                Value::Array(items)
             }
-            "integer" => json!(self.number(m).round() as i64),
-            "number" => json!(self.number(m)),
+            "integer" => {
+                let v = self.number(m, true);
+                json!(v as i64)
+            }
+            "number" => json!(self.number(m, false)),
             "boolean" => json!(self.variant % 2 == 0),
             "null" => Value::Null,
             _ => json!(self.string(m)),
@@ -346,16 +361,38 @@ impl Generator<'_> {
         }
     }
 
-    fn number(&self, m: &Map<String, Value>) -> f64 {
+    /// A number within the bounds (3.0 boolean and 3.1 numeric exclusive
+    /// forms both), `variant` steps above the lowest, never on an excluded
+    /// bound; integers are whole.
+    fn number(&self, m: &Map<String, Value>, integer: bool) -> f64 {
         let f = |k: &str| m.get(k).and_then(Value::as_f64);
-        let lo = f("minimum").or(f("exclusiveMinimum").map(|x| x + 1.0));
-        let hi = f("maximum").or(f("exclusiveMaximum").map(|x| x - 1.0));
-        let base = lo.unwrap_or(1.0).max(lo.unwrap_or(f64::MIN));
-        let v = base + self.variant as f64;
-        match hi {
-            Some(h) if v > h => h,
-            _ => v,
+        let flag = |k: &str| m.get(k).and_then(Value::as_bool).unwrap_or(false);
+        let (mut lo, mut lo_open) = (f("minimum"), flag("exclusiveMinimum"));
+        if let Some(x) = f("exclusiveMinimum") {
+            (lo, lo_open) = (Some(lo.map_or(x, |l: f64| l.max(x))), true);
         }
+        let (mut hi, mut hi_open) = (f("maximum"), flag("exclusiveMaximum"));
+        if let Some(x) = f("exclusiveMaximum") {
+            (hi, hi_open) = (Some(hi.map_or(x, |h: f64| h.min(x))), true);
+        }
+        let step: f64 = 1.0;
+        let mut low = match lo {
+            Some(l) if integer => if lo_open { l.floor() + 1.0 } else { l.ceil() },
+            Some(l) if lo_open => l + step.min(hi.map_or(step, |h| (h - l) / 2.0)),
+            Some(l) => l,
+            None => 1.0_f64.min(hi.map_or(1.0, |h| h - 1.0)),
+        };
+        let high = match hi {
+            Some(h) if integer => if hi_open { h.ceil() - 1.0 } else { h.floor() },
+            Some(h) if hi_open => h - step.min(lo.map_or(step, |l| (h - l) / 2.0)),
+            Some(h) => h,
+            None => f64::MAX,
+        };
+        if let Some(mult) = f("multipleOf").filter(|m| *m > 0.0) {
+            low = (low / mult).ceil() * mult;
+        }
+        let v = low + self.variant as f64;
+        if v > high { low.min(high) } else { v }
     }
 
     fn string(&self, m: &Map<String, Value>) -> String {

@@ -271,6 +271,7 @@ impl Spec {
             }
             None => return Err(LoadError::NotOpenApi),
         };
+        check_refs(&doc, &doc, &mut String::new(), 0)?;
         let lifecycle = binding::parse_root(&doc)?;
         let operations = index_operations(&doc)?;
         let schemas = Schemas::new(&doc, version)?;
@@ -353,6 +354,50 @@ pub fn resolve<'d>(
         pointer = ptr.to_string();
     }
     Err(LoadError::RefCycle { at: pointer })
+}
+
+/// Every `$ref` of the document (outside examples) must name something in
+/// it: a broken one is a load error, not a failure on some later request.
+fn check_refs(doc: &Value, v: &Value, at: &mut String, depth: usize) -> Result<(), LoadError> {
+    if depth > 256 {
+        return Ok(());
+    }
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(target)) = m.get("$ref") {
+                match target.strip_prefix('#') {
+                    None => {
+                        return Err(LoadError::ExternalRef { at: at.clone(), target: target.clone() })
+                    }
+                    Some(local) => {
+                        if Pointer::parse(local).and_then(|p| p.get(doc)).is_none() {
+                            return Err(LoadError::UnresolvedRef { at: at.clone(), target: target.clone() });
+                        }
+                    }
+                }
+            }
+            for (k, child) in m {
+                if k == "example" || k == "examples" || k.starts_with("x-") {
+                    continue;
+                }
+                let len = at.len();
+                at.push('/');
+                at.push_str(&esc(k));
+                check_refs(doc, child, at, depth + 1)?;
+                at.truncate(len);
+            }
+        }
+        Value::Array(a) => {
+            for (i, child) in a.iter().enumerate() {
+                let len = at.len();
+                at.push_str(&format!("/{i}"));
+                check_refs(doc, child, at, depth + 1)?;
+                at.truncate(len);
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 fn esc(token: &str) -> String {

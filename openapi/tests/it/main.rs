@@ -1,8 +1,12 @@
 //! Integration tests of the contract crate.
 
+/// Load errors of specs and bindings (snapshots), and the accepted forms.
+mod bindings;
 /// The behaviour model, one test per sentence of the contract and per policy.
 mod model;
 /// Properties of the model over random action sequences and policies.
 mod model_props;
 /// The reference spec loads, and the committed YAML is current.
 mod reference;
+/// Values generated from schemas validate against them.
+mod schema;

@@ -405,7 +405,9 @@ fn reuse_without_reuse_ends_session_is_only_invalid() {
 }
 
 #[test]
-fn reuse_of_an_expired_spent_token_still_ends_the_session() {
+fn an_expired_spent_token_is_expired_and_not_reuse() {
+    // Expiry is checked first: a spent token past its lifetime is `expired`
+    // and triggers no reuse detection.
     let policy = Policy {
         access_token_ttl: 1000,
         refresh_token_ttl: 100,
@@ -414,10 +416,56 @@ fn reuse_of_an_expired_spent_token_still_ends_the_session() {
     let mut w = world(policy);
     let login = w.login(0);
     let next = w.refreshed(&login.refresh_token, 50);
-    // The spent token's own lifetime is over (at 100), the session's is not.
-    assert!(w.access_ok(&next.access_token, 120));
-    assert_eq!(w.refresh(&login.refresh_token, 120), invalid());
-    assert!(!w.access_ok(&next.access_token, 120));
+    assert_eq!(
+        w.refresh(&login.refresh_token, 99),
+        invalid(),
+        "spent, not yet expired"
+    );
+    assert!(
+        !w.access_ok(&next.access_token, 99),
+        "reuse ended the session"
+    );
+
+    let login = w.login(200);
+    let next = w.refreshed(&login.refresh_token, 250);
+    assert_eq!(
+        w.refresh(&login.refresh_token, 300),
+        expired(),
+        "spent and expired"
+    );
+    assert!(w.access_ok(&next.access_token, 300), "no reuse detection");
+    assert!(w.refresh_ok(&next.refresh_token, 300));
+}
+
+#[test]
+fn expiry_wins_over_every_other_reason() {
+    let policy = Policy {
+        access_token_ttl: 10,
+        refresh_token_ttl: 20,
+        ..Policy::default()
+    };
+    let mut w = world(policy);
+    let revoked = w.login(0);
+    assert_eq!(w.revoke(&revoked.refresh_token, 1), Outcome::Done);
+    let ended = w.login(0);
+    assert_eq!(w.logout(&ended.access_token, 1), Outcome::Done);
+    assert_eq!(w.refresh(&revoked.refresh_token, 19), invalid());
+    assert_eq!(
+        w.refresh(&revoked.refresh_token, 20),
+        expired(),
+        "revoked and expired"
+    );
+    assert_eq!(w.protected(&ended.access_token, 9), invalid());
+    assert_eq!(
+        w.protected(&ended.access_token, 10),
+        expired(),
+        "session ended and expired"
+    );
+    assert_eq!(
+        w.refresh(&ended.refresh_token, 20),
+        expired(),
+        "session ended and expired"
+    );
 }
 
 #[test]
@@ -762,7 +810,6 @@ fn revoke_all_without_always_succeeds_rejects_a_bad_token() {
 }
 
 #[test]
-#[ignore = "model bug: revoke-all only revokes each session's latest refresh token (see report)"]
 fn revoke_all_revokes_older_live_refresh_tokens_when_refresh_is_not_single_use() {
     let policy = Policy {
         refresh_single_use: false,
@@ -887,10 +934,8 @@ fn tokens_never_repeat_the_model_re_mints_when_a_mint_repeats() {
         panic!()
     };
     let mut refresh = first.refresh_token.clone();
-    for issued in [first] {
-        assert!(seen.insert(issued.access_token));
-        assert!(seen.insert(issued.refresh_token));
-    }
+    assert!(seen.insert(first.access_token));
+    assert!(seen.insert(first.refresh_token));
     for i in 1..20 {
         let action = Action::Refresh {
             refresh_token: Some(&refresh),

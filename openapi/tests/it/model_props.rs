@@ -363,7 +363,9 @@ fn run(policy: Policy, ops: &[Op], check: &mut Check<'_>) -> Result<(), TestCase
         let known = tok.and_then(|t| shadow.tokens.get(t)).cloned();
         match (op, &outcome, known) {
             (Op::Refresh(_), _, Some(k)) if k.kind == TokenKind::Refresh => {
-                if was_dead == Some(Death::Spent) && policy.reuse_ends_session {
+                // Expiry is checked first: an expired spent token is no reuse.
+                let expired = shadow.ttl_over(&policy, tok.unwrap_or_default(), now);
+                if was_dead == Some(Death::Spent) && policy.reuse_ends_session && !expired {
                     shadow.kill_session(k.session, Death::Reuse);
                 }
             }
@@ -373,10 +375,10 @@ fn run(policy: Policy, ops: &[Op], check: &mut Check<'_>) -> Result<(), TestCase
                     LogoutScope::AccessToken => shadow.kill(tok.unwrap_or_default(), Death::Logout),
                 }
             }
-            (Op::Revoke(_), Outcome::Done, Some(k)) if k.kind == TokenKind::Refresh => {
-                if before[tok.unwrap_or_default()] {
-                    shadow.kill(tok.unwrap_or_default(), Death::Revoked);
-                }
+            (Op::Revoke(_), Outcome::Done, Some(k))
+                if k.kind == TokenKind::Refresh && before[tok.unwrap_or_default()] =>
+            {
+                shadow.kill(tok.unwrap_or_default(), Death::Revoked);
             }
             (Op::RevokeAll(_), Outcome::Done, Some(k))
                 if k.kind == TokenKind::Access && before[tok.unwrap_or_default()] =>
@@ -397,8 +399,17 @@ fn run(policy: Policy, ops: &[Op], check: &mut Check<'_>) -> Result<(), TestCase
     Ok(())
 }
 
+/// The kind of token an operation takes.
+fn wanted(op: &Op) -> TokenKind {
+    match op {
+        Op::Refresh(_) | Op::Revoke(_) => TokenKind::Refresh,
+        _ => TokenKind::Access,
+    }
+}
+
 /// Tokens killed for `why` are unusable after every later step, and any
-/// action presenting one fails (revocations excepted: they may say Done).
+/// action presenting one fails as invalid, or as expired once its TTL is over
+/// (revocations excepted: they may say Done).
 fn dead_stay_dead(step: &Step<'_>, why: &[Death]) -> Result<(), TestCaseError> {
     for (t, d) in &step.shadow.dead {
         if why.contains(d) {
@@ -407,8 +418,19 @@ fn dead_stay_dead(step: &Step<'_>, why: &[Death]) -> Result<(), TestCaseError> {
     }
     if let Some(d) = step.presented.and_then(|t| step.shadow.dead.get(t)) {
         if why.contains(d) && !matches!(step.op, Op::Revoke(_) | Op::RevokeAll(_)) {
+            let t = step.presented.unwrap_or_default();
+            let right_kind = step
+                .shadow
+                .tokens
+                .get(t)
+                .is_some_and(|k| k.kind == wanted(step.op));
+            let expected = if right_kind && step.shadow.ttl_over(step.policy, t, step.now) {
+                Rejection::Expired
+            } else {
+                Rejection::Invalid
+            };
             prop_assert!(
-                matches!(step.outcome, Outcome::Rejected(Rejection::Invalid)),
+                step.outcome == &Outcome::Rejected(expected),
                 "{:?} with a token dead by {d:?} gave {:?}",
                 step.op,
                 step.outcome
@@ -449,7 +471,7 @@ proptest! {
     ) {
         run(policy, &ops, &mut |s| {
             if let (Op::Refresh(_), Outcome::Issued(_), Some(t)) = (s.op, s.outcome, s.presented) {
-                prop_assert!(s.shadow.refresh_successes.get(t).is_none(), "{t} refreshed twice");
+                prop_assert!(!s.shadow.refresh_successes.contains_key(t), "{t} refreshed twice");
             }
             dead_stay_dead(s, &[Death::Spent])
         })?;
@@ -462,9 +484,9 @@ proptest! {
         run(policy, &ops, &mut |s| dead_stay_dead(s, &[Death::Logout]))?;
     }
 
-    /// Presenting a spent refresh token is invalid and, under
-    /// reuseEndsSession, no token of its session is usable afterwards;
-    /// without it, nothing else changes.
+    /// Presenting a spent refresh token is invalid (expired once its TTL is
+    /// over) and, under reuseEndsSession and unless expired, no token of its
+    /// session is usable afterwards; otherwise nothing else changes.
     #[test]
     fn reuse_of_a_spent_refresh_token_ends_the_session(
         policy in policy().prop_map(|p| Policy { refresh_single_use: true, ..p }),
@@ -472,9 +494,11 @@ proptest! {
     ) {
         run(policy, &ops, &mut |s| {
             let spent = s.presented.is_some_and(|t| s.shadow.dead.get(t) == Some(&Death::Spent));
+            let expired = s.shadow.ttl_over(s.policy, s.presented.unwrap_or_default(), s.now);
             if spent && matches!(s.op, Op::Refresh(_)) {
-                prop_assert_eq!(s.outcome, &Outcome::Rejected(Rejection::Invalid));
-                if !s.policy.reuse_ends_session {
+                let expected = if expired { Rejection::Expired } else { Rejection::Invalid };
+                prop_assert_eq!(s.outcome, &Outcome::Rejected(expected));
+                if !s.policy.reuse_ends_session || expired {
                     prop_assert_eq!(s.before, s.after, "reuse changed something");
                 }
             }
@@ -536,10 +560,7 @@ proptest! {
         run(policy, &ops, &mut |s| {
             let known = s.presented.and_then(|t| s.shadow.tokens.get(t));
             let absent = s.presented.is_none_or(str::is_empty);
-            let wanted = match s.op {
-                Op::Refresh(_) | Op::Revoke(_) => TokenKind::Refresh,
-                _ => TokenKind::Access,
-            };
+            let wanted = wanted(s.op);
             match (s.op, s.outcome) {
                 (Op::Login { user, password }, o) => match password {
                     None => prop_assert_eq!(o, &Outcome::Rejected(Rejection::Missing)),
@@ -559,6 +580,9 @@ proptest! {
                     let t = s.presented.unwrap_or_default();
                     prop_assert!(!absent);
                     prop_assert!(known.is_none_or(|k| k.kind != wanted || !s.before[t]));
+                    // Expiry is checked first.
+                    let right_kind = known.is_some_and(|k| k.kind == wanted);
+                    prop_assert!(!(right_kind && s.shadow.ttl_over(s.policy, t, s.now)), "{t} expired, said invalid");
                 }
                 (_, success) => {
                     // Success needs a token of the right kind, usable, within its TTL.

@@ -1,0 +1,247 @@
+use reqwest::StatusCode;
+
+use crate::support::Api;
+
+/// A hostile request body: what it is, its content type, its bytes, and the
+/// exact status expected where the contract names one.
+struct Bad {
+    what: &'static str,
+    content_type: Option<&'static str>,
+    body: Vec<u8>,
+    status: Option<u16>,
+}
+
+fn bad(what: &'static str, content_type: Option<&'static str>, body: impl Into<Vec<u8>>) -> Bad {
+    Bad {
+        what,
+        content_type,
+        body: body.into(),
+        status: None,
+    }
+}
+
+fn exactly(mut b: Bad, status: u16) -> Bad {
+    b.status = Some(status);
+    b
+}
+
+const JSON: Option<&str> = Some("application/json");
+
+fn table() -> Vec<Bad> {
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let deep_object = format!(
+        "{}1{}",
+        r#"{"username":"#.repeat(10_000),
+        "}".repeat(10_000)
+    );
+    let mut huge = br#"{"username": "demo", "password": ""#.to_vec();
+    huge.extend(std::iter::repeat_n(b'a', 2 << 20));
+    huge.extend(br#""}"#);
+    vec![
+        exactly(bad("malformed JSON", JSON, "{"), 400),
+        exactly(
+            bad(
+                "trailing garbage",
+                JSON,
+                r#"{"username":"demo","password":"demo"} x"#,
+            ),
+            400,
+        ),
+        exactly(bad("single quotes", JSON, "{'username':'demo'}"), 400),
+        exactly(bad("nested 10,000 deep (arrays)", JSON, deep), 400),
+        exactly(bad("nested 10,000 deep (objects)", JSON, deep_object), 400),
+        exactly(bad("2 MiB body", JSON, huge), 413),
+        exactly(
+            bad(
+                "text/plain",
+                Some("text/plain"),
+                r#"{"username":"demo","password":"demo"}"#,
+            ),
+            415,
+        ),
+        exactly(
+            bad("application/xml", Some("application/xml"), "<login/>"),
+            415,
+        ),
+        exactly(
+            bad(
+                "no content type",
+                None,
+                r#"{"username":"demo","password":"demo"}"#,
+            ),
+            415,
+        ),
+        exactly(
+            bad(
+                "invalid UTF-8",
+                JSON,
+                b"{\"username\": \"\xff\xfe\", \"password\": \"demo\"}".to_vec(),
+            ),
+            400,
+        ),
+        exactly(
+            bad(
+                "lone surrogate escape",
+                JSON,
+                r#"{"username": "\ud800", "password": "demo"}"#,
+            ),
+            400,
+        ),
+        exactly(bad("NUL bytes", JSON, b"\0\0\0\0".to_vec()), 400),
+        exactly(bad("empty body", JSON, ""), 400),
+        exactly(bad("whitespace body", JSON, "   \n"), 400),
+        exactly(
+            bad(
+                "numbers for strings",
+                JSON,
+                r#"{"username": 1, "password": 2}"#,
+            ),
+            400,
+        ),
+        exactly(
+            bad(
+                "huge number",
+                JSON,
+                r#"{"username": 1e999999, "password": "x"}"#,
+            ),
+            400,
+        ),
+        exactly(
+            bad(
+                "booleans for strings",
+                JSON,
+                r#"{"username": true, "password": false}"#,
+            ),
+            400,
+        ),
+        exactly(
+            bad(
+                "objects for strings",
+                JSON,
+                r#"{"username": {}, "password": {}}"#,
+            ),
+            400,
+        ),
+        exactly(
+            bad(
+                "array for object",
+                JSON,
+                r#"[{"username": "demo", "password": "demo"}]"#,
+            ),
+            400,
+        ),
+        exactly(bad("empty array", JSON, "[]"), 400),
+        exactly(bad("null", JSON, "null"), 400),
+        exactly(bad("a string", JSON, r#""demo""#), 400),
+        exactly(bad("a number", JSON, "42"), 400),
+        exactly(
+            bad("nulls", JSON, r#"{"username": null, "password": null}"#),
+            400,
+        ),
+        exactly(
+            bad(
+                "duplicate keys",
+                JSON,
+                r#"{"username": "demo", "username": 1, "password": "demo"}"#,
+            ),
+            400,
+        ),
+        exactly(
+            bad("10,000 unknown fields", JSON, {
+                let fields: Vec<String> = (0..10_000).map(|i| format!(r#""f{i}": {i}"#)).collect();
+                format!("{{{}}}", fields.join(","))
+            }),
+            400,
+        ),
+        bad(
+            "form body",
+            Some("application/x-www-form-urlencoded"),
+            "username=demo&password=demo",
+        ),
+        bad(
+            "json with charset",
+            Some("application/json; charset=utf-8"),
+            r#"{"username":"demo","password":"x"}"#,
+        ),
+        bad("garbage content type", Some("!!!/???"), "x"),
+    ]
+}
+
+#[tokio::test]
+async fn bad_bodies_never_give_a_5xx() {
+    let api = Api::start().await;
+    for path in [
+        "/auth/login",
+        "/auth/refresh",
+        "/auth/logout",
+        "/me",
+        "/refresh-tokens/x",
+        "/refresh-tokens/mine",
+    ] {
+        let method = match path {
+            "/me" => reqwest::Method::GET,
+            p if p.starts_with("/refresh-tokens") => reqwest::Method::DELETE,
+            _ => reqwest::Method::POST,
+        };
+        for b in table() {
+            let mut req = api
+                .client
+                .request(method.clone(), api.url(path))
+                .body(b.body.clone());
+            if let Some(ct) = b.content_type {
+                req = req.header("content-type", ct);
+            }
+            let resp = req
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{path} {}: {e}", b.what));
+            let status = resp.status();
+            assert!(!status.is_server_error(), "{path} {}: {status}", b.what);
+            // Operations with a request body must refuse every one of these.
+            if matches!(path, "/auth/login" | "/auth/refresh") {
+                assert!(status.is_client_error(), "{path} {}: {status}", b.what);
+                if let Some(expected) = b.status {
+                    assert_eq!(status.as_u16(), expected, "{path} {}", b.what);
+                }
+            }
+            let _ = resp.bytes().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn bad_query_strings_and_headers_never_give_a_5xx() {
+    let api = Api::start().await;
+    let pair = api.login("demo", "demo").await;
+    for query in [
+        "?%",
+        "?%zz=%FF",
+        "?a=1&a=2&&&=",
+        "?limit=%00",
+        &format!("?{}", "x=1&".repeat(5000)),
+    ] {
+        let resp = api
+            .get(&format!("/me{query}"))
+            .bearer_auth(&pair.access)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{query}");
+    }
+    for value in [
+        &b"Bearer \xff\xfe"[..],
+        b"Bearer",
+        b"Bearer  ",
+        b"\x80",
+        &[b'A'; 7000][..],
+    ] {
+        let value = reqwest::header::HeaderValue::from_bytes(value).unwrap();
+        let resp = api
+            .get("/me")
+            .header("authorization", value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    }
+}

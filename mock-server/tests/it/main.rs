@@ -1,0 +1,53 @@
+//! Integration tests of the mock server over real HTTP (reqwest against
+//! `MockServer::start()` on 127.0.0.1, port 0).
+//!
+//! Every sentence of the token-lifecycle contract of the reference spec has a
+//! test here; one module per topic.
+
+/// Shared helpers: a server plus a client, login/refresh/logout shortcuts and
+/// the 401 assertion every test uses.
+mod support;
+
+/// `POST /auth/login`: token pairs, 400 problem documents, 401 for bad
+/// credentials, builder accounts.
+mod login;
+
+/// `POST /auth/refresh`: rotation, single use, reuse detection, expiry.
+mod refresh;
+
+/// `POST /auth/logout`: 204 with no body, the session ends, every 401 case.
+mod logout;
+
+/// `DELETE /refresh-tokens/{refreshToken}` and `DELETE /refresh-tokens/mine`.
+mod revoke;
+
+/// `GET /me`, and the `WWW-Authenticate` challenge on every 401 of the API.
+mod me;
+
+/// Access and refresh token lifetimes on the mock clock.
+mod expiry;
+
+/// Tokens are long, base64url and never repeat.
+mod tokens;
+
+/// 404, 405 with `Allow`, HEAD on GET routes, snapshots of the error bodies.
+mod routing;
+
+/// Hostile and malformed input never yields a 5xx.
+mod bad_input;
+
+/// CORS preflight and actual requests, default and `Cors::Any` policies.
+mod cors;
+
+/// The admin API under `/__mock`.
+mod admin;
+
+/// Concurrent use of one refresh token: exactly one wins.
+mod concurrency;
+
+/// A spec whose `x-token-lifecycle` policies differ from the reference.
+mod policies;
+
+/// Unbound operations of an inline spec: examples, `Prefer`, content
+/// negotiation, parameter validation, security.
+mod unbound;

@@ -1,0 +1,226 @@
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use mock_server::{MockServer, MockServerBuilder};
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+
+/// The challenge every 401 of the reference spec carries.
+pub const CHALLENGE: &str = "Bearer error=\"invalid_token\"";
+
+/// A running mock and a client for it.
+pub struct Api {
+    pub server: MockServer,
+    pub client: reqwest::Client,
+}
+
+/// An access and a refresh token.
+#[derive(Debug, Clone)]
+pub struct Pair {
+    pub access: String,
+    pub refresh: String,
+}
+
+impl Api {
+    /// The reference spec on a random port.
+    pub async fn start() -> Api {
+        Api::from(MockServer::start().await)
+    }
+
+    /// A server from a builder.
+    pub async fn with(builder: MockServerBuilder) -> Api {
+        Api::from(builder.start().await.expect("the mock starts"))
+    }
+
+    fn from(server: MockServer) -> Api {
+        Api {
+            server,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// The absolute URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server.uri())
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(self.url(path))
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.post(self.url(path))
+    }
+
+    pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.delete(self.url(path))
+    }
+
+    /// Stop the mock clock (`POST /__mock/clock/freeze`): from now on it only
+    /// moves when advanced, so TTL boundaries are exact.
+    pub async fn freeze_clock(&self) {
+        let resp = self.post("/__mock/clock/freeze").send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let clock: Value = resp.json().await.unwrap();
+        assert_eq!(clock["frozen"], true);
+    }
+
+    /// `POST /auth/login` with any JSON body.
+    pub async fn login_raw(&self, body: Value) -> Response {
+        self.post("/auth/login").json(&body).send().await.unwrap()
+    }
+
+    /// A successful login.
+    pub async fn login(&self, username: &str, password: &str) -> Pair {
+        let resp = self
+            .login_raw(json!({"username": username, "password": password}))
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK, "login {username}");
+        pair(resp).await
+    }
+
+    /// `POST /auth/refresh` with `refreshToken`.
+    pub async fn refresh_raw(&self, refresh: &str) -> Response {
+        self.post("/auth/refresh")
+            .json(&json!({"refreshToken": refresh}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A successful refresh.
+    pub async fn refresh(&self, refresh: &str) -> Pair {
+        let resp = self.refresh_raw(refresh).await;
+        assert_eq!(resp.status(), StatusCode::OK, "refresh");
+        pair(resp).await
+    }
+
+    /// `GET /me` with a bearer token.
+    pub async fn me(&self, access: &str) -> Response {
+        self.get("/me").bearer_auth(access).send().await.unwrap()
+    }
+
+    /// `GET /me` must answer 200 with `username`.
+    pub async fn me_ok(&self, access: &str, username: &str) {
+        let resp = self.me(access).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body, json!({"username": username}));
+    }
+
+    /// `POST /auth/logout` with a bearer token.
+    pub async fn logout(&self, access: &str) -> Response {
+        self.post("/auth/logout")
+            .bearer_auth(access)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `DELETE /refresh-tokens/{raw}` (`raw` is put in the path as it is).
+    pub async fn revoke(&self, raw: &str) -> Response {
+        self.delete(&format!("/refresh-tokens/{raw}"))
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// The tokens of a 200 TokenPair answer, after checking its shape.
+pub async fn pair(resp: Response) -> Pair {
+    assert_eq!(resp.status(), StatusCode::OK);
+    let ct = content_type(&resp);
+    assert_eq!(ct, "application/json");
+    let body: Value = resp.json().await.unwrap();
+    let obj = body.as_object().expect("a TokenPair object");
+    let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["accessToken", "expiresIn", "refreshToken", "tokenType"]
+    );
+    assert_eq!(body["tokenType"], "Bearer");
+    assert_eq!(body["expiresIn"], 3600);
+    let access = body["accessToken"].as_str().unwrap().to_owned();
+    let refresh = body["refreshToken"].as_str().unwrap().to_owned();
+    assert_ne!(access, refresh);
+    Pair { access, refresh }
+}
+
+/// The response's content type, or "".
+pub fn content_type(resp: &Response) -> String {
+    resp.headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// The response must be the reference spec's 401: the Bearer challenge and
+/// `{"code": "401", "response": <response>}`.
+pub async fn expect_401(resp: Response, response: &str) {
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "expected a 401");
+    assert_eq!(
+        resp.headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok()),
+        Some(CHALLENGE),
+        "every 401 carries the Bearer challenge"
+    );
+    assert_eq!(content_type(&resp), "application/json");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body, json!({"code": "401", "response": response}));
+}
+
+/// The response must be a 400 problem document with an error at each of
+/// `locations`; returns the body.
+pub async fn expect_400(resp: Response, locations: &[&str]) -> Value {
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(content_type(&resp), "application/problem+json");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["type"], "about:blank");
+    assert_eq!(body["title"], "Bad Request");
+    assert_eq!(body["status"], 400);
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    let errors = body["errors"].as_array().expect("errors[]");
+    assert!(!errors.is_empty());
+    for e in errors {
+        assert!(e["location"].is_string() && e["message"].is_string(), "{e}");
+    }
+    for loc in locations {
+        assert!(
+            errors.iter().any(|e| e["location"] == *loc),
+            "no error at {loc}: {body}"
+        );
+    }
+    body
+}
+
+/// Wall-clock seconds: the mock clock is wall time plus an offset, so a test
+/// that lands exactly one second before an expiry must not straddle a
+/// wall-clock second. See [`same_second`].
+pub fn wall_second() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Run `attempt` until one run starts and ends within one wall-clock second
+/// (at most 20 tries) and return what that run observed, so that "one second
+/// before expiry" is exact. The server is reset (clock included) before each
+/// try. Assert on the result, not inside `attempt`.
+pub async fn same_second<T, F, Fut>(api: &Api, mut attempt: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    for _ in 0..20 {
+        api.server.reset();
+        let start = wall_second();
+        let seen = attempt().await;
+        if wall_second() == start {
+            return seen;
+        }
+    }
+    panic!("20 attempts each straddled a wall-clock second");
+}

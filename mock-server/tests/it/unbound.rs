@@ -1,0 +1,288 @@
+use mock_server::MockServer;
+use reqwest::{RequestBuilder, StatusCode};
+use serde_json::{json, Value};
+
+use crate::support::{content_type, expect_400, Api};
+
+const XML: &str = r#"<pets><pet id="1">Rex</pet><pet id="2">Tom</pet></pets>"#;
+
+/// A small spec with no `x-token-lifecycle` at all.
+fn pets_spec() -> openapi::Spec {
+    openapi::Spec::from_value(json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Pets", "version": "1.0.0"},
+        "paths": {
+            "/pets": {
+                "get": {
+                    "operationId": "listPets",
+                    "parameters": [
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                        {"name": "X-Request-Id", "in": "header", "required": true, "schema": {"type": "string"}}
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The pets.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Pet"}},
+                                    "examples": {
+                                        "two": {"value": [{"id": 1, "name": "Rex"}, {"id": 2, "name": "Tom"}]},
+                                        "one": {"value": [{"id": 3, "name": "Kit"}]}
+                                    }
+                                },
+                                "application/xml": {
+                                    "schema": {"type": "string"},
+                                    "example": XML
+                                }
+                            }
+                        },
+                        "404": {
+                            "description": "No pets.",
+                            "content": {"application/json": {"example": {"message": "no pets"}}}
+                        }
+                    }
+                }
+            },
+            "/secret": {
+                "get": {
+                    "operationId": "secret",
+                    "security": [{"apiKey": []}],
+                    "responses": {
+                        "200": {
+                            "description": "The secret.",
+                            "content": {"application/json": {"example": {"secret": 42}}}
+                        },
+                        "401": {"description": "No key."}
+                    }
+                }
+            }
+        },
+        "components": {
+            "schemas": {
+                "Pet": {
+                    "type": "object",
+                    "required": ["id", "name"],
+                    "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}
+                }
+            },
+            "securitySchemes": {
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+            }
+        }
+    }))
+    .expect("the pets spec loads")
+}
+
+async fn pets() -> Api {
+    Api::with(MockServer::builder().spec(pets_spec())).await
+}
+
+fn list(api: &Api, query: &str) -> RequestBuilder {
+    api.get(&format!("/pets{query}"))
+        .header("x-request-id", "r-1")
+}
+
+#[tokio::test]
+async fn the_first_example_is_the_default_answer() {
+    let api = pets().await;
+    let resp = list(&api, "").send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(content_type(&resp), "application/json");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!([{"id": 1, "name": "Rex"}, {"id": 2, "name": "Tom"}])
+    );
+}
+
+#[tokio::test]
+async fn prefer_code_picks_a_documented_status() {
+    let api = pets().await;
+    let resp = list(&api, "")
+        .header("prefer", "code=404")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body, json!({"message": "no pets"}));
+    // An undocumented status is ignored.
+    let resp = list(&api, "")
+        .header("prefer", "code=418")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn prefer_example_picks_a_named_example() {
+    let api = pets().await;
+    let resp = list(&api, "")
+        .header("prefer", "example=one")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body, json!([{"id": 3, "name": "Kit"}]));
+    // Several preferences in one header.
+    let resp = list(&api, "")
+        .header("prefer", "code=200, example=\"one\"")
+        .send()
+        .await
+        .unwrap();
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body, json!([{"id": 3, "name": "Kit"}]));
+    // An unknown example falls back to the first.
+    let resp = list(&api, "")
+        .header("prefer", "example=none")
+        .send()
+        .await
+        .unwrap();
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body[0]["name"], "Rex");
+}
+
+#[tokio::test]
+async fn prefer_dynamic_generates_from_the_schema() {
+    let api = pets().await;
+    let resp = list(&api, "")
+        .header("prefer", "dynamic=true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.unwrap();
+    let items = body.as_array().expect("an array, as the schema says");
+    for pet in items {
+        assert!(pet["id"].is_i64(), "{body}");
+        assert!(pet["name"].is_string(), "{body}");
+    }
+    assert_ne!(
+        body,
+        json!([{"id": 1, "name": "Rex"}, {"id": 2, "name": "Tom"}])
+    );
+    assert_ne!(body, json!([{"id": 3, "name": "Kit"}]));
+    // Deterministic for one seed.
+    let again: Value = list(&api, "")
+        .header("prefer", "dynamic=true")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body, again);
+}
+
+#[tokio::test]
+async fn accept_negotiates_json_or_xml() {
+    let api = pets().await;
+    let resp = list(&api, "")
+        .header("accept", "application/xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(content_type(&resp), "application/xml");
+    assert_eq!(resp.text().await.unwrap(), XML);
+
+    let resp = list(&api, "")
+        .header("accept", "application/xml;q=0.5, application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(content_type(&resp), "application/json");
+
+    let resp = list(&api, "")
+        .header("accept", "application/json;q=0.1, application/xml;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(content_type(&resp), "application/xml");
+
+    for any in ["*/*", "application/*", "text/html, */*;q=0.1"] {
+        let resp = list(&api, "").header("accept", any).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{any}");
+        assert_eq!(content_type(&resp), "application/json", "{any}");
+    }
+}
+
+#[tokio::test]
+async fn accept_matching_nothing_is_406() {
+    let api = pets().await;
+    for accept in ["text/csv", "image/*", "application/json;q=0"] {
+        let resp = list(&api, "")
+            .header("accept", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_ACCEPTABLE, "{accept}");
+        assert_eq!(content_type(&resp), "application/problem+json");
+    }
+}
+
+#[tokio::test]
+async fn query_parameters_are_validated() {
+    let api = pets().await;
+    let resp = list(&api, "?limit=abc").send().await.unwrap();
+    expect_400(resp, &["$request.query.limit"]).await;
+    let resp = list(&api, "?limit=0").send().await.unwrap();
+    expect_400(resp, &["$request.query.limit"]).await;
+    let resp = list(&api, "?limit=1.5").send().await.unwrap();
+    expect_400(resp, &["$request.query.limit"]).await;
+    let resp = list(&api, "?limit=5").send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    // Unknown parameters are tolerated.
+    let resp = list(&api, "?other=x").send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_required_header_is_checked() {
+    let api = pets().await;
+    let resp = api.get("/pets").send().await.unwrap();
+    expect_400(resp, &["$request.header.X-Request-Id"]).await;
+    // Every problem at once.
+    let resp = api.get("/pets?limit=abc").send().await.unwrap();
+    expect_400(
+        resp,
+        &["$request.header.X-Request-Id", "$request.query.limit"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_api_key_is_required_where_the_spec_says_so() {
+    let api = pets().await;
+    let resp = api.get("/secret").send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert!(resp.headers().get("www-authenticate").is_some());
+    let resp = api
+        .get("/secret")
+        .header("x-api-key", "")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let resp = api
+        .get("/secret")
+        .header("x-api-key", "k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body, json!({"secret": 42}));
+}
+
+#[tokio::test]
+async fn unbound_operations_are_journaled_without_outcome() {
+    let api = pets().await;
+    list(&api, "").send().await.unwrap();
+    let journal = api.server.journal(1);
+    assert_eq!(journal[0].operation.as_deref(), Some("listPets"));
+    assert_eq!(journal[0].outcome, None);
+    assert_eq!(journal[0].status, 200);
+}
