@@ -1,0 +1,415 @@
+//! The reference state machine: the behaviour model of the `openapi` crate
+//! wrapped for proptest-state-machine.
+//!
+//! Tokens in the reference are symbolic (`A.3`, `R.4`): the model mints them,
+//! and the driver ([`crate::driver`]) maps each to the real token the target
+//! issued. Every transition carries the prediction for the step
+//! ([`Expected`]) and, for every token that dies, the property that explains
+//! its death, so that a failure is reported under the right name.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use proptest::prelude::*;
+use proptest_state_machine::ReferenceStateMachine;
+
+use openapi::binding::ActionKind;
+use openapi::model::{Action, Model, Outcome, TokenKind};
+
+use crate::plan::{build, fills_for, Fill, Plan};
+use crate::property::Property;
+
+thread_local! {
+    static PLAN: RefCell<Option<Arc<Plan>>> = const { RefCell::new(None) };
+}
+
+/// Install the plan that [`RefMachine::init_state`] starts from (proptest's
+/// state machine traits take no arguments, so the plan is thread-local).
+pub fn install(plan: Arc<Plan>) {
+    PLAN.with(|p| *p.borrow_mut() = Some(plan));
+}
+
+/// A token a step presents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tok {
+    /// A token the target issued earlier in the sequence.
+    Known(String),
+    /// Random characters no server issued.
+    Garbage(String),
+    /// An empty value.
+    Empty,
+    /// Nothing at all: the location is left out.
+    Missing,
+}
+
+/// One step of a sequence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Log in (operation index, account index, whether to send a wrong
+    /// password).
+    Login {
+        /// Operation index.
+        op: usize,
+        /// Account index.
+        user: usize,
+        /// Send a wrong password.
+        wrong_password: bool,
+    },
+    /// Refresh, logout, revoke, revoke-all or protected with a token.
+    Call {
+        /// Operation index.
+        op: usize,
+        /// Its action.
+        action: ActionKind,
+        /// The token presented.
+        token: Tok,
+    },
+    /// Move the clock (the mock's admin API).
+    Wait {
+        /// Seconds.
+        seconds: u64,
+    },
+}
+
+/// What a correct target answers to a step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expected {
+    /// The request breaks the spec: any 4xx, the model untouched.
+    ClientError {
+        /// Why the request is invalid.
+        problems: Vec<String>,
+    },
+    /// The model's outcome and the status the binding maps it to.
+    Outcome {
+        /// The model's outcome.
+        outcome: Outcome,
+        /// The status.
+        status: u16,
+        /// A named example the body must equal.
+        example: Option<String>,
+        /// The property a mismatch violates.
+        property: Property,
+    },
+    /// A clock move: nothing to compare.
+    Nothing,
+}
+
+/// A token the reference knows.
+#[derive(Debug, Clone)]
+pub struct KnownToken {
+    /// Its kind.
+    pub kind: TokenKind,
+    /// Its user.
+    pub username: String,
+}
+
+/// The reference state.
+#[derive(Debug, Clone)]
+pub struct RefState {
+    /// The plan.
+    pub plan: Arc<Plan>,
+    /// The model.
+    pub model: Model,
+    /// The reference clock.
+    pub now: u64,
+    counter: u64,
+    /// Every symbolic token issued, in order.
+    pub known: Vec<(String, KnownToken)>,
+    /// Why each dead token died.
+    pub causes: HashMap<String, Property>,
+    /// Users who revoked all their refresh tokens so far.
+    pub revoke_all_by: Vec<String>,
+    /// The prediction for the last step applied.
+    pub expected: Expected,
+}
+
+impl RefState {
+    /// A fresh state for `plan`.
+    pub fn new(plan: Arc<Plan>) -> RefState {
+        let model = Model::new(plan.policy.clone(), plan.accounts.clone());
+        RefState {
+            plan,
+            model,
+            now: 0,
+            counter: 0,
+            known: Vec::new(),
+            causes: HashMap::new(),
+            revoke_all_by: Vec::new(),
+            expected: Expected::Nothing,
+        }
+    }
+
+    fn known_token(&self, sym: &str) -> Option<&KnownToken> {
+        self.known.iter().find(|(s, _)| s == sym).map(|(_, k)| k)
+    }
+
+    fn usable(&self) -> Vec<String> {
+        self.known
+            .iter()
+            .filter(|(s, k)| self.model.is_usable(s, k.kind, self.now))
+            .map(|(s, _)| s.clone())
+            .collect()
+    }
+
+    /// The value a step presents, for building the reference request.
+    fn placeholder(tok: &Tok) -> Fill {
+        match tok {
+            Tok::Known(s) => Fill::Value(format!("placeholder-{s}-0123456789")),
+            Tok::Garbage(g) => Fill::Value(g.clone()),
+            Tok::Empty => Fill::Value(String::new()),
+            Tok::Missing => Fill::Omit,
+        }
+    }
+
+    /// Apply a step: predict its outcome and move the model.
+    pub fn step(mut self, step: &Step) -> RefState {
+        let before = self.usable();
+        let plan = self.plan.clone();
+        let (property, cause) = match step {
+            Step::Wait { seconds } => {
+                self.now += seconds;
+                self.expected = Expected::Nothing;
+                (None, Property::TokensExpire)
+            }
+            Step::Login { op, user, wrong_password } => {
+                let (u, p) = &plan.accounts[*user];
+                let password = if *wrong_password { format!("{p}-wrong") } else { p.clone() };
+                let b = plan.op(*op).binding.as_ref().expect("planned ops are bound");
+                let fills = fills_for(b, |s| {
+                    if Some(s) == b.username.as_ref() {
+                        Fill::Value(u.clone())
+                    } else {
+                        Fill::Value(password.clone())
+                    }
+                });
+                let built = build(&plan.spec, plan.op(*op), &fills);
+                let action = Action::Login { username: Some(u), password: Some(&password) };
+                self.predict(*op, built.problems, action, Property::LoginIssuesTokens);
+                (None, Property::LoginIssuesTokens)
+            }
+            Step::Call { op, action, token } => {
+                let b = plan.op(*op).binding.as_ref().expect("planned ops are bound");
+                let fills = fills_for(b, |_| Self::placeholder(token));
+                let built = build(&plan.spec, plan.op(*op), &fills);
+                let sym = match token {
+                    Tok::Known(s) => Some(s.as_str()),
+                    Tok::Garbage(g) => Some(g.as_str()),
+                    Tok::Empty => Some(""),
+                    Tok::Missing => None,
+                };
+                let reuse = matches!(token, Tok::Known(s) if self.causes.get(s) == Some(&Property::RefreshSingleUse));
+                let property = self.property_for(*action, token);
+                let a = match action {
+                    ActionKind::Login => unreachable!("login is its own step"),
+                    ActionKind::Refresh => Action::Refresh { refresh_token: sym },
+                    ActionKind::Logout => Action::Logout { access_token: sym },
+                    ActionKind::Revoke => Action::Revoke { refresh_token: sym },
+                    ActionKind::RevokeAll => Action::RevokeAll { access_token: sym },
+                    ActionKind::Protected => Action::Protected { access_token: sym },
+                };
+                let user = match token {
+                    Tok::Known(s) => self.known_token(s).map(|k| k.username.clone()),
+                    _ => None,
+                };
+                let applied = self.predict(*op, built.problems, a, property);
+                if applied && *action == ActionKind::RevokeAll {
+                    if let (Some(u), Expected::Outcome { .. }) = (user, &self.expected) {
+                        if self.model.is_usable(sym.unwrap_or(""), TokenKind::Access, self.now) {
+                            self.revoke_all_by.push(u);
+                        }
+                    }
+                }
+                let cause = match action {
+                    ActionKind::Refresh if reuse && self.plan.policy.reuse_ends_session => Property::ReuseEndsSession,
+                    ActionKind::Refresh => Property::RefreshSingleUse,
+                    ActionKind::Logout => Property::LogoutEndsSession,
+                    ActionKind::Revoke => Property::RevokedCannotRefresh,
+                    ActionKind::RevokeAll => Property::RevokeAllPerUser,
+                    _ => Property::ModelAgreement,
+                };
+                (Some(property), cause)
+            }
+        };
+        let _ = property;
+        let after = self.usable();
+        for sym in before.into_iter().filter(|s| !after.contains(s)) {
+            self.causes.insert(sym, cause);
+        }
+        self
+    }
+
+    /// Predict a bound step. Returns whether the model was applied.
+    fn predict(&mut self, op: usize, problems: Vec<String>, action: Action<'_>, property: Property) -> bool {
+        if !problems.is_empty() {
+            self.expected = Expected::ClientError { problems };
+            return false;
+        }
+        let plan = self.plan.clone();
+        let counter = &mut self.counter;
+        let mut mint = |kind: TokenKind| {
+            *counter += 1;
+            // A dot never occurs in generated garbage, so a garbage token
+            // can never be mistaken for a symbolic one.
+            let p = if kind == TokenKind::Access { 'A' } else { 'R' };
+            format!("{p}.{counter}").into()
+        };
+        let outcome = self.model.apply(action, self.now, &mut mint);
+        if let Outcome::Issued(t) = &outcome {
+            for (tok, kind) in [(&t.access_token, TokenKind::Access), (&t.refresh_token, TokenKind::Refresh)] {
+                if self.known_token(tok).is_none() {
+                    self.known.push((tok.to_string(), KnownToken { kind, username: t.username.clone() }));
+                }
+            }
+        }
+        let b = plan.op(op).binding.as_ref().expect("planned ops are bound");
+        let target = b.outcome(outcome.name());
+        self.expected = Expected::Outcome { outcome, status: target.status, example: target.example, property };
+        true
+    }
+
+    /// The property a mismatch on this step violates.
+    fn property_for(&self, action: ActionKind, token: &Tok) -> Property {
+        let sym = match token {
+            Tok::Known(s) => s,
+            _ => {
+                return match action {
+                    ActionKind::Revoke | ActionKind::RevokeAll if self.plan.policy.revoke_always_succeeds => {
+                        Property::RevokeAlways
+                    }
+                    _ => Property::UnknownTokensRejected,
+                }
+            }
+        };
+        let kind = self.known_token(sym).map(|k| k.kind);
+        let usable = kind.is_some_and(|k| self.model.is_usable(sym, k, self.now));
+        let right_kind = match action {
+            ActionKind::Refresh | ActionKind::Revoke => kind == Some(TokenKind::Refresh),
+            _ => kind == Some(TokenKind::Access),
+        };
+        match action {
+            ActionKind::Revoke | ActionKind::RevokeAll if self.plan.policy.revoke_always_succeeds => {
+                Property::RevokeAlways
+            }
+            ActionKind::Logout if usable && right_kind => Property::LogoutEndsSession,
+            _ if !right_kind => Property::WrongKindRejected,
+            _ if usable => {
+                let user = self.known_token(sym).map(|k| k.username.as_str());
+                if self.revoke_all_by.iter().any(|u| Some(u.as_str()) != user) {
+                    Property::RevokeAllPerUser
+                } else if action == ActionKind::Refresh {
+                    Property::RefreshRotates
+                } else {
+                    Property::ModelAgreement
+                }
+            }
+            _ => self.causes.get(sym).copied().unwrap_or(Property::ModelAgreement),
+        }
+    }
+}
+
+/// The proptest-state-machine reference: generates sequences of [`Step`]s
+/// that are meaningful in the current state.
+#[derive(Debug)]
+pub struct RefMachine;
+
+fn garbage() -> impl Strategy<Value = String> {
+    "[A-Za-z0-9_-]{1,40}"
+}
+
+impl ReferenceStateMachine for RefMachine {
+    type State = RefState;
+    type Transition = Step;
+
+    fn init_state() -> BoxedStrategy<RefState> {
+        let plan = PLAN.with(|p| p.borrow().clone()).expect("machine::install must run first");
+        Just(RefState::new(plan)).boxed()
+    }
+
+    fn transitions(state: &RefState) -> BoxedStrategy<Step> {
+        let plan = &state.plan;
+        let mut options: Vec<(u32, BoxedStrategy<Step>)> = Vec::new();
+        let n_users = plan.accounts.len();
+        for (action, op) in plan.ops.iter().copied() {
+            if action == ActionKind::Login {
+                if n_users > 0 {
+                    let s = (0..n_users, prop::bool::weighted(0.1))
+                        .prop_map(move |(user, wrong_password)| Step::Login { op, user, wrong_password });
+                    options.push((if state.known.is_empty() { 40 } else { 6 }, s.boxed()));
+                }
+                continue;
+            }
+            let wanted = match action {
+                ActionKind::Refresh | ActionKind::Revoke => TokenKind::Refresh,
+                _ => TokenKind::Access,
+            };
+            let (right, wrong): (Vec<String>, Vec<String>) = state
+                .known
+                .iter()
+                .map(|(s, k)| (s.clone(), k.kind == wanted))
+                .partition::<Vec<_>, _>(|(_, ok)| *ok)
+                .into_iter_pair();
+            let mut toks: Vec<(u32, BoxedStrategy<Tok>)> = vec![
+                (1, garbage().prop_map(Tok::Garbage).boxed()),
+                (1, Just(Tok::Empty).boxed()),
+                (1, Just(Tok::Missing).boxed()),
+            ];
+            if !right.is_empty() {
+                let recent = right[right.len().saturating_sub(2)..].to_vec();
+                toks.push((8, prop::sample::select(recent).prop_map(Tok::Known).boxed()));
+                toks.push((4, prop::sample::select(right).prop_map(Tok::Known).boxed()));
+            }
+            if !wrong.is_empty() {
+                toks.push((1, prop::sample::select(wrong).prop_map(Tok::Known).boxed()));
+            }
+            let weight = match action {
+                ActionKind::Refresh => 6,
+                ActionKind::Protected => 4,
+                ActionKind::RevokeAll => 1,
+                _ => 2,
+            };
+            let s = proptest::strategy::Union::new_weighted(toks)
+                .prop_map(move |token| Step::Call { op, action, token });
+            options.push((weight, s.boxed()));
+        }
+        if plan.clock {
+            let p = &plan.policy;
+            let waits = vec![1, p.access_token_ttl - 1, p.access_token_ttl, p.refresh_token_ttl.saturating_sub(1).max(1), p.refresh_token_ttl];
+            options.push((1, prop::sample::select(waits).prop_map(|seconds| Step::Wait { seconds }).boxed()));
+        }
+        proptest::strategy::Union::new_weighted(options).boxed()
+    }
+
+    fn preconditions(state: &RefState, step: &Step) -> bool {
+        match step {
+            Step::Login { user, .. } => *user < state.plan.accounts.len(),
+            Step::Call { token: Tok::Known(s), .. } => state.known_token(s).is_some(),
+            // A path segment cannot be left out or empty: that is another
+            // route, not a request without a token.
+            Step::Call { op, token: Tok::Missing | Tok::Empty, .. } => {
+                let b = state.plan.op(*op).binding.as_ref();
+                !b.is_some_and(|b| {
+                    [&b.access_token, &b.refresh_token]
+                        .into_iter()
+                        .flatten()
+                        .any(|s| matches!(s.expr, openapi::expr::Expr::RequestPath(_)))
+                })
+            }
+            _ => true,
+        }
+    }
+
+    fn apply(state: RefState, step: &Step) -> RefState {
+        state.step(step)
+    }
+}
+
+trait IntoIterPair {
+    fn into_iter_pair(self) -> (Vec<String>, Vec<String>);
+}
+
+impl IntoIterPair for (Vec<(String, bool)>, Vec<(String, bool)>) {
+    fn into_iter_pair(self) -> (Vec<String>, Vec<String>) {
+        (self.0.into_iter().map(|(s, _)| s).collect(), self.1.into_iter().map(|(s, _)| s).collect())
+    }
+}

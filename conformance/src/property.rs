@@ -1,0 +1,96 @@
+//! The named properties of the stateful check. A failure is reported under
+//! the property that explains it.
+
+use std::fmt;
+
+/// A named property of a token lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Property {
+    /// Login with good credentials issues tokens; bad ones are refused.
+    LoginIssuesTokens,
+    /// No token is ever issued twice.
+    TokensUnique,
+    /// A refresh issues new tokens (and a new refresh token under rotation).
+    RefreshRotates,
+    /// A refresh token works once.
+    RefreshSingleUse,
+    /// Presenting a spent refresh token ends its session.
+    ReuseEndsSession,
+    /// Logout answers its documented success and ends the session.
+    LogoutEndsSession,
+    /// Revoke and revoke-all answer success whatever the token.
+    RevokeAlways,
+    /// A revoked refresh token cannot refresh.
+    RevokedCannotRefresh,
+    /// Revoke-all revokes the user's refresh tokens and no one else's.
+    RevokeAllPerUser,
+    /// Tokens stop working when their lifetime is over.
+    TokensExpire,
+    /// Unknown, garbage, empty and missing tokens are refused.
+    UnknownTokensRejected,
+    /// An access token is no refresh token and the reverse.
+    WrongKindRejected,
+    /// Every 401 carries a `WWW-Authenticate` challenge (where documented).
+    UnauthorizedChallenge,
+    /// Error bodies are the documented ones.
+    ErrorBodiesMatch,
+    /// Every answer is documented: status, content type, schema, headers.
+    ResponsesDocumented,
+    /// Requests the spec forbids are refused with a 4xx.
+    InvalidRequestsRejected,
+    /// Anything else the model predicts.
+    ModelAgreement,
+}
+
+impl Property {
+    /// Every property, in report order.
+    pub const ALL: [Property; 17] = [
+        Property::LoginIssuesTokens,
+        Property::TokensUnique,
+        Property::RefreshRotates,
+        Property::RefreshSingleUse,
+        Property::ReuseEndsSession,
+        Property::LogoutEndsSession,
+        Property::RevokeAlways,
+        Property::RevokedCannotRefresh,
+        Property::RevokeAllPerUser,
+        Property::TokensExpire,
+        Property::UnknownTokensRejected,
+        Property::WrongKindRejected,
+        Property::UnauthorizedChallenge,
+        Property::ErrorBodiesMatch,
+        Property::ResponsesDocumented,
+        Property::InvalidRequestsRejected,
+        Property::ModelAgreement,
+    ];
+
+    /// The name reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Property::LoginIssuesTokens => "login issues tokens",
+            Property::TokensUnique => "tokens unique",
+            Property::RefreshRotates => "refresh rotates",
+            Property::RefreshSingleUse => "refresh single-use",
+            Property::ReuseEndsSession => "reuse ends the session",
+            Property::LogoutEndsSession => "logout answers 204 and ends the session",
+            Property::RevokeAlways => "revoke always 204",
+            Property::RevokedCannotRefresh => "revoked token cannot refresh",
+            Property::RevokeAllPerUser => "revoke-all is per user",
+            Property::TokensExpire => "tokens expire",
+            Property::UnknownTokensRejected => "unknown tokens rejected",
+            Property::WrongKindRejected => "wrong kind of token rejected",
+            Property::UnauthorizedChallenge => "401 carries WWW-Authenticate",
+            Property::ErrorBodiesMatch => "error bodies match the spec",
+            Property::ResponsesDocumented => "responses match the spec",
+            Property::InvalidRequestsRejected => "invalid requests rejected",
+            Property::ModelAgreement => "model agreement",
+        }
+    }
+}
+
+impl fmt::Display for Property {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

@@ -1,0 +1,236 @@
+//! The stateless check: per operation, requests generated from the spec's
+//! schemas (valid ones, and invalid ones that must be refused), each answer
+//! checked against what the operation documents.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
+use serde_json::Value;
+
+use openapi::spec::{Location, Operation};
+use openapi::Spec;
+
+use crate::check::response_problems;
+use crate::driver::Exchange;
+use crate::error::RunError;
+use crate::plan::Plan;
+use crate::report::{CheckResult, Group};
+use crate::stateful::rng;
+use crate::strategy::Gen;
+use crate::target::{encode, HttpRequest};
+
+/// A generated request: parameter values and an optional JSON body.
+#[derive(Debug, Clone)]
+struct Case {
+    params: Vec<(Location, String, String)>,
+    body: Option<(String, Value)>,
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(a) => a.iter().map(scalar).collect::<Vec<_>>().join(","),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn json_media(op: &Operation) -> Option<&openapi::spec::MediaType> {
+    op.request_body.as_ref()?.content.iter().find(|m| m.name.contains("json"))
+}
+
+/// The strategy of valid requests of `op`; `None` when the operation's
+/// body cannot be generated (a media type we do not send).
+fn valid_cases(gen: &Gen<'_>, op: &Operation) -> Option<BoxedStrategy<Case>> {
+    let mut params: Vec<BoxedStrategy<Option<(Location, String, String)>>> = Vec::new();
+    for p in &op.parameters {
+        let (loc, name) = (p.location, p.name.clone());
+        let values: BoxedStrategy<String> = match (&p.schema, loc) {
+            (Some(s), Location::Header) => gen.header_value(&s.value),
+            (Some(s), Location::Path) => gen.valid(&s.value).prop_map(|v| scalar(&v)).prop_filter("non-empty", |s| !s.is_empty()).boxed(),
+            (Some(s), _) => gen.valid(&s.value).prop_map(|v| scalar(&v)).boxed(),
+            (None, _) => "[a-z]{1,8}".boxed(),
+        };
+        let with_name = values.prop_map(move |v| Some((loc, name.clone(), v)));
+        params.push(if p.required { with_name.boxed() } else { prop::option::of(with_name).prop_map(Option::flatten).boxed() });
+    }
+    let body: BoxedStrategy<Option<(String, Value)>> = match &op.request_body {
+        None => Just(None).boxed(),
+        Some(rb) => match json_media(op) {
+            Some(m) => {
+                let name = if m.name.contains('*') { "application/json".to_owned() } else { m.name.clone() };
+                let values = match &m.schema {
+                    Some(s) => gen.valid(&s.value),
+                    None => Just(Value::Object(Default::default())).boxed(),
+                };
+                let with = values.prop_map(move |v| Some((name.clone(), v)));
+                if rb.required { with.boxed() } else { prop_oneof![4 => with, 1 => Just(None)].boxed() }
+            }
+            None if rb.required => return None,
+            None => Just(None).boxed(),
+        },
+    };
+    Some((params, body).prop_map(|(p, body)| Case { params: p.into_iter().flatten().collect(), body }).boxed())
+}
+
+fn request(op: &Operation, case: &Case) -> HttpRequest {
+    let mut path = op.path.clone();
+    let mut req = HttpRequest::new(&op.method, "");
+    let mut cookies = Vec::new();
+    for (loc, name, value) in &case.params {
+        match loc {
+            Location::Path => path = path.replace(&format!("{{{name}}}"), &encode(value)),
+            Location::Query => req.query.push((name.clone(), value.clone())),
+            Location::Header => req.headers.push((name.clone(), value.clone())),
+            Location::Cookie => cookies.push(format!("{name}={value}")),
+        }
+    }
+    if !cookies.is_empty() {
+        req.headers.push(("cookie".into(), cookies.join("; ")));
+    }
+    req.path = path;
+    if let Some((media, body)) = &case.body {
+        req.body = Some((media.clone(), body.to_string().into_bytes()));
+    }
+    req
+}
+
+/// Counters shared by the worker threads.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Requests sent.
+    pub requests: AtomicU64,
+}
+
+/// Check every operation of the plan's spec with `cases` valid and `cases`
+/// invalid requests each, on `concurrency` threads.
+pub fn run(plan: &Plan, cases: u32, seed: u64, concurrency: usize, counters: &Counters, progress: &(dyn Fn() + Sync)) -> Result<Vec<CheckResult>, RunError> {
+    let spec: &Spec = &plan.spec;
+    let ops: Vec<usize> = (0..spec.operations().len()).collect();
+    let next = AtomicU64::new(0);
+    let results: Mutex<Vec<(usize, Vec<CheckResult>)>> = Mutex::new(Vec::new());
+    let error: Mutex<Option<RunError>> = Mutex::new(None);
+    std::thread::scope(|s| {
+        for _ in 0..concurrency.max(1) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst) as usize;
+                if i >= ops.len() || error.lock().map(|e| e.is_some()).unwrap_or(true) {
+                    break;
+                }
+                match check_operation(plan, ops[i], cases, seed, counters) {
+                    Ok(r) => results.lock().expect("no panics hold this lock").push((i, r)),
+                    Err(e) => {
+                        *error.lock().expect("no panics hold this lock") = Some(e);
+                        break;
+                    }
+                }
+                progress();
+            });
+        }
+    });
+    if let Some(e) = error.into_inner().expect("threads joined") {
+        return Err(e);
+    }
+    let mut results = results.into_inner().expect("threads joined");
+    results.sort_by_key(|(i, _)| *i);
+    Ok(results.into_iter().flat_map(|(_, r)| r).collect())
+}
+
+fn check_operation(plan: &Plan, index: usize, cases: u32, seed: u64, counters: &Counters) -> Result<Vec<CheckResult>, RunError> {
+    let spec = &plan.spec;
+    let op = &spec.operations()[index];
+    let gen = Gen::new(spec.document(), spec.version()).for_requests(true);
+    let name = op.name();
+    let mut out = Vec::new();
+    let Some(strategy) = valid_cases(&gen, op) else {
+        out.push(CheckResult::skipped(Group::Stateless, format!("{name}: responses match the spec"), "its request body has no media type the suite can send"));
+        return Ok(out);
+    };
+    let send = |req: &HttpRequest| {
+        counters.requests.fetch_add(1, Ordering::Relaxed);
+        plan.target.send(req)
+    };
+    // Valid requests: every answer documented, no 5xx.
+    let error: Mutex<Option<RunError>> = Mutex::new(None);
+    let mut runner = TestRunner::new_with_rng(config(cases), rng(seed, 1000 + index as u64));
+    let result = runner.run(&strategy, |case| {
+        let req = request(op, &case);
+        match send(&req) {
+            Ok(resp) => {
+                let problems = response_problems(spec, op, &resp);
+                if problems.is_empty() {
+                    Ok(())
+                } else {
+                    Err(TestCaseError::fail(problems.join("; ")))
+                }
+            }
+            Err(e) => {
+                *error.lock().expect("single thread") = Some(e);
+                Ok(())
+            }
+        }
+    });
+    if let Some(e) = error.lock().expect("single thread").take() {
+        return Err(e);
+    }
+    out.push(verdict(plan, op, format!("{name}: responses match the spec"), cases, result, |c| request(op, c), |_| "a documented answer".into()));
+    // Invalid bodies: refused with a 4xx.
+    let invalid = json_media(op).and_then(|m| {
+        let s = m.schema.as_ref()?;
+        let media = if m.name.contains('*') { "application/json".to_owned() } else { m.name.clone() };
+        Some((gen.invalid(&s.value)?, strategy.clone(), media))
+    });
+    if let Some((bad_bodies, valid, media)) = invalid {
+        let cases_strategy = (valid, bad_bodies).prop_map(move |(mut c, b)| {
+            c.body = Some((media.clone(), b));
+            c
+        });
+        let mut runner = TestRunner::new_with_rng(config(cases), rng(seed, 2000 + index as u64));
+        let result = runner.run(&cases_strategy, |case| {
+            let req = request(op, &case);
+            match send(&req) {
+                Ok(resp) if (400..500).contains(&resp.status) => Ok(()),
+                Ok(resp) => Err(TestCaseError::fail(format!("an invalid body got {} instead of a 4xx", resp.status))),
+                Err(e) => {
+                    *error.lock().expect("single thread") = Some(e);
+                    Ok(())
+                }
+            }
+        });
+        if let Some(e) = error.lock().expect("single thread").take() {
+            return Err(e);
+        }
+        out.push(verdict(plan, op, format!("{name}: invalid bodies rejected"), cases, result, |c| request(op, c), |_| "a 4xx".into()));
+    }
+    Ok(out)
+}
+
+fn config(cases: u32) -> Config {
+    Config { cases, failure_persistence: None, max_shrink_iters: 256, max_global_rejects: 100_000, ..Config::default() }
+}
+
+fn verdict(
+    plan: &Plan,
+    _op: &Operation,
+    name: String,
+    cases: u32,
+    result: Result<(), TestError<Case>>,
+    to_request: impl Fn(&Case) -> HttpRequest,
+    expected: impl Fn(&Case) -> String,
+) -> CheckResult {
+    match result {
+        Ok(()) => CheckResult::passed(Group::Stateless, name, u64::from(cases)),
+        Err(TestError::Fail(reason, case)) => {
+            let req = to_request(&case);
+            let (status, body) = match plan.target.send(&req) {
+                Ok(r) => (r.status, r.body_text(400)),
+                Err(e) => (0, e.to_string()),
+            };
+            let step = Exchange { step: "the minimal failing request".into(), curl: plan.target.curl(&req), expected: expected(&case), status, body };
+            CheckResult::failed(Group::Stateless, name, u64::from(cases), reason.to_string(), vec![step])
+        }
+        Err(TestError::Abort(reason)) => CheckResult::skipped(Group::Stateless, name, format!("no valid request could be generated: {reason}")),
+    }
+}
