@@ -7,14 +7,21 @@ use openapi::Spec;
 use crate::target::HttpResponse;
 
 fn essence(media: &str) -> String {
-    media.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+    media
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }
 
 fn media_matches(documented: &str, sent: &str) -> bool {
     let (documented, sent) = (essence(documented), essence(sent));
     documented == sent
         || documented == "*/*"
-        || documented.strip_suffix("/*").is_some_and(|t| sent.split('/').next() == Some(t))
+        || documented
+            .strip_suffix("/*")
+            .is_some_and(|t| sent.split('/').next() == Some(t))
 }
 
 /// Every way `resp` departs from what `op` documents.
@@ -34,7 +41,11 @@ pub fn response_problems(spec: &Spec, op: &Operation, resp: &HttpResponse) -> Ve
     };
     if matches!(resp.status, 204 | 304) || resp.status < 200 {
         if !resp.body.is_empty() {
-            problems.push(format!("a {} response must have no body, got {} bytes", resp.status, resp.body.len()));
+            problems.push(format!(
+                "a {} response must have no body, got {} bytes",
+                resp.status,
+                resp.body.len()
+            ));
         }
         return problems;
     }
@@ -65,7 +76,10 @@ pub fn response_problems(spec: &Spec, op: &Operation, resp: &HttpResponse) -> Ve
     let json_like = essence(sent).ends_with("json");
     if let (Some(schema), true) = (&media.schema, json_like) {
         match resp.json() {
-            None => problems.push(format!("the body is not valid JSON: {}", resp.body_text(120))),
+            None => problems.push(format!(
+                "the body is not valid JSON: {}",
+                resp.body_text(120)
+            )),
             Some(body) => match spec.schemas().validate(&schema.pointer, &body) {
                 Ok(violations) => problems.extend(
                     violations

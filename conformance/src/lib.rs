@@ -118,32 +118,62 @@ impl Progress for NoProgress {
 /// Run every check and report.
 pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError> {
     let started = Instant::now();
-    let spec = config.spec.clone().unwrap_or_else(|| Arc::new(openapi::reference_spec()));
+    let spec = config
+        .spec
+        .clone()
+        .unwrap_or_else(|| Arc::new(openapi::reference_spec()));
     let target = Target::new(&config.target, config.headers.clone())?;
     // Reachability first: a clear error rather than every check failing.
     target.send(&target::HttpRequest::new("GET", "/"))?;
     let clock = target.is_mock();
-    let users = if config.users.is_empty() { spec.lifecycle().accounts.clone() } else { config.users.clone() };
+    let users = if config.users.is_empty() {
+        spec.lifecycle().accounts.clone()
+    } else {
+        config.users.clone()
+    };
     let plan = Arc::new(Plan::new(spec.clone(), target, users, clock));
     let mut checks = Vec::new();
 
     let counters = stateless::Counters::default();
     progress.start(Group::Stateless, spec.operations().len() as u64);
-    checks.extend(stateless::run(&plan, config.cases, config.seed, config.concurrency, &counters, &|| progress.tick(Group::Stateless))?);
+    checks.extend(stateless::run(
+        &plan,
+        config.cases,
+        config.seed,
+        config.concurrency,
+        &counters,
+        &|| progress.tick(Group::Stateless),
+    )?);
     progress.finish(Group::Stateless);
 
     let mut sequences = 0;
     let mut requests = counters.requests.load(std::sync::atomic::Ordering::Relaxed);
     for (op, reason) in &plan.left_out {
-        checks.push(CheckResult::skipped(Group::Stateful, format!("{op}: lifecycle"), reason.clone()));
+        checks.push(CheckResult::skipped(
+            Group::Stateful,
+            format!("{op}: lifecycle"),
+            reason.clone(),
+        ));
     }
     if plan.ops.is_empty() {
-        checks.push(CheckResult::skipped(Group::Stateful, "token lifecycle", "the spec binds no operation (x-token-lifecycle)"));
+        checks.push(CheckResult::skipped(
+            Group::Stateful,
+            "token lifecycle",
+            "the spec binds no operation (x-token-lifecycle)",
+        ));
     } else if plan.accounts.is_empty() || !plan.has(ActionKind::Login) {
-        checks.push(CheckResult::skipped(Group::Stateful, "token lifecycle", "no login operation or no account (pass --user NAME:PASSWORD)"));
+        checks.push(CheckResult::skipped(
+            Group::Stateful,
+            "token lifecycle",
+            "no login operation or no account (pass --user NAME:PASSWORD)",
+        ));
     } else {
         progress.start(Group::Stateful, u64::from(config.cases));
-        let options = stateful::Options { cases: config.cases, max_steps: config.max_steps, seed: config.seed };
+        let options = stateful::Options {
+            cases: config.cases,
+            max_steps: config.max_steps,
+            seed: config.seed,
+        };
         let outcome = stateful::run(plan.clone(), &options, &|_| progress.tick(Group::Stateful))?;
         progress.finish(Group::Stateful);
         sequences = outcome.sequences;
@@ -152,14 +182,38 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError>
     }
 
     match special::concurrent_refresh(&plan, config.concurrency.max(2) * 25)? {
-        special::Verdict::Passed => checks.push(CheckResult::passed(Group::Concurrency, "concurrent refreshes: one wins", 1)),
-        special::Verdict::Skipped(r) => checks.push(CheckResult::skipped(Group::Concurrency, "concurrent refreshes: one wins", r)),
-        special::Verdict::Failed(f) => checks.push(CheckResult::failed(Group::Concurrency, "concurrent refreshes: one wins", 1, f.message, f.steps)),
+        special::Verdict::Passed => checks.push(CheckResult::passed(
+            Group::Concurrency,
+            "concurrent refreshes: one wins",
+            1,
+        )),
+        special::Verdict::Skipped(r) => checks.push(CheckResult::skipped(
+            Group::Concurrency,
+            "concurrent refreshes: one wins",
+            r,
+        )),
+        special::Verdict::Failed(f) => checks.push(CheckResult::failed(
+            Group::Concurrency,
+            "concurrent refreshes: one wins",
+            1,
+            f.message,
+            f.steps,
+        )),
     }
     match special::expiry(&plan, config.expiry_wait)? {
-        special::Verdict::Passed => checks.push(CheckResult::passed(Group::Expiry, "tokens expire", 1)),
-        special::Verdict::Skipped(r) => checks.push(CheckResult::skipped(Group::Expiry, "tokens expire", r)),
-        special::Verdict::Failed(f) => checks.push(CheckResult::failed(Group::Expiry, "tokens expire", 1, f.message, f.steps)),
+        special::Verdict::Passed => {
+            checks.push(CheckResult::passed(Group::Expiry, "tokens expire", 1))
+        }
+        special::Verdict::Skipped(r) => {
+            checks.push(CheckResult::skipped(Group::Expiry, "tokens expire", r))
+        }
+        special::Verdict::Failed(f) => checks.push(CheckResult::failed(
+            Group::Expiry,
+            "tokens expire",
+            1,
+            f.message,
+            f.steps,
+        )),
     }
     Ok(Report {
         spec: spec.title().to_owned(),
@@ -179,12 +233,22 @@ fn stateful_results(plan: &Plan, outcome: &stateful::Outcome) -> Vec<CheckResult
     for p in Property::ALL {
         if let Some(f) = outcome.failures.iter().find(|f| f.property == p) {
             let n = outcome.exercised.get(&p).copied().unwrap_or(0);
-            out.push(CheckResult::failed(Group::Stateful, p.name(), n, f.message.clone(), f.steps.clone()));
+            out.push(CheckResult::failed(
+                Group::Stateful,
+                p.name(),
+                n,
+                f.message.clone(),
+                f.steps.clone(),
+            ));
             continue;
         }
         match outcome.exercised.get(&p) {
             Some(n) if *n > 0 => out.push(CheckResult::passed(Group::Stateful, p.name(), *n)),
-            _ => out.push(CheckResult::skipped(Group::Stateful, p.name(), skip_reason(plan, p))),
+            _ => out.push(CheckResult::skipped(
+                Group::Stateful,
+                p.name(),
+                skip_reason(plan, p),
+            )),
         }
     }
     out
@@ -196,14 +260,29 @@ fn skip_reason(plan: &Plan, p: Property) -> String {
         Property::RevokeAllPerUser if plan.accounts.len() < 2 => {
             "needs two accounts (pass --user twice)".into()
         }
-        Property::RevokeAllPerUser if !plan.has(ActionKind::RevokeAll) => needs(ActionKind::RevokeAll),
-        Property::RevokeAlways | Property::RevokedCannotRefresh if !plan.has(ActionKind::Revoke) => needs(ActionKind::Revoke),
+        Property::RevokeAllPerUser if !plan.has(ActionKind::RevokeAll) => {
+            needs(ActionKind::RevokeAll)
+        }
+        Property::RevokeAlways | Property::RevokedCannotRefresh
+            if !plan.has(ActionKind::Revoke) =>
+        {
+            needs(ActionKind::Revoke)
+        }
         Property::LogoutEndsSession if !plan.has(ActionKind::Logout) => needs(ActionKind::Logout),
-        Property::RefreshSingleUse | Property::RefreshRotates | Property::ReuseEndsSession if !plan.has(ActionKind::Refresh) => {
+        Property::RefreshSingleUse | Property::RefreshRotates | Property::ReuseEndsSession
+            if !plan.has(ActionKind::Refresh) =>
+        {
             needs(ActionKind::Refresh)
         }
-        Property::ReuseEndsSession if !plan.policy.reuse_ends_session => "the spec declares that reuse does not end the session".into(),
-        Property::TokensExpire if !plan.clock => "the target's clock cannot be moved (see the expiry check)".into(),
+        Property::RevokeAlways if !plan.policy.revoke_always_succeeds => {
+            "the spec declares that revoke does not always succeed".into()
+        }
+        Property::ReuseEndsSession if !plan.policy.reuse_ends_session => {
+            "the spec declares that reuse does not end the session".into()
+        }
+        Property::TokensExpire if !plan.clock => {
+            "the target's clock cannot be moved (see the expiry check)".into()
+        }
         Property::UnauthorizedChallenge => "no 401 of the spec documents WWW-Authenticate".into(),
         Property::ErrorBodiesMatch => "no binding names an example for an outcome".into(),
         _ => "no generated sequence exercised it".into(),

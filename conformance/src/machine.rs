@@ -122,6 +122,11 @@ pub struct RefState {
     pub revoke_all_by: Vec<String>,
     /// The prediction for the last step applied.
     pub expected: Expected,
+    /// Set when a step presented a token the reference holds dead (for the
+    /// property in it) to an action with effects: a target that wrongly
+    /// kept that token alive may now differ in ways that only show later,
+    /// so later mismatches are reported under this property.
+    pub taint: Option<Property>,
 }
 
 impl RefState {
@@ -137,6 +142,7 @@ impl RefState {
             causes: HashMap::new(),
             revoke_all_by: Vec::new(),
             expected: Expected::Nothing,
+            taint: None,
         }
     }
 
@@ -172,10 +178,22 @@ impl RefState {
                 self.expected = Expected::Nothing;
                 (None, Property::TokensExpire)
             }
-            Step::Login { op, user, wrong_password } => {
+            Step::Login {
+                op,
+                user,
+                wrong_password,
+            } => {
                 let (u, p) = &plan.accounts[*user];
-                let password = if *wrong_password { format!("{p}-wrong") } else { p.clone() };
-                let b = plan.op(*op).binding.as_ref().expect("planned ops are bound");
+                let password = if *wrong_password {
+                    format!("{p}-wrong")
+                } else {
+                    p.clone()
+                };
+                let b = plan
+                    .op(*op)
+                    .binding
+                    .as_ref()
+                    .expect("planned ops are bound");
                 let fills = fills_for(b, |s| {
                     if Some(s) == b.username.as_ref() {
                         Fill::Value(u.clone())
@@ -184,12 +202,19 @@ impl RefState {
                     }
                 });
                 let built = build(&plan.spec, plan.op(*op), &fills);
-                let action = Action::Login { username: Some(u), password: Some(&password) };
+                let action = Action::Login {
+                    username: Some(u),
+                    password: Some(&password),
+                };
                 self.predict(*op, built.problems, action, Property::LoginIssuesTokens);
                 (None, Property::LoginIssuesTokens)
             }
             Step::Call { op, action, token } => {
-                let b = plan.op(*op).binding.as_ref().expect("planned ops are bound");
+                let b = plan
+                    .op(*op)
+                    .binding
+                    .as_ref()
+                    .expect("planned ops are bound");
                 let fills = fills_for(b, |_| Self::placeholder(token));
                 let built = build(&plan.spec, plan.op(*op), &fills);
                 let sym = match token {
@@ -200,6 +225,16 @@ impl RefState {
                 };
                 let reuse = matches!(token, Tok::Known(s) if self.causes.get(s) == Some(&Property::RefreshSingleUse));
                 let property = self.property_for(*action, token);
+                if let Tok::Known(s) = token {
+                    // Only where the answer cannot tell a dead token from a
+                    // live one (revocations that always succeed); elsewhere
+                    // a target keeping the token alive fails this very step.
+                    let blind = matches!(action, ActionKind::Revoke | ActionKind::RevokeAll)
+                        && self.plan.policy.revoke_always_succeeds;
+                    if blind && !before.contains(s) {
+                        self.taint = self.taint.or(self.causes.get(s).copied());
+                    }
+                }
                 let a = match action {
                     ActionKind::Login => unreachable!("login is its own step"),
                     ActionKind::Refresh => Action::Refresh { refresh_token: sym },
@@ -215,13 +250,18 @@ impl RefState {
                 let applied = self.predict(*op, built.problems, a, property);
                 if applied && *action == ActionKind::RevokeAll {
                     if let (Some(u), Expected::Outcome { .. }) = (user, &self.expected) {
-                        if self.model.is_usable(sym.unwrap_or(""), TokenKind::Access, self.now) {
+                        if self
+                            .model
+                            .is_usable(sym.unwrap_or(""), TokenKind::Access, self.now)
+                        {
                             self.revoke_all_by.push(u);
                         }
                     }
                 }
                 let cause = match action {
-                    ActionKind::Refresh if reuse && self.plan.policy.reuse_ends_session => Property::ReuseEndsSession,
+                    ActionKind::Refresh if reuse && self.plan.policy.reuse_ends_session => {
+                        Property::ReuseEndsSession
+                    }
                     ActionKind::Refresh => Property::RefreshSingleUse,
                     ActionKind::Logout => Property::LogoutEndsSession,
                     ActionKind::Revoke => Property::RevokedCannotRefresh,
@@ -240,7 +280,13 @@ impl RefState {
     }
 
     /// Predict a bound step. Returns whether the model was applied.
-    fn predict(&mut self, op: usize, problems: Vec<String>, action: Action<'_>, property: Property) -> bool {
+    fn predict(
+        &mut self,
+        op: usize,
+        problems: Vec<String>,
+        action: Action<'_>,
+        property: Property,
+    ) -> bool {
         if !problems.is_empty() {
             self.expected = Expected::ClientError { problems };
             return false;
@@ -256,15 +302,29 @@ impl RefState {
         };
         let outcome = self.model.apply(action, self.now, &mut mint);
         if let Outcome::Issued(t) = &outcome {
-            for (tok, kind) in [(&t.access_token, TokenKind::Access), (&t.refresh_token, TokenKind::Refresh)] {
+            for (tok, kind) in [
+                (&t.access_token, TokenKind::Access),
+                (&t.refresh_token, TokenKind::Refresh),
+            ] {
                 if self.known_token(tok).is_none() {
-                    self.known.push((tok.to_string(), KnownToken { kind, username: t.username.clone() }));
+                    self.known.push((
+                        tok.to_string(),
+                        KnownToken {
+                            kind,
+                            username: t.username.clone(),
+                        },
+                    ));
                 }
             }
         }
         let b = plan.op(op).binding.as_ref().expect("planned ops are bound");
         let target = b.outcome(outcome.name());
-        self.expected = Expected::Outcome { outcome, status: target.status, example: target.example, property };
+        self.expected = Expected::Outcome {
+            outcome,
+            status: target.status,
+            example: target.example,
+            property,
+        };
         true
     }
 
@@ -274,7 +334,9 @@ impl RefState {
             Tok::Known(s) => s,
             _ => {
                 return match action {
-                    ActionKind::Revoke | ActionKind::RevokeAll if self.plan.policy.revoke_always_succeeds => {
+                    ActionKind::Revoke | ActionKind::RevokeAll
+                        if self.plan.policy.revoke_always_succeeds =>
+                    {
                         Property::RevokeAlways
                     }
                     _ => Property::UnknownTokensRejected,
@@ -288,7 +350,9 @@ impl RefState {
             _ => kind == Some(TokenKind::Access),
         };
         match action {
-            ActionKind::Revoke | ActionKind::RevokeAll if self.plan.policy.revoke_always_succeeds => {
+            ActionKind::Revoke | ActionKind::RevokeAll
+                if self.plan.policy.revoke_always_succeeds =>
+            {
                 Property::RevokeAlways
             }
             ActionKind::Logout if usable && right_kind => Property::LogoutEndsSession,
@@ -303,7 +367,11 @@ impl RefState {
                     Property::ModelAgreement
                 }
             }
-            _ => self.causes.get(sym).copied().unwrap_or(Property::ModelAgreement),
+            _ => self
+                .causes
+                .get(sym)
+                .copied()
+                .unwrap_or(Property::ModelAgreement),
         }
     }
 }
@@ -322,7 +390,9 @@ impl ReferenceStateMachine for RefMachine {
     type Transition = Step;
 
     fn init_state() -> BoxedStrategy<RefState> {
-        let plan = PLAN.with(|p| p.borrow().clone()).expect("machine::install must run first");
+        let plan = PLAN
+            .with(|p| p.borrow().clone())
+            .expect("machine::install must run first");
         Just(RefState::new(plan)).boxed()
     }
 
@@ -333,8 +403,13 @@ impl ReferenceStateMachine for RefMachine {
         for (action, op) in plan.ops.iter().copied() {
             if action == ActionKind::Login {
                 if n_users > 0 {
-                    let s = (0..n_users, prop::bool::weighted(0.1))
-                        .prop_map(move |(user, wrong_password)| Step::Login { op, user, wrong_password });
+                    let s = (0..n_users, prop::bool::weighted(0.1)).prop_map(
+                        move |(user, wrong_password)| Step::Login {
+                            op,
+                            user,
+                            wrong_password,
+                        },
+                    );
                     options.push((if state.known.is_empty() { 40 } else { 6 }, s.boxed()));
                 }
                 continue;
@@ -374,8 +449,19 @@ impl ReferenceStateMachine for RefMachine {
         }
         if plan.clock {
             let p = &plan.policy;
-            let waits = vec![1, p.access_token_ttl - 1, p.access_token_ttl, p.refresh_token_ttl.saturating_sub(1).max(1), p.refresh_token_ttl];
-            options.push((1, prop::sample::select(waits).prop_map(|seconds| Step::Wait { seconds }).boxed()));
+            let waits = vec![
+                1,
+                p.access_token_ttl - 1,
+                p.access_token_ttl,
+                p.refresh_token_ttl.saturating_sub(1).max(1),
+                p.refresh_token_ttl,
+            ];
+            options.push((
+                1,
+                prop::sample::select(waits)
+                    .prop_map(|seconds| Step::Wait { seconds })
+                    .boxed(),
+            ));
         }
         proptest::strategy::Union::new_weighted(options).boxed()
     }
@@ -383,10 +469,17 @@ impl ReferenceStateMachine for RefMachine {
     fn preconditions(state: &RefState, step: &Step) -> bool {
         match step {
             Step::Login { user, .. } => *user < state.plan.accounts.len(),
-            Step::Call { token: Tok::Known(s), .. } => state.known_token(s).is_some(),
+            Step::Call {
+                token: Tok::Known(s),
+                ..
+            } => state.known_token(s).is_some(),
             // A path segment cannot be left out or empty: that is another
             // route, not a request without a token.
-            Step::Call { op, token: Tok::Missing | Tok::Empty, .. } => {
+            Step::Call {
+                op,
+                token: Tok::Missing | Tok::Empty,
+                ..
+            } => {
                 let b = state.plan.op(*op).binding.as_ref();
                 !b.is_some_and(|b| {
                     [&b.access_token, &b.refresh_token]
@@ -410,6 +503,9 @@ trait IntoIterPair {
 
 impl IntoIterPair for (Vec<(String, bool)>, Vec<(String, bool)>) {
     fn into_iter_pair(self) -> (Vec<String>, Vec<String>) {
-        (self.0.into_iter().map(|(s, _)| s).collect(), self.1.into_iter().map(|(s, _)| s).collect())
+        (
+            self.0.into_iter().map(|(s, _)| s).collect(),
+            self.1.into_iter().map(|(s, _)| s).collect(),
+        )
     }
 }

@@ -14,7 +14,10 @@ use serde_json::Value;
 use conformance::{Config, Group, Progress};
 
 #[derive(Debug, Parser)]
-#[command(version, about = "Conformance of an API implementation to its OpenAPI spec and its token lifecycle")]
+#[command(
+    version,
+    about = "Conformance of an API implementation to its OpenAPI spec and its token lifecycle"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -128,7 +131,9 @@ fn parse_report(s: &str) -> Result<(ReportKind, PathBuf), String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let result = match cli.command {
@@ -157,7 +162,10 @@ fn load_document(source: &str) -> anyhow::Result<Value> {
                 .output()
                 .context("running git")?;
             if !out.status.success() {
-                bail!("git show {rev}:{path}: {}", String::from_utf8_lossy(&out.stderr).trim());
+                bail!(
+                    "git show {rev}:{path}: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                );
             }
             String::from_utf8(out.stdout).context("the file is not UTF-8")?
         }
@@ -175,14 +183,24 @@ fn load_document(source: &str) -> anyhow::Result<Value> {
 }
 
 fn emit(report: &drift::Report, title: &str, output: &OutputArgs) -> anyhow::Result<ExitCode> {
-    let format: drift::Format = output.format.parse().map_err(|e: drift::Error| anyhow::anyhow!("{e}"))?;
-    let fail_on: drift::FailOn = output.fail_on.parse().map_err(|e: drift::Error| anyhow::anyhow!("{e}"))?;
+    let format: drift::Format = output
+        .format
+        .parse()
+        .map_err(|e: drift::Error| anyhow::anyhow!("{e}"))?;
+    let fail_on: drift::FailOn = output
+        .fail_on
+        .parse()
+        .map_err(|e: drift::Error| anyhow::anyhow!("{e}"))?;
     let text = report.render(format, title);
     print!("{text}");
     if let Some(path) = &output.output {
         std::fs::write(path, &text).with_context(|| format!("cannot write {}", path.display()))?;
     }
-    Ok(if report.exceeds(fail_on) { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if report.exceeds(fail_on) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
@@ -238,7 +256,8 @@ impl Progress for Bars {
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let spec = match &args.spec {
         Some(path) => Some(Arc::new(
-            openapi::Spec::from_path(Path::new(path)).with_context(|| format!("cannot load {}", path.display()))?,
+            openapi::Spec::from_path(Path::new(path))
+                .with_context(|| format!("cannot load {}", path.display()))?,
         )),
         None => None,
     };
@@ -256,7 +275,9 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         headers: args.headers,
         expiry_wait: args.expiry_wait,
     };
-    let bars = Bars { bar: std::sync::Mutex::new(None) };
+    let bars = Bars {
+        bar: std::sync::Mutex::new(None),
+    };
     let report = conformance::run(&config, &bars)?;
     print!("{}", report.to_text());
     for (kind, path) in &args.reports {
@@ -266,5 +287,9 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         };
         std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }
-    Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

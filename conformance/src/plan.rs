@@ -52,7 +52,12 @@ pub struct Built {
 
 impl Plan {
     /// Analyse `spec` for a run against `target`.
-    pub fn new(spec: Arc<Spec>, target: Target, accounts: Vec<(String, String)>, clock: bool) -> Plan {
+    pub fn new(
+        spec: Arc<Spec>,
+        target: Target,
+        accounts: Vec<(String, String)>,
+        clock: bool,
+    ) -> Plan {
         let policy = spec.lifecycle().policy.clone();
         let mut ops = Vec::new();
         let mut left_out = Vec::new();
@@ -65,10 +70,24 @@ impl Plan {
             if built.problems.is_empty() {
                 ops.push((b.action, i));
             } else {
-                left_out.push((op.name(), format!("no valid request can be built: {}", built.problems.join("; "))));
+                left_out.push((
+                    op.name(),
+                    format!(
+                        "no valid request can be built: {}",
+                        built.problems.join("; ")
+                    ),
+                ));
             }
         }
-        Plan { spec, target, accounts, policy, clock, ops, left_out }
+        Plan {
+            spec,
+            target,
+            accounts,
+            policy,
+            clock,
+            ops,
+            left_out,
+        }
     }
 
     /// The operation at `index`.
@@ -83,7 +102,10 @@ impl Plan {
 }
 
 /// The binding's request sources paired with what to put there.
-pub fn fills_for<'b>(b: &'b Binding, mut value: impl FnMut(&'b Source) -> Fill) -> Vec<(&'b Source, Fill)> {
+pub fn fills_for<'b>(
+    b: &'b Binding,
+    mut value: impl FnMut(&'b Source) -> Fill,
+) -> Vec<(&'b Source, Fill)> {
     [&b.username, &b.password, &b.access_token, &b.refresh_token]
         .into_iter()
         .flatten()
@@ -101,7 +123,9 @@ fn scalar(v: &Value) -> String {
 }
 
 fn canonical(spec: &Spec, schema: Option<&openapi::spec::SchemaRef>) -> Value {
-    schema.map_or(Value::String("x".into()), |s| openapi::schema::generate(spec.document(), &s.value, 0))
+    schema.map_or(Value::String("x".into()), |s| {
+        openapi::schema::generate(spec.document(), &s.value, 0)
+    })
 }
 
 /// Build the request of `op` with `fills` at the binding's sources and a
@@ -135,7 +159,11 @@ pub fn build(spec: &Spec, op: &Operation, fills: &[(&Source, Fill)]) -> Built {
         };
         let Some(value) = value else {
             if p.required {
-                problems.push(format!("required {} parameter `{}` is left out", p.location.as_str(), p.name));
+                problems.push(format!(
+                    "required {} parameter `{}` is left out",
+                    p.location.as_str(),
+                    p.name
+                ));
             }
             continue;
         };
@@ -172,7 +200,11 @@ pub fn build(spec: &Spec, op: &Operation, fills: &[(&Source, Fill)]) -> Built {
             .content
             .iter()
             .find(|m| m.name.contains("json"))
-            .or_else(|| rb.content.iter().find(|m| m.name == "application/x-www-form-urlencoded"))
+            .or_else(|| {
+                rb.content
+                    .iter()
+                    .find(|m| m.name == "application/x-www-form-urlencoded")
+            })
             .or(rb.content.first());
         if let Some(media) = media {
             let mut body = match (&media.example, media.examples.first()) {
@@ -191,11 +223,18 @@ pub fn build(spec: &Spec, op: &Operation, fills: &[(&Source, Fill)]) -> Built {
             }
             if let Some(schema) = &media.schema {
                 match spec.schemas().validate(&schema.pointer, &body) {
-                    Ok(v) => problems.extend(v.into_iter().map(|v| format!("body{}: {}", v.path, v.message))),
+                    Ok(v) => problems.extend(
+                        v.into_iter()
+                            .map(|v| format!("body{}: {}", v.path, v.message)),
+                    ),
                     Err(e) => problems.push(e.to_string()),
                 }
             }
-            let media_name = if media.name.contains('*') { "application/json".to_owned() } else { media.name.clone() };
+            let media_name = if media.name.contains('*') {
+                "application/json".to_owned()
+            } else {
+                media.name.clone()
+            };
             let bytes = if media_name == "application/x-www-form-urlencoded" {
                 form(&body).into_bytes()
             } else {
@@ -204,11 +243,16 @@ pub fn build(spec: &Spec, op: &Operation, fills: &[(&Source, Fill)]) -> Built {
             req.body = Some((media_name, bytes));
         }
     }
-    Built { request: req, problems }
+    Built {
+        request: req,
+        problems,
+    }
 }
 
 fn form(body: &Value) -> String {
-    let Some(m) = body.as_object() else { return String::new() };
+    let Some(m) = body.as_object() else {
+        return String::new();
+    };
     m.iter()
         .map(|(k, v)| format!("{}={}", encode(k), encode(&scalar(v))))
         .collect::<Vec<_>>()

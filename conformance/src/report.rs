@@ -62,11 +62,22 @@ pub struct CheckResult {
 impl CheckResult {
     /// A passed check.
     pub fn passed(group: Group, name: impl Into<String>, checks: u64) -> CheckResult {
-        CheckResult { group, name: name.into(), status: Status::Passed, checks, message: None, steps: Vec::new() }
+        CheckResult {
+            group,
+            name: name.into(),
+            status: Status::Passed,
+            checks,
+            message: None,
+            steps: Vec::new(),
+        }
     }
 
     /// A skipped check.
-    pub fn skipped(group: Group, name: impl Into<String>, reason: impl Into<String>) -> CheckResult {
+    pub fn skipped(
+        group: Group,
+        name: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> CheckResult {
         CheckResult {
             group,
             name: name.into(),
@@ -85,7 +96,14 @@ impl CheckResult {
         message: impl Into<String>,
         steps: Vec<Exchange>,
     ) -> CheckResult {
-        CheckResult { group, name: name.into(), status: Status::Failed, checks, message: Some(message.into()), steps }
+        CheckResult {
+            group,
+            name: name.into(),
+            status: Status::Failed,
+            checks,
+            message: Some(message.into()),
+            steps,
+        }
     }
 }
 
@@ -121,7 +139,11 @@ impl Report {
     /// The human summary.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "conformance of {} against \"{}\" (seed {})", self.target, self.spec, self.seed);
+        let _ = writeln!(
+            out,
+            "conformance of {} against \"{}\" (seed {})",
+            self.target, self.spec, self.seed
+        );
         let mut group = None;
         for c in &self.checks {
             if group != Some(c.group) {
@@ -146,12 +168,20 @@ impl Report {
                 let _ = writeln!(out, "{m}");
             }
             if !c.steps.is_empty() {
-                let _ = writeln!(out, "minimal sequence (replay the run with --seed {}):", self.seed);
+                let _ = writeln!(
+                    out,
+                    "minimal sequence (replay the run with --seed {}):",
+                    self.seed
+                );
                 for (i, s) in c.steps.iter().enumerate() {
                     let _ = writeln!(out, "  {}. {}", i + 1, s.step);
                     let _ = writeln!(out, "     {}", s.curl);
                     if s.status != 0 {
-                        let _ = writeln!(out, "     expected {}; received {} {}", s.expected, s.status, s.body);
+                        let _ = writeln!(
+                            out,
+                            "     expected {}; received {} {}",
+                            s.expected, s.status, s.body
+                        );
                     }
                 }
             }
@@ -185,8 +215,14 @@ impl Report {
             count(self, Status::Skipped),
             self.seconds
         );
-        for group in [Group::Stateless, Group::Stateful, Group::Concurrency, Group::Expiry] {
-            let cases: Vec<&CheckResult> = self.checks.iter().filter(|c| c.group == group).collect();
+        for group in [
+            Group::Stateless,
+            Group::Stateful,
+            Group::Concurrency,
+            Group::Expiry,
+        ] {
+            let cases: Vec<&CheckResult> =
+                self.checks.iter().filter(|c| c.group == group).collect();
             if cases.is_empty() {
                 continue;
             }
@@ -199,7 +235,12 @@ impl Report {
                 cases.len()
             );
             for c in cases {
-                let _ = write!(out, "    <testcase classname=\"conformance.{}\" name=\"{}\"", group.as_str(), xml(&c.name));
+                let _ = write!(
+                    out,
+                    "    <testcase classname=\"conformance.{}\" name=\"{}\"",
+                    group.as_str(),
+                    xml(&c.name)
+                );
                 match c.status {
                     Status::Passed => out.push_str("/>\n"),
                     Status::Skipped => {
@@ -214,7 +255,11 @@ impl Report {
                         for (i, s) in c.steps.iter().enumerate() {
                             let _ = writeln!(body, "{}. {}\n   {}", i + 1, s.step, s.curl);
                             if s.status != 0 {
-                                let _ = writeln!(body, "   expected {}; received {} {}", s.expected, s.status, s.body);
+                                let _ = writeln!(
+                                    body,
+                                    "   expected {}; received {} {}",
+                                    s.expected, s.status, s.body
+                                );
                             }
                         }
                         let _ = writeln!(body, "replay with --seed {}", self.seed);

@@ -24,29 +24,52 @@ pub enum Verdict {
 }
 
 fn first_op(plan: &Plan, action: ActionKind) -> Option<usize> {
-    plan.ops.iter().find(|(a, _)| *a == action).map(|(_, op)| *op)
+    plan.ops
+        .iter()
+        .find(|(a, _)| *a == action)
+        .map(|(_, op)| *op)
 }
 
 /// `n` concurrent refreshes with one refresh token: exactly one may succeed
 /// (when refresh tokens are single use), and none may be a 5xx.
 pub fn concurrent_refresh(plan: &Arc<Plan>, n: usize) -> Result<Verdict, RunError> {
-    let (Some(login), Some(refresh)) = (first_op(plan, ActionKind::Login), first_op(plan, ActionKind::Refresh)) else {
-        return Ok(Verdict::Skipped("the spec binds no login or no refresh operation".into()));
+    let (Some(login), Some(refresh)) = (
+        first_op(plan, ActionKind::Login),
+        first_op(plan, ActionKind::Refresh),
+    ) else {
+        return Ok(Verdict::Skipped(
+            "the spec binds no login or no refresh operation".into(),
+        ));
     };
     if plan.accounts.is_empty() {
-        return Ok(Verdict::Skipped("no account to log in with (pass --user)".into()));
+        return Ok(Verdict::Skipped(
+            "no account to log in with (pass --user)".into(),
+        ));
     }
     // Log in through the reference, so the token lands where bound.
     let init = RefState::new(plan.clone());
-    let steps = [Step::Login { op: login, user: 0, wrong_password: false }];
+    let steps = [Step::Login {
+        op: login,
+        user: 0,
+        wrong_password: false,
+    }];
     let mut driver = crate::driver::Driver::new(plan.clone())?;
     let state = init.step(&steps[0]);
     let violations = driver.step(&state, &steps[0])?;
-    let Expected::Outcome { outcome: Outcome::Issued(t), .. } = &state.expected else {
-        return Ok(Verdict::Skipped("login is not expected to succeed with the first account".into()));
+    let Expected::Outcome {
+        outcome: Outcome::Issued(t),
+        ..
+    } = &state.expected
+    else {
+        return Ok(Verdict::Skipped(
+            "login is not expected to succeed with the first account".into(),
+        ));
     };
     if !violations.is_empty() {
-        return Ok(Verdict::Skipped(format!("login failed: {}", violations[0].message)));
+        return Ok(Verdict::Skipped(format!(
+            "login failed: {}",
+            violations[0].message
+        )));
     }
     let Some(real) = driver.real_token(&t.refresh_token) else {
         return Ok(Verdict::Skipped("login issued no refresh token".into()));
@@ -65,7 +88,10 @@ pub fn concurrent_refresh(plan: &Arc<Plan>, n: usize) -> Result<Verdict, RunErro
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or(Ok(0))).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or(Ok(0)))
+            .collect()
     });
     let statuses: Vec<u16> = statuses.into_iter().collect::<Result<_, _>>()?;
     let ok = statuses.iter().filter(|s| (200..300).contains(*s)).count();
@@ -79,13 +105,23 @@ pub fn concurrent_refresh(plan: &Arc<Plan>, n: usize) -> Result<Verdict, RunErro
     log.push(Exchange {
         step: format!("{n} concurrent copies of this refresh"),
         curl: plan.target.curl(&request),
-        expected: if single_use { "exactly one 2xx".into() } else { format!("{n} x 2xx") },
-        status: statuses.iter().copied().find(|s| !(200..300).contains(s)).unwrap_or(200),
+        expected: if single_use {
+            "exactly one 2xx".into()
+        } else {
+            format!("{n} x 2xx")
+        },
+        status: statuses
+            .iter()
+            .copied()
+            .find(|s| !(200..300).contains(s))
+            .unwrap_or(200),
         body: String::new(),
     });
     Ok(Verdict::Failed(Failure {
         property: Property::RefreshSingleUse,
-        message: format!("{ok} of {n} concurrent refreshes succeeded ({server_errors} server errors)"),
+        message: format!(
+            "{ok} of {n} concurrent refreshes succeeded ({server_errors} server errors)"
+        ),
         steps: log,
     }))
 }
@@ -105,9 +141,15 @@ pub fn expiry(plan: &Arc<Plan>, wait_max: u64) -> Result<Verdict, RunError> {
         return Ok(Verdict::Skipped("the spec binds no login operation".into()));
     };
     if plan.accounts.is_empty() {
-        return Ok(Verdict::Skipped("no account to log in with (pass --user)".into()));
+        return Ok(Verdict::Skipped(
+            "no account to log in with (pass --user)".into(),
+        ));
     }
-    let mut steps = vec![Step::Login { op: login, user: 0, wrong_password: false }];
+    let mut steps = vec![Step::Login {
+        op: login,
+        user: 0,
+        wrong_password: false,
+    }];
     let (a, r) = ("A.2".to_owned(), "R.1".to_owned());
     let protected = first_op(plan, ActionKind::Protected);
     let refresh = first_op(plan, ActionKind::Refresh);
@@ -115,27 +157,55 @@ pub fn expiry(plan: &Arc<Plan>, wait_max: u64) -> Result<Verdict, RunError> {
         // To the second with the mock's clock; real waits only check that
         // the token is dead after its lifetime.
         if plan.clock {
-            steps.push(Step::Wait { seconds: p.access_token_ttl - 1 });
-            steps.push(Step::Call { op, action: ActionKind::Protected, token: Tok::Known(a.clone()) });
+            steps.push(Step::Wait {
+                seconds: p.access_token_ttl - 1,
+            });
+            steps.push(Step::Call {
+                op,
+                action: ActionKind::Protected,
+                token: Tok::Known(a.clone()),
+            });
             steps.push(Step::Wait { seconds: 1 });
         } else {
-            steps.push(Step::Wait { seconds: p.access_token_ttl });
+            steps.push(Step::Wait {
+                seconds: p.access_token_ttl,
+            });
         }
-        steps.push(Step::Call { op, action: ActionKind::Protected, token: Tok::Known(a) });
+        steps.push(Step::Call {
+            op,
+            action: ActionKind::Protected,
+            token: Tok::Known(a),
+        });
     }
     if let Some(op) = refresh {
-        let elapsed = if protected.is_some() { p.access_token_ttl } else { 0 };
-        steps.push(Step::Wait { seconds: p.refresh_token_ttl.saturating_sub(elapsed).max(1) });
-        steps.push(Step::Call { op, action: ActionKind::Refresh, token: Tok::Known(r) });
+        let elapsed = if protected.is_some() {
+            p.access_token_ttl
+        } else {
+            0
+        };
+        steps.push(Step::Wait {
+            seconds: p.refresh_token_ttl.saturating_sub(elapsed).max(1),
+        });
+        steps.push(Step::Call {
+            op,
+            action: ActionKind::Refresh,
+            token: Tok::Known(r),
+        });
     }
     if steps.len() == 1 {
-        return Ok(Verdict::Skipped("the spec binds no protected and no refresh operation".into()));
+        return Ok(Verdict::Skipped(
+            "the spec binds no protected and no refresh operation".into(),
+        ));
     }
     let mut scratch = crate::stateful::Outcome::default();
     let init = RefState::new(plan.clone());
     let (v, log) = run_case(plan, init, &steps, &Default::default(), &mut scratch, None)?;
     Ok(match v {
         None => Verdict::Passed,
-        Some(v) => Verdict::Failed(Failure { property: Property::TokensExpire, message: v.message, steps: log }),
+        Some(v) => Verdict::Failed(Failure {
+            property: Property::TokensExpire,
+            message: v.message,
+            steps: log,
+        }),
     })
 }

@@ -38,7 +38,11 @@ fn scalar(v: &Value) -> String {
 }
 
 fn json_media(op: &Operation) -> Option<&openapi::spec::MediaType> {
-    op.request_body.as_ref()?.content.iter().find(|m| m.name.contains("json"))
+    op.request_body
+        .as_ref()?
+        .content
+        .iter()
+        .find(|m| m.name.contains("json"))
 }
 
 /// The strategy of valid requests of `op`; `None` when the operation's
@@ -49,30 +53,55 @@ fn valid_cases(gen: &Gen<'_>, op: &Operation) -> Option<BoxedStrategy<Case>> {
         let (loc, name) = (p.location, p.name.clone());
         let values: BoxedStrategy<String> = match (&p.schema, loc) {
             (Some(s), Location::Header) => gen.header_value(&s.value),
-            (Some(s), Location::Path) => gen.valid(&s.value).prop_map(|v| scalar(&v)).prop_filter("non-empty", |s| !s.is_empty()).boxed(),
+            (Some(s), Location::Path) => gen
+                .valid(&s.value)
+                .prop_map(|v| scalar(&v))
+                .prop_filter("non-empty", |s| !s.is_empty())
+                .boxed(),
             (Some(s), _) => gen.valid(&s.value).prop_map(|v| scalar(&v)).boxed(),
             (None, _) => "[a-z]{1,8}".boxed(),
         };
         let with_name = values.prop_map(move |v| Some((loc, name.clone(), v)));
-        params.push(if p.required { with_name.boxed() } else { prop::option::of(with_name).prop_map(Option::flatten).boxed() });
+        params.push(if p.required {
+            with_name.boxed()
+        } else {
+            prop::option::of(with_name)
+                .prop_map(Option::flatten)
+                .boxed()
+        });
     }
     let body: BoxedStrategy<Option<(String, Value)>> = match &op.request_body {
         None => Just(None).boxed(),
         Some(rb) => match json_media(op) {
             Some(m) => {
-                let name = if m.name.contains('*') { "application/json".to_owned() } else { m.name.clone() };
+                let name = if m.name.contains('*') {
+                    "application/json".to_owned()
+                } else {
+                    m.name.clone()
+                };
                 let values = match &m.schema {
                     Some(s) => gen.valid(&s.value),
                     None => Just(Value::Object(Default::default())).boxed(),
                 };
                 let with = values.prop_map(move |v| Some((name.clone(), v)));
-                if rb.required { with.boxed() } else { prop_oneof![4 => with, 1 => Just(None)].boxed() }
+                if rb.required {
+                    with.boxed()
+                } else {
+                    prop_oneof![4 => with, 1 => Just(None)].boxed()
+                }
             }
             None if rb.required => return None,
             None => Just(None).boxed(),
         },
     };
-    Some((params, body).prop_map(|(p, body)| Case { params: p.into_iter().flatten().collect(), body }).boxed())
+    Some(
+        (params, body)
+            .prop_map(|(p, body)| Case {
+                params: p.into_iter().flatten().collect(),
+                body,
+            })
+            .boxed(),
+    )
 }
 
 fn request(op: &Operation, case: &Case) -> HttpRequest {
@@ -106,7 +135,14 @@ pub struct Counters {
 
 /// Check every operation of the plan's spec with `cases` valid and `cases`
 /// invalid requests each, on `concurrency` threads.
-pub fn run(plan: &Plan, cases: u32, seed: u64, concurrency: usize, counters: &Counters, progress: &(dyn Fn() + Sync)) -> Result<Vec<CheckResult>, RunError> {
+pub fn run(
+    plan: &Plan,
+    cases: u32,
+    seed: u64,
+    concurrency: usize,
+    counters: &Counters,
+    progress: &(dyn Fn() + Sync),
+) -> Result<Vec<CheckResult>, RunError> {
     let spec: &Spec = &plan.spec;
     let ops: Vec<usize> = (0..spec.operations().len()).collect();
     let next = AtomicU64::new(0);
@@ -120,7 +156,10 @@ pub fn run(plan: &Plan, cases: u32, seed: u64, concurrency: usize, counters: &Co
                     break;
                 }
                 match check_operation(plan, ops[i], cases, seed, counters) {
-                    Ok(r) => results.lock().expect("no panics hold this lock").push((i, r)),
+                    Ok(r) => results
+                        .lock()
+                        .expect("no panics hold this lock")
+                        .push((i, r)),
                     Err(e) => {
                         *error.lock().expect("no panics hold this lock") = Some(e);
                         break;
@@ -138,14 +177,24 @@ pub fn run(plan: &Plan, cases: u32, seed: u64, concurrency: usize, counters: &Co
     Ok(results.into_iter().flat_map(|(_, r)| r).collect())
 }
 
-fn check_operation(plan: &Plan, index: usize, cases: u32, seed: u64, counters: &Counters) -> Result<Vec<CheckResult>, RunError> {
+fn check_operation(
+    plan: &Plan,
+    index: usize,
+    cases: u32,
+    seed: u64,
+    counters: &Counters,
+) -> Result<Vec<CheckResult>, RunError> {
     let spec = &plan.spec;
     let op = &spec.operations()[index];
     let gen = Gen::new(spec.document(), spec.version()).for_requests(true);
     let name = op.name();
     let mut out = Vec::new();
     let Some(strategy) = valid_cases(&gen, op) else {
-        out.push(CheckResult::skipped(Group::Stateless, format!("{name}: responses match the spec"), "its request body has no media type the suite can send"));
+        out.push(CheckResult::skipped(
+            Group::Stateless,
+            format!("{name}: responses match the spec"),
+            "its request body has no media type the suite can send",
+        ));
         return Ok(out);
     };
     let send = |req: &HttpRequest| {
@@ -175,11 +224,23 @@ fn check_operation(plan: &Plan, index: usize, cases: u32, seed: u64, counters: &
     if let Some(e) = error.lock().expect("single thread").take() {
         return Err(e);
     }
-    out.push(verdict(plan, op, format!("{name}: responses match the spec"), cases, result, |c| request(op, c), |_| "a documented answer".into()));
+    out.push(verdict(
+        plan,
+        op,
+        format!("{name}: responses match the spec"),
+        cases,
+        result,
+        |c| request(op, c),
+        |_| "a documented answer".into(),
+    ));
     // Invalid bodies: refused with a 4xx.
     let invalid = json_media(op).and_then(|m| {
         let s = m.schema.as_ref()?;
-        let media = if m.name.contains('*') { "application/json".to_owned() } else { m.name.clone() };
+        let media = if m.name.contains('*') {
+            "application/json".to_owned()
+        } else {
+            m.name.clone()
+        };
         Some((gen.invalid(&s.value)?, strategy.clone(), media))
     });
     if let Some((bad_bodies, valid, media)) = invalid {
@@ -192,7 +253,10 @@ fn check_operation(plan: &Plan, index: usize, cases: u32, seed: u64, counters: &
             let req = request(op, &case);
             match send(&req) {
                 Ok(resp) if (400..500).contains(&resp.status) => Ok(()),
-                Ok(resp) => Err(TestCaseError::fail(format!("an invalid body got {} instead of a 4xx", resp.status))),
+                Ok(resp) => Err(TestCaseError::fail(format!(
+                    "an invalid body got {} instead of a 4xx",
+                    resp.status
+                ))),
                 Err(e) => {
                     *error.lock().expect("single thread") = Some(e);
                     Ok(())
@@ -202,13 +266,27 @@ fn check_operation(plan: &Plan, index: usize, cases: u32, seed: u64, counters: &
         if let Some(e) = error.lock().expect("single thread").take() {
             return Err(e);
         }
-        out.push(verdict(plan, op, format!("{name}: invalid bodies rejected"), cases, result, |c| request(op, c), |_| "a 4xx".into()));
+        out.push(verdict(
+            plan,
+            op,
+            format!("{name}: invalid bodies rejected"),
+            cases,
+            result,
+            |c| request(op, c),
+            |_| "a 4xx".into(),
+        ));
     }
     Ok(out)
 }
 
 fn config(cases: u32) -> Config {
-    Config { cases, failure_persistence: None, max_shrink_iters: 256, max_global_rejects: 100_000, ..Config::default() }
+    Config {
+        cases,
+        failure_persistence: None,
+        max_shrink_iters: 256,
+        max_global_rejects: 100_000,
+        ..Config::default()
+    }
 }
 
 fn verdict(
@@ -228,9 +306,25 @@ fn verdict(
                 Ok(r) => (r.status, r.body_text(400)),
                 Err(e) => (0, e.to_string()),
             };
-            let step = Exchange { step: "the minimal failing request".into(), curl: plan.target.curl(&req), expected: expected(&case), status, body };
-            CheckResult::failed(Group::Stateless, name, u64::from(cases), reason.to_string(), vec![step])
+            let step = Exchange {
+                step: "the minimal failing request".into(),
+                curl: plan.target.curl(&req),
+                expected: expected(&case),
+                status,
+                body,
+            };
+            CheckResult::failed(
+                Group::Stateless,
+                name,
+                u64::from(cases),
+                reason.to_string(),
+                vec![step],
+            )
         }
-        Err(TestError::Abort(reason)) => CheckResult::skipped(Group::Stateless, name, format!("no valid request could be generated: {reason}")),
+        Err(TestError::Abort(reason)) => CheckResult::skipped(
+            Group::Stateless,
+            name,
+            format!("no valid request could be generated: {reason}"),
+        ),
     }
 }

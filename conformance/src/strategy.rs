@@ -189,9 +189,8 @@ impl<'d> Gen<'d> {
         };
         let s = self.node(schema, &cx);
         let v = self.checker.validator(schema);
-        let pred = move |x: &Value| {
-            header_ok(&to_header(x)) && v.as_ref().is_none_or(|v| v.is_valid(x))
-        };
+        let pred =
+            move |x: &Value| header_ok(&to_header(x)) && v.as_ref().is_none_or(|v| v.is_valid(x));
         self.checked(s, Arc::new(pred), schema)
             .prop_map(|v| to_header(&v))
             .boxed()
@@ -339,10 +338,7 @@ impl<'d> Gen<'d> {
             let mut picked: Vec<&Value> = branches.iter().collect();
             if cx.minimal {
                 // Prefer branches that do not recurse.
-                let flat: Vec<&Value> = branches
-                    .iter()
-                    .filter(|b| !self.recurses(b, cx))
-                    .collect();
+                let flat: Vec<&Value> = branches.iter().filter(|b| !self.recurses(b, cx)).collect();
                 if !flat.is_empty() {
                     picked = flat;
                 }
@@ -370,8 +366,7 @@ impl<'d> Gen<'d> {
         let s = self.typed(m, cx);
         let hard = CHECKED_KEYWORDS.iter().any(|k| m.contains_key(*k))
             || (m.contains_key("pattern") && m.contains_key("format"))
-            || m
-                .get("multipleOf")
+            || m.get("multipleOf")
                 .and_then(Value::as_f64)
                 .is_some_and(|x| x.fract() != 0.0);
         if hard {
@@ -434,7 +429,10 @@ impl<'d> Gen<'d> {
                 vals.retain(|v| header_ok(&to_header(v)));
             }
             if vals.is_empty() {
-                self.note(format!("no enum value fits: {}", short(&Value::Object(m.clone()))));
+                self.note(format!(
+                    "no enum value fits: {}",
+                    short(&Value::Object(m.clone()))
+                ));
                 return Just(e.first().cloned().unwrap_or(Value::Null)).boxed();
             }
             return select(vals).boxed();
@@ -502,12 +500,21 @@ impl<'d> Gen<'d> {
             let mut cands: Vec<Value> = ["example", "default"]
                 .iter()
                 .filter_map(|k| m.get(*k))
-                .chain(m.get("enum").and_then(Value::as_array).into_iter().flatten())
-                .chain(m.get("examples").and_then(Value::as_array).into_iter().flatten())
+                .chain(
+                    m.get("enum")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten(),
+                )
+                .chain(
+                    m.get("examples")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten(),
+                )
                 .filter(|v| {
-                    v.as_str().is_some_and(|s| {
-                        len_ok(s) && re.as_ref().is_none_or(|re| re.is_match(s))
-                    })
+                    v.as_str()
+                        .is_some_and(|s| len_ok(s) && re.as_ref().is_none_or(|re| re.is_match(s)))
                 })
                 .cloned()
                 .collect();
@@ -521,7 +528,11 @@ impl<'d> Gen<'d> {
                 select(cands).boxed()
             };
         }
-        if let Some(fs) = m.get("format").and_then(Value::as_str).and_then(format_strategy) {
+        if let Some(fs) = m
+            .get("format")
+            .and_then(Value::as_str)
+            .and_then(format_strategy)
+        {
             let s = fs.prop_map(Value::String).boxed();
             if min > 0 || max.is_some() {
                 let pred = move |v: &Value| v.as_str().is_some_and(len_ok);
@@ -655,7 +666,9 @@ impl<'d> Gen<'d> {
         let extra_value = |cx: &Ctx| -> BoxedStrategy<Value> {
             match ap {
                 Some(s @ Value::Object(_)) => self.node(s, cx),
-                _ => plain_string(0, 8, cx.header).prop_map(Value::String).boxed(),
+                _ => plain_string(0, 8, cx.header)
+                    .prop_map(Value::String)
+                    .boxed(),
             }
         };
 

@@ -122,7 +122,11 @@ impl Target {
             .pool_max_idle_per_host(64)
             .build()
             .map_err(|e| RunError::Client(e.to_string()))?;
-        Ok(Target { base, client, headers })
+        Ok(Target {
+            base,
+            client,
+            headers,
+        })
     }
 
     /// The base URL.
@@ -140,7 +144,9 @@ impl Target {
             builder = builder.header(k.as_str(), v.as_str());
         }
         if let Some((media, bytes)) = &req.body {
-            builder = builder.header("content-type", media.as_str()).body(bytes.clone());
+            builder = builder
+                .header("content-type", media.as_str())
+                .body(bytes.clone());
         }
         let resp = builder.send().map_err(|e| RunError::Unreachable {
             target: self.base.clone(),
@@ -150,24 +156,43 @@ impl Target {
         let headers = resp
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let body = resp
             .bytes()
-            .map_err(|e| RunError::Unreachable { target: self.base.clone(), message: error_chain(&e) })?
+            .map_err(|e| RunError::Unreachable {
+                target: self.base.clone(),
+                message: error_chain(&e),
+            })?
             .to_vec();
-        Ok(HttpResponse { status, headers, body })
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
     }
 
     /// The request as a copy-pasteable curl command.
     pub fn curl(&self, req: &HttpRequest) -> String {
-        let mut cmd = format!("curl -i -X {} {}", req.method, shell(&format!("{}{}", self.base, req.path_and_query())));
+        let mut cmd = format!(
+            "curl -i -X {} {}",
+            req.method,
+            shell(&format!("{}{}", self.base, req.path_and_query()))
+        );
         for (k, v) in self.headers.iter().chain(&req.headers) {
             cmd.push_str(&format!(" -H {}", shell(&format!("{k}: {v}"))));
         }
         if let Some((media, bytes)) = &req.body {
             cmd.push_str(&format!(" -H {}", shell(&format!("content-type: {media}"))));
-            cmd.push_str(&format!(" --data-raw {}", shell(&String::from_utf8_lossy(bytes))));
+            cmd.push_str(&format!(
+                " --data-raw {}",
+                shell(&String::from_utf8_lossy(bytes))
+            ));
         }
         cmd
     }
@@ -200,7 +225,10 @@ impl Target {
         }
         let resp = self.send(&req)?;
         if resp.status >= 300 {
-            return Err(RunError::Admin { path: path.to_owned(), status: resp.status });
+            return Err(RunError::Admin {
+                path: path.to_owned(),
+                status: resp.status,
+            });
         }
         Ok(())
     }
@@ -219,7 +247,10 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 
 /// Quote for a POSIX shell.
 pub fn shell(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c)) {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))
+    {
         s.to_owned()
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))

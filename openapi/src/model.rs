@@ -544,14 +544,17 @@ impl Model {
 
     /// Every token ever issued (since the last reset), in no set order.
     pub fn tokens(&self, now: Instant) -> impl Iterator<Item = TokenView> + '_ {
-        self.tokens.iter().map(move |(t, rec)| (t, self.effective(*rec))).map(move |(t, rec)| TokenView {
-            token: t.clone(),
-            kind: rec.kind,
-            state: rec.state,
-            session: rec.session,
-            expires_at: rec.expires_at,
-            usable: self.usable(rec, now).is_ok(),
-        })
+        self.tokens
+            .iter()
+            .map(move |(t, rec)| (t, self.effective(*rec)))
+            .map(move |(t, rec)| TokenView {
+                token: t.clone(),
+                kind: rec.kind,
+                state: rec.state,
+                session: rec.session,
+                expires_at: rec.expires_at,
+                usable: self.usable(rec, now).is_ok(),
+            })
     }
 }
 

@@ -232,14 +232,26 @@ pub fn generate(doc: &Value, schema: &Value, variant: u64) -> Value {
         doc,
         variant,
         depth: 0,
+        refs: Vec::new(),
+        nodes: 0,
     }
     .value(schema)
 }
+
+/// Values generated for one schema before optional properties are left out
+/// and arrays shrink to `minItems`: wide, deep documents (Microsoft Graph)
+/// would otherwise yield bodies of billions of nodes.
+const NODE_BUDGET: usize = 10_000;
 
 struct Generator<'d> {
     doc: &'d Value,
     variant: u64,
     depth: usize,
+    /// The `$ref`s being expanded, outermost first: a schema that refers
+    /// back to one of them is recursive.
+    refs: Vec<String>,
+    /// Values generated so far.
+    nodes: usize,
 }
 
 impl Generator<'_> {
@@ -247,6 +259,11 @@ impl Generator<'_> {
         if self.depth > 12 {
             return Value::Null;
         }
+        self.nodes += 1;
+        let target = schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         let schema = match spec::resolve(self.doc, String::new(), schema) {
             Ok((_, s)) => s,
             Err(_) => return Value::Null,
@@ -273,9 +290,26 @@ impl Generator<'_> {
             }
         }
         self.depth += 1;
+        let pushed = target.map(|t| self.refs.push(t)).is_some();
         let v = self.by_type(m);
+        if pushed {
+            self.refs.pop();
+        }
         self.depth -= 1;
         v
+    }
+
+    /// Whether `s` (or the items of `s`) refers back to a schema being
+    /// expanded.
+    fn recursive(&self, s: &Value) -> bool {
+        s.get("$ref")
+            .and_then(Value::as_str)
+            .is_some_and(|r| self.refs.iter().any(|x| x == r))
+            || s.get("items").is_some_and(|i| self.recursive(i))
+    }
+
+    fn over_budget(&self) -> bool {
+        self.nodes > NODE_BUDGET
     }
 
     fn by_type(&mut self, m: &Map<String, Value>) -> Value {
@@ -318,10 +352,22 @@ impl Generator<'_> {
             }
             "array" => {
                 let min = m.get("minItems").and_then(Value::as_u64).unwrap_or(1);
-                let max = m.get("maxItems").and_then(Value::as_u64).unwrap_or(u64::MAX);
-                let n = min.max(1).min(max).max(min);
+                let max = m
+                    .get("maxItems")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(u64::MAX);
                 let item = m.get("items").cloned().unwrap_or(json!({}));
-                let unique = m.get("uniqueItems").and_then(Value::as_bool).unwrap_or(false);
+                // Recursive items, or past the budget: only what minItems
+                // demands.
+                let n = if self.recursive(&item) || self.over_budget() {
+                    min.min(max)
+                } else {
+                    min.max(1).min(max).max(min)
+                };
+                let unique = m
+                    .get("uniqueItems")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
                 let saved = self.variant;
                 let mut items: Vec<Value> = Vec::new();
                 let mut i = 0;
@@ -352,8 +398,18 @@ impl Generator<'_> {
         let Some(Value::Object(props)) = m.get("properties") else {
             return;
         };
+        let required = |name: &str| {
+            m.get("required")
+                .and_then(Value::as_array)
+                .is_some_and(|r| r.iter().any(|n| n == name))
+        };
         for (name, s) in props {
             if is_read_write_only(self.doc, s) {
+                continue;
+            }
+            // An optional property that recurses, or any optional property
+            // once the budget is spent, is left out.
+            if !required(name) && (self.recursive(s) || self.over_budget()) {
                 continue;
             }
             let v = self.value(s);
@@ -377,13 +433,25 @@ impl Generator<'_> {
         }
         let step: f64 = 1.0;
         let mut low = match lo {
-            Some(l) if integer => if lo_open { l.floor() + 1.0 } else { l.ceil() },
+            Some(l) if integer => {
+                if lo_open {
+                    l.floor() + 1.0
+                } else {
+                    l.ceil()
+                }
+            }
             Some(l) if lo_open => l + step.min(hi.map_or(step, |h| (h - l) / 2.0)),
             Some(l) => l,
             None => 1.0_f64.min(hi.map_or(1.0, |h| h - 1.0)),
         };
         let high = match hi {
-            Some(h) if integer => if hi_open { h.ceil() - 1.0 } else { h.floor() },
+            Some(h) if integer => {
+                if hi_open {
+                    h.ceil() - 1.0
+                } else {
+                    h.floor()
+                }
+            }
             Some(h) if hi_open => h - step.min(lo.map_or(step, |l| (h - l) / 2.0)),
             Some(h) => h,
             None => f64::MAX,
@@ -392,7 +460,11 @@ impl Generator<'_> {
             low = (low / mult).ceil() * mult;
         }
         let v = low + self.variant as f64;
-        if v > high { low.min(high) } else { v }
+        if v > high {
+            low.min(high)
+        } else {
+            v
+        }
     }
 
     fn string(&self, m: &Map<String, Value>) -> String {

@@ -367,11 +367,17 @@ fn check_refs(doc: &Value, v: &Value, at: &mut String, depth: usize) -> Result<(
             if let Some(Value::String(target)) = m.get("$ref") {
                 match target.strip_prefix('#') {
                     None => {
-                        return Err(LoadError::ExternalRef { at: at.clone(), target: target.clone() })
+                        return Err(LoadError::ExternalRef {
+                            at: at.clone(),
+                            target: target.clone(),
+                        })
                     }
                     Some(local) => {
                         if Pointer::parse(local).and_then(|p| p.get(doc)).is_none() {
-                            return Err(LoadError::UnresolvedRef { at: at.clone(), target: target.clone() });
+                            return Err(LoadError::UnresolvedRef {
+                                at: at.clone(),
+                                target: target.clone(),
+                            });
                         }
                     }
                 }

@@ -122,8 +122,7 @@ impl Gen<'_> {
             _ => return Vec::new(),
         };
         if let Some(r) = m.get("$ref").and_then(Value::as_str) {
-            if self.version == Version::V31 && m.keys().any(|k| k != "$ref" && !is_annotation(k))
-            {
+            if self.version == Version::V31 && m.keys().any(|k| k != "$ref" && !is_annotation(k)) {
                 let mut rest = m.clone();
                 rest.remove("$ref");
                 let synthetic = json!({ "allOf": [{ "$ref": r }, rest] });
@@ -207,10 +206,18 @@ impl Gen<'_> {
 
     fn string_breakers(&self, m: &Map<String, Value>, out: &mut Vec<BoxedStrategy<Value>>) {
         if let Some(min) = usize_of(m, "minLength").filter(|n| (1..=10_000).contains(n)) {
-            out.push(plain_string(min - 1, min - 1, false).prop_map(Value::String).boxed());
+            out.push(
+                plain_string(min - 1, min - 1, false)
+                    .prop_map(Value::String)
+                    .boxed(),
+            );
         }
         if let Some(max) = usize_of(m, "maxLength").filter(|n| *n < 10_000) {
-            out.push(plain_string(max + 1, max + 1, false).prop_map(Value::String).boxed());
+            out.push(
+                plain_string(max + 1, max + 1, false)
+                    .prop_map(Value::String)
+                    .boxed(),
+            );
         }
         if let Some(p) = m.get("pattern").and_then(Value::as_str) {
             if let Ok(re) = regex::Regex::new(&super::scalar::rewrite_pattern(p, false)) {
@@ -240,11 +247,20 @@ impl Gen<'_> {
         }
     }
 
-    fn number_breakers(&self, m: &Map<String, Value>, integer: bool, out: &mut Vec<BoxedStrategy<Value>>) {
+    fn number_breakers(
+        &self,
+        m: &Map<String, Value>,
+        integer: bool,
+        out: &mut Vec<BoxedStrategy<Value>>,
+    ) {
         let (lo, hi) = bounds(m);
         let below = |v: f64, excl: bool| -> Value {
             if integer {
-                int_value(if excl && v.fract() == 0.0 { v } else { v.ceil() - 1.0 })
+                int_value(if excl && v.fract() == 0.0 {
+                    v
+                } else {
+                    v.ceil() - 1.0
+                })
             } else if excl {
                 super::scalar::num(v)
             } else {
@@ -253,7 +269,11 @@ impl Gen<'_> {
         };
         let above = |v: f64, excl: bool| -> Value {
             if integer {
-                int_value(if excl && v.fract() == 0.0 { v } else { v.floor() + 1.0 })
+                int_value(if excl && v.fract() == 0.0 {
+                    v
+                } else {
+                    v.floor() + 1.0
+                })
             } else if excl {
                 super::scalar::num(v)
             } else {
@@ -266,7 +286,11 @@ impl Gen<'_> {
         if let Some((v, e)) = hi {
             out.push(Just(above(v, e)).boxed());
         }
-        if let Some(step) = m.get("multipleOf").and_then(Value::as_f64).filter(|s| *s > 0.0) {
+        if let Some(step) = m
+            .get("multipleOf")
+            .and_then(Value::as_f64)
+            .filter(|s| *s > 0.0)
+        {
             let r = int_range(m);
             let base = if r.lo <= 0 && 0 <= r.hi {
                 0.0
@@ -334,7 +358,11 @@ impl Gen<'_> {
         };
         match m.get("additionalProperties") {
             Some(Value::Bool(false)) => {
-                out.push(insert(base.clone(), unexpected.clone(), Just(json!("unexpected")).boxed()));
+                out.push(insert(
+                    base.clone(),
+                    unexpected.clone(),
+                    Just(json!("unexpected")).boxed(),
+                ));
             }
             Some(ap @ Value::Object(_)) => {
                 for b in self.breakers(ap, cx, depth + 1).into_iter().take(3) {

@@ -74,7 +74,10 @@ fn label() -> BoxedStrategy<String> {
 }
 
 fn hostname() -> BoxedStrategy<String> {
-    (vec(label(), 1..=2), select(vec!["com", "org", "net", "io", "test"]))
+    (
+        vec(label(), 1..=2),
+        select(vec!["com", "org", "net", "io", "test"]),
+    )
         .prop_map(|(labels, tld)| format!("{}.{tld}", labels.join(".")))
         .boxed()
 }
@@ -101,7 +104,11 @@ fn base64(bytes: &[u8]) -> String {
     const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -123,13 +130,17 @@ pub(crate) fn format_strategy(format: &str) -> Option<BoxedStrategy<String>> {
             .boxed(),
         "date" => date(),
         "time" => time(),
-        "email" | "idn-email" => (
-            label(),
-            hostname(),
-        )
+        "email" | "idn-email" => (label(), hostname())
             .prop_map(|(l, h)| format!("{l}@{h}"))
             .boxed(),
-        "uuid" => (hex(8), hex(4), hex(3), select(chars("89ab")), hex(3), hex(12))
+        "uuid" => (
+            hex(8),
+            hex(4),
+            hex(3),
+            select(chars("89ab")),
+            hex(3),
+            hex(12),
+        )
             .prop_map(|(a, b, c, v, d, e)| format!("{a}-{b}-4{c}-{v}{d}-{e}"))
             .boxed(),
         "uri" | "url" | "iri" | "uri-reference" | "iri-reference" => (
@@ -151,9 +162,7 @@ pub(crate) fn format_strategy(format: &str) -> Option<BoxedStrategy<String>> {
                     .join(":")
             })
             .boxed(),
-        "byte" => vec(any::<u8>(), 0..=12)
-            .prop_map(|b| base64(&b))
-            .boxed(),
+        "byte" => vec(any::<u8>(), 0..=12).prop_map(|b| base64(&b)).boxed(),
         "duration" => (1u32..=99, select(vec!["D", "W", "M", "Y"]))
             .prop_map(|(n, u)| format!("P{n}{u}"))
             .boxed(),
@@ -278,9 +287,12 @@ fn f(m: &Map<String, Value>, k: &str) -> Option<f64> {
     m.get(k).and_then(Value::as_f64)
 }
 
+/// A numeric bound: the value and whether it is exclusive.
+pub(crate) type Bound = (f64, bool);
+
 /// Lower and upper bounds of a numeric schema: (value, exclusive). Reads
 /// both the 3.0 (boolean) and the 3.1 (numeric) exclusive forms.
-pub(crate) fn bounds(m: &Map<String, Value>) -> (Option<(f64, bool)>, Option<(f64, bool)>) {
+pub(crate) fn bounds(m: &Map<String, Value>) -> (Option<Bound>, Option<Bound>) {
     let side = |inclusive: &str, exclusive: &str, lower: bool| {
         let inc = f(m, inclusive);
         match m.get(exclusive) {
@@ -422,7 +434,11 @@ pub(crate) fn number(m: &Map<String, Value>, minimal: bool) -> BoxedStrategy<Val
             && (if lo_ex { *x > lo } else { *x >= lo })
             && (if hi_ex { *x < hi } else { *x <= hi })
     };
-    let mid = if ok(&0.0) { 0.0 } else { wlo + (whi - wlo) / 2.0 };
+    let mid = if ok(&0.0) {
+        0.0
+    } else {
+        wlo + (whi - wlo) / 2.0
+    };
     let span = whi - wlo;
     let fallback = move |x: f64| if ok(&x) { x } else { mid };
     let frac = (0.0f64..=1.0).prop_map(move |u| {
@@ -431,7 +447,8 @@ pub(crate) fn number(m: &Map<String, Value>, minimal: bool) -> BoxedStrategy<Val
         let r = (x * 100.0).round() / 100.0;
         fallback(if ok(&r) { r } else { x })
     });
-    let whole = (wlo.ceil().max(-1e15) as i64..=whi.floor().min(1e15).max(wlo.ceil().max(-1e15)) as i64)
+    let whole = (wlo.ceil().max(-1e15) as i64
+        ..=whi.floor().min(1e15).max(wlo.ceil().max(-1e15)) as i64)
         .prop_map(move |k| fallback(k as f64));
     let mut edges = Vec::new();
     if lo.is_finite() && !lo_ex {
@@ -572,7 +589,12 @@ mod tests {
     #[test]
     fn pattern_strings_match() {
         let mut runner = TestRunner::deterministic();
-        for p in [r"^[A-Z]{3}-[0-9]{2}$", r"^\d{4}-\d+$", r"ab+c", r"^(foo|bar)_\w*$"] {
+        for p in [
+            r"^[A-Z]{3}-[0-9]{2}$",
+            r"^\d{4}-\d+$",
+            r"ab+c",
+            r"^(foo|bar)_\w*$",
+        ] {
             let (s, re) = pattern_strategy(p).unwrap();
             for _ in 0..50 {
                 let v = s.new_tree(&mut runner).unwrap().current();

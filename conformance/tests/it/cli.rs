@@ -1,0 +1,118 @@
+use std::process::Command;
+
+use crate::support::{root, spec, Served};
+
+fn conformance(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_conformance"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    let (code, _, err) = conformance(&["run"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--target"), "{err}");
+    let (code, _, err) =
+        conformance(&["run", "--target", "http://127.0.0.1:9", "--user", "nocolon"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("NAME:PASSWORD"), "{err}");
+    let (code, _, err) = conformance(&["run", "--target", "ftp://x", "--cases", "1"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not an http"), "{err}");
+}
+
+#[test]
+fn an_unreadable_spec_exits_2() {
+    let (code, _, err) = conformance(&[
+        "run",
+        "--target",
+        "http://127.0.0.1:9",
+        "--spec",
+        "no/such/spec.yaml",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no/such/spec.yaml"), "{err}");
+    let (code, _, err) = conformance(&[
+        "run",
+        "--target",
+        "http://127.0.0.1:9",
+        "--spec",
+        "Cargo.toml",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot load"), "{err}");
+}
+
+#[test]
+fn an_unreachable_target_exits_2() {
+    // Bind a port and close it, so nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let (code, _, err) = conformance(&["run", "--target", &url, "--cases", "1"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("unreachable"), "{err}");
+}
+
+#[test]
+fn a_passing_run_exits_0_and_writes_reports() {
+    let mock = Served::start(spec(openapi::reference::reference_json()));
+    let dir = std::env::temp_dir().join(format!("conformance-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let junit = dir.join("junit.xml");
+    let json = dir.join("report.json");
+    let (code, out, err) = conformance(&[
+        "run",
+        "--target",
+        &mock.uri(),
+        "--cases",
+        "10",
+        "--report",
+        &format!("junit={}", junit.display()),
+        "--report",
+        &format!("json={}", json.display()),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("0 failed"), "{out}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("<testsuite name=\"stateful\""), "{xml}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(report["checks"].as_array().unwrap().len() > 10);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_failing_run_exits_1() {
+    let mut served = openapi::reference::reference_json();
+    served["x-token-lifecycle"]["policy"]["reuseEndsSession"] = serde_json::json!(false);
+    let mock = Served::start(spec(served));
+    let (code, out, _) = conformance(&["run", "--target", &mock.uri(), "--cases", "60"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAILED: reuse ends the session"), "{out}");
+    assert!(out.contains("replay the run with --seed 0"), "{out}");
+}
+
+#[test]
+fn diff_and_lint_exit_codes() {
+    let (code, out, err) = conformance(&["lint", "openapi/reference.yaml"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, _) = conformance(&["diff", "openapi/reference.yaml", "openapi/reference.yaml"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, _, err) = conformance(&["diff", "openapi/reference.yaml", "missing.yaml"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("missing.yaml"), "{err}");
+    let (code, _, err) = conformance(&["lint", "openapi/reference.yaml", "--format", "nope"]);
+    assert_eq!(code, 2, "{err}");
+}

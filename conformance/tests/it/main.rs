@@ -1,0 +1,16 @@
+//! Integration tests of the conformance suite.
+
+/// Shared helpers: the mock in a background runtime, specs.
+mod support;
+
+/// The suite passes against the mock for every spec in the repository.
+mod selftest;
+
+/// The suite catches a mock whose behaviour differs from the checked spec.
+mod defects;
+
+/// The report formats (insta snapshots).
+mod report;
+
+/// The `conformance` binary: exit codes and messages.
+mod cli;

@@ -1,0 +1,41 @@
+use crate::support::{config, spec, specs, Served};
+
+#[test]
+fn the_mock_passes_its_own_suite_for_every_spec_over_many_seeds() {
+    for (name, value) in specs() {
+        let served = Served::start(spec(value.clone()));
+        for seed in 0..4 {
+            let c = config(&served.uri(), value.clone(), 40, seed);
+            let report = conformance::run(&c, &conformance::NoProgress).unwrap();
+            assert!(
+                report.passed(),
+                "{name}, seed {seed}:\n{}",
+                report.to_text()
+            );
+            assert!(
+                report.sequences >= 40,
+                "{name}: {} sequences",
+                report.sequences
+            );
+        }
+    }
+}
+
+#[test]
+fn every_lifecycle_property_is_exercised_on_the_reference_spec() {
+    let value = openapi::reference::reference_json();
+    let served = Served::start(spec(value.clone()));
+    let report = conformance::run(
+        &config(&served.uri(), value, 150, 7),
+        &conformance::NoProgress,
+    )
+    .unwrap();
+    let skipped: Vec<_> = report
+        .checks
+        .iter()
+        .filter(|c| c.status == conformance::Status::Skipped)
+        .map(|c| format!("{} ({:?})", c.name, c.message))
+        .collect();
+    assert!(skipped.is_empty(), "skipped: {skipped:?}");
+    assert!(report.passed(), "{}", report.to_text());
+}
