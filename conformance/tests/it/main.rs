@@ -14,3 +14,6 @@ mod report;
 
 /// The `conformance` binary: exit codes and messages.
 mod cli;
+
+/// A real third-party implementation: djangorestframework-simplejwt.
+mod simplejwt;
