@@ -76,6 +76,11 @@ fn check(url: &str) -> conformance::Report {
     let spec = openapi::Spec::from_path(&root().join("fixtures/simplejwt.yaml")).unwrap();
     let mut c = conformance::Config::new(url);
     c.spec = Some(Arc::new(spec));
+    // A real target: its accounts are given, as a QA team would.
+    c.users = vec![
+        ("demo".into(), "demo".into()),
+        ("alice".into(), "alice-secret".into()),
+    ];
     c.cases = 40;
     c.seed = 1;
     c.concurrency = 2;
