@@ -104,6 +104,104 @@ fn valid_cases(gen: &Gen<'_>, op: &Operation) -> Option<BoxedStrategy<Case>> {
     )
 }
 
+/// The text of a parameter as a server reads it back: typed by its schema.
+fn read_back(schema: &Value, text: &str) -> Value {
+    let ty = match schema.get("type") {
+        Some(Value::String(t)) => t.as_str(),
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null")
+            .unwrap_or(""),
+        _ => "",
+    };
+    let parsed = match ty {
+        "integer" => text.parse::<i64>().ok().map(Value::from),
+        "number" => text
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number),
+        "boolean" => text.parse::<bool>().ok().map(Value::Bool),
+        _ => None,
+    };
+    parsed.unwrap_or_else(|| Value::String(text.to_owned()))
+}
+
+/// Values that break one scalar parameter of `op` (path, query or header),
+/// even once sent as text; `None` when no parameter can be broken.
+fn invalid_params(
+    spec: &Spec,
+    gen: &Gen<'_>,
+    op: &Operation,
+) -> Option<BoxedStrategy<(Location, String, String)>> {
+    let mut options: Vec<BoxedStrategy<(Location, String, String)>> = Vec::new();
+    for p in &op.parameters {
+        let Some(schema) = &p.schema else { continue };
+        if p.json_content || matches!(p.location, Location::Cookie) {
+            continue;
+        }
+        let ty = schema
+            .value
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        // Only constraints that a text value can break.
+        let breakable = matches!(ty, "integer" | "number" | "boolean")
+            || ["enum", "const", "pattern", "maxLength"]
+                .iter()
+                .any(|k| schema.value.get(k).is_some())
+            || schema
+                .value
+                .get("format")
+                .and_then(Value::as_str)
+                .is_some_and(|f| {
+                    [
+                        "date",
+                        "date-time",
+                        "time",
+                        "email",
+                        "uuid",
+                        "uri",
+                        "ipv4",
+                        "ipv6",
+                        "hostname",
+                    ]
+                    .contains(&f)
+                })
+            || schema
+                .value
+                .get("minLength")
+                .and_then(Value::as_u64)
+                .is_some_and(|n| n > 1);
+        if !breakable {
+            continue;
+        }
+        let Some(bad) = gen.invalid(&schema.value) else {
+            continue;
+        };
+        let Ok(validator) = spec.schemas().validator(&schema.pointer) else {
+            continue;
+        };
+        let (loc, name, s) = (p.location, p.name.clone(), schema.value.clone());
+        let header = loc == Location::Header;
+        let strategy = bad
+            .prop_map(|v| scalar(&v))
+            .prop_filter("stays invalid as text", move |text| {
+                let sendable = !header
+                    || (!text.is_empty() && text.bytes().all(|b| (0x21..0x7f).contains(&b)));
+                sendable && !text.is_empty() && !validator.is_valid(&read_back(&s, text))
+            })
+            .prop_map(move |text| (loc, name.clone(), text));
+        options.push(strategy.boxed());
+    }
+    if options.is_empty() {
+        None
+    } else {
+        Some(proptest::strategy::Union::new(options).boxed())
+    }
+}
+
 fn request(op: &Operation, case: &Case) -> HttpRequest {
     let mut path = op.path.clone();
     let mut req = HttpRequest::new(&op.method, "");
@@ -270,6 +368,43 @@ fn check_operation(
             plan,
             op,
             format!("{name}: invalid bodies rejected"),
+            cases,
+            result,
+            |c| request(op, c),
+            |_| "a 4xx".into(),
+        ));
+    }
+    // Invalid parameters: one parameter at a time gets a value its schema
+    // forbids (and that stays forbidden once sent as text).
+    if let Some(bad_params) = invalid_params(spec, &gen, op) {
+        let cases_strategy =
+            (strategy.clone(), bad_params).prop_map(|(mut c, (loc, name, value))| {
+                c.params.retain(|(l, n, _)| !(*l == loc && n == &name));
+                c.params.push((loc, name, value));
+                c
+            });
+        let mut runner = TestRunner::new_with_rng(config(cases), rng(seed, 3000 + index as u64));
+        let result = runner.run(&cases_strategy, |case| {
+            let req = request(op, &case);
+            match send(&req) {
+                Ok(resp) if (400..500).contains(&resp.status) => Ok(()),
+                Ok(resp) => Err(TestCaseError::fail(format!(
+                    "an invalid parameter got {} instead of a 4xx",
+                    resp.status
+                ))),
+                Err(e) => {
+                    *error.lock().expect("single thread") = Some(e);
+                    Ok(())
+                }
+            }
+        });
+        if let Some(e) = error.lock().expect("single thread").take() {
+            return Err(e);
+        }
+        out.push(verdict(
+            plan,
+            op,
+            format!("{name}: invalid parameters rejected"),
             cases,
             result,
             |c| request(op, c),
