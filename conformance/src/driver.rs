@@ -128,32 +128,12 @@ impl Driver {
                 user,
                 wrong_password,
             } => {
-                let (u, p) = &plan.accounts[*user];
-                let password = if *wrong_password {
-                    format!("{p}-wrong")
-                } else {
-                    p.clone()
-                };
-                let b = plan
-                    .op(*op)
-                    .binding
-                    .as_ref()
-                    .expect("planned ops are bound");
-                let fills = fills_for(b, |s| {
-                    if Some(s) == b.username.as_ref() {
-                        Fill::Value(u.clone())
-                    } else {
-                        Fill::Value(password.clone())
-                    }
-                });
+                let (u, password) = plan.credentials(*user, *wrong_password);
+                let fills = plan.login_fills(*op, &u, &password);
                 (*op, ActionKind::Login, None, fills)
             }
             Step::Call { op, action, token } => {
-                let b = plan
-                    .op(*op)
-                    .binding
-                    .as_ref()
-                    .expect("planned ops are bound");
+                let b = plan.binding(*op);
                 let value = self.value_of(token);
                 let presented = match &value {
                     Fill::Value(v) => Some(v.clone()),

@@ -183,38 +183,18 @@ impl RefState {
                 user,
                 wrong_password,
             } => {
-                let (u, p) = &plan.accounts[*user];
-                let password = if *wrong_password {
-                    format!("{p}-wrong")
-                } else {
-                    p.clone()
-                };
-                let b = plan
-                    .op(*op)
-                    .binding
-                    .as_ref()
-                    .expect("planned ops are bound");
-                let fills = fills_for(b, |s| {
-                    if Some(s) == b.username.as_ref() {
-                        Fill::Value(u.clone())
-                    } else {
-                        Fill::Value(password.clone())
-                    }
-                });
+                let (u, password) = plan.credentials(*user, *wrong_password);
+                let fills = plan.login_fills(*op, &u, &password);
                 let built = build(&plan.spec, plan.op(*op), &fills);
                 let action = Action::Login {
-                    username: Some(u),
+                    username: Some(&u),
                     password: Some(&password),
                 };
                 self.predict(*op, built.problems, action, Property::LoginIssuesTokens);
                 (None, Property::LoginIssuesTokens)
             }
             Step::Call { op, action, token } => {
-                let b = plan
-                    .op(*op)
-                    .binding
-                    .as_ref()
-                    .expect("planned ops are bound");
+                let b = plan.binding(*op);
                 let fills = fills_for(b, |_| Self::placeholder(token));
                 let built = build(&plan.spec, plan.op(*op), &fills);
                 let sym = match token {
@@ -317,7 +297,7 @@ impl RefState {
                 }
             }
         }
-        let b = plan.op(op).binding.as_ref().expect("planned ops are bound");
+        let b = plan.binding(op);
         let target = b.outcome(outcome.name());
         self.expected = Expected::Outcome {
             outcome,

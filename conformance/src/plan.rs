@@ -95,6 +95,38 @@ impl Plan {
         &self.spec.operations()[index]
     }
 
+    /// The user name and password a login step sends: account `user`'s,
+    /// or its password made wrong.
+    pub fn credentials(&self, user: usize, wrong_password: bool) -> (String, String) {
+        let (u, p) = &self.accounts[user];
+        let password = if wrong_password {
+            format!("{p}-wrong")
+        } else {
+            p.clone()
+        };
+        (u.clone(), password)
+    }
+
+    /// The binding of a planned operation.
+    pub fn binding(&self, index: usize) -> &Binding {
+        self.op(index)
+            .binding
+            .as_ref()
+            .expect("planned operations are bound")
+    }
+
+    /// The fills of a login with these credentials.
+    pub fn login_fills(&self, op: usize, username: &str, password: &str) -> Vec<(&Source, Fill)> {
+        let b = self.binding(op);
+        fills_for(b, |s| {
+            if Some(s) == b.username.as_ref() {
+                Fill::Value(username.to_owned())
+            } else {
+                Fill::Value(password.to_owned())
+            }
+        })
+    }
+
     /// Whether some usable operation performs `action`.
     pub fn has(&self, action: ActionKind) -> bool {
         self.ops.iter().any(|(a, _)| *a == action)

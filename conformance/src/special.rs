@@ -74,7 +74,7 @@ pub fn concurrent_refresh(plan: &Arc<Plan>, n: usize) -> Result<Verdict, RunErro
     let Some(real) = driver.real_token(&t.refresh_token) else {
         return Ok(Verdict::Skipped("login issued no refresh token".into()));
     };
-    let b = plan.op(refresh).binding.as_ref().expect("bound");
+    let b = plan.binding(refresh);
     let fills = fills_for(b, |_| Fill::Value(real.clone()));
     let request = build(&plan.spec, plan.op(refresh), &fills).request;
     let barrier = Arc::new(Barrier::new(n));

@@ -19,7 +19,7 @@ use crate::plan::Plan;
 use crate::report::{CheckResult, Group};
 use crate::stateful::rng;
 use crate::strategy::Gen;
-use crate::target::{encode, HttpRequest};
+use crate::target::{encode, HttpRequest, HttpResponse};
 
 /// A generated request: parameter values and an optional JSON body.
 #[derive(Debug, Clone)]
@@ -295,42 +295,41 @@ fn check_operation(
         ));
         return Ok(out);
     };
-    let send = |req: &HttpRequest| {
-        counters.requests.fetch_add(1, Ordering::Relaxed);
-        plan.target.send(req)
-    };
-    // Valid requests: every answer documented, no 5xx.
-    let error: Mutex<Option<RunError>> = Mutex::new(None);
-    let mut runner = TestRunner::new_with_rng(config(cases), rng(seed, 1000 + index as u64));
-    let result = runner.run(&strategy, |case| {
-        let req = request(op, &case);
-        match send(&req) {
-            Ok(resp) => {
-                let problems = response_problems(spec, op, &resp);
-                if problems.is_empty() {
-                    Ok(())
-                } else {
-                    Err(TestCaseError::fail(problems.join("; ")))
-                }
-            }
-            Err(e) => {
-                *error.lock().expect("single thread") = Some(e);
-                Ok(())
-            }
-        }
-    });
-    if let Some(e) = error.lock().expect("single thread").take() {
-        return Err(e);
-    }
-    out.push(verdict(
+    let probe = Probe {
         plan,
         op,
-        format!("{name}: responses match the spec"),
         cases,
-        result,
-        |c| request(op, c),
-        |_| "a documented answer".into(),
-    ));
+        seed,
+        index,
+        counters,
+    };
+    // Valid requests: every answer documented, no 5xx.
+    out.push(probe.run(
+        &strategy,
+        1,
+        format!("{name}: responses match the spec"),
+        "a documented answer",
+        |resp| {
+            let problems = response_problems(spec, op, resp);
+            if problems.is_empty() {
+                Ok(())
+            } else {
+                Err(problems.join("; "))
+            }
+        },
+    )?);
+    let refused = |what: &'static str| {
+        move |resp: &HttpResponse| {
+            if (400..500).contains(&resp.status) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "an invalid {what} got {} instead of a 4xx",
+                    resp.status
+                ))
+            }
+        }
+    };
     // Invalid bodies: refused with a 4xx.
     let invalid = json_media(op).and_then(|m| {
         let s = m.schema.as_ref()?;
@@ -339,77 +338,40 @@ fn check_operation(
         } else {
             m.name.clone()
         };
-        Some((gen.invalid(&s.value)?, strategy.clone(), media))
+        Some((gen.invalid(&s.value)?, media))
     });
-    if let Some((bad_bodies, valid, media)) = invalid {
-        let cases_strategy = (valid, bad_bodies).prop_map(move |(mut c, b)| {
-            c.body = Some((media.clone(), b));
-            c
-        });
-        let mut runner = TestRunner::new_with_rng(config(cases), rng(seed, 2000 + index as u64));
-        let result = runner.run(&cases_strategy, |case| {
-            let req = request(op, &case);
-            match send(&req) {
-                Ok(resp) if (400..500).contains(&resp.status) => Ok(()),
-                Ok(resp) => Err(TestCaseError::fail(format!(
-                    "an invalid body got {} instead of a 4xx",
-                    resp.status
-                ))),
-                Err(e) => {
-                    *error.lock().expect("single thread") = Some(e);
-                    Ok(())
-                }
-            }
-        });
-        if let Some(e) = error.lock().expect("single thread").take() {
-            return Err(e);
-        }
-        out.push(verdict(
-            plan,
-            op,
+    if let Some((bad_bodies, media)) = invalid {
+        let cases_strategy = (strategy.clone(), bad_bodies)
+            .prop_map(move |(mut c, b)| {
+                c.body = Some((media.clone(), b));
+                c
+            })
+            .boxed();
+        out.push(probe.run(
+            &cases_strategy,
+            2,
             format!("{name}: invalid bodies rejected"),
-            cases,
-            result,
-            |c| request(op, c),
-            |_| "a 4xx".into(),
-        ));
+            "a 4xx",
+            refused("body"),
+        )?);
     }
     // Invalid parameters: one parameter at a time gets a value its schema
     // forbids (and that stays forbidden once sent as text).
     if let Some(bad_params) = invalid_params(spec, &gen, op) {
-        let cases_strategy =
-            (strategy.clone(), bad_params).prop_map(|(mut c, (loc, name, value))| {
+        let cases_strategy = (strategy, bad_params)
+            .prop_map(|(mut c, (loc, name, value))| {
                 c.params.retain(|(l, n, _)| !(*l == loc && n == &name));
                 c.params.push((loc, name, value));
                 c
-            });
-        let mut runner = TestRunner::new_with_rng(config(cases), rng(seed, 3000 + index as u64));
-        let result = runner.run(&cases_strategy, |case| {
-            let req = request(op, &case);
-            match send(&req) {
-                Ok(resp) if (400..500).contains(&resp.status) => Ok(()),
-                Ok(resp) => Err(TestCaseError::fail(format!(
-                    "an invalid parameter got {} instead of a 4xx",
-                    resp.status
-                ))),
-                Err(e) => {
-                    *error.lock().expect("single thread") = Some(e);
-                    Ok(())
-                }
-            }
-        });
-        if let Some(e) = error.lock().expect("single thread").take() {
-            return Err(e);
-        }
-        out.push(verdict(
-            plan,
-            op,
+            })
+            .boxed();
+        out.push(probe.run(
+            &cases_strategy,
+            3,
             format!("{name}: invalid parameters rejected"),
-            cases,
-            result,
-            |c| request(op, c),
-            |_| "a 4xx".into(),
-        ));
+            "a 4xx",
+            refused("parameter"),
+        )?);
     }
     Ok(out)
 }
@@ -424,42 +386,71 @@ fn config(cases: u32) -> Config {
     }
 }
 
-fn verdict(
-    plan: &Plan,
-    _op: &Operation,
-    name: String,
+/// One property-based probe of one operation.
+struct Probe<'a> {
+    plan: &'a Plan,
+    op: &'a Operation,
     cases: u32,
-    result: Result<(), TestError<Case>>,
-    to_request: impl Fn(&Case) -> HttpRequest,
-    expected: impl Fn(&Case) -> String,
-) -> CheckResult {
-    match result {
-        Ok(()) => CheckResult::passed(Group::Stateless, name, u64::from(cases)),
-        Err(TestError::Fail(reason, case)) => {
-            let req = to_request(&case);
-            let (status, body) = match plan.target.send(&req) {
-                Ok(r) => (r.status, r.body_text(400)),
-                Err(e) => (0, e.to_string()),
-            };
-            let step = Exchange {
-                step: "the minimal failing request".into(),
-                curl: plan.target.curl(&req),
-                expected: expected(&case),
-                status,
-                body,
-            };
-            CheckResult::failed(
+    seed: u64,
+    index: usize,
+    counters: &'a Counters,
+}
+
+impl Probe<'_> {
+    /// Send `cases` requests from `strategy`; `judge` says what is wrong
+    /// with an answer. A failure is shrunk to one minimal request.
+    fn run(
+        &self,
+        strategy: &BoxedStrategy<Case>,
+        stream: u64,
+        name: String,
+        expected: &str,
+        judge: impl Fn(&HttpResponse) -> Result<(), String>,
+    ) -> Result<CheckResult, RunError> {
+        let error: Mutex<Option<RunError>> = Mutex::new(None);
+        let rng = rng(self.seed, stream * 1000 + self.index as u64);
+        let mut runner = TestRunner::new_with_rng(config(self.cases), rng);
+        let result = runner.run(strategy, |case| {
+            self.counters.requests.fetch_add(1, Ordering::Relaxed);
+            match self.plan.target.send(&request(self.op, &case)) {
+                Ok(resp) => judge(&resp).map_err(TestCaseError::fail),
+                Err(e) => {
+                    *error.lock().expect("no panics hold this lock") = Some(e);
+                    Ok(())
+                }
+            }
+        });
+        if let Some(e) = error.into_inner().expect("no panics hold this lock") {
+            return Err(e);
+        }
+        Ok(match result {
+            Ok(()) => CheckResult::passed(Group::Stateless, name, u64::from(self.cases)),
+            Err(TestError::Fail(reason, case)) => {
+                let req = request(self.op, &case);
+                let (status, body) = match self.plan.target.send(&req) {
+                    Ok(r) => (r.status, r.body_text(400)),
+                    Err(e) => (0, e.to_string()),
+                };
+                let step = Exchange {
+                    step: "the minimal failing request".into(),
+                    curl: self.plan.target.curl(&req),
+                    expected: expected.to_owned(),
+                    status,
+                    body,
+                };
+                CheckResult::failed(
+                    Group::Stateless,
+                    name,
+                    u64::from(self.cases),
+                    reason.to_string(),
+                    vec![step],
+                )
+            }
+            Err(TestError::Abort(reason)) => CheckResult::skipped(
                 Group::Stateless,
                 name,
-                u64::from(cases),
-                reason.to_string(),
-                vec![step],
-            )
-        }
-        Err(TestError::Abort(reason)) => CheckResult::skipped(
-            Group::Stateless,
-            name,
-            format!("no valid request could be generated: {reason}"),
-        ),
+                format!("no request could be generated: {reason}"),
+            ),
+        })
     }
 }
