@@ -2,7 +2,9 @@
 //! one spec per lint rule, no-false-positive pairs, renderers, garbage input.
 
 mod api;
+mod fixtures;
 mod garbage;
+mod github;
 mod lint;
 mod pairs;
 mod render;
