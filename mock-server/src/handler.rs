@@ -36,6 +36,10 @@ pub struct Mock {
     pub seed: u64,
     /// Headers every CORS response exposes (documented response headers).
     pub exposed: String,
+    /// Where `protected` operations read their access token: an unbound
+    /// operation that carries a credential in one of these places has it
+    /// checked by the model too (a dead token gets a 401 everywhere).
+    pub guards: Vec<Source>,
 }
 
 impl Mock {
@@ -171,7 +175,7 @@ impl Mock {
                 let (reply, outcome) = self.bound(op, b, req, &parsed, accept);
                 (reply, Some(outcome))
             }
-            None => (self.unbound(op, req, accept), None),
+            None => (self.unbound(op, req, &parsed, accept), None),
         }
     }
 
@@ -279,8 +283,17 @@ impl Mock {
         (reply, name.to_owned())
     }
 
-    fn unbound(&self, op: &Operation, req: &Incoming<'_>, accept: Option<&str>) -> Reply {
+    fn unbound(
+        &self,
+        op: &Operation,
+        req: &Incoming<'_>,
+        parsed: &Parsed,
+        accept: Option<&str>,
+    ) -> Reply {
         if let Some(reply) = self.security(op, req.headers, req) {
+            return reply;
+        }
+        if let Some(reply) = self.guard(op, req, parsed) {
             return reply;
         }
         let prefer = Prefer::parse(header(req.headers, "prefer").unwrap_or(""));
@@ -356,6 +369,31 @@ impl Mock {
         if op.security.iter().any(|alt| alt.0.iter().all(met)) {
             return None;
         }
+        Some(self.unauthorized(op, "this operation requires credentials"))
+    }
+
+    /// Check a credential an unbound operation carries where a `protected`
+    /// binding reads its access token: the model must accept it.
+    fn guard(&self, op: &Operation, req: &Incoming<'_>, parsed: &Parsed) -> Option<Reply> {
+        for source in self.guards.iter().filter(|s| carries(op, s)) {
+            let Some(raw) = read_expr(&source.expr, req, parsed) else {
+                continue;
+            };
+            let token = source.strip(&raw);
+            return match self.state.apply(Action::Protected {
+                access_token: Some(token),
+            }) {
+                Outcome::Rejected(r) => {
+                    Some(self.unauthorized(op, &format!("the access token is {}", r.name())))
+                }
+                _ => None,
+            };
+        }
+        None
+    }
+
+    /// The 401 (or the documented 403) of an operation, with a challenge.
+    fn unauthorized(&self, op: &Operation, detail: &str) -> Reply {
         let documented: Vec<u16> = op.statuses().collect();
         let status = if documented.contains(&401) || !documented.contains(&403) {
             401
@@ -365,12 +403,7 @@ impl Mock {
         let reply = if op.response(status).is_some() {
             respond::documented(&self.spec, op, status, Choice::default(), &[])
         } else {
-            Reply::problem(
-                status,
-                "Unauthorized",
-                "this operation requires credentials",
-                &[],
-            )
+            Reply::problem(status, "Unauthorized", detail, &[])
         };
         let challenge = op.security.iter().flat_map(|a| &a.0).find_map(|s| match s {
             SecurityScheme::Http { scheme } => Some(capitalize(scheme)),
@@ -382,10 +415,10 @@ impl Mock {
             SecurityScheme::Unchecked => None,
         });
         let has = reply.headers.iter().any(|(n, _)| n == "www-authenticate");
-        Some(match challenge {
+        match challenge {
             Some(c) if status == 401 && !has => reply.header("www-authenticate", c),
             _ => reply,
-        })
+        }
     }
 
     /// The poem response. A HEAD answer carries the headers of the GET
@@ -449,10 +482,45 @@ impl Prefer {
     }
 }
 
+/// Whether `op` carries a credential at `source` (a declared parameter, or
+/// the place one of its security schemes names).
+fn carries(op: &Operation, source: &Source) -> bool {
+    let (loc, name) = match &source.expr {
+        Expr::RequestHeader(n) => (Location::Header, n.as_str()),
+        Expr::RequestQuery(n) => (Location::Query, n.as_str()),
+        Expr::RequestCookie(n) => (Location::Cookie, n.as_str()),
+        _ => return false,
+    };
+    let same = |n: &str| {
+        if loc == Location::Header {
+            n.eq_ignore_ascii_case(name)
+        } else {
+            n == name
+        }
+    };
+    op.parameters
+        .iter()
+        .any(|p| p.location == loc && same(&p.name))
+        || op.security.iter().flat_map(|a| &a.0).any(|s| match s {
+            SecurityScheme::Http { scheme } => {
+                loc == Location::Header
+                    && name == "authorization"
+                    && source
+                        .scheme
+                        .as_deref()
+                        .is_some_and(|w| w.eq_ignore_ascii_case(scheme))
+            }
+            SecurityScheme::OAuth => loc == Location::Header && name == "authorization",
+            SecurityScheme::ApiKey { location, name: n } => *location == loc && same(n),
+            SecurityScheme::Unchecked => false,
+        })
+}
+
 fn capitalize(word: &str) -> String {
     let mut c = word.chars();
-    c.next()
-        .map_or_else(String::new, |f| f.to_ascii_uppercase().to_string() + c.as_str())
+    c.next().map_or_else(String::new, |f| {
+        f.to_ascii_uppercase().to_string() + c.as_str()
+    })
 }
 
 fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {

@@ -145,6 +145,7 @@ fn check_body(
     bytes: &[u8],
     errors: &mut Vec<FieldError>,
 ) -> Option<Value> {
+    let header_sent = sent;
     let sent = essence(sent);
     let value = if is_json(&sent) || is_json(&media.name) && sent.is_empty() {
         match serde_json::from_slice::<Value>(bytes) {
@@ -167,26 +168,102 @@ fn check_body(
                 .and_then(|p| p.get(&k))
                 .map(|s| resolve(spec, s));
             let value = coerce(spec, prop, &[v]);
-            match obj.get_mut(&k) {
-                Some(Value::Array(a)) => a.push(value),
-                Some(existing) => {
-                    let first = existing.take();
-                    *existing = Value::Array(vec![first, value]);
-                }
-                None => {
-                    obj.insert(k, value);
-                }
-            }
+            insert_field(&mut obj, k, value);
         }
         Value::Object(obj)
+    } else if sent == "multipart/form-data" {
+        match multipart(spec, media, header_sent, bytes) {
+            Ok(v) => v,
+            Err(e) => {
+                errors.push(FieldError {
+                    location: "$request.body".into(),
+                    message: format!("malformed multipart body: {e}"),
+                });
+                return None;
+            }
+        }
     } else {
-        // Multipart and other bodies are accepted as they are.
+        // Other bodies (binary, text, XML) are accepted as they are.
         return None;
     };
     if let Some(schema) = &media.schema {
         validate(spec, &schema.pointer, &value, "$request.body#", errors);
     }
     Some(value)
+}
+
+/// Add a form field; a repeated name collects its values into an array.
+fn insert_field(obj: &mut Map<String, Value>, k: String, value: Value) {
+    match obj.get_mut(&k) {
+        Some(Value::Array(a)) => a.push(value),
+        Some(existing) => {
+            let first = existing.take();
+            *existing = Value::Array(vec![first, value]);
+        }
+        None => {
+            obj.insert(k, value);
+        }
+    }
+}
+
+/// A `multipart/form-data` body as a JSON object, one property per part
+/// name. Text parts are coerced to the type their schema property names;
+/// a part sent as JSON (or whose property is an object or array and whose
+/// text parses as JSON) becomes that JSON value; file parts become their
+/// text (lossy UTF-8), which is what a `format: binary` string accepts.
+/// Repeated names, or an `array` property, collect into an array.
+///
+/// The body is already in memory, so multer's stream never waits and a
+/// plain `block_on` drives it without a runtime.
+fn multipart(
+    spec: &Spec,
+    media: &MediaType,
+    content_type: &str,
+    bytes: &[u8],
+) -> Result<Value, multer::Error> {
+    let boundary = multer::parse_boundary(content_type)?;
+    let body = bytes.to_vec();
+    let stream = futures::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
+    let mut parts = multer::Multipart::new(stream, boundary);
+    let props = media
+        .schema
+        .as_ref()
+        .and_then(|s| s.value.get("properties"));
+    futures::executor::block_on(async {
+        let mut obj = Map::new();
+        while let Some(field) = parts.next_field().await? {
+            let name = field.name().unwrap_or("").to_owned();
+            let json_part = field
+                .content_type()
+                .is_some_and(|m| is_json(m.essence_str()));
+            let data = field.bytes().await?;
+            let text = String::from_utf8_lossy(&data).into_owned();
+            let prop = props.and_then(|p| p.get(&name)).map(|s| resolve(spec, s));
+            let ty = prop.map(schema_type).unwrap_or("");
+            let (ty, item) = match (ty, prop) {
+                ("array", Some(p)) => {
+                    let items = p.get("items").map(|s| resolve(spec, s));
+                    (items.map(schema_type).unwrap_or(""), items)
+                }
+                _ => (ty, prop),
+            };
+            let value = if json_part || matches!(ty, "object" | "array") {
+                serde_json::from_str(&text).unwrap_or(Value::String(text))
+            } else {
+                coerce(spec, item, &[text])
+            };
+            match (obj.get_mut(&name), value) {
+                (None, v @ Value::Array(_)) if prop.map(schema_type) == Some("array") => {
+                    obj.insert(name, v);
+                }
+                (None, v) if prop.map(schema_type) == Some("array") => {
+                    obj.insert(name, Value::Array(vec![v]));
+                }
+                (_, value) => insert_field(&mut obj, name, value),
+            }
+        }
+        Ok(Value::Object(obj))
+    })
 }
 
 fn validate(spec: &Spec, pointer: &str, value: &Value, prefix: &str, errors: &mut Vec<FieldError>) {

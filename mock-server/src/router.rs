@@ -6,6 +6,9 @@
 //! wins (`/refresh-tokens/mine` beats `/refresh-tokens/{refreshToken}`).
 
 use percent_encoding::percent_decode_str;
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+
 use regex::Regex;
 
 use openapi::spec::Operation;
@@ -58,13 +61,19 @@ impl Router {
     /// prefix of every request path.
     pub fn new(operations: &[Operation], base_path: &str) -> Router {
         let mut routes: Vec<Route> = Vec::new();
+        // Templates by key, so that a document of thousands of paths is
+        // indexed in linear time (no regex compiled to compare two).
+        let mut index: HashMap<Vec<String>, usize> = HashMap::new();
         for (i, op) in operations.iter().enumerate() {
-            match routes.iter_mut().find(|r| same_template(r, &op.path)) {
-                Some(r) => r.methods.push((op.method.clone(), i)),
-                None => routes.push(Route {
-                    segments: parse_template(&op.path),
-                    methods: vec![(op.method.clone(), i)],
-                }),
+            match index.entry(template_key(&op.path)) {
+                Entry::Occupied(e) => routes[*e.get()].methods.push((op.method.clone(), i)),
+                Entry::Vacant(e) => {
+                    e.insert(routes.len());
+                    routes.push(Route {
+                        segments: parse_template(&op.path),
+                        methods: vec![(op.method.clone(), i)],
+                    });
+                }
             }
         }
         Router {
@@ -75,12 +84,18 @@ impl Router {
 
     /// Route `method path` (path without the query string).
     pub fn route(&self, method: &str, path: &str) -> Routed {
-        let found = self.best(path).or_else(|| {
-            let rest = path.strip_prefix(&self.base_path)?;
-            (!self.base_path.is_empty() && rest.starts_with('/'))
-                .then(|| self.best(rest))
-                .flatten()
-        });
+        let lookup = |with: Option<&str>| {
+            self.best(path, with).or_else(|| {
+                let rest = path.strip_prefix(&self.base_path)?;
+                (!self.base_path.is_empty() && rest.starts_with('/'))
+                    .then(|| self.best(rest, with))
+                    .flatten()
+            })
+        };
+        // The best template that has the method; when none has it, the best
+        // template (a 405 naming its methods). Two templates of one shape
+        // (`/v2/{name}` GET, `/v2/{resource}` DELETE) both route.
+        let found = lookup(Some(method)).or_else(|| lookup(None));
         let Some((route, params)) = found else {
             return Routed::NotFound;
         };
@@ -109,12 +124,21 @@ impl Router {
         }
     }
 
-    fn best(&self, path: &str) -> Option<(&Route, Params)> {
+    /// The template matching `path` with the most literal segments
+    /// (leftmost first); only templates with `method` (HEAD: or GET) when
+    /// one is given.
+    fn best(&self, path: &str, method: Option<&str>) -> Option<(&Route, Params)> {
         let parts: Vec<&str> = path.split('/').skip(1).collect();
         let mut best: Option<(Vec<bool>, &Route, Params)> = None;
         for route in &self.routes {
             if route.segments.len() != parts.len() {
                 continue;
+            }
+            if let Some(m) = method {
+                let has = |m: &str| route.methods.iter().any(|(x, _)| x == m);
+                if !(has(m) || m == "HEAD" && has("GET")) {
+                    continue;
+                }
             }
             let Some(params) = matches(route, &parts) else {
                 continue;
@@ -132,21 +156,53 @@ impl Router {
     }
 }
 
-fn same_template(route: &Route, path: &str) -> bool {
-    let other = parse_template(path);
-    route.segments.len() == other.len()
-        && route
-            .segments
-            .iter()
-            .zip(&other)
-            .all(|(a, b)| match (a, b) {
-                (Segment::Literal(x), Segment::Literal(y)) => x == y,
-                (Segment::Param(x), Segment::Param(y)) => x == y,
-                (Segment::Mixed { regex: x, .. }, Segment::Mixed { regex: y, .. }) => {
-                    x.as_str() == y.as_str()
-                }
-                _ => false,
-            })
+/// What makes two templates the same route: literal segments, parameter
+/// names, and the pattern of mixed segments (whatever their names).
+fn template_key(path: &str) -> Vec<String> {
+    path.split('/')
+        .skip(1)
+        .map(|seg| match segment_kind(seg) {
+            Kind::Literal => format!("L{seg}"),
+            Kind::Param => format!("P{}", &seg[1..seg.len() - 1]),
+            Kind::Mixed => format!("M{}", mixed_pattern(seg).0),
+        })
+        .collect()
+}
+
+enum Kind {
+    Literal,
+    Param,
+    Mixed,
+}
+
+fn segment_kind(seg: &str) -> Kind {
+    let open = seg.matches('{').count();
+    if open == 0 {
+        Kind::Literal
+    } else if open == 1 && seg.starts_with('{') && seg.ends_with('}') {
+        Kind::Param
+    } else {
+        Kind::Mixed
+    }
+}
+
+/// The regex of a mixed segment (`{name}.{ext}`) and its parameter names.
+fn mixed_pattern(seg: &str) -> (String, Vec<String>) {
+    let mut pattern = String::from("^");
+    let mut names = Vec::new();
+    let mut rest = seg;
+    while let Some(start) = rest.find('{') {
+        pattern.push_str(&regex::escape(&rest[..start]));
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
+        names.push(rest[start + 1..start + len].to_owned());
+        pattern.push_str("(.+?)");
+        rest = &rest[start + len + 1..];
+    }
+    pattern.push_str(&regex::escape(rest));
+    pattern.push('$');
+    (pattern, names)
 }
 
 fn decode(s: &str) -> String {
@@ -184,27 +240,12 @@ fn parse_template(path: &str) -> Vec<Segment> {
     path.split('/')
         .skip(1)
         .map(|seg| {
-            let open = seg.matches('{').count();
-            if open == 0 {
-                return Segment::Literal(seg.to_owned());
+            match segment_kind(seg) {
+                Kind::Literal => return Segment::Literal(seg.to_owned()),
+                Kind::Param => return Segment::Param(seg[1..seg.len() - 1].to_owned()),
+                Kind::Mixed => {}
             }
-            if open == 1 && seg.starts_with('{') && seg.ends_with('}') {
-                return Segment::Param(seg[1..seg.len() - 1].to_owned());
-            }
-            let mut pattern = String::from("^");
-            let mut names = Vec::new();
-            let mut rest = seg;
-            while let Some(start) = rest.find('{') {
-                pattern.push_str(&regex::escape(&rest[..start]));
-                let Some(len) = rest[start..].find('}') else {
-                    break;
-                };
-                names.push(rest[start + 1..start + len].to_owned());
-                pattern.push_str("(.+?)");
-                rest = &rest[start + len + 1..];
-            }
-            pattern.push_str(&regex::escape(rest));
-            pattern.push('$');
+            let (pattern, names) = mixed_pattern(seg);
             match Regex::new(&pattern) {
                 Ok(regex) => Segment::Mixed { regex, names },
                 Err(_) => Segment::Literal(seg.to_owned()),

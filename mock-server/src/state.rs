@@ -56,10 +56,14 @@ impl Clock {
     /// Move the clock forward.
     pub fn advance(&self, seconds: u64) {
         let add = |o: u64| Some(o.saturating_add(seconds));
-        let _ = self.offset.fetch_update(Ordering::SeqCst, Ordering::SeqCst, add);
-        let _ = self.frozen.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |f| {
-            (f != 0).then(|| f.saturating_add(seconds))
-        });
+        let _ = self
+            .offset
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, add);
+        let _ = self
+            .frozen
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |f| {
+                (f != 0).then(|| f.saturating_add(seconds))
+            });
     }
 
     /// Stop the clock at its current instant.

@@ -348,12 +348,22 @@ pub fn resolve<'d>(
             at: pointer.clone(),
             target: target.to_owned(),
         };
-        let ptr = Pointer::parse(local).ok_or_else(unresolved)?;
+        let ptr = Pointer::parse(&fragment(local)).ok_or_else(unresolved)?;
         let next = ptr.get(doc).ok_or_else(unresolved)?;
         value = next;
         pointer = ptr.to_string();
     }
     Err(LoadError::RefCycle { at: pointer })
+}
+
+/// A `$ref` fragment as a JSON pointer: a fragment is percent-encoded
+/// (RFC 6901 section 6), so `#/paths/~1a~1%7Bid%7D` names `/paths/~1a~1{id}`.
+fn fragment(local: &str) -> std::borrow::Cow<'_, str> {
+    if local.contains('%') {
+        percent_encoding::percent_decode_str(local).decode_utf8_lossy()
+    } else {
+        std::borrow::Cow::Borrowed(local)
+    }
 }
 
 /// Every `$ref` of the document (outside examples) must name something in
@@ -373,7 +383,10 @@ fn check_refs(doc: &Value, v: &Value, at: &mut String, depth: usize) -> Result<(
                         })
                     }
                     Some(local) => {
-                        if Pointer::parse(local).and_then(|p| p.get(doc)).is_none() {
+                        if Pointer::parse(&fragment(local))
+                            .and_then(|p| p.get(doc))
+                            .is_none()
+                        {
                             return Err(LoadError::UnresolvedRef {
                                 at: at.clone(),
                                 target: target.clone(),
@@ -479,6 +492,16 @@ fn parameters(
         for (i, p) in list.iter().enumerate() {
             let (ptr, p) = resolve(doc, format!("{list_ptr}/{i}"), p)?;
             let param = parameter(doc, &ptr, p)?;
+            // OpenAPI: a header parameter named Accept, Content-Type or
+            // Authorization "SHALL be ignored" (content negotiation, the
+            // request body and security schemes say those).
+            if param.location == Location::Header
+                && ["accept", "content-type", "authorization"]
+                    .iter()
+                    .any(|h| param.name.eq_ignore_ascii_case(h))
+            {
+                continue;
+            }
             // Operation parameters override path-item ones.
             out.retain(|q| !(q.location == param.location && same_name(q, &param)));
             out.push(param);

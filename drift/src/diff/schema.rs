@@ -3,7 +3,9 @@
 
 use serde_json::Value;
 
-use super::shape::{covers, flag, types_label, Shape, LOWER, UPPER};
+use std::collections::BTreeSet;
+
+use super::shape::{accepts, covers, flag, implies, similarity, types_label, Shape, Sub, LOWER, UPPER};
 use crate::doc::{Doc, Node};
 use crate::finding::{Finding, Severity};
 
@@ -92,20 +94,72 @@ impl<'a> SchemaDiff<'a> {
         self.stack.pop();
     }
 
+    /// Compares two sub-schemas (a property, `items`...), each one node or
+    /// several that hold at once.
+    fn compare_sub(&mut self, old: &Sub<'a>, new: &Sub<'a>, label: &str) {
+        if old.nodes().len() == 1 && new.nodes().len() == 1 {
+            self.compare(old.node().clone(), new.node().clone(), label);
+            return;
+        }
+        if self.stack.len() >= MAX_STACK {
+            return;
+        }
+        let ptrs = |s: &Sub<'_>| {
+            s.nodes()
+                .iter()
+                .map(|n| n.ptr.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let key = (ptrs(old), ptrs(new));
+        if self.stack.contains(&key) {
+            return;
+        }
+        self.stack.push(key);
+        let (o, _) = self.old.resolve(old.node().clone());
+        let (n, _) = self.new.resolve(new.node().clone());
+        let os = Shape::of_sub(self.old, old);
+        let ns = Shape::of_sub(self.new, new);
+        self.shapes(&os, &ns, &o, &n, label);
+        self.stack.pop();
+    }
+
+    /// Compares two alternatives (a `oneOf`/`anyOf` branch combined with its
+    /// parent's keywords, or a whole schema without branches).
+    fn compare_alt(&mut self, o: &Alt<'a>, os: &Shape<'a>, n: &Alt<'a>, ns: &Shape<'a>, label: &str) {
+        if self.stack.len() >= MAX_STACK {
+            return;
+        }
+        let key = (o.node.ptr.clone(), n.node.ptr.clone());
+        if self.stack.contains(&key) {
+            return;
+        }
+        let label = n.name.clone().or_else(|| o.name.clone()).unwrap_or_else(|| label.to_owned());
+        self.stack.push(key);
+        self.shapes(os, ns, &o.node, &n.node, &label);
+        self.stack.pop();
+    }
+
+    fn nullability(&mut self, was: bool, is: bool, op: &str, np: &str, label: &str) {
+        if was && !is {
+            let sev = self.dir.narrowing();
+            let msg = format!("`{label}` is no longer nullable");
+            self.emit("nullable-removed", sev, msg, op, np);
+        } else if !was && is {
+            let sev = self.dir.widening(Severity::Breaking);
+            let msg = format!("`{label}` became nullable");
+            self.emit("nullable-added", sev, msg, op, np);
+        }
+    }
+
     fn shapes(&mut self, os: &Shape<'a>, ns: &Shape<'a>, o: &Node<'a>, n: &Node<'a>, label: &str) {
         let (op, np) = (o.ptr.as_str(), n.ptr.as_str());
-        if os.variants.is_empty() != ns.variants.is_empty() {
-            // `oneOf [A, B]` against a plain `A`: compare as alternatives only.
-            let ov = if os.variants.is_empty() {
-                vec![o.clone()]
-            } else {
-                os.variants.clone()
-            };
-            let nv = if ns.variants.is_empty() {
-                vec![n.clone()]
-            } else {
-                ns.variants.clone()
-            };
+        if !os.variants.is_empty() || !ns.variants.is_empty() {
+            // Alternatives on either side: compare the alternatives, each
+            // with its parent's own keywords, and nullability once.
+            let (ov, onull) = alternatives(self.old, os, o);
+            let (nv, nnull) = alternatives(self.new, ns, n);
+            self.nullability(onull, nnull, op, np, label);
             self.variants(&ov, &nv, op, np, label);
             return;
         }
@@ -124,35 +178,15 @@ impl<'a> SchemaDiff<'a> {
             );
             self.emit("type-changed", sev, msg, op, np);
         }
-        if os.nullable != ns.nullable {
-            if ns.nullable {
-                let sev = self.dir.widening(Severity::Breaking);
-                self.emit(
-                    "nullable-added",
-                    sev,
-                    format!("`{label}` became nullable"),
-                    op,
-                    np,
-                );
-            } else {
-                let sev = self.dir.narrowing();
-                self.emit(
-                    "nullable-removed",
-                    sev,
-                    format!("`{label}` is no longer nullable"),
-                    op,
-                    np,
-                );
-            }
-        }
+        self.nullability(os.nullable, ns.nullable, op, np, label);
         self.enums(os, ns, op, np, label);
         self.bounds(os, ns, op, np, label);
         self.properties(os, ns, op, np, label);
         if let (Some(oi), Some(ni)) = (&os.items, &ns.items) {
-            self.compare(oi.clone(), ni.clone(), &format!("{label}[]"));
+            self.compare_sub(oi, ni, &format!("{label}[]"));
         }
         if let (Some(oa), Some(na)) = (&os.additional, &ns.additional) {
-            self.compare(oa.clone(), na.clone(), &format!("{label}{{}}"));
+            self.compare_sub(oa, na, &format!("{label}{{}}"));
         }
         if !os.closed && ns.closed {
             let sev = self.dir.narrowing();
@@ -162,9 +196,6 @@ impl<'a> SchemaDiff<'a> {
             let sev = self.dir.widening(Severity::Warning);
             let msg = format!("`{label}` now allows additional properties");
             self.emit("additional-properties-allowed", sev, msg, op, np);
-        }
-        if !os.variants.is_empty() {
-            self.variants(&os.variants, &ns.variants, op, np, label);
         }
     }
 

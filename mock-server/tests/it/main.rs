@@ -51,3 +51,16 @@ mod policies;
 /// Unbound operations of an inline spec: examples, `Prefer`, content
 /// negotiation, parameter validation, security.
 mod unbound;
+
+/// `multipart/form-data` request bodies: parts coerced by the schema,
+/// validated, each bad field named, read by bindings.
+mod multipart;
+
+/// The mock from a page on another origin in headless Chromium: CORS
+/// preflights, exposed headers, credentials, and the admin Swagger UI.
+/// Skipped, with the reason, when Chromium is not installed.
+mod browser;
+
+/// Unbound operations secured like the protected ones have their token
+/// checked by the model too.
+mod guards;
