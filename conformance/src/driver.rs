@@ -152,6 +152,14 @@ impl Driver {
                 problems.join("; ")
             ),
             Expected::Outcome {
+                outcome,
+                status,
+                detail: Some(d),
+                ..
+            } if outcome.name() == "invalid" => {
+                format!("{status} (invalid: {})", d.name())
+            }
+            Expected::Outcome {
                 outcome, status, ..
             } => format!("{status} ({})", outcome.name()),
             Expected::Nothing => String::new(),
@@ -196,6 +204,7 @@ impl Driver {
                 status,
                 example,
                 property,
+                ..
             } => {
                 self.exercise(*property);
                 if resp.status != *status {

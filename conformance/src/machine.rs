@@ -15,7 +15,7 @@ use proptest::prelude::*;
 use proptest_state_machine::ReferenceStateMachine;
 
 use openapi::binding::ActionKind;
-use openapi::model::{Action, Model, Outcome, TokenKind};
+use openapi::model::{Action, Invalidity, Model, Outcome, TokenKind};
 
 use crate::plan::{build, fills_for, Fill, Plan};
 use crate::property::Property;
@@ -84,6 +84,8 @@ pub enum Expected {
     Outcome {
         /// The model's outcome.
         outcome: Outcome,
+        /// Why a token was invalid, in finer words.
+        detail: Option<Invalidity>,
         /// The status.
         status: u16,
         /// A named example the body must equal.
@@ -280,6 +282,7 @@ impl RefState {
             let p = if kind == TokenKind::Access { 'A' } else { 'R' };
             format!("{p}.{counter}").into()
         };
+        let detail = self.model.diagnose(&action, self.now);
         let outcome = self.model.apply(action, self.now, &mut mint);
         if let Outcome::Issued(t) = &outcome {
             for (tok, kind) in [
@@ -298,9 +301,10 @@ impl RefState {
             }
         }
         let b = plan.binding(op);
-        let target = b.outcome(outcome.name());
+        let (target, _) = b.respond_to(outcome.name(), detail);
         self.expected = Expected::Outcome {
             outcome,
+            detail,
             status: target.status,
             example: target.example,
             property,

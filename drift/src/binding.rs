@@ -33,12 +33,18 @@ pub(crate) const ISSUE_FIELDS: [&str; 4] = [
 ];
 
 /// Outcome names.
-pub(crate) const OUTCOMES: [&str; 5] = [
+pub(crate) const OUTCOMES: [&str; 10] = [
     "success",
     "invalidCredentials",
     "missing",
     "expired",
     "invalid",
+    // Finer names for `invalid`; unmapped, they get `invalid`'s status.
+    "unknown",
+    "wrongKind",
+    "spent",
+    "revoked",
+    "ended",
 ];
 
 /// Every field an operation binding may have.
@@ -236,6 +242,9 @@ pub(crate) fn outcome_status(
         });
     if explicit.is_some() {
         return explicit;
+    }
+    if OUTCOMES[5..].contains(&outcome) {
+        return outcome_status(binding, statuses, "invalid");
     }
     let mut sorted: Vec<&String> = statuses.iter().collect();
     sorted.sort();

@@ -237,7 +237,7 @@ impl Mock {
                 access_token: access.as_deref(),
             },
         };
-        let outcome = self.state.apply(action);
+        let (outcome, detail) = self.state.apply_explained(action);
         let name = outcome.name();
         let mut fills: Vec<(&Expr, Value)> = Vec::new();
         match &outcome {
@@ -262,11 +262,11 @@ impl Mock {
             }
             Outcome::Done | Outcome::Rejected(_) => {}
         }
-        let target = b.outcome(name);
+        let (target, hints) = b.respond_to(name, detail);
         let reply = if op.response(target.status).is_some() {
             let choice = Choice {
                 example: target.example.as_deref(),
-                outcome: Some(name),
+                outcome: &hints,
                 accept,
                 ..Choice::default()
             };
@@ -280,7 +280,11 @@ impl Mock {
             )
             .header("www-authenticate", "Bearer error=\"invalid_token\"")
         };
-        (reply, name.to_owned())
+        let journaled = match detail.filter(|_| name == "invalid") {
+            Some(d) => format!("invalid ({})", d.name()),
+            None => name.to_owned(),
+        };
+        (reply, journaled)
     }
 
     fn unbound(
@@ -325,7 +329,7 @@ impl Mock {
         }
         let choice = Choice {
             example: prefer.example.as_deref(),
-            outcome: None,
+            outcome: &[],
             dynamic: prefer.dynamic,
             variant: if prefer.dynamic {
                 self.seed.wrapping_add(1)

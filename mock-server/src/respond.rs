@@ -57,8 +57,9 @@ impl Reply {
 pub struct Choice<'a> {
     /// A named example to use (`Prefer: example=` or a binding's outcome).
     pub example: Option<&'a str>,
-    /// The outcome name, tried as an example name when `example` is absent.
-    pub outcome: Option<&'a str>,
+    /// Outcome names (most specific first), tried as example names when
+    /// `example` is absent.
+    pub outcome: &'a [&'a str],
     /// Generate from the schema even where examples exist.
     pub dynamic: bool,
     /// Which generated variant (the seed).
@@ -194,7 +195,7 @@ fn body_of(spec: &Spec, media: &MediaType, choice: Choice<'_>) -> Value {
         if let Some(v) = choice.example.and_then(named) {
             return v;
         }
-        if let Some(v) = choice.outcome.and_then(named) {
+        if let Some(v) = choice.outcome.iter().copied().find_map(named) {
             return v;
         }
         if let Some(v) = &media.example {

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use parking_lot::Mutex;
 
-use openapi::model::{Action, Instant, Model, Outcome, Token, TokenKind};
+use openapi::model::{Action, Instant, Invalidity, Model, Outcome, Token, TokenKind};
 
 /// Requests the journal keeps (the oldest go first).
 pub const JOURNAL_CAPACITY: usize = 1000;
@@ -168,6 +168,15 @@ impl State {
     pub fn apply(&self, action: Action<'_>) -> Outcome {
         let now = self.clock.now();
         self.model.lock().apply(action, now, &mut random_token)
+    }
+
+    /// Apply an action now, and say why a token was invalid (under the same
+    /// lock, so the explanation is of this very action).
+    pub fn apply_explained(&self, action: Action<'_>) -> (Outcome, Option<Invalidity>) {
+        let now = self.clock.now();
+        let mut model = self.model.lock();
+        let detail = model.diagnose(&action, now);
+        (model.apply(action, now, &mut random_token), detail)
     }
 
     /// Read the model.

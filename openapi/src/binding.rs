@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::error::LoadError;
 use crate::expr::Expr;
+use crate::model::Invalidity;
 use crate::spec::{self, Location, Operation, SecurityScheme};
 
 /// The extension's name, at the root and on operations.
@@ -184,7 +185,7 @@ pub struct OutcomeResponse {
     pub example: Option<String>,
 }
 
-/// The outcome names a binding may map.
+/// The outcome names a binding may map; each has a default.
 pub const OUTCOMES: [&str; 5] = [
     "success",
     "invalidCredentials",
@@ -192,6 +193,10 @@ pub const OUTCOMES: [&str; 5] = [
     "expired",
     "invalid",
 ];
+
+/// Finer names for `invalid` (see [`Invalidity`]); a binding may map any
+/// of them, and those it does not map get `invalid`'s response.
+pub const INVALID_DETAILS: [&str; 5] = ["unknown", "wrongKind", "spent", "revoked", "ended"];
 
 /// An operation's binding, checked against the operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,12 +220,38 @@ pub struct Binding {
 }
 
 impl Binding {
-    /// The response for an outcome name (always present after parsing).
+    /// The response for an outcome name (always present after parsing for
+    /// the names of [`OUTCOMES`]; a detail of [`INVALID_DETAILS`] the
+    /// binding does not map gets `invalid`'s).
     pub fn outcome(&self, name: &str) -> OutcomeResponse {
-        self.outcomes.get(name).cloned().unwrap_or(OutcomeResponse {
-            status: 401,
-            example: None,
-        })
+        let fallback = || {
+            INVALID_DETAILS
+                .contains(&name)
+                .then(|| self.outcomes.get("invalid"))
+                .flatten()
+        };
+        self.outcomes
+            .get(name)
+            .or_else(fallback)
+            .cloned()
+            .unwrap_or(OutcomeResponse {
+                status: 401,
+                example: None,
+            })
+    }
+
+    /// The response for a model outcome, refined by why a token is invalid:
+    /// the detail's own mapping where the binding has one. Also the names to
+    /// try as example names, most specific first.
+    pub fn respond_to(
+        &self,
+        outcome: &'static str,
+        detail: Option<Invalidity>,
+    ) -> (OutcomeResponse, Vec<&'static str>) {
+        match detail.filter(|_| outcome == "invalid") {
+            Some(d) => (self.outcome(d.name()), vec![d.name(), outcome]),
+            None => (self.outcome(outcome), vec![outcome]),
+        }
     }
 }
 
@@ -658,7 +689,8 @@ fn parse_outcomes(
     let Some(v) = v else { return Ok(out) };
     let oat = format!("{at}/outcomes");
     let m = object(&oat, v)?;
-    check_keys(&oat, m, &OUTCOMES)?;
+    let known: Vec<&'static str> = OUTCOMES.iter().chain(&INVALID_DETAILS).copied().collect();
+    check_keys(&oat, m, &known)?;
     for (name, spec) in m {
         let at = format!("{oat}/{name}");
         let (status, example) = match spec {
@@ -696,8 +728,9 @@ fn parse_outcomes(
                 ));
             }
         }
-        let key = OUTCOMES
-            .into_iter()
+        let key = known
+            .iter()
+            .copied()
             .find(|o| o == name)
             .unwrap_or("invalid");
         out.insert(key, OutcomeResponse { status, example });

@@ -111,6 +111,46 @@ impl Rejection {
     }
 }
 
+/// Why a token is `invalid`, in finer words: bindings may map each to its
+/// own response (`outcomes: {spent: ...}`), falling back to `invalid`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Invalidity {
+    /// No such token was ever issued.
+    Unknown,
+    /// A token of the other kind (an access token where a refresh token
+    /// belongs, or the reverse).
+    WrongKind,
+    /// A refresh token already exchanged.
+    Spent,
+    /// A revoked refresh token, or an access token ended by logout.
+    Revoked,
+    /// Its session has ended (logout, reuse detection).
+    Ended,
+}
+
+impl Invalidity {
+    /// Every reason, in documentation order.
+    pub const ALL: [Invalidity; 5] = [
+        Invalidity::Unknown,
+        Invalidity::WrongKind,
+        Invalidity::Spent,
+        Invalidity::Revoked,
+        Invalidity::Ended,
+    ];
+
+    /// The outcome name used in bindings.
+    pub fn name(self) -> &'static str {
+        match self {
+            Invalidity::Unknown => "unknown",
+            Invalidity::WrongKind => "wrongKind",
+            Invalidity::Spent => "spent",
+            Invalidity::Revoked => "revoked",
+            Invalidity::Ended => "ended",
+        }
+    }
+}
+
 /// Tokens issued by a login or a refresh.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -525,6 +565,40 @@ impl Model {
     fn username_of(&self, session: SessionId) -> &str {
         let user = self.sessions[session as usize].user;
         &self.users[user as usize].0
+    }
+
+    /// Why `action` would be refused as `invalid` at `now`, in finer
+    /// words; `None` when it would not be refused as invalid. A query: the
+    /// model does not change. Call it before [`Model::apply`].
+    pub fn diagnose(&self, action: &Action<'_>, now: Instant) -> Option<Invalidity> {
+        let (token, kind) = match *action {
+            Action::Login { .. } => return None,
+            Action::Refresh { refresh_token } | Action::Revoke { refresh_token } => {
+                (refresh_token, TokenKind::Refresh)
+            }
+            Action::Logout { access_token }
+            | Action::RevokeAll { access_token }
+            | Action::Protected { access_token } => (access_token, TokenKind::Access),
+        };
+        let token = present(token)?;
+        let Some(rec) = self.tokens.get(token) else {
+            return Some(Invalidity::Unknown);
+        };
+        if rec.kind != kind {
+            return Some(Invalidity::WrongKind);
+        }
+        let rec = self.effective(*rec);
+        if now >= rec.expires_at {
+            None
+        } else if rec.state == TokenState::Spent {
+            Some(Invalidity::Spent)
+        } else if !self.sessions[rec.session as usize].live {
+            Some(Invalidity::Ended)
+        } else if rec.state == TokenState::Revoked {
+            Some(Invalidity::Revoked)
+        } else {
+            None
+        }
     }
 
     /// Whether `token` of `kind` would be accepted at `now`.

@@ -109,3 +109,21 @@ async fn a_typo_in_a_policy_is_a_load_error() {
     doc["x-token-lifecycle"]["policy"]["reuseEndSession"] = json!(false);
     assert!(openapi::Spec::from_value(doc).is_err());
 }
+
+/// A binding that maps a finer outcome (`spent`) answers with its own
+/// example; unmapped finer outcomes get `invalid`'s.
+#[tokio::test]
+async fn finer_outcomes_pick_their_own_example() {
+    let mut doc = openapi::reference::reference_json();
+    let op = &mut doc["paths"]["/auth/refresh"]["post"];
+    op["responses"]["401"]["content"]["application/json"]["examples"]["spent"] =
+        serde_json::json!({"value": {"code": "401", "response": "RefreshToken Spent"}});
+    op["x-token-lifecycle"]["outcomes"]["spent"] =
+        serde_json::json!({"status": 401, "example": "spent"});
+    let spec = openapi::Spec::from_value(doc).unwrap();
+    let api = crate::support::Api::with(mock_server::MockServer::builder().spec(spec)).await;
+    let pair = api.login("demo", "demo").await;
+    api.refresh(&pair.refresh).await;
+    crate::support::expect_401(api.refresh_raw(&pair.refresh).await, "RefreshToken Spent").await;
+    crate::support::expect_401(api.refresh_raw("garbage").await, "RefreshToken Invalid").await;
+}

@@ -1028,3 +1028,94 @@ fn outcome_names_are_the_binding_names() {
         assert!(openapi::binding::OUTCOMES.contains(&name));
     }
 }
+
+// --- Why a token is invalid, in finer words --------------------------------
+
+#[test]
+fn diagnose_names_why_a_token_is_invalid_without_changing_the_model() {
+    use openapi::model::Invalidity;
+    let mut w = default_world();
+    let t = w.login_as("demo", "demo", 0);
+    fn refresh(t: &str) -> Action<'_> {
+        Action::Refresh {
+            refresh_token: Some(t),
+        }
+    }
+    fn me(t: &str) -> Action<'_> {
+        Action::Protected {
+            access_token: Some(t),
+        }
+    }
+    assert_eq!(
+        w.model.diagnose(&refresh("garbage"), 1),
+        Some(Invalidity::Unknown)
+    );
+    assert_eq!(
+        w.model.diagnose(&refresh(&t.access_token), 1),
+        Some(Invalidity::WrongKind)
+    );
+    assert_eq!(w.model.diagnose(&refresh(&t.refresh_token), 1), None);
+    // A query: diagnosing did not spend the token.
+    let next = match w.apply(refresh(&t.refresh_token), 1) {
+        Outcome::Issued(i) => i,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        w.model.diagnose(&refresh(&t.refresh_token), 2),
+        Some(Invalidity::Spent)
+    );
+    assert_eq!(
+        w.apply(
+            Action::Revoke {
+                refresh_token: Some(&next.refresh_token)
+            },
+            2
+        ),
+        Outcome::Done
+    );
+    assert_eq!(
+        w.model.diagnose(&refresh(&next.refresh_token), 3),
+        Some(Invalidity::Revoked)
+    );
+    assert_eq!(
+        w.apply(
+            Action::Logout {
+                access_token: Some(&next.access_token)
+            },
+            3
+        ),
+        Outcome::Done
+    );
+    assert_eq!(
+        w.model.diagnose(&me(&next.access_token), 4),
+        Some(Invalidity::Ended)
+    );
+    // Expired and missing are outcomes of their own, not kinds of invalid.
+    let u = w.login_as("alice", "alice-secret", 10);
+    assert_eq!(
+        w.model.diagnose(&me(&u.access_token), 10 + ACCESS_TTL),
+        None
+    );
+    assert_eq!(
+        w.model
+            .diagnose(&Action::Protected { access_token: None }, 10),
+        None
+    );
+    assert_eq!(w.model.diagnose(&me(""), 10), None);
+}
+
+#[test]
+fn revoke_all_is_diagnosed_as_revoked() {
+    use openapi::model::Invalidity;
+    let mut w = default_world();
+    let t = w.login_as("demo", "demo", 0);
+    let revoke_all = Action::RevokeAll {
+        access_token: Some(&t.access_token),
+    };
+    assert_eq!(w.apply(revoke_all, 1), Outcome::Done);
+    let refresh = Action::Refresh {
+        refresh_token: Some(&t.refresh_token),
+    };
+    assert_eq!(w.model.diagnose(&refresh, 2), Some(Invalidity::Revoked));
+    assert_eq!(w.apply(refresh, 2), invalid());
+}
