@@ -5,7 +5,9 @@ use serde_json::Value;
 
 use std::collections::BTreeSet;
 
-use super::shape::{accepts, covers, flag, implies, similarity, types_label, Shape, Sub, LOWER, UPPER};
+use super::shape::{
+    accepts, covers, flag, implies, similarity, types_label, Shape, Sub, LOWER, UPPER,
+};
 use crate::doc::{Doc, Node};
 use crate::finding::{Finding, Severity};
 
@@ -126,7 +128,14 @@ impl<'a> SchemaDiff<'a> {
 
     /// Compares two alternatives (a `oneOf`/`anyOf` branch combined with its
     /// parent's keywords, or a whole schema without branches).
-    fn compare_alt(&mut self, o: &Alt<'a>, os: &Shape<'a>, n: &Alt<'a>, ns: &Shape<'a>, label: &str) {
+    fn compare_alt(
+        &mut self,
+        o: &Alt<'a>,
+        os: &Shape<'a>,
+        n: &Alt<'a>,
+        ns: &Shape<'a>,
+        label: &str,
+    ) {
         if self.stack.len() >= MAX_STACK {
             return;
         }
@@ -134,7 +143,11 @@ impl<'a> SchemaDiff<'a> {
         if self.stack.contains(&key) {
             return;
         }
-        let label = n.name.clone().or_else(|| o.name.clone()).unwrap_or_else(|| label.to_owned());
+        let label = n
+            .name
+            .clone()
+            .or_else(|| o.name.clone())
+            .unwrap_or_else(|| label.to_owned());
         self.stack.push(key);
         self.shapes(os, ns, &o.node, &n.node, &label);
         self.stack.pop();
@@ -279,12 +292,16 @@ impl<'a> SchemaDiff<'a> {
             Dir::Request => "readOnly",
             Dir::Response => "writeOnly",
         };
+        let (oreq, nreq) = (os.always_required(), ns.always_required());
+        // Whether a per-property finding already tells that the `required`
+        // constraint narrowed or widened.
+        let (mut narrowed, mut widened) = (false, false);
         for (name, oprop) in &os.props {
             let path = format!("{label}.{name}");
             match ns.props.get(name) {
                 Some(nprop) => {
-                    let was = os.required.contains(name);
-                    let is = ns.required.contains(name);
+                    let was = oreq.contains(name);
+                    let is = nreq.contains(name);
                     let hidden =
                         flag(self.old, oprop, skip_flag) || flag(self.new, nprop, skip_flag);
                     if was != is && !hidden {
@@ -302,10 +319,12 @@ impl<'a> SchemaDiff<'a> {
                                 ("property-made-optional", Severity::Breaking, "optional")
                             }
                         };
+                        narrowed |= is;
+                        widened |= !is;
                         let msg = format!("property `{path}` made {what}");
-                        self.emit(rule, sev, msg, &oprop.ptr, &nprop.ptr);
+                        self.emit(rule, sev, msg, &oprop.node().ptr, &nprop.node().ptr);
                     }
-                    self.compare(oprop.clone(), nprop.clone(), &path);
+                    self.compare_sub(oprop, nprop, &path);
                 }
                 None => {
                     if flag(self.old, oprop, skip_flag) {
@@ -316,7 +335,7 @@ impl<'a> SchemaDiff<'a> {
                         Dir::Response => Severity::Breaking,
                     };
                     let msg = format!("property `{path}` removed");
-                    self.emit("property-removed", sev, msg, &oprop.ptr, np);
+                    self.emit("property-removed", sev, msg, &oprop.node().ptr, np);
                 }
             }
         }
@@ -325,77 +344,365 @@ impl<'a> SchemaDiff<'a> {
                 continue;
             }
             let path = format!("{label}.{name}");
-            if self.dir == Dir::Request && ns.required.contains(name) {
+            let ptr = &nprop.node().ptr;
+            if self.dir == Dir::Request && nreq.contains(name) {
+                narrowed = true;
                 let msg = format!("required property `{path}` added");
-                self.emit(
-                    "property-added-required",
-                    Severity::Breaking,
-                    msg,
-                    op,
-                    &nprop.ptr,
-                );
+                self.emit("property-added-required", Severity::Breaking, msg, op, ptr);
             } else {
                 let msg = format!("property `{path}` added");
-                self.emit("property-added", Severity::Info, msg, op, &nprop.ptr);
+                self.emit("property-added", Severity::Info, msg, op, ptr);
             }
+        }
+        if !os.required_any.is_empty() || !ns.required_any.is_empty() {
+            self.required_alternatives(os, ns, (narrowed, widened), op, np, label);
         }
     }
 
-    /// Would these two schemas compare without a single finding?
-    fn equivalent(&self, old: &Node<'a>, new: &Node<'a>) -> bool {
+    /// `anyOf: [{required: [a]}, {required: [b, c]}]`: reports a change of
+    /// which property sets must be present that no per-property finding
+    /// already told.
+    fn required_alternatives(
+        &mut self,
+        os: &Shape<'a>,
+        ns: &Shape<'a>,
+        told: (bool, bool),
+        op: &str,
+        np: &str,
+        label: &str,
+    ) {
+        let (ot, nt) = (os.required_terms(), ns.required_terms());
+        let narrowed = !implies(&ot, &nt) && !told.0;
+        let widened = !implies(&nt, &ot) && !told.1;
+        let sev = match (narrowed, widened) {
+            (false, false) => return,
+            (true, true) => Severity::Breaking,
+            (true, false) => self.dir.narrowing(),
+            (false, true) => self.dir.widening(Severity::Breaking),
+        };
+        let msg = format!(
+            "`{label}` required properties changed from {} to {}",
+            terms(&ot),
+            terms(&nt)
+        );
+        self.emit("required-alternatives-changed", sev, msg, op, np);
+    }
+
+    /// Would these two alternatives compare without a single finding?
+    fn equivalent(&self, o: &Alt<'a>, n: &Alt<'a>) -> bool {
         let mut sub = SchemaDiff::new(self.old, self.new, self.dir, self.prefix, String::new());
         sub.stack = self.stack.clone();
-        sub.compare(old.clone(), new.clone(), "");
+        sub.compare_alt(o, &o.shape, n, &n.shape, "");
         sub.findings.is_empty()
     }
 
-    /// Matches `oneOf`/`anyOf` branches by ref name, then by meaning, never
-    /// by position; unmatched branches are added or removed alternatives.
-    fn variants(&mut self, ov: &[Node<'a>], nv: &[Node<'a>], op: &str, np: &str, label: &str) {
-        let mut new_used = vec![false; nv.len()];
+    /// Matches `oneOf`/`anyOf` alternatives, never by position: by ref name,
+    /// then by meaning (no finding between them), then by inclusion (an
+    /// alternative kept when one on the other side accepts everything it
+    /// did: several may merge into one wider alternative, or one split into
+    /// narrower ones), then the changed ones by likeness. What is left is
+    /// added or removed.
+    fn variants(&mut self, ov: &[Alt<'a>], nv: &[Alt<'a>], op: &str, np: &str, label: &str) {
+        let mut o_done = vec![false; ov.len()];
+        let mut n_done = vec![false; nv.len()];
         let mut pairs: Vec<(usize, usize)> = Vec::new();
-        let mut left: Vec<usize> = Vec::new();
         for (i, o) in ov.iter().enumerate() {
-            let name = direct_ref(o);
-            let hit = name.and_then(|name| {
-                (0..nv.len()).find(|&j| !new_used[j] && direct_ref(&nv[j]) == Some(name))
-            });
-            match hit {
-                Some(j) => {
-                    new_used[j] = true;
+            let Some(name) = direct_ref(&o.raw) else {
+                continue;
+            };
+            if let Some(j) =
+                (0..nv.len()).find(|&j| !n_done[j] && direct_ref(&nv[j].raw) == Some(name))
+            {
+                n_done[j] = true;
+                o_done[i] = true;
+                pairs.push((i, j));
+            }
+        }
+        for i in 0..ov.len() {
+            if o_done[i] {
+                continue;
+            }
+            if let Some(j) = (0..nv.len()).find(|&j| !n_done[j] && self.equivalent(&ov[i], &nv[j]))
+            {
+                n_done[j] = true;
+                o_done[i] = true;
+            }
+        }
+        // Inclusion: old alternatives merged into a wider new one, new
+        // alternatives split from a wider old one.
+        let mut merged: Vec<Vec<usize>> = vec![Vec::new(); nv.len()];
+        let mut split: Vec<Vec<usize>> = vec![Vec::new(); ov.len()];
+        for i in 0..ov.len() {
+            if o_done[i] {
+                continue;
+            }
+            let wider = |j: usize| accepts(self.new, &nv[j].shape, self.old, &ov[i].shape);
+            let hit = (0..nv.len())
+                .find(|&j| !n_done[j] && wider(j))
+                .or_else(|| (0..nv.len()).find(|&j| !merged[j].is_empty() && wider(j)));
+            if let Some(j) = hit {
+                o_done[i] = true;
+                merged[j].push(i);
+            }
+        }
+        for j in 0..nv.len() {
+            if n_done[j] || !merged[j].is_empty() {
+                continue;
+            }
+            let narrower = |i: usize| accepts(self.old, &ov[i].shape, self.new, &nv[j].shape);
+            let hit = (0..ov.len())
+                .find(|&i| !o_done[i] && narrower(i))
+                .or_else(|| (0..ov.len()).find(|&i| !split[i].is_empty() && narrower(i)));
+            if let Some(i) = hit {
+                n_done[j] = true;
+                split[i].push(j);
+            }
+        }
+        for (j, olds) in merged.iter().enumerate() {
+            n_done[j] |= !olds.is_empty();
+        }
+        for (i, news) in split.iter().enumerate() {
+            o_done[i] |= !news.is_empty();
+        }
+        // The changed ones, most alike first; a lone pair is always paired.
+        let olds: Vec<usize> = (0..ov.len()).filter(|&i| !o_done[i]).collect();
+        let news: Vec<usize> = (0..nv.len()).filter(|&j| !n_done[j]).collect();
+        if olds.len() == 1 && news.len() == 1 {
+            pairs.push((olds[0], news[0]));
+            o_done[olds[0]] = true;
+            n_done[news[0]] = true;
+        } else {
+            let mut scored: Vec<(f64, usize, usize)> = Vec::new();
+            for &i in &olds {
+                for &j in &news {
+                    if let Some(x) = similarity(&ov[i].shape, &nv[j].shape) {
+                        scored.push((x, i, j));
+                    }
+                }
+            }
+            scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+            for (_, i, j) in scored {
+                if !o_done[i] && !n_done[j] {
+                    o_done[i] = true;
+                    n_done[j] = true;
                     pairs.push((i, j));
                 }
-                None => left.push(i),
             }
         }
-        let mut still: Vec<usize> = Vec::new();
-        for i in left {
-            let hit = (0..nv.len()).find(|&j| !new_used[j] && self.equivalent(&ov[i], &nv[j]));
-            match hit {
-                Some(j) => new_used[j] = true,
-                None => still.push(i),
+        let start = self.findings.len();
+        let mut compared: Vec<(&str, &str)> = Vec::new();
+        for (i, news) in split.iter().enumerate() {
+            for &j in news {
+                compared.push((&ov[i].node.ptr, &nv[j].node.ptr));
             }
         }
-        let free: Vec<usize> = (0..nv.len()).filter(|&j| !new_used[j]).collect();
-        if still.len() == 1 && free.len() == 1 {
-            pairs.push((still[0], free[0]));
-            new_used[free[0]] = true;
-            still.clear();
+        for (j, olds) in merged.iter().enumerate() {
+            for &i in olds {
+                compared.push((&ov[i].node.ptr, &nv[j].node.ptr));
+            }
+        }
+        for &(i, j) in &pairs {
+            compared.push((&ov[i].node.ptr, &nv[j].node.ptr));
         }
         for (i, j) in pairs {
-            self.compare(ov[i].clone(), nv[j].clone(), label);
+            self.compare_alt(&ov[i], &ov[i].shape, &nv[j], &nv[j].shape, label);
         }
-        for i in still {
-            let msg = format!("`{label}` alternative {} removed", variant_name(&ov[i], i));
+        for (j, olds) in merged.iter().enumerate() {
+            match olds.as_slice() {
+                [] => {}
+                [i] => self.compare_alt(&ov[*i], &ov[*i].shape, &nv[j], &nv[j].shape, label),
+                _ => self.merged(olds.iter().map(|&i| &ov[i]), &nv[j], true, op, label),
+            }
+        }
+        for (i, news) in split.iter().enumerate() {
+            match news.as_slice() {
+                [] => {}
+                [j] => self.compare_alt(&ov[i], &ov[i].shape, &nv[*j], &nv[*j].shape, label),
+                _ => self.merged(news.iter().map(|&j| &nv[j]), &ov[i], false, op, label),
+            }
+        }
+        self.hoist(start, &compared, op, np);
+        for i in (0..ov.len()).filter(|&i| !o_done[i]) {
+            let msg = format!(
+                "`{label}` alternative {} removed",
+                variant_name(&ov[i].raw, i)
+            );
             let sev = self.dir.narrowing();
-            self.emit("variant-removed", sev, msg, &ov[i].ptr, np);
+            self.emit("variant-removed", sev, msg, &ov[i].raw.ptr, np);
         }
-        for j in (0..nv.len()).filter(|&j| !new_used[j]) {
-            let msg = format!("`{label}` alternative {} added", variant_name(&nv[j], j));
+        for j in (0..nv.len()).filter(|&j| !n_done[j]) {
+            let msg = format!(
+                "`{label}` alternative {} added",
+                variant_name(&nv[j].raw, j)
+            );
             let sev = self.dir.widening(Severity::Warning);
-            self.emit("variant-added", sev, msg, op, &nv[j].ptr);
+            self.emit("variant-added", sev, msg, op, &nv[j].raw.ptr);
         }
     }
+
+    /// A change of the parent's own keywords (`additionalProperties: false`
+    /// beside a `oneOf`...) shows in every pair of alternatives compared
+    /// since `start`, at the alternatives' own pointers: told once, at the
+    /// parent's pointers `op`/`np`.
+    fn hoist(&mut self, start: usize, compared: &[(&str, &str)], op: &str, np: &str) {
+        if compared.len() < 2 {
+            return;
+        }
+        let at_alt = |f: &Finding| {
+            compared
+                .iter()
+                .position(|(o, n)| f.old.as_deref() == Some(*o) && f.new.as_deref() == Some(*n))
+        };
+        let mut seen: Vec<(String, String, Vec<usize>)> = Vec::new();
+        for f in &self.findings[start..] {
+            if let Some(k) = at_alt(f) {
+                match seen
+                    .iter_mut()
+                    .find(|(r, m, _)| *r == f.rule && *m == f.message)
+                {
+                    Some((_, _, ks)) if !ks.contains(&k) => ks.push(k),
+                    Some(_) => {}
+                    None => seen.push((f.rule.clone(), f.message.clone(), vec![k])),
+                }
+            }
+        }
+        let everywhere: Vec<(String, String)> = seen
+            .into_iter()
+            .filter(|(_, _, ks)| ks.len() == compared.len())
+            .map(|(r, m, _)| (r, m))
+            .collect();
+        if everywhere.is_empty() {
+            return;
+        }
+        let mut kept = Vec::new();
+        let mut hoisted: Vec<Finding> = Vec::new();
+        for f in self.findings.drain(start..) {
+            let common = everywhere
+                .iter()
+                .any(|(r, m)| *r == f.rule && *m == f.message);
+            if common && at_alt(&f).is_some() {
+                if !hoisted
+                    .iter()
+                    .any(|h| h.rule == f.rule && h.message == f.message)
+                {
+                    hoisted.push(f.at(Some(op), Some(np)));
+                }
+            } else {
+                kept.push(f);
+            }
+        }
+        self.findings.extend(kept);
+        self.findings.extend(hoisted);
+    }
+
+    /// Several alternatives `parts` merged into the one wider alternative
+    /// `whole` (`merge`: old parts, new whole), or split from it (new parts,
+    /// old whole). Each part is compared with the whole cut down to the part's
+    /// types; what the whole has beyond all its parts' types is a type change.
+    fn merged<'p>(
+        &mut self,
+        parts: impl Iterator<Item = &'p Alt<'a>>,
+        whole: &Alt<'a>,
+        merge: bool,
+        op: &str,
+        label: &str,
+    ) where
+        'a: 'p,
+    {
+        let mut union: Option<BTreeSet<String>> = Some(BTreeSet::new());
+        for part in parts {
+            let cut = match &part.shape.types {
+                Some(t) => whole.shape.restricted(t),
+                None => whole.shape.clone(),
+            };
+            union = match (union, &part.shape.types) {
+                (Some(mut u), Some(t)) => {
+                    u.extend(t.iter().cloned());
+                    Some(u)
+                }
+                _ => None,
+            };
+            if merge {
+                self.compare_alt(part, &part.shape, whole, &cut, label);
+            } else {
+                self.compare_alt(whole, &cut, part, &part.shape, label);
+            }
+        }
+        if union != whole.shape.types && !covers(&union, &whole.shape.types) {
+            let (from, to) = if merge {
+                (&union, &whole.shape.types)
+            } else {
+                (&whole.shape.types, &union)
+            };
+            let sev = if merge {
+                self.dir.widening(Severity::Breaking)
+            } else {
+                self.dir.narrowing()
+            };
+            let msg = format!(
+                "`{label}` type changed from {} to {}",
+                types_label(from),
+                types_label(to)
+            );
+            let (o, n) = if merge {
+                (op.to_owned(), whole.raw.ptr.clone())
+            } else {
+                (whole.raw.ptr.clone(), op.to_owned())
+            };
+            self.emit("type-changed", sev, msg, &o, &n);
+        }
+    }
+}
+
+/// One alternative of a schema: a `oneOf`/`anyOf` branch combined with the
+/// parent's own keywords, or the whole schema when it has no branches.
+pub(crate) struct Alt<'a> {
+    /// The branch as written (a `$ref` is matched by name).
+    raw: Node<'a>,
+    /// The branch with refs followed.
+    node: Node<'a>,
+    /// The component name, when the branch is a ref.
+    name: Option<String>,
+    shape: Shape<'a>,
+}
+
+/// The alternatives of a schema `shape` at `node`, and whether it allows `null`.
+fn alternatives<'a>(doc: Doc<'a>, shape: &Shape<'a>, node: &Node<'a>) -> (Vec<Alt<'a>>, bool) {
+    let (shapes, nullable) = shape.alternatives(doc);
+    if shape.variants.is_empty() {
+        let alts = shapes
+            .into_iter()
+            .map(|s| Alt {
+                raw: node.clone(),
+                node: node.clone(),
+                name: None,
+                shape: s,
+            })
+            .collect();
+        return (alts, nullable);
+    }
+    let alts = shape
+        .variants
+        .iter()
+        .zip(shapes)
+        .map(|(raw, s)| {
+            let (node, name) = doc.resolve(raw.clone());
+            Alt {
+                raw: raw.clone(),
+                node,
+                name,
+                shape: s,
+            }
+        })
+        .collect();
+    (alts, nullable)
+}
+
+fn terms(ts: &[BTreeSet<String>]) -> String {
+    ts.iter()
+        .map(|t| format!("[{}]", t.iter().cloned().collect::<Vec<_>>().join(", ")))
+        .collect::<Vec<_>>()
+        .join(" | ")
 }
 
 /// The component name of a node that is a bare `$ref`.

@@ -1,15 +1,19 @@
 //! The normalised meaning of a schema: what `diff/schema.rs` compares.
 //!
-//! `allOf` branches are merged, a `oneOf`/`anyOf` with a single non-null
-//! branch is the branch itself, `nullable: true`, `type: [.., "null"]` and a
-//! `{type: "null"}` branch all mean "nullable", `const` is a one-value enum.
-//! So two schemas written differently with the same meaning give equal shapes.
+//! `allOf` branches are merged whatever their order (a property declared by
+//! several branches is all of its schemas at once), a `oneOf`/`anyOf` with a
+//! single non-null branch is the branch itself, `nullable: true`,
+//! `type: [.., "null"]` and a `{type: "null"}` branch all mean "nullable",
+//! `const` is a one-value enum, branches that are only enums are one enum,
+//! and branches that only say `required` are alternative `required` sets of
+//! the parent. So two schemas written differently with the same meaning give
+//! equal shapes. [`accepts`] tells whether one shape includes another.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::doc::{Doc, Node};
+use crate::doc::{ref_name, Doc, Node};
 
 /// How deep `allOf`/`oneOf` nesting is followed while building a shape.
 const MAX_DEPTH: usize = 24;
@@ -542,9 +546,20 @@ fn accepts_at<'a>(ad: Doc<'a>, a: &Shape<'a>, bd: Doc<'a>, b: &Shape<'a>, depth:
             .iter()
             .all(|bb| aalts.iter().any(|aa| accepts_at(ad, aa, bd, bb, depth + 1)));
     }
-    if !covers(&a.types, &b.implied_types()) {
+    let btypes = b.implied_types();
+    if !covers(&a.types, &btypes) {
         return false;
     }
+    // Keywords of `a` for types that `b` never has do not apply (`required`
+    // says nothing about strings).
+    let cut;
+    let a = match &btypes {
+        Some(t) => {
+            cut = a.restricted(t);
+            &cut
+        }
+        None => a,
+    };
     if let Some(av) = &a.enumv {
         match &b.enumv {
             Some(bv) if bv.iter().all(|v| av.contains(v)) => {}
@@ -633,6 +648,12 @@ pub(crate) fn similarity(a: &Shape<'_>, b: &Shape<'_>) -> Option<f64> {
             return None;
         }
         score += shared as f64 / all as f64;
+    }
+    if let (Some(x), Some(y)) = (&a.items, &b.items) {
+        let name = |s: &Sub<'_>| s.node().v.get("$ref").and_then(Value::as_str).map(ref_name);
+        if name(x).is_some() && name(x) == name(y) {
+            score += 1.0;
+        }
     }
     if let (Some(x), Some(y)) = (&a.enumv, &b.enumv) {
         let shared = x.iter().filter(|v| y.contains(v)).count();

@@ -237,11 +237,11 @@ fn schema_has(doc: Doc<'_>, node: Node<'_>, toks: &[String], depth: usize) -> bo
     }
     let shape = Shape::of(doc, node);
     if let Some(p) = shape.props.get(first) {
-        return schema_has(doc, p.clone(), rest, depth + 1);
+        return schema_has(doc, p.node().clone(), rest, depth + 1);
     }
     if let Some(items) = &shape.items {
         if first.parse::<usize>().is_ok() {
-            return schema_has(doc, items.clone(), rest, depth + 1);
+            return schema_has(doc, items.node().clone(), rest, depth + 1);
         }
     }
     if shape
@@ -252,7 +252,7 @@ fn schema_has(doc: Doc<'_>, node: Node<'_>, toks: &[String], depth: usize) -> bo
         return true;
     }
     if let Some(ap) = &shape.additional {
-        return schema_has(doc, ap.clone(), rest, depth + 1);
+        return schema_has(doc, ap.node().clone(), rest, depth + 1);
     }
     let object_like = shape.types.as_ref().is_none_or(|t| t.contains("object"));
     shape.props.is_empty()
