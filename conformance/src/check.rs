@@ -1,28 +1,11 @@
 //! Whether a response is one the spec documents: status, content type,
 //! body schema, required headers, no body where HTTP forbids one.
 
+use openapi::media::{essence, media_matches};
 use openapi::spec::Operation;
 use openapi::Spec;
 
 use crate::target::HttpResponse;
-
-fn essence(media: &str) -> String {
-    media
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
-}
-
-fn media_matches(documented: &str, sent: &str) -> bool {
-    let (documented, sent) = (essence(documented), essence(sent));
-    documented == sent
-        || documented == "*/*"
-        || documented
-            .strip_suffix("/*")
-            .is_some_and(|t| sent.split('/').next() == Some(t))
-}
 
 /// Every way `resp` departs from what `op` documents.
 pub fn response_problems(spec: &Spec, op: &Operation, resp: &HttpResponse) -> Vec<String> {

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use openapi::media::simple_text as scalar;
 use serde_json::Value;
 
 use openapi::binding::{ActionKind, Binding, Policy, Source};
@@ -143,15 +144,6 @@ pub fn fills_for<'b>(
         .flatten()
         .map(|s| (s, value(s)))
         .collect()
-}
-
-fn scalar(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Array(a) => a.iter().map(scalar).collect::<Vec<_>>().join(","),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
 }
 
 fn canonical(spec: &Spec, schema: Option<&openapi::spec::SchemaRef>) -> Value {

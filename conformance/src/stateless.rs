@@ -5,6 +5,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use openapi::media::simple_text as scalar;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 use serde_json::Value;
@@ -26,15 +27,6 @@ use crate::target::{encode, HttpRequest, HttpResponse};
 struct Case {
     params: Vec<(Location, String, String)>,
     body: Option<(String, Value)>,
-}
-
-fn scalar(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Array(a) => a.iter().map(scalar).collect::<Vec<_>>().join(","),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
 }
 
 fn json_media(op: &Operation) -> Option<&openapi::spec::MediaType> {

@@ -60,32 +60,7 @@ pub struct Parsed {
     pub cookies: Vec<(String, String)>,
 }
 
-/// Whether a media type is JSON (`application/json`, `*+json`).
-pub fn is_json(media: &str) -> bool {
-    let media = essence(media);
-    media == "application/json" || media.ends_with("+json") || media == "*/*"
-}
-
-/// The media type without parameters, lowercase.
-pub fn essence(media: &str) -> String {
-    media
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
-}
-
-/// Whether `sent` fits the documented media type (ranges allowed).
-pub fn media_matches(documented: &str, sent: &str) -> bool {
-    let documented = essence(documented);
-    let sent = essence(sent);
-    documented == sent
-        || documented == "*/*"
-        || documented
-            .strip_suffix("/*")
-            .is_some_and(|t| sent.split('/').next() == Some(t))
-}
+pub use openapi::media::{essence, is_json, media_matches};
 
 /// Check `req` against `op`.
 pub fn check(spec: &Spec, op: &Operation, req: &Incoming<'_>) -> Checked {

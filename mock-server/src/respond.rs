@@ -212,10 +212,4 @@ fn body_of(spec: &Spec, media: &MediaType, choice: Choice<'_>) -> Value {
 }
 
 /// A JSON value as a header value.
-pub fn scalar(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Array(a) => a.iter().map(scalar).collect::<Vec<_>>().join(","),
-        other => other.to_string(),
-    }
-}
+pub use openapi::media::simple_text as scalar;

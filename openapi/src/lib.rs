@@ -41,6 +41,7 @@
 pub mod binding;
 pub mod error;
 pub mod expr;
+pub mod media;
 pub mod model;
 pub mod reference;
 pub mod schema;
