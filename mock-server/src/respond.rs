@@ -206,9 +206,35 @@ fn body_of(spec: &Spec, media: &MediaType, choice: Choice<'_>) -> Value {
         }
     }
     match &media.schema {
-        Some(s) => openapi::schema::generate(spec.document(), &s.value, choice.variant),
+        Some(s) => generated(spec, s, choice.variant),
         None => Value::Object(Default::default()),
     }
+}
+
+/// How many variants to try for a body valid against its schema.
+const VARIANTS: u64 = 8;
+
+/// A value generated from a schema that also validates against it: the
+/// generator is quick but not complete (`oneOf` exclusivity, patterns it
+/// cannot follow), so a few variants are tried and checked.
+fn generated(spec: &Spec, schema: &openapi::spec::SchemaRef, variant: u64) -> Value {
+    let doc = spec.document();
+    let first = openapi::schema::generate(doc, &schema.value, variant);
+    let valid = |v: &Value| {
+        spec.schemas()
+            .validate(&schema.pointer, v)
+            .map_or(true, |violations| violations.is_empty())
+    };
+    if valid(&first) {
+        return first;
+    }
+    (1..VARIANTS)
+        .map(|i| openapi::schema::generate(doc, &schema.value, variant.wrapping_add(i)))
+        .find(valid)
+        .unwrap_or_else(|| {
+            tracing::warn!(schema = %schema.pointer, "no generated value validates against the schema");
+            first
+        })
 }
 
 /// A JSON value as a header value.

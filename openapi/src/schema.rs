@@ -468,6 +468,18 @@ impl Generator<'_> {
     }
 
     fn string(&self, m: &Map<String, Value>) -> String {
+        let min = m.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let max = m
+            .get("maxLength")
+            .and_then(Value::as_u64)
+            .map(|n| n as usize);
+        if let Some(s) = m
+            .get("pattern")
+            .and_then(Value::as_str)
+            .and_then(|p| from_pattern(p, self.variant, min, max))
+        {
+            return s;
+        }
         let format = m.get("format").and_then(Value::as_str).unwrap_or("");
         let s = match format {
             "date-time" => "2026-01-01T00:00:00Z".to_owned(),
@@ -489,11 +501,6 @@ impl Generator<'_> {
                 }
             ),
         };
-        let min = m.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
-        let max = m
-            .get("maxLength")
-            .and_then(Value::as_u64)
-            .map(|n| n as usize);
         let mut s = s;
         while s.chars().count() < min {
             s.push('x');
@@ -503,6 +510,29 @@ impl Generator<'_> {
         }
         s
     }
+}
+
+/// A string matching `pattern` (JSON Schema: found anywhere in the string)
+/// within the length bounds, deterministic for `variant`; `None` when the
+/// pattern is beyond the generator (lookaround, backreferences, anchors
+/// inside) or no sample fits.
+fn from_pattern(pattern: &str, variant: u64, min: usize, max: Option<usize>) -> Option<String> {
+    use rand::{RngExt, SeedableRng};
+    let check = regex::Regex::new(pattern).ok()?;
+    // Leading `^` and trailing `$` only say "the whole string": generate the
+    // body, which then matches whole.
+    let body = pattern.strip_prefix('^').unwrap_or(pattern);
+    let body = match body.strip_suffix('$') {
+        Some(b) if !b.ends_with('\\') => b,
+        _ => body,
+    };
+    let generator = rand_regex::Regex::compile(body, 8).ok()?;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(variant);
+    (0..32).find_map(|_| {
+        let s: String = rng.sample(&generator);
+        let n = s.chars().count();
+        (n >= min && max.is_none_or(|m| n <= m) && check.is_match(&s)).then_some(s)
+    })
 }
 
 fn is_read_write_only(doc: &Value, s: &Value) -> bool {

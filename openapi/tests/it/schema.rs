@@ -290,3 +290,28 @@ components:
     check(&spec, "Positive");
     check(&spec, "BelowOne");
 }
+
+#[test]
+fn strings_follow_their_patterns() {
+    let spec = Spec::from_str(
+        r##"
+openapi: 3.1.0
+info: {title: gen, version: "1"}
+paths: {}
+components:
+  schemas:
+    Ids:
+      type: object
+      required: [code, sid, arn, plain]
+      properties:
+        code: {type: string, pattern: "^[A-Z]{3}-[0-9]{2}$"}
+        sid: {type: string, pattern: "^AC[0-9a-f]{32}$"}
+        arn: {type: string, pattern: "arn:aws:[a-z]+:[0-9]{12}"}
+        plain: {type: string, pattern: "^[a-z]+$", minLength: 4, maxLength: 6}
+"##,
+    )
+    .unwrap();
+    let values = check(&spec, "Ids");
+    // Different variants give different values, each valid.
+    assert_ne!(values[0]["sid"], values[1]["sid"]);
+}
