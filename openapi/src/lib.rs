@@ -14,7 +14,7 @@
 //!   oracle;
 //! - [`schema`]: validation with the `jsonschema` crate and values generated
 //!   from schemas;
-//! - [`reference`]: the reference API, authored with utoipa, which is the
+//! - [`reference`](mod@reference): the reference API, authored with utoipa, which is the
 //!   embedded default spec.
 //!
 //! ```
