@@ -42,7 +42,8 @@ struct RunArgs {
     #[arg(long)]
     spec: Option<PathBuf>,
     /// An account to log in with, NAME:PASSWORD (twice for the cross-user
-    /// checks). Default: the spec's declared accounts.
+    /// checks). Default: the spec's declared accounts when the target is
+    /// the mock; a real target needs its own.
     #[arg(long = "user", value_name = "NAME:PASSWORD", value_parser = parse_user)]
     users: Vec<(String, String)>,
     /// Generated requests per operation, and sequences per stateful round.
@@ -176,8 +177,10 @@ fn load_document(source: &str) -> anyhow::Result<Value> {
     } else {
         serde_norway::from_str(&text).with_context(|| format!("{source} is not valid YAML"))?
     };
-    if value.get("openapi").is_none() {
-        bail!("{source} is not an OpenAPI 3 document (no `openapi` field)");
+    match value.get("openapi").and_then(Value::as_str) {
+        Some(v) if v.starts_with("3.") => {}
+        Some(v) => bail!("{source}: OpenAPI {v} is not supported (3.0.x and 3.1.x are)"),
+        None => bail!("{source} is not an OpenAPI 3 document (no `openapi` version field)"),
     }
     Ok(value)
 }
@@ -278,14 +281,23 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let bars = Bars {
         bar: std::sync::Mutex::new(None),
     };
+    // Open the report files first: a bad path is an error before a long
+    // run, not after it.
+    let mut files = Vec::new();
+    for (kind, path) in &args.reports {
+        let file = std::fs::File::create(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        files.push((*kind, path, file));
+    }
     let report = conformance::run(&config, &bars)?;
     print!("{}", report.to_text());
-    for (kind, path) in &args.reports {
+    for (kind, path, mut file) in files {
         let text = match kind {
             ReportKind::Junit => report.to_junit(),
             ReportKind::Json => report.to_json(),
         };
-        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        std::io::Write::write_all(&mut file, text.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(if report.passed() {
         ExitCode::SUCCESS

@@ -155,7 +155,17 @@ impl Mock {
     fn operation(&self, op: &Operation, req: &Incoming<'_>) -> (Reply, Option<String>) {
         let parsed = match request::check(&self.spec, op, req) {
             Checked::Valid(parsed) => parsed,
-            Checked::Invalid(errors) => return (self.bad_request(op, &errors), None),
+            // Where the only problems are at the binding's token or
+            // credential and the spec says what a missing one gets, the
+            // model answers (as the spec documents), not a generic 400.
+            Checked::Invalid(errors, parsed)
+                if op.binding.as_ref().is_some_and(|b| {
+                    b.maps("missing") && errors.iter().all(|e| at_source(b, &e.location))
+                }) =>
+            {
+                parsed
+            }
+            Checked::Invalid(errors, _) => return (self.bad_request(op, &errors), None),
             Checked::UnsupportedMediaType { sent, accepted } => {
                 let reply = Reply::problem(
                     415,
@@ -302,9 +312,28 @@ impl Mock {
         }
         let prefer = Prefer::parse(header(req.headers, "prefer").unwrap_or(""));
         let documented: Vec<u16> = op.statuses().collect();
-        let status = prefer
-            .code
-            .filter(|c| documented.contains(c) || op.response(*c).is_some())
+        let listed = || {
+            op.responses
+                .iter()
+                .map(|r| r.status.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        // A `Prefer` the spec cannot honour is the caller's mistake: say so,
+        // rather than answer something else that looks like success.
+        let code = match prefer.code.as_deref().map(str::parse::<u16>) {
+            None => None,
+            Some(Ok(c)) if op.response(c).is_some() => Some(c),
+            Some(_) => {
+                let detail = format!(
+                    "Prefer: code={} is not a status this operation documents ({})",
+                    prefer.code.as_deref().unwrap_or(""),
+                    listed()
+                );
+                return Reply::problem(400, "Bad Request", &detail, &[]);
+            }
+        };
+        let status = code
             .or_else(|| op.success_status())
             .or_else(|| {
                 documented
@@ -325,6 +354,22 @@ impl Mock {
                     &format!("this operation answers {}", offered.join(", ")),
                     &[],
                 );
+            }
+        }
+        if let Some(name) = &prefer.example {
+            let names: Vec<&str> = op
+                .response(status)
+                .into_iter()
+                .flat_map(|r| &r.content)
+                .flat_map(|m| &m.examples)
+                .map(|(n, _)| n.as_str())
+                .collect();
+            if !names.contains(&name.as_str()) {
+                let detail = format!(
+                    "Prefer: example={name} names no example of the {status} response (examples: {})",
+                    if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+                );
+                return Reply::problem(400, "Bad Request", &detail, &[]);
             }
         }
         let choice = Choice {
@@ -462,7 +507,7 @@ impl Mock {
 /// `Prefer` header values the mock honours.
 #[derive(Debug, Default)]
 struct Prefer {
-    code: Option<u16>,
+    code: Option<String>,
     example: Option<String>,
     dynamic: bool,
 }
@@ -476,7 +521,7 @@ impl Prefer {
             };
             let v = v.trim().trim_matches('"');
             match k.trim() {
-                "code" => p.code = v.parse().ok(),
+                "code" => p.code = Some(v.to_owned()),
                 "example" => p.example = Some(v.to_owned()),
                 "dynamic" => p.dynamic = v == "true",
                 _ => {}
@@ -484,6 +529,15 @@ impl Prefer {
         }
         p
     }
+}
+
+/// Whether a problem's location is where the binding reads a token or
+/// credential.
+fn at_source(b: &Binding, location: &str) -> bool {
+    [&b.username, &b.password, &b.access_token, &b.refresh_token]
+        .into_iter()
+        .flatten()
+        .any(|s| s.expr.to_string().eq_ignore_ascii_case(location))
 }
 
 /// Whether `op` carries a credential at `source` (a declared parameter, or
@@ -546,7 +600,11 @@ fn read_expr(expr: &Expr, req: &Incoming<'_>, parsed: &Parsed) -> Option<String>
     };
     match expr {
         Expr::RequestBody(ptr) => ptr.get(parsed.body.as_ref()?).and_then(text),
-        Expr::RequestHeader(name) => header(req.headers, name).map(str::to_owned),
+        // Lossy: a token with non-ASCII bytes is a (wrong) token, not none.
+        Expr::RequestHeader(name) => req
+            .headers
+            .get(name.as_str())
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
         Expr::RequestQuery(name) => parsed
             .query
             .iter()

@@ -207,6 +207,17 @@ impl MockServerBuilder {
             )
             .nest(admin::PREFIX, api)
             .into_endpoint()
+            // Admin errors are problem documents too, like the mock's.
+            .catch_all_error(|e: poem::Error| async move {
+                let status = e.status().as_u16();
+                let title = e.status().canonical_reason().unwrap_or("Error");
+                let body = respond::Reply::problem(status, title, &e.to_string(), &[]);
+                let (media, bytes) = body.body.unwrap_or_default();
+                Response::builder()
+                    .status(e.status())
+                    .content_type(media)
+                    .body(bytes)
+            })
             .map_to_response()
             .boxed();
         App { mock, admin }

@@ -18,8 +18,8 @@ struct Args {
     /// absent.
     #[arg(long)]
     spec: Option<PathBuf>,
-    /// The address to listen on.
-    #[arg(long, default_value = "127.0.0.1")]
+    /// The address to listen on (an IP address, or `localhost`).
+    #[arg(long, default_value = "127.0.0.1", value_parser = parse_host)]
     host: IpAddr,
     /// The port to listen on (0: any free port).
     #[arg(long, default_value_t = 8080)]
@@ -29,7 +29,7 @@ struct Args {
     users: Vec<(String, String)>,
     /// Browser origins allowed by CORS: an origin (repeatable), `*` for any,
     /// `none` to turn CORS off. Default: localhost origins on any port.
-    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    #[arg(long = "cors-origin", value_name = "ORIGIN", value_parser = parse_origin)]
     cors: Vec<String>,
     /// The largest request body accepted, in bytes.
     #[arg(long, default_value_t = mock_server::DEFAULT_BODY_LIMIT)]
@@ -43,6 +43,36 @@ fn parse_user(s: &str) -> Result<(String, String), String> {
     match s.split_once(':') {
         Some((name, password)) if !name.is_empty() => Ok((name.to_owned(), password.to_owned())),
         _ => Err(format!("`{s}` is not NAME:PASSWORD")),
+    }
+}
+
+fn parse_host(s: &str) -> Result<IpAddr, String> {
+    match s {
+        "localhost" => Ok(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
+        _ => s
+            .parse()
+            .map_err(|_| format!("`{s}` is not an IP address or `localhost`")),
+    }
+}
+
+/// `*`, `none`, or an origin: `scheme://host[:port]`, nothing after.
+fn parse_origin(s: &str) -> Result<String, String> {
+    if s == "*" || s == "none" {
+        return Ok(s.to_owned());
+    }
+    let origin = s.trim_end_matches('/');
+    let valid = origin.split_once("://").is_some_and(|(scheme, rest)| {
+        !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+            && !rest.is_empty()
+            && !rest.contains(['/', ' ', '?', '#'])
+    });
+    if valid {
+        Ok(origin.to_owned())
+    } else {
+        Err(format!("`{s}` is not an origin such as https://app.example.com or http://localhost:5173 (or `*`, `none`)"))
     }
 }
 

@@ -39,7 +39,7 @@ pub enum Checked {
     /// The request fits the spec; the body parsed (if any).
     Valid(Parsed),
     /// Parameters or body break the spec.
-    Invalid(Vec<FieldError>),
+    Invalid(Vec<FieldError>, Parsed),
     /// The body's media type is not one the operation accepts.
     UnsupportedMediaType {
         /// What was sent.
@@ -109,7 +109,7 @@ pub fn check(spec: &Spec, op: &Operation, req: &Incoming<'_>) -> Checked {
     if errors.is_empty() {
         Checked::Valid(parsed)
     } else {
-        Checked::Invalid(errors)
+        Checked::Invalid(errors, parsed)
     }
 }
 

@@ -217,6 +217,8 @@ pub struct Binding {
     pub subject: Option<Expr>,
     /// Every outcome name of [`OUTCOMES`] mapped to a response.
     pub outcomes: BTreeMap<&'static str, OutcomeResponse>,
+    /// The outcome names the spec maps itself (the others are defaults).
+    pub explicit: Vec<&'static str>,
 }
 
 impl Binding {
@@ -238,6 +240,11 @@ impl Binding {
                 status: 401,
                 example: None,
             })
+    }
+
+    /// Whether the spec maps this outcome itself (not a default).
+    pub fn maps(&self, name: &str) -> bool {
+        self.explicit.contains(&name)
     }
 
     /// The response for a model outcome, refined by why a token is invalid:
@@ -306,9 +313,14 @@ pub fn parse_root(doc: &Value) -> Result<Lifecycle, LoadError> {
                     .map(str::to_owned)
                     .ok_or_else(|| err(format!("{at}/{k}"), "must be a string"))
             };
-            lifecycle
-                .accounts
-                .push((field("username")?, field("password")?));
+            let username = field("username")?;
+            if lifecycle.accounts.iter().any(|(u, _)| *u == username) {
+                return Err(err(
+                    format!("{at}/username"),
+                    format!("account `{username}` is declared twice"),
+                ));
+            }
+            lifecycle.accounts.push((username, field("password")?));
         }
     }
     if let Some(policy) = m.get("policy") {
@@ -421,6 +433,7 @@ pub fn parse_operation(
         issue: Issue::default(),
         subject: None,
         outcomes: BTreeMap::new(),
+        explicit: Vec::new(),
     };
     let success = op
         .success_status()
@@ -479,7 +492,9 @@ pub fn parse_operation(
             format!("action `{}` needs `{k}`", action.as_str()),
         ));
     }
-    binding.outcomes = parse_outcomes(at, m.get("outcomes"), op, success)?;
+    let (outcomes, explicit) = parse_outcomes(at, m.get("outcomes"), op, success)?;
+    binding.outcomes = outcomes;
+    binding.explicit = explicit;
     Ok(binding)
 }
 
@@ -664,7 +679,8 @@ fn parse_outcomes(
     v: Option<&Value>,
     op: &Operation,
     success: u16,
-) -> Result<BTreeMap<&'static str, OutcomeResponse>, LoadError> {
+) -> Result<(BTreeMap<&'static str, OutcomeResponse>, Vec<&'static str>), LoadError> {
+    let mut explicit = Vec::new();
     let documented: Vec<u16> = op.statuses().collect();
     let failure = if documented.contains(&401) {
         401
@@ -686,7 +702,9 @@ fn parse_outcomes(
             },
         );
     }
-    let Some(v) = v else { return Ok(out) };
+    let Some(v) = v else {
+        return Ok((out, explicit));
+    };
     let oat = format!("{at}/outcomes");
     let m = object(&oat, v)?;
     let known: Vec<&'static str> = OUTCOMES.iter().chain(&INVALID_DETAILS).copied().collect();
@@ -734,6 +752,7 @@ fn parse_outcomes(
             .find(|o| o == name)
             .unwrap_or("invalid");
         out.insert(key, OutcomeResponse { status, example });
+        explicit.push(key);
     }
-    Ok(out)
+    Ok((out, explicit))
 }

@@ -115,6 +115,39 @@ impl<'a> Checker<'a> {
         })
     }
 
+    /// Checks `example` and `default` inside a schema (its properties,
+    /// items, branches, not through `$ref`s) against the subschema that
+    /// holds them; at depth 0 only `default` (the top-level example is the
+    /// holder's business).
+    fn nested(&mut self, op: Option<&Operation<'_>>, schema: &Node<'a>, depth: usize) {
+        if depth > 32 || !schema.v.is_object() || schema.get("$ref").is_some() {
+            return;
+        }
+        let keys: &[&str] = if depth == 0 {
+            &["default"]
+        } else {
+            &["example", "default"]
+        };
+        for key in keys {
+            if let Some(v) = schema.get(key) {
+                self.one(op, &format!("schema {key}"), &v, schema);
+            }
+        }
+        let mut subs: Vec<Node<'a>> = Vec::new();
+        for key in ["properties", "patternProperties"] {
+            subs.extend(schema.entries(key).into_iter().map(|(_, n)| n));
+        }
+        for key in ["items", "additionalProperties", "not"] {
+            subs.extend(schema.get(key).filter(|n| n.v.is_object()));
+        }
+        for key in ["allOf", "anyOf", "oneOf", "prefixItems"] {
+            subs.extend(schema.items(key));
+        }
+        for sub in subs {
+            self.nested(op, &sub, depth + 1);
+        }
+    }
+
     /// Checks the examples of a holder (media type, parameter, header)
     /// against `schema`.
     fn holder(&mut self, op: Option<&Operation<'_>>, holder: &Node<'a>, schema: &Node<'a>) {
@@ -131,6 +164,7 @@ impl<'a> Checker<'a> {
         for (name, value) in found {
             self.one(op, &name, &value, schema);
         }
+        self.nested(op, schema, 0);
     }
 
     fn one(&mut self, op: Option<&Operation<'_>>, name: &str, value: &Node<'a>, schema: &Node<'a>) {
@@ -224,6 +258,7 @@ pub(crate) fn examples(doc: Doc<'_>, ops: &[Operation<'_>], out: &mut Vec<Findin
         if let Some(e) = schema.get("example") {
             ck.one(None, "example", &e, &schema);
         }
+        ck.nested(None, &schema, 0);
     }
     out.append(&mut ck.out);
 }

@@ -45,8 +45,8 @@ async fn me_without_a_valid_token_is_401() {
         .send()
         .await
         .unwrap();
-    // A header that is not visible ASCII cannot be read: no token presented.
-    expect_401(resp, "Missing token").await;
+    // A token of bytes no server issued is a wrong token, not a missing one.
+    expect_401(resp, "Invalid token").await;
 }
 
 /// Collects every kind of 401 the reference API has and checks the challenge

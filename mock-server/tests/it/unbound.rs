@@ -106,13 +106,15 @@ async fn prefer_code_picks_a_documented_status() {
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body, json!({"message": "no pets"}));
-    // An undocumented status is ignored.
-    let resp = list(&api, "")
-        .header("prefer", "code=418")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
+    // An undocumented or malformed status is the caller's mistake: a 400
+    // that names the documented ones.
+    for code in ["code=418", "code=abc"] {
+        let resp = list(&api, "").header("prefer", code).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        let body: Value = resp.json().await.unwrap();
+        let detail = body["detail"].as_str().unwrap();
+        assert!(detail.contains(code) && detail.contains("200"), "{detail}");
+    }
 }
 
 #[tokio::test]
@@ -134,14 +136,19 @@ async fn prefer_example_picks_a_named_example() {
         .unwrap();
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body, json!([{"id": 3, "name": "Kit"}]));
-    // An unknown example falls back to the first.
+    // An unknown example is a 400 naming the examples there are.
     let resp = list(&api, "")
         .header("prefer", "example=none")
         .send()
         .await
         .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     let body: Value = resp.json().await.unwrap();
-    assert_eq!(body[0]["name"], "Rex");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("example=none") && detail.contains("one"),
+        "{detail}"
+    );
 }
 
 #[tokio::test]

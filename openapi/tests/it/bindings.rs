@@ -833,3 +833,12 @@ fn unresolvable_ref_under_a_bound_body_pointer() {
     let err = error_of(&doc);
     assert!(err.contains("#/components/schemas/Nope"), "{err}");
 }
+
+#[test]
+fn account_declared_twice() {
+    let doc = patched(
+        "/x-token-lifecycle/accounts",
+        json!([{"username": "demo", "password": "a"}, {"username": "demo", "password": "b"}]),
+    );
+    insta::assert_snapshot!(error_of(&doc));
+}
