@@ -64,3 +64,6 @@ mod browser;
 /// Unbound operations secured like the protected ones have their token
 /// checked by the model too.
 mod guards;
+
+/// The seed APIs (fixtures/) as their users know them.
+mod seeds;
