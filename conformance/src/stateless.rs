@@ -238,6 +238,9 @@ pub fn run(
     let next = AtomicU64::new(0);
     let results: Mutex<Vec<(usize, Vec<CheckResult>)>> = Mutex::new(Vec::new());
     let error: Mutex<Option<RunError>> = Mutex::new(None);
+    // One generator for the run: it holds a translated copy of the document
+    // and its compiled validators, shared by every operation and thread.
+    let gen = Gen::new(spec.document(), spec.version()).for_requests(true);
     std::thread::scope(|s| {
         for _ in 0..concurrency.max(1) {
             s.spawn(|| loop {
@@ -245,7 +248,7 @@ pub fn run(
                 if i >= ops.len() || error.lock().map(|e| e.is_some()).unwrap_or(true) {
                     break;
                 }
-                match check_operation(plan, ops[i], cases, seed, counters) {
+                match check_operation(plan, &gen, ops[i], cases, seed, counters) {
                     Ok(r) => results
                         .lock()
                         .expect("no panics hold this lock")
@@ -269,6 +272,7 @@ pub fn run(
 
 fn check_operation(
     plan: &Plan,
+    gen: &Gen<'_>,
     index: usize,
     cases: u32,
     seed: u64,
@@ -276,10 +280,9 @@ fn check_operation(
 ) -> Result<Vec<CheckResult>, RunError> {
     let spec = &plan.spec;
     let op = &spec.operations()[index];
-    let gen = Gen::new(spec.document(), spec.version()).for_requests(true);
     let name = op.name();
     let mut out = Vec::new();
-    let Some(strategy) = valid_cases(&gen, op) else {
+    let Some(strategy) = valid_cases(gen, op) else {
         out.push(CheckResult::skipped(
             Group::Stateless,
             format!("{name}: responses match the spec"),
@@ -349,7 +352,7 @@ fn check_operation(
     }
     // Invalid parameters: one parameter at a time gets a value its schema
     // forbids (and that stays forbidden once sent as text).
-    if let Some(bad_params) = invalid_params(spec, &gen, op) {
+    if let Some(bad_params) = invalid_params(spec, gen, op) {
         let cases_strategy = (strategy, bad_params)
             .prop_map(|(mut c, (loc, name, value))| {
                 c.params.retain(|(l, n, _)| !(*l == loc && n == &name));

@@ -46,7 +46,7 @@
 //! assert_eq!(value.as_str().unwrap().len(), 6);
 //! ```
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use openapi::spec::Version;
 use proptest::collection::vec;
@@ -101,7 +101,9 @@ pub struct Gen<'d> {
     doc: &'d Value,
     version: Version,
     requests: bool,
-    checker: Checker,
+    /// Built on first use (it copies and translates the document), so that
+    /// `Gen::new(..).for_requests(true)` builds one, not two.
+    checker: OnceLock<Checker>,
     notes: Notes,
     /// Whether [`Gen::valid`] checks every value against the whole schema
     /// (off in tests, to test construction alone).
@@ -137,7 +139,7 @@ impl<'d> Gen<'d> {
             doc,
             version,
             requests: false,
-            checker: Checker::new(doc, version, false),
+            checker: OnceLock::new(),
             notes: Notes::default(),
             safety_net: true,
         }
@@ -149,9 +151,15 @@ impl<'d> Gen<'d> {
     pub fn for_requests(mut self, yes: bool) -> Self {
         if yes != self.requests {
             self.requests = yes;
-            self.checker = Checker::new(self.doc, self.version, yes);
+            self.checker = OnceLock::new();
         }
         self
+    }
+
+    /// The validators, as this generator sees the schemas.
+    pub(crate) fn checker(&self) -> &Checker {
+        self.checker
+            .get_or_init(|| Checker::new(self.doc, self.version, self.requests))
     }
 
     /// Values valid against `schema` (a schema value found in the document,
@@ -161,7 +169,7 @@ impl<'d> Gen<'d> {
         if !self.safety_net {
             return s;
         }
-        match self.checker.validator(schema) {
+        match self.checker().validator(schema) {
             Some(v) => self.checked(s, Arc::new(move |x| v.is_valid(x)), schema),
             None => {
                 self.notes
@@ -188,7 +196,7 @@ impl<'d> Gen<'d> {
             ..Ctx::default()
         };
         let s = self.node(schema, &cx);
-        let v = self.checker.validator(schema);
+        let v = self.checker().validator(schema);
         let pred =
             move |x: &Value| header_ok(&to_header(x)) && v.as_ref().is_none_or(|v| v.is_valid(x));
         self.checked(s, Arc::new(pred), schema)
@@ -200,7 +208,7 @@ impl<'d> Gen<'d> {
     /// it: request values do not need `readOnly` properties); `None` when
     /// the schema does not compile.
     pub fn check(&self, schema: &Value, value: &Value) -> Option<bool> {
-        self.checker.validator(schema).map(|v| v.is_valid(value))
+        self.checker().validator(schema).map(|v| v.is_valid(value))
     }
 
     /// Notes about schemas for which generated values may be invalid
@@ -224,7 +232,7 @@ impl<'d> Gen<'d> {
 
     /// `s` filtered with the validator of `schema`.
     fn filtered(&self, schema: &Value, s: BoxedStrategy<Value>) -> BoxedStrategy<Value> {
-        match self.checker.validator(schema) {
+        match self.checker().validator(schema) {
             Some(v) => self.checked(s, Arc::new(move |x| v.is_valid(x)), schema),
             None => s,
         }
@@ -302,7 +310,7 @@ impl<'d> Gen<'d> {
         if cands.is_empty() {
             return s;
         }
-        let Some(validator) = self.checker.validator(schema) else {
+        let Some(validator) = self.checker().validator(schema) else {
             return s;
         };
         let mut kept: Vec<Value> = Vec::new();

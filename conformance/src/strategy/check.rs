@@ -339,6 +339,24 @@ impl<T: fmt::Debug> fmt::Debug for CheckedTree<T> {
     }
 }
 
+impl<T: fmt::Debug> CheckedTree<T> {
+    /// Move the inner tree with `step` until it holds an accepted value (at
+    /// most [`STEPS`] times); false when it cannot move or finds none.
+    fn seek(&mut self, step: impl Fn(&mut dyn ValueTree<Value = T>) -> bool) -> bool {
+        for _ in 0..STEPS {
+            if !step(self.tree.as_mut()) {
+                return false;
+            }
+            let v = self.tree.current();
+            if (self.pred)(&v) {
+                self.current = v;
+                return true;
+            }
+        }
+        false
+    }
+}
+
 /// How many inner steps one shrinking step may take to find an accepted
 /// value.
 const STEPS: usize = 64;
@@ -351,30 +369,10 @@ impl<T: Clone + fmt::Debug> ValueTree for CheckedTree<T> {
     }
 
     fn simplify(&mut self) -> bool {
-        for _ in 0..STEPS {
-            if !self.tree.simplify() {
-                return false;
-            }
-            let v = self.tree.current();
-            if (self.pred)(&v) {
-                self.current = v;
-                return true;
-            }
-        }
-        false
+        self.seek(|t| t.simplify())
     }
 
     fn complicate(&mut self) -> bool {
-        for _ in 0..STEPS {
-            if !self.tree.complicate() {
-                return false;
-            }
-            let v = self.tree.current();
-            if (self.pred)(&v) {
-                self.current = v;
-                return true;
-            }
-        }
-        false
+        self.seek(|t| t.complicate())
     }
 }

@@ -19,7 +19,7 @@ use super::{usize_of, Ctx, Gen, TRIES};
 const SAMPLES: usize = 4;
 
 pub(crate) fn invalid(g: &Gen<'_>, schema: &Value) -> Option<BoxedStrategy<Value>> {
-    let validator = g.checker.validator(schema)?;
+    let validator = g.checker().validator(schema)?;
     let candidates = g.breakers(schema, &Ctx::default(), 0);
     // Keep the breakers that do break the schema (some keywords are not
     // checked: unknown formats, `readOnly` for requests...).
