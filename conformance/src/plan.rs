@@ -139,11 +139,7 @@ pub fn fills_for<'b>(
     b: &'b Binding,
     mut value: impl FnMut(&'b Source) -> Fill,
 ) -> Vec<(&'b Source, Fill)> {
-    [&b.username, &b.password, &b.access_token, &b.refresh_token]
-        .into_iter()
-        .flatten()
-        .map(|s| (s, value(s)))
-        .collect()
+    b.sources().map(|s| (s, value(s))).collect()
 }
 
 fn canonical(spec: &Spec, schema: Option<&openapi::spec::SchemaRef>) -> Value {

@@ -534,9 +534,7 @@ impl Prefer {
 /// Whether a problem's location is where the binding reads a token or
 /// credential.
 fn at_source(b: &Binding, location: &str) -> bool {
-    [&b.username, &b.password, &b.access_token, &b.refresh_token]
-        .into_iter()
-        .flatten()
+    b.sources()
         .any(|s| s.expr.to_string().eq_ignore_ascii_case(location))
 }
 

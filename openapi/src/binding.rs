@@ -242,6 +242,19 @@ impl Binding {
             })
     }
 
+    /// The request places the binding reads: user name, password, access
+    /// token, refresh token (those it has).
+    pub fn sources(&self) -> impl Iterator<Item = &Source> {
+        [
+            &self.username,
+            &self.password,
+            &self.access_token,
+            &self.refresh_token,
+        ]
+        .into_iter()
+        .flatten()
+    }
+
     /// Whether the spec maps this outcome itself (not a default).
     pub fn maps(&self, name: &str) -> bool {
         self.explicit.contains(&name)
