@@ -36,10 +36,6 @@ pub struct Mock {
     pub seed: u64,
     /// Headers every CORS response exposes (documented response headers).
     pub exposed: String,
-    /// Where `protected` operations read their access token: an unbound
-    /// operation that carries a credential in one of these places has it
-    /// checked by the model too (a dead token gets a 401 everywhere).
-    pub guards: Vec<Source>,
 }
 
 impl Mock {
@@ -160,7 +156,7 @@ impl Mock {
             // model answers (as the spec documents), not a generic 400.
             Checked::Invalid(errors, parsed)
                 if op.binding.as_ref().is_some_and(|b| {
-                    b.maps("missing") && errors.iter().all(|e| at_source(b, &e.location))
+                    b.answers_missing(errors.iter().map(|e| e.location.as_str()))
                 }) =>
             {
                 parsed
@@ -424,7 +420,7 @@ impl Mock {
     /// Check a credential an unbound operation carries where a `protected`
     /// binding reads its access token: the model must accept it.
     fn guard(&self, op: &Operation, req: &Incoming<'_>, parsed: &Parsed) -> Option<Reply> {
-        for source in self.guards.iter().filter(|s| carries(op, s)) {
+        for source in self.spec.guards_of(op) {
             let Some(raw) = read_expr(&source.expr, req, parsed) else {
                 continue;
             };
@@ -529,47 +525,6 @@ impl Prefer {
         }
         p
     }
-}
-
-/// Whether a problem's location is where the binding reads a token or
-/// credential.
-fn at_source(b: &Binding, location: &str) -> bool {
-    b.sources()
-        .any(|s| s.expr.to_string().eq_ignore_ascii_case(location))
-}
-
-/// Whether `op` carries a credential at `source` (a declared parameter, or
-/// the place one of its security schemes names).
-fn carries(op: &Operation, source: &Source) -> bool {
-    let (loc, name) = match &source.expr {
-        Expr::RequestHeader(n) => (Location::Header, n.as_str()),
-        Expr::RequestQuery(n) => (Location::Query, n.as_str()),
-        Expr::RequestCookie(n) => (Location::Cookie, n.as_str()),
-        _ => return false,
-    };
-    let same = |n: &str| {
-        if loc == Location::Header {
-            n.eq_ignore_ascii_case(name)
-        } else {
-            n == name
-        }
-    };
-    op.parameters
-        .iter()
-        .any(|p| p.location == loc && same(&p.name))
-        || op.security.iter().flat_map(|a| &a.0).any(|s| match s {
-            SecurityScheme::Http { scheme } => {
-                loc == Location::Header
-                    && name == "authorization"
-                    && source
-                        .scheme
-                        .as_deref()
-                        .is_some_and(|w| w.eq_ignore_ascii_case(scheme))
-            }
-            SecurityScheme::OAuth => loc == Location::Header && name == "authorization",
-            SecurityScheme::ApiKey { location, name: n } => *location == loc && same(n),
-            SecurityScheme::Unchecked => false,
-        })
 }
 
 fn capitalize(word: &str) -> String {

@@ -180,14 +180,6 @@ impl MockServerBuilder {
             .collect();
         exposed.sort();
         exposed.dedup();
-        let mut guards: Vec<openapi::binding::Source> = Vec::new();
-        for b in spec.operations().iter().filter_map(|o| o.binding.as_ref()) {
-            if b.action == openapi::binding::ActionKind::Protected {
-                if let Some(s) = b.access_token.as_ref().filter(|s| !guards.contains(s)) {
-                    guards.push(s.clone());
-                }
-            }
-        }
         let mock = Arc::new(Mock {
             spec,
             router,
@@ -196,7 +188,6 @@ impl MockServerBuilder {
             body_limit: self.body_limit,
             seed: self.seed,
             exposed: exposed.join(", "),
-            guards,
         });
         let api = admin::service(mock.clone());
         let admin = Route::new()

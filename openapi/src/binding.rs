@@ -255,6 +255,19 @@ impl Binding {
         .flatten()
     }
 
+    /// The missing-token rule, one for the mock and the oracle: a request
+    /// whose only problems (named as runtime expressions, e.g.
+    /// `$request.header.x-auth-token`) are at the places this binding reads
+    /// gets the model's answer, where the spec maps `missing`, rather than
+    /// a generic 400. `false` when there is no problem at all.
+    pub fn answers_missing<'l>(&self, mut problems: impl Iterator<Item = &'l str>) -> bool {
+        let at_source = |location: &str| {
+            self.sources()
+                .any(|s| s.expr.to_string().eq_ignore_ascii_case(location))
+        };
+        self.maps("missing") && problems.all(at_source)
+    }
+
     /// Whether the spec maps this outcome itself (not a default).
     pub fn maps(&self, name: &str) -> bool {
         self.explicit.contains(&name)

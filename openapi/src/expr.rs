@@ -5,6 +5,42 @@ use std::fmt;
 
 use serde_json::Value;
 
+/// Where a parameter sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Location {
+    /// A path segment.
+    Path,
+    /// The query string.
+    Query,
+    /// A request header.
+    Header,
+    /// A cookie.
+    Cookie,
+}
+
+impl Location {
+    pub(crate) fn parse(s: &str) -> Option<Location> {
+        Some(match s {
+            "path" => Location::Path,
+            "query" => Location::Query,
+            "header" => Location::Header,
+            "cookie" => Location::Cookie,
+            _ => return None,
+        })
+    }
+
+    /// The word OpenAPI uses (`in:`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Location::Path => "path",
+            Location::Query => "query",
+            Location::Header => "header",
+            Location::Cookie => "cookie",
+        }
+    }
+}
+
 /// Where a value sits in a request or a response.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Expr {
@@ -34,16 +70,35 @@ impl Expr {
         if let Some(ptr) = text.strip_prefix("$response.body") {
             return Some(Expr::ResponseBody(body_pointer(ptr)?));
         }
-        let (prefix, name) = text.rsplit_once('.')?;
-        let name = non_empty(name)?;
-        Some(match prefix {
-            "$request.header" => Expr::RequestHeader(name.to_ascii_lowercase()),
-            "$request.query" => Expr::RequestQuery(name.to_owned()),
-            "$request.path" => Expr::RequestPath(name.to_owned()),
-            "$request.cookie" => Expr::RequestCookie(name.to_owned()),
-            "$response.header" => Expr::ResponseHeader(name.to_ascii_lowercase()),
-            _ => return None,
-        })
+        // The name is everything after the prefix: header names may hold
+        // dots (`$request.header.x.token` names the header `x.token`).
+        type Make = fn(&str) -> Expr;
+        let places: [(&str, Make); 5] = [
+            ("$request.header.", |n| {
+                Expr::RequestHeader(n.to_ascii_lowercase())
+            }),
+            ("$request.query.", |n| Expr::RequestQuery(n.to_owned())),
+            ("$request.path.", |n| Expr::RequestPath(n.to_owned())),
+            ("$request.cookie.", |n| Expr::RequestCookie(n.to_owned())),
+            ("$response.header.", |n| {
+                Expr::ResponseHeader(n.to_ascii_lowercase())
+            }),
+        ];
+        places
+            .iter()
+            .find_map(|(prefix, make)| Some(make(non_empty(text.strip_prefix(prefix)?)?)))
+    }
+
+    /// The parameter place a request expression names (`None` for bodies
+    /// and response expressions).
+    pub fn request_place(&self) -> Option<(Location, &str)> {
+        match self {
+            Expr::RequestHeader(n) => Some((Location::Header, n)),
+            Expr::RequestQuery(n) => Some((Location::Query, n)),
+            Expr::RequestPath(n) => Some((Location::Path, n)),
+            Expr::RequestCookie(n) => Some((Location::Cookie, n)),
+            _ => None,
+        }
     }
 
     /// Whether this expression reads the request (rather than the response).

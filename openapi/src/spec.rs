@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use crate::binding::{self, Binding, Lifecycle};
+use crate::binding::{self, Binding, Lifecycle, Source};
 use crate::error::LoadError;
 use crate::expr::Pointer;
 use crate::schema::Schemas;
@@ -36,43 +36,10 @@ pub struct Spec {
     operations: Vec<Operation>,
     lifecycle: Lifecycle,
     schemas: Schemas,
+    guards: Vec<Source>,
 }
 
-/// Where a parameter sits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Location {
-    /// A path segment.
-    Path,
-    /// The query string.
-    Query,
-    /// A request header.
-    Header,
-    /// A cookie.
-    Cookie,
-}
-
-impl Location {
-    fn parse(s: &str) -> Option<Location> {
-        Some(match s {
-            "path" => Location::Path,
-            "query" => Location::Query,
-            "header" => Location::Header,
-            "cookie" => Location::Cookie,
-            _ => return None,
-        })
-    }
-
-    /// The word OpenAPI uses (`in:`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Location::Path => "path",
-            Location::Query => "query",
-            Location::Header => "header",
-            Location::Cookie => "cookie",
-        }
-    }
-}
+pub use crate::expr::Location;
 
 /// A schema in the document: where it is and what it says (resolved).
 #[derive(Debug, Clone)]
@@ -232,6 +199,42 @@ impl Operation {
         self.statuses().filter(|s| (200..300).contains(s)).min()
     }
 
+    /// Whether the operation declares a request place: a parameter at
+    /// `location` named `name` (header names compare case-insensitively), or
+    /// the place one of its security schemes reads (`Authorization` for
+    /// http and OAuth schemes, the named header, query parameter or cookie
+    /// of an apiKey scheme).
+    pub fn declares(&self, location: Location, name: &str) -> bool {
+        self.parameters
+            .iter()
+            .any(|p| p.location == location && same_place(location, &p.name, name))
+            || self
+                .security
+                .iter()
+                .flat_map(|a| &a.0)
+                .any(|s| scheme_reads(s, location, name, None))
+    }
+
+    /// Whether the operation carries a credential at `source`: a declared
+    /// parameter there, or a security scheme that reads that place (for an
+    /// http scheme, with the source's scheme word).
+    pub fn carries(&self, source: &Source) -> bool {
+        let Some((location, name)) = source.expr.request_place() else {
+            return false;
+        };
+        if location == Location::Path {
+            return false;
+        }
+        self.parameters
+            .iter()
+            .any(|p| p.location == location && same_place(location, &p.name, name))
+            || self
+                .security
+                .iter()
+                .flat_map(|a| &a.0)
+                .any(|s| scheme_reads(s, location, name, Some(source.scheme.as_deref())))
+    }
+
     /// Whether the operation requires some credential (no alternative is
     /// empty).
     pub fn requires_credentials(&self) -> bool {
@@ -275,12 +278,21 @@ impl Spec {
         let lifecycle = binding::parse_root(&doc)?;
         let operations = index_operations(&doc)?;
         let schemas = Schemas::new(&doc, version)?;
+        let mut guards: Vec<Source> = Vec::new();
+        for b in operations.iter().filter_map(|o| o.binding.as_ref()) {
+            if b.action == binding::ActionKind::Protected {
+                if let Some(s) = b.access_token.as_ref().filter(|s| !guards.contains(s)) {
+                    guards.push(s.clone());
+                }
+            }
+        }
         Ok(Spec {
             doc,
             version,
             operations,
             lifecycle,
             schemas,
+            guards,
         })
     }
 
@@ -317,6 +329,22 @@ impl Spec {
     /// The root lifecycle declaration (accounts and policy).
     pub fn lifecycle(&self) -> &Lifecycle {
         &self.lifecycle
+    }
+
+    /// The guard rule's places: where `protected` bindings read their
+    /// access token, each once.
+    pub fn guards(&self) -> &[Source] {
+        &self.guards
+    }
+
+    /// The guards of an unbound operation: the guard places it carries a
+    /// credential at (see [`Operation::carries`]), in order. The first of
+    /// them the request fills is checked by the model: a dead token there
+    /// gets a 401, as on the protected operations themselves. None for
+    /// bound operations (their binding says what they do).
+    pub fn guards_of<'s>(&'s self, op: &'s Operation) -> impl Iterator<Item = &'s Source> + 's {
+        let unbound = op.binding.is_none();
+        self.guards.iter().filter(move |s| unbound && op.carries(s))
     }
 
     /// The schema validators of this document.
@@ -503,7 +531,7 @@ fn parameters(
                 continue;
             }
             // Operation parameters override path-item ones.
-            out.retain(|q| !(q.location == param.location && same_name(q, &param)));
+            out.retain(|q| !same_name(q, &param));
             out.push(param);
         }
     }
@@ -511,10 +539,39 @@ fn parameters(
 }
 
 fn same_name(a: &Parameter, b: &Parameter) -> bool {
-    if a.location == Location::Header {
-        a.name.eq_ignore_ascii_case(&b.name)
+    a.location == b.location && same_place(a.location, &a.name, &b.name)
+}
+
+/// Whether two names of `location` name the same place (header names are
+/// case-insensitive).
+fn same_place(location: Location, a: &str, b: &str) -> bool {
+    if location == Location::Header {
+        a.eq_ignore_ascii_case(b)
     } else {
-        a.name == b.name
+        a == b
+    }
+}
+
+/// Whether a security scheme reads `name` at `location`. With `word`, an
+/// http scheme must also use that scheme word (`Some(None)`: a source with
+/// no scheme word never matches an http scheme).
+fn scheme_reads(
+    s: &SecurityScheme,
+    location: Location,
+    name: &str,
+    word: Option<Option<&str>>,
+) -> bool {
+    let authorization = location == Location::Header && name.eq_ignore_ascii_case("authorization");
+    match s {
+        SecurityScheme::Http { scheme } => {
+            authorization && word.is_none_or(|w| w.is_some_and(|w| w.eq_ignore_ascii_case(scheme)))
+        }
+        SecurityScheme::OAuth => authorization,
+        SecurityScheme::ApiKey {
+            location: l,
+            name: n,
+        } => *l == location && same_place(location, n, name),
+        SecurityScheme::Unchecked => false,
     }
 }
 
