@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use openapi::binding::ActionKind;
 use openapi::expr::Expr;
-use openapi::model::Outcome;
+use openapi::model::{Outcome, OutcomeName};
 
 use crate::check::response_problems;
 use crate::error::RunError;
@@ -156,7 +156,7 @@ impl Driver {
                 status,
                 detail: Some(d),
                 ..
-            } if outcome.name() == "invalid" => {
+            } if outcome.name() == OutcomeName::Invalid => {
                 format!("{status} (invalid: {})", d.name())
             }
             Expected::Outcome {

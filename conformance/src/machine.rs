@@ -15,7 +15,7 @@ use proptest::prelude::*;
 use proptest_state_machine::ReferenceStateMachine;
 
 use openapi::binding::ActionKind;
-use openapi::model::{Action, Invalidity, Model, Outcome, TokenKind};
+use openapi::model::{Action, Invalidity, Model, Outcome, OutcomeName, Presented, TokenKind};
 
 use crate::plan::{build, fills_for, Fill, Plan};
 use crate::property::Property;
@@ -202,7 +202,7 @@ impl RefState {
                 // An absent or empty token that only the token's own place
                 // forbids gets what the spec maps `missing` to, where it
                 // maps it (as the mock answers), not just any 4xx.
-                if matches!(token, Tok::Missing | Tok::Empty) && b.maps("missing") {
+                if matches!(token, Tok::Missing | Tok::Empty) && b.maps(OutcomeName::Missing) {
                     let probe = fills_for(b, |_| Self::placeholder(&Tok::Garbage("probe".into())));
                     if build(&plan.spec, plan.op(*op), &probe).problems.is_empty() {
                         built.problems.clear();
@@ -226,14 +226,12 @@ impl RefState {
                         self.taint = self.taint.or(self.causes.get(s).copied());
                     }
                 }
-                let a = match action {
-                    ActionKind::Login => unreachable!("login is its own step"),
-                    ActionKind::Refresh => Action::Refresh { refresh_token: sym },
-                    ActionKind::Logout => Action::Logout { access_token: sym },
-                    ActionKind::Revoke => Action::Revoke { refresh_token: sym },
-                    ActionKind::RevokeAll => Action::RevokeAll { access_token: sym },
-                    ActionKind::Protected => Action::Protected { access_token: sym },
-                };
+                // Login is its own step: a call presents a token.
+                let a = action.action(Presented {
+                    access_token: sym,
+                    refresh_token: sym,
+                    ..Presented::default()
+                });
                 let user = match token {
                     Tok::Known(s) => self.known_token(s).map(|k| k.username.clone()),
                     _ => None,
@@ -338,10 +336,7 @@ impl RefState {
         };
         let kind = self.known_token(sym).map(|k| k.kind);
         let usable = kind.is_some_and(|k| self.model.is_usable(sym, k, self.now));
-        let right_kind = match action {
-            ActionKind::Refresh | ActionKind::Revoke => kind == Some(TokenKind::Refresh),
-            _ => kind == Some(TokenKind::Access),
-        };
+        let right_kind = kind.is_some() && kind == action.token_kind();
         match action {
             ActionKind::Revoke | ActionKind::RevokeAll
                 if self.plan.policy.revoke_always_succeeds =>
@@ -407,10 +402,7 @@ impl ReferenceStateMachine for RefMachine {
                 }
                 continue;
             }
-            let wanted = match action {
-                ActionKind::Refresh | ActionKind::Revoke => TokenKind::Refresh,
-                _ => TokenKind::Access,
-            };
+            let wanted = action.token_kind().unwrap_or(TokenKind::Access);
             let (right, wrong): (Vec<String>, Vec<String>) = state
                 .known
                 .iter()
