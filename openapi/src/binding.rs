@@ -8,7 +8,6 @@ use crate::expr::Expr;
 use crate::model::{Invalidity, OutcomeName};
 
 pub use crate::model::{ActionKind, LogoutScope, Policy};
-pub use crate::vocabulary::EXTENSION;
 
 /// The root declaration: accounts and policy.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

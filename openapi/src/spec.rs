@@ -148,3 +148,16 @@ impl Spec {
         &self.schemas
     }
 }
+
+/// Every problem of the `x-token-lifecycle` vocabulary in `doc`, in
+/// document order, read by [`crate::vocabulary`] as the loader reads it,
+/// but going on where the loader stops: an operation that cannot be indexed
+/// at all is passed over (the loader says why; that is not a binding
+/// problem). `drift`'s lint reports these; a document whose structure is
+/// sound loads if and only if this is empty.
+pub fn binding_problems(doc: &Value) -> Vec<crate::Problem> {
+    let mut problems = Vec::new();
+    vocabulary::read_root(doc, &mut problems);
+    index::operations_tolerant(doc, &mut problems);
+    problems
+}

@@ -101,16 +101,6 @@ pub fn default_status(outcome: OutcomeName, documented: &[u16]) -> Option<u16> {
     }
 }
 
-/// Every problem of the vocabulary in `doc`, in document order. An
-/// operation that cannot be indexed at all is left out (the loader says
-/// why; that is not a binding problem).
-pub fn check(doc: &Value) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    read_root(doc, &mut problems);
-    crate::index::operations_tolerant(doc, &mut problems);
-    problems
-}
-
 /// The root policy of `doc`, every unreadable value left at its default
 /// (the tolerant reading `drift` compares; the loader refuses such values).
 pub fn policy_of(doc: &Value) -> Policy {

@@ -18,7 +18,7 @@ const MAX_WALK: usize = 512;
 /// Rules: `no-body-status-has-content`, `example-schema-mismatch`,
 /// `schema-invalid`, `ref-unresolvable`, `security-scheme-undeclared`,
 /// `operation-no-success-response`, `path-parameter-undeclared`, and the
-/// `lifecycle-*` binding checks of [`openapi::vocabulary::check`] (the
+/// `lifecycle-*` binding checks of [`openapi::spec::binding_problems`] (the
 /// rules of [`openapi::Rule`]): a document loads if and only if lint
 /// reports none of them.
 pub fn lint(spec: &Value) -> Report {
