@@ -170,26 +170,22 @@ impl Operation {
     /// http and OAuth schemes, the named header, query parameter or cookie
     /// of an apiKey scheme).
     pub fn declares(&self, location: Location, name: &str) -> bool {
-        self.parameters
-            .iter()
-            .any(|p| p.location == location && same_place(location, &p.name, name))
-            || self
-                .security
-                .iter()
-                .flat_map(|a| &a.0)
-                .any(|s| scheme_reads(s, location, name, None))
+        self.reads(location, name, None)
     }
 
     /// Whether the operation carries a credential at `source`: a declared
     /// parameter there, or a security scheme that reads that place (for an
     /// http scheme, with the source's scheme word).
     pub fn carries(&self, source: &Source) -> bool {
-        let Some((location, name)) = source.expr.request_place() else {
-            return false;
-        };
-        if location == Location::Path {
-            return false;
+        match source.expr.request_place() {
+            Some((Location::Path, _)) | None => false,
+            Some((location, name)) => self.reads(location, name, Some(source.scheme.as_deref())),
         }
+    }
+
+    /// A parameter at the place, or a security scheme reading it (see
+    /// [`scheme_reads`] for `word`).
+    fn reads(&self, location: Location, name: &str, word: Option<Option<&str>>) -> bool {
         self.parameters
             .iter()
             .any(|p| p.location == location && same_place(location, &p.name, name))
@@ -197,7 +193,7 @@ impl Operation {
                 .security
                 .iter()
                 .flat_map(|a| &a.0)
-                .any(|s| scheme_reads(s, location, name, Some(source.scheme.as_deref())))
+                .any(|s| scheme_reads(s, location, name, word))
     }
 
     /// Whether the operation requires some credential (no alternative is

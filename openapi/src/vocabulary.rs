@@ -15,9 +15,9 @@ use serde_json::{Map, Value};
 use crate::binding::{Binding, Issue, Lifecycle, OutcomeResponse, Source};
 use crate::doc::resolve;
 use crate::error::{Problem, Rule};
-use crate::expr::Expr;
+use crate::expr::{Expr, Pointer};
 use crate::model::{ActionKind, LogoutScope, OutcomeName, Policy};
-use crate::operation::Operation;
+use crate::operation::{MediaType, Operation};
 
 /// The extension's name, at the root and on operations.
 pub const EXTENSION: &str = "x-token-lifecycle";
@@ -451,30 +451,12 @@ fn read_source(r: &mut Reader<'_>, at: &str, v: &Value) -> Option<Source> {
             return None;
         }
     };
-    let Some(expr) = Expr::parse(text) else {
-        r.push(
-            Rule::ExpressionInvalid,
-            at,
-            format!("`{text}` is not a supported runtime expression"),
-        );
-        return None;
-    };
-    if !expr.is_request() {
-        r.push(
-            Rule::ExpressionInvalid,
-            at,
-            format!("`{text}` must read the request ($request...)"),
-        );
-        return None;
-    }
+    let expr = read_expr(r, at, text, true)?;
     Some(Source { expr, scheme })
 }
 
-fn read_response_expr(r: &mut Reader<'_>, at: &str, v: &Value) -> Option<Expr> {
-    let Some(text) = v.as_str() else {
-        r.push(Rule::ExpressionInvalid, at, "must be a runtime expression");
-        return None;
-    };
+/// Parse `text` as a request (or response) expression.
+fn read_expr(r: &mut Reader<'_>, at: &str, text: &str, request: bool) -> Option<Expr> {
     let Some(e) = Expr::parse(text) else {
         r.push(
             Rule::ExpressionInvalid,
@@ -483,15 +465,24 @@ fn read_response_expr(r: &mut Reader<'_>, at: &str, v: &Value) -> Option<Expr> {
         );
         return None;
     };
-    if e.is_request() {
-        r.push(
-            Rule::ExpressionInvalid,
-            at,
-            format!("`{text}` must name the response ($response...)"),
-        );
+    if e.is_request() != request {
+        let wanted = if request {
+            "must read the request ($request...)"
+        } else {
+            "must name the response ($response...)"
+        };
+        r.push(Rule::ExpressionInvalid, at, format!("`{text}` {wanted}"));
         return None;
     }
     Some(e)
+}
+
+fn read_response_expr(r: &mut Reader<'_>, at: &str, v: &Value) -> Option<Expr> {
+    let Some(text) = v.as_str() else {
+        r.push(Rule::ExpressionInvalid, at, "must be a runtime expression");
+        return None;
+    };
+    read_expr(r, at, text, false)
 }
 
 /// `text` is the expression as written (for messages).
@@ -512,12 +503,7 @@ fn check_request_expr(
             );
             return;
         };
-        let found = body.content.iter().any(|m| {
-            m.schema
-                .as_ref()
-                .is_some_and(|s| schema_has(doc, &s.value, ptr.tokens(), 0))
-        });
-        if !found {
+        if !content_has(doc, &body.content, ptr) {
             r.push(
                 Rule::Unresolved,
                 at,
@@ -557,12 +543,8 @@ fn check_response_expr(
         return;
     };
     let problem = match e {
-        Expr::ResponseBody(ptr) => (!resp.content.iter().any(|m| {
-            m.schema
-                .as_ref()
-                .is_some_and(|s| schema_has(doc, &s.value, ptr.tokens(), 0))
-        }))
-        .then(|| format!("`{text}` points outside the {success} response schema (no `{ptr}`)")),
+        Expr::ResponseBody(ptr) => (!content_has(doc, &resp.content, ptr))
+            .then(|| format!("`{text}` points outside the {success} response schema (no `{ptr}`)")),
         Expr::ResponseHeader(name) => (!resp.headers.iter().any(|h| &h.name == name))
             .then(|| format!("`{text}`: the {success} response documents no such header")),
         _ => None,
@@ -570,6 +552,15 @@ fn check_response_expr(
     if let Some(message) = problem {
         r.push(Rule::Unresolved, at, message);
     }
+}
+
+/// Whether some media type's schema can hold a value at `ptr`.
+fn content_has(doc: &Value, content: &[MediaType], ptr: &Pointer) -> bool {
+    content.iter().any(|m| {
+        m.schema
+            .as_ref()
+            .is_some_and(|s| schema_has(doc, &s.value, ptr.tokens(), 0))
+    })
 }
 
 /// How deep a body pointer is followed through schemas; deeper paths are
