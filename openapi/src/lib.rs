@@ -52,7 +52,7 @@ pub mod schema;
 pub mod spec;
 pub mod vocabulary;
 
-pub use error::{LoadError, Problem, Rule};
+pub use error::{BindingProblem, LoadError, Rule};
 pub use spec::Spec;
 
 /// The embedded default spec: the reference API, loaded.
