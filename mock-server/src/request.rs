@@ -11,14 +11,7 @@ use serde_json::{Map, Value};
 use openapi::spec::{Location, MediaType, Operation, Parameter};
 use openapi::Spec;
 
-/// One problem with a request.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct FieldError {
-    /// Where, as a runtime expression.
-    pub location: String,
-    /// What is wrong.
-    pub message: String,
-}
+pub use openapi::problem::FieldError;
 
 /// A request as the checker sees it.
 #[derive(Debug)]

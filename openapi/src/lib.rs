@@ -15,6 +15,8 @@
 //!   oracle;
 //! - [`schema`]: validation with the `jsonschema` crate and values generated
 //!   from schemas;
+//! - [`problem`]: the RFC 9457 problem document the mock refuses requests
+//!   with, and the reference spec documents;
 //! - [`reference`](mod@reference): the reference API, authored with utoipa, which is the
 //!   embedded default spec.
 //!
@@ -47,6 +49,7 @@ mod index;
 pub mod media;
 pub mod model;
 mod operation;
+pub mod problem;
 pub mod reference;
 pub mod schema;
 pub mod spec;
