@@ -178,7 +178,7 @@ pub(crate) fn documented(
             reply.headers.push((name.clone(), scalar(value)));
         }
     }
-    if no_body(status) {
+    if openapi::wire::bodiless_status(status) {
         return reply;
     }
     let Some(media) = negotiate(resp, choice.accept) else {
@@ -201,11 +201,6 @@ pub(crate) fn documented(
     };
     reply.body = Some((media_name, bytes));
     reply
-}
-
-/// Statuses that never carry a body.
-fn no_body(status: u16) -> bool {
-    status == 204 || status == 304 || status < 200
 }
 
 fn body_of(spec: &Spec, media: &MediaType, choice: Choice<'_>) -> Value {
