@@ -190,11 +190,7 @@ pub(crate) fn documented(
             ptr.set(&mut body, value.clone());
         }
     }
-    let media_name = if media.name.contains('*') {
-        "application/json".to_owned()
-    } else {
-        essence(&media.name)
-    };
+    let media_name = openapi::wire::sendable_media(&essence(&media.name));
     let bytes = match &body {
         Value::String(s) if !is_json(&media_name) => s.clone().into_bytes(),
         other => other.to_string().into_bytes(),
