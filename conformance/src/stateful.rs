@@ -264,9 +264,9 @@ pub fn run(
     Ok(out.into_inner())
 }
 
-/// The HTTP target as proptest-state-machine's system under test, for use
-/// with its `prop_state_machine!` macro in an implementation's own tests
-/// (after [`install`]ing a plan). Violations panic with the property name.
+/// The HTTP target as proptest-state-machine's system under test, for an
+/// implementation's own tests (after [`crate::install`] on the test's
+/// thread). Violations panic with the property name.
 #[derive(Debug)]
 pub struct HttpTarget;
 

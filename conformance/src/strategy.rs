@@ -207,12 +207,14 @@ impl<'d> Gen<'d> {
     /// Whether `value` is valid against `schema` (as this generator sees
     /// it: request values do not need `readOnly` properties); `None` when
     /// the schema does not compile.
+    #[cfg(test)]
     pub fn check(&self, schema: &Value, value: &Value) -> Option<bool> {
         self.checker().validator(schema).map(|v| v.is_valid(value))
     }
 
     /// Notes about schemas for which generated values may be invalid
     /// (unsupported patterns, contradictions, filters that gave up), so far.
+    #[cfg(test)]
     pub fn notes(&self) -> Vec<String> {
         self.notes.list()
     }
