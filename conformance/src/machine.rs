@@ -43,6 +43,55 @@ pub enum Tok {
     Missing,
 }
 
+impl Tok {
+    /// What to put at the token's place: `known` maps a symbolic token to
+    /// its value.
+    pub fn fill(&self, known: impl FnOnce(&str) -> String) -> Fill {
+        match self {
+            Tok::Known(s) => Fill::Value(known(s)),
+            Tok::Garbage(g) => Fill::Value(g.clone()),
+            Tok::Empty => Fill::Value(String::new()),
+            Tok::Missing => Fill::Omit,
+        }
+    }
+
+    /// The token as the model sees it: symbolic, garbage, empty or none.
+    pub fn presented(&self) -> Option<&str> {
+        match self {
+            Tok::Known(s) => Some(s.as_str()),
+            Tok::Garbage(g) => Some(g.as_str()),
+            Tok::Empty => Some(""),
+            Tok::Missing => None,
+        }
+    }
+}
+
+/// The model's action for a call of a bound operation (a login is a step
+/// of its own, with credentials: a call never carries one).
+fn model_action(action: ActionKind, token: Option<&str>) -> Action<'_> {
+    match action {
+        ActionKind::Login => Action::Login {
+            username: None,
+            password: None,
+        },
+        ActionKind::Refresh => Action::Refresh {
+            refresh_token: token,
+        },
+        ActionKind::Logout => Action::Logout {
+            access_token: token,
+        },
+        ActionKind::Revoke => Action::Revoke {
+            refresh_token: token,
+        },
+        ActionKind::RevokeAll => Action::RevokeAll {
+            access_token: token,
+        },
+        ActionKind::Protected => Action::Protected {
+            access_token: token,
+        },
+    }
+}
+
 /// One step of a sequence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
@@ -162,112 +211,124 @@ impl RefState {
 
     /// The value a step presents, for building the reference request.
     fn placeholder(tok: &Tok) -> Fill {
-        match tok {
-            Tok::Known(s) => Fill::Value(format!("placeholder-{s}-0123456789")),
-            Tok::Garbage(g) => Fill::Value(g.clone()),
-            Tok::Empty => Fill::Value(String::new()),
-            Tok::Missing => Fill::Omit,
-        }
+        tok.fill(|s| format!("placeholder-{s}-0123456789"))
     }
 
-    /// Apply a step: predict its outcome and move the model.
+    /// Apply a step: predict its outcome and move the model. Every token
+    /// that dies on the way is recorded with the property that explains
+    /// its death.
     pub fn step(mut self, step: &Step) -> RefState {
         let before = self.usable();
-        let plan = self.plan.clone();
-        let (property, cause) = match step {
+        let cause = match step {
             Step::Wait { seconds } => {
                 self.now += seconds;
                 self.expected = Expected::Nothing;
-                (None, Property::TokensExpire)
+                Property::TokensExpire
             }
             Step::Login {
                 op,
                 user,
                 wrong_password,
-            } => {
-                let (u, password) = plan.credentials(*user, *wrong_password);
-                let fills = plan.login_fills(*op, &u, &password);
-                let built = build(&plan.spec, plan.op(*op), &fills);
-                let action = Action::Login {
-                    username: Some(&u),
-                    password: Some(&password),
-                };
-                self.predict(*op, built.problems, action, Property::LoginIssuesTokens);
-                (None, Property::LoginIssuesTokens)
-            }
-            Step::Call { op, action, token } => {
-                let b = plan.binding(*op);
-                let fills = fills_for(b, |_| Self::placeholder(token));
-                let mut built = build(&plan.spec, plan.op(*op), &fills);
-                // An absent or empty token that only the token's own place
-                // forbids gets what the spec maps `missing` to, where it
-                // maps it (as the mock answers), not just any 4xx.
-                if matches!(token, Tok::Missing | Tok::Empty) && b.maps("missing") {
-                    let probe = fills_for(b, |_| Self::placeholder(&Tok::Garbage("probe".into())));
-                    if build(&plan.spec, plan.op(*op), &probe).problems.is_empty() {
-                        built.problems.clear();
-                    }
-                }
-                let sym = match token {
-                    Tok::Known(s) => Some(s.as_str()),
-                    Tok::Garbage(g) => Some(g.as_str()),
-                    Tok::Empty => Some(""),
-                    Tok::Missing => None,
-                };
-                let reuse = matches!(token, Tok::Known(s) if self.causes.get(s) == Some(&Property::RefreshSingleUse));
-                let property = self.property_for(*action, token);
-                if let Tok::Known(s) = token {
-                    // Only where the answer cannot tell a dead token from a
-                    // live one (revocations that always succeed); elsewhere
-                    // a target keeping the token alive fails this very step.
-                    let blind = matches!(action, ActionKind::Revoke | ActionKind::RevokeAll)
-                        && self.plan.policy.revoke_always_succeeds;
-                    if blind && !before.contains(s) {
-                        self.taint = self.taint.or(self.causes.get(s).copied());
-                    }
-                }
-                let a = match action {
-                    ActionKind::Login => unreachable!("login is its own step"),
-                    ActionKind::Refresh => Action::Refresh { refresh_token: sym },
-                    ActionKind::Logout => Action::Logout { access_token: sym },
-                    ActionKind::Revoke => Action::Revoke { refresh_token: sym },
-                    ActionKind::RevokeAll => Action::RevokeAll { access_token: sym },
-                    ActionKind::Protected => Action::Protected { access_token: sym },
-                };
-                let user = match token {
-                    Tok::Known(s) => self.known_token(s).map(|k| k.username.clone()),
-                    _ => None,
-                };
-                let applied = self.predict(*op, built.problems, a, property);
-                if applied && *action == ActionKind::RevokeAll {
-                    if let (Some(u), Expected::Outcome { .. }) = (user, &self.expected) {
-                        if self
-                            .model
-                            .is_usable(sym.unwrap_or(""), TokenKind::Access, self.now)
-                        {
-                            self.revoke_all_by.push(u);
-                        }
-                    }
-                }
-                let cause = match action {
-                    ActionKind::Refresh if reuse && self.plan.policy.reuse_ends_session => {
-                        Property::ReuseEndsSession
-                    }
-                    ActionKind::Refresh => Property::RefreshSingleUse,
-                    ActionKind::Logout => Property::LogoutEndsSession,
-                    ActionKind::Revoke => Property::RevokedCannotRefresh,
-                    ActionKind::RevokeAll => Property::RevokeAllPerUser,
-                    _ => Property::ModelAgreement,
-                };
-                (Some(property), cause)
-            }
+            } => self.login(*op, *user, *wrong_password),
+            Step::Call { op, action, token } => self.call(*op, *action, token, &before),
         };
-        let _ = property;
         let after = self.usable();
         for sym in before.into_iter().filter(|s| !after.contains(s)) {
             self.causes.insert(sym, cause);
         }
         self
+    }
+
+    /// Predict a login; `login issues tokens` explains what it kills.
+    fn login(&mut self, op: usize, user: usize, wrong_password: bool) -> Property {
+        let plan = self.plan.clone();
+        let (u, password) = plan.credentials(user, wrong_password);
+        let fills = plan.login_fills(op, &u, &password);
+        let built = build(&plan.spec, plan.op(op), &fills);
+        let action = Action::Login {
+            username: Some(&u),
+            password: Some(&password),
+        };
+        self.predict(op, built.problems, action, Property::LoginIssuesTokens);
+        Property::LoginIssuesTokens
+    }
+
+    /// Predict a call of a bound operation with a token; returns the
+    /// property that explains the deaths it causes.
+    fn call(&mut self, op: usize, action: ActionKind, token: &Tok, before: &[String]) -> Property {
+        let plan = self.plan.clone();
+        let b = plan.binding(op);
+        let fills = fills_for(b, |_| Self::placeholder(token));
+        let mut built = build(&plan.spec, plan.op(op), &fills);
+        // An absent or empty token that only the token's own place
+        // forbids gets what the spec maps `missing` to, where it
+        // maps it (as the mock answers), not just any 4xx.
+        if matches!(token, Tok::Missing | Tok::Empty) && b.maps("missing") {
+            let probe = fills_for(b, |_| Self::placeholder(&Tok::Garbage("probe".into())));
+            if build(&plan.spec, plan.op(op), &probe).problems.is_empty() {
+                built.problems.clear();
+            }
+        }
+        let sym = token.presented();
+        let reuse = matches!(token, Tok::Known(s) if self.causes.get(s) == Some(&Property::RefreshSingleUse));
+        let property = self.property_for(action, token);
+        self.taint_through_blind_revocation(action, token, before);
+        let user = match token {
+            Tok::Known(s) => self.known_token(s).map(|k| k.username.clone()),
+            _ => None,
+        };
+        let applied = self.predict(op, built.problems, model_action(action, sym), property);
+        if applied && action == ActionKind::RevokeAll {
+            self.record_revoke_all(user, sym);
+        }
+        self.cause_of_deaths(action, reuse)
+    }
+
+    /// Taint the sequence when a token the reference holds dead goes
+    /// through a revocation that answers the same whatever the token: a
+    /// target keeping that token alive cannot be told apart at this step.
+    /// Elsewhere a target keeping the token alive fails this very step.
+    fn taint_through_blind_revocation(
+        &mut self,
+        action: ActionKind,
+        token: &Tok,
+        before: &[String],
+    ) {
+        if let Tok::Known(s) = token {
+            let blind = matches!(action, ActionKind::Revoke | ActionKind::RevokeAll)
+                && self.plan.policy.revoke_always_succeeds;
+            if blind && !before.contains(s) {
+                self.taint = self.taint.or(self.causes.get(s).copied());
+            }
+        }
+    }
+
+    /// Remember who revoked all their refresh tokens with a live access
+    /// token (`revoke-all is per user` then explains what differs for the
+    /// others).
+    fn record_revoke_all(&mut self, user: Option<String>, sym: Option<&str>) {
+        if let (Some(u), Expected::Outcome { .. }) = (user, &self.expected) {
+            if self
+                .model
+                .is_usable(sym.unwrap_or(""), TokenKind::Access, self.now)
+            {
+                self.revoke_all_by.push(u);
+            }
+        }
+    }
+
+    /// The property that explains the deaths an action causes.
+    fn cause_of_deaths(&self, action: ActionKind, reuse: bool) -> Property {
+        match action {
+            ActionKind::Refresh if reuse && self.plan.policy.reuse_ends_session => {
+                Property::ReuseEndsSession
+            }
+            ActionKind::Refresh => Property::RefreshSingleUse,
+            ActionKind::Logout => Property::LogoutEndsSession,
+            ActionKind::Revoke => Property::RevokedCannotRefresh,
+            ActionKind::RevokeAll => Property::RevokeAllPerUser,
+            _ => Property::ModelAgreement,
+        }
     }
 
     /// Predict a bound step. Returns whether the model was applied.
