@@ -13,6 +13,7 @@ use openapi::spec::Operation;
 
 use crate::check::response_problems;
 use crate::error::RunError;
+use crate::guard;
 use crate::machine::{Expected, RefState, Step, Tok};
 use crate::plan::{build, fills_for, Fill, Plan};
 use crate::property::Property;
@@ -115,9 +116,25 @@ impl Driver {
                 let fills = fills_for(plan.binding(*op), |_| value.clone());
                 (*op, *action, presented, fills)
             }
+            Step::Guarded { op, token } => {
+                let Some(source) = guard::guard(&plan, plan.op(*op)) else {
+                    return Ok(Vec::new());
+                };
+                (
+                    *op,
+                    ActionKind::Protected,
+                    None,
+                    vec![(source, self.value_of(token))],
+                )
+            }
         };
         let op = plan.op(op_index);
-        let resp = self.send(describe(step, op.name()), op, &fills, &after.expected)?;
+        let resp = self.send(
+            describe(step, op.name()),
+            expected_text(&after.expected),
+            op,
+            &fills,
+        )?;
         let mut violations: Vec<Violation> = self
             .responses_match_the_spec(op, &after.expected, &resp)
             .into_iter()
@@ -153,6 +170,13 @@ impl Driver {
                     Outcome::Done | Outcome::Rejected(_) => {}
                 }
             }
+            Expected::Guarded { .. } => {
+                if let Some(v) = self.guards_refuse_dead_tokens(after, step, &resp)? {
+                    violations.push(v);
+                    return Ok(violations);
+                }
+                violations.extend(self.unauthorized_carries_challenge(op, &resp));
+            }
         }
         Ok(violations)
     }
@@ -185,16 +209,16 @@ impl Driver {
     fn send(
         &mut self,
         step: String,
+        expected: String,
         op: &Operation,
         fills: &[(&Source, Fill)],
-        expected: &Expected,
     ) -> Result<HttpResponse, RunError> {
         let built = build(&self.plan.spec, op, fills);
         let resp = self.plan.target.send(&built.request)?;
         self.log.push(Exchange {
             step,
             curl: self.plan.target.curl(&built.request),
-            expected: expected_text(expected),
+            expected,
             status: resp.status,
             body: resp.body_text(400),
         });
@@ -210,9 +234,7 @@ impl Driver {
         expected: &Expected,
         resp: &HttpResponse,
     ) -> Option<Violation> {
-        let status_differs =
-            matches!(expected, Expected::Outcome { status, .. } if *status != resp.status);
-        if matches!(expected, Expected::ClientError { .. }) || status_differs {
+        if matches!(expected, Expected::ClientError { .. }) || expected.differs(resp.status) {
             return None;
         }
         self.exercise(Property::ResponsesDocumented);
@@ -312,6 +334,67 @@ impl Driver {
             self.real.insert(sym, real);
         }
         violations
+    }
+
+    /// `dead tokens refused on guarded operations`: the guarded operation
+    /// refuses exactly the tokens the model holds dead. On a mismatch the
+    /// target's protected operation is asked for its own view of the token:
+    /// where it agrees with the guard, the target's token differs from the
+    /// model's and the property that explains the token's state is blamed
+    /// (as on a protected call), not the guard.
+    fn guards_refuse_dead_tokens(
+        &mut self,
+        after: &RefState,
+        step: &Step,
+        resp: &HttpResponse,
+    ) -> Result<Option<Violation>, RunError> {
+        let (
+            Expected::Guarded {
+                outcome,
+                blame,
+                control,
+                ..
+            },
+            Step::Guarded { token, .. },
+        ) = (&after.expected, step)
+        else {
+            return Ok(None);
+        };
+        self.exercise(Property::GuardsRefuseDeadTokens);
+        if !after.expected.differs(resp.status) {
+            return Ok(None);
+        }
+        let dead = matches!(outcome, Outcome::Rejected(_));
+        let message = format!(
+            "expected {} on this guarded operation, got {}",
+            expected_text(&after.expected),
+            resp.status
+        );
+        // Refused, but not with the documented refusal, or no protected
+        // operation to ask: the guard's fault.
+        let Some(control) = control.filter(|_| dead != guard::refuses(resp.status)) else {
+            return Ok(Some(violation(Property::GuardsRefuseDeadTokens, message)));
+        };
+        let plan = self.plan.clone();
+        let value = self.value_of(token);
+        let fills = fills_for(plan.binding(control), |_| value.clone());
+        let op = plan.op(control);
+        let step = format!("{} with {}", op.name(), describe_token(token));
+        let expected = "its own view of the token (is the guard at fault?)".to_owned();
+        let answer = self.send(step, expected, op, &fills)?;
+        let protected_refuses = (400..500).contains(&answer.status);
+        let message = format!("{message}; {} answered {}", op.name(), answer.status);
+        if protected_refuses != guard::refuses(resp.status) {
+            return Ok(Some(violation(Property::GuardsRefuseDeadTokens, message)));
+        }
+        // The target holds the token alive (or dead) everywhere: as on a
+        // protected call, a refusal after a blind revocation is blamed on
+        // the property that killed the token.
+        let property = match after.taint {
+            Some(t) if !dead => t,
+            _ => *blame,
+        };
+        Ok(Some(violation(property, message)))
     }
 
     /// `tokens unique`: no token is issued twice.
@@ -445,7 +528,24 @@ fn expected_text(expected: &Expected) -> String {
         Expected::Outcome {
             outcome, status, ..
         } => format!("{status} ({})", outcome.name()),
+        Expected::Guarded {
+            outcome: Outcome::Rejected(_),
+            refusal,
+            detail,
+            ..
+        } => match detail {
+            Some(d) => format!("{refusal} (invalid: {})", d.name()),
+            None => format!("{refusal} ({})", outcome_name(expected)),
+        },
+        Expected::Guarded { refusal, .. } => format!("no {refusal} (a live token)"),
         Expected::Nothing => String::new(),
+    }
+}
+
+fn outcome_name(expected: &Expected) -> &'static str {
+    match expected {
+        Expected::Outcome { outcome, .. } | Expected::Guarded { outcome, .. } => outcome.name(),
+        _ => "",
     }
 }
 
@@ -458,6 +558,15 @@ fn read(expr: &Expr, resp: &HttpResponse) -> Option<String> {
         },
         Expr::ResponseHeader(name) => resp.header(name).map(str::to_owned),
         _ => None,
+    }
+}
+
+fn describe_token(token: &Tok) -> String {
+    match token {
+        Tok::Known(s) => format!("token {s}"),
+        Tok::Garbage(g) => format!("garbage token `{g}`"),
+        Tok::Empty => "an empty token".into(),
+        Tok::Missing => "no token".into(),
     }
 }
 
@@ -477,15 +586,8 @@ fn describe(step: &Step, op: String) -> String {
                 }
             )
         }
-        Step::Call { token, .. } => {
-            let t = match token {
-                Tok::Known(s) => format!("token {s}"),
-                Tok::Garbage(g) => format!("garbage token `{g}`"),
-                Tok::Empty => "an empty token".into(),
-                Tok::Missing => "no token".into(),
-            };
-            format!("{op} with {t}")
-        }
+        Step::Call { token, .. } => format!("{op} with {}", describe_token(token)),
+        Step::Guarded { token, .. } => format!("{op} (guarded) with {}", describe_token(token)),
         Step::Wait { seconds } => format!("wait {seconds} s"),
     }
 }

@@ -32,6 +32,7 @@
 mod check;
 mod driver;
 mod error;
+mod guard;
 mod machine;
 mod plan;
 mod property;
@@ -319,6 +320,20 @@ fn skip_reason(plan: &Plan, p: Property) -> String {
         }
         Property::ReuseEndsSession if !plan.policy.reuse_ends_session => {
             "the spec declares that reuse does not end the session".into()
+        }
+        Property::GuardsRefuseDeadTokens if guard::guarded(plan).is_empty() => {
+            let guards = plan
+                .spec
+                .operations()
+                .iter()
+                .any(|op| guard::guard(plan, op).is_some());
+            if guards {
+                "no valid request can be built for a guarded operation".into()
+            } else {
+                "the spec has no guarded operation: no unbound operation carries a credential \
+                 where a `protected` binding reads its access token"
+                    .into()
+            }
         }
         Property::TokensExpire if !plan.clock => {
             "the target's clock cannot be moved (see the expiry check)".into()

@@ -17,6 +17,7 @@ use proptest_state_machine::ReferenceStateMachine;
 use openapi::binding::ActionKind;
 use openapi::model::{Action, Invalidity, Model, Outcome, TokenKind};
 
+use crate::guard::{self, Guarded};
 use crate::plan::{build, fills_for, Fill, Plan};
 use crate::property::Property;
 
@@ -114,11 +115,49 @@ pub enum Step {
         /// The token presented.
         token: Tok,
     },
+    /// Call a guarded operation (unbound, carrying a credential where a
+    /// `protected` binding reads its access token) with a token.
+    Guarded {
+        /// Operation index.
+        op: usize,
+        /// The token presented at its guard place.
+        token: Tok,
+    },
     /// Move the clock (the mock's admin API).
     Wait {
         /// Seconds.
         seconds: u64,
     },
+}
+
+impl Step {
+    /// The known token the step presents, if any.
+    pub fn known_token(&self) -> Option<&str> {
+        match self {
+            Step::Call {
+                token: Tok::Known(s),
+                ..
+            }
+            | Step::Guarded {
+                token: Tok::Known(s),
+                ..
+            } => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The same step presenting `token` (steps without one are unchanged).
+    pub fn with_token(&self, token: Tok) -> Step {
+        match self {
+            Step::Call { op, action, .. } => Step::Call {
+                op: *op,
+                action: *action,
+                token,
+            },
+            Step::Guarded { op, .. } => Step::Guarded { op: *op, token },
+            other => other.clone(),
+        }
+    }
 }
 
 /// What a correct target answers to a step.
@@ -142,8 +181,41 @@ pub enum Expected {
         /// The property a mismatch violates.
         property: Property,
     },
+    /// A guarded operation: refused as the model's protected check says.
+    Guarded {
+        /// The model's outcome for the token as an access token.
+        outcome: Outcome,
+        /// Why the token was invalid, in finer words.
+        detail: Option<Invalidity>,
+        /// The status a refusal gets.
+        refusal: u16,
+        /// The property a mismatch violates when the target's own
+        /// protected operation agrees with its guard (the target's token
+        /// differs from the model's, not its guard).
+        blame: Property,
+        /// The protected operation to ask for its view of the token.
+        control: Option<usize>,
+    },
     /// A clock move: nothing to compare.
     Nothing,
+}
+
+impl Expected {
+    /// Whether an answer with `status` differs from the prediction: another
+    /// status than the model's, or, on a guarded operation, a refusal of a
+    /// live token or anything but the refusal for a dead one.
+    pub fn differs(&self, status: u16) -> bool {
+        match self {
+            Expected::Outcome { status: s, .. } => *s != status,
+            Expected::Guarded {
+                outcome: Outcome::Rejected(_),
+                refusal,
+                ..
+            } => *refusal != status,
+            Expected::Guarded { .. } => guard::refuses(status),
+            Expected::ClientError { .. } | Expected::Nothing => false,
+        }
+    }
 }
 
 /// A token the reference knows.
@@ -169,6 +241,8 @@ pub struct RefState {
     pub known: Vec<(String, KnownToken)>,
     /// Why each dead token died.
     pub causes: HashMap<String, Property>,
+    /// The guarded operations steps can call.
+    pub guarded: Arc<Vec<Guarded>>,
     /// Users who revoked all their refresh tokens so far.
     pub revoke_all_by: Vec<String>,
     /// The prediction for the last step applied.
@@ -184,7 +258,9 @@ impl RefState {
     /// A fresh state for `plan`.
     pub fn new(plan: Arc<Plan>) -> RefState {
         let model = Model::new(plan.policy.clone(), plan.accounts.clone());
+        let guarded = Arc::new(guard::guarded(&plan));
         RefState {
+            guarded,
             plan,
             model,
             now: 0,
@@ -231,6 +307,7 @@ impl RefState {
                 wrong_password,
             } => self.login(*op, *user, *wrong_password),
             Step::Call { op, action, token } => self.call(*op, *action, token, &before),
+            Step::Guarded { op, token } => self.guarded(*op, token),
         };
         let after = self.usable();
         for sym in before.into_iter().filter(|s| !after.contains(s)) {
@@ -282,6 +359,30 @@ impl RefState {
             self.record_revoke_all(user, sym);
         }
         self.cause_of_deaths(action, reuse)
+    }
+
+    /// Predict a guarded call: the model's protected check of the token,
+    /// which changes nothing.
+    fn guarded(&mut self, op: usize, token: &Tok) -> Property {
+        let action = Action::Protected {
+            access_token: token.presented(),
+        };
+        let detail = self.model.diagnose(&action, self.now);
+        let mut mint = |_: TokenKind| "unminted".into();
+        let outcome = self.model.apply(action, self.now, &mut mint);
+        let control = self
+            .guarded
+            .iter()
+            .find(|g| g.op == op)
+            .and_then(|g| g.control);
+        self.expected = Expected::Guarded {
+            outcome,
+            detail,
+            refusal: guard::refusal_status(self.plan.op(op)),
+            blame: self.property_for(ActionKind::Protected, token),
+            control,
+        };
+        Property::ModelAgreement
     }
 
     /// Taint the sequence when a token the reference holds dead goes
@@ -472,25 +573,12 @@ impl ReferenceStateMachine for RefMachine {
                 ActionKind::Refresh | ActionKind::Revoke => TokenKind::Refresh,
                 _ => TokenKind::Access,
             };
-            let (right, wrong): (Vec<String>, Vec<String>) = state
-                .known
-                .iter()
-                .map(|(s, k)| (s.clone(), k.kind == wanted))
-                .partition::<Vec<_>, _>(|(_, ok)| *ok)
-                .into_iter_pair();
-            let mut toks: Vec<(u32, BoxedStrategy<Tok>)> = vec![
+            let mut toks = vec![
                 (1, garbage().prop_map(Tok::Garbage).boxed()),
                 (1, Just(Tok::Empty).boxed()),
                 (1, Just(Tok::Missing).boxed()),
             ];
-            if !right.is_empty() {
-                let recent = right[right.len().saturating_sub(2)..].to_vec();
-                toks.push((8, prop::sample::select(recent).prop_map(Tok::Known).boxed()));
-                toks.push((4, prop::sample::select(right).prop_map(Tok::Known).boxed()));
-            }
-            if !wrong.is_empty() {
-                toks.push((1, prop::sample::select(wrong).prop_map(Tok::Known).boxed()));
-            }
+            toks.extend(known_tokens(state, wanted));
             let weight = match action {
                 ActionKind::Refresh => 6,
                 ActionKind::Protected => 4,
@@ -500,6 +588,16 @@ impl ReferenceStateMachine for RefMachine {
             let s = proptest::strategy::Union::new_weighted(toks)
                 .prop_map(move |token| Step::Call { op, action, token });
             options.push((weight, s.boxed()));
+        }
+        for g in state.guarded.iter() {
+            // Dead and live access tokens, refresh tokens, garbage: never
+            // none or empty (the operation's own security answers those).
+            let mut toks = vec![(1, garbage().prop_map(Tok::Garbage).boxed())];
+            toks.extend(known_tokens(state, TokenKind::Access));
+            let op = g.op;
+            let s = proptest::strategy::Union::new_weighted(toks)
+                .prop_map(move |token| Step::Guarded { op, token });
+            options.push((3, s.boxed()));
         }
         if plan.clock {
             let p = &plan.policy;
@@ -521,12 +619,11 @@ impl ReferenceStateMachine for RefMachine {
     }
 
     fn preconditions(state: &RefState, step: &Step) -> bool {
+        if let Some(s) = step.known_token() {
+            return state.known_token(s).is_some();
+        }
         match step {
             Step::Login { user, .. } => *user < state.plan.accounts.len(),
-            Step::Call {
-                token: Tok::Known(s),
-                ..
-            } => state.known_token(s).is_some(),
             // A path segment cannot be left out or empty: that is another
             // route, not a request without a token.
             Step::Call {
@@ -549,6 +646,28 @@ impl ReferenceStateMachine for RefMachine {
     fn apply(state: RefState, step: &Step) -> RefState {
         state.step(step)
     }
+}
+
+/// Known tokens to present where a token of `wanted` kind belongs, by
+/// weight: the recent ones of that kind most, any of that kind, and now
+/// and then one of the other kind.
+fn known_tokens(state: &RefState, wanted: TokenKind) -> Vec<(u32, BoxedStrategy<Tok>)> {
+    let (right, wrong): (Vec<String>, Vec<String>) = state
+        .known
+        .iter()
+        .map(|(s, k)| (s.clone(), k.kind == wanted))
+        .partition::<Vec<_>, _>(|(_, ok)| *ok)
+        .into_iter_pair();
+    let mut toks = Vec::new();
+    if !right.is_empty() {
+        let recent = right[right.len().saturating_sub(2)..].to_vec();
+        toks.push((8, prop::sample::select(recent).prop_map(Tok::Known).boxed()));
+        toks.push((4, prop::sample::select(right).prop_map(Tok::Known).boxed()));
+    }
+    if !wrong.is_empty() {
+        toks.push((1, prop::sample::select(wrong).prop_map(Tok::Known).boxed()));
+    }
+    toks
 }
 
 trait IntoIterPair {

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use conformance::{HttpTarget, Property, RefMachine};
 
-use crate::support::{config, spec, Served};
+use crate::support::{config, policy, reference_with, spec, Served};
 
 /// Run `cases` sequences through proptest-state-machine, as an
 /// implementation's own test would with `prop_state_machine!`.
@@ -35,9 +35,8 @@ fn http_target_passes_on_the_mock_and_names_the_property_it_breaks() {
     let served = Served::start(spec(openapi::reference::reference_json()));
     assert_eq!(sequences(&served.uri(), 20), Ok(()));
 
-    let mut defective = openapi::reference::reference_json();
-    defective["x-token-lifecycle"]["policy"]["refreshSingleUse"] = json!(false);
-    defective["x-token-lifecycle"]["policy"]["rotateOnRefresh"] = json!(true);
+    let mut defective = reference_with("refreshSingleUse", json!(false));
+    policy(&mut defective, "rotateOnRefresh", json!(true));
     let served = Served::start(spec(defective));
     match sequences(&served.uri(), 200) {
         Err(TestError::Fail(reason, _)) => assert!(

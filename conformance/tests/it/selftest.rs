@@ -1,4 +1,4 @@
-use crate::support::{config, spec, specs, Served};
+use crate::support::{config, spec, specs, with_guarded_operation, Served};
 
 #[test]
 fn the_mock_passes_its_own_suite_for_every_spec_over_many_seeds() {
@@ -21,9 +21,11 @@ fn the_mock_passes_its_own_suite_for_every_spec_over_many_seeds() {
     }
 }
 
+/// The reference spec has no guarded operation: one is added, so that the
+/// guard property is exercised too.
 #[test]
 fn every_lifecycle_property_is_exercised_on_the_reference_spec() {
-    let value = openapi::reference::reference_json();
+    let value = with_guarded_operation(openapi::reference::reference_json());
     let served = Served::start(spec(value.clone()));
     let report = conformance::run(
         &config(&served.uri(), value, 150, 7),
@@ -38,4 +40,29 @@ fn every_lifecycle_property_is_exercised_on_the_reference_spec() {
         .collect();
     assert!(skipped.is_empty(), "skipped: {skipped:?}");
     assert!(report.passed(), "{}", report.to_text());
+}
+
+#[test]
+fn a_spec_without_guarded_operations_skips_the_guard_property_with_the_reason() {
+    let value = openapi::reference::reference_json();
+    let served = Served::start(spec(value.clone()));
+    let report = conformance::run(
+        &config(&served.uri(), value, 20, 0),
+        &conformance::NoProgress,
+    )
+    .unwrap();
+    let guard = report
+        .checks
+        .iter()
+        .find(|c| c.name == conformance::Property::GuardsRefuseDeadTokens.name())
+        .unwrap();
+    assert_eq!(guard.status, conformance::Status::Skipped);
+    assert!(
+        guard
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .contains("no guarded operation"),
+        "{guard:?}"
+    );
 }

@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 use mock_server::MockServer;
 use openapi::Spec;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// A mock serving `spec` from a runtime of its own, so that the blocking
 /// conformance client can run on the test thread.
@@ -37,9 +37,40 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Every spec in the repository: the reference and the fixtures.
+/// `doc` plus an unbound operation secured like its `protected` one (the
+/// guard rule of docs/bindings.md): `GET /orders`, bearer, 200 and a 401
+/// documenting its challenge. No spec of the repository has one.
+pub fn with_guarded_operation(mut doc: Value) -> Value {
+    doc["paths"]["/orders"] = json!({
+        "get": {
+            "operationId": "orders",
+            "security": [{"bearerAuth": []}],
+            "responses": {
+                "200": {
+                    "description": "the user's orders",
+                    "content": {"application/json": {"example": [{"id": 1}]}}
+                },
+                "401": {
+                    "description": "no token, or a dead one",
+                    "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}
+                }
+            }
+        }
+    });
+    doc
+}
+
+/// Every spec in the repository (the reference and the fixtures), and the
+/// reference with a guarded operation.
 pub fn specs() -> Vec<(String, Value)> {
-    let mut out = vec![("reference".to_owned(), openapi::reference::reference_json())];
+    let reference = openapi::reference::reference_json();
+    let mut out = vec![
+        ("reference".to_owned(), reference.clone()),
+        (
+            "reference with a guarded operation".to_owned(),
+            with_guarded_operation(reference),
+        ),
+    ];
     let mut files: Vec<_> = std::fs::read_dir(root().join("fixtures"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -65,4 +96,26 @@ pub fn config(target: &str, checked: Value, cases: u32, seed: u64) -> conformanc
     c.seed = seed;
     c.concurrency = 2;
     c
+}
+
+/// Set a policy key of a document's root `x-token-lifecycle`.
+pub fn policy(doc: &mut Value, key: &str, value: Value) {
+    doc["x-token-lifecycle"]["policy"][key] = value;
+}
+
+/// The reference spec with one policy key changed.
+pub fn reference_with(key: &str, value: Value) -> Value {
+    let mut doc = openapi::reference::reference_json();
+    policy(&mut doc, key, value);
+    doc
+}
+
+/// The names of the checks that failed in `report`.
+pub fn failed_checks(report: &conformance::Report) -> Vec<String> {
+    report
+        .checks
+        .iter()
+        .filter(|c| c.status == conformance::Status::Failed)
+        .map(|c| c.name.clone())
+        .collect()
 }
