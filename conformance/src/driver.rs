@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use openapi::binding::{ActionKind, Source};
 use openapi::expr::Expr;
-use openapi::model::{Issued, Outcome};
+use openapi::model::{Issued, Outcome, OutcomeName};
 use openapi::spec::Operation;
 
 use crate::check::response_problems;
@@ -522,30 +522,23 @@ fn expected_text(expected: &Expected) -> String {
             status,
             detail: Some(d),
             ..
-        } if outcome.name() == "invalid" => {
+        } if outcome.name() == OutcomeName::Invalid => {
             format!("{status} (invalid: {})", d.name())
         }
         Expected::Outcome {
             outcome, status, ..
         } => format!("{status} ({})", outcome.name()),
         Expected::Guarded {
-            outcome: Outcome::Rejected(_),
+            outcome: outcome @ Outcome::Rejected(_),
             refusal,
             detail,
             ..
         } => match detail {
             Some(d) => format!("{refusal} (invalid: {})", d.name()),
-            None => format!("{refusal} ({})", outcome_name(expected)),
+            None => format!("{refusal} ({})", outcome.name()),
         },
         Expected::Guarded { refusal, .. } => format!("no {refusal} (a live token)"),
         Expected::Nothing => String::new(),
-    }
-}
-
-fn outcome_name(expected: &Expected) -> &'static str {
-    match expected {
-        Expected::Outcome { outcome, .. } | Expected::Guarded { outcome, .. } => outcome.name(),
-        _ => "",
     }
 }
 

@@ -15,7 +15,7 @@ use proptest::prelude::*;
 use proptest_state_machine::ReferenceStateMachine;
 
 use openapi::binding::ActionKind;
-use openapi::model::{Action, Invalidity, Model, Outcome, TokenKind};
+use openapi::model::{Action, Invalidity, Model, Outcome, OutcomeName, Presented, TokenKind};
 
 use crate::guard::{self, Guarded};
 use crate::plan::{build, fills_for, Fill, Plan};
@@ -64,32 +64,6 @@ impl Tok {
             Tok::Empty => Some(""),
             Tok::Missing => None,
         }
-    }
-}
-
-/// The model's action for a call of a bound operation (a login is a step
-/// of its own, with credentials: a call never carries one).
-fn model_action(action: ActionKind, token: Option<&str>) -> Action<'_> {
-    match action {
-        ActionKind::Login => Action::Login {
-            username: None,
-            password: None,
-        },
-        ActionKind::Refresh => Action::Refresh {
-            refresh_token: token,
-        },
-        ActionKind::Logout => Action::Logout {
-            access_token: token,
-        },
-        ActionKind::Revoke => Action::Revoke {
-            refresh_token: token,
-        },
-        ActionKind::RevokeAll => Action::RevokeAll {
-            access_token: token,
-        },
-        ActionKind::Protected => Action::Protected {
-            access_token: token,
-        },
     }
 }
 
@@ -340,7 +314,7 @@ impl RefState {
         // An absent or empty token that only the token's own place
         // forbids gets what the spec maps `missing` to, where it
         // maps it (as the mock answers), not just any 4xx.
-        if matches!(token, Tok::Missing | Tok::Empty) && b.maps("missing") {
+        if matches!(token, Tok::Missing | Tok::Empty) && b.maps(OutcomeName::Missing) {
             let probe = fills_for(b, |_| Self::placeholder(&Tok::Garbage("probe".into())));
             if build(&plan.spec, plan.op(op), &probe).problems.is_empty() {
                 built.problems.clear();
@@ -354,7 +328,13 @@ impl RefState {
             Tok::Known(s) => self.known_token(s).map(|k| k.username.clone()),
             _ => None,
         };
-        let applied = self.predict(op, built.problems, model_action(action, sym), property);
+        // Login is its own step: a call presents a token.
+        let a = action.action(Presented {
+            access_token: sym,
+            refresh_token: sym,
+            ..Presented::default()
+        });
+        let applied = self.predict(op, built.problems, a, property);
         if applied && action == ActionKind::RevokeAll {
             self.record_revoke_all(user, sym);
         }
@@ -500,10 +480,7 @@ impl RefState {
         };
         let kind = self.known_token(sym).map(|k| k.kind);
         let usable = kind.is_some_and(|k| self.model.is_usable(sym, k, self.now));
-        let right_kind = match action {
-            ActionKind::Refresh | ActionKind::Revoke => kind == Some(TokenKind::Refresh),
-            _ => kind == Some(TokenKind::Access),
-        };
+        let right_kind = kind.is_some() && kind == action.token_kind();
         match action {
             ActionKind::Revoke | ActionKind::RevokeAll
                 if self.plan.policy.revoke_always_succeeds =>
@@ -569,10 +546,7 @@ impl ReferenceStateMachine for RefMachine {
                 }
                 continue;
             }
-            let wanted = match action {
-                ActionKind::Refresh | ActionKind::Revoke => TokenKind::Refresh,
-                _ => TokenKind::Access,
-            };
+            let wanted = action.token_kind().unwrap_or(TokenKind::Access);
             let mut toks = vec![
                 (1, garbage().prop_map(Tok::Garbage).boxed()),
                 (1, Just(Tok::Empty).boxed()),

@@ -7,9 +7,9 @@ use poem::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use poem::{Body, Request, Response};
 use serde_json::Value;
 
-use openapi::binding::{ActionKind, Binding, Source};
+use openapi::binding::{Binding, Source};
 use openapi::expr::Expr;
-use openapi::model::{Action, Outcome};
+use openapi::model::{Action, Outcome, OutcomeName, Presented};
 use openapi::spec::{Location, Operation, SecurityScheme};
 use openapi::Spec;
 
@@ -222,27 +222,12 @@ impl Mock {
         };
         let (u, p) = (read(&b.username), read(&b.password));
         let (access, refresh) = (read(&b.access_token), read(&b.refresh_token));
-        let action = match b.action {
-            ActionKind::Login => Action::Login {
-                username: u.as_deref(),
-                password: p.as_deref(),
-            },
-            ActionKind::Refresh => Action::Refresh {
-                refresh_token: refresh.as_deref(),
-            },
-            ActionKind::Logout => Action::Logout {
-                access_token: access.as_deref(),
-            },
-            ActionKind::Revoke => Action::Revoke {
-                refresh_token: refresh.as_deref(),
-            },
-            ActionKind::RevokeAll => Action::RevokeAll {
-                access_token: access.as_deref(),
-            },
-            ActionKind::Protected => Action::Protected {
-                access_token: access.as_deref(),
-            },
-        };
+        let action = b.action.action(Presented {
+            username: u.as_deref(),
+            password: p.as_deref(),
+            access_token: access.as_deref(),
+            refresh_token: refresh.as_deref(),
+        });
         let (outcome, detail) = self.state.apply_explained(action);
         let name = outcome.name();
         let mut fills: Vec<(&Expr, Value)> = Vec::new();
@@ -286,9 +271,9 @@ impl Mock {
             )
             .header("www-authenticate", "Bearer error=\"invalid_token\"")
         };
-        let journaled = match detail.filter(|_| name == "invalid") {
+        let journaled = match detail.filter(|_| name == OutcomeName::Invalid) {
             Some(d) => format!("invalid ({})", d.name()),
-            None => name.to_owned(),
+            None => name.to_string(),
         };
         (reply, journaled)
     }

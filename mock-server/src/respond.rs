@@ -2,6 +2,7 @@
 //! media type's example, or a value generated from the schema; then the
 //! bound fields filled in (tokens, TTLs, the user's name).
 
+use openapi::model::OutcomeName;
 use serde_json::{json, Value};
 
 use openapi::expr::Expr;
@@ -59,7 +60,7 @@ pub struct Choice<'a> {
     pub example: Option<&'a str>,
     /// Outcome names (most specific first), tried as example names when
     /// `example` is absent.
-    pub outcome: &'a [&'a str],
+    pub outcome: &'a [OutcomeName],
     /// Generate from the schema even where examples exist.
     pub dynamic: bool,
     /// Which generated variant (the seed).
@@ -195,7 +196,7 @@ fn body_of(spec: &Spec, media: &MediaType, choice: Choice<'_>) -> Value {
         if let Some(v) = choice.example.and_then(named) {
             return v;
         }
-        if let Some(v) = choice.outcome.iter().copied().find_map(named) {
+        if let Some(v) = choice.outcome.iter().map(|o| o.as_str()).find_map(named) {
             return v;
         }
         if let Some(v) = &media.example {

@@ -52,14 +52,10 @@ pub enum LoadError {
         /// What is wrong.
         message: String,
     },
-    /// A behaviour binding that does not fit the document.
-    #[error("#{at}: {message}")]
-    Binding {
-        /// Where (inside an `x-token-lifecycle` extension).
-        at: String,
-        /// What is wrong.
-        message: String,
-    },
+    /// Behaviour bindings that do not fit the document: every problem the
+    /// vocabulary's reader found, one a line.
+    #[error("{}", Problems(.0))]
+    Bindings(Vec<Problem>),
     /// A schema the validator cannot compile.
     #[error("#{at}: invalid schema: {message}")]
     Schema {
@@ -68,4 +64,99 @@ pub enum LoadError {
         /// What the validator said.
         message: String,
     },
+}
+
+/// What a check of the `x-token-lifecycle` vocabulary found wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// A field the vocabulary does not have.
+    UnknownField,
+    /// An action the vocabulary does not have.
+    UnknownAction,
+    /// A field the action cannot do without (or no `action`).
+    MissingField,
+    /// Not a runtime expression, or one on the wrong side (request/response),
+    /// or an outcome that is not a status.
+    ExpressionInvalid,
+    /// An expression that points at nothing the operation declares.
+    Unresolved,
+    /// An outcome mapped to a status or example the operation lacks.
+    OutcomeUndocumented,
+    /// A policy value out of its range.
+    PolicyInvalid,
+    /// A malformed account list or account.
+    AccountInvalid,
+    /// A bound operation with no numeric 2xx response.
+    NoSuccessResponse,
+    /// A value of the wrong JSON type where the vocabulary wants an object
+    /// or a string.
+    Malformed,
+}
+
+impl Rule {
+    /// Every rule, in documentation order.
+    pub const ALL: [Rule; 10] = [
+        Rule::UnknownField,
+        Rule::UnknownAction,
+        Rule::MissingField,
+        Rule::ExpressionInvalid,
+        Rule::Unresolved,
+        Rule::OutcomeUndocumented,
+        Rule::PolicyInvalid,
+        Rule::AccountInvalid,
+        Rule::NoSuccessResponse,
+        Rule::Malformed,
+    ];
+
+    /// The rule's id, as lint findings name it (`lifecycle-unknown-field`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Rule::UnknownField => "lifecycle-unknown-field",
+            Rule::UnknownAction => "lifecycle-unknown-action",
+            Rule::MissingField => "lifecycle-binding-missing-field",
+            Rule::ExpressionInvalid => "lifecycle-expression-invalid",
+            Rule::Unresolved => "lifecycle-binding-unresolved",
+            Rule::OutcomeUndocumented => "lifecycle-outcome-undocumented",
+            Rule::PolicyInvalid => "lifecycle-policy-invalid",
+            Rule::AccountInvalid => "lifecycle-account-invalid",
+            Rule::NoSuccessResponse => "lifecycle-no-success-response",
+            Rule::Malformed => "lifecycle-binding-malformed",
+        }
+    }
+}
+
+/// One problem of the vocabulary, at its place.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    /// The JSON pointer of the offending value (without `#`).
+    pub at: String,
+    /// Which rule it breaks.
+    pub rule: Rule,
+    /// What is wrong, in words.
+    pub message: String,
+    /// The operation (`POST /auth/login`), for problems of an operation's
+    /// binding.
+    pub operation: Option<String>,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}: {}", self.at, self.message)
+    }
+}
+
+/// Problems shown one a line.
+struct Problems<'p>(&'p [Problem]);
+
+impl std::fmt::Display for Problems<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
 }

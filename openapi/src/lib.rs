@@ -6,9 +6,10 @@
 //!
 //! - [`spec`]: load any OpenAPI 3.0/3.1 document (YAML or JSON, local
 //!   `$ref`s) and index its operations;
-//! - [`binding`]: the `x-token-lifecycle` extension that says what an
-//!   operation *does* (login, refresh, logout, revoke, revoke-all, protected)
-//!   and where its tokens sit (see `docs/bindings.md`);
+//! - [`vocabulary`]: the one reader of the `x-token-lifecycle` extension
+//!   (see `docs/bindings.md`), which collects every problem of a document;
+//! - [`binding`]: what it says an operation *does* (login, refresh, logout,
+//!   revoke, revoke-all, protected) and where its tokens sit;
 //! - [`model`]: the pure token-lifecycle state machine (no IO, explicit
 //!   clock) that the mock serves and the conformance suite uses as its
 //!   oracle;
@@ -34,20 +35,24 @@
 //! let refresh = Action::Refresh { refresh_token: Some(&tokens.refresh_token) };
 //! assert!(matches!(model.apply(refresh.clone(), 1, &mut mint), Outcome::Issued(_)));
 //! // A refresh token works once; its reuse ends the session.
-//! assert_eq!(model.apply(refresh, 2, &mut mint).name(), "invalid");
+//! assert_eq!(model.apply(refresh, 2, &mut mint).name().as_str(), "invalid");
 //! ```
 #![deny(missing_docs)]
 
 pub mod binding;
+mod doc;
 pub mod error;
 pub mod expr;
+mod index;
 pub mod media;
 pub mod model;
+mod operation;
 pub mod reference;
 pub mod schema;
 pub mod spec;
+pub mod vocabulary;
 
-pub use error::LoadError;
+pub use error::{LoadError, Problem, Rule};
 pub use spec::Spec;
 
 /// The embedded default spec: the reference API, loaded.

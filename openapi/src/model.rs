@@ -16,7 +16,158 @@ use std::collections::HashMap;
 
 use compact_str::CompactString;
 
-use crate::binding::{LogoutScope, Policy};
+/// What logout ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LogoutScope {
+    /// The whole session: its access and refresh tokens.
+    Session,
+    /// Only the presented access token.
+    AccessToken,
+}
+
+impl LogoutScope {
+    /// Every scope, in documentation order.
+    pub const ALL: [LogoutScope; 2] = [LogoutScope::Session, LogoutScope::AccessToken];
+
+    /// The name used in specs (`access-token`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogoutScope::Session => "session",
+            LogoutScope::AccessToken => "access-token",
+        }
+    }
+
+    /// The scope of a spec name.
+    pub fn parse(s: &str) -> Option<LogoutScope> {
+        LogoutScope::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+}
+
+/// The lifecycle policies of an API.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Policy {
+    /// Seconds an access token lives.
+    pub access_token_ttl: u64,
+    /// Seconds a refresh token lives.
+    pub refresh_token_ttl: u64,
+    /// A refresh token is spent by its first use.
+    pub refresh_single_use: bool,
+    /// Presenting a spent refresh token ends its session.
+    pub reuse_ends_session: bool,
+    /// What logout ends.
+    pub logout_ends: LogoutScope,
+    /// Revoke and revoke-all succeed whatever the token.
+    pub revoke_always_succeeds: bool,
+    /// Whether a refresh issues a new refresh token (default:
+    /// `refresh_single_use`).
+    pub rotate_on_refresh: Option<bool>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            access_token_ttl: 3600,
+            refresh_token_ttl: 86400,
+            refresh_single_use: true,
+            reuse_ends_session: true,
+            logout_ends: LogoutScope::Session,
+            revoke_always_succeeds: true,
+            rotate_on_refresh: None,
+        }
+    }
+}
+
+impl Policy {
+    /// Whether a refresh issues a new refresh token.
+    pub fn rotate_on_refresh(&self) -> bool {
+        self.rotate_on_refresh.unwrap_or(self.refresh_single_use)
+    }
+}
+
+/// The lifecycle action an operation performs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionKind {
+    /// Start a session.
+    Login,
+    /// Exchange a refresh token.
+    Refresh,
+    /// End a session.
+    Logout,
+    /// Revoke a refresh token.
+    Revoke,
+    /// Revoke all refresh tokens of a user.
+    RevokeAll,
+    /// A resource that needs an access token.
+    Protected,
+}
+
+impl ActionKind {
+    /// Every action, in documentation order.
+    pub const ALL: [ActionKind; 6] = [
+        ActionKind::Login,
+        ActionKind::Refresh,
+        ActionKind::Logout,
+        ActionKind::Revoke,
+        ActionKind::RevokeAll,
+        ActionKind::Protected,
+    ];
+
+    /// The name used in specs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::Login => "login",
+            ActionKind::Refresh => "refresh",
+            ActionKind::Logout => "logout",
+            ActionKind::Revoke => "revoke",
+            ActionKind::RevokeAll => "revoke-all",
+            ActionKind::Protected => "protected",
+        }
+    }
+
+    /// The action of a spec name (`revoke-all`).
+    pub fn parse(s: &str) -> Option<ActionKind> {
+        ActionKind::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    /// The kind of token the action is presented with (`None` for login,
+    /// which takes credentials).
+    pub fn token_kind(self) -> Option<TokenKind> {
+        match self {
+            ActionKind::Login => None,
+            ActionKind::Refresh | ActionKind::Revoke => Some(TokenKind::Refresh),
+            ActionKind::Logout | ActionKind::RevokeAll | ActionKind::Protected => {
+                Some(TokenKind::Access)
+            }
+        }
+    }
+
+    /// The model action of this kind with what was presented: the
+    /// credentials for login, the token of the action's kind otherwise.
+    pub fn action(self, presented: Presented<'_>) -> Action<'_> {
+        let Presented {
+            username,
+            password,
+            access_token,
+            refresh_token,
+        } = presented;
+        match self {
+            ActionKind::Login => Action::Login { username, password },
+            ActionKind::Refresh => Action::Refresh { refresh_token },
+            ActionKind::Logout => Action::Logout { access_token },
+            ActionKind::Revoke => Action::Revoke { refresh_token },
+            ActionKind::RevokeAll => Action::RevokeAll { access_token },
+            ActionKind::Protected => Action::Protected { access_token },
+        }
+    }
+
+    /// Whether success issues tokens.
+    pub fn issues_tokens(self) -> bool {
+        matches!(self, ActionKind::Login | ActionKind::Refresh)
+    }
+}
 
 /// Seconds on the caller's clock. Only differences matter.
 pub type Instant = u64;
@@ -45,6 +196,19 @@ impl<F: FnMut(TokenKind) -> Token> Mint for F {
     fn mint(&mut self, kind: TokenKind) -> Token {
         self(kind)
     }
+}
+
+/// What a request presented, by role; `None` where it presented nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Presented<'a> {
+    /// The user name.
+    pub username: Option<&'a str>,
+    /// The password.
+    pub password: Option<&'a str>,
+    /// The access token.
+    pub access_token: Option<&'a str>,
+    /// The refresh token.
+    pub refresh_token: Option<&'a str>,
 }
 
 /// A lifecycle action with what the caller presented. `None` or an empty
@@ -85,6 +249,129 @@ pub enum Action<'a> {
     },
 }
 
+/// The name of an outcome, as a binding maps it to a response
+/// (`outcomes:` keys): success, the four refusals, and the five finer
+/// reasons for `invalid` ([`Invalidity`]), which fall back to `invalid`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OutcomeName {
+    /// The action succeeded.
+    Success,
+    /// See [`Rejection::InvalidCredentials`].
+    InvalidCredentials,
+    /// See [`Rejection::Missing`].
+    Missing,
+    /// See [`Rejection::Expired`].
+    Expired,
+    /// See [`Rejection::Invalid`].
+    Invalid,
+    /// See [`Invalidity::Unknown`].
+    Unknown,
+    /// See [`Invalidity::WrongKind`].
+    WrongKind,
+    /// See [`Invalidity::Spent`].
+    Spent,
+    /// See [`Invalidity::Revoked`].
+    Revoked,
+    /// See [`Invalidity::Ended`].
+    Ended,
+}
+
+impl OutcomeName {
+    /// The names every binding maps (explicitly or by default).
+    pub const MAPPED: [OutcomeName; 5] = [
+        OutcomeName::Success,
+        OutcomeName::InvalidCredentials,
+        OutcomeName::Missing,
+        OutcomeName::Expired,
+        OutcomeName::Invalid,
+    ];
+
+    /// Every name, in documentation order: [`OutcomeName::MAPPED`], then
+    /// the details of `invalid`.
+    pub const ALL: [OutcomeName; 10] = [
+        OutcomeName::Success,
+        OutcomeName::InvalidCredentials,
+        OutcomeName::Missing,
+        OutcomeName::Expired,
+        OutcomeName::Invalid,
+        OutcomeName::Unknown,
+        OutcomeName::WrongKind,
+        OutcomeName::Spent,
+        OutcomeName::Revoked,
+        OutcomeName::Ended,
+    ];
+
+    /// The name used in specs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutcomeName::Success => "success",
+            OutcomeName::InvalidCredentials => "invalidCredentials",
+            OutcomeName::Missing => "missing",
+            OutcomeName::Expired => "expired",
+            OutcomeName::Invalid => "invalid",
+            OutcomeName::Unknown => "unknown",
+            OutcomeName::WrongKind => "wrongKind",
+            OutcomeName::Spent => "spent",
+            OutcomeName::Revoked => "revoked",
+            OutcomeName::Ended => "ended",
+        }
+    }
+
+    /// The outcome of a spec name.
+    pub fn parse(s: &str) -> Option<OutcomeName> {
+        OutcomeName::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+
+    /// What an unmapped name falls back to: `invalid` for its details.
+    pub fn fallback(self) -> Option<OutcomeName> {
+        self.is_detail().then_some(OutcomeName::Invalid)
+    }
+
+    /// Whether this is a finer reason for `invalid`.
+    pub fn is_detail(self) -> bool {
+        matches!(
+            self,
+            OutcomeName::Unknown
+                | OutcomeName::WrongKind
+                | OutcomeName::Spent
+                | OutcomeName::Revoked
+                | OutcomeName::Ended
+        )
+    }
+}
+
+impl std::fmt::Display for OutcomeName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Action<'_> {
+    /// Which action this is.
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Action::Login { .. } => ActionKind::Login,
+            Action::Refresh { .. } => ActionKind::Refresh,
+            Action::Logout { .. } => ActionKind::Logout,
+            Action::Revoke { .. } => ActionKind::Revoke,
+            Action::RevokeAll { .. } => ActionKind::RevokeAll,
+            Action::Protected { .. } => ActionKind::Protected,
+        }
+    }
+
+    /// The token presented (`None` for login, or when none was).
+    pub fn token(&self) -> Option<&str> {
+        match *self {
+            Action::Login { .. } => None,
+            Action::Refresh { refresh_token } | Action::Revoke { refresh_token } => refresh_token,
+            Action::Logout { access_token }
+            | Action::RevokeAll { access_token }
+            | Action::Protected { access_token } => access_token,
+        }
+    }
+}
+
 /// Why the model refused an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -101,12 +388,12 @@ pub enum Rejection {
 
 impl Rejection {
     /// The outcome name used in bindings (`outcomes:` keys).
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> OutcomeName {
         match self {
-            Rejection::InvalidCredentials => "invalidCredentials",
-            Rejection::Missing => "missing",
-            Rejection::Expired => "expired",
-            Rejection::Invalid => "invalid",
+            Rejection::InvalidCredentials => OutcomeName::InvalidCredentials,
+            Rejection::Missing => OutcomeName::Missing,
+            Rejection::Expired => OutcomeName::Expired,
+            Rejection::Invalid => OutcomeName::Invalid,
         }
     }
 }
@@ -140,13 +427,13 @@ impl Invalidity {
     ];
 
     /// The outcome name used in bindings.
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> OutcomeName {
         match self {
-            Invalidity::Unknown => "unknown",
-            Invalidity::WrongKind => "wrongKind",
-            Invalidity::Spent => "spent",
-            Invalidity::Revoked => "revoked",
-            Invalidity::Ended => "ended",
+            Invalidity::Unknown => OutcomeName::Unknown,
+            Invalidity::WrongKind => OutcomeName::WrongKind,
+            Invalidity::Spent => OutcomeName::Spent,
+            Invalidity::Revoked => OutcomeName::Revoked,
+            Invalidity::Ended => OutcomeName::Ended,
         }
     }
 }
@@ -189,10 +476,10 @@ pub enum Outcome {
 
 impl Outcome {
     /// The outcome name used in bindings: `success` or a [`Rejection`] name.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> OutcomeName {
         match self {
             Outcome::Rejected(r) => r.name(),
-            _ => "success",
+            _ => OutcomeName::Success,
         }
     }
 }
@@ -571,16 +858,8 @@ impl Model {
     /// words; `None` when it would not be refused as invalid. A query: the
     /// model does not change. Call it before [`Model::apply`].
     pub fn diagnose(&self, action: &Action<'_>, now: Instant) -> Option<Invalidity> {
-        let (token, kind) = match *action {
-            Action::Login { .. } => return None,
-            Action::Refresh { refresh_token } | Action::Revoke { refresh_token } => {
-                (refresh_token, TokenKind::Refresh)
-            }
-            Action::Logout { access_token }
-            | Action::RevokeAll { access_token }
-            | Action::Protected { access_token } => (access_token, TokenKind::Access),
-        };
-        let token = present(token)?;
+        let kind = action.kind().token_kind()?;
+        let token = present(action.token())?;
         let Some(rec) = self.tokens.get(token) else {
             return Some(Invalidity::Unknown);
         };

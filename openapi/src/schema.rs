@@ -15,8 +15,8 @@ use jsonschema::{Draft, Registry, Validator};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde_json::{json, Map, Value};
 
+use crate::doc::{self, Version};
 use crate::error::LoadError;
-use crate::spec::{self, Version};
 
 const BASE: &str = "urn:spec";
 
@@ -264,7 +264,7 @@ impl Generator<'_> {
             .get("$ref")
             .and_then(Value::as_str)
             .map(str::to_owned);
-        let schema = match spec::resolve(self.doc, String::new(), schema) {
+        let schema = match doc::resolve(self.doc, String::new(), schema) {
             Ok((_, s)) => s,
             Err(_) => return Value::Null,
         };
@@ -536,7 +536,7 @@ fn from_pattern(pattern: &str, variant: u64, min: usize, max: Option<usize>) -> 
 }
 
 fn is_read_write_only(doc: &Value, s: &Value) -> bool {
-    let s = spec::resolve(doc, String::new(), s)
+    let s = doc::resolve(doc, String::new(), s)
         .map(|(_, s)| s)
         .unwrap_or(s);
     s.get("writeOnly").and_then(Value::as_bool).unwrap_or(false)

@@ -2,15 +2,18 @@
 
 use super::response::statuses;
 use super::Pair;
-use crate::binding::{locations, outcome_status, Policy, KEY, OUTCOMES};
+use openapi::model::OutcomeName;
+use openapi::vocabulary::policy_of;
+
+use crate::binding::{locations, outcome_status, KEY};
 use crate::doc::Doc;
 use crate::finding::{Finding, Severity};
 
 /// Compares the root policies (defaults filled in, so an explicit default is
 /// no change).
 pub(crate) fn root(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) {
-    let o = Policy::of(old);
-    let n = Policy::of(new);
+    let o = policy_of(old.root);
+    let n = policy_of(new.root);
     if o == n {
         return;
     }
@@ -19,12 +22,17 @@ pub(crate) fn root(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) {
         out.push(Finding::new(rule, sev, msg).at(op.as_deref(), np.as_deref()));
     };
     for (field, name, ov, nv) in [
-        ("accessTokenTtl", "access-token", o.access_ttl, n.access_ttl),
+        (
+            "accessTokenTtl",
+            "access-token",
+            o.access_token_ttl,
+            n.access_token_ttl,
+        ),
         (
             "refreshTokenTtl",
             "refresh-token",
-            o.refresh_ttl,
-            n.refresh_ttl,
+            o.refresh_token_ttl,
+            n.refresh_token_ttl,
         ),
     ] {
         if nv < ov {
@@ -45,7 +53,7 @@ pub(crate) fn root(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) {
             );
         }
     }
-    if o.single_use && !n.single_use {
+    if o.refresh_single_use && !n.refresh_single_use {
         let msg = "refresh tokens are no longer single-use: a stolen refresh token stays valid"
             .to_owned();
         push(
@@ -54,7 +62,7 @@ pub(crate) fn root(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) {
             msg,
             "refreshSingleUse",
         );
-    } else if !o.single_use && n.single_use {
+    } else if !o.refresh_single_use && n.refresh_single_use {
         let msg =
             "refresh tokens became single-use: clients reusing a refresh token break".to_owned();
         push(
@@ -64,7 +72,7 @@ pub(crate) fn root(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) {
             "refreshSingleUse",
         );
     }
-    if o.reuse_ends && !n.reuse_ends {
+    if o.reuse_ends_session && !n.reuse_ends_session {
         let msg = "presenting a spent refresh token no longer ends the session".to_owned();
         push(
             "lifecycle-reuse-no-longer-ends-session",
@@ -72,7 +80,7 @@ pub(crate) fn root(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) {
             msg,
             "reuseEndsSession",
         );
-    } else if !o.reuse_ends && n.reuse_ends {
+    } else if !o.reuse_ends_session && n.reuse_ends_session {
         let msg = "presenting a spent refresh token now ends the whole session".to_owned();
         push(
             "lifecycle-reuse-now-ends-session",
@@ -81,7 +89,7 @@ pub(crate) fn root(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) {
             "reuseEndsSession",
         );
     }
-    if o.revoke_always && !n.revoke_always {
+    if o.revoke_always_succeeds && !n.revoke_always_succeeds {
         let msg =
             "revoke no longer always succeeds: clients treating revoke as fire-and-forget break"
                 .to_owned();
@@ -91,7 +99,7 @@ pub(crate) fn root(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) {
             msg,
             "revokeAlwaysSucceeds",
         );
-    } else if !o.revoke_always && n.revoke_always {
+    } else if !o.revoke_always_succeeds && n.revoke_always_succeeds {
         let msg = "revoke now always succeeds".to_owned();
         push(
             "lifecycle-revoke-now-always-succeeds",
@@ -103,7 +111,8 @@ pub(crate) fn root(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) {
     if o.logout_ends != n.logout_ends {
         let msg = format!(
             "logout now ends `{}` instead of `{}`",
-            n.logout_ends, o.logout_ends
+            n.logout_ends.as_str(),
+            o.logout_ends.as_str()
         );
         push(
             "lifecycle-logout-ends-changed",
@@ -112,7 +121,7 @@ pub(crate) fn root(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) {
             "logoutEnds",
         );
     }
-    if !o.rotate && n.rotate {
+    if !o.rotate_on_refresh() && n.rotate_on_refresh() {
         let msg =
             "refresh now rotates the refresh token: clients keeping the old one break".to_owned();
         push(
@@ -121,7 +130,7 @@ pub(crate) fn root(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) {
             msg,
             "rotateOnRefresh",
         );
-    } else if o.rotate && !n.rotate {
+    } else if o.rotate_on_refresh() && !n.rotate_on_refresh() {
         let msg = "refresh no longer rotates the refresh token".to_owned();
         push(
             "lifecycle-rotation-disabled",
@@ -241,8 +250,8 @@ pub(crate) fn operation(pair: &Pair<'_, '_>, out: &mut Vec<Finding>) {
     }
     let ost: Vec<String> = statuses(pair.old, pair.o).into_keys().collect();
     let nst: Vec<String> = statuses(pair.new, pair.n).into_keys().collect();
-    for outcome in OUTCOMES {
-        if outcome == "invalidCredentials" && na != "login" {
+    for outcome in OutcomeName::ALL {
+        if outcome == OutcomeName::InvalidCredentials && na != "login" {
             continue;
         }
         let os = outcome_status(&ob, &ost, outcome);
@@ -255,7 +264,7 @@ pub(crate) fn operation(pair: &Pair<'_, '_>, out: &mut Vec<Finding>) {
                 .unwrap_or_else(|| "none".to_owned())
                 .to_ascii_lowercase()
         };
-        let (rule, msg) = if outcome == "success" {
+        let (rule, msg) = if outcome == OutcomeName::Success {
             let rule = if na == "logout" {
                 "lifecycle-logout-status-changed"
             } else {

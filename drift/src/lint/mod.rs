@@ -18,10 +18,9 @@ const MAX_WALK: usize = 512;
 /// Rules: `no-body-status-has-content`, `example-schema-mismatch`,
 /// `schema-invalid`, `ref-unresolvable`, `security-scheme-undeclared`,
 /// `operation-no-success-response`, `path-parameter-undeclared`, and the
-/// `lifecycle-*` binding checks (`lifecycle-unknown-action`,
-/// `lifecycle-unknown-field`, `lifecycle-expression-invalid`,
-/// `lifecycle-binding-unresolved`, `lifecycle-binding-missing-field`,
-/// `lifecycle-outcome-undocumented`, `lifecycle-policy-invalid`).
+/// `lifecycle-*` binding checks of [`openapi::spec::binding_problems`] (the
+/// rules of [`openapi::Rule`]): a document loads if and only if lint
+/// reports none of them.
 pub fn lint(spec: &Value) -> Report {
     let doc = Doc::new(spec);
     let mut out = Vec::new();
@@ -32,9 +31,8 @@ pub fn lint(spec: &Value) -> Report {
         success(doc, op, &mut out);
         security(doc, op, &mut out);
         path_templates(doc, op, &mut out);
-        binding::operation(doc, op, &mut out);
     }
-    binding::root(doc, &mut out);
+    binding::bindings(spec, &mut out);
     example::examples(doc, &ops, &mut out);
     Report::from_findings(out)
 }

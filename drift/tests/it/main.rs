@@ -1,6 +1,7 @@
 //! Integration tests of the `drift` crate: one old/new pair per diff rule,
 //! one spec per lint rule, no-false-positive pairs, renderers, garbage input.
 
+mod agreement;
 mod api;
 mod fixtures;
 mod garbage;

@@ -365,7 +365,7 @@ fn category(e: &LoadError) -> &'static str {
         LoadError::UnresolvedRef { .. } => "UnresolvedRef",
         LoadError::RefCycle { .. } => "RefCycle",
         LoadError::Invalid { .. } => "Invalid",
-        LoadError::Binding { .. } => "Binding",
+        LoadError::Bindings(_) => "Binding",
         LoadError::Schema { .. } => "Schema",
         #[allow(unreachable_patterns)]
         _ => "Other",

@@ -4,6 +4,7 @@
 
 use openapi::binding::{ActionKind, LogoutScope, OutcomeResponse, Policy};
 use openapi::expr::Expr;
+use openapi::model::OutcomeName;
 use openapi::spec::Version;
 use openapi::Spec;
 use serde_json::{json, Value};
@@ -157,21 +158,21 @@ fn the_base_spec_loads() {
     // Outcomes default to the lowest 2xx and 401.
     let login = spec.operation("login").unwrap().binding.as_ref().unwrap();
     assert_eq!(
-        login.outcome("success"),
+        login.outcome(OutcomeName::Success),
         OutcomeResponse {
             status: 200,
             example: None
         }
     );
     assert_eq!(
-        login.outcome("invalidCredentials"),
+        login.outcome(OutcomeName::InvalidCredentials),
         OutcomeResponse {
             status: 401,
             example: None
         }
     );
     let revoke = spec.operation("revoke").unwrap().binding.as_ref().unwrap();
-    assert_eq!(revoke.outcome("success").status, 204);
+    assert_eq!(revoke.outcome(OutcomeName::Success).status, 204);
     assert_eq!(
         revoke.refresh_token.as_ref().unwrap().expr,
         Expr::RequestPath("id".into())
@@ -583,20 +584,20 @@ fn shorthand_outcome_status() {
     let spec = Spec::from_str(SECURED).unwrap();
     let me = spec.operation("me").unwrap().binding.as_ref().unwrap();
     assert_eq!(
-        me.outcome("invalid"),
+        me.outcome(OutcomeName::Invalid),
         OutcomeResponse {
             status: 401,
             example: None
         }
     );
     assert_eq!(
-        me.outcome("expired"),
+        me.outcome(OutcomeName::Expired),
         OutcomeResponse {
             status: 401,
             example: Some("expired".into())
         }
     );
-    assert_eq!(me.outcome("success").status, 200);
+    assert_eq!(me.outcome(OutcomeName::Success).status, 200);
 }
 
 #[test]
@@ -608,8 +609,8 @@ fn api_key_in_header_security_counts_as_declared() {
         Expr::RequestHeader("x-api-key".into())
     );
     // Without a 401 the failures go to the first documented 4xx.
-    assert_eq!(logout.outcome("invalid").status, 403);
-    assert_eq!(logout.outcome("success").status, 204);
+    assert_eq!(logout.outcome(OutcomeName::Invalid).status, 403);
+    assert_eq!(logout.outcome(OutcomeName::Success).status, 204);
 }
 
 #[test]

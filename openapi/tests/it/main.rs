@@ -2,6 +2,10 @@
 
 /// Load errors of specs and bindings (snapshots), and the accepted forms.
 mod bindings;
+/// docs/bindings.md agrees with the reader of the vocabulary, table by table.
+mod docs;
+/// The crate's modules form layers (no cycle; the model imports nothing).
+mod layers;
 /// The behaviour model, one test per sentence of the contract and per policy.
 mod model;
 /// Properties of the model over random action sequences and policies.

@@ -1,0 +1,722 @@
+//! The one reader of the `x-token-lifecycle` vocabulary (see
+//! `docs/bindings.md`).
+//!
+//! Every name of the vocabulary (fields, actions, outcomes, policies) is
+//! spelled here once. The reader collects *every* problem of a document,
+//! each with its JSON pointer and a rule id, and keeps reading past them:
+//! the loader refuses a document with any problem (and reports all of
+//! them), and `drift`'s lint shows the same problems as findings, so a
+//! document loads if and only if lint reports no binding error.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use crate::binding::{Binding, Issue, Lifecycle, OutcomeResponse, Source};
+use crate::doc::resolve;
+use crate::error::{Problem, Rule};
+use crate::expr::{Expr, Pointer};
+use crate::model::{ActionKind, LogoutScope, OutcomeName, Policy};
+use crate::operation::{MediaType, Operation};
+
+/// The extension's name, at the root and on operations.
+pub const EXTENSION: &str = "x-token-lifecycle";
+
+/// Fields of the root extension.
+pub const ROOT_FIELDS: [&str; 2] = ["accounts", "policy"];
+
+/// Fields of one account.
+pub const ACCOUNT_FIELDS: [&str; 2] = ["username", "password"];
+
+/// Fields of the root policy.
+pub const POLICY_FIELDS: [&str; 7] = [
+    "accessTokenTtl",
+    "refreshTokenTtl",
+    "refreshSingleUse",
+    "reuseEndsSession",
+    "logoutEnds",
+    "revokeAlwaysSucceeds",
+    "rotateOnRefresh",
+];
+
+/// Request-side fields of a binding: where it reads what is presented.
+pub const SOURCE_FIELDS: [&str; 4] = ["username", "password", "accessToken", "refreshToken"];
+
+/// Every field an operation binding may have.
+pub const BINDING_FIELDS: [&str; 8] = [
+    "action",
+    "username",
+    "password",
+    "accessToken",
+    "refreshToken",
+    "issue",
+    "subject",
+    "outcomes",
+];
+
+/// Fields under `issue`: where the response carries issued tokens.
+pub const ISSUE_FIELDS: [&str; 4] = [
+    "accessToken",
+    "refreshToken",
+    "expiresIn",
+    "refreshExpiresIn",
+];
+
+/// Fields of a source written as an object.
+pub const SOURCE_OBJECT_FIELDS: [&str; 2] = ["from", "scheme"];
+
+/// Fields of an outcome written as an object.
+pub const OUTCOME_FIELDS: [&str; 2] = ["status", "example"];
+
+/// The fields an action cannot do without (`issue/accessToken` is the
+/// `accessToken` field of `issue`).
+pub fn needs(action: ActionKind) -> &'static [&'static str] {
+    match action {
+        ActionKind::Login => &["username", "password", "issue/accessToken"],
+        ActionKind::Refresh => &["refreshToken", "issue/accessToken"],
+        ActionKind::Revoke => &["refreshToken"],
+        ActionKind::Logout | ActionKind::RevokeAll | ActionKind::Protected => &["accessToken"],
+    }
+}
+
+/// The status an outcome gets when the binding does not map it: success
+/// is the lowest documented 2xx; every refusal is 401 where documented,
+/// else the lowest documented 4xx. `None` when there is no such status.
+/// (A detail of `invalid` unmapped gets `invalid`'s response; see
+/// [`Binding::outcome`].)
+pub fn default_status(outcome: OutcomeName, documented: &[u16]) -> Option<u16> {
+    let lowest = |range: std::ops::Range<u16>| {
+        documented
+            .iter()
+            .copied()
+            .filter(|s| range.contains(s))
+            .min()
+    };
+    if outcome == OutcomeName::Success {
+        lowest(200..300)
+    } else if documented.contains(&401) {
+        Some(401)
+    } else {
+        lowest(400..500)
+    }
+}
+
+/// The root policy of `doc`, every unreadable value left at its default
+/// (the tolerant reading `drift` compares; the loader refuses such values).
+pub fn policy_of(doc: &Value) -> Policy {
+    let mut ignored = Vec::new();
+    read_root(doc, &mut ignored).policy
+}
+
+/// Collects problems at their places.
+struct Reader<'p> {
+    problems: &'p mut Vec<Problem>,
+    operation: Option<String>,
+}
+
+impl Reader<'_> {
+    fn push(&mut self, rule: Rule, at: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            at: at.into(),
+            rule,
+            message: message.into(),
+            operation: self.operation.clone(),
+        });
+    }
+
+    fn object<'v>(&mut self, at: &str, v: &'v Value) -> Option<&'v Map<String, Value>> {
+        let m = v.as_object();
+        if m.is_none() {
+            self.push(Rule::Malformed, at, "must be an object");
+        }
+        m
+    }
+
+    fn known(&mut self, at: &str, m: &Map<String, Value>, known: &[&str]) {
+        for k in m.keys().filter(|k| !known.contains(&k.as_str())) {
+            self.push(
+                Rule::UnknownField,
+                format!("{at}/{}", esc(k)),
+                format!(
+                    "unknown field `{k}` (expected one of: {})",
+                    known.join(", ")
+                ),
+            );
+        }
+    }
+}
+
+fn esc(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// Read the root declaration (absent: defaults, no accounts).
+pub(crate) fn read_root(doc: &Value, problems: &mut Vec<Problem>) -> Lifecycle {
+    let Some(root) = doc.get(EXTENSION) else {
+        return Lifecycle::default();
+    };
+    let mut r = Reader {
+        problems,
+        operation: None,
+    };
+    let at = format!("/{EXTENSION}");
+    let mut lifecycle = Lifecycle {
+        declared: true,
+        ..Lifecycle::default()
+    };
+    let Some(m) = r.object(&at, root) else {
+        return lifecycle;
+    };
+    r.known(&at, m, &ROOT_FIELDS);
+    if let Some(accounts) = m.get("accounts") {
+        read_accounts(&mut r, &format!("{at}/accounts"), accounts, &mut lifecycle);
+    }
+    if let Some(policy) = m.get("policy") {
+        lifecycle.policy = read_policy(&mut r, &format!("{at}/policy"), policy);
+    }
+    lifecycle
+}
+
+fn read_accounts(r: &mut Reader<'_>, at: &str, v: &Value, lifecycle: &mut Lifecycle) {
+    let Some(list) = v.as_array() else {
+        r.push(
+            Rule::AccountInvalid,
+            at,
+            "must be a list of {username, password}",
+        );
+        return;
+    };
+    for (i, a) in list.iter().enumerate() {
+        let at = format!("{at}/{i}");
+        let Some(a) = r.object(&at, a) else { continue };
+        r.known(&at, a, &ACCOUNT_FIELDS);
+        let mut field = |k: &str| {
+            let v = a.get(k).and_then(Value::as_str).map(str::to_owned);
+            if v.is_none() {
+                r.push(
+                    Rule::AccountInvalid,
+                    format!("{at}/{k}"),
+                    "must be a string",
+                );
+            }
+            v
+        };
+        let (Some(username), Some(password)) = (field("username"), field("password")) else {
+            continue;
+        };
+        if lifecycle.accounts.iter().any(|(u, _)| *u == username) {
+            r.push(
+                Rule::AccountInvalid,
+                format!("{at}/username"),
+                format!("account `{username}` is declared twice"),
+            );
+            continue;
+        }
+        lifecycle.accounts.push((username, password));
+    }
+}
+
+fn read_policy(r: &mut Reader<'_>, at: &str, v: &Value) -> Policy {
+    let mut p = Policy::default();
+    let Some(m) = r.object(at, v) else { return p };
+    r.known(at, m, &POLICY_FIELDS);
+    let mut ttl = |k: &str, value: &mut u64| {
+        if let Some(v) = m.get(k) {
+            match v.as_u64().filter(|n| *n > 0) {
+                Some(n) => *value = n,
+                None => r.push(
+                    Rule::PolicyInvalid,
+                    format!("{at}/{k}"),
+                    format!("`{k}` must be a positive whole number of seconds, not {v}"),
+                ),
+            }
+        }
+    };
+    ttl("accessTokenTtl", &mut p.access_token_ttl);
+    ttl("refreshTokenTtl", &mut p.refresh_token_ttl);
+    let mut flag = |k: &str| -> Option<bool> {
+        let v = m.get(k)?;
+        let b = v.as_bool();
+        if b.is_none() {
+            r.push(
+                Rule::PolicyInvalid,
+                format!("{at}/{k}"),
+                format!("`{k}` must be true or false, not {v}"),
+            );
+        }
+        b
+    };
+    if let Some(b) = flag("refreshSingleUse") {
+        p.refresh_single_use = b;
+    }
+    if let Some(b) = flag("reuseEndsSession") {
+        p.reuse_ends_session = b;
+    }
+    if let Some(b) = flag("revokeAlwaysSucceeds") {
+        p.revoke_always_succeeds = b;
+    }
+    if let Some(b) = flag("rotateOnRefresh") {
+        p.rotate_on_refresh = Some(b);
+    }
+    match m.get("logoutEnds").map(Value::as_str) {
+        None => {}
+        Some(Some(s)) if LogoutScope::parse(s).is_some() => {
+            p.logout_ends = LogoutScope::parse(s).unwrap_or(LogoutScope::Session);
+        }
+        Some(_) => r.push(
+            Rule::PolicyInvalid,
+            format!("{at}/logoutEnds"),
+            format!(
+                "`logoutEnds` must be {}, not {}",
+                LogoutScope::ALL
+                    .map(|s| format!("`{}`", s.as_str()))
+                    .join(" or "),
+                m["logoutEnds"]
+            ),
+        ),
+    }
+    p
+}
+
+/// Read and check an operation's binding at `at` against `op`. `None`
+/// when its action cannot be read (the problems say why); otherwise the
+/// binding as far as it could be read, the problems beside it.
+pub(crate) fn read_operation(
+    doc: &Value,
+    at: &str,
+    v: &Value,
+    op: &Operation,
+    problems: &mut Vec<Problem>,
+) -> Option<Binding> {
+    let mut r = Reader {
+        problems,
+        operation: Some(format!("{} {}", op.method, op.path)),
+    };
+    let m = r.object(at, v)?;
+    r.known(at, m, &BINDING_FIELDS);
+    let action_at = format!("{at}/action");
+    let action = match m.get("action").map(Value::as_str) {
+        None => {
+            r.push(Rule::MissingField, &action_at, "missing `action`");
+            None
+        }
+        Some(Some(a)) => {
+            let action = ActionKind::parse(a);
+            if action.is_none() {
+                r.push(
+                    Rule::UnknownAction,
+                    &action_at,
+                    format!(
+                        "unknown action `{a}` (expected one of: {})",
+                        ActionKind::ALL.map(ActionKind::as_str).join(", ")
+                    ),
+                );
+            }
+            action
+        }
+        Some(None) => {
+            r.push(Rule::Malformed, action_at, "`action` must be a string");
+            None
+        }
+    };
+    let source = |r: &mut Reader<'_>, k: &str| -> Option<Source> {
+        let sat = format!("{at}/{k}");
+        let v = m.get(k)?;
+        let s = read_source(r, &sat, v)?;
+        let text = v.get("from").unwrap_or(v).as_str().unwrap_or_default();
+        check_request_expr(r, doc, &sat, text, &s.expr, op);
+        Some(s)
+    };
+    let username = source(&mut r, "username");
+    let password = source(&mut r, "password");
+    let access_token = source(&mut r, "accessToken");
+    let refresh_token = source(&mut r, "refreshToken");
+    let success = op.success_status();
+    if success.is_none() {
+        let documented: Vec<&str> = op.responses.iter().map(|r| r.status.as_str()).collect();
+        r.push(
+            Rule::NoSuccessResponse,
+            at,
+            format!(
+                "a bound operation must document a 2xx status (documented: {})",
+                if documented.is_empty() {
+                    "none".to_owned()
+                } else {
+                    documented.join(", ")
+                }
+            ),
+        );
+    }
+    let response = |r: &mut Reader<'_>, rat: String, v: &Value| -> Option<Expr> {
+        let e = read_response_expr(r, &rat, v)?;
+        if let Some(success) = success {
+            check_response_expr(
+                r,
+                doc,
+                &rat,
+                v.as_str().unwrap_or_default(),
+                &e,
+                op,
+                success,
+            );
+        }
+        Some(e)
+    };
+    let mut issue = Issue::default();
+    if let Some(iv) = m.get("issue") {
+        let iat = format!("{at}/issue");
+        if let Some(im) = r.object(&iat, iv) {
+            r.known(&iat, im, &ISSUE_FIELDS);
+            let field = |r: &mut Reader<'_>, k: &str| {
+                im.get(k).and_then(|v| response(r, format!("{iat}/{k}"), v))
+            };
+            issue = Issue {
+                access_token: field(&mut r, "accessToken"),
+                refresh_token: field(&mut r, "refreshToken"),
+                expires_in: field(&mut r, "expiresIn"),
+                refresh_expires_in: field(&mut r, "refreshExpiresIn"),
+            };
+        }
+    }
+    let subject = m
+        .get("subject")
+        .and_then(|v| response(&mut r, format!("{at}/subject"), v));
+    let (outcomes, explicit) = read_outcomes(&mut r, at, m.get("outcomes"), op, success);
+    let action = action?;
+    let has = |k: &str| match k {
+        "username" => username.is_some() || m.contains_key(k),
+        "password" => password.is_some() || m.contains_key(k),
+        "accessToken" => access_token.is_some() || m.contains_key(k),
+        "refreshToken" => refresh_token.is_some() || m.contains_key(k),
+        "issue/accessToken" => {
+            issue.access_token.is_some()
+                || m.get("issue")
+                    .is_some_and(|i| i.get("accessToken").is_some())
+        }
+        _ => true,
+    };
+    for k in needs(action).iter().filter(|k| !has(k)) {
+        r.push(
+            Rule::MissingField,
+            format!("{at}/{k}"),
+            format!("action `{}` needs `{k}`", action.as_str()),
+        );
+    }
+    Some(Binding {
+        action,
+        username,
+        password,
+        access_token,
+        refresh_token,
+        issue,
+        subject,
+        outcomes,
+        explicit,
+    })
+}
+
+fn read_source(r: &mut Reader<'_>, at: &str, v: &Value) -> Option<Source> {
+    let (text, scheme) = match v {
+        Value::String(s) => (s.as_str(), None),
+        Value::Object(o) => {
+            r.known(at, o, &SOURCE_OBJECT_FIELDS);
+            let scheme = match o.get("scheme") {
+                None => None,
+                Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+                Some(_) => {
+                    r.push(
+                        Rule::Malformed,
+                        format!("{at}/scheme"),
+                        "must be a non-empty string",
+                    );
+                    None
+                }
+            };
+            let Some(from) = o.get("from").and_then(Value::as_str) else {
+                r.push(
+                    Rule::ExpressionInvalid,
+                    format!("{at}/from"),
+                    "must be a runtime expression",
+                );
+                return None;
+            };
+            (from, scheme)
+        }
+        _ => {
+            r.push(
+                Rule::ExpressionInvalid,
+                at,
+                "must be a runtime expression or {from, scheme}",
+            );
+            return None;
+        }
+    };
+    let expr = read_expr(r, at, text, true)?;
+    Some(Source { expr, scheme })
+}
+
+/// Parse `text` as a request (or response) expression.
+fn read_expr(r: &mut Reader<'_>, at: &str, text: &str, request: bool) -> Option<Expr> {
+    let Some(e) = Expr::parse(text) else {
+        r.push(
+            Rule::ExpressionInvalid,
+            at,
+            format!("`{text}` is not a supported runtime expression"),
+        );
+        return None;
+    };
+    if e.is_request() != request {
+        let wanted = if request {
+            "must read the request ($request...)"
+        } else {
+            "must name the response ($response...)"
+        };
+        r.push(Rule::ExpressionInvalid, at, format!("`{text}` {wanted}"));
+        return None;
+    }
+    Some(e)
+}
+
+fn read_response_expr(r: &mut Reader<'_>, at: &str, v: &Value) -> Option<Expr> {
+    let Some(text) = v.as_str() else {
+        r.push(Rule::ExpressionInvalid, at, "must be a runtime expression");
+        return None;
+    };
+    read_expr(r, at, text, false)
+}
+
+/// `text` is the expression as written (for messages).
+fn check_request_expr(
+    r: &mut Reader<'_>,
+    doc: &Value,
+    at: &str,
+    text: &str,
+    e: &Expr,
+    op: &Operation,
+) {
+    if let Expr::RequestBody(ptr) = e {
+        let Some(body) = &op.request_body else {
+            r.push(
+                Rule::Unresolved,
+                at,
+                format!("`{text}`: the operation has no request body"),
+            );
+            return;
+        };
+        if !content_has(doc, &body.content, ptr) {
+            r.push(
+                Rule::Unresolved,
+                at,
+                format!("`{text}` points outside the request body schema (no `{ptr}`)"),
+            );
+        }
+        return;
+    }
+    let Some((loc, name)) = e.request_place() else {
+        return;
+    };
+    if !op.declares(loc, name) {
+        let written = text.rsplit_once(&format!("{}.", loc.as_str()));
+        let name = written.map_or(name, |(_, n)| n);
+        r.push(
+            Rule::Unresolved,
+            at,
+            format!(
+                "`{text}`: the operation declares no {} parameter `{name}`",
+                loc.as_str()
+            ),
+        );
+    }
+}
+
+/// `text` is the expression as written (for messages).
+fn check_response_expr(
+    r: &mut Reader<'_>,
+    doc: &Value,
+    at: &str,
+    text: &str,
+    e: &Expr,
+    op: &Operation,
+    success: u16,
+) {
+    let Some(resp) = op.response(success) else {
+        return;
+    };
+    let problem = match e {
+        Expr::ResponseBody(ptr) => (!content_has(doc, &resp.content, ptr))
+            .then(|| format!("`{text}` points outside the {success} response schema (no `{ptr}`)")),
+        Expr::ResponseHeader(name) => (!resp.headers.iter().any(|h| &h.name == name))
+            .then(|| format!("`{text}`: the {success} response documents no such header")),
+        _ => None,
+    };
+    if let Some(message) = problem {
+        r.push(Rule::Unresolved, at, message);
+    }
+}
+
+/// Whether some media type's schema can hold a value at `ptr`.
+fn content_has(doc: &Value, content: &[MediaType], ptr: &Pointer) -> bool {
+    content.iter().any(|m| {
+        m.schema
+            .as_ref()
+            .is_some_and(|s| schema_has(doc, &s.value, ptr.tokens(), 0))
+    })
+}
+
+/// How deep a body pointer is followed through schemas; deeper paths are
+/// taken on trust.
+const MAX_DEPTH: usize = 64;
+
+/// Whether a schema can hold a value at the path `tokens`: through
+/// properties, items, alternatives, `additionalProperties`, or an object
+/// schema that leaves its properties open.
+fn schema_has(doc: &Value, schema: &Value, tokens: &[String], depth: usize) -> bool {
+    if depth > MAX_DEPTH {
+        return true;
+    }
+    let schema = match resolve(doc, String::new(), schema) {
+        Ok((_, s)) => s,
+        Err(_) => return false,
+    };
+    let Some((first, rest)) = tokens.split_first() else {
+        return true;
+    };
+    let mut alternatives = false;
+    for key in ["allOf", "anyOf", "oneOf"] {
+        if let Some(list) = schema.get(key).and_then(Value::as_array) {
+            alternatives = true;
+            if list.iter().any(|s| schema_has(doc, s, tokens, depth + 1)) {
+                return true;
+            }
+        }
+    }
+    let properties = schema.get("properties").and_then(Value::as_object);
+    if let Some(p) = properties.and_then(|p| p.get(first)) {
+        if schema_has(doc, p, rest, depth + 1) {
+            return true;
+        }
+    }
+    let items = schema.get("items");
+    if first.parse::<usize>().is_ok() {
+        if let Some(items) = items {
+            if schema_has(doc, items, rest, depth + 1) {
+                return true;
+            }
+        }
+    }
+    match schema.get("additionalProperties") {
+        Some(ap @ Value::Object(_)) => schema_has(doc, ap, rest, depth + 1),
+        Some(Value::Bool(false)) => false,
+        // A free-form object (no properties, items or alternatives) holds
+        // any path.
+        _ => {
+            let object_like = match schema.get("type") {
+                None => true,
+                Some(Value::String(t)) => t == "object",
+                Some(Value::Array(ts)) => ts.iter().any(|t| t == "object"),
+                Some(_) => false,
+            };
+            object_like && properties.is_none_or(Map::is_empty) && items.is_none() && !alternatives
+        }
+    }
+}
+
+type Outcomes = (BTreeMap<OutcomeName, OutcomeResponse>, Vec<OutcomeName>);
+
+fn read_outcomes(
+    r: &mut Reader<'_>,
+    at: &str,
+    v: Option<&Value>,
+    op: &Operation,
+    success: Option<u16>,
+) -> Outcomes {
+    let documented: Vec<u16> = op.statuses().collect();
+    let mut out = BTreeMap::new();
+    for name in OutcomeName::MAPPED {
+        let status = match name {
+            OutcomeName::Success => success.unwrap_or(200),
+            _ => default_status(name, &documented).unwrap_or(401),
+        };
+        out.insert(
+            name,
+            OutcomeResponse {
+                status,
+                example: None,
+            },
+        );
+    }
+    let mut explicit = Vec::new();
+    let Some(v) = v else {
+        return (out, explicit);
+    };
+    let oat = format!("{at}/outcomes");
+    let Some(m) = r.object(&oat, v) else {
+        return (out, explicit);
+    };
+    let known = OutcomeName::ALL.map(OutcomeName::as_str);
+    r.known(&oat, m, &known);
+    for (name, spec) in m {
+        let Some(key) = OutcomeName::parse(name) else {
+            continue;
+        };
+        let at = format!("{oat}/{}", esc(name));
+        let (status, example) = match spec {
+            Value::Number(n) => (n.as_u64(), None),
+            Value::Object(o) => {
+                r.known(&at, o, &OUTCOME_FIELDS);
+                let ex = match o.get("example") {
+                    None => None,
+                    Some(Value::String(s)) => Some(s.clone()),
+                    Some(_) => {
+                        r.push(
+                            Rule::Malformed,
+                            format!("{at}/example"),
+                            "must be an example name",
+                        );
+                        None
+                    }
+                };
+                (o.get("status").and_then(Value::as_u64), ex)
+            }
+            _ => (None, None),
+        };
+        let Some(status) = status
+            .and_then(|s| u16::try_from(s).ok())
+            .filter(|s| (100..600).contains(s))
+        else {
+            r.push(
+                Rule::ExpressionInvalid,
+                &at,
+                "must be a status or {status, example}",
+            );
+            continue;
+        };
+        let Some(resp) = op.response(status) else {
+            r.push(
+                Rule::OutcomeUndocumented,
+                &at,
+                format!(
+                    "outcome `{name}` maps to status {status}, which the operation does not document"
+                ),
+            );
+            continue;
+        };
+        if let Some(ex) = &example {
+            let known = resp
+                .content
+                .iter()
+                .any(|m| m.examples.iter().any(|(n, _)| n == ex));
+            if !known {
+                r.push(
+                    Rule::OutcomeUndocumented,
+                    format!("{at}/example"),
+                    format!("the {status} response has no example named `{ex}`"),
+                );
+                continue;
+            }
+        }
+        out.insert(key, OutcomeResponse { status, example });
+        explicit.push(key);
+    }
+    (out, explicit)
+}
