@@ -120,12 +120,12 @@ fn refresh_without_rotation_is_caught() {
 }
 
 /// Serve a modified copy of the reference spec with a guarded operation
-/// (`GET /orders`), check it against the unmodified one, and assert that
-/// exactly `property` fails.
-fn assert_only_failure(modify: impl FnOnce(&mut Value), property: Property) {
-    let checked = with_guarded_operation(reference());
+/// (`GET /unbound/me`, whose path `modify` is given), check it against the
+/// unmodified one, and assert that exactly `property` fails.
+fn assert_only_failure(modify: impl FnOnce(&mut Value, &str), property: Property) {
+    let (checked, path) = with_guarded_operation(reference());
     let mut served = checked.clone();
-    modify(&mut served);
+    modify(&mut served, &path.unwrap());
     let (failed, report) = failures_against(served, checked);
     assert_eq!(failed, [property.name()], "{}", report.to_text());
 }
@@ -134,8 +134,8 @@ fn assert_only_failure(modify: impl FnOnce(&mut Value), property: Property) {
 fn a_guarded_operation_that_ignores_tokens_fails_only_the_guard_property() {
     // The served copy forgot the operation's security: no guard.
     assert_only_failure(
-        |doc| {
-            let op = doc["paths"]["/orders"]["get"].as_object_mut().unwrap();
+        |doc, path| {
+            let op = doc["paths"][path]["get"].as_object_mut().unwrap();
             op.shift_remove("security");
         },
         Property::GuardsRefuseDeadTokens,
@@ -146,10 +146,10 @@ fn a_guarded_operation_that_ignores_tokens_fails_only_the_guard_property() {
 fn a_guarded_operation_that_refuses_live_tokens_fails_only_the_guard_property() {
     // The served copy secures it with a key the suite never sends.
     assert_only_failure(
-        |doc| {
+        |doc, path| {
             doc["components"]["securitySchemes"]["key"] =
                 json!({"type": "apiKey", "in": "header", "name": "x-api-key"});
-            doc["paths"]["/orders"]["get"]["security"] = json!([{"key": []}]);
+            doc["paths"][path]["get"]["security"] = json!([{"key": []}]);
         },
         Property::GuardsRefuseDeadTokens,
     );
@@ -158,7 +158,7 @@ fn a_guarded_operation_that_refuses_live_tokens_fails_only_the_guard_property() 
 #[test]
 fn a_token_alive_everywhere_is_blamed_on_what_should_have_killed_it_not_the_guard() {
     assert_only_failure(
-        |doc| policy(doc, "reuseEndsSession", json!(false)),
+        |doc, _| policy(doc, "reuseEndsSession", json!(false)),
         Property::ReuseEndsSession,
     );
 }

@@ -1,9 +1,17 @@
+use conformance::Property::GuardsRefuseDeadTokens;
+use conformance::Status;
+
 use crate::support::{config, spec, specs, with_guarded_operation, Served};
 
 #[test]
 fn the_mock_passes_its_own_suite_for_every_spec_over_many_seeds() {
     for (name, value) in specs() {
         let served = Served::start(spec(value.clone()));
+        let checked = spec(value.clone());
+        let guarded = checked
+            .operations()
+            .iter()
+            .any(|op| checked.guards_of(op).next().is_some());
         for seed in 0..10 {
             let c = config(&served.uri(), value.clone(), 20, seed);
             let report = conformance::run(&c, &conformance::NoProgress).unwrap();
@@ -17,6 +25,12 @@ fn the_mock_passes_its_own_suite_for_every_spec_over_many_seeds() {
                 "{name}: {} sequences",
                 report.sequences
             );
+            let guard = GuardsRefuseDeadTokens.name();
+            let exercised = report
+                .checks
+                .iter()
+                .any(|c| c.name == guard && c.status == Status::Passed);
+            assert_eq!(exercised, guarded, "{name}, seed {seed}: {guard}");
         }
     }
 }
@@ -25,7 +39,7 @@ fn the_mock_passes_its_own_suite_for_every_spec_over_many_seeds() {
 /// guard property is exercised too.
 #[test]
 fn every_lifecycle_property_is_exercised_on_the_reference_spec() {
-    let value = with_guarded_operation(openapi::reference::reference_json());
+    let (value, _) = with_guarded_operation(openapi::reference::reference_json());
     let served = Served::start(spec(value.clone()));
     let report = conformance::run(
         &config(&served.uri(), value, 150, 7),

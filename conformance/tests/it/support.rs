@@ -37,40 +37,38 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// `doc` plus an unbound operation secured like its `protected` one (the
-/// guard rule of docs/bindings.md): `GET /orders`, bearer, 200 and a 401
-/// documenting its challenge. No spec of the repository has one.
-pub fn with_guarded_operation(mut doc: Value) -> Value {
-    doc["paths"]["/orders"] = json!({
-        "get": {
-            "operationId": "orders",
-            "security": [{"bearerAuth": []}],
-            "responses": {
-                "200": {
-                    "description": "the user's orders",
-                    "content": {"application/json": {"example": [{"id": 1}]}}
-                },
-                "401": {
-                    "description": "no token, or a dead one",
-                    "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}
-                }
-            }
-        }
+/// `doc` plus a guarded operation (the guard rule of docs/bindings.md): an
+/// unbound copy of its first `protected` operation under `/unbound` (its
+/// path prefixed), secured like it. No spec of the repository has one.
+/// Returns the copy's path too; `doc` unchanged when nothing is protected.
+pub fn with_guarded_operation(mut doc: Value) -> (Value, Option<String>) {
+    let protected = doc["paths"].as_object().and_then(|paths| {
+        paths.iter().find_map(|(path, item)| {
+            let (method, op) = item
+                .as_object()?
+                .iter()
+                .find(|(_, op)| op["x-token-lifecycle"]["action"] == json!("protected"))?;
+            Some((path.clone(), method.clone(), op.clone()))
+        })
     });
-    doc
+    let Some((path, method, mut op)) = protected else {
+        return (doc, None);
+    };
+    let copy = op.as_object_mut().expect("an operation is an object");
+    copy.shift_remove("x-token-lifecycle");
+    if let Some(id) = copy.get("operationId").and_then(Value::as_str) {
+        let id = format!("{id}Unbound");
+        copy.insert("operationId".into(), Value::String(id));
+    }
+    let path = format!("/unbound{path}");
+    doc["paths"][&path] = json!({ method: op });
+    (doc, Some(path))
 }
 
-/// Every spec in the repository (the reference and the fixtures), and the
-/// reference with a guarded operation.
+/// Every spec in the repository (the reference and the fixtures), and each
+/// with a guarded operation.
 pub fn specs() -> Vec<(String, Value)> {
-    let reference = openapi::reference::reference_json();
-    let mut out = vec![
-        ("reference".to_owned(), reference.clone()),
-        (
-            "reference with a guarded operation".to_owned(),
-            with_guarded_operation(reference),
-        ),
-    ];
+    let mut out = vec![("reference".to_owned(), openapi::reference::reference_json())];
     let mut files: Vec<_> = std::fs::read_dir(root().join("fixtures"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -82,6 +80,14 @@ pub fn specs() -> Vec<(String, Value)> {
         let value: Value = serde_norway::from_str(&text).unwrap();
         out.push((f.file_name().unwrap().to_string_lossy().into_owned(), value));
     }
+    let guarded: Vec<(String, Value)> = out
+        .iter()
+        .filter_map(|(name, doc)| {
+            let (doc, path) = with_guarded_operation(doc.clone());
+            Some((format!("{name} with {}", path?), doc))
+        })
+        .collect();
+    out.extend(guarded);
     out
 }
 
