@@ -10,7 +10,9 @@
 //! as `DRIFT_GITHUB_OLD` / `DRIFT_GITHUB_NEW`, or as
 //! `target/octokit/{22.0.0,23.0.2}/api.github.com.json`. When they are not
 //! there, the bench says how to fetch them and exits 0. The target is under
-//! one second per diff.
+//! one second per diff. It then lints the new document once (under 30 s and
+//! 1 GB: `/usr/bin/time -v cargo bench -p drift --bench github -- OLD NEW 1`
+//! shows the peak memory).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -99,6 +101,17 @@ fn main() {
         }
     );
     print_summary(&report);
+
+    // Lint the new document once (memory: run under `/usr/bin/time -v`).
+    let start = Instant::now();
+    let lint = std::hint::black_box(drift::lint(&n));
+    println!(
+        "\nlint of the new document: {:.2?} (target: under 30 s), {} findings: {} breaking, {} warning",
+        start.elapsed(),
+        lint.findings.len(),
+        lint.count(Severity::Breaking),
+        lint.count(Severity::Warning)
+    );
 }
 
 fn print_summary(report: &Report) {

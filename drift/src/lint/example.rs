@@ -1,117 +1,32 @@
 //! Examples must match their schemas (validated with `jsonschema`).
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
-use jsonschema::{Draft, Validator};
-use serde_json::{Map, Value};
+use jsonschema::Validator;
+use openapi::schema::Schemas;
+use openapi::spec::Version;
+use serde_json::Value;
 
 use crate::diff::request::{media, params};
 use crate::doc::{Doc, Node, Operation};
 use crate::finding::{Finding, Severity};
 
-/// How deep a schema is converted; deeper parts accept anything.
-const MAX_DEPTH: usize = 64;
-
-/// Keywords whose values are data, not schemas: never rewritten.
-const DATA_KEYWORDS: [&str; 5] = ["enum", "const", "default", "example", "examples"];
-
-/// Rewrites an OpenAPI schema as a JSON Schema 2020-12 one: 3.0's
-/// `nullable: true` becomes a type union, boolean `exclusiveMinimum` a number;
-/// refs outside `#/components/` and `$id`/`$schema` are dropped.
-fn convert(v: &Value, v31: bool, depth: usize) -> Value {
-    if depth > MAX_DEPTH {
-        return Value::Bool(true);
-    }
-    match v {
-        Value::Object(m) => {
-            let mut out = Map::new();
-            for (k, val) in m {
-                if k == "$id" || k == "$schema" {
-                    continue;
-                }
-                if k == "$ref" && !val.as_str().is_some_and(|r| r.starts_with("#/components/")) {
-                    continue;
-                }
-                let val = if DATA_KEYWORDS.contains(&k.as_str()) {
-                    val.clone()
-                } else {
-                    convert(val, v31, depth + 1)
-                };
-                out.insert(k.clone(), val);
-            }
-            if !v31 {
-                openapi30(&mut out);
-            }
-            Value::Object(out)
-        }
-        Value::Array(a) => Value::Array(a.iter().map(|x| convert(x, v31, depth + 1)).collect()),
-        other => other.clone(),
-    }
-}
-
-fn openapi30(out: &mut Map<String, Value>) {
-    if out.get("nullable") == Some(&Value::Bool(true)) {
-        match out.get_mut("type") {
-            Some(Value::String(t)) => {
-                let t = std::mem::take(t);
-                out.insert(
-                    "type".to_owned(),
-                    Value::Array(vec![Value::String(t), "null".into()]),
-                );
-            }
-            Some(Value::Array(ts)) if !ts.contains(&Value::from("null")) => ts.push("null".into()),
-            _ => {}
-        }
-        if let Some(Value::Array(e)) = out.get_mut("enum") {
-            if !e.contains(&Value::Null) {
-                e.push(Value::Null);
-            }
-        }
-    }
-    for (flag, bound) in [
-        ("exclusiveMinimum", "minimum"),
-        ("exclusiveMaximum", "maximum"),
-    ] {
-        if let Some(Value::Bool(b)) = out.get(flag) {
-            let b = *b;
-            out.remove(flag);
-            if b {
-                if let Some(x) = out.remove(bound) {
-                    out.insert(flag.to_owned(), x);
-                }
-            }
-        }
-    }
-}
-
-/// Validators by schema pointer, compiled once.
+/// Validators by schema pointer: the document's one
+/// [`openapi::schema::Schemas`] (3.0 schemas translated once, validators
+/// compiled on first use and shared), as the mock and the suite validate.
 struct Checker<'a> {
     doc: Doc<'a>,
-    v31: bool,
-    components: Value,
-    cache: HashMap<String, Result<Validator, String>>,
+    schemas: Result<Schemas, String>,
     out: Vec<Finding>,
 }
 
 impl<'a> Checker<'a> {
-    fn validator(&mut self, schema: &Node<'a>) -> &Result<Validator, String> {
-        let (v31, components) = (self.v31, &self.components);
-        self.cache.entry(schema.ptr.clone()).or_insert_with(|| {
-            let mut root = match convert(schema.v, v31, 0) {
-                Value::Object(m) => m,
-                Value::Bool(true) => Map::new(),
-                Value::Bool(false) => {
-                    let mut m = Map::new();
-                    m.insert("not".to_owned(), Value::Object(Map::new()));
-                    m
-                }
-                other => return Err(format!("a schema must be an object, not {other}")),
-            };
-            root.insert("components".to_owned(), components.clone());
-            jsonschema::options()
-                .with_draft(Draft::Draft202012)
-                .build(&Value::Object(root))
-                .map_err(|e| e.to_string())
+    fn validator(&self, schema: &Node<'a>) -> Result<Arc<Validator>, String> {
+        let schemas = self.schemas.as_ref().map_err(Clone::clone)?;
+        let pointer = schema.ptr.strip_prefix('#').unwrap_or(&schema.ptr);
+        schemas.validator(pointer).map_err(|e| match e {
+            openapi::LoadError::Schema { message, .. } => message,
+            other => other.to_string(),
         })
     }
 
@@ -203,21 +118,13 @@ impl<'a> Checker<'a> {
 
 /// Checks every example of the document against its schema.
 pub(crate) fn examples(doc: Doc<'_>, ops: &[Operation<'_>], out: &mut Vec<Finding>) {
-    let v31 = doc
-        .root
-        .get("openapi")
-        .and_then(Value::as_str)
-        .is_some_and(|v| v.starts_with("3.1"));
-    let components = doc
-        .root
-        .get("components")
-        .filter(|c| c.is_object())
-        .map_or_else(|| Value::Object(Map::new()), |c| convert(c, v31, 0));
+    let version = match doc.root.get("openapi").and_then(Value::as_str) {
+        Some(v) if v.starts_with("3.1") => Version::V31,
+        _ => Version::V30,
+    };
     let mut ck = Checker {
         doc,
-        v31,
-        components,
-        cache: HashMap::new(),
+        schemas: Schemas::new(doc.root, version).map_err(|e| e.to_string()),
         out: Vec::new(),
     };
     for op in ops {
