@@ -43,6 +43,18 @@ pub struct Violation {
     pub message: String,
 }
 
+/// The request of a step, before it is built.
+struct Request<'p> {
+    /// The operation index.
+    op: usize,
+    /// The action it performs.
+    action: ActionKind,
+    /// The token presented, as sent.
+    presented: Option<String>,
+    /// What to put at the places the operation reads.
+    fills: Vec<(&'p Source, Fill)>,
+}
+
 /// The HTTP side of a sequence.
 #[derive(Debug)]
 pub struct Driver {
@@ -92,12 +104,45 @@ impl Driver {
     /// Run `step` (whose prediction is in `after.expected`) and return the
     /// properties it violated, each judged by the function named after it.
     pub fn step(&mut self, after: &RefState, step: &Step) -> Result<Vec<Violation>, RunError> {
+        if let Step::Wait { seconds } = step {
+            self.wait(*seconds)?;
+            return Ok(Vec::new());
+        }
         let plan = self.plan.clone();
-        let (op_index, action, presented, fills) = match step {
-            Step::Wait { seconds } => {
-                self.wait(*seconds)?;
-                return Ok(Vec::new());
+        let Some(req) = self.request_of(&plan, step) else {
+            return Ok(Vec::new());
+        };
+        let op = plan.op(req.op);
+        let expected = &after.expected;
+        let step_text = describe(step, op.name());
+        let resp = self.send(step_text, expected_text(expected), op, &req.fills)?;
+        let mut violations: Vec<Violation> = self
+            .responses_match_the_spec(op, expected, &resp)
+            .into_iter()
+            .collect();
+        match expected {
+            Expected::Nothing => {}
+            Expected::ClientError { .. } => {
+                violations.extend(self.invalid_requests_rejected(&resp));
             }
+            Expected::Outcome { .. } => {
+                violations.extend(self.judge_outcome(after, op, req, &resp))
+            }
+            Expected::Guarded { .. } => {
+                match self.guards_refuse_dead_tokens(after, step, &resp)? {
+                    Some(v) => violations.push(v),
+                    None => violations.extend(self.unauthorized_carries_challenge(op, &resp)),
+                }
+            }
+        }
+        Ok(violations)
+    }
+
+    /// The request a step sends: its operation and what to put where the
+    /// operation reads a token or credential.
+    fn request_of<'p>(&self, plan: &'p Plan, step: &Step) -> Option<Request<'p>> {
+        let (op, action, presented, fills) = match step {
+            Step::Wait { .. } => return None,
             Step::Login {
                 op,
                 user,
@@ -117,68 +162,58 @@ impl Driver {
                 (*op, *action, presented, fills)
             }
             Step::Guarded { op, token } => {
-                let Some(source) = guard::guard(&plan, plan.op(*op)) else {
-                    return Ok(Vec::new());
-                };
-                (
-                    *op,
-                    ActionKind::Protected,
-                    None,
-                    vec![(source, self.value_of(token))],
-                )
+                let source = guard::guard(plan, plan.op(*op))?;
+                let fills = vec![(source, self.value_of(token))];
+                (*op, ActionKind::Protected, None, fills)
             }
         };
-        let op = plan.op(op_index);
-        let resp = self.send(
-            describe(step, op.name()),
-            expected_text(&after.expected),
+        Some(Request {
             op,
-            &fills,
-        )?;
-        let mut violations: Vec<Violation> = self
-            .responses_match_the_spec(op, &after.expected, &resp)
-            .into_iter()
-            .collect();
-        match &after.expected {
-            Expected::Nothing => {}
-            Expected::ClientError { .. } => {
-                violations.extend(self.invalid_requests_rejected(&resp));
-            }
-            Expected::Outcome {
-                outcome,
-                status,
-                example,
-                property,
-                ..
-            } => {
-                self.exercise(*property);
-                if let Some(v) = predicted_status(after, &resp) {
-                    violations.push(v);
-                    return Ok(violations);
-                }
-                if let Some(name) = example {
-                    violations.extend(self.error_bodies_match(op, *status, name, &resp));
-                }
-                violations.extend(self.unauthorized_carries_challenge(op, &resp));
-                match outcome {
-                    Outcome::Issued(t) => {
-                        violations.extend(self.take_issued(op, action, presented, t, &resp));
-                    }
-                    Outcome::Authorized { username } => {
-                        violations.extend(authorized_subject(op, username, &resp));
-                    }
-                    Outcome::Done | Outcome::Rejected(_) => {}
-                }
-            }
-            Expected::Guarded { .. } => {
-                if let Some(v) = self.guards_refuse_dead_tokens(after, step, &resp)? {
-                    violations.push(v);
-                    return Ok(violations);
-                }
-                violations.extend(self.unauthorized_carries_challenge(op, &resp));
-            }
+            action,
+            presented,
+            fills,
+        })
+    }
+
+    /// Judge the answer to a bound operation against the model's outcome:
+    /// its status first (nothing else is compared when it differs), then
+    /// the body, the challenge, and what it issued or authorized.
+    fn judge_outcome(
+        &mut self,
+        after: &RefState,
+        op: &Operation,
+        req: Request<'_>,
+        resp: &HttpResponse,
+    ) -> Vec<Violation> {
+        let Expected::Outcome {
+            outcome,
+            status,
+            example,
+            property,
+            ..
+        } = &after.expected
+        else {
+            return Vec::new();
+        };
+        self.exercise(*property);
+        if let Some(v) = predicted_status(after, resp) {
+            return vec![v];
         }
-        Ok(violations)
+        let mut violations = Vec::new();
+        if let Some(name) = example {
+            violations.extend(self.error_bodies_match(op, *status, name, resp));
+        }
+        violations.extend(self.unauthorized_carries_challenge(op, resp));
+        match outcome {
+            Outcome::Issued(t) => {
+                violations.extend(self.take_issued(op, req.action, req.presented, t, resp));
+            }
+            Outcome::Authorized { username } => {
+                violations.extend(authorized_subject(op, username, resp));
+            }
+            Outcome::Done | Outcome::Rejected(_) => {}
+        }
+        violations
     }
 
     /// Move the clock: the mock's, or a real wait.
