@@ -15,7 +15,7 @@ use proptest::prelude::*;
 use proptest_state_machine::ReferenceStateMachine;
 
 use openapi::binding::ActionKind;
-use openapi::model::{Action, Invalidity, Model, Outcome, OutcomeName, Presented, TokenKind};
+use openapi::model::{Action, Invalidity, Model, Outcome, Presented, TokenKind};
 
 use crate::guard::{self, Guarded};
 use crate::plan::{build, fills_for, Fill, Plan};
@@ -300,7 +300,12 @@ impl RefState {
             username: Some(&u),
             password: Some(&password),
         };
-        self.predict(op, built.problems, action, Property::LoginIssuesTokens);
+        self.predict(
+            op,
+            built.problem_texts(),
+            action,
+            Property::LoginIssuesTokens,
+        );
         Property::LoginIssuesTokens
     }
 
@@ -311,14 +316,11 @@ impl RefState {
         let b = plan.binding(op);
         let fills = fills_for(b, |_| Self::placeholder(token));
         let mut built = build(&plan.spec, plan.op(op), &fills);
-        // An absent or empty token that only the token's own place
-        // forbids gets what the spec maps `missing` to, where it
-        // maps it (as the mock answers), not just any 4xx.
-        if matches!(token, Tok::Missing | Tok::Empty) && b.maps(OutcomeName::Missing) {
-            let probe = fills_for(b, |_| Self::placeholder(&Tok::Garbage("probe".into())));
-            if build(&plan.spec, plan.op(op), &probe).problems.is_empty() {
-                built.problems.clear();
-            }
+        // A request whose only problems are at the binding's token
+        // gets what the spec maps `missing` to, where it maps it:
+        // the mock's rule, not just any 4xx.
+        if b.answers_missing(built.problems.iter().map(|p| p.location.as_str())) {
+            built.problems.clear();
         }
         let sym = token.presented();
         let reuse = matches!(token, Tok::Known(s) if self.causes.get(s) == Some(&Property::RefreshSingleUse));
@@ -334,7 +336,7 @@ impl RefState {
             refresh_token: sym,
             ..Presented::default()
         });
-        let applied = self.predict(op, built.problems, a, property);
+        let applied = self.predict(op, built.problem_texts(), a, property);
         if applied && action == ActionKind::RevokeAll {
             self.record_revoke_all(user, sym);
         }

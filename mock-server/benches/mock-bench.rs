@@ -756,7 +756,7 @@ fn model_sessions(count: usize) -> anyhow::Result<()> {
             username: Some("demo"),
             password: Some("demo"),
         };
-        model.apply(action, now, &mut mock_server::state::random_token);
+        model.apply(action, now, &mut mock_server::random_token);
     }
     let seconds = start.elapsed().as_secs_f64();
     let report = ModelReport {

@@ -1,4 +1,14 @@
-//! Which browser origins may call the mock.
+//! CORS: which browser origins may call the mock, the answer to a
+//! preflight, and the headers of an actual answer. The mock's operations
+//! and the admin API both go through here.
+
+use poem::http::{HeaderMap, HeaderValue, Method};
+use poem::{Request, Response};
+
+use crate::respond::Reply;
+
+/// How long a browser may cache a preflight answer, in seconds.
+const MAX_AGE: &str = "600";
 
 /// The CORS policy.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -34,6 +44,51 @@ impl Cors {
                 matches!(host.as_deref(), Some("localhost" | "127.0.0.1" | "[::1]"))
             }
         }
+    }
+}
+
+impl Cors {
+    /// The request's `Origin`, if this policy gives it CORS headers.
+    pub(crate) fn origin(&self, headers: &HeaderMap) -> Option<String> {
+        headers
+            .get("origin")
+            .and_then(|v| v.to_str().ok())
+            .filter(|o| self.allows(o))
+            .map(str::to_owned)
+    }
+}
+
+/// Whether `req` is a CORS preflight (`OPTIONS` with
+/// `Access-Control-Request-Method`).
+pub(crate) fn is_preflight(req: &Request) -> bool {
+    req.method() == Method::OPTIONS && req.headers().contains_key("access-control-request-method")
+}
+
+/// The 204 answer to a preflight: these methods, these request headers
+/// (none named when `None`), cacheable for ten minutes.
+pub(crate) fn preflight(methods: &str, headers: Option<&str>) -> Reply {
+    let reply = Reply::empty(204)
+        .header("access-control-allow-methods", methods)
+        .header("access-control-max-age", MAX_AGE);
+    match headers {
+        Some(h) => reply.header("access-control-allow-headers", h),
+        None => reply,
+    }
+}
+
+/// Let `origin` read `resp` (with credentials), and these response
+/// headers beyond the CORS-safelisted ones.
+pub(crate) fn allow(resp: &mut Response, origin: &str, exposed: Option<&str>) {
+    let headers = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(origin) {
+        headers.insert("access-control-allow-origin", v);
+    }
+    headers.insert(
+        "access-control-allow-credentials",
+        HeaderValue::from_static("true"),
+    );
+    if let Some(v) = exposed.and_then(|e| HeaderValue::from_str(e).ok()) {
+        headers.insert("access-control-expose-headers", v);
     }
 }
 

@@ -2,76 +2,108 @@
 //! media type's example, or a value generated from the schema; then the
 //! bound fields filled in (tokens, TTLs, the user's name).
 
-use openapi::model::OutcomeName;
-use serde_json::{json, Value};
+use poem::http::{HeaderName, HeaderValue, StatusCode};
+use poem::{Body, Response as HttpResponse};
+use serde_json::Value;
 
 use openapi::expr::Expr;
+use openapi::media::{essence, is_json, media_matches, simple_text as scalar};
+use openapi::model::OutcomeName;
+use openapi::problem::{self, Problem};
 use openapi::spec::{MediaType, Operation, Response};
 use openapi::Spec;
 
-use crate::request::{essence, media_matches, FieldError};
-
 /// A response ready to send.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Reply {
+pub(crate) struct Reply {
     /// The status.
-    pub status: u16,
+    pub(crate) status: u16,
     /// Headers (lowercase names), besides Content-Type.
-    pub headers: Vec<(String, String)>,
+    pub(crate) headers: Vec<(String, String)>,
     /// The media type and body, if the response has one.
-    pub body: Option<(String, Vec<u8>)>,
+    pub(crate) body: Option<(String, Vec<u8>)>,
+}
+
+/// The problem document the mock answers `status` with, titled by the
+/// status's reason phrase.
+pub(crate) fn problem(status: u16, detail: impl Into<String>) -> Problem {
+    let title = StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Error");
+    Problem::new(status, title, detail)
+}
+
+impl From<Problem> for Reply {
+    fn from(p: Problem) -> Reply {
+        let bytes = serde_json::to_vec(&p).unwrap_or_default();
+        Reply {
+            status: p.status,
+            headers: Vec::new(),
+            body: Some((problem::MEDIA_TYPE.to_owned(), bytes)),
+        }
+    }
 }
 
 impl Reply {
-    /// A reply with a JSON body.
-    pub fn json(status: u16, media: &str, body: &Value) -> Reply {
+    /// A reply with no body and no headers.
+    pub(crate) fn empty(status: u16) -> Reply {
         Reply {
             status,
             headers: Vec::new(),
-            body: Some((media.to_owned(), body.to_string().into_bytes())),
+            body: None,
         }
-    }
-
-    /// An RFC 9457 problem document.
-    pub fn problem(status: u16, title: &str, detail: &str, errors: &[FieldError]) -> Reply {
-        let mut body = json!({
-            "type": "about:blank",
-            "title": title,
-            "status": status,
-            "detail": detail,
-        });
-        if !errors.is_empty() || status == 400 {
-            body["errors"] = json!(errors);
-        }
-        Reply::json(status, "application/problem+json", &body)
     }
 
     /// Add a header.
-    pub fn header(mut self, name: &str, value: impl Into<String>) -> Reply {
+    pub(crate) fn header(mut self, name: &str, value: impl Into<String>) -> Reply {
         self.headers.push((name.to_ascii_lowercase(), value.into()));
         self
+    }
+
+    /// The poem response. A HEAD answer carries the headers of the GET
+    /// answer (content type and length included) without its bytes.
+    pub(crate) fn into_response(self, head: bool) -> HttpResponse {
+        let mut resp = HttpResponse::builder()
+            .status(StatusCode::from_u16(self.status).unwrap_or(StatusCode::OK));
+        for (name, value) in &self.headers {
+            if let (Ok(n), Ok(v)) = (
+                HeaderName::try_from(name.as_str()),
+                HeaderValue::from_str(value),
+            ) {
+                resp = resp.header(n, v);
+            }
+        }
+        match self.body {
+            Some((media, bytes)) if head => resp
+                .content_type(media)
+                .header("content-length", bytes.len().to_string())
+                .body(Body::empty()),
+            Some((media, bytes)) => resp.content_type(media).body(Body::from(bytes)),
+            None => resp.body(Body::empty()),
+        }
     }
 }
 
 /// How to pick the body of a documented response.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Choice<'a> {
+pub(crate) struct Choice<'a> {
     /// A named example to use (`Prefer: example=` or a binding's outcome).
-    pub example: Option<&'a str>,
+    pub(crate) example: Option<&'a str>,
     /// Outcome names (most specific first), tried as example names when
     /// `example` is absent.
-    pub outcome: &'a [OutcomeName],
+    pub(crate) outcome: &'a [OutcomeName],
     /// Generate from the schema even where examples exist.
-    pub dynamic: bool,
+    pub(crate) dynamic: bool,
     /// Which generated variant (the seed).
-    pub variant: u64,
+    pub(crate) variant: u64,
     /// The request's `Accept` header.
-    pub accept: Option<&'a str>,
+    pub(crate) accept: Option<&'a str>,
 }
 
 /// The media type of `resp` that `accept` prefers (the first documented one
 /// when nothing matches).
-pub fn negotiate<'r>(resp: &'r Response, accept: Option<&str>) -> Option<&'r MediaType> {
+pub(crate) fn negotiate<'r>(resp: &'r Response, accept: Option<&str>) -> Option<&'r MediaType> {
     let first = resp.content.first();
     let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
         return first;
@@ -102,7 +134,7 @@ pub fn negotiate<'r>(resp: &'r Response, accept: Option<&str>) -> Option<&'r Med
 
 /// Whether the request's `Accept` header can take one of the response's
 /// media types (true when the response has no body or there is no Accept).
-pub fn acceptable(resp: &Response, accept: Option<&str>) -> bool {
+pub(crate) fn acceptable(resp: &Response, accept: Option<&str>) -> bool {
     resp.content.is_empty()
         || accept.is_none_or(|a| a.trim().is_empty())
         || negotiate(resp, accept).is_some_and(|m| {
@@ -116,7 +148,7 @@ pub fn acceptable(resp: &Response, accept: Option<&str>) -> bool {
 }
 
 /// Build the documented response `status` of `op`, filling `fills`.
-pub fn documented(
+pub(crate) fn documented(
     spec: &Spec,
     op: &Operation,
     status: u16,
@@ -124,17 +156,9 @@ pub fn documented(
     fills: &[(&Expr, Value)],
 ) -> Reply {
     let Some(resp) = op.response(status) else {
-        return Reply {
-            status,
-            headers: Vec::new(),
-            body: None,
-        };
+        return Reply::empty(status);
     };
-    let mut reply = Reply {
-        status,
-        headers: Vec::new(),
-        body: None,
-    };
+    let mut reply = Reply::empty(status);
     for h in &resp.headers {
         if h.name == "content-type" || h.name == "content-length" {
             continue;
@@ -154,7 +178,7 @@ pub fn documented(
             reply.headers.push((name.clone(), scalar(value)));
         }
     }
-    if no_body(status) {
+    if openapi::wire::bodiless_status(status) {
         return reply;
     }
     let Some(media) = negotiate(resp, choice.accept) else {
@@ -166,22 +190,13 @@ pub fn documented(
             ptr.set(&mut body, value.clone());
         }
     }
-    let media_name = if media.name.contains('*') {
-        "application/json".to_owned()
-    } else {
-        essence(&media.name)
-    };
+    let media_name = openapi::wire::sendable_media(&essence(&media.name));
     let bytes = match &body {
-        Value::String(s) if !crate::request::is_json(&media_name) => s.clone().into_bytes(),
+        Value::String(s) if !is_json(&media_name) => s.clone().into_bytes(),
         other => other.to_string().into_bytes(),
     };
     reply.body = Some((media_name, bytes));
     reply
-}
-
-/// Statuses that never carry a body.
-pub fn no_body(status: u16) -> bool {
-    status == 204 || status == 304 || status < 200
 }
 
 fn body_of(spec: &Spec, media: &MediaType, choice: Choice<'_>) -> Value {
@@ -237,6 +252,3 @@ fn generated(spec: &Spec, schema: &openapi::spec::SchemaRef, variant: u64) -> Va
             first
         })
 }
-
-/// A JSON value as a header value.
-pub use openapi::media::simple_text as scalar;

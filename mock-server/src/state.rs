@@ -8,7 +8,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use parking_lot::Mutex;
 
-use openapi::model::{Action, Instant, Invalidity, Model, Outcome, Token, TokenKind};
+use openapi::model::{
+    Action, Instant, Invalidity, Model, Outcome, SessionView, Token, TokenKind, TokenView,
+};
 
 /// Requests the journal keeps (the oldest go first).
 pub const JOURNAL_CAPACITY: usize = 1000;
@@ -21,7 +23,7 @@ const TOKEN_BYTES: usize = 18;
 /// frozen instant that only moves when advanced (what the conformance suite
 /// uses, so that TTL boundaries are exact).
 #[derive(Debug, Default)]
-pub struct Clock {
+pub(crate) struct Clock {
     offset: AtomicU64,
     /// The frozen instant plus one (0: not frozen).
     frozen: AtomicU64,
@@ -35,7 +37,7 @@ fn wall() -> Instant {
 
 impl Clock {
     /// The mock's now, Unix seconds.
-    pub fn now(&self) -> Instant {
+    pub(crate) fn now(&self) -> Instant {
         match self.frozen.load(Ordering::SeqCst) {
             0 => wall().saturating_add(self.offset()),
             f => f - 1,
@@ -44,17 +46,17 @@ impl Clock {
 
     /// Seconds the clock has been moved past wall time (or frozen ahead of
     /// it).
-    pub fn offset(&self) -> u64 {
+    pub(crate) fn offset(&self) -> u64 {
         self.offset.load(Ordering::SeqCst)
     }
 
     /// Whether the clock is frozen.
-    pub fn is_frozen(&self) -> bool {
+    pub(crate) fn is_frozen(&self) -> bool {
         self.frozen.load(Ordering::SeqCst) != 0
     }
 
     /// Move the clock forward.
-    pub fn advance(&self, seconds: u64) {
+    pub(crate) fn advance(&self, seconds: u64) {
         let add = |o: u64| Some(o.saturating_add(seconds));
         let _ = self
             .offset
@@ -67,24 +69,50 @@ impl Clock {
     }
 
     /// Stop the clock at its current instant.
-    pub fn freeze(&self) {
+    pub(crate) fn freeze(&self) {
         let now = self.now();
         self.frozen.store(now.saturating_add(1), Ordering::SeqCst);
     }
 
     /// Let the clock run again from wall time plus the offset.
-    pub fn resume(&self) {
+    pub(crate) fn resume(&self) {
         self.frozen.store(0, Ordering::SeqCst);
     }
 
     /// Back to wall time, running.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         self.offset.store(0, Ordering::SeqCst);
         self.frozen.store(0, Ordering::SeqCst);
     }
+
+    /// The clock as the admin API and [`MockServer::clock`] show it.
+    ///
+    /// [`MockServer::clock`]: crate::MockServer::clock
+    pub(crate) fn view(&self) -> ClockView {
+        ClockView {
+            now: self.now(),
+            offset: self.offset(),
+            frozen: self.is_frozen(),
+        }
+    }
 }
 
-/// A fresh, unguessable token.
+/// The mock clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, poem_openapi::Object)]
+#[oai(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
+pub struct ClockView {
+    /// The mock's now, Unix seconds.
+    pub now: u64,
+    /// Seconds the clock has been advanced past wall time.
+    pub offset: u64,
+    /// Whether the clock only moves when advanced.
+    pub frozen: bool,
+}
+
+/// A fresh, unguessable token, as the mock mints them: 144 bits from the
+/// thread's CSPRNG, 24 base64url characters. Pass it to
+/// [`Model::apply`] to mint tokens as the mock does.
 pub fn random_token(_kind: TokenKind) -> Token {
     let bytes: [u8; TOKEN_BYTES] = rand::random();
     base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -115,14 +143,14 @@ pub struct JournalEntry {
 
 /// The journal: the last [`JOURNAL_CAPACITY`] requests.
 #[derive(Debug, Default)]
-pub struct Journal {
+pub(crate) struct Journal {
     next: u64,
     entries: VecDeque<JournalEntry>,
 }
 
 impl Journal {
     /// Record an entry (its `seq` is assigned here).
-    pub fn push(&mut self, mut entry: JournalEntry) {
+    pub(crate) fn push(&mut self, mut entry: JournalEntry) {
         self.next += 1;
         entry.seq = self.next;
         if self.entries.len() == JOURNAL_CAPACITY {
@@ -132,30 +160,30 @@ impl Journal {
     }
 
     /// The newest `limit` entries, oldest first.
-    pub fn last(&self, limit: usize) -> Vec<JournalEntry> {
+    pub(crate) fn last(&self, limit: usize) -> Vec<JournalEntry> {
         let skip = self.entries.len().saturating_sub(limit);
         self.entries.iter().skip(skip).cloned().collect()
     }
 
     /// Forget everything.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.entries.clear();
     }
 }
 
 /// Model, clock and journal together.
 #[derive(Debug)]
-pub struct State {
+pub(crate) struct State {
     model: Mutex<Model>,
     /// The clock.
-    pub clock: Clock,
+    pub(crate) clock: Clock,
     /// The journal.
-    pub journal: Mutex<Journal>,
+    pub(crate) journal: Mutex<Journal>,
 }
 
 impl State {
     /// State around a fresh model.
-    pub fn new(model: Model) -> State {
+    pub(crate) fn new(model: Model) -> State {
         State {
             model: Mutex::new(model),
             clock: Clock::default(),
@@ -165,27 +193,39 @@ impl State {
 
     /// Apply an action now. The model's lock makes every action atomic: of
     /// concurrent refreshes with one token exactly one wins.
-    pub fn apply(&self, action: Action<'_>) -> Outcome {
+    pub(crate) fn apply(&self, action: Action<'_>) -> Outcome {
         let now = self.clock.now();
         self.model.lock().apply(action, now, &mut random_token)
     }
 
     /// Apply an action now, and say why a token was invalid (under the same
     /// lock, so the explanation is of this very action).
-    pub fn apply_explained(&self, action: Action<'_>) -> (Outcome, Option<Invalidity>) {
+    pub(crate) fn apply_explained(&self, action: Action<'_>) -> (Outcome, Option<Invalidity>) {
         let now = self.clock.now();
         let mut model = self.model.lock();
         let detail = model.diagnose(&action, now);
         (model.apply(action, now, &mut random_token), detail)
     }
 
-    /// Read the model.
-    pub fn with_model<R>(&self, f: impl FnOnce(&Model) -> R) -> R {
-        f(&self.model.lock())
+    /// Every session, oldest first.
+    pub(crate) fn sessions(&self) -> Vec<SessionView> {
+        self.model.lock().sessions().collect()
+    }
+
+    /// Every token issued since the last reset, by session, access tokens
+    /// first.
+    pub(crate) fn tokens(&self) -> Vec<TokenView> {
+        let now = self.clock.now();
+        let mut list: Vec<TokenView> = self.model.lock().tokens(now).collect();
+        list.sort_by(|a, b| {
+            let key = |t: &TokenView| (t.session, t.kind == TokenKind::Refresh);
+            key(a).cmp(&key(b)).then_with(|| a.token.cmp(&b.token))
+        });
+        list
     }
 
     /// Forget sessions, tokens and the journal; put the clock back.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         self.model.lock().reset();
         self.journal.lock().clear();
         self.clock.reset();

@@ -54,8 +54,8 @@ pub enum LoadError {
     },
     /// Behaviour bindings that do not fit the document: every problem the
     /// vocabulary's reader found, one a line.
-    #[error("{}", Problems(.0))]
-    Bindings(Vec<Problem>),
+    #[error("{}", BindingProblems(.0))]
+    Bindings(Vec<BindingProblem>),
     /// A schema the validator cannot compile.
     #[error("#{at}: invalid schema: {message}")]
     Schema {
@@ -128,7 +128,7 @@ impl Rule {
 
 /// One problem of the vocabulary, at its place.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Problem {
+pub struct BindingProblem {
     /// The JSON pointer of the offending value (without `#`).
     pub at: String,
     /// Which rule it breaks.
@@ -140,16 +140,16 @@ pub struct Problem {
     pub operation: Option<String>,
 }
 
-impl std::fmt::Display for Problem {
+impl std::fmt::Display for BindingProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "#{}: {}", self.at, self.message)
     }
 }
 
 /// Problems shown one a line.
-struct Problems<'p>(&'p [Problem]);
+struct BindingProblems<'p>(&'p [BindingProblem]);
 
-impl std::fmt::Display for Problems<'_> {
+impl std::fmt::Display for BindingProblems<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         for (i, p) in self.0.iter().enumerate() {
             if i > 0 {

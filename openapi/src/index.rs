@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use crate::doc::{esc, resolve, METHODS};
-use crate::error::{LoadError, Problem};
+use crate::error::{BindingProblem, LoadError};
 use crate::operation::{
     same_place, Header, Location, MediaType, Operation, Parameter, RequestBody, Response,
     SchemaRef, SecurityAlternative, SecurityScheme,
@@ -17,7 +17,7 @@ use crate::vocabulary::{self, EXTENSION};
 /// unresolvable `$ref`) ends the indexing.
 pub(crate) fn operations(
     doc: &Value,
-    problems: &mut Vec<Problem>,
+    problems: &mut Vec<BindingProblem>,
 ) -> Result<Vec<Operation>, LoadError> {
     let mut ops = Vec::new();
     for_each_operation(
@@ -33,7 +33,10 @@ pub(crate) fn operations(
 
 /// Like [`operations`], but an operation that cannot be indexed is passed
 /// over (its problems are not the vocabulary's): what lint reads.
-pub(crate) fn operations_tolerant(doc: &Value, problems: &mut Vec<Problem>) -> Vec<Operation> {
+pub(crate) fn operations_tolerant(
+    doc: &Value,
+    problems: &mut Vec<BindingProblem>,
+) -> Vec<Operation> {
     let mut ops = Vec::new();
     let all = for_each_operation(
         doc,
@@ -52,7 +55,7 @@ pub(crate) fn operations_tolerant(doc: &Value, problems: &mut Vec<Problem>) -> V
 fn for_each_operation(
     doc: &Value,
     mut visit: impl FnMut(Result<Operation, LoadError>) -> Result<(), LoadError>,
-    problems: &mut Vec<Problem>,
+    problems: &mut Vec<BindingProblem>,
 ) -> Result<(), LoadError> {
     let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
         return Ok(());

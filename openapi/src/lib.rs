@@ -15,8 +15,12 @@
 //!   oracle;
 //! - [`schema`]: validation with the `jsonschema` crate and values generated
 //!   from schemas;
+//! - [`problem`]: the RFC 9457 problem document the mock refuses requests
+//!   with, and the reference spec documents;
 //! - [`reference`](mod@reference): the reference API, authored with utoipa, which is the
-//!   embedded default spec.
+//!   embedded default spec;
+//! - [`wire`]: how values travel in requests, built (parameter styles,
+//!   percent-encoding, JSON, form and multipart bodies) and parsed back.
 //!
 //! ```
 //! use openapi::model::{Action, Model, Outcome, TokenKind};
@@ -47,12 +51,14 @@ mod index;
 pub mod media;
 pub mod model;
 mod operation;
+pub mod problem;
 pub mod reference;
 pub mod schema;
 pub mod spec;
 pub mod vocabulary;
+pub mod wire;
 
-pub use error::{LoadError, Problem, Rule};
+pub use error::{BindingProblem, LoadError, Rule};
 pub use spec::Spec;
 
 /// The embedded default spec: the reference API, loaded.

@@ -14,6 +14,8 @@ use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
+pub use crate::problem::{FieldError, Problem};
+
 /// Credentials presented to `POST /auth/login`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -70,40 +72,6 @@ pub struct TokenPair {
     /// Seconds until the access token expires.
     #[schema(minimum = 1)]
     pub expires_in: i64,
-}
-
-/// One invalid part of a request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct FieldError {
-    /// Where the offending value is, as an OpenAPI runtime expression:
-    /// `$request.body#/password` (a JSON Pointer into the body),
-    /// `$request.header.x-auth-token`, `$request.query.NAME`, `$request.path.NAME`.
-    pub location: String,
-    /// What is wrong with it.
-    pub message: String,
-}
-
-/// A problem detail (RFC 9457) describing a malformed request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Problem {
-    /// A URI identifying the problem type; `about:blank` when the status code
-    /// says it all.
-    #[serde(rename = "type")]
-    #[schema(format = "uri")]
-    pub type_: String,
-    /// A short, human-readable summary of the problem type.
-    pub title: String,
-    /// The HTTP status code of this occurrence.
-    #[schema(minimum = 100, maximum = 599)]
-    pub status: i32,
-    /// A human-readable explanation of this occurrence.
-    pub detail: String,
-    /// A URI reference identifying this occurrence.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(format = "uri-reference", nullable = false)]
-    pub instance: Option<String>,
-    /// Each invalid part of the request.
-    pub errors: Vec<FieldError>,
 }
 
 /// The body of every 401 answer.

@@ -155,7 +155,7 @@ impl Spec {
 /// at all is passed over (the loader says why; that is not a binding
 /// problem). `drift`'s lint reports these; a document whose structure is
 /// sound loads if and only if this is empty.
-pub fn binding_problems(doc: &Value) -> Vec<crate::Problem> {
+pub fn binding_problems(doc: &Value) -> Vec<crate::BindingProblem> {
     let mut problems = Vec::new();
     vocabulary::read_root(doc, &mut problems);
     index::operations_tolerant(doc, &mut problems);

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::binding::{Binding, Issue, Lifecycle, OutcomeResponse, Source};
 use crate::doc::resolve;
-use crate::error::{Problem, Rule};
+use crate::error::{BindingProblem, Rule};
 use crate::expr::{Expr, Pointer};
 use crate::model::{ActionKind, LogoutScope, OutcomeName, Policy};
 use crate::operation::{MediaType, Operation};
@@ -110,13 +110,13 @@ pub fn policy_of(doc: &Value) -> Policy {
 
 /// Collects problems at their places.
 struct Reader<'p> {
-    problems: &'p mut Vec<Problem>,
+    problems: &'p mut Vec<BindingProblem>,
     operation: Option<String>,
 }
 
 impl Reader<'_> {
     fn push(&mut self, rule: Rule, at: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(Problem {
+        self.problems.push(BindingProblem {
             at: at.into(),
             rule,
             message: message.into(),
@@ -151,7 +151,7 @@ fn esc(token: &str) -> String {
 }
 
 /// Read the root declaration (absent: defaults, no accounts).
-pub(crate) fn read_root(doc: &Value, problems: &mut Vec<Problem>) -> Lifecycle {
+pub(crate) fn read_root(doc: &Value, problems: &mut Vec<BindingProblem>) -> Lifecycle {
     let Some(root) = doc.get(EXTENSION) else {
         return Lifecycle::default();
     };
@@ -286,7 +286,7 @@ pub(crate) fn read_operation(
     at: &str,
     v: &Value,
     op: &Operation,
-    problems: &mut Vec<Problem>,
+    problems: &mut Vec<BindingProblem>,
 ) -> Option<Binding> {
     let mut r = Reader {
         problems,

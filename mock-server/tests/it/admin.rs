@@ -1,12 +1,31 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::support::{content_type, expect_401, Api};
+use crate::support::{content_type, expect_401, expect_problem, json, Api};
 
-async fn get_json(api: &Api, path: &str) -> Value {
-    let resp = api.get(path).send().await.unwrap();
+/// `POST path` of the admin API, with a JSON body if any, which must answer
+/// 200; its JSON body.
+async fn post_ok(api: &Api, path: &str, body: Option<Value>) -> Value {
+    let resp = match body {
+        Some(body) => api.post_json(path, &body).await,
+        None => api.post(path).send().await.unwrap(),
+    };
     assert_eq!(resp.status(), StatusCode::OK, "{path}");
-    resp.json().await.unwrap()
+    json(resp).await
+}
+
+/// `POST /__mock/clock/freeze`, which must answer the frozen clock.
+async fn freeze(api: &Api) {
+    let clock = post_ok(api, "/__mock/clock/freeze", None).await;
+    assert_eq!(clock["frozen"], true);
+}
+
+/// `GET path`, which must answer 200 with a body of media type `media`.
+async fn get_ok(api: &Api, path: &str, media: &str) -> reqwest::Response {
+    let resp = api.get(path).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(content_type(&resp).starts_with(media));
+    resp
 }
 
 #[tokio::test]
@@ -16,7 +35,8 @@ async fn reset_forgets_tokens() {
     let resp = api.post("/__mock/reset").send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     expect_401(api.me(&pair.access).await, "Invalid token").await;
-    expect_401(api.refresh_raw(&pair.refresh).await, "RefreshToken Invalid").await;
+    api.refresh_refused(&pair.refresh, "RefreshToken Invalid")
+        .await;
     // Accounts stay.
     api.login("demo", "demo").await;
 }
@@ -25,23 +45,17 @@ async fn reset_forgets_tokens() {
 async fn reset_puts_the_clock_back() {
     let api = Api::start().await;
     api.server.advance_clock(1000);
-    assert_eq!(get_json(&api, "/__mock/clock").await["offset"], 1000);
+    assert_eq!(api.get_json("/__mock/clock").await["offset"], 1000);
     api.post("/__mock/reset").send().await.unwrap();
-    assert_eq!(get_json(&api, "/__mock/clock").await["offset"], 0);
+    assert_eq!(api.get_json("/__mock/clock").await["offset"], 0);
 }
 
 #[tokio::test]
 async fn clock_advance_moves_time() {
     let api = Api::start().await;
     let pair = api.login("demo", "demo").await;
-    let resp = api
-        .post("/__mock/clock/advance")
-        .json(&json!({"seconds": 3600}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let clock: Value = resp.json().await.unwrap();
+    let advance = json!({"seconds": 3600});
+    let clock = post_ok(&api, "/__mock/clock/advance", Some(advance)).await;
     assert_eq!(clock["offset"], 3600);
     assert!(clock["now"].as_u64().unwrap() > 3600);
     expect_401(api.me(&pair.access).await, "Token expired").await;
@@ -52,7 +66,7 @@ async fn sessions_show_user_and_liveness() {
     let api = Api::start().await;
     let demo = api.login("demo", "demo").await;
     api.login("alice", "alice-secret").await;
-    let sessions = get_json(&api, "/__mock/sessions").await;
+    let sessions = api.get_json("/__mock/sessions").await;
     let sessions = sessions.as_array().unwrap();
     assert_eq!(sessions.len(), 2);
     assert_eq!(sessions[0]["username"], "demo");
@@ -61,7 +75,7 @@ async fn sessions_show_user_and_liveness() {
     assert!(sessions[0]["id"].is_u64() && sessions[0]["startedAt"].is_u64());
 
     assert_eq!(api.logout(&demo.access).await.status(), 204);
-    let sessions = get_json(&api, "/__mock/sessions").await;
+    let sessions = api.get_json("/__mock/sessions").await;
     assert_eq!(sessions[0]["live"], false);
     assert_eq!(sessions[1]["live"], true);
 }
@@ -74,7 +88,7 @@ async fn tokens_show_kind_state_and_usability() {
     let revoked = api.login("alice", "alice-secret").await;
     api.revoke(&revoked.refresh).await;
 
-    let tokens = get_json(&api, "/__mock/tokens").await;
+    let tokens = api.get_json("/__mock/tokens").await;
     let tokens = tokens.as_array().unwrap();
     assert_eq!(tokens.len(), 6);
     let find = |t: &str| tokens.iter().find(|x| x["token"] == t).unwrap();
@@ -104,7 +118,7 @@ async fn tokens_show_kind_state_and_usability() {
 
     // Logout leaves the states but makes nothing of the session usable.
     api.logout(&second.access).await;
-    let tokens = get_json(&api, "/__mock/tokens").await;
+    let tokens = api.get_json("/__mock/tokens").await;
     let usable = |t: &str| {
         tokens
             .as_array()
@@ -127,7 +141,7 @@ async fn the_journal_lists_requests() {
         .await;
     api.me(&pair.access).await;
     api.get("/nope?x=1").send().await.unwrap();
-    let journal = get_json(&api, "/__mock/journal").await;
+    let journal = api.get_json("/__mock/journal").await;
     let entries = journal.as_array().unwrap();
     assert_eq!(entries.len(), 4, "admin calls are not journaled: {journal}");
     let brief: Vec<Value> = entries
@@ -154,7 +168,7 @@ async fn the_journal_lists_requests() {
     let seqs: Vec<u64> = entries.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]));
 
-    let last = get_json(&api, "/__mock/journal?limit=1").await;
+    let last = api.get_json("/__mock/journal?limit=1").await;
     assert_eq!(last.as_array().unwrap().len(), 1);
     assert_eq!(last[0]["status"], 404);
 
@@ -162,7 +176,7 @@ async fn the_journal_lists_requests() {
         api.delete("/__mock/journal").send().await.unwrap().status(),
         StatusCode::NO_CONTENT
     );
-    assert_eq!(get_json(&api, "/__mock/journal").await, json!([]));
+    assert_eq!(api.get_json("/__mock/journal").await, json!([]));
 }
 
 #[tokio::test]
@@ -220,19 +234,20 @@ async fn bad_admin_input_is_4xx() {
         ),
     ];
     for (what, resp) in cases {
-        assert!(resp.status().is_client_error(), "{what}: {}", resp.status());
+        let status = resp.status();
+        assert!(status.is_client_error(), "{what}: {status}");
+        // Admin errors are the mock's problem documents too.
+        expect_problem(resp, status.as_u16()).await;
     }
     // Nothing moved the clock.
-    assert_eq!(get_json(&api, "/__mock/clock").await["offset"], 0);
+    assert_eq!(api.get_json("/__mock/clock").await["offset"], 0);
 }
 
 #[tokio::test]
 async fn the_admin_openapi_document_is_reviewed() {
     let api = Api::start().await;
-    let resp = api.get("/__mock/openapi.json").send().await.unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    assert!(content_type(&resp).starts_with("application/json"));
-    let doc: Value = resp.json().await.unwrap();
+    let resp = get_ok(&api, "/__mock/openapi.json", "application/json").await;
+    let doc = json(resp).await;
     assert_eq!(doc["info"]["title"], "Mock admin API");
     insta::assert_json_snapshot!("admin_openapi", doc);
 }
@@ -240,9 +255,7 @@ async fn the_admin_openapi_document_is_reviewed() {
 #[tokio::test]
 async fn the_admin_serves_swagger_ui() {
     let api = Api::start().await;
-    let resp = api.get("/__mock/docs/").send().await.unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    assert!(content_type(&resp).starts_with("text/html"));
+    let resp = get_ok(&api, "/__mock/docs/", "text/html").await;
     let html = resp.text().await.unwrap();
     assert!(html.to_ascii_lowercase().contains("swagger"));
 }
@@ -250,40 +263,64 @@ async fn the_admin_serves_swagger_ui() {
 #[tokio::test]
 async fn the_admin_serves_the_mocked_spec() {
     let api = Api::start().await;
-    let spec = get_json(&api, "/__mock/spec").await;
+    let spec = api.get_json("/__mock/spec").await;
     assert_eq!(spec, openapi::reference::reference_json());
 }
 
 #[tokio::test]
 async fn a_frozen_clock_moves_only_when_advanced() {
     let api = Api::start().await;
-    api.freeze_clock().await;
-    let before = get_json(&api, "/__mock/clock").await;
+    freeze(&api).await;
+    let before = api.get_json("/__mock/clock").await;
     assert_eq!(before["frozen"], true);
-    let after: Value = api
-        .post("/__mock/clock/advance")
-        .json(&json!({"seconds": 10}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let after = post_ok(&api, "/__mock/clock/advance", Some(json!({"seconds": 10}))).await;
     assert_eq!(
         after["now"].as_u64().unwrap(),
         before["now"].as_u64().unwrap() + 10
     );
-    let resumed: Value = api
-        .post("/__mock/clock/resume")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let resumed = post_ok(&api, "/__mock/clock/resume", None).await;
     assert_eq!(resumed["frozen"], false);
     // Reset unfreezes too.
-    api.freeze_clock().await;
+    freeze(&api).await;
     api.post("/__mock/reset").send().await.unwrap();
-    assert_eq!(get_json(&api, "/__mock/clock").await["frozen"], false);
+    assert_eq!(api.get_json("/__mock/clock").await["frozen"], false);
+}
+
+/// `MockServer`'s accessors and the admin API show one state.
+#[tokio::test]
+async fn the_rust_accessors_show_what_the_admin_api_shows() {
+    let api = Api::start().await;
+    // A logged-out session, a refreshed one, time gone by.
+    let alice = api.login("alice", "alice-secret").await;
+    assert_eq!(api.logout(&alice.access).await.status(), 204);
+    let first = api.login("demo", "demo").await;
+    api.refresh(&first.refresh).await;
+    api.server.advance_clock(60);
+
+    let sessions = api.get_json("/__mock/sessions").await;
+    assert_eq!(
+        serde_json::to_value(api.server.sessions()).unwrap(),
+        sessions
+    );
+    let tokens = api.get_json("/__mock/tokens").await;
+    assert_eq!(tokens.as_array().unwrap().len(), 6);
+    assert_eq!(serde_json::to_value(api.server.tokens()).unwrap(), tokens);
+    let clock = api.get_json("/__mock/clock").await;
+    assert_eq!(serde_json::to_value(api.server.clock()).unwrap(), clock);
+    // The admin calls are not journaled, so both see the same entries.
+    let journal = api.get_json("/__mock/journal").await;
+    assert_eq!(
+        serde_json::to_value(api.server.journal(1000)).unwrap(),
+        journal
+    );
+
+    api.server.clear_journal();
+    assert_eq!(api.get_json("/__mock/journal").await, json!([]));
+    api.server.freeze_clock();
+    assert_eq!(api.get_json("/__mock/clock").await["frozen"], true);
+    api.server.resume_clock();
+    assert_eq!(api.get_json("/__mock/clock").await["frozen"], false);
+    api.server.reset();
+    assert_eq!(api.get_json("/__mock/sessions").await, json!([]));
+    assert!(api.server.tokens().is_empty());
 }

@@ -26,7 +26,7 @@ fn spec_with_orders() -> openapi::Spec {
 #[tokio::test]
 async fn unbound_operations_secured_like_protected_ones_check_the_token() {
     let api = Api::with(MockServer::builder().spec(spec_with_orders())).await;
-    api.freeze_clock().await;
+    api.freeze_clock();
     let pair = api.login("demo", "demo").await;
     let orders = |token: String| api.get("/orders").bearer_auth(token).send();
     // A live token: the example.

@@ -1,5 +1,5 @@
 use mock_server::MockServer;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::support::{expect_400, expect_401, Api};
 
@@ -22,15 +22,7 @@ async fn every_login_starts_a_new_session_with_new_tokens() {
     // Both sessions work side by side.
     api.me_ok(&first.access, "demo").await;
     api.me_ok(&second.access, "demo").await;
-    let sessions: Value = api
-        .get("/__mock/sessions")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(sessions.as_array().unwrap().len(), 2);
+    assert_eq!(api.server.sessions().len(), 2);
 }
 
 #[tokio::test]
@@ -129,15 +121,8 @@ async fn a_wrong_password_or_unknown_user_is_401_invalid_credentials() {
         expect_401(resp, "Invalid credentials").await;
     }
     // A failed login starts no session.
-    let sessions: Value = api
-        .get("/__mock/sessions")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(sessions, json!([]));
+    let sessions = api.server.sessions();
+    assert!(sessions.is_empty(), "{sessions:?}");
 }
 
 #[tokio::test]
@@ -174,5 +159,5 @@ async fn credentials_and_tokens_are_not_trimmed() {
     }
     let pair = api.login("demo", "demo").await;
     let padded = format!(" {} ", pair.refresh);
-    expect_401(api.refresh_raw(&padded).await, "RefreshToken Invalid").await;
+    api.refresh_refused(&padded, "RefreshToken Invalid").await;
 }

@@ -1,6 +1,6 @@
 use reqwest::StatusCode;
 
-use crate::support::{expect_401, Api};
+use crate::support::{expect_401, raw, Api};
 
 #[tokio::test]
 async fn logout_is_204_with_an_empty_body() {
@@ -20,7 +20,8 @@ async fn logout_ends_the_session() {
     let other = api.login("demo", "demo").await;
     assert_eq!(api.logout(&pair.access).await.status(), 204);
     expect_401(api.me(&pair.access).await, "Invalid token").await;
-    expect_401(api.refresh_raw(&pair.refresh).await, "RefreshToken Invalid").await;
+    api.refresh_refused(&pair.refresh, "RefreshToken Invalid")
+        .await;
     // Another session of the same user is not touched.
     api.me_ok(&other.access, "demo").await;
     api.refresh(&other.refresh).await;
@@ -33,11 +34,8 @@ async fn logout_ends_the_tokens_of_refreshes_too() {
     let second = api.refresh(&first.refresh).await;
     assert_eq!(api.logout(&first.access).await.status(), 204);
     expect_401(api.me(&second.access).await, "Invalid token").await;
-    expect_401(
-        api.refresh_raw(&second.refresh).await,
-        "RefreshToken Invalid",
-    )
-    .await;
+    api.refresh_refused(&second.refresh, "RefreshToken Invalid")
+        .await;
 }
 
 #[tokio::test]
@@ -45,13 +43,7 @@ async fn logout_without_a_header_is_401_missing() {
     let api = Api::start().await;
     let resp = api.post("/auth/logout").send().await.unwrap();
     expect_401(resp, "Missing token").await;
-    let resp = api
-        .post("/auth/logout")
-        .header("authorization", "Bearer ")
-        .send()
-        .await
-        .unwrap();
-    expect_401(resp, "Missing token").await;
+    expect_401(api.logout_with(raw("Bearer ")).await, "Missing token").await;
 }
 
 #[tokio::test]
@@ -87,13 +79,7 @@ async fn logout_with_another_scheme_is_401() {
         format!("Token {}", pair.access),
         pair.access.clone(),
     ] {
-        let resp = api
-            .post("/auth/logout")
-            .header("authorization", value.as_str())
-            .send()
-            .await
-            .unwrap();
-        expect_401(resp, "Missing token").await;
+        expect_401(api.logout_with(raw(&value)).await, "Missing token").await;
     }
     // None of it logged the session out.
     api.me_ok(&pair.access, "demo").await;
@@ -104,10 +90,7 @@ async fn the_bearer_scheme_is_case_insensitive() {
     let api = Api::start().await;
     let pair = api.login("demo", "demo").await;
     let resp = api
-        .post("/auth/logout")
-        .header("authorization", format!("bearer {}", pair.access))
-        .send()
-        .await
-        .unwrap();
+        .logout_with(raw(&format!("bearer {}", pair.access)))
+        .await;
     assert_eq!(resp.status(), 204);
 }

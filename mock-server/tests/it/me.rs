@@ -1,8 +1,7 @@
-use reqwest::header::HeaderValue;
 use reqwest::{Response, StatusCode};
 use serde_json::json;
 
-use crate::support::{expect_401, Api, CHALLENGE};
+use crate::support::{expect_401, raw, Api, CHALLENGE};
 
 #[tokio::test]
 async fn me_answers_the_tokens_user() {
@@ -29,22 +28,9 @@ async fn me_without_a_valid_token_is_401() {
     expect_401(resp, "Missing token").await;
     expect_401(api.me("nope").await, "Invalid token").await;
     expect_401(api.me(&format!("{}x", pair.access)).await, "Invalid token").await;
-    let resp = api
-        .get("/me")
-        .header("authorization", format!("Basic {}", pair.access))
-        .send()
-        .await
-        .unwrap();
+    let resp = api.me_with(raw(&format!("Basic {}", pair.access))).await;
     expect_401(resp, "Missing token").await;
-    let resp = api
-        .get("/me")
-        .header(
-            "authorization",
-            HeaderValue::from_bytes("Bearer \u{fe0f}💥".as_bytes()).unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let resp = api.me_with(raw("Bearer \u{fe0f}💥")).await;
     // A token of bytes no server issued is a wrong token, not a missing one.
     expect_401(resp, "Invalid token").await;
 }
@@ -86,10 +72,7 @@ async fn every_401_carries_the_bearer_challenge() {
         ("me missing", api.get("/me").send().await.unwrap()),
         ("me unknown", api.me("unknown").await),
         ("me logged out", api.me(&logged_out.access).await),
-        (
-            "head me missing",
-            api.client.head(api.url("/me")).send().await.unwrap(),
-        ),
+        ("head me missing", api.head("/me").send().await.unwrap()),
     ];
     api.server.advance_clock(86400);
     all.push(("refresh expired", api.refresh_raw(&expiring.refresh).await));

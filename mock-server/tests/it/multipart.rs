@@ -112,6 +112,15 @@ fn text<'a>(name: &'a str, value: &'a str) -> Part<'a> {
     }
 }
 
+fn json_part<'a>(name: &'a str, data: &'a [u8]) -> Part<'a> {
+    Part {
+        name,
+        file: None,
+        content_type: Some("application/json"),
+        data,
+    }
+}
+
 fn file<'a>(name: &'a str, file: &'a str, data: &'a [u8]) -> Part<'a> {
     Part {
         name,
@@ -144,8 +153,23 @@ fn body(parts: &[Part<'_>]) -> Vec<u8> {
     out
 }
 
+/// The parts of a login of `demo` with `password`.
+fn credentials(password: &str) -> [Part<'_>; 2] {
+    [text("user", "demo"), text("pass", password)]
+}
+
 async fn api() -> Api {
     Api::with(MockServer::builder().spec(upload_spec())).await
+}
+
+/// `POST /uploads` with these parts.
+async fn upload(api: &Api, parts: &[Part<'_>]) -> Response {
+    post_parts(api, "/uploads", parts).await
+}
+
+/// `POST path` with these parts.
+async fn post_parts(api: &Api, path: &str, parts: &[Part<'_>]) -> Response {
+    send(api, path, body(parts)).await
 }
 
 async fn send(api: &Api, path: &str, bytes: Vec<u8>) -> Response {
@@ -164,25 +188,16 @@ async fn send(api: &Api, path: &str, bytes: Vec<u8>) -> Response {
 async fn a_valid_multipart_body_is_accepted() {
     let api = api().await;
     let binary = [0u8, 159, 146, 150, 255];
-    let resp = send(
-        &api,
-        "/uploads",
-        body(&[
-            text("title", "holiday"),
-            text("count", "3"),
-            text("public", "true"),
-            text("tags", "a"),
-            text("tags", "b"),
-            Part {
-                name: "meta",
-                file: None,
-                content_type: Some("application/json"),
-                data: br#"{"source": "camera"}"#,
-            },
-            file("file", "photo.jpg", &binary),
-        ]),
-    )
-    .await;
+    let parts = [
+        text("title", "holiday"),
+        text("count", "3"),
+        text("public", "true"),
+        text("tags", "a"),
+        text("tags", "b"),
+        json_part("meta", br#"{"source": "camera"}"#),
+        file("file", "photo.jpg", &binary),
+    ];
+    let resp = upload(&api, &parts).await;
     assert_eq!(resp.status(), StatusCode::CREATED);
     assert_eq!(resp.json::<Value>().await.unwrap(), json!({"id": 7}));
 }
@@ -190,44 +205,31 @@ async fn a_valid_multipart_body_is_accepted() {
 #[tokio::test]
 async fn one_value_of_an_array_property_is_an_array() {
     let api = api().await;
-    let resp = send(
-        &api,
-        "/uploads",
-        body(&[
-            text("title", "t"),
-            text("count", "1"),
-            text("tags", "only"),
-            file("file", "f.txt", b"hello"),
-        ]),
-    )
-    .await;
+    let parts = [
+        text("title", "t"),
+        text("count", "1"),
+        text("tags", "only"),
+        file("file", "f.txt", b"hello"),
+    ];
+    let resp = upload(&api, &parts).await;
     assert_eq!(resp.status(), StatusCode::CREATED);
 }
 
 #[tokio::test]
 async fn each_bad_field_is_named() {
     let api = api().await;
-    let resp = send(
-        &api,
-        "/uploads",
-        body(&[
-            text("title", "a title much longer than twenty characters"),
-            text("count", "zero"),
-            text("public", "maybe"),
-            text("tags", "a"),
-            text("tags", "b"),
-            text("tags", "c"),
-            text("tags", "d"),
-            Part {
-                name: "meta",
-                file: None,
-                content_type: Some("application/json"),
-                data: b"{}",
-            },
-            text("extra", "x"),
-        ]),
-    )
-    .await;
+    let parts = [
+        text("title", "a title much longer than twenty characters"),
+        text("count", "zero"),
+        text("public", "maybe"),
+        text("tags", "a"),
+        text("tags", "b"),
+        text("tags", "c"),
+        text("tags", "d"),
+        json_part("meta", b"{}"),
+        text("extra", "x"),
+    ];
+    let resp = upload(&api, &parts).await;
     let problem = expect_400(
         resp,
         &[
@@ -247,16 +249,12 @@ async fn each_bad_field_is_named() {
 #[tokio::test]
 async fn integers_are_coerced_and_bounded() {
     let api = api().await;
-    let resp = send(
-        &api,
-        "/uploads",
-        body(&[
-            text("title", "t"),
-            text("count", "0"),
-            file("file", "f", b"x"),
-        ]),
-    )
-    .await;
+    let parts = [
+        text("title", "t"),
+        text("count", "0"),
+        file("file", "f", b"x"),
+    ];
+    let resp = upload(&api, &parts).await;
     let problem = expect_400(resp, &["$request.body#/count"]).await;
     assert_eq!(problem["errors"].as_array().unwrap().len(), 1, "{problem}");
 }
@@ -294,12 +292,7 @@ async fn malformed_multipart_is_a_400() {
 #[tokio::test]
 async fn a_binding_reads_multipart_fields() {
     let api = api().await;
-    let resp = send(
-        &api,
-        "/login",
-        body(&[text("user", "demo"), text("pass", "demo")]),
-    )
-    .await;
+    let resp = post_parts(&api, "/login", &credentials("demo")).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let tokens: Value = resp.json().await.unwrap();
     assert!(
@@ -307,14 +300,9 @@ async fn a_binding_reads_multipart_fields() {
         "{tokens}"
     );
 
-    let resp = send(
-        &api,
-        "/login",
-        body(&[text("user", "demo"), text("pass", "nope")]),
-    )
-    .await;
+    let resp = post_parts(&api, "/login", &credentials("nope")).await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
 
-    let resp = send(&api, "/login", body(&[text("user", "demo")])).await;
+    let resp = post_parts(&api, "/login", &[text("user", "demo")]).await;
     expect_400(resp, &[]).await;
 }

@@ -1,7 +1,7 @@
 use mock_server::MockServer;
 use serde_json::json;
 
-use crate::support::{expect_401, Api};
+use crate::support::{bearer, expect_401, Api};
 
 /// The reference spec with: no session end on reuse, logout kills only the
 /// access token, and revoke answers 404 for an invalid token.
@@ -27,11 +27,8 @@ async fn reuse_does_not_end_the_session() {
     let first = api.login("demo", "demo").await;
     let second = api.refresh(&first.refresh).await;
     // Still single use...
-    expect_401(
-        api.refresh_raw(&first.refresh).await,
-        "RefreshToken Invalid",
-    )
-    .await;
+    api.refresh_refused(&first.refresh, "RefreshToken Invalid")
+        .await;
     // ...but the session lives on.
     api.me_ok(&second.access, "demo").await;
     api.me_ok(&first.access, "demo").await;
@@ -58,14 +55,10 @@ async fn revoking_an_unknown_token_is_404() {
     // A live one is still revoked with 204, and then it is unknown.
     assert_eq!(api.revoke(&pair.refresh).await.status(), 204);
     assert_eq!(api.revoke(&pair.refresh).await.status(), 404);
-    expect_401(api.refresh_raw(&pair.refresh).await, "RefreshToken Invalid").await;
+    api.refresh_refused(&pair.refresh, "RefreshToken Invalid")
+        .await;
     // Revoke-all keeps answering 204 with a valid token.
-    let resp = api
-        .delete("/refresh-tokens/mine")
-        .bearer_auth(&pair.access)
-        .send()
-        .await
-        .unwrap();
+    let resp = api.revoke_mine(Some(bearer(&pair.access))).await;
     assert_eq!(resp.status(), 204);
 }
 
@@ -76,11 +69,8 @@ async fn the_reference_policies_still_hold_on_the_reference_spec() {
     let first = api.login("demo", "demo").await;
     assert_eq!(api.revoke("tGzv3JOkF0XG5Qx2TlKWIA").await.status(), 204);
     assert_eq!(api.logout(&first.access).await.status(), 204);
-    expect_401(
-        api.refresh_raw(&first.refresh).await,
-        "RefreshToken Invalid",
-    )
-    .await;
+    api.refresh_refused(&first.refresh, "RefreshToken Invalid")
+        .await;
 }
 
 #[tokio::test]
@@ -100,7 +90,7 @@ async fn shorter_ttls_come_from_the_spec() {
     api.server.advance_clock(60);
     expect_401(api.me(access).await, "Token expired").await;
     api.server.advance_clock(60);
-    expect_401(api.refresh_raw(refresh).await, "RefreshToken Expired").await;
+    api.refresh_refused(refresh, "RefreshToken Expired").await;
 }
 
 #[tokio::test]
@@ -117,13 +107,13 @@ async fn finer_outcomes_pick_their_own_example() {
     let mut doc = openapi::reference::reference_json();
     let op = &mut doc["paths"]["/auth/refresh"]["post"];
     op["responses"]["401"]["content"]["application/json"]["examples"]["spent"] =
-        serde_json::json!({"value": {"code": "401", "response": "RefreshToken Spent"}});
-    op["x-token-lifecycle"]["outcomes"]["spent"] =
-        serde_json::json!({"status": 401, "example": "spent"});
+        json!({"value": {"code": "401", "response": "RefreshToken Spent"}});
+    op["x-token-lifecycle"]["outcomes"]["spent"] = json!({"status": 401, "example": "spent"});
     let spec = openapi::Spec::from_value(doc).unwrap();
-    let api = crate::support::Api::with(mock_server::MockServer::builder().spec(spec)).await;
+    let api = Api::with(MockServer::builder().spec(spec)).await;
     let pair = api.login("demo", "demo").await;
     api.refresh(&pair.refresh).await;
-    crate::support::expect_401(api.refresh_raw(&pair.refresh).await, "RefreshToken Spent").await;
-    crate::support::expect_401(api.refresh_raw("garbage").await, "RefreshToken Invalid").await;
+    api.refresh_refused(&pair.refresh, "RefreshToken Spent")
+        .await;
+    api.refresh_refused("garbage", "RefreshToken Invalid").await;
 }

@@ -1,7 +1,6 @@
-use reqwest::header::HeaderValue;
 use reqwest::{Response, StatusCode};
 
-use crate::support::{expect_401, Api};
+use crate::support::{bearer, raw, Api};
 
 async fn expect_204(resp: Response) {
     assert_eq!(resp.status(), StatusCode::NO_CONTENT, "{resp:?}");
@@ -14,7 +13,8 @@ async fn revoking_a_live_token_stops_refresh_but_not_access() {
     let api = Api::start().await;
     let pair = api.login("demo", "demo").await;
     expect_204(api.revoke(&pair.refresh).await).await;
-    expect_401(api.refresh_raw(&pair.refresh).await, "RefreshToken Invalid").await;
+    api.refresh_refused(&pair.refresh, "RefreshToken Invalid")
+        .await;
     api.me_ok(&pair.access, "demo").await;
 }
 
@@ -75,16 +75,11 @@ async fn revoke_mine_revokes_every_session_of_the_user() {
     let three = api.refresh(&three.refresh).await;
     let alice = api.login("alice", "alice-secret").await;
 
-    let resp = api
-        .delete("/refresh-tokens/mine")
-        .bearer_auth(&one.access)
-        .send()
-        .await
-        .unwrap();
-    expect_204(resp).await;
+    expect_204(api.revoke_mine(Some(bearer(&one.access))).await).await;
 
     for pair in [&one, &two, &three] {
-        expect_401(api.refresh_raw(&pair.refresh).await, "RefreshToken Invalid").await;
+        api.refresh_refused(&pair.refresh, "RefreshToken Invalid")
+            .await;
         // Access tokens keep working.
         api.me_ok(&pair.access, "demo").await;
     }
@@ -96,31 +91,17 @@ async fn revoke_mine_without_a_valid_token_revokes_nothing() {
     let api = Api::start().await;
     let demo = api.login("demo", "demo").await;
     let alice = api.login("alice", "alice-secret").await;
-    let resp = api.delete("/refresh-tokens/mine").send().await.unwrap();
-    expect_204(resp).await;
+    expect_204(api.revoke_mine(None).await).await;
     for value in [
         "Bearer garbage",
         "Bearer ",
         "Basic ZGVtbzpkZW1v",
         "Bearer 💥",
     ] {
-        let value = HeaderValue::from_bytes(value.as_bytes()).unwrap();
-        let resp = api
-            .delete("/refresh-tokens/mine")
-            .header("authorization", value)
-            .send()
-            .await
-            .unwrap();
-        expect_204(resp).await;
+        expect_204(api.revoke_mine(Some(raw(value))).await).await;
     }
     // A refresh token is no access token either.
-    let resp = api
-        .delete("/refresh-tokens/mine")
-        .bearer_auth(&demo.refresh)
-        .send()
-        .await
-        .unwrap();
-    expect_204(resp).await;
+    expect_204(api.revoke_mine(Some(bearer(&demo.refresh))).await).await;
     api.refresh(&demo.refresh).await;
     api.refresh(&alice.refresh).await;
 }
@@ -130,12 +111,6 @@ async fn revoke_mine_with_an_expired_access_token_revokes_nothing() {
     let api = Api::start().await;
     let demo = api.login("demo", "demo").await;
     api.server.advance_clock(3600);
-    let resp = api
-        .delete("/refresh-tokens/mine")
-        .bearer_auth(&demo.access)
-        .send()
-        .await
-        .unwrap();
-    expect_204(resp).await;
+    expect_204(api.revoke_mine(Some(bearer(&demo.access))).await).await;
     api.refresh(&demo.refresh).await;
 }

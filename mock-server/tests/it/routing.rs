@@ -1,7 +1,19 @@
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use serde_json::{json, Value};
 
-use crate::support::{content_type, Api};
+use crate::support::{content_type, expect_problem, Api};
+
+/// `HEAD /me`, with this bearer token if any.
+async fn head_me(api: &Api, token: Option<&str>) -> reqwest::Response {
+    let req = api.head("/me");
+    match token {
+        Some(t) => req.bearer_auth(t),
+        None => req,
+    }
+    .send()
+    .await
+    .unwrap()
+}
 
 #[tokio::test]
 async fn an_unknown_path_is_a_404_problem() {
@@ -58,17 +70,11 @@ async fn a_wrong_method_is_a_405_with_allow() {
 async fn head_works_on_a_get_route() {
     let api = Api::start().await;
     let pair = api.login("demo", "demo").await;
-    let resp = api
-        .client
-        .head(api.url("/me"))
-        .bearer_auth(&pair.access)
-        .send()
-        .await
-        .unwrap();
+    let resp = head_me(&api, Some(&pair.access)).await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(resp.bytes().await.unwrap().is_empty());
     // HEAD is no shortcut around authentication.
-    let resp = api.client.head(api.url("/me")).send().await.unwrap();
+    let resp = head_me(&api, None).await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     assert!(resp.bytes().await.unwrap().is_empty());
 }
@@ -101,12 +107,24 @@ async fn the_journal_records_routing_results() {
 async fn head_sends_the_headers_of_get() {
     let api = Api::start().await;
     let pair = api.login("demo", "demo").await;
-    let head = api
-        .client
-        .head(api.url("/me"))
-        .bearer_auth(&pair.access)
-        .send()
-        .await
-        .unwrap();
+    let head = head_me(&api, Some(&pair.access)).await;
     assert_eq!(content_type(&head), "application/json");
+}
+
+/// Every refusal the mock builds itself is the one problem type the
+/// reference spec documents, field errors included.
+#[tokio::test]
+async fn every_refusal_is_a_problem_document() {
+    let api = Api::start().await;
+    expect_problem(api.get("/nope").send().await.unwrap(), 404).await;
+    expect_problem(api.get("/auth/login").send().await.unwrap(), 405).await;
+    let big = json!({"username": "a".repeat(2 << 20), "password": "x"});
+    expect_problem(api.login_raw(big).await, 413).await;
+    let xml = api
+        .post("/auth/login")
+        .header("content-type", "application/xml");
+    expect_problem(xml.body("<login/>").send().await.unwrap(), 415).await;
+    let problem = expect_problem(api.login_raw(json!({})).await, 400).await;
+    let at: Vec<&str> = problem.errors.iter().map(|e| e.location.as_str()).collect();
+    assert_eq!(at, ["$request.body#/username", "$request.body#/password"]);
 }

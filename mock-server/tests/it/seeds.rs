@@ -16,47 +16,34 @@ async fn fixture(name: &str) -> Api {
 async fn globkurier_logout_is_204_without_a_body_and_a_missing_token_is_its_401() {
     let api = fixture("globkurier.yaml").await;
     let resp = api
-        .post("/v1/auth/login")
-        .json(&json!({"login": "demo", "password": "demo"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            "/v1/auth/login",
+            &json!({"login": "demo", "password": "demo"}),
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     let token = resp.json::<Value>().await.unwrap()["token"]
         .as_str()
         .unwrap()
         .to_owned();
     // No token at all: the documented 401, not a generic 400.
-    let resp = api
-        .post("/v1/auth/logout")
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+    let resp = api.post_json("/v1/auth/logout", &json!({})).await;
     assert_eq!(resp.status(), 401);
     // Accept-Language outside pl, en, br, fr is a 400 naming the header.
-    let resp = api
-        .post("/v1/auth/logout")
-        .header("x-auth-token", &token)
-        .header("accept-language", "de")
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+    let logout = |language: &'static str| {
+        let req = api.post("/v1/auth/logout").header("x-auth-token", &token);
+        req.header("accept-language", language)
+            .json(&json!({}))
+            .send()
+    };
+    let resp = logout("de").await.unwrap();
     assert_eq!(resp.status(), 400);
     assert!(resp
         .text()
         .await
         .unwrap()
         .contains("$request.header.Accept-Language"));
-    let resp = api
-        .post("/v1/auth/logout")
-        .header("x-auth-token", &token)
-        .header("accept-language", "pl")
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+    let resp = logout("pl").await.unwrap();
     assert_eq!(resp.status(), 204);
     assert!(resp.bytes().await.unwrap().is_empty());
     // The session is over.
@@ -123,11 +110,11 @@ async fn spryker_refresh_speaks_json_api_and_answers_901_for_a_missing_token() {
 async fn the_refresh_token_api_answers_its_documented_401() {
     let api = fixture("refresh-token-api.yaml").await;
     let resp = api
-        .post("/api/login/refresh-token")
-        .json(&json!({"refreshToken": "aaaassw23242455555555555555555444464646"}))
-        .send()
-        .await
-        .unwrap();
+        .post_json(
+            "/api/login/refresh-token",
+            &json!({"refreshToken": "aaaassw23242455555555555555555444464646"}),
+        )
+        .await;
     assert_eq!(resp.status(), 401);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["code"], "401");

@@ -1,7 +1,9 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use mock_server::{MockServer, MockServerBuilder};
-use reqwest::{Response, StatusCode};
+use mock_server::{MockServer, MockServerBuilder, TokenView};
+use openapi::problem::Problem;
+use reqwest::header::HeaderValue;
+use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
 
 /// The challenge every 401 of the reference spec carries.
@@ -43,30 +45,44 @@ impl Api {
         format!("{}{path}", self.server.uri())
     }
 
-    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+    pub fn get(&self, path: &str) -> RequestBuilder {
         self.client.get(self.url(path))
     }
 
-    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+    pub fn head(&self, path: &str) -> RequestBuilder {
+        self.client.head(self.url(path))
+    }
+
+    pub fn post(&self, path: &str) -> RequestBuilder {
         self.client.post(self.url(path))
     }
 
-    pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
+    pub fn delete(&self, path: &str) -> RequestBuilder {
         self.client.delete(self.url(path))
     }
 
-    /// Stop the mock clock (`POST /__mock/clock/freeze`): from now on it only
-    /// moves when advanced, so TTL boundaries are exact.
-    pub async fn freeze_clock(&self) {
-        let resp = self.post("/__mock/clock/freeze").send().await.unwrap();
-        assert_eq!(resp.status(), StatusCode::OK);
-        let clock: Value = resp.json().await.unwrap();
-        assert_eq!(clock["frozen"], true);
+    /// `POST path` with a JSON body.
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.post(path).json(body).send().await.unwrap()
+    }
+
+    /// `GET path`, which must answer 200; its JSON body.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let resp = self.get(path).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        resp.json().await.unwrap()
+    }
+
+    /// Stop the mock clock: from now on it only moves when advanced, so TTL
+    /// boundaries are exact.
+    pub fn freeze_clock(&self) {
+        self.server.freeze_clock();
+        assert!(self.server.clock().frozen);
     }
 
     /// `POST /auth/login` with any JSON body.
     pub async fn login_raw(&self, body: Value) -> Response {
-        self.post("/auth/login").json(&body).send().await.unwrap()
+        self.post_json("/auth/login", &body).await
     }
 
     /// A successful login.
@@ -80,11 +96,8 @@ impl Api {
 
     /// `POST /auth/refresh` with `refreshToken`.
     pub async fn refresh_raw(&self, refresh: &str) -> Response {
-        self.post("/auth/refresh")
-            .json(&json!({"refreshToken": refresh}))
-            .send()
+        self.post_json("/auth/refresh", &json!({"refreshToken": refresh}))
             .await
-            .unwrap()
     }
 
     /// A successful refresh.
@@ -92,6 +105,12 @@ impl Api {
         let resp = self.refresh_raw(refresh).await;
         assert_eq!(resp.status(), StatusCode::OK, "refresh");
         pair(resp).await
+    }
+
+    /// A refresh with `refresh` must be the reference spec's 401 saying
+    /// `response`.
+    pub async fn refresh_refused(&self, refresh: &str, response: &str) {
+        expect_401(self.refresh_raw(refresh).await, response).await;
     }
 
     /// `GET /me` with a bearer token.
@@ -114,6 +133,33 @@ impl Api {
             .send()
             .await
             .unwrap()
+    }
+
+    /// `GET /me` with this `Authorization` header.
+    pub async fn me_with(&self, authorization: HeaderValue) -> Response {
+        let req = self.get("/me").header("authorization", authorization);
+        req.send().await.unwrap()
+    }
+
+    /// `POST /auth/logout` with this `Authorization` header.
+    pub async fn logout_with(&self, authorization: HeaderValue) -> Response {
+        let req = self
+            .post("/auth/logout")
+            .header("authorization", authorization);
+        req.send().await.unwrap()
+    }
+
+    /// `DELETE /refresh-tokens/mine` with this `Authorization` header, if
+    /// any.
+    pub async fn revoke_mine(&self, authorization: Option<HeaderValue>) -> Response {
+        let req = self.delete("/refresh-tokens/mine");
+        match authorization {
+            Some(value) => req.header("authorization", value),
+            None => req,
+        }
+        .send()
+        .await
+        .unwrap()
     }
 
     /// `DELETE /refresh-tokens/{raw}` (`raw` is put in the path as it is).
@@ -144,6 +190,45 @@ pub async fn pair(resp: Response) -> Pair {
     let refresh = body["refreshToken"].as_str().unwrap().to_owned();
     assert_ne!(access, refresh);
     Pair { access, refresh }
+}
+
+/// A header value of any bytes, as a client might send them.
+pub fn raw(value: &str) -> HeaderValue {
+    HeaderValue::from_bytes(value.as_bytes()).unwrap()
+}
+
+/// An `Authorization: Bearer` header value.
+pub fn bearer(token: &str) -> HeaderValue {
+    raw(&format!("Bearer {token}"))
+}
+
+/// The entry of `token` in a token list.
+pub fn token<'t>(tokens: &'t [TokenView], token: &str) -> &'t TokenView {
+    tokens
+        .iter()
+        .find(|t| t.token == token)
+        .unwrap_or_else(|| panic!("{token} is not in {tokens:?}"))
+}
+
+/// A response's JSON body.
+pub async fn json(resp: Response) -> Value {
+    resp.json().await.unwrap()
+}
+
+/// The response must be a problem document (RFC 9457, the one type the
+/// reference spec documents) with this status; returns it.
+pub async fn expect_problem(resp: Response, status: u16) -> Problem {
+    assert_eq!(resp.status().as_u16(), status, "{resp:?}");
+    assert_eq!(content_type(&resp), "application/problem+json");
+    let text = resp.text().await.unwrap();
+    let problem: Problem =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not a Problem ({e}): {text}"));
+    assert_eq!(problem.status, status, "{text}");
+    assert!(
+        !problem.title.is_empty() && !problem.detail.is_empty(),
+        "{text}"
+    );
+    problem
 }
 
 /// The response's content type, or "".

@@ -1,8 +1,8 @@
 use mock_server::MockServer;
-use reqwest::{RequestBuilder, StatusCode};
+use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
 
-use crate::support::{content_type, expect_400, Api};
+use crate::support::{content_type, expect_400, expect_problem, Api};
 
 const XML: &str = r#"<pets><pet id="1">Rex</pet><pet id="2">Tom</pet></pets>"#;
 
@@ -82,6 +82,16 @@ fn list(api: &Api, query: &str) -> RequestBuilder {
         .header("x-request-id", "r-1")
 }
 
+/// `GET /pets` with this `Prefer` header.
+async fn with_prefer(api: &Api, value: &str) -> Response {
+    list(api, "").header("prefer", value).send().await.unwrap()
+}
+
+/// `GET /pets` with this `Accept` header.
+async fn with_accept(api: &Api, value: &str) -> Response {
+    list(api, "").header("accept", value).send().await.unwrap()
+}
+
 #[tokio::test]
 async fn the_first_example_is_the_default_answer() {
     let api = pets().await;
@@ -98,18 +108,14 @@ async fn the_first_example_is_the_default_answer() {
 #[tokio::test]
 async fn prefer_code_picks_a_documented_status() {
     let api = pets().await;
-    let resp = list(&api, "")
-        .header("prefer", "code=404")
-        .send()
-        .await
-        .unwrap();
+    let resp = with_prefer(&api, "code=404").await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body, json!({"message": "no pets"}));
     // An undocumented or malformed status is the caller's mistake: a 400
     // that names the documented ones.
     for code in ["code=418", "code=abc"] {
-        let resp = list(&api, "").header("prefer", code).send().await.unwrap();
+        let resp = with_prefer(&api, code).await;
         assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
         let body: Value = resp.json().await.unwrap();
         let detail = body["detail"].as_str().unwrap();
@@ -120,28 +126,16 @@ async fn prefer_code_picks_a_documented_status() {
 #[tokio::test]
 async fn prefer_example_picks_a_named_example() {
     let api = pets().await;
-    let resp = list(&api, "")
-        .header("prefer", "example=one")
-        .send()
-        .await
-        .unwrap();
+    let resp = with_prefer(&api, "example=one").await;
     assert_eq!(resp.status(), StatusCode::OK);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body, json!([{"id": 3, "name": "Kit"}]));
     // Several preferences in one header.
-    let resp = list(&api, "")
-        .header("prefer", "code=200, example=\"one\"")
-        .send()
-        .await
-        .unwrap();
+    let resp = with_prefer(&api, "code=200, example=\"one\"").await;
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body, json!([{"id": 3, "name": "Kit"}]));
     // An unknown example is a 400 naming the examples there are.
-    let resp = list(&api, "")
-        .header("prefer", "example=none")
-        .send()
-        .await
-        .unwrap();
+    let resp = with_prefer(&api, "example=none").await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     let body: Value = resp.json().await.unwrap();
     let detail = body["detail"].as_str().unwrap();
@@ -154,11 +148,7 @@ async fn prefer_example_picks_a_named_example() {
 #[tokio::test]
 async fn prefer_dynamic_generates_from_the_schema() {
     let api = pets().await;
-    let resp = list(&api, "")
-        .header("prefer", "dynamic=true")
-        .send()
-        .await
-        .unwrap();
+    let resp = with_prefer(&api, "dynamic=true").await;
     assert_eq!(resp.status(), StatusCode::OK);
     let body: Value = resp.json().await.unwrap();
     let items = body.as_array().expect("an array, as the schema says");
@@ -172,11 +162,8 @@ async fn prefer_dynamic_generates_from_the_schema() {
     );
     assert_ne!(body, json!([{"id": 3, "name": "Kit"}]));
     // Deterministic for one seed.
-    let again: Value = list(&api, "")
-        .header("prefer", "dynamic=true")
-        .send()
+    let again: Value = with_prefer(&api, "dynamic=true")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -186,31 +173,19 @@ async fn prefer_dynamic_generates_from_the_schema() {
 #[tokio::test]
 async fn accept_negotiates_json_or_xml() {
     let api = pets().await;
-    let resp = list(&api, "")
-        .header("accept", "application/xml")
-        .send()
-        .await
-        .unwrap();
+    let resp = with_accept(&api, "application/xml").await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(content_type(&resp), "application/xml");
     assert_eq!(resp.text().await.unwrap(), XML);
 
-    let resp = list(&api, "")
-        .header("accept", "application/xml;q=0.5, application/json")
-        .send()
-        .await
-        .unwrap();
+    let resp = with_accept(&api, "application/xml;q=0.5, application/json").await;
     assert_eq!(content_type(&resp), "application/json");
 
-    let resp = list(&api, "")
-        .header("accept", "application/json;q=0.1, application/xml;q=0.9")
-        .send()
-        .await
-        .unwrap();
+    let resp = with_accept(&api, "application/json;q=0.1, application/xml;q=0.9").await;
     assert_eq!(content_type(&resp), "application/xml");
 
     for any in ["*/*", "application/*", "text/html, */*;q=0.1"] {
-        let resp = list(&api, "").header("accept", any).send().await.unwrap();
+        let resp = with_accept(&api, any).await;
         assert_eq!(resp.status(), StatusCode::OK, "{any}");
         assert_eq!(content_type(&resp), "application/json", "{any}");
     }
@@ -220,11 +195,7 @@ async fn accept_negotiates_json_or_xml() {
 async fn accept_matching_nothing_is_406() {
     let api = pets().await;
     for accept in ["text/csv", "image/*", "application/json;q=0"] {
-        let resp = list(&api, "")
-            .header("accept", accept)
-            .send()
-            .await
-            .unwrap();
+        let resp = with_accept(&api, accept).await;
         assert_eq!(resp.status(), StatusCode::NOT_ACCEPTABLE, "{accept}");
         assert_eq!(content_type(&resp), "application/problem+json");
     }
@@ -263,22 +234,13 @@ async fn a_required_header_is_checked() {
 #[tokio::test]
 async fn an_api_key_is_required_where_the_spec_says_so() {
     let api = pets().await;
+    let secret = |key: &'static str| api.get("/secret").header("x-api-key", key).send();
     let resp = api.get("/secret").send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     assert!(resp.headers().get("www-authenticate").is_some());
-    let resp = api
-        .get("/secret")
-        .header("x-api-key", "")
-        .send()
-        .await
-        .unwrap();
+    let resp = secret("").await.unwrap();
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
-    let resp = api
-        .get("/secret")
-        .header("x-api-key", "k")
-        .send()
-        .await
-        .unwrap();
+    let resp = secret("k").await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body, json!({"secret": 42}));
@@ -298,7 +260,7 @@ async fn unbound_operations_are_journaled_without_outcome() {
 /// `oneOf`s included.
 #[tokio::test]
 async fn generated_bodies_validate_against_their_schema() {
-    let doc = serde_json::json!({
+    let doc = json!({
         "openapi": "3.1.0",
         "info": {"title": "ids", "version": "1"},
         "paths": {"/ids": {"get": {"responses": {"200": {
@@ -317,19 +279,15 @@ async fn generated_bodies_validate_against_their_schema() {
         }}}
     });
     let spec = openapi::Spec::from_value(doc).unwrap();
-    let api = crate::support::Api::with(mock_server::MockServer::builder().spec(spec)).await;
+    let api = Api::with(MockServer::builder().spec(spec)).await;
     for prefer in ["", "dynamic=true"] {
-        let resp = api
-            .get("/ids")
-            .header("prefer", prefer)
-            .send()
-            .await
-            .unwrap();
+        let resp = api.get("/ids").header("prefer", prefer).send();
+        let resp = resp.await.unwrap();
         assert_eq!(resp.status(), 200);
-        let body: serde_json::Value = resp.json().await.unwrap();
+        let body: Value = resp.json().await.unwrap();
         let sid = body["sid"].as_str().unwrap();
         assert!(sid.len() == 34 && sid.starts_with("AC"), "{body}");
-        let check = openapi::Spec::from_value(serde_json::json!({
+        let check = openapi::Spec::from_value(json!({
             "openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {},
             "components": {"schemas": {"Ids": api.server.spec().document()["components"]["schemas"]["Ids"].clone()}}
         }))
@@ -340,4 +298,30 @@ async fn generated_bodies_validate_against_their_schema() {
             .unwrap();
         assert!(violations.is_empty(), "{body}: {violations:?}");
     }
+}
+
+/// The refusals of unbound operations are problem documents too: 406,
+/// a `Prefer` the spec cannot honour, and a 401 the spec does not document.
+#[tokio::test]
+async fn unbound_refusals_are_problem_documents() {
+    let api = pets().await;
+    expect_problem(with_accept(&api, "text/csv").await, 406).await;
+    expect_problem(with_prefer(&api, "code=418").await, 400).await;
+    let problem = expect_problem(with_prefer(&api, "example=none").await, 400).await;
+    assert!(problem.errors.is_empty(), "{problem:?}");
+
+    let mut doc = pets_spec().document().clone();
+    doc["paths"]["/secret"]["get"]["responses"]
+        .as_object_mut()
+        .unwrap()
+        .remove("401");
+    let api = Api::with(MockServer::builder().spec(openapi::Spec::from_value(doc).unwrap())).await;
+    let resp = api.get("/secret").send().await.unwrap();
+    let challenge = resp.headers().get("www-authenticate").cloned();
+    let problem = expect_problem(resp, 401).await;
+    assert_eq!(problem.title, "Unauthorized");
+    assert_eq!(
+        challenge.unwrap(),
+        "ApiKey in=\"header\", name=\"X-API-Key\""
+    );
 }

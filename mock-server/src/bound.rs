@@ -1,0 +1,105 @@
+//! Answers of bound operations: what the binding reads becomes the model's
+//! `Action` (`ActionKind::action`), the model (under its lock) gives the outcome, and the
+//! binding says which documented response it gets, with the issued tokens
+//! and the user's name filled in.
+
+use serde_json::Value;
+
+use openapi::binding::{Binding, Source};
+use openapi::expr::Expr;
+use openapi::model::{Outcome, OutcomeName, Presented};
+use openapi::spec::Operation;
+use openapi::Spec;
+
+use crate::read::Sent;
+use crate::respond::{self, Choice, Reply};
+use crate::state::State;
+
+/// What the request carries where the binding looks.
+struct Read {
+    username: Option<String>,
+    password: Option<String>,
+    access_token: Option<String>,
+    refresh_token: Option<String>,
+}
+
+impl Read {
+    fn of(b: &Binding, sent: Sent<'_>) -> Read {
+        let at = |s: &Option<Source>| s.as_ref().and_then(|s| sent.source(s));
+        Read {
+            username: at(&b.username),
+            password: at(&b.password),
+            access_token: at(&b.access_token),
+            refresh_token: at(&b.refresh_token),
+        }
+    }
+
+    fn presented(&self) -> Presented<'_> {
+        Presented {
+            username: self.username.as_deref(),
+            password: self.password.as_deref(),
+            access_token: self.access_token.as_deref(),
+            refresh_token: self.refresh_token.as_deref(),
+        }
+    }
+}
+
+/// The answer of `op`, bound by `b`, and the outcome as the journal words
+/// it (`success`, `invalid (spent)`).
+pub(crate) fn answer(
+    spec: &Spec,
+    state: &State,
+    op: &Operation,
+    b: &Binding,
+    sent: Sent<'_>,
+) -> (Reply, String) {
+    let read = Read::of(b, sent);
+    let (outcome, detail) = state.apply_explained(b.action.action(read.presented()));
+    let name = outcome.name();
+    let (target, hints) = b.respond_to(name, detail);
+    let reply = if op.response(target.status).is_some() {
+        let choice = Choice {
+            example: target.example.as_deref(),
+            outcome: &hints,
+            accept: sent.header("accept"),
+            ..Choice::default()
+        };
+        respond::documented(spec, op, target.status, choice, &fills(b, &outcome))
+    } else {
+        Reply::from(respond::problem(
+            target.status,
+            format!("token lifecycle outcome: {name}"),
+        ))
+        .header("www-authenticate", "Bearer error=\"invalid_token\"")
+    };
+    let journaled = match detail.filter(|_| name == OutcomeName::Invalid) {
+        Some(d) => format!("invalid ({})", d.name()),
+        None => name.to_string(),
+    };
+    (reply, journaled)
+}
+
+/// The response fields the binding fills from the outcome: issued tokens
+/// and lifetimes, or the authorized user's name.
+fn fills<'b>(b: &'b Binding, outcome: &Outcome) -> Vec<(&'b Expr, Value)> {
+    match outcome {
+        Outcome::Issued(t) => {
+            let i = &b.issue;
+            [
+                (&i.access_token, Value::from(t.access_token.as_str())),
+                (&i.refresh_token, Value::from(t.refresh_token.as_str())),
+                (&i.expires_in, Value::from(t.expires_in)),
+                (&i.refresh_expires_in, Value::from(t.refresh_expires_in)),
+            ]
+            .into_iter()
+            .filter_map(|(e, v)| Some((e.as_ref()?, v)))
+            .collect()
+        }
+        Outcome::Authorized { username } => b
+            .subject
+            .iter()
+            .map(|e| (e, Value::from(username.as_str())))
+            .collect(),
+        Outcome::Done | Outcome::Rejected(_) => Vec::new(),
+    }
+}
