@@ -54,17 +54,6 @@ pub fn guard<'p>(plan: &'p Plan, op: &'p Operation) -> Option<&'p Source> {
     plan.spec.guards_of(op).next()
 }
 
-/// The status a refused token gets on an unbound operation: 401, or 403
-/// where the operation documents 403 and not 401 (the mock's rule).
-pub fn refusal_status(op: &Operation) -> u16 {
-    let documented: Vec<u16> = op.statuses().collect();
-    if documented.contains(&401) || !documented.contains(&403) {
-        401
-    } else {
-        403
-    }
-}
-
 /// Whether `status` refuses a token (401 or 403).
 pub fn refuses(status: u16) -> bool {
     status == 401 || status == 403

@@ -360,7 +360,7 @@ impl RefState {
         self.expected = Expected::Guarded {
             outcome,
             detail,
-            refusal: guard::refusal_status(self.plan.op(op)),
+            refusal: self.plan.op(op).refusal_status(),
             blame: self.property_for(ActionKind::Protected, token),
             control,
         };

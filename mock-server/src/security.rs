@@ -82,12 +82,7 @@ fn guard(
 
 /// The 401 (or the documented 403) of an operation, with a challenge.
 pub(crate) fn unauthorized(spec: &Spec, op: &Operation, detail: &str) -> Reply {
-    let documented: Vec<u16> = op.statuses().collect();
-    let status = if documented.contains(&401) || !documented.contains(&403) {
-        401
-    } else {
-        403
-    };
+    let status = op.refusal_status();
     let reply = if op.response(status).is_some() {
         respond::documented(spec, op, status, Choice::default(), &[])
     } else {
