@@ -308,6 +308,8 @@ pub enum OutcomeName {
     Success,
     /// See [`Rejection::InvalidCredentials`].
     InvalidCredentials,
+    /// See [`Rejection::InvalidClient`].
+    InvalidClient,
     /// See [`Rejection::Missing`].
     Missing,
     /// See [`Rejection::Expired`].
@@ -328,9 +330,10 @@ pub enum OutcomeName {
 
 impl OutcomeName {
     /// The names every binding maps (explicitly or by default).
-    pub const MAPPED: [OutcomeName; 5] = [
+    pub const MAPPED: [OutcomeName; 6] = [
         OutcomeName::Success,
         OutcomeName::InvalidCredentials,
+        OutcomeName::InvalidClient,
         OutcomeName::Missing,
         OutcomeName::Expired,
         OutcomeName::Invalid,
@@ -338,9 +341,10 @@ impl OutcomeName {
 
     /// Every name, in documentation order: [`OutcomeName::MAPPED`], then
     /// the details of `invalid`.
-    pub const ALL: [OutcomeName; 10] = [
+    pub const ALL: [OutcomeName; 11] = [
         OutcomeName::Success,
         OutcomeName::InvalidCredentials,
+        OutcomeName::InvalidClient,
         OutcomeName::Missing,
         OutcomeName::Expired,
         OutcomeName::Invalid,
@@ -356,6 +360,7 @@ impl OutcomeName {
         match self {
             OutcomeName::Success => "success",
             OutcomeName::InvalidCredentials => "invalidCredentials",
+            OutcomeName::InvalidClient => "invalidClient",
             OutcomeName::Missing => "missing",
             OutcomeName::Expired => "expired",
             OutcomeName::Invalid => "invalid",
@@ -427,6 +432,9 @@ impl Action<'_> {
 pub enum Rejection {
     /// Login with an unknown user or a wrong password.
     InvalidCredentials,
+    /// The client did not authenticate: unknown, a wrong secret, or none
+    /// where the API requires one (RFC 6749 `invalid_client`).
+    InvalidClient,
     /// No token or credential was presented (or it was empty).
     Missing,
     /// The token was real but its lifetime is over.
@@ -440,6 +448,7 @@ impl Rejection {
     pub fn name(self) -> OutcomeName {
         match self {
             Rejection::InvalidCredentials => OutcomeName::InvalidCredentials,
+            Rejection::InvalidClient => OutcomeName::InvalidClient,
             Rejection::Missing => OutcomeName::Missing,
             Rejection::Expired => OutcomeName::Expired,
             Rejection::Invalid => OutcomeName::Invalid,
@@ -564,6 +573,9 @@ struct TokenRecord {
 #[derive(Debug, Clone)]
 struct Session {
     user: u32,
+    /// The client the session was granted to (index into the clients),
+    /// when the API has clients.
+    client: Option<u32>,
     live: bool,
     started_at: Instant,
     refresh_epoch: u16,
@@ -614,6 +626,54 @@ pub struct Model {
     user_sessions: Vec<Vec<SessionId>>,
     sessions: Vec<Session>,
     tokens: HashMap<Token, TokenRecord>,
+    clients: Vec<Client>,
+}
+
+/// An OAuth client the API knows (RFC 6749 section 2).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Client {
+    /// Its `client_id`.
+    pub id: String,
+    /// Its secret: `Some` for a confidential client, `None` for a public
+    /// one (which authenticates by its id alone).
+    pub secret: Option<String>,
+}
+
+/// The client a request authenticated as, as presented: its id and, for
+/// a confidential client, its secret.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientAuth<'a> {
+    /// The presented `client_id`.
+    pub id: Option<&'a str>,
+    /// The presented secret.
+    pub secret: Option<&'a str>,
+}
+
+/// What RFC 7009's `token_type_hint` says a token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenHint {
+    /// `access_token`.
+    AccessToken,
+    /// `refresh_token`.
+    RefreshToken,
+}
+
+/// What RFC 7662 introspection answers about a token.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Introspection {
+    /// Whether the token would be accepted now.
+    pub active: bool,
+    /// When it expires (only for active tokens, as RFC 7662 section 2.2
+    /// lets a server say nothing more of inactive ones).
+    pub exp: Option<Instant>,
+    /// Its user.
+    pub sub: Option<String>,
+    /// The client it was issued to.
+    pub client_id: Option<String>,
+    /// `access_token` or `refresh_token`.
+    pub token_type: Option<TokenHint>,
 }
 
 /// How many times the model asks a [`Mint`] again when it repeats a token.
@@ -635,6 +695,7 @@ impl Model {
             user_sessions: Vec::new(),
             sessions: Vec::new(),
             tokens: HashMap::new(),
+            clients: Vec::new(),
         };
         for (user, password) in accounts {
             model.set_account(user.into(), password.into());
@@ -679,6 +740,156 @@ impl Model {
         self.sessions.len()
     }
 
+    /// The model with these clients added.
+    pub fn with_clients(mut self, clients: impl IntoIterator<Item = Client>) -> Model {
+        for c in clients {
+            self.set_client(c.id, c.secret);
+        }
+        self
+    }
+
+    /// Add a client, or change the secret of an existing one.
+    pub fn set_client(&mut self, id: String, secret: Option<String>) {
+        match self.clients.iter_mut().find(|c| c.id == id) {
+            Some(c) => c.secret = secret,
+            None => self.clients.push(Client { id, secret }),
+        }
+    }
+
+    /// The clients, in the order they were added.
+    pub fn clients(&self) -> &[Client] {
+        &self.clients
+    }
+
+    /// Apply `action` at `now` for the client that `client` authenticates,
+    /// where the API authenticates clients (RFC 6749): an unknown client, a
+    /// wrong or missing secret of a confidential one is `invalidClient`; a
+    /// login binds its session (and every token of it) to the client, and
+    /// refreshing or revoking another client's token is refused as
+    /// `invalid` (RFC 6749 section 6, RFC 7009 section 2.1). Protected
+    /// resources and logout take the access token alone.
+    pub fn apply_as(
+        &mut self,
+        client: ClientAuth<'_>,
+        action: Action<'_>,
+        now: Instant,
+        mint: &mut dyn Mint,
+    ) -> Outcome {
+        let kind = action.kind();
+        if !matches!(
+            kind,
+            ActionKind::Login | ActionKind::Refresh | ActionKind::Revoke
+        ) {
+            return self.apply(action, now, mint);
+        }
+        let client = match self.authenticate(client) {
+            Ok(c) => c,
+            Err(r) => return Outcome::Rejected(r),
+        };
+        if kind == ActionKind::Login {
+            let outcome = self.apply(action, now, mint);
+            if let Outcome::Issued(issued) = &outcome {
+                self.sessions[issued.session as usize].client = Some(client);
+            }
+            return outcome;
+        }
+        // A token of another client is no token of this one.
+        let foreign = present(action.token())
+            .and_then(|t| self.tokens.get(t))
+            .is_some_and(|rec| self.sessions[rec.session as usize].client != Some(client));
+        if foreign {
+            return match kind {
+                ActionKind::Revoke if self.policy.revoke_always_succeeds => Outcome::Done,
+                _ => Outcome::Rejected(Rejection::Invalid),
+            };
+        }
+        self.apply(action, now, mint)
+    }
+
+    /// The client `auth` authenticates as.
+    fn authenticate(&self, auth: ClientAuth<'_>) -> Result<u32, Rejection> {
+        let id = present(auth.id).ok_or(Rejection::InvalidClient)?;
+        let (i, client) = self
+            .clients
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.id == id)
+            .ok_or(Rejection::InvalidClient)?;
+        match &client.secret {
+            Some(secret) if present(auth.secret) != Some(secret.as_str()) => {
+                Err(Rejection::InvalidClient)
+            }
+            _ => Ok(u32::try_from(i).unwrap_or(u32::MAX)),
+        }
+    }
+
+    /// RFC 7009 revocation of an access or a refresh token. `hint` says
+    /// where to look first; a token of the other kind is revoked all the
+    /// same (section 2.1 lets a server search further). An unknown,
+    /// expired or already dead token is answered as done (section 2.2: the
+    /// client cannot do anything about it), unless the binding maps that
+    /// refusal. Revoking a refresh token cascades to its grant's access
+    /// tokens under `revokeCascades`.
+    pub fn revoke_token(
+        &mut self,
+        token: Option<&str>,
+        hint: Option<TokenHint>,
+        now: Instant,
+    ) -> Outcome {
+        let Some(token) = present(token) else {
+            return Outcome::Rejected(Rejection::Missing);
+        };
+        let order = match hint {
+            Some(TokenHint::AccessToken) => [TokenKind::Access, TokenKind::Refresh],
+            _ => [TokenKind::Refresh, TokenKind::Access],
+        };
+        for kind in order {
+            let Ok((token, rec)) = self.check(Some(token), kind, now) else {
+                continue;
+            };
+            self.set_state(&token, TokenState::Revoked);
+            if kind == TokenKind::Refresh && self.policy.revoke_cascades {
+                let session = &mut self.sessions[rec.session as usize];
+                session.access_epoch = session.access_epoch.saturating_add(1);
+            }
+            return Outcome::Done;
+        }
+        Outcome::Done
+    }
+
+    /// RFC 7662 introspection: what the server says of `token` now. A
+    /// query: the model does not change.
+    pub fn introspect(&self, token: &str, now: Instant) -> Introspection {
+        let inactive = Introspection {
+            active: false,
+            exp: None,
+            sub: None,
+            client_id: None,
+            token_type: None,
+        };
+        let Some(rec) = self.tokens.get(token) else {
+            return inactive;
+        };
+        let rec = self.effective(*rec);
+        if self.usable(rec, now).is_err() {
+            return inactive;
+        }
+        let session = &self.sessions[rec.session as usize];
+        Introspection {
+            active: true,
+            exp: Some(rec.expires_at),
+            sub: Some(self.username_of(rec.session).to_owned()),
+            client_id: session
+                .client
+                .and_then(|c| self.clients.get(c as usize))
+                .map(|c| c.id.clone()),
+            token_type: Some(match rec.kind {
+                TokenKind::Access => TokenHint::AccessToken,
+                TokenKind::Refresh => TokenHint::RefreshToken,
+            }),
+        }
+    }
+
     /// Apply `action` at `now`, minting new tokens from `mint`.
     pub fn apply(&mut self, action: Action<'_>, now: Instant, mint: &mut dyn Mint) -> Outcome {
         match action {
@@ -717,6 +928,7 @@ impl Model {
         let session = u32::try_from(self.sessions.len()).unwrap_or(u32::MAX);
         self.sessions.push(Session {
             user,
+            client: None,
             live: true,
             started_at: now,
             refresh_epoch: 0,
