@@ -67,3 +67,8 @@ mod guards;
 
 /// The seed APIs (fixtures/) as their users know them.
 mod seeds;
+
+/// Namespaces (`x-mock-namespace`): a run of the suite in its own namespace
+/// leaves the developer's sessions and clock alone; the bound; the admin
+/// API on one namespace.
+mod namespaces;
