@@ -25,7 +25,7 @@ struct Args {
     #[arg(long, default_value = "127.0.0.1", value_parser = parse_host)]
     host: IpAddr,
     /// The port to listen on (0: any free port).
-    #[arg(long, default_value_t = 8080)]
+    #[arg(long, default_value_t = 8080, env = "MOCK_SERVER_PORT")]
     port: u16,
     /// Add an account, or change a declared one's password: NAME:PASSWORD.
     #[arg(long = "user", value_name = "NAME:PASSWORD", value_parser = parse_user)]
@@ -162,23 +162,26 @@ fn cors(list: &[String]) -> Cors {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match args.command {
-        Some(Command::Completions { shell }) => {
-            let mut cmd = Args::command();
-            clap_complete::generate(shell, &mut cmd, "mock-server", &mut std::io::stdout());
-            return ExitCode::SUCCESS;
+    let shell = match args.command {
+        Some(Command::Completions { shell }) => Some(shell),
+        Some(Command::Man) => None,
+        None => return serve(args),
+    };
+    let mut cmd = Args::command();
+    let out = &mut std::io::stdout();
+    match shell {
+        Some(shell) => clap_complete::generate(shell, &mut cmd, "mock-server", out),
+        None => {
+            if let Err(e) = clap_mangen::Man::new(cmd).render(out) {
+                eprintln!("error: writing the man page: {e}");
+                return ExitCode::from(2);
+            }
         }
-        Some(Command::Man) => {
-            return match clap_mangen::Man::new(Args::command()).render(&mut std::io::stdout()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(2)
-                }
-            };
-        }
-        None => {}
     }
+    ExitCode::SUCCESS
+}
+
+fn serve(args: Args) -> ExitCode {
     init_logs(args.log_format);
     let spec = match &args.spec {
         None => openapi::reference_spec(),

@@ -72,3 +72,7 @@ mod seeds;
 /// leaves the developer's sessions and clock alone; the bound; the admin
 /// API on one namespace.
 mod namespaces;
+
+/// The README's fresh-machine commands and its tour, run as written
+/// (bash, curl, sed) against the `mock-server` binary; its request log.
+mod readme;
