@@ -104,7 +104,7 @@ pub(crate) fn index(served: &Served, headers: &HeaderMap) -> Reply {
         })
         .collect();
     let page = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>mock: {title}</title>\
+        "<!doctype html><html><head><meta charset=\"utf-8\"><link rel=\"icon\" href=\"data:,\"><title>mock: {title}</title>\
          <style>body{{font:15px system-ui,sans-serif;margin:2em;max-width:60em}}\
          td{{padding:2px 12px 2px 0}}</style></head><body>\
          <h1>{title}</h1><p>A stateful mock of this API (tokenmock). The spec has no \

@@ -34,7 +34,7 @@ impl Change {
                 Some(Event::message(n.clone()).event_type("state"))
             }
             Change::State(_) => None,
-            Change::Namespaces => Some(Event::message("").event_type("namespaces")),
+            Change::Namespaces => Some(Event::message("changed").event_type("namespaces")),
             Change::Spec(Ok(title)) => Some(Event::message(title.clone()).event_type("spec")),
             Change::Spec(Err(error)) => {
                 Some(Event::message(error.clone()).event_type("spec-error"))
@@ -47,7 +47,10 @@ impl Change {
 /// default one when not named), and of the spec, as server-sent events.
 pub(crate) fn stream(mock: &Arc<Mock>, namespace: String) -> Response {
     let rx = mock.events.subscribe();
-    let hello = futures::stream::once(async { Event::message("").event_type("hello") });
+    // An event without data is never dispatched by a browser: each says
+    // something.
+    let hi = namespace.clone();
+    let hello = futures::stream::once(async move { Event::message(hi).event_type("hello") });
     let changes = futures::stream::unfold(rx, move |mut rx| async move {
         loop {
             match rx.recv().await {
