@@ -76,3 +76,8 @@ mod namespaces;
 /// The README's fresh-machine commands and its tour, run as written
 /// (bash, curl, sed) against the `mock-server` binary; its request log.
 mod readme;
+
+/// What a frontend developer uses beside the API: `--watch`, `Prefer:
+/// delay` and `--latency`, the index and the API docs, JSON logs and CORS
+/// refusals, completions and the man page.
+mod frontend;

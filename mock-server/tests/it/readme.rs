@@ -5,18 +5,11 @@
 //! answer checked against the `# =>` comment after its command (`…`
 //! matches anything). The mock's own log of the tour is checked too.
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use regex::Regex;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+use crate::support::{mock_binary, root, Started};
 
 fn readme() -> String {
     std::fs::read_to_string(root().join("README.md")).unwrap()
@@ -34,72 +27,6 @@ fn blocks(readme: &str, heading: &str) -> Vec<String> {
         .skip(1)
         .map(|b| b[..b.find("```").expect("a closed block")].to_owned())
         .collect()
-}
-
-/// A started mock (`command`), the URL its banner names, and what it logs.
-struct Started {
-    child: Child,
-    url: String,
-    stderr: std::thread::JoinHandle<String>,
-}
-
-impl Started {
-    fn new(mut command: Command) -> Started {
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the mock starts");
-        // Both pipes are drained to the end, so that the mock never blocks
-        // or fails writing to them.
-        let mut err = child.stderr.take().unwrap();
-        let stderr = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = err.read_to_string(&mut text);
-            text
-        });
-        let (tx, rx) = std::sync::mpsc::channel();
-        let out = child.stdout.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        // The banner is printed once the socket is bound: read until it
-        // names the address (no waiting on time; a mock that exits ends
-        // the lines).
-        let mut banner = String::new();
-        let url = rx.iter().find_map(|line| {
-            banner.push_str(&line);
-            banner.push('\n');
-            Some(line.trim().strip_prefix("listening on")?.trim().to_owned())
-        });
-        let mut started = Started {
-            child,
-            url: String::new(),
-            stderr,
-        };
-        match url {
-            Some(url) => started.url = url,
-            None => panic!(
-                "no listening line in the banner:\n{banner}\nstderr:\n{}",
-                started.stop()
-            ),
-        }
-        started
-    }
-
-    /// Stop it; what it logged.
-    fn stop(mut self) -> String {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        self.stderr.join().unwrap_or_default()
-    }
-}
-
-fn mock_binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_mock-server"))
 }
 
 /// A command of the tour and the answer its `# =>` comments expect.
