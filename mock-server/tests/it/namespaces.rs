@@ -29,14 +29,8 @@ async fn suite_like_run(api: &Api, ns: &str) {
     ok(c.post(url("/__mock/reset")).send().await.unwrap());
     ok(c.post(url("/__mock/clock/freeze")).send().await.unwrap());
     let login = json!({"username": "demo", "password": "demo"});
-    let first = pair(
-        c.post(url("/auth/login"))
-            .json(&login)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let log_in = || c.post(url("/auth/login")).json(&login).send();
+    let first = pair(log_in().await.unwrap()).await;
     let refresh = |t: &str| {
         c.post(url("/auth/refresh"))
             .json(&json!({"refreshToken": t}))
@@ -48,14 +42,7 @@ async fn suite_like_run(api: &Api, ns: &str) {
         "RefreshToken Invalid",
     )
     .await;
-    let third = pair(
-        c.post(url("/auth/login"))
-            .json(&login)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let third = pair(log_in().await.unwrap()).await;
     let logout = c.post(url("/auth/logout")).bearer_auth(&third.access);
     assert_eq!(logout.send().await.unwrap().status(), 204);
     let day = json!({"seconds": 86_400});
