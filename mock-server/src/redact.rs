@@ -94,7 +94,8 @@ pub(crate) fn body(bytes: &[u8]) -> Option<String> {
         json(&mut value);
         return Some(cut(value.to_string()));
     }
-    let shown = String::from_utf8_lossy(&bytes[..bytes.len().min(BODY_LIMIT)]);
+    // Past the limit by a byte, so that the cut shows.
+    let shown = String::from_utf8_lossy(&bytes[..bytes.len().min(BODY_LIMIT + 1)]);
     Some(cut(text(&shown)))
 }
 
