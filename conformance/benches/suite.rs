@@ -18,7 +18,7 @@
 //!    and stateful sequences, and prints the checked requests, requests/s,
 //!    sequences and sequences/s, and the time of each group;
 //! 2. runs `--sequences` stateful sequences of up to `--max-steps` steps on
-//!    their own (`conformance::stateful::run`) and prints their time;
+//!    their own (`conformance::run_stateful`) and prints their time;
 //! 3. when `python3` is on the PATH, runs `scripts/bench/schemathesis.sh`
 //!    (a venv under target/bench, `pip install schemathesis`) against the
 //!    same mock with the same spec, counts its requests with the mock's
@@ -32,10 +32,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use conformance::plan::Plan;
-use conformance::report::Group;
-use conformance::target::{HttpRequest, Target};
-use conformance::{stateful, Config, Progress};
+use conformance::{Config, Group, NoProgress, Progress, Status};
 use mock_server::MockServer;
 
 struct Args {
@@ -199,20 +196,13 @@ fn main() {
     }
 
     // 2. The stateful check alone.
-    let target = Target::new(&uri, Vec::new()).expect("a client");
-    let clock = target.is_mock();
-    let accounts = spec.lifecycle().accounts.clone();
-    let plan = Arc::new(Plan::new(spec.clone(), target, accounts, clock));
-    let options = stateful::Options {
-        cases: args.sequences,
-        max_steps: args.max_steps,
-        seed: args.seed,
-    };
+    let mut config = config.clone();
+    config.cases = args.sequences;
     let started = Instant::now();
-    let outcome = stateful::run(plan, &options, &|_| {}).expect("the stateful check runs");
+    let outcome = conformance::run_stateful(&config, &NoProgress).expect("the stateful check runs");
     let secs = started.elapsed().as_secs_f64();
-    if !outcome.failures.is_empty() {
-        eprintln!("warning: stateful failures: {:?}", outcome.failures);
+    if outcome.checks.iter().any(|c| c.status == Status::Failed) {
+        eprintln!("warning: stateful failures:\n{}", outcome.to_text());
     }
     println!();
     println!(
@@ -254,10 +244,7 @@ fn main() {
     std::fs::write(&spec_file, openapi::reference::reference_yaml()).expect("the spec file");
     // One request of our own so that the journal is not empty: its `seq`
     // is then the count before Schemathesis starts.
-    let probe = Target::new(&uri, Vec::new()).expect("a client");
-    probe
-        .send(&HttpRequest::new("GET", "/"))
-        .expect("the mock answers");
+    reqwest::blocking::get(format!("{uri}/")).expect("the mock answers");
     let before = journal_seq(&server);
     let started = Instant::now();
     let out = Command::new("bash")

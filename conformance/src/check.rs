@@ -3,6 +3,7 @@
 
 use openapi::media::{essence, media_matches};
 use openapi::spec::Operation;
+use openapi::wire::bodiless_status;
 use openapi::Spec;
 
 use crate::target::HttpResponse;
@@ -22,7 +23,7 @@ pub fn response_problems(spec: &Spec, op: &Operation, resp: &HttpResponse) -> Ve
         ));
         return problems;
     };
-    if matches!(resp.status, 204 | 304) || resp.status < 200 {
+    if bodiless_status(resp.status) {
         if !resp.body.is_empty() {
             problems.push(format!(
                 "a {} response must have no body, got {} bytes",

@@ -6,12 +6,14 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use openapi::binding::ActionKind;
+use openapi::binding::{ActionKind, Source};
 use openapi::expr::Expr;
-use openapi::model::{Outcome, OutcomeName};
+use openapi::model::{Issued, Outcome, OutcomeName};
+use openapi::spec::Operation;
 
 use crate::check::response_problems;
 use crate::error::RunError;
+use crate::guard;
 use crate::machine::{Expected, RefState, Step, Tok};
 use crate::plan::{build, fills_for, Fill, Plan};
 use crate::property::Property;
@@ -39,6 +41,18 @@ pub struct Violation {
     pub property: Property,
     /// What happened.
     pub message: String,
+}
+
+/// The request of a step, before it is built.
+struct Request<'p> {
+    /// The operation index.
+    op: usize,
+    /// The action it performs.
+    action: ActionKind,
+    /// The token presented, as sent.
+    presented: Option<String>,
+    /// What to put at the places the operation reads.
+    fills: Vec<(&'p Source, Fill)>,
 }
 
 /// The HTTP side of a sequence.
@@ -70,17 +84,12 @@ impl Driver {
     }
 
     fn value_of(&self, tok: &Tok) -> Fill {
-        match tok {
-            Tok::Known(s) => Fill::Value(
-                self.real
-                    .get(s)
-                    .cloned()
-                    .unwrap_or_else(|| format!("unissued-{s}")),
-            ),
-            Tok::Garbage(g) => Fill::Value(g.clone()),
-            Tok::Empty => Fill::Value(String::new()),
-            Tok::Missing => Fill::Omit,
-        }
+        tok.fill(|s| {
+            self.real
+                .get(s)
+                .cloned()
+                .unwrap_or_else(|| format!("unissued-{s}"))
+        })
     }
 
     /// The real token the target issued for a symbolic one.
@@ -93,36 +102,47 @@ impl Driver {
     }
 
     /// Run `step` (whose prediction is in `after.expected`) and return the
-    /// properties it violated.
+    /// properties it violated, each judged by the function named after it.
     pub fn step(&mut self, after: &RefState, step: &Step) -> Result<Vec<Violation>, RunError> {
+        if let Step::Wait { seconds } = step {
+            self.wait(*seconds)?;
+            return Ok(Vec::new());
+        }
         let plan = self.plan.clone();
-        let (op_index, action, presented, fills): (
-            usize,
-            ActionKind,
-            Option<String>,
-            Vec<(_, Fill)>,
-        ) = match step {
-            Step::Wait { seconds } => {
-                if plan.clock {
-                    plan.target.mock_advance(*seconds)?;
-                } else {
-                    // A real target's clock cannot be moved: wait for real,
-                    // a second longer so that second boundaries cannot
-                    // make the target lag behind the reference.
-                    std::thread::sleep(std::time::Duration::from_secs(seconds + 1));
-                }
-                self.log.push(Exchange {
-                    step: format!("wait {seconds} s"),
-                    curl: format!(
-                        "curl -X POST {}/__mock/clock/advance -H 'content-type: application/json' --data-raw '{{\"seconds\":{seconds}}}'",
-                        plan.target.base()
-                    ),
-                    expected: "the clock moves".into(),
-                    status: 0,
-                    body: String::new(),
-                });
-                return Ok(Vec::new());
+        let Some(req) = self.request_of(&plan, step) else {
+            return Ok(Vec::new());
+        };
+        let op = plan.op(req.op);
+        let expected = &after.expected;
+        let step_text = describe(step, op.name());
+        let resp = self.send(step_text, expected_text(expected), op, &req.fills)?;
+        let mut violations: Vec<Violation> = self
+            .responses_match_the_spec(op, expected, &resp)
+            .into_iter()
+            .collect();
+        match expected {
+            Expected::Nothing => {}
+            Expected::ClientError { .. } => {
+                violations.extend(self.invalid_requests_rejected(&resp));
             }
+            Expected::Outcome { .. } => {
+                violations.extend(self.judge_outcome(after, op, req, &resp))
+            }
+            Expected::Guarded { .. } => {
+                match self.guards_refuse_dead_tokens(after, step, &resp)? {
+                    Some(v) => violations.push(v),
+                    None => violations.extend(self.unauthorized_carries_challenge(op, &resp)),
+                }
+            }
+        }
+        Ok(violations)
+    }
+
+    /// The request a step sends: its operation and what to put where the
+    /// operation reads a token or credential.
+    fn request_of<'p>(&self, plan: &'p Plan, step: &Step) -> Option<Request<'p>> {
+        let (op, action, presented, fills) = match step {
+            Step::Wait { .. } => return None,
             Step::Login {
                 op,
                 user,
@@ -133,199 +153,427 @@ impl Driver {
                 (*op, ActionKind::Login, None, fills)
             }
             Step::Call { op, action, token } => {
-                let b = plan.binding(*op);
                 let value = self.value_of(token);
                 let presented = match &value {
                     Fill::Value(v) => Some(v.clone()),
                     Fill::Omit => None,
                 };
-                (*op, *action, presented, fills_for(b, |_| value.clone()))
+                let fills = fills_for(plan.binding(*op), |_| value.clone());
+                (*op, *action, presented, fills)
+            }
+            Step::Guarded { op, token } => {
+                let source = guard::guard(plan, plan.op(*op))?;
+                let fills = vec![(source, self.value_of(token))];
+                (*op, ActionKind::Protected, None, fills)
             }
         };
-        let op = plan.op(op_index);
-        let built = build(&plan.spec, op, &fills);
-        let resp = plan.target.send(&built.request)?;
+        Some(Request {
+            op,
+            action,
+            presented,
+            fills,
+        })
+    }
+
+    /// Judge the answer to a bound operation against the model's outcome:
+    /// its status first (nothing else is compared when it differs), then
+    /// the body, the challenge, and what it issued or authorized.
+    fn judge_outcome(
+        &mut self,
+        after: &RefState,
+        op: &Operation,
+        req: Request<'_>,
+        resp: &HttpResponse,
+    ) -> Vec<Violation> {
+        let Expected::Outcome {
+            outcome,
+            status,
+            example,
+            property,
+            ..
+        } = &after.expected
+        else {
+            return Vec::new();
+        };
+        self.exercise(*property);
+        if let Some(v) = predicted_status(after, resp) {
+            return vec![v];
+        }
         let mut violations = Vec::new();
-        let expected_text = match &after.expected {
-            Expected::ClientError { problems } => format!(
-                "a 4xx: the request breaks the spec ({})",
-                problems.join("; ")
-            ),
-            Expected::Outcome {
-                outcome,
-                status,
-                detail: Some(d),
-                ..
-            } if outcome.name() == OutcomeName::Invalid => {
-                format!("{status} (invalid: {})", d.name())
+        if let Some(name) = example {
+            violations.extend(self.error_bodies_match(op, *status, name, resp));
+        }
+        violations.extend(self.unauthorized_carries_challenge(op, resp));
+        match outcome {
+            Outcome::Issued(t) => {
+                violations.extend(self.take_issued(op, req.action, req.presented, t, resp));
             }
-            Expected::Outcome {
-                outcome, status, ..
-            } => format!("{status} ({})", outcome.name()),
-            Expected::Nothing => String::new(),
-        };
+            Outcome::Authorized { username } => {
+                violations.extend(authorized_subject(op, username, resp));
+            }
+            Outcome::Done | Outcome::Rejected(_) => {}
+        }
+        violations
+    }
+
+    /// Move the clock: the mock's, or a real wait.
+    fn wait(&mut self, seconds: u64) -> Result<(), RunError> {
+        let plan = &self.plan;
+        if plan.clock {
+            plan.target.mock_advance(seconds)?;
+        } else {
+            // A real target's clock cannot be moved: wait for real, a
+            // second longer so that second boundaries cannot make the
+            // target lag behind the reference.
+            std::thread::sleep(std::time::Duration::from_secs(seconds + 1));
+        }
         self.log.push(Exchange {
-            step: describe(step, op.name()),
-            curl: plan.target.curl(&built.request),
-            expected: expected_text,
+            step: format!("wait {seconds} s"),
+            curl: format!(
+                "curl -X POST {}/__mock/clock/advance -H 'content-type: application/json' --data-raw '{{\"seconds\":{seconds}}}'",
+                plan.target.base()
+            ),
+            expected: "the clock moves".into(),
+            status: 0,
+            body: String::new(),
+        });
+        Ok(())
+    }
+
+    /// Build the request of `op` with `fills`, send it and log the exchange.
+    fn send(
+        &mut self,
+        step: String,
+        expected: String,
+        op: &Operation,
+        fills: &[(&Source, Fill)],
+    ) -> Result<HttpResponse, RunError> {
+        let built = build(&self.plan.spec, op, fills);
+        let resp = self.plan.target.send(&built.request)?;
+        self.log.push(Exchange {
+            step,
+            curl: self.plan.target.curl(&built.request),
+            expected,
             status: resp.status,
             body: resp.body_text(400),
         });
-        let mut violate =
-            |property: Property, message: String| violations.push(Violation { property, message });
-        // A request the spec forbids may get any 4xx, documented or not;
-        // every other answer must be documented (a wrong status is reported
-        // as such, below, not twice).
-        let status_differs =
-            matches!(&after.expected, Expected::Outcome { status, .. } if *status != resp.status);
-        if !matches!(after.expected, Expected::ClientError { .. }) && !status_differs {
-            let documented = response_problems(&plan.spec, op, &resp);
-            self.exercise(Property::ResponsesDocumented);
-            if !documented.is_empty() {
-                violate(Property::ResponsesDocumented, documented.join("; "));
-            }
+        Ok(resp)
+    }
+
+    /// `responses match the spec`: every answer is documented. A request
+    /// the spec forbids may get any 4xx, documented or not; a wrong status
+    /// is reported as such (by [`predicted_status`]), not twice.
+    fn responses_match_the_spec(
+        &mut self,
+        op: &Operation,
+        expected: &Expected,
+        resp: &HttpResponse,
+    ) -> Option<Violation> {
+        if matches!(expected, Expected::ClientError { .. }) || expected.differs(resp.status) {
+            return None;
         }
-        match &after.expected {
-            Expected::Nothing => {}
-            Expected::ClientError { .. } => {
-                self.exercise(Property::InvalidRequestsRejected);
-                if !(400..500).contains(&resp.status) {
-                    violate(
-                        Property::InvalidRequestsRejected,
-                        format!(
-                            "a request the spec forbids got {} instead of a 4xx",
-                            resp.status
-                        ),
-                    );
-                }
+        self.exercise(Property::ResponsesDocumented);
+        let documented = response_problems(&self.plan.spec, op, resp);
+        (!documented.is_empty())
+            .then(|| violation(Property::ResponsesDocumented, documented.join("; ")))
+    }
+
+    /// `invalid requests rejected`: a request the spec forbids gets a 4xx.
+    fn invalid_requests_rejected(&mut self, resp: &HttpResponse) -> Option<Violation> {
+        self.exercise(Property::InvalidRequestsRejected);
+        (!(400..500).contains(&resp.status)).then(|| {
+            violation(
+                Property::InvalidRequestsRejected,
+                format!(
+                    "a request the spec forbids got {} instead of a 4xx",
+                    resp.status
+                ),
+            )
+        })
+    }
+
+    /// `error bodies match the spec`: where the binding names the example
+    /// an outcome answers with, the body is that example.
+    fn error_bodies_match(
+        &mut self,
+        op: &Operation,
+        status: u16,
+        name: &str,
+        resp: &HttpResponse,
+    ) -> Option<Violation> {
+        self.exercise(Property::ErrorBodiesMatch);
+        let wanted = op
+            .response(status)
+            .and_then(|r| {
+                r.content
+                    .iter()
+                    .flat_map(|m| &m.examples)
+                    .find(|(n, _)| n == name)
+            })
+            .map(|(_, v)| v.clone());
+        (wanted.is_some() && resp.json() != wanted).then(|| {
+            violation(
+                Property::ErrorBodiesMatch,
+                format!(
+                    "the body should be the example `{name}`: {}",
+                    wanted.map(|v| v.to_string()).unwrap_or_default()
+                ),
+            )
+        })
+    }
+
+    /// `401 carries WWW-Authenticate`, where the spec documents the
+    /// challenge on the operation's 401.
+    fn unauthorized_carries_challenge(
+        &mut self,
+        op: &Operation,
+        resp: &HttpResponse,
+    ) -> Option<Violation> {
+        let documents_challenge = op
+            .response(401)
+            .is_some_and(|r| r.headers.iter().any(|h| h.name == "www-authenticate"));
+        if resp.status != 401 || !documents_challenge {
+            return None;
+        }
+        self.exercise(Property::UnauthorizedChallenge);
+        resp.header("www-authenticate").is_none().then(|| {
+            violation(
+                Property::UnauthorizedChallenge,
+                "a 401 without WWW-Authenticate".into(),
+            )
+        })
+    }
+
+    /// Read the tokens an answer issued, judge them (`login issues tokens`
+    /// or `refresh rotates` for a token missing at its `issue` place, then
+    /// `refresh rotates` and `tokens unique` for each new one) and map the
+    /// symbolic tokens to them.
+    fn take_issued(
+        &mut self,
+        op: &Operation,
+        action: ActionKind,
+        presented: Option<String>,
+        t: &Issued,
+        resp: &HttpResponse,
+    ) -> Vec<Violation> {
+        let (issued, mut violations) = tokens_at_issue_places(op, action, t, resp);
+        for (sym, real) in issued {
+            if self.real.get(&sym) == Some(&real) {
+                continue; // the same refresh token re-sent (no rotation)
             }
-            Expected::Outcome {
+            let rotation = refresh_rotates(&self.plan, action, presented.as_deref(), &real);
+            match rotation {
+                Some(v) => violations.push(v),
+                None => violations.extend(self.tokens_unique(&real)),
+            }
+            self.real.insert(sym, real);
+        }
+        violations
+    }
+
+    /// `dead tokens refused on guarded operations`: the guarded operation
+    /// refuses exactly the tokens the model holds dead. On a mismatch the
+    /// target's protected operation is asked for its own view of the token:
+    /// where it agrees with the guard, the target's token differs from the
+    /// model's and the property that explains the token's state is blamed
+    /// (as on a protected call), not the guard.
+    fn guards_refuse_dead_tokens(
+        &mut self,
+        after: &RefState,
+        step: &Step,
+        resp: &HttpResponse,
+    ) -> Result<Option<Violation>, RunError> {
+        let (
+            Expected::Guarded {
                 outcome,
-                status,
-                example,
-                property,
+                blame,
+                control,
                 ..
-            } => {
-                self.exercise(*property);
-                if resp.status != *status {
-                    // A refusal where the model accepts, after a token the
-                    // reference holds dead went through a blind revocation:
-                    // the target probably kept that token alive.
-                    let refused = (200..300).contains(status) && (400..500).contains(&resp.status);
-                    let property = match after.taint {
-                        Some(t) if refused => t,
-                        _ => *property,
-                    };
-                    violate(
-                        property,
-                        format!(
-                            "expected {status} ({}), got {}",
-                            outcome.name(),
-                            resp.status
-                        ),
-                    );
-                    return Ok(violations);
-                }
-                if let Some(name) = example {
-                    self.exercise(Property::ErrorBodiesMatch);
-                    let wanted = op
-                        .response(*status)
-                        .and_then(|r| {
-                            r.content
-                                .iter()
-                                .flat_map(|m| &m.examples)
-                                .find(|(n, _)| n == name)
-                        })
-                        .map(|(_, v)| v.clone());
-                    if wanted.is_some() && resp.json() != wanted {
-                        violate(
-                            Property::ErrorBodiesMatch,
-                            format!(
-                                "the body should be the example `{name}`: {}",
-                                wanted.map(|v| v.to_string()).unwrap_or_default()
-                            ),
-                        );
-                    }
-                }
-                if resp.status == 401 {
-                    let documents_challenge = op
-                        .response(401)
-                        .is_some_and(|r| r.headers.iter().any(|h| h.name == "www-authenticate"));
-                    if documents_challenge {
-                        self.exercise(Property::UnauthorizedChallenge);
-                        if resp.header("www-authenticate").is_none() {
-                            violate(
-                                Property::UnauthorizedChallenge,
-                                "a 401 without WWW-Authenticate".into(),
-                            );
-                        }
-                    }
-                }
-                match outcome {
-                    Outcome::Issued(t) => {
-                        let b = op.binding.as_ref().expect("bound");
-                        let pairs = [
-                            (&b.issue.access_token, &t.access_token),
-                            (&b.issue.refresh_token, &t.refresh_token),
-                        ];
-                        let mut issued = Vec::new();
-                        for (expr, sym) in pairs {
-                            let Some(expr) = expr else { continue };
-                            match read(expr, &resp) {
-                                Some(real) if !real.is_empty() => {
-                                    issued.push((sym.to_string(), real))
-                                }
-                                _ => violate(
-                                    if action == ActionKind::Login {
-                                        Property::LoginIssuesTokens
-                                    } else {
-                                        Property::RefreshRotates
-                                    },
-                                    format!("no token at {expr}"),
-                                ),
-                            }
-                        }
-                        for (sym, real) in issued {
-                            let already = self.real.get(&sym);
-                            if already == Some(&real) {
-                                continue; // the same refresh token re-sent (no rotation)
-                            }
-                            if action == ActionKind::Refresh
-                                && plan.policy.rotate_on_refresh()
-                                && presented.as_deref() == Some(real.as_str())
-                            {
-                                violate(
-                                    Property::RefreshRotates,
-                                    "the refresh answered with the same refresh token".into(),
-                                );
-                            } else {
-                                self.exercise(Property::TokensUnique);
-                                if !self.seen.insert(real.clone()) {
-                                    violate(
-                                        Property::TokensUnique,
-                                        format!("token {real} was issued before"),
-                                    );
-                                }
-                            }
-                            self.real.insert(sym, real);
-                        }
-                    }
-                    Outcome::Authorized { username } => {
-                        if let Some(expr) = &op.binding.as_ref().and_then(|b| b.subject.clone()) {
-                            let got = read(expr, &resp);
-                            if got.as_deref() != Some(username.as_str()) {
-                                violate(
-                                    Property::ModelAgreement,
-                                    format!("expected user `{username}` at {expr}, got {got:?}"),
-                                );
-                            }
-                        }
-                    }
-                    Outcome::Done | Outcome::Rejected(_) => {}
-                }
-            }
+            },
+            Step::Guarded { token, .. },
+        ) = (&after.expected, step)
+        else {
+            return Ok(None);
+        };
+        self.exercise(Property::GuardsRefuseDeadTokens);
+        if !after.expected.differs(resp.status) {
+            return Ok(None);
         }
-        Ok(violations)
+        let dead = matches!(outcome, Outcome::Rejected(_));
+        let message = format!(
+            "expected {} on this guarded operation, got {}",
+            expected_text(&after.expected),
+            resp.status
+        );
+        // Refused, but not with the documented refusal, or no protected
+        // operation to ask: the guard's fault.
+        let Some(control) = control.filter(|_| dead != guard::refuses(resp.status)) else {
+            return Ok(Some(violation(Property::GuardsRefuseDeadTokens, message)));
+        };
+        let plan = self.plan.clone();
+        let value = self.value_of(token);
+        let fills = fills_for(plan.binding(control), |_| value.clone());
+        let op = plan.op(control);
+        let step = format!("{} with {}", op.name(), describe_token(token));
+        let expected = "its own view of the token (is the guard at fault?)".to_owned();
+        let answer = self.send(step, expected, op, &fills)?;
+        let protected_refuses = (400..500).contains(&answer.status);
+        let message = format!("{message}; {} answered {}", op.name(), answer.status);
+        if protected_refuses != guard::refuses(resp.status) {
+            return Ok(Some(violation(Property::GuardsRefuseDeadTokens, message)));
+        }
+        // The target holds the token alive (or dead) everywhere: as on a
+        // protected call, a refusal after a blind revocation is blamed on
+        // the property that killed the token.
+        let property = match after.taint {
+            Some(t) if !dead => t,
+            _ => *blame,
+        };
+        Ok(Some(violation(property, message)))
+    }
+
+    /// `tokens unique`: no token is issued twice.
+    fn tokens_unique(&mut self, real: &str) -> Option<Violation> {
+        self.exercise(Property::TokensUnique);
+        (!self.seen.insert(real.to_owned())).then(|| {
+            violation(
+                Property::TokensUnique,
+                format!("token {real} was issued before"),
+            )
+        })
+    }
+}
+
+fn violation(property: Property, message: String) -> Violation {
+    Violation { property, message }
+}
+
+/// The status the model predicts, under the step's property. A refusal
+/// where the model accepts, after a token the reference holds dead went
+/// through a blind revocation, is blamed on the property that killed that
+/// token: the target probably kept it alive.
+fn predicted_status(after: &RefState, resp: &HttpResponse) -> Option<Violation> {
+    let Expected::Outcome {
+        outcome,
+        status,
+        property,
+        ..
+    } = &after.expected
+    else {
+        return None;
+    };
+    if resp.status == *status {
+        return None;
+    }
+    let refused = (200..300).contains(status) && (400..500).contains(&resp.status);
+    let property = match after.taint {
+        Some(t) if refused => t,
+        _ => *property,
+    };
+    Some(violation(
+        property,
+        format!(
+            "expected {status} ({}), got {}",
+            outcome.name(),
+            resp.status
+        ),
+    ))
+}
+
+/// `login issues tokens` (or `refresh rotates` for a refresh): every token
+/// the model issued is at its `issue` place. Returns the symbolic tokens
+/// with the real ones found.
+fn tokens_at_issue_places(
+    op: &Operation,
+    action: ActionKind,
+    t: &Issued,
+    resp: &HttpResponse,
+) -> (Vec<(String, String)>, Vec<Violation>) {
+    let mut issued = Vec::new();
+    let mut violations = Vec::new();
+    let Some(b) = op.binding.as_ref() else {
+        return (issued, violations);
+    };
+    let pairs = [
+        (&b.issue.access_token, &t.access_token),
+        (&b.issue.refresh_token, &t.refresh_token),
+    ];
+    for (expr, sym) in pairs {
+        let Some(expr) = expr else { continue };
+        match read(expr, resp) {
+            Some(real) if !real.is_empty() => issued.push((sym.to_string(), real)),
+            _ => violations.push(violation(
+                if action == ActionKind::Login {
+                    Property::LoginIssuesTokens
+                } else {
+                    Property::RefreshRotates
+                },
+                format!("no token at {expr}"),
+            )),
+        }
+    }
+    (issued, violations)
+}
+
+/// `refresh rotates`: under rotation, a refresh never answers with the
+/// refresh token it was given.
+fn refresh_rotates(
+    plan: &Plan,
+    action: ActionKind,
+    presented: Option<&str>,
+    real: &str,
+) -> Option<Violation> {
+    (action == ActionKind::Refresh && plan.policy.rotate_on_refresh() && presented == Some(real))
+        .then(|| {
+            violation(
+                Property::RefreshRotates,
+                "the refresh answered with the same refresh token".into(),
+            )
+        })
+}
+
+/// `model agreement` for a protected call: the answer names the user the
+/// model authorized, where the binding says (`subject`).
+fn authorized_subject(op: &Operation, username: &str, resp: &HttpResponse) -> Option<Violation> {
+    let expr = op.binding.as_ref().and_then(|b| b.subject.as_ref())?;
+    let got = read(expr, resp);
+    (got.as_deref() != Some(username)).then(|| {
+        violation(
+            Property::ModelAgreement,
+            format!("expected user `{username}` at {expr}, got {got:?}"),
+        )
+    })
+}
+
+/// What the model expected, in words, for the report.
+fn expected_text(expected: &Expected) -> String {
+    match expected {
+        Expected::ClientError { problems } => format!(
+            "a 4xx: the request breaks the spec ({})",
+            problems.join("; ")
+        ),
+        Expected::Outcome {
+            outcome,
+            status,
+            detail: Some(d),
+            ..
+        } if outcome.name() == OutcomeName::Invalid => {
+            format!("{status} (invalid: {})", d.name())
+        }
+        Expected::Outcome {
+            outcome, status, ..
+        } => format!("{status} ({})", outcome.name()),
+        Expected::Guarded {
+            outcome: outcome @ Outcome::Rejected(_),
+            refusal,
+            detail,
+            ..
+        } => match detail {
+            Some(d) => format!("{refusal} (invalid: {})", d.name()),
+            None => format!("{refusal} ({})", outcome.name()),
+        },
+        Expected::Guarded { refusal, .. } => format!("no {refusal} (a live token)"),
+        Expected::Nothing => String::new(),
     }
 }
 
@@ -338,6 +586,15 @@ fn read(expr: &Expr, resp: &HttpResponse) -> Option<String> {
         },
         Expr::ResponseHeader(name) => resp.header(name).map(str::to_owned),
         _ => None,
+    }
+}
+
+fn describe_token(token: &Tok) -> String {
+    match token {
+        Tok::Known(s) => format!("token {s}"),
+        Tok::Garbage(g) => format!("garbage token `{g}`"),
+        Tok::Empty => "an empty token".into(),
+        Tok::Missing => "no token".into(),
     }
 }
 
@@ -357,15 +614,8 @@ fn describe(step: &Step, op: String) -> String {
                 }
             )
         }
-        Step::Call { token, .. } => {
-            let t = match token {
-                Tok::Known(s) => format!("token {s}"),
-                Tok::Garbage(g) => format!("garbage token `{g}`"),
-                Tok::Empty => "an empty token".into(),
-                Tok::Missing => "no token".into(),
-            };
-            format!("{op} with {t}")
-        }
+        Step::Call { token, .. } => format!("{op} with {}", describe_token(token)),
+        Step::Guarded { token, .. } => format!("{op} (guarded) with {}", describe_token(token)),
         Step::Wait { seconds } => format!("wait {seconds} s"),
     }
 }

@@ -15,8 +15,9 @@ use proptest::prelude::*;
 use proptest_state_machine::ReferenceStateMachine;
 
 use openapi::binding::ActionKind;
-use openapi::model::{Action, Invalidity, Model, Outcome, OutcomeName, Presented, TokenKind};
+use openapi::model::{Action, Invalidity, Model, Outcome, Presented, TokenKind};
 
+use crate::guard::{self, Guarded};
 use crate::plan::{build, fills_for, Fill, Plan};
 use crate::property::Property;
 
@@ -43,6 +44,29 @@ pub enum Tok {
     Missing,
 }
 
+impl Tok {
+    /// What to put at the token's place: `known` maps a symbolic token to
+    /// its value.
+    pub fn fill(&self, known: impl FnOnce(&str) -> String) -> Fill {
+        match self {
+            Tok::Known(s) => Fill::Value(known(s)),
+            Tok::Garbage(g) => Fill::Value(g.clone()),
+            Tok::Empty => Fill::Value(String::new()),
+            Tok::Missing => Fill::Omit,
+        }
+    }
+
+    /// The token as the model sees it: symbolic, garbage, empty or none.
+    pub fn presented(&self) -> Option<&str> {
+        match self {
+            Tok::Known(s) => Some(s.as_str()),
+            Tok::Garbage(g) => Some(g.as_str()),
+            Tok::Empty => Some(""),
+            Tok::Missing => None,
+        }
+    }
+}
+
 /// One step of a sequence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
@@ -65,11 +89,49 @@ pub enum Step {
         /// The token presented.
         token: Tok,
     },
+    /// Call a guarded operation (unbound, carrying a credential where a
+    /// `protected` binding reads its access token) with a token.
+    Guarded {
+        /// Operation index.
+        op: usize,
+        /// The token presented at its guard place.
+        token: Tok,
+    },
     /// Move the clock (the mock's admin API).
     Wait {
         /// Seconds.
         seconds: u64,
     },
+}
+
+impl Step {
+    /// The known token the step presents, if any.
+    pub fn known_token(&self) -> Option<&str> {
+        match self {
+            Step::Call {
+                token: Tok::Known(s),
+                ..
+            }
+            | Step::Guarded {
+                token: Tok::Known(s),
+                ..
+            } => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The same step presenting `token` (steps without one are unchanged).
+    pub fn with_token(&self, token: Tok) -> Step {
+        match self {
+            Step::Call { op, action, .. } => Step::Call {
+                op: *op,
+                action: *action,
+                token,
+            },
+            Step::Guarded { op, .. } => Step::Guarded { op: *op, token },
+            other => other.clone(),
+        }
+    }
 }
 
 /// What a correct target answers to a step.
@@ -93,8 +155,41 @@ pub enum Expected {
         /// The property a mismatch violates.
         property: Property,
     },
+    /// A guarded operation: refused as the model's protected check says.
+    Guarded {
+        /// The model's outcome for the token as an access token.
+        outcome: Outcome,
+        /// Why the token was invalid, in finer words.
+        detail: Option<Invalidity>,
+        /// The status a refusal gets.
+        refusal: u16,
+        /// The property a mismatch violates when the target's own
+        /// protected operation agrees with its guard (the target's token
+        /// differs from the model's, not its guard).
+        blame: Property,
+        /// The protected operation to ask for its view of the token.
+        control: Option<usize>,
+    },
     /// A clock move: nothing to compare.
     Nothing,
+}
+
+impl Expected {
+    /// Whether an answer with `status` differs from the prediction: another
+    /// status than the model's, or, on a guarded operation, a refusal of a
+    /// live token or anything but the refusal for a dead one.
+    pub fn differs(&self, status: u16) -> bool {
+        match self {
+            Expected::Outcome { status: s, .. } => *s != status,
+            Expected::Guarded {
+                outcome: Outcome::Rejected(_),
+                refusal,
+                ..
+            } => *refusal != status,
+            Expected::Guarded { .. } => guard::refuses(status),
+            Expected::ClientError { .. } | Expected::Nothing => false,
+        }
+    }
 }
 
 /// A token the reference knows.
@@ -120,6 +215,8 @@ pub struct RefState {
     pub known: Vec<(String, KnownToken)>,
     /// Why each dead token died.
     pub causes: HashMap<String, Property>,
+    /// The guarded operations steps can call.
+    pub guarded: Arc<Vec<Guarded>>,
     /// Users who revoked all their refresh tokens so far.
     pub revoke_all_by: Vec<String>,
     /// The prediction for the last step applied.
@@ -135,7 +232,9 @@ impl RefState {
     /// A fresh state for `plan`.
     pub fn new(plan: Arc<Plan>) -> RefState {
         let model = Model::new(plan.policy.clone(), plan.accounts.clone());
+        let guarded = Arc::new(guard::guarded(&plan));
         RefState {
+            guarded,
             plan,
             model,
             now: 0,
@@ -162,110 +261,157 @@ impl RefState {
 
     /// The value a step presents, for building the reference request.
     fn placeholder(tok: &Tok) -> Fill {
-        match tok {
-            Tok::Known(s) => Fill::Value(format!("placeholder-{s}-0123456789")),
-            Tok::Garbage(g) => Fill::Value(g.clone()),
-            Tok::Empty => Fill::Value(String::new()),
-            Tok::Missing => Fill::Omit,
-        }
+        tok.fill(|s| format!("placeholder-{s}-0123456789"))
     }
 
-    /// Apply a step: predict its outcome and move the model.
+    /// Apply a step: predict its outcome and move the model. Every token
+    /// that dies on the way is recorded with the property that explains
+    /// its death.
     pub fn step(mut self, step: &Step) -> RefState {
         let before = self.usable();
-        let plan = self.plan.clone();
-        let (property, cause) = match step {
+        let cause = match step {
             Step::Wait { seconds } => {
                 self.now += seconds;
                 self.expected = Expected::Nothing;
-                (None, Property::TokensExpire)
+                Property::TokensExpire
             }
             Step::Login {
                 op,
                 user,
                 wrong_password,
-            } => {
-                let (u, password) = plan.credentials(*user, *wrong_password);
-                let fills = plan.login_fills(*op, &u, &password);
-                let built = build(&plan.spec, plan.op(*op), &fills);
-                let action = Action::Login {
-                    username: Some(&u),
-                    password: Some(&password),
-                };
-                self.predict(*op, built.problems, action, Property::LoginIssuesTokens);
-                (None, Property::LoginIssuesTokens)
-            }
-            Step::Call { op, action, token } => {
-                let b = plan.binding(*op);
-                let fills = fills_for(b, |_| Self::placeholder(token));
-                let mut built = build(&plan.spec, plan.op(*op), &fills);
-                // An absent or empty token that only the token's own place
-                // forbids gets what the spec maps `missing` to, where it
-                // maps it (as the mock answers), not just any 4xx.
-                if matches!(token, Tok::Missing | Tok::Empty) && b.maps(OutcomeName::Missing) {
-                    let probe = fills_for(b, |_| Self::placeholder(&Tok::Garbage("probe".into())));
-                    if build(&plan.spec, plan.op(*op), &probe).problems.is_empty() {
-                        built.problems.clear();
-                    }
-                }
-                let sym = match token {
-                    Tok::Known(s) => Some(s.as_str()),
-                    Tok::Garbage(g) => Some(g.as_str()),
-                    Tok::Empty => Some(""),
-                    Tok::Missing => None,
-                };
-                let reuse = matches!(token, Tok::Known(s) if self.causes.get(s) == Some(&Property::RefreshSingleUse));
-                let property = self.property_for(*action, token);
-                if let Tok::Known(s) = token {
-                    // Only where the answer cannot tell a dead token from a
-                    // live one (revocations that always succeed); elsewhere
-                    // a target keeping the token alive fails this very step.
-                    let blind = matches!(action, ActionKind::Revoke | ActionKind::RevokeAll)
-                        && self.plan.policy.revoke_always_succeeds;
-                    if blind && !before.contains(s) {
-                        self.taint = self.taint.or(self.causes.get(s).copied());
-                    }
-                }
-                // Login is its own step: a call presents a token.
-                let a = action.action(Presented {
-                    access_token: sym,
-                    refresh_token: sym,
-                    ..Presented::default()
-                });
-                let user = match token {
-                    Tok::Known(s) => self.known_token(s).map(|k| k.username.clone()),
-                    _ => None,
-                };
-                let applied = self.predict(*op, built.problems, a, property);
-                if applied && *action == ActionKind::RevokeAll {
-                    if let (Some(u), Expected::Outcome { .. }) = (user, &self.expected) {
-                        if self
-                            .model
-                            .is_usable(sym.unwrap_or(""), TokenKind::Access, self.now)
-                        {
-                            self.revoke_all_by.push(u);
-                        }
-                    }
-                }
-                let cause = match action {
-                    ActionKind::Refresh if reuse && self.plan.policy.reuse_ends_session => {
-                        Property::ReuseEndsSession
-                    }
-                    ActionKind::Refresh => Property::RefreshSingleUse,
-                    ActionKind::Logout => Property::LogoutEndsSession,
-                    ActionKind::Revoke => Property::RevokedCannotRefresh,
-                    ActionKind::RevokeAll => Property::RevokeAllPerUser,
-                    _ => Property::ModelAgreement,
-                };
-                (Some(property), cause)
-            }
+            } => self.login(*op, *user, *wrong_password),
+            Step::Call { op, action, token } => self.call(*op, *action, token, &before),
+            Step::Guarded { op, token } => self.guarded(*op, token),
         };
-        let _ = property;
         let after = self.usable();
         for sym in before.into_iter().filter(|s| !after.contains(s)) {
             self.causes.insert(sym, cause);
         }
         self
+    }
+
+    /// Predict a login; `login issues tokens` explains what it kills.
+    fn login(&mut self, op: usize, user: usize, wrong_password: bool) -> Property {
+        let plan = self.plan.clone();
+        let (u, password) = plan.credentials(user, wrong_password);
+        let fills = plan.login_fills(op, &u, &password);
+        let built = build(&plan.spec, plan.op(op), &fills);
+        let action = Action::Login {
+            username: Some(&u),
+            password: Some(&password),
+        };
+        self.predict(
+            op,
+            built.problem_texts(),
+            action,
+            Property::LoginIssuesTokens,
+        );
+        Property::LoginIssuesTokens
+    }
+
+    /// Predict a call of a bound operation with a token; returns the
+    /// property that explains the deaths it causes.
+    fn call(&mut self, op: usize, action: ActionKind, token: &Tok, before: &[String]) -> Property {
+        let plan = self.plan.clone();
+        let b = plan.binding(op);
+        let fills = fills_for(b, |_| Self::placeholder(token));
+        let mut built = build(&plan.spec, plan.op(op), &fills);
+        // A request whose only problems are at the binding's token
+        // gets what the spec maps `missing` to, where it maps it:
+        // the mock's rule, not just any 4xx.
+        if b.answers_missing(built.problems.iter().map(|p| p.location.as_str())) {
+            built.problems.clear();
+        }
+        let sym = token.presented();
+        let reuse = matches!(token, Tok::Known(s) if self.causes.get(s) == Some(&Property::RefreshSingleUse));
+        let property = self.property_for(action, token);
+        self.taint_through_blind_revocation(action, token, before);
+        let user = match token {
+            Tok::Known(s) => self.known_token(s).map(|k| k.username.clone()),
+            _ => None,
+        };
+        // Login is its own step: a call presents a token.
+        let a = action.action(Presented {
+            access_token: sym,
+            refresh_token: sym,
+            ..Presented::default()
+        });
+        let applied = self.predict(op, built.problem_texts(), a, property);
+        if applied && action == ActionKind::RevokeAll {
+            self.record_revoke_all(user, sym);
+        }
+        self.cause_of_deaths(action, reuse)
+    }
+
+    /// Predict a guarded call: the model's protected check of the token,
+    /// which changes nothing.
+    fn guarded(&mut self, op: usize, token: &Tok) -> Property {
+        let action = Action::Protected {
+            access_token: token.presented(),
+        };
+        let detail = self.model.diagnose(&action, self.now);
+        let mut mint = |_: TokenKind| "unminted".into();
+        let outcome = self.model.apply(action, self.now, &mut mint);
+        let control = self
+            .guarded
+            .iter()
+            .find(|g| g.op == op)
+            .and_then(|g| g.control);
+        self.expected = Expected::Guarded {
+            outcome,
+            detail,
+            refusal: self.plan.op(op).refusal_status(),
+            blame: self.property_for(ActionKind::Protected, token),
+            control,
+        };
+        Property::ModelAgreement
+    }
+
+    /// Taint the sequence when a token the reference holds dead goes
+    /// through a revocation that answers the same whatever the token: a
+    /// target keeping that token alive cannot be told apart at this step.
+    /// Elsewhere a target keeping the token alive fails this very step.
+    fn taint_through_blind_revocation(
+        &mut self,
+        action: ActionKind,
+        token: &Tok,
+        before: &[String],
+    ) {
+        if let Tok::Known(s) = token {
+            let blind = matches!(action, ActionKind::Revoke | ActionKind::RevokeAll)
+                && self.plan.policy.revoke_always_succeeds;
+            if blind && !before.contains(s) {
+                self.taint = self.taint.or(self.causes.get(s).copied());
+            }
+        }
+    }
+
+    /// Remember who revoked all their refresh tokens with a live access
+    /// token (`revoke-all is per user` then explains what differs for the
+    /// others).
+    fn record_revoke_all(&mut self, user: Option<String>, sym: Option<&str>) {
+        if let (Some(u), Expected::Outcome { .. }) = (user, &self.expected) {
+            if self
+                .model
+                .is_usable(sym.unwrap_or(""), TokenKind::Access, self.now)
+            {
+                self.revoke_all_by.push(u);
+            }
+        }
+    }
+
+    /// The property that explains the deaths an action causes.
+    fn cause_of_deaths(&self, action: ActionKind, reuse: bool) -> Property {
+        match action {
+            ActionKind::Refresh if reuse && self.plan.policy.reuse_ends_session => {
+                Property::ReuseEndsSession
+            }
+            ActionKind::Refresh => Property::RefreshSingleUse,
+            ActionKind::Logout => Property::LogoutEndsSession,
+            ActionKind::Revoke => Property::RevokedCannotRefresh,
+            ActionKind::RevokeAll => Property::RevokeAllPerUser,
+            _ => Property::ModelAgreement,
+        }
     }
 
     /// Predict a bound step. Returns whether the model was applied.
@@ -403,25 +549,12 @@ impl ReferenceStateMachine for RefMachine {
                 continue;
             }
             let wanted = action.token_kind().unwrap_or(TokenKind::Access);
-            let (right, wrong): (Vec<String>, Vec<String>) = state
-                .known
-                .iter()
-                .map(|(s, k)| (s.clone(), k.kind == wanted))
-                .partition::<Vec<_>, _>(|(_, ok)| *ok)
-                .into_iter_pair();
-            let mut toks: Vec<(u32, BoxedStrategy<Tok>)> = vec![
+            let mut toks = vec![
                 (1, garbage().prop_map(Tok::Garbage).boxed()),
                 (1, Just(Tok::Empty).boxed()),
                 (1, Just(Tok::Missing).boxed()),
             ];
-            if !right.is_empty() {
-                let recent = right[right.len().saturating_sub(2)..].to_vec();
-                toks.push((8, prop::sample::select(recent).prop_map(Tok::Known).boxed()));
-                toks.push((4, prop::sample::select(right).prop_map(Tok::Known).boxed()));
-            }
-            if !wrong.is_empty() {
-                toks.push((1, prop::sample::select(wrong).prop_map(Tok::Known).boxed()));
-            }
+            toks.extend(known_tokens(state, wanted));
             let weight = match action {
                 ActionKind::Refresh => 6,
                 ActionKind::Protected => 4,
@@ -431,6 +564,16 @@ impl ReferenceStateMachine for RefMachine {
             let s = proptest::strategy::Union::new_weighted(toks)
                 .prop_map(move |token| Step::Call { op, action, token });
             options.push((weight, s.boxed()));
+        }
+        for g in state.guarded.iter() {
+            // Dead and live access tokens, refresh tokens, garbage: never
+            // none or empty (the operation's own security answers those).
+            let mut toks = vec![(1, garbage().prop_map(Tok::Garbage).boxed())];
+            toks.extend(known_tokens(state, TokenKind::Access));
+            let op = g.op;
+            let s = proptest::strategy::Union::new_weighted(toks)
+                .prop_map(move |token| Step::Guarded { op, token });
+            options.push((3, s.boxed()));
         }
         if plan.clock {
             let p = &plan.policy;
@@ -452,12 +595,11 @@ impl ReferenceStateMachine for RefMachine {
     }
 
     fn preconditions(state: &RefState, step: &Step) -> bool {
+        if let Some(s) = step.known_token() {
+            return state.known_token(s).is_some();
+        }
         match step {
             Step::Login { user, .. } => *user < state.plan.accounts.len(),
-            Step::Call {
-                token: Tok::Known(s),
-                ..
-            } => state.known_token(s).is_some(),
             // A path segment cannot be left out or empty: that is another
             // route, not a request without a token.
             Step::Call {
@@ -480,6 +622,28 @@ impl ReferenceStateMachine for RefMachine {
     fn apply(state: RefState, step: &Step) -> RefState {
         state.step(step)
     }
+}
+
+/// Known tokens to present where a token of `wanted` kind belongs, by
+/// weight: the recent ones of that kind most, any of that kind, and now
+/// and then one of the other kind.
+fn known_tokens(state: &RefState, wanted: TokenKind) -> Vec<(u32, BoxedStrategy<Tok>)> {
+    let (right, wrong): (Vec<String>, Vec<String>) = state
+        .known
+        .iter()
+        .map(|(s, k)| (s.clone(), k.kind == wanted))
+        .partition::<Vec<_>, _>(|(_, ok)| *ok)
+        .into_iter_pair();
+    let mut toks = Vec::new();
+    if !right.is_empty() {
+        let recent = right[right.len().saturating_sub(2)..].to_vec();
+        toks.push((8, prop::sample::select(recent).prop_map(Tok::Known).boxed()));
+        toks.push((4, prop::sample::select(right).prop_map(Tok::Known).boxed()));
+    }
+    if !wrong.is_empty() {
+        toks.push((1, prop::sample::select(wrong).prop_map(Tok::Known).boxed()));
+    }
+    toks
 }
 
 trait IntoIterPair {

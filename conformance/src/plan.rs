@@ -4,15 +4,16 @@
 
 use std::sync::Arc;
 
-use openapi::media::simple_text as scalar;
 use serde_json::Value;
 
 use openapi::binding::{ActionKind, Binding, Policy, Source};
-use openapi::expr::{Expr, Pointer};
-use openapi::spec::{Location, Operation};
+use openapi::expr::Expr;
+use openapi::problem::FieldError;
+use openapi::spec::{Operation, Parameter};
+use openapi::wire::{self, Builder};
 use openapi::Spec;
 
-use crate::target::{encode, HttpRequest, Target};
+use crate::target::{HttpRequest, Target};
 
 /// Everything a stateful run needs, shared by every case.
 #[derive(Debug)]
@@ -47,8 +48,19 @@ pub enum Fill {
 pub struct Built {
     /// The request.
     pub request: HttpRequest,
-    /// Why the request breaks the spec (empty: it is valid).
-    pub problems: Vec<String>,
+    /// Why the request breaks the spec, each where the mock would say
+    /// (empty: it is valid).
+    pub problems: Vec<FieldError>,
+}
+
+impl Built {
+    /// The problems as text.
+    pub fn problem_texts(&self) -> Vec<String> {
+        self.problems
+            .iter()
+            .map(|p| format!("{}: {}", p.location, p.message))
+            .collect()
+    }
 }
 
 impl Plan {
@@ -75,7 +87,7 @@ impl Plan {
                     op.name(),
                     format!(
                         "no valid request can be built: {}",
-                        built.problems.join("; ")
+                        built.problem_texts().join("; ")
                     ),
                 ));
             }
@@ -150,157 +162,72 @@ fn canonical(spec: &Spec, schema: Option<&openapi::spec::SchemaRef>) -> Value {
 
 /// Build the request of `op` with `fills` at the binding's sources and a
 /// canonical (schema- or example-generated) value everywhere else the spec
-/// requires one.
+/// requires one, written by `openapi::wire` (the codec the mock parses
+/// with). Its problems are located as the mock locates them.
 pub fn build(spec: &Spec, op: &Operation, fills: &[(&Source, Fill)]) -> Built {
     let mut problems = Vec::new();
-    let fill_for = |loc: Location, name: &str| {
+    let fill_for = |p: &Parameter| {
         fills.iter().find_map(|(s, f)| {
-            let hit = match (&s.expr, loc) {
-                (Expr::RequestPath(n), Location::Path) => n == name,
-                (Expr::RequestQuery(n), Location::Query) => n == name,
-                (Expr::RequestHeader(n), Location::Header) => n.eq_ignore_ascii_case(name),
-                (Expr::RequestCookie(n), Location::Cookie) => n == name,
-                _ => false,
-            };
-            hit.then(|| match f {
-                Fill::Value(v) => Some(s.format(v)),
+            wire::names_parameter(&s.expr, p).then(|| match f {
+                Fill::Value(v) => Some(Value::String(s.format(v))),
                 Fill::Omit => None,
             })
         })
     };
-    let mut path = op.path.clone();
-    let mut req = HttpRequest::new(&op.method, "");
-    let mut cookies = Vec::new();
+    let mut b = Builder::new(op);
     for p in &op.parameters {
-        let value = match fill_for(p.location, &p.name) {
+        let value = match fill_for(p) {
             Some(v) => v,
-            None if p.required => Some(scalar(&canonical(spec, p.schema.as_ref()))),
+            None if p.required => Some(canonical(spec, p.schema.as_ref())),
             None => None,
         };
-        let Some(value) = value else {
-            if p.required {
-                problems.push(format!(
-                    "required {} parameter `{}` is left out",
-                    p.location.as_str(),
-                    p.name
-                ));
+        match value {
+            Some(v) => {
+                b.param(p, &v);
             }
-            continue;
-        };
-        if value.is_empty() && p.location == Location::Path {
-            problems.push(format!("path parameter `{}` is empty", p.name));
-        }
-        match p.location {
-            Location::Path => path = path.replace(&format!("{{{}}}", p.name), &encode(&value)),
-            Location::Query => req.query.push((p.name.clone(), value)),
-            Location::Header => req.headers.push((p.name.clone(), value)),
-            Location::Cookie => cookies.push(format!("{}={}", p.name, value)),
+            None if p.required => problems.push(wire::missing(p)),
+            None => {}
         }
     }
     // Sources the operation does not declare as parameters (the
     // Authorization header of a security scheme).
     for (s, f) in fills {
-        if let (Expr::RequestHeader(n), Fill::Value(v)) = (&s.expr, f) {
-            if !req.headers.iter().any(|(h, _)| h.eq_ignore_ascii_case(n)) {
-                req.headers.push((n.clone(), s.format(v)));
+        match (&s.expr, f) {
+            (Expr::RequestHeader(n), Fill::Value(v)) if !b.has_header(n) => {
+                b.header(n, &s.format(v));
             }
-        }
-        if let (Expr::RequestCookie(n), Fill::Value(v)) = (&s.expr, f) {
-            if !cookies.iter().any(|c| c.starts_with(&format!("{n}="))) {
-                cookies.push(format!("{n}={v}"));
+            (Expr::RequestCookie(n), Fill::Value(v)) if !b.has_cookie(n) => {
+                b.cookie(n, v);
             }
-        }
-    }
-    if !cookies.is_empty() {
-        req.headers.push(("cookie".into(), cookies.join("; ")));
-    }
-    req.path = path;
-    if let Some(rb) = &op.request_body {
-        let media = rb
-            .content
-            .iter()
-            .find(|m| m.name.contains("json"))
-            .or_else(|| {
-                rb.content
-                    .iter()
-                    .find(|m| m.name == "application/x-www-form-urlencoded")
-            })
-            .or(rb.content.first());
-        if let Some(media) = media {
-            let mut body = match (&media.example, media.examples.first()) {
-                (Some(e), _) | (None, Some((_, e))) if e.is_object() => e.clone(),
-                _ => canonical(spec, media.schema.as_ref()),
-            };
-            for (s, f) in fills {
-                if let Expr::RequestBody(ptr) = &s.expr {
-                    match f {
-                        Fill::Value(v) => {
-                            ptr.set(&mut body, Value::String(v.clone()));
-                        }
-                        Fill::Omit => remove(&mut body, ptr),
-                    }
-                }
-            }
-            if let Some(schema) = &media.schema {
-                match spec.schemas().validate(&schema.pointer, &body) {
-                    Ok(v) => problems.extend(
-                        v.into_iter()
-                            .map(|v| format!("body{}: {}", v.path, v.message)),
-                    ),
-                    Err(e) => problems.push(e.to_string()),
-                }
-            }
-            let media_name = if media.name.contains('*') {
-                "application/json".to_owned()
-            } else {
-                media.name.clone()
-            };
-            let bytes = if media_name == "application/x-www-form-urlencoded" {
-                form(&body).into_bytes()
-            } else {
-                body.to_string().into_bytes()
-            };
-            req.body = Some((media_name, bytes));
+            _ => {}
         }
     }
-    Built {
-        request: req,
-        problems,
-    }
-}
-
-fn form(body: &Value) -> String {
-    let Some(m) = body.as_object() else {
-        return String::new();
-    };
-    m.iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(&scalar(v))))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// Remove the value at `ptr`, if any.
-pub fn remove(target: &mut Value, ptr: &Pointer) {
-    let Some((last, parents)) = ptr.tokens().split_last() else {
-        *target = Value::Null;
-        return;
-    };
-    let parent = parents.iter().try_fold(target, |v, t| match v {
-        Value::Object(m) => m.get_mut(t),
-        Value::Array(a) => a.get_mut(t.parse::<usize>().ok()?),
-        _ => None,
-    });
-    match parent {
-        Some(Value::Object(m)) => {
-            m.shift_remove(last);
-        }
-        Some(Value::Array(a)) => {
-            if let Ok(i) = last.parse::<usize>() {
-                if i < a.len() {
-                    a.remove(i);
-                }
+    let media = op
+        .request_body
+        .as_ref()
+        .and_then(|rb| wire::preferred_media(&rb.content).or(rb.content.first()));
+    if let Some(media) = media {
+        let mut body = match (&media.example, media.examples.first()) {
+            (Some(e), _) | (None, Some((_, e))) if e.is_object() => e.clone(),
+            _ => canonical(spec, media.schema.as_ref()),
+        };
+        for (s, f) in fills {
+            if let Expr::RequestBody(ptr) = &s.expr {
+                match f {
+                    Fill::Value(v) => ptr.set(&mut body, Value::String(v.clone())),
+                    Fill::Omit => ptr.remove(&mut body),
+                };
             }
         }
-        _ => {}
+        if let Some(schema) = &media.schema {
+            match wire::violations(spec, &schema.pointer, &body, "$request.body#") {
+                Ok(v) => problems.extend(v),
+                Err(e) => problems.push(wire::field_error("$request.body", e.to_string())),
+            }
+        }
+        b.body(&media.name, &body);
     }
+    let (request, unsendable) = b.finish();
+    problems.extend(unsendable);
+    Built { request, problems }
 }

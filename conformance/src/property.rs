@@ -31,6 +31,10 @@ pub enum Property {
     UnknownTokensRejected,
     /// An access token is no refresh token and the reverse.
     WrongKindRejected,
+    /// A token the model holds dead is refused on every guarded operation
+    /// (unbound, carrying a credential where a `protected` binding reads
+    /// its access token); a live one is not.
+    GuardsRefuseDeadTokens,
     /// Every 401 carries a `WWW-Authenticate` challenge (where documented).
     UnauthorizedChallenge,
     /// Error bodies are the documented ones.
@@ -45,7 +49,7 @@ pub enum Property {
 
 impl Property {
     /// Every property, in report order.
-    pub const ALL: [Property; 17] = [
+    pub const ALL: [Property; 18] = [
         Property::LoginIssuesTokens,
         Property::TokensUnique,
         Property::RefreshRotates,
@@ -58,6 +62,7 @@ impl Property {
         Property::TokensExpire,
         Property::UnknownTokensRejected,
         Property::WrongKindRejected,
+        Property::GuardsRefuseDeadTokens,
         Property::UnauthorizedChallenge,
         Property::ErrorBodiesMatch,
         Property::ResponsesDocumented,
@@ -80,6 +85,7 @@ impl Property {
             Property::TokensExpire => "tokens expire",
             Property::UnknownTokensRejected => "unknown tokens rejected",
             Property::WrongKindRejected => "wrong kind of token rejected",
+            Property::GuardsRefuseDeadTokens => "dead tokens refused on guarded operations",
             Property::UnauthorizedChallenge => "401 carries WWW-Authenticate",
             Property::ErrorBodiesMatch => "error bodies match the spec",
             Property::ResponsesDocumented => "responses match the spec",

@@ -89,11 +89,7 @@ pub fn run_case(
         // A token that died of a muted (already reported) property may be
         // alive in the target: what follows would only repeat that failure
         // under another name. Abandon the sequence.
-        if let Step::Call {
-            token: Tok::Known(sym),
-            ..
-        } = step
-        {
+        if let Some(sym) = step.known_token() {
             if state.causes.get(sym).is_some_and(|p| muted.contains(p)) {
                 break;
             }
@@ -159,20 +155,9 @@ fn without(init: &RefState, steps: &[Step], skip: usize) -> Option<Vec<Step>> {
         if i == skip {
             continue;
         }
-        let step = match step {
-            Step::Call {
-                op,
-                action,
-                token: Tok::Known(sym),
-            } => {
-                let renamed = rename.get(sym)?.clone();
-                Step::Call {
-                    op: *op,
-                    action: *action,
-                    token: Tok::Known(renamed),
-                }
-            }
-            other => other.clone(),
+        let step = match step.known_token() {
+            Some(sym) => step.with_token(Tok::Known(rename.get(sym)?.clone())),
+            None => step.clone(),
         };
         let before_new = minted(&new).len();
         new = new.step(&step);
@@ -264,9 +249,9 @@ pub fn run(
     Ok(out.into_inner())
 }
 
-/// The HTTP target as proptest-state-machine's system under test, for use
-/// with its `prop_state_machine!` macro in an implementation's own tests
-/// (after [`install`]ing a plan). Violations panic with the property name.
+/// The HTTP target as proptest-state-machine's system under test, for an
+/// implementation's own tests (after [`crate::install`] on the test's
+/// thread). Violations panic with the property name.
 #[derive(Debug)]
 pub struct HttpTarget;
 

@@ -5,12 +5,15 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use openapi::media::simple_text as scalar;
+use std::sync::Arc;
+
+use openapi::media::simple_text;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 use serde_json::Value;
 
-use openapi::spec::{Location, Operation};
+use openapi::spec::{Location, MediaType, Operation};
+use openapi::wire::{self, Builder, Encoding};
 use openapi::Spec;
 
 use crate::check::response_problems;
@@ -20,59 +23,82 @@ use crate::plan::Plan;
 use crate::report::{CheckResult, Group};
 use crate::stateful::rng;
 use crate::strategy::Gen;
-use crate::target::{encode, HttpRequest, HttpResponse};
+use crate::target::{HttpRequest, HttpResponse};
 
-/// A generated request: parameter values and an optional JSON body.
+/// A generated request: parameter values (by index in the operation) and
+/// an optional body (its documented media type and value).
 #[derive(Debug, Clone)]
 struct Case {
-    params: Vec<(Location, String, String)>,
+    params: Vec<(usize, Value)>,
     body: Option<(String, Value)>,
 }
 
-fn json_media(op: &Operation) -> Option<&openapi::spec::MediaType> {
-    op.request_body
-        .as_ref()?
-        .content
-        .iter()
-        .find(|m| m.name.contains("json"))
+/// The media type the suite sends a body of `op` as.
+fn body_media(op: &Operation) -> Option<&MediaType> {
+    wire::preferred_media(&op.request_body.as_ref()?.content)
+}
+
+/// `values` kept to those that are still `valid` (or still invalid) once a
+/// server has read them back: form and multipart bodies travel as text, so
+/// a number can arrive as a string; JSON bodies arrive as they are.
+fn as_read_back(
+    spec: &Arc<Spec>,
+    media: &MediaType,
+    values: BoxedStrategy<Value>,
+    valid: bool,
+) -> BoxedStrategy<Value> {
+    let validator = media
+        .schema
+        .as_ref()
+        .and_then(|s| spec.schemas().validator(&s.pointer).ok());
+    let Some(validator) = validator.filter(|_| Encoding::of(&media.name) != Some(Encoding::Json))
+    else {
+        return values;
+    };
+    let (spec, media) = (spec.clone(), media.clone());
+    values
+        .prop_filter(
+            "keeps its validity once read back",
+            move |v| match wire::read_back_body(spec.document(), &media, v) {
+                Ok(Some(back)) => validator.is_valid(&back) == valid,
+                _ => false,
+            },
+        )
+        .boxed()
 }
 
 /// The strategy of valid requests of `op`; `None` when the operation's
 /// body cannot be generated (a media type we do not send).
-fn valid_cases(gen: &Gen<'_>, op: &Operation) -> Option<BoxedStrategy<Case>> {
-    let mut params: Vec<BoxedStrategy<Option<(Location, String, String)>>> = Vec::new();
-    for p in &op.parameters {
-        let (loc, name) = (p.location, p.name.clone());
-        let values: BoxedStrategy<String> = match (&p.schema, loc) {
-            (Some(s), Location::Header) => gen.header_value(&s.value),
+fn valid_cases(spec: &Arc<Spec>, gen: &Gen<'_>, op: &Operation) -> Option<BoxedStrategy<Case>> {
+    let mut params: Vec<BoxedStrategy<Option<(usize, Value)>>> = Vec::new();
+    for (i, p) in op.parameters.iter().enumerate() {
+        let values: BoxedStrategy<Value> = match (&p.schema, p.location) {
+            (Some(s), Location::Header) => {
+                gen.header_value(&s.value).prop_map(Value::String).boxed()
+            }
             (Some(s), Location::Path) => gen
                 .valid(&s.value)
-                .prop_map(|v| scalar(&v))
-                .prop_filter("non-empty", |s| !s.is_empty())
+                .prop_filter("non-empty", |v| !simple_text(v).is_empty())
                 .boxed(),
-            (Some(s), _) => gen.valid(&s.value).prop_map(|v| scalar(&v)).boxed(),
-            (None, _) => "[a-z]{1,8}".boxed(),
+            (Some(s), _) => gen.valid(&s.value),
+            (None, _) => "[a-z]{1,8}".prop_map(Value::String).boxed(),
         };
-        let with_name = values.prop_map(move |v| Some((loc, name.clone(), v)));
+        let with_index = values.prop_map(move |v| Some((i, v)));
         params.push(if p.required {
-            with_name.boxed()
+            with_index.boxed()
         } else {
-            prop::option::of(with_name)
+            prop::option::of(with_index)
                 .prop_map(Option::flatten)
                 .boxed()
         });
     }
     let body: BoxedStrategy<Option<(String, Value)>> = match &op.request_body {
         None => Just(None).boxed(),
-        Some(rb) => match json_media(op) {
+        Some(rb) => match body_media(op) {
             Some(m) => {
-                let name = if m.name.contains('*') {
-                    "application/json".to_owned()
-                } else {
-                    m.name.clone()
-                };
+                let name = m.name.clone();
                 let values = match &m.schema {
-                    Some(s) => gen.valid(&s.value),
+                    Some(s) => as_read_back(spec, m, gen.valid(&s.value), true),
                     None => Just(Value::Object(Default::default())).boxed(),
                 };
                 let with = values.prop_map(move |v| Some((name.clone(), v)));
@@ -96,39 +122,15 @@ fn valid_cases(gen: &Gen<'_>, op: &Operation) -> Option<BoxedStrategy<Case>> {
     )
 }
 
-/// The text of a parameter as a server reads it back: typed by its schema.
-fn read_back(schema: &Value, text: &str) -> Value {
-    let ty = match schema.get("type") {
-        Some(Value::String(t)) => t.as_str(),
-        Some(Value::Array(ts)) => ts
-            .iter()
-            .filter_map(Value::as_str)
-            .find(|t| *t != "null")
-            .unwrap_or(""),
-        _ => "",
-    };
-    let parsed = match ty {
-        "integer" => text.parse::<i64>().ok().map(Value::from),
-        "number" => text
-            .parse::<f64>()
-            .ok()
-            .and_then(serde_json::Number::from_f64)
-            .map(Value::Number),
-        "boolean" => text.parse::<bool>().ok().map(Value::Bool),
-        _ => None,
-    };
-    parsed.unwrap_or_else(|| Value::String(text.to_owned()))
-}
-
 /// Values that break one scalar parameter of `op` (path, query or header),
 /// even once sent as text; `None` when no parameter can be broken.
 fn invalid_params(
     spec: &Spec,
     gen: &Gen<'_>,
     op: &Operation,
-) -> Option<BoxedStrategy<(Location, String, String)>> {
-    let mut options: Vec<BoxedStrategy<(Location, String, String)>> = Vec::new();
-    for p in &op.parameters {
+) -> Option<BoxedStrategy<(usize, Value)>> {
+    let mut options: Vec<BoxedStrategy<(usize, Value)>> = Vec::new();
+    for (i, p) in op.parameters.iter().enumerate() {
         let Some(schema) = &p.schema else { continue };
         if p.json_content || matches!(p.location, Location::Cookie) {
             continue;
@@ -175,16 +177,18 @@ fn invalid_params(
         let Ok(validator) = spec.schemas().validator(&schema.pointer) else {
             continue;
         };
-        let (loc, name, s) = (p.location, p.name.clone(), schema.value.clone());
-        let header = loc == Location::Header;
+        let (doc, p) = (spec.document().clone(), p.clone());
+        let header = p.location == Location::Header;
         let strategy = bad
-            .prop_map(|v| scalar(&v))
-            .prop_filter("stays invalid as text", move |text| {
+            .prop_map(|v| Value::String(simple_text(&v)))
+            .prop_filter("stays invalid as text", move |v| {
+                let text = simple_text(v);
                 let sendable = !header
                     || (!text.is_empty() && text.bytes().all(|b| (0x21..0x7f).contains(&b)));
-                sendable && !text.is_empty() && !validator.is_valid(&read_back(&s, text))
+                let back = wire::read_back(&doc, &p, v).and_then(Result::ok);
+                sendable && !text.is_empty() && back.is_some_and(|b| !validator.is_valid(&b))
             })
-            .prop_map(move |text| (loc, name.clone(), text));
+            .prop_map(move |v| (i, v));
         options.push(strategy.boxed());
     }
     if options.is_empty() {
@@ -195,25 +199,14 @@ fn invalid_params(
 }
 
 fn request(op: &Operation, case: &Case) -> HttpRequest {
-    let mut path = op.path.clone();
-    let mut req = HttpRequest::new(&op.method, "");
-    let mut cookies = Vec::new();
-    for (loc, name, value) in &case.params {
-        match loc {
-            Location::Path => path = path.replace(&format!("{{{name}}}"), &encode(value)),
-            Location::Query => req.query.push((name.clone(), value.clone())),
-            Location::Header => req.headers.push((name.clone(), value.clone())),
-            Location::Cookie => cookies.push(format!("{name}={value}")),
-        }
+    let mut b = Builder::new(op);
+    for (i, value) in &case.params {
+        b.param(&op.parameters[*i], value);
     }
-    if !cookies.is_empty() {
-        req.headers.push(("cookie".into(), cookies.join("; ")));
-    }
-    req.path = path;
     if let Some((media, body)) = &case.body {
-        req.body = Some((media.clone(), body.to_string().into_bytes()));
+        b.body(media, body);
     }
-    req
+    b.finish().0
 }
 
 /// Counters shared by the worker threads.
@@ -282,7 +275,7 @@ fn check_operation(
     let op = &spec.operations()[index];
     let name = op.name();
     let mut out = Vec::new();
-    let Some(strategy) = valid_cases(gen, op) else {
+    let Some(strategy) = valid_cases(spec, gen, op) else {
         out.push(CheckResult::skipped(
             Group::Stateless,
             format!("{name}: responses match the spec"),
@@ -326,14 +319,9 @@ fn check_operation(
         }
     };
     // Invalid bodies: refused with a 4xx.
-    let invalid = json_media(op).and_then(|m| {
-        let s = m.schema.as_ref()?;
-        let media = if m.name.contains('*') {
-            "application/json".to_owned()
-        } else {
-            m.name.clone()
-        };
-        Some((gen.invalid(&s.value)?, media))
+    let invalid = body_media(op).and_then(|m| {
+        let bad = gen.invalid(&m.schema.as_ref()?.value)?;
+        Some((as_read_back(spec, m, bad, false), m.name.clone()))
     });
     if let Some((bad_bodies, media)) = invalid {
         let cases_strategy = (strategy.clone(), bad_bodies)
@@ -354,9 +342,9 @@ fn check_operation(
     // forbids (and that stays forbidden once sent as text).
     if let Some(bad_params) = invalid_params(spec, gen, op) {
         let cases_strategy = (strategy, bad_params)
-            .prop_map(|(mut c, (loc, name, value))| {
-                c.params.retain(|(l, n, _)| !(*l == loc && n == &name));
-                c.params.push((loc, name, value));
+            .prop_map(|(mut c, (index, value))| {
+                c.params.retain(|(i, _)| *i != index);
+                c.params.push((index, value));
                 c
             })
             .boxed();

@@ -23,28 +23,10 @@
 //!
 //! When a value cannot be generated exactly (an unsupported `pattern`,
 //! contradictory keywords, a filter that ran out of tries), the strategy
-//! still yields a value and [`Gen::notes`] says which schema may get invalid
+//! still yields a value and notes which schema may get invalid
 //! values.
 //!
-//! ```
-//! use conformance::strategy::Gen;
-//! use openapi::spec::Version;
-//! use proptest::strategy::{Strategy, ValueTree};
-//! use proptest::test_runner::TestRunner;
-//! use serde_json::json;
-//!
-//! let doc = json!({
-//!     "openapi": "3.1.0",
-//!     "components": { "schemas": { "Code": {
-//!         "type": "string", "pattern": "^[A-Z]{3}-[0-9]{2}$"
-//!     } } }
-//! });
-//! let gen = Gen::new(&doc, Version::V31);
-//! let strategy = gen.valid(&json!({ "$ref": "#/components/schemas/Code" }));
-//! let mut runner = TestRunner::deterministic();
-//! let value = strategy.new_tree(&mut runner).unwrap().current();
-//! assert_eq!(value.as_str().unwrap().len(), 6);
-//! ```
+//! `tests::a_pattern_value_from_a_ref` shows a whole use.
 
 use std::sync::{Arc, OnceLock};
 
@@ -207,12 +189,14 @@ impl<'d> Gen<'d> {
     /// Whether `value` is valid against `schema` (as this generator sees
     /// it: request values do not need `readOnly` properties); `None` when
     /// the schema does not compile.
+    #[cfg(test)]
     pub fn check(&self, schema: &Value, value: &Value) -> Option<bool> {
         self.checker().validator(schema).map(|v| v.is_valid(value))
     }
 
     /// Notes about schemas for which generated values may be invalid
     /// (unsupported patterns, contradictions, filters that gave up), so far.
+    #[cfg(test)]
     pub fn notes(&self) -> Vec<String> {
         self.notes.list()
     }

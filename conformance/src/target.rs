@@ -3,63 +3,12 @@
 
 use std::time::Duration;
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
 
 use crate::error::RunError;
 
-/// Characters kept as they are in a path segment or query component.
-const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-
-/// Percent-encode a path segment or query component.
-pub fn encode(s: &str) -> String {
-    utf8_percent_encode(s, COMPONENT).to_string()
-}
-
-/// A request to send.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct HttpRequest {
-    /// Uppercase method.
-    pub method: String,
-    /// The path, already encoded (`/refresh-tokens/abc`).
-    pub path: String,
-    /// Query pairs (not yet encoded).
-    pub query: Vec<(String, String)>,
-    /// Headers.
-    pub headers: Vec<(String, String)>,
-    /// Media type and bytes.
-    pub body: Option<(String, Vec<u8>)>,
-}
-
-impl HttpRequest {
-    /// A request without query, headers or body.
-    pub fn new(method: &str, path: &str) -> HttpRequest {
-        HttpRequest {
-            method: method.to_owned(),
-            path: path.to_owned(),
-            query: Vec::new(),
-            headers: Vec::new(),
-            body: None,
-        }
-    }
-
-    /// Path and query as sent.
-    pub fn path_and_query(&self) -> String {
-        if self.query.is_empty() {
-            return self.path.clone();
-        }
-        let q: Vec<String> = self
-            .query
-            .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-            .collect();
-        format!("{}?{}", self.path, q.join("&"))
-    }
-}
+/// A request to send: `openapi::wire`'s, the codec the mock parses with.
+pub use openapi::wire::Request as HttpRequest;
 
 /// A response received.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

@@ -193,7 +193,7 @@ pub(crate) fn documented(
             reply.headers.push((name.clone(), scalar(value)));
         }
     }
-    if no_body(status) {
+    if openapi::wire::bodiless_status(status) {
         return reply;
     }
     let Some(media) = negotiate(resp, choice.accept) else {
@@ -205,22 +205,13 @@ pub(crate) fn documented(
             ptr.set(&mut body, value.clone());
         }
     }
-    let media_name = if media.name.contains('*') {
-        "application/json".to_owned()
-    } else {
-        essence(&media.name)
-    };
+    let media_name = openapi::wire::sendable_media(&essence(&media.name));
     let bytes = match &body {
         Value::String(s) if !is_json(&media_name) => s.clone().into_bytes(),
         other => other.to_string().into_bytes(),
     };
     reply.body = Some((media_name, bytes));
     reply
-}
-
-/// Statuses that never carry a body.
-fn no_body(status: u16) -> bool {
-    status == 204 || status == 304 || status < 200
 }
 
 fn body_of(spec: &Spec, media: &MediaType, choice: Choice<'_>) -> Value {

@@ -5,13 +5,13 @@
 //! templates match, the one with the most literal segments, leftmost first,
 //! wins (`/refresh-tokens/mine` beats `/refresh-tokens/{refreshToken}`).
 
-use percent_encoding::percent_decode_str;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use regex::Regex;
 
 use openapi::spec::Operation;
+use openapi::wire::Component;
 
 #[derive(Debug)]
 enum Segment {
@@ -206,7 +206,7 @@ fn mixed_pattern(seg: &str) -> (String, Vec<String>) {
 }
 
 fn decode(s: &str) -> String {
-    percent_decode_str(s).decode_utf8_lossy().into_owned()
+    Component::PathSegment.decode(s)
 }
 
 fn matches(route: &Route, parts: &[&str]) -> Option<Vec<(String, String)>> {

@@ -41,7 +41,6 @@ fn requirements_met(op: &Operation, sent: Sent<'_>) -> bool {
             .and_then(|v| v.split_once(' '))
             .is_some_and(|(w, rest)| w.eq_ignore_ascii_case(scheme) && !rest.trim().is_empty())
     };
-    let cookie = sent.header("cookie").unwrap_or("");
     let met = |s: &SecurityScheme| match s {
         SecurityScheme::Http { scheme } => authorization(scheme),
         SecurityScheme::OAuth => authorization("bearer"),
@@ -52,11 +51,11 @@ fn requirements_met(op: &Operation, sent: Sent<'_>) -> bool {
                 .query
                 .iter()
                 .any(|(k, v)| k == name && !v.is_empty()),
-            Location::Cookie => cookie.split(';').any(|c| {
-                c.trim()
-                    .split_once('=')
-                    .is_some_and(|(k, v)| k == name && !v.is_empty())
-            }),
+            Location::Cookie => sent
+                .parsed
+                .cookies
+                .iter()
+                .any(|(k, v)| k == name && !v.is_empty()),
             Location::Path => true,
         },
         SecurityScheme::Unchecked => true,
@@ -83,12 +82,7 @@ fn guard(
 
 /// The 401 (or the documented 403) of an operation, with a challenge.
 pub(crate) fn unauthorized(spec: &Spec, op: &Operation, detail: &str) -> Reply {
-    let documented: Vec<u16> = op.statuses().collect();
-    let status = if documented.contains(&401) || !documented.contains(&403) {
-        401
-    } else {
-        403
-    };
+    let status = op.refusal_status();
     let reply = if op.response(status).is_some() {
         respond::documented(spec, op, status, Choice::default(), &[])
     } else {

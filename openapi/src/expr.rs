@@ -216,6 +216,31 @@ impl Pointer {
             _ => false,
         }
     }
+
+    /// Remove the value at this pointer, if there is one (the root becomes
+    /// `null`). Returns whether something was removed.
+    pub fn remove(&self, target: &mut Value) -> bool {
+        let Some((last, parents)) = self.0.split_last() else {
+            *target = Value::Null;
+            return true;
+        };
+        let parent = parents.iter().try_fold(target, |v, t| match v {
+            Value::Object(m) => m.get_mut(t),
+            Value::Array(a) => a.get_mut(t.parse::<usize>().ok()?),
+            _ => None,
+        });
+        match parent {
+            Some(Value::Object(m)) => m.shift_remove(last).is_some(),
+            Some(Value::Array(a)) => match last.parse::<usize>() {
+                Ok(i) if i < a.len() => {
+                    a.remove(i);
+                    true
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
 }
 
 impl fmt::Display for Pointer {
@@ -292,5 +317,18 @@ mod tests {
         assert!(!Pointer::parse("/data/list/1/x")
             .unwrap()
             .set(&mut v, json!(0)));
+    }
+
+    #[test]
+    fn pointer_remove() {
+        let mut v = json!({"a": {"b": 1, "c": [1, 2, 3]}, "d": 2});
+        let ptr = |s: &str| Pointer::parse(s).unwrap();
+        assert!(ptr("/a/b").remove(&mut v));
+        assert!(ptr("/a/c/1").remove(&mut v));
+        assert!(!ptr("/a/c/9").remove(&mut v));
+        assert!(!ptr("/x/y").remove(&mut v));
+        assert_eq!(v, json!({"a": {"c": [1, 3]}, "d": 2}));
+        assert!(ptr("").remove(&mut v));
+        assert_eq!(v, Value::Null);
     }
 }

@@ -18,7 +18,9 @@
 //! - [`problem`]: the RFC 9457 problem document the mock refuses requests
 //!   with, and the reference spec documents;
 //! - [`reference`](mod@reference): the reference API, authored with utoipa, which is the
-//!   embedded default spec.
+//!   embedded default spec;
+//! - [`wire`]: how values travel in requests, built (parameter styles,
+//!   percent-encoding, JSON, form and multipart bodies) and parsed back.
 //!
 //! ```
 //! use openapi::model::{Action, Model, Outcome, TokenKind};
@@ -54,6 +56,7 @@ pub mod reference;
 pub mod schema;
 pub mod spec;
 pub mod vocabulary;
+pub mod wire;
 
 pub use error::{BindingProblem, LoadError, Rule};
 pub use spec::Spec;

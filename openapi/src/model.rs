@@ -63,6 +63,50 @@ pub struct Policy {
     /// Whether a refresh issues a new refresh token (default:
     /// `refresh_single_use`).
     pub rotate_on_refresh: Option<bool>,
+    /// A successful refresh revokes the access tokens the session had
+    /// (django-oauth-toolkit does).
+    pub refresh_revokes_access: bool,
+    /// Revoking a refresh token also revokes the access tokens of its
+    /// session, the same grant (RFC 7009 section 2.1: SHOULD).
+    pub revoke_cascades: bool,
+    /// Seconds after its first use in which a spent refresh token still
+    /// refreshes (and is not taken for reuse); 0: none. Auth0, Okta and
+    /// django-oauth-toolkit have such a grace period.
+    pub reuse_grace_seconds: u64,
+    /// Whether a refresh token's lifetime counts from its own issue
+    /// (sliding) or from the session's login (absolute).
+    pub refresh_lifetime: RefreshLifetime,
+    /// Seconds a session lives from its login, whatever is refreshed; no
+    /// token of the session outlives it. `None`: no such bound.
+    pub session_ttl: Option<u64>,
+}
+
+/// How a refresh token's lifetime is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RefreshLifetime {
+    /// From the token's own issue: each refresh starts a new lifetime.
+    Sliding,
+    /// From the session's login: refreshing never extends it.
+    Absolute,
+}
+
+impl RefreshLifetime {
+    /// Every way, in documentation order.
+    pub const ALL: [RefreshLifetime; 2] = [RefreshLifetime::Sliding, RefreshLifetime::Absolute];
+
+    /// The name used in specs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefreshLifetime::Sliding => "sliding",
+            RefreshLifetime::Absolute => "absolute",
+        }
+    }
+
+    /// The way of a spec name.
+    pub fn parse(s: &str) -> Option<RefreshLifetime> {
+        RefreshLifetime::ALL.into_iter().find(|l| l.as_str() == s)
+    }
 }
 
 impl Default for Policy {
@@ -75,6 +119,11 @@ impl Default for Policy {
             logout_ends: LogoutScope::Session,
             revoke_always_succeeds: true,
             rotate_on_refresh: None,
+            refresh_revokes_access: false,
+            revoke_cascades: false,
+            reuse_grace_seconds: 0,
+            refresh_lifetime: RefreshLifetime::Sliding,
+            session_ttl: None,
         }
     }
 }
@@ -508,6 +557,8 @@ struct TokenRecord {
     epoch: u16,
     kind: TokenKind,
     state: TokenState,
+    /// When a spent refresh token was first used (for the reuse grace).
+    spent_at: Instant,
 }
 
 #[derive(Debug, Clone)]
@@ -516,6 +567,10 @@ struct Session {
     live: bool,
     started_at: Instant,
     refresh_epoch: u16,
+    /// Bumped when the session's access tokens are revoked at once (a
+    /// refresh under `refreshRevokesAccess`, a cascading revoke): every
+    /// access token of an older epoch is revoked.
+    access_epoch: u16,
 }
 
 /// A token as [`Model::tokens`] lists it.
@@ -665,6 +720,7 @@ impl Model {
             live: true,
             started_at: now,
             refresh_epoch: 0,
+            access_epoch: 0,
         });
         self.user_sessions[user as usize].push(session);
         let refresh = self.issue(session, TokenKind::Refresh, now, mint);
@@ -672,7 +728,7 @@ impl Model {
     }
 
     fn refresh(&mut self, token: Option<&str>, now: Instant, mint: &mut dyn Mint) -> Outcome {
-        let (token, rec) = match self.lookup(token, TokenKind::Refresh) {
+        let (token, mut rec) = match self.lookup(token, TokenKind::Refresh) {
             Ok(found) => found,
             Err(r) => return Outcome::Rejected(r),
         };
@@ -683,6 +739,13 @@ impl Model {
             return Outcome::Rejected(Rejection::Expired);
         }
         let session_live = self.sessions[rec.session as usize].live;
+        let in_grace = rec.state == TokenState::Spent
+            && now < rec.spent_at.saturating_add(self.policy.reuse_grace_seconds);
+        if in_grace {
+            // Within the grace period a spent token refreshes again, as if
+            // the client had retried a lost answer.
+            rec.state = TokenState::Live;
+        }
         if rec.state == TokenState::Spent && session_live && self.policy.reuse_ends_session {
             // Reuse detection: a spent refresh token presented again means
             // it leaked; end the whole session.
@@ -691,16 +754,20 @@ impl Model {
         if let Err(r) = self.usable(rec, now) {
             return Outcome::Rejected(r);
         }
+        if self.policy.refresh_revokes_access {
+            let session = &mut self.sessions[rec.session as usize];
+            session.access_epoch = session.access_epoch.saturating_add(1);
+        }
         let refresh = if self.policy.rotate_on_refresh() {
-            if self.policy.refresh_single_use {
-                self.set_state(&token, TokenState::Spent);
+            if self.policy.refresh_single_use && !in_grace {
+                self.spend(&token, now);
             }
             self.issue(rec.session, TokenKind::Refresh, now, mint)
         } else {
-            if self.policy.refresh_single_use {
+            if self.policy.refresh_single_use && !in_grace {
                 // Single use without rotation leaves the session with no
                 // refresh token: the client must log in again.
-                self.set_state(&token, TokenState::Spent);
+                self.spend(&token, now);
             }
             token
         };
@@ -722,8 +789,12 @@ impl Model {
 
     fn revoke(&mut self, token: Option<&str>, now: Instant) -> Outcome {
         match self.check(token, TokenKind::Refresh, now) {
-            Ok((token, _)) => {
+            Ok((token, rec)) => {
                 self.set_state(&token, TokenState::Revoked);
+                if self.policy.revoke_cascades {
+                    let session = &mut self.sessions[rec.session as usize];
+                    session.access_epoch = session.access_epoch.saturating_add(1);
+                }
                 Outcome::Done
             }
             Err(_) if self.policy.revoke_always_succeeds => Outcome::Done,
@@ -784,8 +855,12 @@ impl Model {
 
     /// A record with revocation by epoch folded into its state.
     fn effective(&self, mut rec: TokenRecord) -> TokenRecord {
-        let epoch = self.sessions[rec.session as usize].refresh_epoch;
-        if rec.kind == TokenKind::Refresh && rec.epoch < epoch && rec.state == TokenState::Live {
+        let session = &self.sessions[rec.session as usize];
+        let epoch = match rec.kind {
+            TokenKind::Refresh => session.refresh_epoch,
+            TokenKind::Access => session.access_epoch,
+        };
+        if rec.epoch < epoch && rec.state == TokenState::Live {
             rec.state = TokenState::Revoked;
         }
         rec
@@ -797,6 +872,17 @@ impl Model {
         }
     }
 
+    /// Mark a refresh token spent by its use at `now` (its first use: a
+    /// use within the grace period does not move it).
+    fn spend(&mut self, token: &str, now: Instant) {
+        if let Some(rec) = self.tokens.get_mut(token) {
+            if rec.state != TokenState::Spent {
+                rec.state = TokenState::Spent;
+                rec.spent_at = now;
+            }
+        }
+    }
+
     fn issue(
         &mut self,
         session: SessionId,
@@ -804,10 +890,7 @@ impl Model {
         now: Instant,
         mint: &mut dyn Mint,
     ) -> Token {
-        let ttl = match kind {
-            TokenKind::Access => self.policy.access_token_ttl,
-            TokenKind::Refresh => self.policy.refresh_token_ttl,
-        };
+        let expires_at = self.expiry(session, kind, now);
         let mut token = mint.mint(kind);
         for _ in 0..MINT_RETRIES {
             if !self.tokens.contains_key(&token) {
@@ -821,14 +904,37 @@ impl Model {
         self.tokens.insert(
             token.clone(),
             TokenRecord {
-                expires_at: now.saturating_add(ttl),
+                expires_at,
                 session,
-                epoch: self.sessions[session as usize].refresh_epoch,
+                epoch: match kind {
+                    TokenKind::Refresh => self.sessions[session as usize].refresh_epoch,
+                    TokenKind::Access => self.sessions[session as usize].access_epoch,
+                },
                 kind,
                 state: TokenState::Live,
+                spent_at: 0,
             },
         );
         token
+    }
+
+    /// When a token of `kind` issued now in `session` expires: its TTL from
+    /// now, or from the login for an absolute refresh lifetime, and never
+    /// after the session's own lifetime.
+    fn expiry(&self, session: SessionId, kind: TokenKind, now: Instant) -> Instant {
+        let started = self.sessions[session as usize].started_at;
+        let at = match kind {
+            TokenKind::Access => now.saturating_add(self.policy.access_token_ttl),
+            TokenKind::Refresh => match self.policy.refresh_lifetime {
+                RefreshLifetime::Sliding => now,
+                RefreshLifetime::Absolute => started,
+            }
+            .saturating_add(self.policy.refresh_token_ttl),
+        };
+        match self.policy.session_ttl {
+            Some(ttl) => at.min(started.saturating_add(ttl)),
+            None => at,
+        }
     }
 
     fn issue_pair(
@@ -839,11 +945,18 @@ impl Model {
         mint: &mut dyn Mint,
     ) -> Outcome {
         let access = self.issue(session, TokenKind::Access, now, mint);
+        // What is left of each lifetime: the TTLs, unless an absolute
+        // lifetime or the session's own cuts them short.
+        let left = |t: &Token| {
+            self.tokens
+                .get(t)
+                .map_or(0, |rec| rec.expires_at.saturating_sub(now))
+        };
         Outcome::Issued(Issued {
+            expires_in: left(&access),
+            refresh_expires_in: left(&refresh),
             access_token: access,
             refresh_token: refresh,
-            expires_in: self.policy.access_token_ttl,
-            refresh_expires_in: self.policy.refresh_token_ttl,
             session,
             username: self.username_of(session).to_owned(),
         })

@@ -196,6 +196,19 @@ impl Operation {
                 .any(|s| scheme_reads(s, location, name, word))
     }
 
+    /// The status a refused credential gets where no binding says
+    /// otherwise (missing credentials, a dead token at a guard): 401, or
+    /// 403 where the operation documents 403 and not 401. The mock answers
+    /// so and the suite expects it.
+    pub fn refusal_status(&self) -> u16 {
+        let documented = |s: u16| self.statuses().any(|d| d == s);
+        if documented(401) || !documented(403) {
+            401
+        } else {
+            403
+        }
+    }
+
     /// Whether the operation requires some credential (no alternative is
     /// empty).
     pub fn requires_credentials(&self) -> bool {

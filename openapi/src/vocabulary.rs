@@ -16,7 +16,7 @@ use crate::binding::{Binding, Issue, Lifecycle, OutcomeResponse, Source};
 use crate::doc::resolve;
 use crate::error::{BindingProblem, Rule};
 use crate::expr::{Expr, Pointer};
-use crate::model::{ActionKind, LogoutScope, OutcomeName, Policy};
+use crate::model::{ActionKind, LogoutScope, OutcomeName, Policy, RefreshLifetime};
 use crate::operation::{MediaType, Operation};
 
 /// The extension's name, at the root and on operations.
@@ -29,7 +29,7 @@ pub const ROOT_FIELDS: [&str; 2] = ["accounts", "policy"];
 pub const ACCOUNT_FIELDS: [&str; 2] = ["username", "password"];
 
 /// Fields of the root policy.
-pub const POLICY_FIELDS: [&str; 7] = [
+pub const POLICY_FIELDS: [&str; 12] = [
     "accessTokenTtl",
     "refreshTokenTtl",
     "refreshSingleUse",
@@ -37,6 +37,11 @@ pub const POLICY_FIELDS: [&str; 7] = [
     "logoutEnds",
     "revokeAlwaysSucceeds",
     "rotateOnRefresh",
+    "refreshRevokesAccess",
+    "revokeCascades",
+    "reuseGraceSeconds",
+    "refreshLifetime",
+    "sessionTtl",
 ];
 
 /// Request-side fields of a binding: where it reads what is presented.
@@ -234,6 +239,19 @@ fn read_policy(r: &mut Reader<'_>, at: &str, v: &Value) -> Policy {
     };
     ttl("accessTokenTtl", &mut p.access_token_ttl);
     ttl("refreshTokenTtl", &mut p.refresh_token_ttl);
+    let mut session_ttl = 0;
+    ttl("sessionTtl", &mut session_ttl);
+    p.session_ttl = (session_ttl > 0).then_some(session_ttl);
+    if let Some(v) = m.get("reuseGraceSeconds") {
+        match v.as_u64() {
+            Some(n) => p.reuse_grace_seconds = n,
+            None => r.push(
+                Rule::PolicyInvalid,
+                format!("{at}/reuseGraceSeconds"),
+                format!("`reuseGraceSeconds` must be a whole number of seconds, not {v}"),
+            ),
+        }
+    }
     let mut flag = |k: &str| -> Option<bool> {
         let v = m.get(k)?;
         let b = v.as_bool();
@@ -257,6 +275,27 @@ fn read_policy(r: &mut Reader<'_>, at: &str, v: &Value) -> Policy {
     }
     if let Some(b) = flag("rotateOnRefresh") {
         p.rotate_on_refresh = Some(b);
+    }
+    if let Some(b) = flag("refreshRevokesAccess") {
+        p.refresh_revokes_access = b;
+    }
+    if let Some(b) = flag("revokeCascades") {
+        p.revoke_cascades = b;
+    }
+    if let Some(v) = m.get("refreshLifetime") {
+        match v.as_str().and_then(RefreshLifetime::parse) {
+            Some(l) => p.refresh_lifetime = l,
+            None => r.push(
+                Rule::PolicyInvalid,
+                format!("{at}/refreshLifetime"),
+                format!(
+                    "`refreshLifetime` must be {}, not {v}",
+                    RefreshLifetime::ALL
+                        .map(|l| format!("`{}`", l.as_str()))
+                        .join(" or ")
+                ),
+            ),
+        }
     }
     match m.get("logoutEnds").map(Value::as_str) {
         None => {}

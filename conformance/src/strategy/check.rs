@@ -26,6 +26,7 @@ impl Notes {
             .insert(note.into());
     }
 
+    #[cfg(test)]
     pub(crate) fn list(&self) -> Vec<String> {
         self.0
             .lock()

@@ -625,3 +625,18 @@ fn reference_spec_schemas() {
     }
     assert!(gen.notes().is_empty(), "{:?}", gen.notes());
 }
+
+#[test]
+fn a_pattern_value_from_a_ref() {
+    let doc = json!({
+        "openapi": "3.1.0",
+        "components": { "schemas": { "Code": {
+            "type": "string", "pattern": "^[A-Z]{3}-[0-9]{2}$"
+        } } }
+    });
+    let gen = Gen::new(&doc, Version::V31);
+    let strategy = gen.valid(&json!({ "$ref": "#/components/schemas/Code" }));
+    let mut runner = TestRunner::deterministic();
+    let value = strategy.new_tree(&mut runner).unwrap().current();
+    assert_eq!(value.as_str().unwrap().len(), 6);
+}

@@ -1,6 +1,6 @@
 use std::process::Command;
 
-use crate::support::{root, spec, Served};
+use crate::support::{reference_with, root, spec, Served};
 
 fn conformance(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_conformance"))
@@ -95,8 +95,7 @@ fn a_passing_run_exits_0_and_writes_reports() {
 
 #[test]
 fn a_failing_run_exits_1() {
-    let mut served = openapi::reference::reference_json();
-    served["x-token-lifecycle"]["policy"]["reuseEndsSession"] = serde_json::json!(false);
+    let served = reference_with("reuseEndsSession", serde_json::json!(false));
     let mock = Served::start(spec(served));
     let (code, out, _) = conformance(&["run", "--target", &mock.uri(), "--cases", "60"]);
     assert_eq!(code, 1, "{out}");

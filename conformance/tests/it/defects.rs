@@ -1,29 +1,31 @@
 use serde_json::{json, Value};
 
-use conformance::{Group, Property, Status};
+use conformance::{Group, Property, Report, Status};
 
-use crate::support::{config, spec, Served};
+use crate::support::{
+    config, failed_checks, policy, reference_with, spec, with_guarded_operation, Served,
+};
 
 fn reference() -> Value {
     openapi::reference::reference_json()
 }
 
-/// Serve `served`, check it against the reference spec over three seeds, and
-/// return the names of the checks that failed in any of them (and the last
+/// Serve `served`, check it against `checked` over three seeds, and return
+/// the names of the checks that failed in any of them (and the last
 /// report).
-fn failures(served: Value) -> (Vec<String>, conformance::Report) {
+fn failures_against(served: Value, checked: Value) -> (Vec<String>, Report) {
     let mock = Served::start(spec(served));
     let mut failed: Vec<String> = Vec::new();
     let mut last = None;
     for seed in 1..4 {
         let report = conformance::run(
-            &config(&mock.uri(), reference(), 100, seed),
+            &config(&mock.uri(), checked.clone(), 100, seed),
             &conformance::NoProgress,
         )
         .unwrap();
-        for c in report.checks.iter().filter(|c| c.status == Status::Failed) {
-            if !failed.contains(&c.name) {
-                failed.push(c.name.clone());
+        for name in failed_checks(&report) {
+            if !failed.contains(&name) {
+                failed.push(name);
             }
         }
         last = Some(report);
@@ -31,15 +33,23 @@ fn failures(served: Value) -> (Vec<String>, conformance::Report) {
     (failed, last.unwrap())
 }
 
-fn policy(v: &mut Value, key: &str, value: Value) {
-    v["x-token-lifecycle"]["policy"][key] = value;
+/// [`failures_against`] the reference spec.
+fn failures(served: Value) -> (Vec<String>, Report) {
+    failures_against(served, reference())
+}
+
+/// Assert that `failed` names `check`.
+fn assert_caught(failed: &[String], report: &Report, check: &str) {
+    assert!(
+        failed.iter().any(|f| f == check),
+        "{check} did not fail:\n{}",
+        report.to_text()
+    );
 }
 
 #[test]
 fn reuse_that_does_not_end_the_session_is_caught() {
-    let mut served = reference();
-    policy(&mut served, "reuseEndsSession", json!(false));
-    let (failed, report) = failures(served);
+    let (failed, report) = failures(reference_with("reuseEndsSession", json!(false)));
     assert_eq!(
         failed,
         [Property::ReuseEndsSession.name()],
@@ -60,35 +70,21 @@ fn reuse_that_does_not_end_the_session_is_caught() {
 
 #[test]
 fn refresh_tokens_that_work_twice_are_caught() {
-    let mut served = reference();
-    policy(&mut served, "refreshSingleUse", json!(false));
+    let mut served = reference_with("refreshSingleUse", json!(false));
     policy(&mut served, "rotateOnRefresh", json!(true));
     let (failed, report) = failures(served);
-    assert!(
-        failed.contains(&Property::RefreshSingleUse.name().to_owned()),
-        "{}",
-        report.to_text()
-    );
-    assert!(
-        failed.contains(&"concurrent refreshes: one wins".to_owned()),
-        "{}",
-        report.to_text()
-    );
+    assert_caught(&failed, &report, Property::RefreshSingleUse.name());
+    assert_caught(&failed, &report, "concurrent refreshes: one wins");
 }
 
 #[test]
 fn revoke_answering_404_for_unknown_tokens_is_caught() {
-    let mut served = reference();
-    policy(&mut served, "revokeAlwaysSucceeds", json!(false));
+    let mut served = reference_with("revokeAlwaysSucceeds", json!(false));
     let op = &mut served["paths"]["/refresh-tokens/{refreshToken}"]["delete"];
     op["responses"]["404"] = json!({"description": "unknown token"});
     op["x-token-lifecycle"]["outcomes"] = json!({"invalid": 404, "expired": 404, "missing": 404});
     let (failed, report) = failures(served);
-    assert!(
-        failed.contains(&Property::RevokeAlways.name().to_owned()),
-        "{}",
-        report.to_text()
-    );
+    assert_caught(&failed, &report, Property::RevokeAlways.name());
 }
 
 #[test]
@@ -102,45 +98,67 @@ fn logout_answering_200_is_caught() {
         .unwrap();
     responses["200"] = ok;
     let (failed, report) = failures(served);
-    assert!(
-        failed.contains(&Property::LogoutEndsSession.name().to_owned()),
-        "{}",
-        report.to_text()
-    );
+    assert_caught(&failed, &report, Property::LogoutEndsSession.name());
 }
 
 #[test]
 fn logout_that_keeps_the_refresh_token_alive_is_caught() {
-    let mut served = reference();
-    policy(&mut served, "logoutEnds", json!("access-token"));
-    let (failed, report) = failures(served);
-    assert!(
-        failed.contains(&Property::LogoutEndsSession.name().to_owned()),
-        "{}",
-        report.to_text()
-    );
+    let (failed, report) = failures(reference_with("logoutEnds", json!("access-token")));
+    assert_caught(&failed, &report, Property::LogoutEndsSession.name());
 }
 
 #[test]
 fn shorter_access_tokens_are_caught_by_the_expiry_checks() {
-    let mut served = reference();
-    policy(&mut served, "accessTokenTtl", json!(600));
-    let (failed, report) = failures(served);
-    assert!(
-        failed.contains(&Property::TokensExpire.name().to_owned()),
-        "{}",
-        report.to_text()
-    );
+    let (failed, report) = failures(reference_with("accessTokenTtl", json!(600)));
+    assert_caught(&failed, &report, Property::TokensExpire.name());
 }
 
 #[test]
 fn refresh_without_rotation_is_caught() {
-    let mut served = reference();
-    policy(&mut served, "refreshSingleUse", json!(false));
-    let (failed, report) = failures(served);
-    assert!(
-        failed.contains(&Property::RefreshRotates.name().to_owned()),
-        "{}",
-        report.to_text()
+    let (failed, report) = failures(reference_with("refreshSingleUse", json!(false)));
+    assert_caught(&failed, &report, Property::RefreshRotates.name());
+}
+
+/// Serve a modified copy of the reference spec with a guarded operation
+/// (`GET /unbound/me`, whose path `modify` is given), check it against the
+/// unmodified one, and assert that exactly `property` fails.
+fn assert_only_failure(modify: impl FnOnce(&mut Value, &str), property: Property) {
+    let (checked, path) = with_guarded_operation(reference());
+    let mut served = checked.clone();
+    modify(&mut served, &path.unwrap());
+    let (failed, report) = failures_against(served, checked);
+    assert_eq!(failed, [property.name()], "{}", report.to_text());
+}
+
+#[test]
+fn a_guarded_operation_that_ignores_tokens_fails_only_the_guard_property() {
+    // The served copy forgot the operation's security: no guard.
+    assert_only_failure(
+        |doc, path| {
+            let op = doc["paths"][path]["get"].as_object_mut().unwrap();
+            op.shift_remove("security");
+        },
+        Property::GuardsRefuseDeadTokens,
+    );
+}
+
+#[test]
+fn a_guarded_operation_that_refuses_live_tokens_fails_only_the_guard_property() {
+    // The served copy secures it with a key the suite never sends.
+    assert_only_failure(
+        |doc, path| {
+            doc["components"]["securitySchemes"]["key"] =
+                json!({"type": "apiKey", "in": "header", "name": "x-api-key"});
+            doc["paths"][path]["get"]["security"] = json!([{"key": []}]);
+        },
+        Property::GuardsRefuseDeadTokens,
+    );
+}
+
+#[test]
+fn a_token_alive_everywhere_is_blamed_on_what_should_have_killed_it_not_the_guard() {
+    assert_only_failure(
+        |doc, _| policy(doc, "reuseEndsSession", json!(false)),
+        Property::ReuseEndsSession,
     );
 }

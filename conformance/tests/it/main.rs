@@ -12,6 +12,9 @@ mod defects;
 /// The report formats (insta snapshots).
 mod report;
 
+/// The library surface: `HttpTarget` as a proptest-state-machine test.
+mod library;
+
 /// The `conformance` binary: exit codes and messages.
 mod cli;
 

@@ -1,13 +1,12 @@
 use serde_json::json;
 
-use crate::support::{config, spec, Served};
+use crate::support::{config, reference_with, spec, Served};
 
 /// A failing run's report in every format, with what varies from run to run
 /// (tokens, ports, durations) redacted.
 #[test]
 fn report_formats() {
-    let mut served = openapi::reference::reference_json();
-    served["x-token-lifecycle"]["policy"]["reuseEndsSession"] = json!(false);
+    let served = reference_with("reuseEndsSession", json!(false));
     let mock = Served::start(spec(served));
     let c = config(&mock.uri(), openapi::reference::reference_json(), 60, 3);
     let report = conformance::run(&c, &conformance::NoProgress).unwrap();

@@ -83,10 +83,14 @@ fn refs(doc: Doc<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-/// A 204 or 304 response never has a body.
+/// A bodiless status (1xx, 204, 304: `openapi::wire::bodiless_status`)
+/// never has a body.
 fn no_body(doc: Doc<'_>, op: &Operation<'_>, out: &mut Vec<Finding>) {
     for (status, resp) in statuses(doc, op) {
-        if status != "204" && status != "304" {
+        if !status
+            .parse::<u16>()
+            .is_ok_and(openapi::wire::bodiless_status)
+        {
             continue;
         }
         if let Some(content) = resp.get("content") {

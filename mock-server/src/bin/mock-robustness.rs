@@ -22,21 +22,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use poem::test::TestClient;
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use openapi::error::LoadError;
+use openapi::media::simple_text;
 use openapi::spec::{Location, Operation, SecurityScheme};
+use openapi::wire::Builder;
 use openapi::Spec;
-
-/// Characters kept as they are in a path segment or query value.
-const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
 
 /// The outcome of one document.
 #[derive(Debug, Serialize, Default)]
@@ -374,137 +368,57 @@ fn category(e: &LoadError) -> &'static str {
 
 /// A valid GET for `op`: the URI (path and required query parameters filled
 /// from examples or generated values) and the headers (required header and
-/// cookie parameters, the first security alternative's credentials).
+/// cookie parameters, the first security alternative's credentials), written
+/// by `openapi::wire`, the codec of the conformance suite.
 fn request_for(doc: &Value, op: &Operation) -> (String, Vec<(String, String)>) {
-    let mut path = String::new();
-    let mut rest = op.path.as_str();
-    while let Some(open) = rest.find('{') {
-        path.push_str(&rest[..open]);
-        let Some(close) = rest[open..].find('}') else {
-            break;
+    let mut b = Builder::new(op);
+    for p in &op.parameters {
+        let value = match &p.schema {
+            Some(s) => openapi::schema::generate(doc, &s.value, 0),
+            None => Value::String("x".into()),
         };
-        let name = &rest[open + 1..open + close];
-        let value = op
-            .parameters
-            .iter()
-            .find(|p| p.location == Location::Path && p.name == name)
-            .map(|p| param_value(doc, p))
-            .map(|v| scalar_text(&v, ","))
-            .unwrap_or_else(|| "1".into());
-        let value = if value.is_empty() { "x".into() } else { value };
-        path.push_str(&utf8_percent_encode(&value, COMPONENT).to_string());
-        rest = &rest[open + close + 1..];
-    }
-    path.push_str(rest);
-    let mut query: Vec<(String, String)> = Vec::new();
-    let mut headers: Vec<(String, String)> = Vec::new();
-    let mut cookies: Vec<String> = Vec::new();
-    for p in op.parameters.iter().filter(|p| p.required) {
-        let v = param_value(doc, p);
         match p.location {
-            Location::Path => {}
-            Location::Query => match &v {
-                Value::Array(items) if p.explode => {
-                    query.extend(items.iter().map(|i| (p.name.clone(), scalar_text(i, ","))))
-                }
-                Value::Object(m) if p.style == "deepObject" => query.extend(
-                    m.iter()
-                        .map(|(k, i)| (format!("{}[{k}]", p.name), scalar_text(i, ","))),
-                ),
-                Value::Object(m) if p.explode => {
-                    query.extend(m.iter().map(|(k, i)| (k.clone(), scalar_text(i, ","))))
-                }
-                _ if p.json_content => query.push((p.name.clone(), v.to_string())),
-                _ => {
-                    let sep = match p.style.as_str() {
-                        "spaceDelimited" => " ",
-                        "pipeDelimited" => "|",
-                        _ => ",",
-                    };
-                    query.push((p.name.clone(), scalar_text(&v, sep)))
-                }
-            },
-            Location::Header => headers.push((
-                p.name.clone(),
-                if p.json_content {
-                    v.to_string()
-                } else {
-                    scalar_text(&v, ",")
-                },
-            )),
-            Location::Cookie => cookies.push(format!("{}={}", p.name, scalar_text(&v, ","))),
-        }
+            // An empty segment would be another route.
+            Location::Path if simple_text(&value).is_empty() => b.param(p, &json!("x")),
+            Location::Path => b.param(p, &value),
+            _ if p.required => b.param(p, &value),
+            _ => &mut b,
+        };
     }
     if let Some(alt) = op.security.first() {
         for s in &alt.0 {
             match s {
                 SecurityScheme::Http { scheme } if scheme == "basic" => {
-                    headers.push(("authorization".into(), "Basic dXNlcjpwYXNz".into()))
+                    b.header("authorization", "Basic dXNlcjpwYXNz")
                 }
                 SecurityScheme::Http { scheme } => {
-                    headers.push(("authorization".into(), format!("{scheme} token")))
+                    b.header("authorization", &format!("{scheme} token"))
                 }
-                SecurityScheme::OAuth => {
-                    headers.push(("authorization".into(), "Bearer token".into()))
-                }
+                SecurityScheme::OAuth => b.header("authorization", "Bearer token"),
                 SecurityScheme::ApiKey { location, name } => match location {
-                    Location::Header => headers.push((name.clone(), "key".into())),
-                    Location::Query => query.push((name.clone(), "key".into())),
-                    Location::Cookie => cookies.push(format!("{name}=key")),
-                    Location::Path => {}
+                    Location::Header => b.header(name, "key"),
+                    Location::Query => b.query(name, "key"),
+                    Location::Cookie => b.cookie(name, "key"),
+                    Location::Path => &mut b,
                 },
-                SecurityScheme::Unchecked => {}
-            }
+                SecurityScheme::Unchecked => &mut b,
+            };
         }
     }
-    if !cookies.is_empty() {
-        headers.push(("cookie".into(), cookies.join("; ")));
+    let (mut req, _) = b.finish();
+    // Path parameters the operation does not declare.
+    while let Some(open) = req.path.find('{') {
+        let Some(len) = req.path[open..].find('}') else {
+            break;
+        };
+        req.path.replace_range(open..=open + len, "1");
     }
     // Header values must be visible ASCII.
-    headers.retain(|(k, v)| {
+    req.headers.retain(|(k, v)| {
         poem::http::HeaderName::try_from(k.as_str()).is_ok()
             && poem::http::HeaderValue::from_str(v).is_ok()
     });
-    let mut uri = path;
-    if !query.is_empty() {
-        let q: Vec<String> = query
-            .iter()
-            .map(|(k, v)| {
-                format!(
-                    "{}={}",
-                    utf8_percent_encode(k, COMPONENT),
-                    utf8_percent_encode(v, COMPONENT)
-                )
-            })
-            .collect();
-        uri = format!("{uri}?{}", q.join("&"));
-    }
-    (uri, headers)
-}
-
-fn param_value(doc: &Value, p: &openapi::spec::Parameter) -> Value {
-    match &p.schema {
-        Some(s) => openapi::schema::generate(doc, &s.value, 0),
-        None => Value::String("x".into()),
-    }
-}
-
-fn scalar_text(v: &Value, sep: &str) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        Value::Array(items) => items
-            .iter()
-            .map(|i| scalar_text(i, sep))
-            .collect::<Vec<_>>()
-            .join(sep),
-        Value::Object(m) => m
-            .iter()
-            .flat_map(|(k, i)| [k.clone(), scalar_text(i, sep)])
-            .collect::<Vec<_>>()
-            .join(sep),
-        other => other.to_string(),
-    }
+    (req.path_and_query(), req.headers)
 }
 
 #[derive(Debug, Serialize)]

@@ -4,6 +4,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The text of a module: its file, or every file of its directory.
+fn module_text(path: &std::path::Path) -> String {
+    if !path.is_dir() {
+        return std::fs::read_to_string(path).unwrap();
+    }
+    let mut files: Vec<_> = std::fs::read_dir(path).unwrap().flatten().collect();
+    files.sort_by_key(|e| e.path());
+    files.iter().map(|e| module_text(&e.path())).collect()
+}
+
 /// Module name -> the crate modules its code (comments aside) names.
 fn graph() -> BTreeMap<String, BTreeSet<String>> {
     let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
@@ -14,8 +24,8 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
         if name == "lib" {
             continue;
         }
-        let text = std::fs::read_to_string(&path).unwrap();
-        let mut deps = BTreeSet::new();
+        let text = module_text(&path);
+        let mut deps: BTreeSet<String> = graph.remove(&name).unwrap_or_default();
         for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
             for (i, _) in line.match_indices("crate::") {
                 let rest = &line[i + "crate::".len()..];

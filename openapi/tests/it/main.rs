@@ -14,3 +14,5 @@ mod model_props;
 mod reference;
 /// Values generated from schemas validate against them.
 mod schema;
+/// The wire codec: build a request from values, parse it back, same values.
+mod wire;

@@ -1127,3 +1127,112 @@ fn revoke_all_is_diagnosed_as_revoked() {
     assert_eq!(w.model.diagnose(&refresh, 2), Some(Invalidity::Revoked));
     assert_eq!(w.apply(refresh, 2), invalid());
 }
+
+// --- OAuth-era policies ------------------------------------------------------
+
+#[test]
+fn refresh_revokes_access_ends_the_previous_access_tokens_only() {
+    use openapi::model::Invalidity;
+    let mut w = world(Policy {
+        refresh_revokes_access: true,
+        ..Policy::default()
+    });
+    let first = w.login(0);
+    let other = w.login(0);
+    let next = w.refreshed(&first.refresh_token, 1);
+    assert!(
+        !w.access_ok(&first.access_token, 2),
+        "the old access token lives"
+    );
+    assert_eq!(
+        w.model.diagnose(
+            &Action::Protected {
+                access_token: Some(&first.access_token)
+            },
+            2
+        ),
+        Some(Invalidity::Revoked)
+    );
+    assert!(w.access_ok(&next.access_token, 2));
+    // Another session of the same user is not touched.
+    assert!(w.access_ok(&other.access_token, 2));
+    // Without the policy the old access token keeps working.
+    let mut plain = default_world();
+    let t = plain.login(0);
+    plain.refreshed(&t.refresh_token, 1);
+    assert!(plain.access_ok(&t.access_token, 2));
+}
+
+#[test]
+fn a_cascading_revoke_ends_the_access_tokens_of_the_grant() {
+    let mut w = world(Policy {
+        revoke_cascades: true,
+        ..Policy::default()
+    });
+    let t = w.login(0);
+    let other = w.login(0);
+    assert_eq!(w.revoke(&t.refresh_token, 1), Outcome::Done);
+    assert_eq!(w.protected(&t.access_token, 2), invalid());
+    assert!(w.access_ok(&other.access_token, 2));
+    // Without the cascade the access token outlives its refresh token.
+    let mut plain = default_world();
+    let t = plain.login(0);
+    plain.revoke(&t.refresh_token, 1);
+    assert!(plain.access_ok(&t.access_token, 2));
+}
+
+#[test]
+fn a_spent_refresh_token_refreshes_within_the_grace_period_only() {
+    let mut w = world(Policy {
+        reuse_grace_seconds: 10,
+        ..Policy::default()
+    });
+    let t = w.login(0);
+    let a = w.refreshed(&t.refresh_token, 100);
+    // A retry within the grace: new tokens, the session lives on.
+    let b = w.refreshed(&t.refresh_token, 109);
+    assert_ne!(a.refresh_token, b.refresh_token);
+    assert!(w.refresh_ok(&a.refresh_token, 109));
+    // The grace counts from the first use, not from the retry.
+    assert_eq!(w.refresh(&t.refresh_token, 110), invalid());
+    // Past the grace it is reuse: the session ends.
+    assert!(!w.access_ok(&b.access_token, 110));
+    assert!(!w.refresh_ok(&a.refresh_token, 110));
+}
+
+#[test]
+fn an_absolute_refresh_lifetime_counts_from_the_login() {
+    let mut w = world(Policy {
+        refresh_lifetime: openapi::model::RefreshLifetime::Absolute,
+        ..Policy::default()
+    });
+    let t = w.login(0);
+    let a = w.refreshed(&t.refresh_token, REFRESH_TTL - 100);
+    assert_eq!(a.refresh_expires_in, 100);
+    assert!(w.refresh_ok(&a.refresh_token, REFRESH_TTL - 1));
+    assert_eq!(w.refresh(&a.refresh_token, REFRESH_TTL), expired());
+    // Sliding (the default): each refresh starts a new lifetime.
+    let mut plain = default_world();
+    let t = plain.login(0);
+    let a = plain.refreshed(&t.refresh_token, REFRESH_TTL - 100);
+    assert_eq!(a.refresh_expires_in, REFRESH_TTL);
+    assert!(plain.refresh_ok(&a.refresh_token, REFRESH_TTL));
+}
+
+#[test]
+fn no_token_outlives_the_session_lifetime() {
+    let mut w = world(Policy {
+        session_ttl: Some(5000),
+        ..Policy::default()
+    });
+    let t = w.login(0);
+    assert_eq!(t.expires_in, ACCESS_TTL);
+    assert_eq!(t.refresh_expires_in, 5000);
+    let a = w.refreshed(&t.refresh_token, 4000);
+    // The access token is cut short by the session's end.
+    assert_eq!(a.expires_in, 1000);
+    assert_eq!(a.refresh_expires_in, 1000);
+    assert!(w.access_ok(&a.access_token, 4999));
+    assert_eq!(w.protected(&a.access_token, 5000), expired());
+    assert_eq!(w.refresh(&a.refresh_token, 5000), expired());
+}
