@@ -12,6 +12,7 @@ use openapi::spec::Operation;
 use openapi::wire::basic_credentials;
 use openapi::Spec;
 
+use crate::jwt::{MockMint, Signer};
 use crate::read::Sent;
 use crate::respond::{self, Choice, Reply};
 use crate::state::State;
@@ -80,6 +81,7 @@ pub(crate) struct Told {
 /// The answer of `op`, bound by `b`.
 pub(crate) fn answer(
     spec: &Spec,
+    signer: Option<&Signer>,
     state: &State,
     op: &Operation,
     b: &Binding,
@@ -88,7 +90,8 @@ pub(crate) fn answer(
     let read = Read::of(b, sent);
     let action = b.action.action(read.presented());
     let token = action.token().map(str::to_owned);
-    let (outcome, detail) = state.apply_explained(read.client(), action);
+    let client_id = read.client().and_then(|c| c.id).map(str::to_owned);
+    let (outcome, detail) = state.apply_explained(read.client(), action, &mut MockMint(signer));
     let name = outcome.name();
     let (target, hints) = b.respond_to(name, detail);
     let reply = if op.response(target.status).is_some() {
@@ -98,7 +101,13 @@ pub(crate) fn answer(
             accept: sent.header("accept"),
             ..Choice::default()
         };
-        respond::documented(spec, op, target.status, choice, &fills(b, &outcome))
+        respond::documented(
+            spec,
+            op,
+            target.status,
+            choice,
+            &fills(b, &outcome, signer, state, client_id.as_deref()),
+        )
     } else {
         Reply::from(respond::problem(
             target.status,
@@ -137,18 +146,39 @@ pub(crate) fn answer(
 
 /// The response fields the binding fills from the outcome: issued tokens
 /// and lifetimes, or the authorized user's name.
-fn fills<'b>(b: &'b Binding, outcome: &Outcome) -> Vec<(&'b Expr, Value)> {
+/// The values a bound response carries at the binding's places: the
+/// issued tokens and lifetimes (and an ID token where tokens are JWTs), the
+/// user's name.
+fn fills<'b>(
+    b: &'b Binding,
+    outcome: &Outcome,
+    signer: Option<&Signer>,
+    state: &State,
+    client: Option<&str>,
+) -> Vec<(&'b Expr, Value)> {
     match outcome {
         Outcome::Issued(t) => {
             let i = &b.issue;
+            let id_token = signer.filter(|_| i.id_token.is_some()).map(|s| {
+                let now = state.clock.now();
+                let token = s.id_token(&t.username, client, now, now + t.expires_in);
+                Value::from(token.as_str())
+            });
             [
-                (&i.access_token, Value::from(t.access_token.as_str())),
-                (&i.refresh_token, Value::from(t.refresh_token.as_str())),
-                (&i.expires_in, Value::from(t.expires_in)),
-                (&i.refresh_expires_in, Value::from(t.refresh_expires_in)),
+                (&i.access_token, Some(Value::from(t.access_token.as_str()))),
+                (
+                    &i.refresh_token,
+                    Some(Value::from(t.refresh_token.as_str())),
+                ),
+                (&i.expires_in, Some(Value::from(t.expires_in))),
+                (
+                    &i.refresh_expires_in,
+                    Some(Value::from(t.refresh_expires_in)),
+                ),
+                (&i.id_token, id_token),
             ]
             .into_iter()
-            .filter_map(|(e, v)| Some((e.as_ref()?, v)))
+            .filter_map(|(e, v)| Some((e.as_ref()?, v?)))
             .collect()
         }
         Outcome::Authorized { username } => b

@@ -81,11 +81,7 @@ pub(crate) fn index(served: &Served, headers: &HeaderMap) -> Reply {
             "operations": spec.operations().len(),
             "links": links.iter().map(|(what, href)| json!({"title": what, "href": href})).collect::<Vec<_>>(),
         });
-        return Reply {
-            status: 200,
-            headers: Vec::new(),
-            body: Some(("application/json".into(), body.to_string().into_bytes())),
-        };
+        return Reply::json(200, &body);
     }
     let items: String = links
         .iter()
@@ -125,4 +121,26 @@ pub(crate) fn escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// The JWKS and the OpenID Connect discovery document of a mock whose
+/// tokens are JWTs (`None` for other paths). The discovery document's URLs
+/// are the ones the client used (its `Host`).
+pub(crate) fn well_known(served: &Served, path: &str, headers: &HeaderMap) -> Option<Reply> {
+    let signer = served.signer.as_ref()?;
+    let body = match path {
+        crate::jwt::JWKS_PATH => signer.jwks(),
+        crate::jwt::DISCOVERY_PATH => {
+            let host = read::header(headers, "host").unwrap_or("127.0.0.1");
+            let base = format!("http://{host}{}", served.base_path());
+            let login = served.spec.operations().iter().find(|o| {
+                o.binding
+                    .as_ref()
+                    .is_some_and(|b| b.action == openapi::model::ActionKind::Login)
+            });
+            signer.discovery(&base, login.map(|o| o.path.as_str()))
+        }
+        _ => return None,
+    };
+    Some(Reply::json(200, &body))
 }

@@ -276,6 +276,12 @@ impl Mock {
             Routed::NotFound if path == "/" && matches!(method, "GET" | "HEAD") => {
                 return docs::index(served, req.headers()).into();
             }
+            Routed::NotFound if served.signer.is_some() && matches!(method, "GET" | "HEAD") => {
+                match docs::well_known(served, &path, req.headers()) {
+                    Some(reply) => return reply.into(),
+                    None => return not_found(&path).into(),
+                }
+            }
             Routed::NotFound => return not_found(&path).into(),
             Routed::MethodNotAllowed { allow } => {
                 let allow = allow.join(", ");
@@ -300,7 +306,7 @@ impl Mock {
                     body: &body,
                     path_params: &params,
                 };
-                let mut answer = self.operation(spec, state, op, &incoming);
+                let mut answer = self.operation(served, state, op, &incoming);
                 answer.request_body = redact::body(&body);
                 answer
             }
@@ -313,11 +319,12 @@ impl Mock {
     /// bound, from examples where it is not.
     fn operation(
         &self,
-        spec: &Spec,
+        served: &Served,
         state: &State,
         op: &Operation,
         incoming: &Incoming<'_>,
     ) -> Answer {
+        let spec = &served.spec;
         let parsed = match check(spec, op, incoming) {
             Ok(parsed) => parsed,
             Err(refusal) => return refusal.into(),
@@ -328,7 +335,7 @@ impl Mock {
         };
         match &op.binding {
             Some(b) => {
-                let told = bound::answer(spec, state, op, b, sent);
+                let told = bound::answer(spec, served.signer.as_ref(), state, op, b, sent);
                 Answer {
                     outcome: Some(told.outcome),
                     subject: Some(b.action.as_str().to_owned()),

@@ -70,6 +70,7 @@ mod cors;
 mod docs;
 mod events;
 mod handler;
+mod jwt;
 mod namespace;
 mod prefer;
 mod read;

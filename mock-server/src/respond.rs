@@ -46,6 +46,15 @@ impl From<Problem> for Reply {
 }
 
 impl Reply {
+    /// A JSON reply.
+    pub(crate) fn json(status: u16, body: &serde_json::Value) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: Some(("application/json".into(), body.to_string().into_bytes())),
+        }
+    }
+
     /// A reply with no body and no headers.
     pub(crate) fn empty(status: u16) -> Reply {
         Reply {

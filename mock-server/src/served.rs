@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use openapi::Spec;
 
+use crate::jwt::Signer;
 use crate::router::Router;
 
 /// A loaded spec, ready to serve.
@@ -19,6 +20,8 @@ pub(crate) struct Served {
     pub(crate) router: Router,
     /// Headers every CORS response exposes (documented response headers).
     pub(crate) exposed: String,
+    /// The JWT signer, where the spec's tokens are JWTs.
+    pub(crate) signer: Option<Signer>,
 }
 
 impl Served {
@@ -35,10 +38,16 @@ impl Served {
             .collect();
         exposed.sort();
         exposed.dedup();
+        let signer = spec.lifecycle().tokens.jwt.as_ref().and_then(|jwt| {
+            Signer::new(jwt)
+                .inspect_err(|e| tracing::error!("tokens stay opaque: {e}"))
+                .ok()
+        });
         Served {
             spec: Arc::new(spec),
             router,
             exposed: exposed.join(", "),
+            signer,
         }
     }
 

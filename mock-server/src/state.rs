@@ -9,7 +9,7 @@ use base64::Engine;
 use parking_lot::Mutex;
 
 use openapi::model::{
-    Action, ActionKind, ClientAuth, Instant, Invalidity, Model, Outcome, SessionView, Token,
+    Action, ActionKind, ClientAuth, Instant, Invalidity, Mint, Model, Outcome, SessionView, Token,
     TokenKind, TokenState, TokenView,
 };
 
@@ -236,6 +236,7 @@ impl State {
         &self,
         client: Option<ClientAuth<'_>>,
         action: Action<'_>,
+        mint: &mut dyn Mint,
     ) -> (Outcome, Option<Invalidity>) {
         let now = self.clock.now();
         let mut model = self.model.lock();
@@ -243,8 +244,8 @@ impl State {
         let kind = action.kind();
         let token = action.token().map(Token::from);
         let outcome = match client {
-            Some(client) => model.apply_as(client, action, now, &mut random_token),
-            None => model.apply(action, now, &mut random_token),
+            Some(client) => model.apply_as(client, action, now, mint),
+            None => model.apply(action, now, mint),
         };
         let ended = match (&outcome, kind) {
             (Outcome::Issued(_), ActionKind::Refresh) => model.policy().refresh_single_use,

@@ -18,8 +18,58 @@ pub struct Lifecycle {
     pub accounts: Vec<(String, String)>,
     /// The OAuth clients (RFC 6749 section 2).
     pub clients: Vec<Client>,
+    /// What the tokens look like.
+    pub tokens: Tokens,
     /// The policies.
     pub policy: Policy,
+}
+
+/// What issued tokens look like.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tokens {
+    /// Access tokens are signed JWTs (RFC 9068 style), not opaque strings.
+    pub jwt: Option<Jwt>,
+}
+
+/// How JWT access tokens (and ID tokens) are signed and what they claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Jwt {
+    /// The signing algorithm.
+    pub algorithm: JwtAlgorithm,
+    /// The `iss` claim.
+    pub issuer: String,
+    /// The `aud` claim of access tokens, if any.
+    pub audience: Option<String>,
+    /// The HS256 secret (the mock makes an RS256 key itself).
+    pub secret: Option<String>,
+}
+
+/// A JWT signing algorithm the mock offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum JwtAlgorithm {
+    /// RSA with SHA-256: the mock makes a key at start and publishes it as
+    /// a JWKS.
+    RS256,
+    /// HMAC with SHA-256 and the spec's `secret`.
+    HS256,
+}
+
+impl JwtAlgorithm {
+    /// Every algorithm, in documentation order.
+    pub const ALL: [JwtAlgorithm; 2] = [JwtAlgorithm::RS256, JwtAlgorithm::HS256];
+
+    /// The name used in specs and in JWT headers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JwtAlgorithm::RS256 => "RS256",
+            JwtAlgorithm::HS256 => "HS256",
+        }
+    }
+
+    /// The algorithm of a name.
+    pub fn parse(s: &str) -> Option<JwtAlgorithm> {
+        JwtAlgorithm::ALL.into_iter().find(|a| a.as_str() == s)
+    }
 }
 
 /// How a bound operation's client authenticates (RFC 6749 section 2.3,
@@ -113,6 +163,8 @@ pub struct Issue {
     pub expires_in: Option<Expr>,
     /// The refresh token's TTL in seconds.
     pub refresh_expires_in: Option<Expr>,
+    /// An OpenID Connect ID token (where tokens are JWTs).
+    pub id_token: Option<Expr>,
 }
 
 /// Which documented response an outcome gets.

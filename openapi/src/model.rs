@@ -239,6 +239,30 @@ pub enum TokenKind {
 pub trait Mint {
     /// A fresh token of `kind`.
     fn mint(&mut self, kind: TokenKind) -> Token;
+
+    /// A fresh token that says what it is (a JWT): the model asks this
+    /// one, with the token's claims; by default the claims are ignored.
+    fn mint_for(&mut self, claims: &Claims<'_>) -> Token {
+        self.mint(claims.kind)
+    }
+}
+
+/// What a token being issued is, for a [`Mint`] that writes it into the
+/// token (a JWT's `sub`, `client_id`, `iat`, `exp`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claims<'a> {
+    /// Its kind.
+    pub kind: TokenKind,
+    /// Its session.
+    pub session: SessionId,
+    /// Its user.
+    pub username: &'a str,
+    /// The client it is issued to, where the API has clients.
+    pub client_id: Option<&'a str>,
+    /// When it is issued.
+    pub issued_at: Instant,
+    /// When it expires.
+    pub expires_at: Instant,
 }
 
 impl<F: FnMut(TokenKind) -> Token> Mint for F {
@@ -627,6 +651,8 @@ pub struct Model {
     sessions: Vec<Session>,
     tokens: HashMap<Token, TokenRecord>,
     clients: Vec<Client>,
+    /// The client the login being applied grants its session to.
+    granting: Option<u32>,
 }
 
 /// An OAuth client the API knows (RFC 6749 section 2).
@@ -696,6 +722,7 @@ impl Model {
             sessions: Vec::new(),
             tokens: HashMap::new(),
             clients: Vec::new(),
+            granting: None,
         };
         for (user, password) in accounts {
             model.set_account(user.into(), password.into());
@@ -787,10 +814,9 @@ impl Model {
             Err(r) => return Outcome::Rejected(r),
         };
         if kind == ActionKind::Login {
+            self.granting = Some(client);
             let outcome = self.apply(action, now, mint);
-            if let Outcome::Issued(issued) = &outcome {
-                self.sessions[issued.session as usize].client = Some(client);
-            }
+            self.granting = None;
             return outcome;
         }
         // A token of another client is no token of this one.
@@ -928,7 +954,7 @@ impl Model {
         let session = u32::try_from(self.sessions.len()).unwrap_or(u32::MAX);
         self.sessions.push(Session {
             user,
-            client: None,
+            client: self.granting.take(),
             live: true,
             started_at: now,
             refresh_epoch: 0,
@@ -1103,12 +1129,24 @@ impl Model {
         mint: &mut dyn Mint,
     ) -> Token {
         let expires_at = self.expiry(session, kind, now);
-        let mut token = mint.mint(kind);
+        let s = &self.sessions[session as usize];
+        let claims = Claims {
+            kind,
+            session,
+            username: &self.users[s.user as usize].0,
+            client_id: s
+                .client
+                .and_then(|c| self.clients.get(c as usize))
+                .map(|c| c.id.as_str()),
+            issued_at: now,
+            expires_at,
+        };
+        let mut token = mint.mint_for(&claims);
         for _ in 0..MINT_RETRIES {
             if !self.tokens.contains_key(&token) {
                 break;
             }
-            token = mint.mint(kind);
+            token = mint.mint_for(&claims);
         }
         // A mint that keeps repeating itself is a broken mint; the model
         // still never fails, it overwrites (and the uniqueness property of

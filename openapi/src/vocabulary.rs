@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::binding::{
-    Binding, ClientAuthMethod, ClientBinding, Issue, Lifecycle, OutcomeResponse, Source,
+    Binding, ClientAuthMethod, ClientBinding, Issue, Jwt, JwtAlgorithm, Lifecycle, OutcomeResponse,
+    Source, Tokens,
 };
 use crate::doc::resolve;
 use crate::error::{BindingProblem, Rule};
@@ -26,7 +27,13 @@ use crate::operation::{MediaType, Operation};
 pub const EXTENSION: &str = "x-token-lifecycle";
 
 /// Fields of the root extension.
-pub const ROOT_FIELDS: [&str; 3] = ["accounts", "clients", "policy"];
+pub const ROOT_FIELDS: [&str; 4] = ["accounts", "clients", "tokens", "policy"];
+
+/// Fields of the root `tokens`.
+pub const TOKENS_FIELDS: [&str; 5] = ["format", "algorithm", "issuer", "audience", "secret"];
+
+/// The token formats.
+pub const TOKEN_FORMATS: [&str; 2] = ["opaque", "jwt"];
 
 /// Fields of one client.
 pub const CLIENT_FIELDS: [&str; 2] = ["id", "secret"];
@@ -70,11 +77,12 @@ pub const BINDING_FIELDS: [&str; 9] = [
 ];
 
 /// Fields under `issue`: where the response carries issued tokens.
-pub const ISSUE_FIELDS: [&str; 4] = [
+pub const ISSUE_FIELDS: [&str; 5] = [
     "accessToken",
     "refreshToken",
     "expiresIn",
     "refreshExpiresIn",
+    "idToken",
 ];
 
 /// Fields of a source written as an object.
@@ -189,10 +197,86 @@ pub(crate) fn read_root(doc: &Value, problems: &mut Vec<BindingProblem>) -> Life
     if let Some(clients) = m.get("clients") {
         read_clients(&mut r, &format!("{at}/clients"), clients, &mut lifecycle);
     }
+    if let Some(tokens) = m.get("tokens") {
+        lifecycle.tokens = read_tokens(&mut r, &format!("{at}/tokens"), tokens);
+    }
     if let Some(policy) = m.get("policy") {
         lifecycle.policy = read_policy(&mut r, &format!("{at}/policy"), policy);
     }
     lifecycle
+}
+
+fn read_tokens(r: &mut Reader<'_>, at: &str, v: &Value) -> Tokens {
+    let Some(m) = r.object(at, v) else {
+        return Tokens::default();
+    };
+    r.known(at, m, &TOKENS_FIELDS);
+    let mut text = |k: &str| -> Option<String> {
+        let v = m.get(k)?;
+        let s = v.as_str().filter(|s| !s.is_empty()).map(str::to_owned);
+        if s.is_none() {
+            r.push(
+                Rule::PolicyInvalid,
+                format!("{at}/{k}"),
+                format!("`{k}` must be a non-empty string, not {v}"),
+            );
+        }
+        s
+    };
+    let format = text("format");
+    let algorithm = text("algorithm");
+    let issuer = text("issuer");
+    let audience = text("audience");
+    let secret = text("secret");
+    match format.as_deref() {
+        None | Some("opaque") => return Tokens::default(),
+        Some("jwt") => {}
+        Some(other) => {
+            r.push(
+                Rule::PolicyInvalid,
+                format!("{at}/format"),
+                format!(
+                    "`format` must be {}, not \"{other}\"",
+                    TOKEN_FORMATS.map(|f| format!("`{f}`")).join(" or ")
+                ),
+            );
+            return Tokens::default();
+        }
+    }
+    let algorithm = match algorithm.as_deref() {
+        None => JwtAlgorithm::RS256,
+        Some(a) => match JwtAlgorithm::parse(a) {
+            Some(a) => a,
+            None => {
+                r.push(
+                    Rule::PolicyInvalid,
+                    format!("{at}/algorithm"),
+                    format!(
+                        "`algorithm` must be {}, not \"{a}\"",
+                        JwtAlgorithm::ALL
+                            .map(|a| format!("`{}`", a.as_str()))
+                            .join(" or ")
+                    ),
+                );
+                JwtAlgorithm::RS256
+            }
+        },
+    };
+    if algorithm == JwtAlgorithm::HS256 && secret.is_none() {
+        r.push(
+            Rule::MissingField,
+            format!("{at}/secret"),
+            "`HS256` needs a `secret` to sign with",
+        );
+    }
+    Tokens {
+        jwt: Some(Jwt {
+            algorithm,
+            issuer: issuer.unwrap_or_else(|| "urn:tokenmock".to_owned()),
+            audience,
+            secret,
+        }),
+    }
 }
 
 fn read_clients(r: &mut Reader<'_>, at: &str, v: &Value, lifecycle: &mut Lifecycle) {
@@ -475,6 +559,7 @@ pub(crate) fn read_operation(
                 refresh_token: field(&mut r, "refreshToken"),
                 expires_in: field(&mut r, "expiresIn"),
                 refresh_expires_in: field(&mut r, "refreshExpiresIn"),
+                id_token: field(&mut r, "idToken"),
             };
         }
     }

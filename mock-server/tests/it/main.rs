@@ -24,6 +24,9 @@ mod revoke;
 /// OAuth clients: client authentication, tokens bound to their client.
 mod clients;
 
+/// JWT access and ID tokens, the JWKS and the discovery document.
+mod jwt;
+
 /// `GET /me`, and the `WWW-Authenticate` challenge on every 401 of the API.
 mod me;
 

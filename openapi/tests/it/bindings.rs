@@ -209,7 +209,7 @@ fn unknown_field_in_a_binding() {
 #[test]
 fn unknown_field_in_issue() {
     let doc = patched(
-        &format!("{LOGIN}/x-token-lifecycle/issue/idToken"),
+        &format!("{LOGIN}/x-token-lifecycle/issue/scope"),
         json!("$response.body#/x"),
     );
     insta::assert_snapshot!(error_of(&doc));

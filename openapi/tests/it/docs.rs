@@ -5,7 +5,7 @@
 use openapi::model::{ActionKind, OutcomeName, Policy};
 use openapi::vocabulary::{
     needs, ACCOUNT_FIELDS, BINDING_FIELDS, CLIENT_BINDING_FIELDS, CLIENT_FIELDS, ISSUE_FIELDS,
-    OUTCOME_FIELDS, POLICY_FIELDS, ROOT_FIELDS, SOURCE_OBJECT_FIELDS,
+    OUTCOME_FIELDS, POLICY_FIELDS, ROOT_FIELDS, SOURCE_OBJECT_FIELDS, TOKENS_FIELDS,
 };
 use openapi::Rule;
 
@@ -47,6 +47,7 @@ fn every_object_lists_exactly_the_fields_the_reader_knows() {
         ("root field", &ROOT_FIELDS[..]),
         ("account field", &ACCOUNT_FIELDS[..]),
         ("client field", &CLIENT_FIELDS[..]),
+        ("tokens field", &TOKENS_FIELDS[..]),
         ("client binding field", &CLIENT_BINDING_FIELDS[..]),
         ("policy field", &POLICY_FIELDS[..]),
         ("binding field", &BINDING_FIELDS[..]),
