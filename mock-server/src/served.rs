@@ -65,7 +65,10 @@ fn base_path(doc: &Value) -> String {
         .unwrap_or("");
     // `https://host/v1`, `//host/v1` (a converted Swagger 2.0 document
     // without `schemes`), or `/v1`.
-    let path = match url.split_once("://").or_else(|| url.strip_prefix("//").map(|r| ("", r))) {
+    let path = match url
+        .split_once("://")
+        .or_else(|| url.strip_prefix("//").map(|r| ("", r)))
+    {
         Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
         None => url,
     };

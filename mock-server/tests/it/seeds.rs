@@ -136,9 +136,7 @@ async fn docker_engine_swagger_2_is_served_under_its_base_path() {
     let version: Value = resp.json().await.unwrap();
     assert_eq!(version["ApiVersion"], json!("1.40"));
     // The login: the identity token is minted, not the example's.
-    let credentials = |password: &str| {
-        json!({"username": "demo", "password": password, "serveraddress": "https://index.docker.io/v1/"})
-    };
+    let credentials = |password: &str| json!({"username": "demo", "password": password, "serveraddress": "https://index.docker.io/v1/"});
     let resp = api.post_json("/v1.43/auth", &credentials("demo")).await;
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.unwrap();
@@ -147,22 +145,45 @@ async fn docker_engine_swagger_2_is_served_under_its_base_path() {
     assert_eq!(body["Status"], json!("Login Succeeded"));
     let resp = api.post_json("/v1.43/auth", &credentials("wrong")).await;
     assert_eq!(resp.status(), 401);
-    assert!(resp.text().await.unwrap().contains("incorrect username or password"));
+    assert!(resp
+        .text()
+        .await
+        .unwrap()
+        .contains("incorrect username or password"));
     // The body parameter of /containers/create is the request body: a
     // wrong type is refused with the 400 the document gives.
-    let resp = api.post_json("/v1.43/containers/create?name=web", &json!({"Image": 7})).await;
-    assert_eq!(resp.status(), 400);
-    assert_eq!(resp.json::<Value>().await.unwrap(), json!({"message": "Something went wrong."}));
     let resp = api
-        .post_json("/v1.43/containers/create?name=web", &json!({"Image": "nginx", "HostConfig": {"AutoRemove": true}}))
+        .post_json("/v1.43/containers/create?name=web", &json!({"Image": 7}))
+        .await;
+    assert_eq!(resp.status(), 400);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap(),
+        json!({"message": "Something went wrong."})
+    );
+    let resp = api
+        .post_json(
+            "/v1.43/containers/create?name=web",
+            &json!({"Image": "nginx", "HostConfig": {"AutoRemove": true}}),
+        )
         .await;
     assert_eq!(resp.status(), 201);
     let created: Value = resp.json().await.unwrap();
-    assert!(created["Id"].is_string() && created["Warnings"].is_array(), "{created}");
-    let resp = api.post("/v1.43/containers/ede54ee1afda/start").send().await.unwrap();
+    assert!(
+        created["Id"].is_string() && created["Warnings"].is_array(),
+        "{created}"
+    );
+    let resp = api
+        .post("/v1.43/containers/ede54ee1afda/start")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 204);
     // csv-free query parameters, typed: `all` must be a boolean.
-    let resp = api.get("/v1.43/containers/json?all=maybe").send().await.unwrap();
+    let resp = api
+        .get("/v1.43/containers/json?all=maybe")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 400);
 }
 
@@ -178,7 +199,10 @@ async fn a_swagger_2_host_without_schemes_keeps_its_base_path() {
                 "examples": {"application/json": ["rex"]}}}}}}
     }))
     .unwrap();
-    assert_eq!(spec.document()["servers"], json!([{"url": "//api.example.com/v1"}]));
+    assert_eq!(
+        spec.document()["servers"],
+        json!([{"url": "//api.example.com/v1"}])
+    );
     let api = Api::with(MockServer::builder().spec(spec)).await;
     let resp = api.get("/v1/pets").send().await.unwrap();
     assert_eq!(resp.status(), 200);

@@ -118,7 +118,11 @@ fn at(base: &str, key: &str) -> String {
 /// A list of media types: an array of strings, or one string.
 fn media_list(v: Option<&Value>) -> Option<Vec<String>> {
     let list: Vec<String> = match v? {
-        Value::Array(a) => a.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
         Value::String(s) => vec![s.clone()],
         _ => return None,
     };
@@ -174,18 +178,24 @@ impl<'d> Converter<'d> {
                 }
                 "definitions" => {
                     self.origins.link("/components/schemas", "/definitions");
-                    let schemas = self.map_of(v, "/definitions", "/components/schemas", |c, s, from, to| {
-                        c.schema(s, from, to)
-                    });
+                    let schemas = self.map_of(
+                        v,
+                        "/definitions",
+                        "/components/schemas",
+                        |c, s, from, to| c.schema(s, from, to),
+                    );
                     components.insert("schemas".into(), schemas);
                 }
                 "parameters" => self.component_parameters(v, &mut components),
                 "responses" => {
                     self.origins.link("/components/responses", "/responses");
                     let produces = self.produces.clone();
-                    let responses = self.map_of(v, "/responses", "/components/responses", |c, r, from, to| {
-                        c.response(r, from, to, &produces)
-                    });
+                    let responses = self.map_of(
+                        v,
+                        "/responses",
+                        "/components/responses",
+                        |c, r, from, to| c.response(r, from, to, &produces),
+                    );
                     components.insert("responses".into(), responses);
                 }
                 "securityDefinitions" => {
@@ -268,7 +278,9 @@ impl<'d> Converter<'d> {
             }
             (None, None) => return None,
         };
-        Some(Value::Array(urls.into_iter().map(|url| json!({"url": url})).collect()))
+        Some(Value::Array(
+            urls.into_iter().map(|url| json!({"url": url})).collect(),
+        ))
     }
 
     /// `/servers`, each server and its `url` come from `from`.
@@ -321,7 +333,8 @@ impl<'d> Converter<'d> {
             components.insert("parameters".into(), Value::Object(params));
         }
         if !bodies.is_empty() {
-            self.origins.link_back("/components/requestBodies", "/parameters");
+            self.origins
+                .link_back("/components/requestBodies", "/parameters");
             components.insert("requestBodies".into(), Value::Object(bodies));
         }
     }
@@ -332,12 +345,12 @@ impl<'d> Converter<'d> {
         };
         let mut out = Map::new();
         for (path, item) in m {
-            let converted = if path.starts_with("x-") || !item.is_object() || item.get("$ref").is_some()
-            {
-                item.clone()
-            } else {
-                self.path_item(item, &at("/paths", path))
-            };
+            let converted =
+                if path.starts_with("x-") || !item.is_object() || item.get("$ref").is_some() {
+                    item.clone()
+                } else {
+                    self.path_item(item, &at("/paths", path))
+                };
             out.insert(path.clone(), converted);
         }
         Value::Object(out)
@@ -382,7 +395,8 @@ impl<'d> Converter<'d> {
         let (mut kept, mut parts) = (Vec::new(), Vec::new());
         for (i, p) in items.iter().enumerate() {
             let holder = format!("{ptr}/{i}");
-            let (found, param) = resolve(self.src, holder.clone(), p).unwrap_or((holder.clone(), p));
+            let (found, param) =
+                resolve(self.src, holder.clone(), p).unwrap_or((holder.clone(), p));
             let name = param.get("name").and_then(Value::as_str).unwrap_or("");
             match param.get("in").and_then(Value::as_str) {
                 Some(place @ ("body" | "formData")) => parts.push(BodyPart {
@@ -635,7 +649,8 @@ impl<'d> Converter<'d> {
             }
             if format == "tsv" {
                 out.insert("x-collectionFormat".into(), "tsv".into());
-                self.origins.link_back(at(to, "x-collectionFormat"), &origin);
+                self.origins
+                    .link_back(at(to, "x-collectionFormat"), &origin);
             }
         }
         if !out.contains_key("schema") && SCHEMA_KEYS.iter().any(|k| p.get(k).is_some()) {
@@ -657,7 +672,8 @@ impl<'d> Converter<'d> {
         };
         let mut out = Map::new();
         for (status, r) in m {
-            let converted = if status.starts_with("x-") || r.get("$ref").is_some() || !r.is_object() {
+            let converted = if status.starts_with("x-") || r.get("$ref").is_some() || !r.is_object()
+            {
                 r.clone()
             } else {
                 let rptr = at(ptr, status);
@@ -705,7 +721,10 @@ impl<'d> Converter<'d> {
             match k.as_str() {
                 "schema" | "examples" => {
                     if !content.is_empty() && !out.contains_key("content") {
-                        out.insert("content".into(), Value::Object(std::mem::take(&mut content)));
+                        out.insert(
+                            "content".into(),
+                            Value::Object(std::mem::take(&mut content)),
+                        );
                     }
                 }
                 "headers" => {
@@ -846,7 +865,12 @@ impl<'d> Converter<'d> {
                         .iter()
                         .enumerate()
                         .map(|(i, s)| {
-                            self.schema_inner(s, &format!("{cf}/{i}"), &format!("{ct}/{i}"), depth + 1)
+                            self.schema_inner(
+                                s,
+                                &format!("{cf}/{i}"),
+                                &format!("{ct}/{i}"),
+                                depth + 1,
+                            )
                         })
                         .collect();
                     out.insert(k.clone(), Value::Array(list));

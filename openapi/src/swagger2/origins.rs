@@ -85,7 +85,10 @@ mod tests {
     fn the_longest_prefix_wins_and_the_rest_is_kept() {
         let mut o = Origins::default();
         o.link("/components/schemas/Pet", "/definitions/Pet");
-        o.link("/components/schemas/Pet/nullable", "/definitions/Pet/x-nullable");
+        o.link(
+            "/components/schemas/Pet/nullable",
+            "/definitions/Pet/x-nullable",
+        );
         assert_eq!(
             o.original("/components/schemas/Pet/properties/a~1b"),
             "/definitions/Pet/properties/a~1b"
@@ -103,7 +106,10 @@ mod tests {
             o.converted("/definitions/Pet/items"),
             "/components/schemas/Pet/items"
         );
-        assert_eq!(o.original_fragment("#/components/schemas/Pet"), "#/definitions/Pet");
+        assert_eq!(
+            o.original_fragment("#/components/schemas/Pet"),
+            "#/definitions/Pet"
+        );
     }
 
     #[test]

@@ -50,7 +50,9 @@ fn every_place_of_a_conversion_comes_from_a_place_of_the_document_as_written() {
         for p in &all {
             let original = c.origins.original(p);
             assert!(
-                Pointer::parse(&original).and_then(|o| o.get(&doc)).is_some(),
+                Pointer::parse(&original)
+                    .and_then(|o| o.get(&doc))
+                    .is_some(),
                 "{}: #{p} maps to #{original}, which is not in the document",
                 path.display()
             );
@@ -101,13 +103,20 @@ fn refs_to_refs_and_refs_into_parameters_and_responses_are_followed() {
         "/components/schemas/Error"
     );
     assert_eq!(
-        doc.pointer("/paths/~1pets~1{petId}/put/responses/200/content/application~1json/schema/$ref"),
-        Some(&json!("#/components/responses/Error/content/application~1json/schema"))
+        doc.pointer(
+            "/paths/~1pets~1{petId}/put/responses/200/content/application~1json/schema/$ref"
+        ),
+        Some(&json!(
+            "#/components/responses/Error/content/application~1json/schema"
+        ))
     );
     // A ref to a body parameter is the request body, inlined.
     let add = op("addPet").request_body.as_ref().unwrap();
     assert!(add.required);
-    assert_eq!(add.content[0].schema.as_ref().unwrap().pointer, "/components/schemas/Pet");
+    assert_eq!(
+        add.content[0].schema.as_ref().unwrap().pointer,
+        "/components/schemas/Pet"
+    );
 }
 
 #[test]
@@ -152,12 +161,14 @@ fn load_errors_point_into_the_document_as_written() {
     let cases: Vec<(&str, Value)> = vec![
         ("binding-unresolved", {
             let mut d = base();
-            d["paths"]["/login"]["post"]["x-token-lifecycle"]["password"] = json!("$request.body#/pwd");
+            d["paths"]["/login"]["post"]["x-token-lifecycle"]["password"] =
+                json!("$request.body#/pwd");
             d
         }),
         ("parameter-without-in", {
             let mut d = base();
-            d["paths"]["/login"]["post"]["parameters"][0] = json!({"name": "X-Trace", "type": "string"});
+            d["paths"]["/login"]["post"]["parameters"][0] =
+                json!({"name": "X-Trace", "type": "string"});
             d
         }),
         ("response-header-undeclared", {
@@ -178,7 +189,10 @@ fn load_errors_point_into_the_document_as_written() {
         insta::assert_snapshot!(format!("swagger2-error-{name}"), err);
         // lint names the same places (the loader's reader, converted alike)
         for p in openapi::spec::binding_problems(&doc) {
-            assert!(err.contains(&format!("#{}", p.at)), "{name}: {p} not in {err}");
+            assert!(
+                err.contains(&format!("#{}", p.at)),
+                "{name}: {p} not in {err}"
+            );
         }
     }
 }
@@ -229,10 +243,21 @@ fn bindings_read_converted_bodies_with_the_same_expressions() {
     let body = form.request_body.as_ref().unwrap();
     assert_eq!(body.content[0].name, "application/x-www-form-urlencoded");
     let binding = form.binding.as_ref().unwrap();
-    assert_eq!(binding.username.as_ref().unwrap().expr.to_string(), "$request.body#/username");
+    assert_eq!(
+        binding.username.as_ref().unwrap().expr.to_string(),
+        "$request.body#/username"
+    );
     let json_login = at("/json-login");
     assert_eq!(
-        json_login.binding.as_ref().unwrap().password.as_ref().unwrap().expr.to_string(),
+        json_login
+            .binding
+            .as_ref()
+            .unwrap()
+            .password
+            .as_ref()
+            .unwrap()
+            .expr
+            .to_string(),
         "$request.body#/login/secret"
     );
     assert_eq!(spec.guards().len(), 1);
@@ -243,7 +268,10 @@ fn bindings_read_converted_bodies_with_the_same_expressions() {
         username: Some("demo"),
         password: Some("demo"),
     };
-    assert!(matches!(model.apply(login, 0, &mut mint), Outcome::Issued(_)));
+    assert!(matches!(
+        model.apply(login, 0, &mut mint),
+        Outcome::Issued(_)
+    ));
 }
 
 /// A comparable digest of an operation: its parameters, request body and
@@ -258,7 +286,10 @@ fn digest(doc: &Value) -> BTreeMap<String, Value> {
             for list in [item.get("parameters"), op.get("parameters")] {
                 for p in list.and_then(Value::as_array).into_iter().flatten() {
                     let p = resolve(doc, p);
-                    let key = (p["in"].as_str().unwrap_or("").into(), p["name"].as_str().unwrap_or("").into());
+                    let key = (
+                        p["in"].as_str().unwrap_or("").into(),
+                        p["name"].as_str().unwrap_or("").into(),
+                    );
                     params.insert(key, parameter(doc, p));
                 }
             }
@@ -273,10 +304,18 @@ fn digest(doc: &Value) -> BTreeMap<String, Value> {
             for (status, r) in op["responses"].as_object().into_iter().flatten() {
                 let r = resolve(doc, r);
                 let mut headers = Map::new();
-                for (h, v) in r.get("headers").and_then(Value::as_object).into_iter().flatten() {
+                for (h, v) in r
+                    .get("headers")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flatten()
+                {
                     headers.insert(h.clone(), parameter(doc, resolve(doc, v)));
                 }
-                responses.insert(status.clone(), json!({"content": content(doc, r), "headers": headers}));
+                responses.insert(
+                    status.clone(),
+                    json!({"content": content(doc, r), "headers": headers}),
+                );
             }
             let params: Vec<Value> = params.into_values().collect();
             out.insert(
@@ -290,7 +329,11 @@ fn digest(doc: &Value) -> BTreeMap<String, Value> {
 
 fn resolve<'d>(doc: &'d Value, mut v: &'d Value) -> &'d Value {
     for _ in 0..16 {
-        match v.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+        match v
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+        {
             Some(p) => match Pointer::parse(p).and_then(|p| p.get(doc)) {
                 Some(next) => v = next,
                 None => return v,
@@ -303,15 +346,24 @@ fn resolve<'d>(doc: &'d Value, mut v: &'d Value) -> &'d Value {
 
 fn parameter(doc: &Value, p: &Value) -> Value {
     let place = p["in"].as_str().unwrap_or("");
-    let style = p.get("style").and_then(Value::as_str).unwrap_or(match place {
-        "path" | "header" | "" => "simple",
-        _ => "form",
-    });
-    let explode = p.get("explode").and_then(Value::as_bool).unwrap_or(style == "form");
+    let style = p
+        .get("style")
+        .and_then(Value::as_str)
+        .unwrap_or(match place {
+            "path" | "header" | "" => "simple",
+            _ => "form",
+        });
+    let explode = p
+        .get("explode")
+        .and_then(Value::as_bool)
+        .unwrap_or(style == "form");
     let mut m = p.as_object().cloned().unwrap_or_default();
     m.insert("style".into(), style.into());
     m.insert("explode".into(), explode.into());
-    m.insert("required".into(), p.get("required").cloned().unwrap_or(json!(false)));
+    m.insert(
+        "required".into(),
+        p.get("required").cloned().unwrap_or(json!(false)),
+    );
     m.retain(|k, _| !k.starts_with("x-s2o"));
     if let Some(s) = p.get("schema") {
         m.insert("schema".into(), schema(doc, s, 0));
@@ -321,8 +373,16 @@ fn parameter(doc: &Value, p: &Value) -> Value {
 
 fn content(doc: &Value, holder: &Value) -> Value {
     let mut out = Map::new();
-    for (media, m) in holder.get("content").and_then(Value::as_object).into_iter().flatten() {
-        out.insert(media.clone(), m.get("schema").map_or(Value::Null, |s| schema(doc, s, 0)));
+    for (media, m) in holder
+        .get("content")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        out.insert(
+            media.clone(),
+            m.get("schema").map_or(Value::Null, |s| schema(doc, s, 0)),
+        );
     }
     Value::Object(out)
 }
@@ -362,19 +422,35 @@ fn schema(doc: &Value, s: &Value, depth: usize) -> Value {
 /// swagger2openapi's component names: characters outside
 /// `[A-Za-z0-9_.-]` become `_` (we keep the names as written).
 fn sanitise(name: &str) -> String {
-    let name = Pointer::parse(&format!("/{name}")).map_or(name.to_owned(), |p| p.tokens()[0].clone());
+    let name =
+        Pointer::parse(&format!("/{name}")).map_or(name.to_owned(), |p| p.tokens()[0].clone());
     name.replace("[]", "Array")
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "_-.".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_-.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
 /// Their conversion, with our deliberate differences (docs/swagger2.md)
 /// applied, so that what is left is a disagreement.
-fn deliberate(source: &Value, ours: &BTreeMap<String, Value>, theirs: &mut BTreeMap<String, Value>) {
+fn deliberate(
+    source: &Value,
+    ours: &BTreeMap<String, Value>,
+    theirs: &mut BTreeMap<String, Value>,
+) {
     for (key, op) in theirs.iter_mut() {
         // A response without `produces` is JSON here, `*/*` there.
-        for r in op["responses"].as_object_mut().into_iter().flatten().map(|(_, r)| r) {
+        for r in op["responses"]
+            .as_object_mut()
+            .into_iter()
+            .flatten()
+            .map(|(_, r)| r)
+        {
             if let Some(c) = r["content"].as_object_mut() {
                 if let Some(s) = c.shift_remove("*/*") {
                     c.insert("application/json".into(), s);
@@ -385,10 +461,14 @@ fn deliberate(source: &Value, ours: &BTreeMap<String, Value>, theirs: &mut BTree
         // without a `parameters` list too here; there, only to those with one.
         let (method, path) = key.split_once(' ').unwrap();
         let item = &source["paths"][path];
-        let shared_body = item["parameters"].as_array().into_iter().flatten().any(|p| {
-            let p = resolve(source, p);
-            p["in"] == json!("body") || p["in"] == json!("formData")
-        });
+        let shared_body = item["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|p| {
+                let p = resolve(source, p);
+                p["in"] == json!("body") || p["in"] == json!("formData")
+            });
         let own = item[method.to_lowercase()].get("parameters").is_some();
         if shared_body && !own && op["requestBody"].is_null() {
             op["requestBody"] = ours[key]["requestBody"].clone();
@@ -414,7 +494,10 @@ fn deliberate(source: &Value, ours: &BTreeMap<String, Value>, theirs: &mut BTree
                     .unwrap_or_default();
                 for media in medias {
                     let at = format!("{holder}/{}", media.replace('~', "~0").replace('/', "~1"));
-                    if op.pointer(&at).is_some_and(|s| s.get("$dangling").is_some()) {
+                    if op
+                        .pointer(&at)
+                        .is_some_and(|s| s.get("$dangling").is_some())
+                    {
                         if let Some(s) = ours[key].pointer(&at) {
                             *op.pointer_mut(&at).unwrap() = s.clone();
                         }
@@ -433,11 +516,20 @@ fn our_conversion_agrees_with_swagger2openapi() {
     }
     let mut files = samples();
     files.extend(oas_examples());
-    assert!(files.len() >= 20, "{} documents; tools in {}", files.len(), tools().display());
+    assert!(
+        files.len() >= 20,
+        "{} documents; tools in {}",
+        files.len(),
+        tools().display()
+    );
     let theirs = their_conversions(&files);
     let (mut operations, mut disagreements) = (0, Vec::new());
     for (file, theirs) in files.iter().zip(theirs) {
-        assert!(theirs.get("error").is_none(), "{}: {theirs}", file.display());
+        assert!(
+            theirs.get("error").is_none(),
+            "{}: {theirs}",
+            file.display()
+        );
         let source = load(file);
         let ours = digest(&convert(&source).document);
         let mut theirs = digest(&theirs);
