@@ -70,36 +70,24 @@ impl LoadError {
     /// The same error with every pointer it names passed through `place`
     /// (a converted document's pointers mapped back to the document as
     /// written: [`crate::swagger2::Origins::original`]).
-    pub fn relocate(self, place: impl Fn(&str) -> String) -> LoadError {
-        match self {
-            LoadError::ExternalRef { at, target } => LoadError::ExternalRef {
-                at: place(&at),
-                target,
-            },
-            LoadError::UnresolvedRef { at, target } => LoadError::UnresolvedRef {
-                at: place(&at),
-                target,
-            },
-            LoadError::RefCycle { at } => LoadError::RefCycle { at: place(&at) },
-            LoadError::Invalid { at, message } => LoadError::Invalid {
-                at: place(&at),
-                message,
-            },
-            LoadError::Schema { at, message } => LoadError::Schema {
-                at: place(&at),
-                message,
-            },
-            LoadError::Bindings(problems) => LoadError::Bindings(
-                problems
-                    .into_iter()
-                    .map(|p| BindingProblem {
-                        at: place(&p.at),
-                        ..p
-                    })
-                    .collect(),
-            ),
-            other => other,
+    pub fn relocate(mut self, place: impl Fn(&str) -> String) -> LoadError {
+        match &mut self {
+            LoadError::ExternalRef { at, .. }
+            | LoadError::UnresolvedRef { at, .. }
+            | LoadError::RefCycle { at }
+            | LoadError::Invalid { at, .. }
+            | LoadError::Schema { at, .. } => *at = place(at),
+            LoadError::Bindings(problems) => {
+                for p in problems {
+                    p.at = place(&p.at);
+                }
+            }
+            LoadError::Read { .. }
+            | LoadError::Parse(_)
+            | LoadError::NotOpenApi
+            | LoadError::Version(_) => {}
         }
+        self
     }
 }
 

@@ -362,15 +362,7 @@ impl<'d> Converter<'d> {
         let mut out = Map::new();
         for (k, v) in item.as_object().into_iter().flatten() {
             if k == "parameters" {
-                match &kept {
-                    Some(kept) if kept.is_empty() => {}
-                    Some(kept) => {
-                        out.insert(k.clone(), Value::Array(kept.clone()));
-                    }
-                    None => {
-                        out.insert(k.clone(), v.clone());
-                    }
-                }
+                put_parameters(&mut out, v, kept.as_deref());
             } else if METHODS.contains(&k.as_str()) && v.is_object() {
                 let op = self.operation(v, &at(ptr, k), &shared);
                 out.insert(k.clone(), op);
@@ -453,15 +445,7 @@ impl<'d> Converter<'d> {
         for (k, v) in op.as_object().into_iter().flatten() {
             match k.as_str() {
                 "parameters" => {
-                    match &kept {
-                        Some(kept) if kept.is_empty() => {}
-                        Some(kept) => {
-                            out.insert(k.clone(), Value::Array(kept.clone()));
-                        }
-                        None => {
-                            out.insert(k.clone(), v.clone());
-                        }
-                    }
+                    put_parameters(&mut out, v, kept.as_deref());
                     if let Some(b) = body.take() {
                         out.insert("requestBody".into(), b);
                     }
@@ -604,19 +588,16 @@ impl<'d> Converter<'d> {
             return p.clone();
         };
         let place = p.get("in").and_then(Value::as_str).unwrap_or("");
-        let mut out = Map::new();
-        for (k, v) in m {
-            match k.as_str() {
-                "collectionFormat" => {}
-                "x-example" => {
-                    out.insert("example".into(), v.clone());
-                    self.origins.link_back(at(to, "example"), at(from, k));
-                }
-                _ if SCHEMA_KEYS.contains(&k.as_str()) => {}
-                _ => {
-                    out.insert(k.clone(), v.clone());
-                }
-            }
+        let kept = |k: &String| k != "collectionFormat" && !SCHEMA_KEYS.contains(&k.as_str());
+        let mut out: Map<String, Value> = m
+            .iter()
+            .filter(|(k, _)| kept(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if let Some(example) = out.shift_remove("x-example") {
+            out.insert("example".into(), example);
+            self.origins
+                .link_back(at(to, "example"), at(from, "x-example"));
         }
         if place == "path" {
             if p.get("required").is_none() {
@@ -885,6 +866,20 @@ impl<'d> Converter<'d> {
             self.origins.link_back(at(to, "items"), from);
         }
         Value::Object(out)
+    }
+}
+
+/// The parameters that stay parameters, as `parameters` (none when all
+/// went into the body); `written` as it is when it was not a list.
+fn put_parameters(out: &mut Map<String, Value>, written: &Value, kept: Option<&[Value]>) {
+    match kept {
+        Some([]) => {}
+        Some(kept) => {
+            out.insert("parameters".into(), Value::Array(kept.to_vec()));
+        }
+        None => {
+            out.insert("parameters".into(), written.clone());
+        }
     }
 }
 

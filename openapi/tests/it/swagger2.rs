@@ -304,12 +304,7 @@ fn digest(doc: &Value) -> BTreeMap<String, Value> {
             for (status, r) in op["responses"].as_object().into_iter().flatten() {
                 let r = resolve(doc, r);
                 let mut headers = Map::new();
-                for (h, v) in r
-                    .get("headers")
-                    .and_then(Value::as_object)
-                    .into_iter()
-                    .flatten()
-                {
+                for (h, v) in entries(r, "headers") {
                     headers.insert(h.clone(), parameter(doc, resolve(doc, v)));
                 }
                 responses.insert(
@@ -371,14 +366,14 @@ fn parameter(doc: &Value, p: &Value) -> Value {
     Value::Object(m)
 }
 
+/// The members of the object at `key` of `v` (none when it is not one).
+fn entries<'v>(v: &'v Value, key: &str) -> impl Iterator<Item = (&'v String, &'v Value)> {
+    v.get(key).and_then(Value::as_object).into_iter().flatten()
+}
+
 fn content(doc: &Value, holder: &Value) -> Value {
     let mut out = Map::new();
-    for (media, m) in holder
-        .get("content")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
+    for (media, m) in entries(holder, "content") {
         out.insert(
             media.clone(),
             m.get("schema").map_or(Value::Null, |s| schema(doc, s, 0)),
