@@ -144,5 +144,8 @@ fn lint_and_diff_take_swagger_2_documents() {
     let (code, out, err) = conformance(&["diff", &old, &new]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("request-parameter-explode-changed"), "{out}");
-    assert!(out.contains("old: #/paths/~1pets/get/parameters/0"), "{out}");
+    assert!(
+        out.contains("old: #/paths/~1pets/get/parameters/0"),
+        "{out}"
+    );
 }
