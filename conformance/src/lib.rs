@@ -295,6 +295,7 @@ fn finish(
         Err(e) => return Err(e),
     }
     report.stop = plan.target.budget().stopped();
+    report.incomplete = report.stop.as_ref().is_some_and(Stop::incomplete);
     if let Some(stop) = &report.stop {
         let phases = [
             (Group::Concurrency, "concurrent refreshes: one wins"),

@@ -309,8 +309,9 @@ impl Report {
         let mut groups: Vec<Group> = self.checks.iter().map(|c| c.group).collect();
         groups.sort();
         groups.dedup();
-        if let Some(line) = self.stop_line() {
-            let _ = writeln!(out, "  <!-- {} -->", xml(&line).replace("--", "- -"));
+        let notes = self.warnings.iter().map(|w| format!("WARNING: {w}"));
+        for note in notes.chain(self.stop_line()) {
+            let _ = writeln!(out, "  <!-- {} -->", xml(&note).replace("--", "- -"));
         }
         for group in groups {
             let cases: Vec<&CheckResult> =

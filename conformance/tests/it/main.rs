@@ -18,5 +18,9 @@ mod library;
 /// The `conformance` binary: exit codes and messages.
 mod cli;
 
+/// https, mTLS, and targets that hang, send endless bodies or drop
+/// connections.
+mod transport;
+
 /// A real third-party implementation: djangorestframework-simplejwt.
 mod simplejwt;
