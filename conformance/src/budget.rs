@@ -346,6 +346,19 @@ mod tests {
     }
 
     #[test]
+    fn a_duration_over_stops_the_run_and_caps_the_next_timeout() {
+        let budget = Budget::new(Limits {
+            duration: Some(Duration::ZERO),
+            ..Limits::default()
+        });
+        assert_eq!(budget.time_left(), Some(Duration::ZERO));
+        let stop = budget.acquire().unwrap_err();
+        assert_eq!(stop.to_string(), "the duration of 0s is over");
+        assert!(!stop.incomplete());
+        assert_eq!(budget.sent(), 0);
+    }
+
+    #[test]
     fn an_interrupt_stops_the_run() {
         let flag = Arc::new(AtomicBool::new(false));
         let budget = Budget::new(Limits {

@@ -22,5 +22,8 @@ mod cli;
 /// connections.
 mod transport;
 
+/// Staging manners: budget, selection, secrets, the config file.
+mod manners;
+
 /// A real third-party implementation: djangorestframework-simplejwt.
 mod simplejwt;

@@ -150,6 +150,7 @@ struct FaultyEndpoint {
     requests: Arc<AtomicU64>,
     entered: std::sync::Mutex<std::sync::mpsc::Sender<()>>,
     conns: Kills,
+    api_keys: Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>,
 }
 
 impl poem::Endpoint for FaultyEndpoint {
@@ -157,6 +158,11 @@ impl poem::Endpoint for FaultyEndpoint {
 
     async fn call(&self, req: poem::Request) -> poem::Result<poem::Response> {
         self.requests.fetch_add(1, Ordering::SeqCst);
+        if let Some(key) = req.header("x-api-key") {
+            if let Ok(mut keys) = self.api_keys.lock() {
+                keys.insert(key.to_owned());
+            }
+        }
         if !(self.picks)(req.method().as_str(), req.uri().path()) {
             return poem::Endpoint::call(&self.app, req).await;
         }
@@ -272,6 +278,8 @@ pub struct Faulty {
     pub requests: Arc<AtomicU64>,
     /// One message each time a faulty request arrives.
     pub entered: std::sync::mpsc::Receiver<()>,
+    /// Every `x-api-key` header value received.
+    pub api_keys: Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
@@ -296,6 +304,7 @@ impl Faulty {
         let (tx, entered) = std::sync::mpsc::channel();
         let requests = Arc::new(AtomicU64::new(0));
         let conns = Kills::default();
+        let api_keys = Arc::default();
         let endpoint = FaultyEndpoint {
             app: MockServer::builder().build(),
             picks: Arc::new(picks),
@@ -303,6 +312,7 @@ impl Faulty {
             requests: requests.clone(),
             entered: std::sync::Mutex::new(tx),
             conns: conns.clone(),
+            api_keys: Arc::clone(&api_keys),
         };
         let tcp = runtime
             .block_on(poem::listener::TcpListener::bind("127.0.0.1:0").into_acceptor())
@@ -314,6 +324,7 @@ impl Faulty {
             uri: format!("http://{addr}"),
             requests,
             entered,
+            api_keys,
             runtime: Some(runtime),
         }
     }
