@@ -5,10 +5,11 @@
 
 use serde_json::Value;
 
-use openapi::binding::{Binding, Source};
+use openapi::binding::{Binding, ClientAuthMethod, Source};
 use openapi::expr::Expr;
-use openapi::model::{Outcome, OutcomeName, Presented};
+use openapi::model::{ClientAuth, Outcome, OutcomeName, Presented};
 use openapi::spec::Operation;
+use openapi::wire::basic_credentials;
 use openapi::Spec;
 
 use crate::read::Sent;
@@ -21,17 +22,38 @@ struct Read {
     password: Option<String>,
     access_token: Option<String>,
     refresh_token: Option<String>,
+    /// The client's id and secret, where the binding authenticates one.
+    client: Option<(Option<String>, Option<String>)>,
 }
 
 impl Read {
     fn of(b: &Binding, sent: Sent<'_>) -> Read {
         let at = |s: &Option<Source>| s.as_ref().and_then(|s| sent.source(s));
+        let client = b.client.as_ref().map(|c| match c.method {
+            ClientAuthMethod::ClientSecretBasic => {
+                match sent.header("authorization").and_then(basic_credentials) {
+                    Some((id, secret)) => (Some(id), Some(secret)),
+                    None => (None, None),
+                }
+            }
+            ClientAuthMethod::ClientSecretPost | ClientAuthMethod::None => {
+                (at(&c.id), at(&c.secret))
+            }
+        });
         Read {
             username: at(&b.username),
             password: at(&b.password),
             access_token: at(&b.access_token),
             refresh_token: at(&b.refresh_token),
+            client,
         }
+    }
+
+    fn client(&self) -> Option<ClientAuth<'_>> {
+        self.client.as_ref().map(|(id, secret)| ClientAuth {
+            id: id.as_deref(),
+            secret: secret.as_deref(),
+        })
     }
 
     fn presented(&self) -> Presented<'_> {
@@ -54,7 +76,7 @@ pub(crate) fn answer(
     sent: Sent<'_>,
 ) -> (Reply, String) {
     let read = Read::of(b, sent);
-    let (outcome, detail) = state.apply_explained(b.action.action(read.presented()));
+    let (outcome, detail) = state.apply_explained(read.client(), b.action.action(read.presented()));
     let name = outcome.name();
     let (target, hints) = b.respond_to(name, detail);
     let reply = if op.response(target.status).is_some() {

@@ -109,7 +109,8 @@ impl MockServerBuilder {
         let spec = Arc::new(self.spec.unwrap_or_else(openapi::reference_spec));
         let lifecycle = spec.lifecycle();
         let accounts = lifecycle.accounts.iter().cloned().chain(self.users);
-        let model = Model::new(lifecycle.policy.clone(), accounts);
+        let model =
+            Model::new(lifecycle.policy.clone(), accounts).with_clients(lifecycle.clients.clone());
         let router = Router::new(spec.operations(), &base_path(spec.document()));
         let mut exposed: Vec<String> = spec
             .operations()

@@ -9,7 +9,8 @@ use base64::Engine;
 use parking_lot::Mutex;
 
 use openapi::model::{
-    Action, Instant, Invalidity, Model, Outcome, SessionView, Token, TokenKind, TokenView,
+    Action, ClientAuth, Instant, Invalidity, Model, Outcome, SessionView, Token, TokenKind,
+    TokenView,
 };
 
 /// Requests the journal keeps (the oldest go first).
@@ -200,11 +201,21 @@ impl State {
 
     /// Apply an action now, and say why a token was invalid (under the same
     /// lock, so the explanation is of this very action).
-    pub(crate) fn apply_explained(&self, action: Action<'_>) -> (Outcome, Option<Invalidity>) {
+    /// With `client`, the client the binding authenticates is checked and
+    /// bound to the tokens (`Model::apply_as`).
+    pub(crate) fn apply_explained(
+        &self,
+        client: Option<ClientAuth<'_>>,
+        action: Action<'_>,
+    ) -> (Outcome, Option<Invalidity>) {
         let now = self.clock.now();
         let mut model = self.model.lock();
         let detail = model.diagnose(&action, now);
-        (model.apply(action, now, &mut random_token), detail)
+        let outcome = match client {
+            Some(client) => model.apply_as(client, action, now, &mut random_token),
+            None => model.apply(action, now, &mut random_token),
+        };
+        (outcome, detail)
     }
 
     /// Every session, oldest first.

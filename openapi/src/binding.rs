@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::expr::Expr;
-use crate::model::{Invalidity, OutcomeName};
+use crate::model::{Client, Invalidity, OutcomeName};
 
 pub use crate::model::{ActionKind, LogoutScope, Policy};
 
@@ -16,8 +16,58 @@ pub struct Lifecycle {
     pub declared: bool,
     /// `(username, password)` pairs.
     pub accounts: Vec<(String, String)>,
+    /// The OAuth clients (RFC 6749 section 2).
+    pub clients: Vec<Client>,
     /// The policies.
     pub policy: Policy,
+}
+
+/// How a bound operation's client authenticates (RFC 6749 section 2.3,
+/// the names of OpenID Connect's `token_endpoint_auth_method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuthMethod {
+    /// HTTP Basic with the client id and secret (form-encoded, then
+    /// base64) in `Authorization`.
+    ClientSecretBasic,
+    /// `client_id` and `client_secret` in the (form) body.
+    ClientSecretPost,
+    /// A public client: `client_id` alone.
+    None,
+}
+
+impl ClientAuthMethod {
+    /// Every method, in documentation order.
+    pub const ALL: [ClientAuthMethod; 3] = [
+        ClientAuthMethod::ClientSecretBasic,
+        ClientAuthMethod::ClientSecretPost,
+        ClientAuthMethod::None,
+    ];
+
+    /// The name used in specs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientAuthMethod::ClientSecretBasic => "client_secret_basic",
+            ClientAuthMethod::ClientSecretPost => "client_secret_post",
+            ClientAuthMethod::None => "none",
+        }
+    }
+
+    /// The method of a spec name.
+    pub fn parse(s: &str) -> Option<ClientAuthMethod> {
+        ClientAuthMethod::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+/// Where a bound operation reads its client's credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientBinding {
+    /// How the client authenticates.
+    pub method: ClientAuthMethod,
+    /// Where the client id is (`client_secret_post`, `none`).
+    pub id: Option<Source>,
+    /// Where the secret is (`client_secret_post`).
+    pub secret: Option<Source>,
 }
 
 /// Where a presented token or credential is read from.
@@ -91,6 +141,8 @@ pub struct Binding {
     pub issue: Issue,
     /// Where the user's name goes (protected).
     pub subject: Option<Expr>,
+    /// How the client authenticates, where the API has clients.
+    pub client: Option<ClientBinding>,
     /// Every name of [`OutcomeName::MAPPED`] mapped to a response, and
     /// the details of `invalid` the spec maps.
     pub outcomes: BTreeMap<OutcomeName, OutcomeResponse>,

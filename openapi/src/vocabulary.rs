@@ -12,24 +12,33 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::binding::{Binding, Issue, Lifecycle, OutcomeResponse, Source};
+use crate::binding::{
+    Binding, ClientAuthMethod, ClientBinding, Issue, Lifecycle, OutcomeResponse, Source,
+};
 use crate::doc::resolve;
 use crate::error::{BindingProblem, Rule};
+use crate::expr::Location;
 use crate::expr::{Expr, Pointer};
-use crate::model::{ActionKind, LogoutScope, OutcomeName, Policy};
+use crate::model::{ActionKind, Client, LogoutScope, OutcomeName, Policy, RefreshLifetime};
 use crate::operation::{MediaType, Operation};
 
 /// The extension's name, at the root and on operations.
 pub const EXTENSION: &str = "x-token-lifecycle";
 
 /// Fields of the root extension.
-pub const ROOT_FIELDS: [&str; 2] = ["accounts", "policy"];
+pub const ROOT_FIELDS: [&str; 3] = ["accounts", "clients", "policy"];
+
+/// Fields of one client.
+pub const CLIENT_FIELDS: [&str; 2] = ["id", "secret"];
+
+/// Fields of a binding's `client`.
+pub const CLIENT_BINDING_FIELDS: [&str; 3] = ["auth", "id", "secret"];
 
 /// Fields of one account.
 pub const ACCOUNT_FIELDS: [&str; 2] = ["username", "password"];
 
 /// Fields of the root policy.
-pub const POLICY_FIELDS: [&str; 7] = [
+pub const POLICY_FIELDS: [&str; 12] = [
     "accessTokenTtl",
     "refreshTokenTtl",
     "refreshSingleUse",
@@ -37,13 +46,18 @@ pub const POLICY_FIELDS: [&str; 7] = [
     "logoutEnds",
     "revokeAlwaysSucceeds",
     "rotateOnRefresh",
+    "refreshRevokesAccess",
+    "revokeCascades",
+    "reuseGraceSeconds",
+    "refreshLifetime",
+    "sessionTtl",
 ];
 
 /// Request-side fields of a binding: where it reads what is presented.
 pub const SOURCE_FIELDS: [&str; 4] = ["username", "password", "accessToken", "refreshToken"];
 
 /// Every field an operation binding may have.
-pub const BINDING_FIELDS: [&str; 8] = [
+pub const BINDING_FIELDS: [&str; 9] = [
     "action",
     "username",
     "password",
@@ -51,6 +65,7 @@ pub const BINDING_FIELDS: [&str; 8] = [
     "refreshToken",
     "issue",
     "subject",
+    "client",
     "outcomes",
 ];
 
@@ -171,10 +186,61 @@ pub(crate) fn read_root(doc: &Value, problems: &mut Vec<BindingProblem>) -> Life
     if let Some(accounts) = m.get("accounts") {
         read_accounts(&mut r, &format!("{at}/accounts"), accounts, &mut lifecycle);
     }
+    if let Some(clients) = m.get("clients") {
+        read_clients(&mut r, &format!("{at}/clients"), clients, &mut lifecycle);
+    }
     if let Some(policy) = m.get("policy") {
         lifecycle.policy = read_policy(&mut r, &format!("{at}/policy"), policy);
     }
     lifecycle
+}
+
+fn read_clients(r: &mut Reader<'_>, at: &str, v: &Value, lifecycle: &mut Lifecycle) {
+    let Some(list) = v.as_array() else {
+        r.push(Rule::AccountInvalid, at, "must be a list of {id, secret}");
+        return;
+    };
+    for (i, c) in list.iter().enumerate() {
+        let at = format!("{at}/{i}");
+        let Some(c) = r.object(&at, c) else { continue };
+        r.known(&at, c, &CLIENT_FIELDS);
+        let Some(id) = c
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+        else {
+            r.push(
+                Rule::AccountInvalid,
+                format!("{at}/id"),
+                "must be a non-empty string",
+            );
+            continue;
+        };
+        let secret = match c.get("secret") {
+            None => None,
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            Some(_) => {
+                r.push(
+                    Rule::AccountInvalid,
+                    format!("{at}/secret"),
+                    "must be a non-empty string (leave it out for a public client)",
+                );
+                continue;
+            }
+        };
+        if lifecycle.clients.iter().any(|k| k.id == id) {
+            r.push(
+                Rule::AccountInvalid,
+                format!("{at}/id"),
+                format!("client `{id}` is declared twice"),
+            );
+            continue;
+        }
+        lifecycle.clients.push(Client {
+            id: id.to_owned(),
+            secret,
+        });
+    }
 }
 
 fn read_accounts(r: &mut Reader<'_>, at: &str, v: &Value, lifecycle: &mut Lifecycle) {
@@ -234,6 +300,19 @@ fn read_policy(r: &mut Reader<'_>, at: &str, v: &Value) -> Policy {
     };
     ttl("accessTokenTtl", &mut p.access_token_ttl);
     ttl("refreshTokenTtl", &mut p.refresh_token_ttl);
+    let mut session_ttl = 0;
+    ttl("sessionTtl", &mut session_ttl);
+    p.session_ttl = (session_ttl > 0).then_some(session_ttl);
+    if let Some(v) = m.get("reuseGraceSeconds") {
+        match v.as_u64() {
+            Some(n) => p.reuse_grace_seconds = n,
+            None => r.push(
+                Rule::PolicyInvalid,
+                format!("{at}/reuseGraceSeconds"),
+                format!("`reuseGraceSeconds` must be a whole number of seconds, not {v}"),
+            ),
+        }
+    }
     let mut flag = |k: &str| -> Option<bool> {
         let v = m.get(k)?;
         let b = v.as_bool();
@@ -257,6 +336,27 @@ fn read_policy(r: &mut Reader<'_>, at: &str, v: &Value) -> Policy {
     }
     if let Some(b) = flag("rotateOnRefresh") {
         p.rotate_on_refresh = Some(b);
+    }
+    if let Some(b) = flag("refreshRevokesAccess") {
+        p.refresh_revokes_access = b;
+    }
+    if let Some(b) = flag("revokeCascades") {
+        p.revoke_cascades = b;
+    }
+    if let Some(v) = m.get("refreshLifetime") {
+        match v.as_str().and_then(RefreshLifetime::parse) {
+            Some(l) => p.refresh_lifetime = l,
+            None => r.push(
+                Rule::PolicyInvalid,
+                format!("{at}/refreshLifetime"),
+                format!(
+                    "`refreshLifetime` must be {}, not {v}",
+                    RefreshLifetime::ALL
+                        .map(|l| format!("`{}`", l.as_str()))
+                        .join(" or ")
+                ),
+            ),
+        }
     }
     match m.get("logoutEnds").map(Value::as_str) {
         None => {}
@@ -381,6 +481,9 @@ pub(crate) fn read_operation(
     let subject = m
         .get("subject")
         .and_then(|v| response(&mut r, format!("{at}/subject"), v));
+    let client = m
+        .get("client")
+        .and_then(|v| read_client(&mut r, doc, &format!("{at}/client"), v, op));
     let (outcomes, explicit) = read_outcomes(&mut r, at, m.get("outcomes"), op, success);
     let action = action?;
     let has = |k: &str| match k {
@@ -410,9 +513,86 @@ pub(crate) fn read_operation(
         refresh_token,
         issue,
         subject,
+        client,
         outcomes,
         explicit,
     })
+}
+
+/// A binding's `client`: `auth` (how it authenticates) and, for the body
+/// methods, where its id and secret are (RFC 6749's `client_id` and
+/// `client_secret` body fields by default).
+fn read_client(
+    r: &mut Reader<'_>,
+    doc: &Value,
+    at: &str,
+    v: &Value,
+    op: &Operation,
+) -> Option<ClientBinding> {
+    let m = r.object(at, v)?;
+    r.known(at, m, &CLIENT_BINDING_FIELDS);
+    let method = match m.get("auth").map(Value::as_str) {
+        Some(Some(a)) => {
+            let method = ClientAuthMethod::parse(a);
+            if method.is_none() {
+                r.push(
+                    Rule::ExpressionInvalid,
+                    format!("{at}/auth"),
+                    format!(
+                        "unknown client authentication `{a}` (expected one of: {})",
+                        ClientAuthMethod::ALL
+                            .map(ClientAuthMethod::as_str)
+                            .join(", ")
+                    ),
+                );
+            }
+            method?
+        }
+        Some(None) => {
+            r.push(Rule::Malformed, format!("{at}/auth"), "must be a string");
+            return None;
+        }
+        None => {
+            r.push(
+                Rule::MissingField,
+                format!("{at}/auth"),
+                "a client needs `auth`",
+            );
+            return None;
+        }
+    };
+    let place = |r: &mut Reader<'_>, k: &str, default: &str| -> Option<Source> {
+        let pat = format!("{at}/{k}");
+        let written = m.get(k).cloned();
+        let v = written.clone().unwrap_or_else(|| Value::from(default));
+        let s = read_source(r, &pat, &v)?;
+        let text = v
+            .get("from")
+            .unwrap_or(&v)
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        check_request_expr(r, doc, &pat, &text, &s.expr, op);
+        Some(s)
+    };
+    let (id, secret) = match method {
+        ClientAuthMethod::ClientSecretBasic => {
+            if !op.declares(Location::Header, "authorization") {
+                r.push(
+                    Rule::Unresolved,
+                    format!("{at}/auth"),
+                    "`client_secret_basic` reads `Authorization`, which no security scheme of the operation declares (add an http basic scheme)",
+                );
+            }
+            (None, None)
+        }
+        ClientAuthMethod::ClientSecretPost => (
+            place(r, "id", "$request.body#/client_id"),
+            place(r, "secret", "$request.body#/client_secret"),
+        ),
+        ClientAuthMethod::None => (place(r, "id", "$request.body#/client_id"), None),
+    };
+    Some(ClientBinding { method, id, secret })
 }
 
 fn read_source(r: &mut Reader<'_>, at: &str, v: &Value) -> Option<Source> {

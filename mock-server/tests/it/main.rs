@@ -21,6 +21,9 @@ mod logout;
 /// `DELETE /refresh-tokens/{refreshToken}` and `DELETE /refresh-tokens/mine`.
 mod revoke;
 
+/// OAuth clients: client authentication, tokens bound to their client.
+mod clients;
+
 /// `GET /me`, and the `WWW-Authenticate` challenge on every 401 of the API.
 mod me;
 

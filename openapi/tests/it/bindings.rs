@@ -5,6 +5,7 @@
 use openapi::binding::{ActionKind, LogoutScope, OutcomeResponse, Policy};
 use openapi::expr::Expr;
 use openapi::model::OutcomeName;
+use openapi::model::RefreshLifetime;
 use openapi::spec::Version;
 use openapi::Spec;
 use serde_json::{json, Value};
@@ -652,7 +653,12 @@ fn every_policy_field_is_read() {
             "reuseEndsSession": false,
             "logoutEnds": "access-token",
             "revokeAlwaysSucceeds": false,
-            "rotateOnRefresh": true
+            "rotateOnRefresh": true,
+            "refreshRevokesAccess": true,
+            "revokeCascades": true,
+            "reuseGraceSeconds": 30,
+            "refreshLifetime": "absolute",
+            "sessionTtl": 7200
         }),
     );
     let spec = load(&doc).unwrap();
@@ -667,6 +673,11 @@ fn every_policy_field_is_read() {
             logout_ends: LogoutScope::AccessToken,
             revoke_always_succeeds: false,
             rotate_on_refresh: Some(true),
+            refresh_revokes_access: true,
+            revoke_cascades: true,
+            reuse_grace_seconds: 30,
+            refresh_lifetime: RefreshLifetime::Absolute,
+            session_ttl: Some(7200),
         }
     );
     assert!(policy.rotate_on_refresh());
