@@ -25,5 +25,8 @@ mod transport;
 /// Staging manners: budget, selection, secrets, the config file.
 mod manners;
 
+/// The staging guide's commands, run as written.
+mod docs;
+
 /// A real third-party implementation: djangorestframework-simplejwt.
 mod simplejwt;
