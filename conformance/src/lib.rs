@@ -216,7 +216,7 @@ fn every_phase(
     report
         .checks
         .push(if !plan.selection.judges(Property::RefreshSingleUse) {
-            CheckResult::skipped(Group::Concurrency, name, deselected())
+            deselected(Group::Concurrency, name)
         } else if n < 2 {
             let reason = "the budget left has no room for concurrent refreshes";
             CheckResult::skipped(Group::Concurrency, name, reason)
@@ -237,14 +237,15 @@ fn every_phase(
                 special::expiry(plan, config.expiry_wait),
             )?
         } else {
-            CheckResult::skipped(Group::Expiry, "tokens expire", deselected())
+            deselected(Group::Expiry, "tokens expire")
         });
     still_running(plan)?;
     stateful_checks(config, plan, progress, report)
 }
 
-fn deselected() -> &'static str {
-    "deselected (--checks, --exclude-checks)"
+/// The result of a check whose property `--checks` left out.
+fn deselected(group: Group, name: &str) -> CheckResult {
+    CheckResult::skipped(group, name, "deselected (--checks, --exclude-checks)")
 }
 
 /// `Err(Stopped)` once the run is over.
@@ -326,11 +327,7 @@ fn transport_results(plan: &Plan) -> Vec<CheckResult> {
     let mut out = Vec::new();
     for p in Property::TRANSPORT {
         if !plan.selection.judges(p) {
-            out.push(CheckResult::skipped(
-                Group::Transport,
-                p.name(),
-                deselected(),
-            ));
+            out.push(deselected(Group::Transport, p.name()));
             continue;
         }
         let mut failed = false;
@@ -453,11 +450,7 @@ fn stateful_results(plan: &Plan, outcome: &stateful::Outcome) -> Vec<CheckResult
             continue; // judged on every request: the transport group
         }
         if !plan.selection.judges(p) {
-            out.push(CheckResult::skipped(
-                Group::Stateful,
-                p.name(),
-                deselected(),
-            ));
+            out.push(deselected(Group::Stateful, p.name()));
             continue;
         }
         if let Some(f) = outcome.failures.iter().find(|f| f.property == p) {

@@ -21,21 +21,10 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3em .6e
 .failure{border-left:4px solid #cf222e;padding-left:1em;margin:1.5em 0}.muted{color:#57606a}
 ";
 
-/// HTML-escape `s`.
+/// HTML-escaped: the XML escape serves (every attribute here is
+/// double-quoted).
 fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
-    out
+    super::xml(s)
 }
 
 fn badge(status: Status) -> String {

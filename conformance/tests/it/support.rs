@@ -195,10 +195,35 @@ impl poem::Endpoint for FaultyEndpoint {
 type Kills =
     Arc<std::sync::Mutex<std::collections::HashMap<std::net::SocketAddr, Arc<AtomicBool>>>>;
 
-/// A TCP connection the endpoint can reset.
+/// A served connection: TCP, or TLS over it.
+enum Conn {
+    Plain(tokio::net::TcpStream),
+    Tls(Box<tokio_rustls::server::TlsStream<tokio::net::TcpStream>>),
+}
+
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
+/// A connection the endpoint can reset.
 struct Killable {
-    io: tokio::net::TcpStream,
+    conn: Conn,
     killed: Arc<AtomicBool>,
+}
+
+impl Killable {
+    fn io(&mut self) -> std::pin::Pin<&mut dyn Io> {
+        match &mut self.conn {
+            Conn::Plain(t) => std::pin::Pin::new(t),
+            Conn::Tls(t) => std::pin::Pin::new(t.as_mut()),
+        }
+    }
+
+    fn tcp(&self) -> &tokio::net::TcpStream {
+        match &self.conn {
+            Conn::Plain(t) => t,
+            Conn::Tls(t) => t.get_ref().0,
+        }
+    }
 }
 
 impl tokio::io::AsyncRead for Killable {
@@ -207,7 +232,7 @@ impl tokio::io::AsyncRead for Killable {
         cx: &mut std::task::Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.io).poll_read(cx, buf)
+        self.io().poll_read(cx, buf)
     }
 }
 
@@ -220,34 +245,53 @@ impl tokio::io::AsyncWrite for Killable {
         if self.killed.load(Ordering::SeqCst) {
             // A zero linger does not block: the close sends an RST.
             #[allow(deprecated)]
-            let _ = self.io.set_linger(Some(std::time::Duration::ZERO));
+            let _ = self.tcp().set_linger(Some(std::time::Duration::ZERO));
             return std::task::Poll::Ready(Err(std::io::ErrorKind::ConnectionReset.into()));
         }
-        std::pin::Pin::new(&mut self.io).poll_write(cx, buf)
+        self.io().poll_write(cx, buf)
     }
 
     fn poll_flush(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.io).poll_flush(cx)
+        self.io().poll_flush(cx)
     }
 
     fn poll_shutdown(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.io).poll_shutdown(cx)
+        self.io().poll_shutdown(cx)
     }
 }
 
-/// TCP, each connection registered so that the endpoint can reset it.
-struct KillableAcceptor {
+/// TCP, then TLS when configured (a failed handshake is an error poem's
+/// server skips); each connection registered so that the endpoint can
+/// reset it.
+struct TestAcceptor {
     tcp: poem::listener::TcpAcceptor,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     conns: Kills,
 }
 
-impl poem::listener::Acceptor for KillableAcceptor {
+impl TestAcceptor {
+    /// Bound to 127.0.0.1, port 0, in `runtime`; with its address.
+    fn bind(
+        runtime: &tokio::runtime::Runtime,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+        conns: Kills,
+    ) -> (TestAcceptor, std::net::SocketAddr) {
+        use poem::listener::{Acceptor as _, Listener as _};
+        let tcp = runtime
+            .block_on(poem::listener::TcpListener::bind("127.0.0.1:0").into_acceptor())
+            .unwrap();
+        let addr = *tcp.local_addr()[0].as_socket_addr().unwrap();
+        (TestAcceptor { tcp, tls, conns }, addr)
+    }
+}
+
+impl poem::listener::Acceptor for TestAcceptor {
     type Io = Killable;
 
     fn local_addr(&self) -> Vec<poem::web::LocalAddr> {
@@ -267,7 +311,14 @@ impl poem::listener::Acceptor for KillableAcceptor {
         if let (Some(peer), Ok(mut conns)) = (remote.as_socket_addr(), self.conns.lock()) {
             conns.insert(*peer, killed.clone());
         }
-        Ok((Killable { io, killed }, local, remote, scheme))
+        let (conn, scheme) = match &self.tls {
+            Some(tls) => (
+                Conn::Tls(Box::new(tls.accept(io).await?)),
+                poem::http::uri::Scheme::HTTPS,
+            ),
+            None => (Conn::Plain(io), scheme),
+        };
+        Ok((Killable { conn, killed }, local, remote, scheme))
     }
 }
 
@@ -299,7 +350,6 @@ impl Faulty {
         fault: Fault,
         picks: impl Fn(&str, &str) -> bool + Send + Sync + 'static,
     ) -> Faulty {
-        use poem::listener::{Acceptor as _, Listener as _};
         let runtime = runtime();
         let (tx, entered) = std::sync::mpsc::channel();
         let requests = Arc::new(AtomicU64::new(0));
@@ -314,11 +364,7 @@ impl Faulty {
             conns: conns.clone(),
             api_keys: Arc::clone(&api_keys),
         };
-        let tcp = runtime
-            .block_on(poem::listener::TcpListener::bind("127.0.0.1:0").into_acceptor())
-            .unwrap();
-        let addr = *tcp.local_addr()[0].as_socket_addr().unwrap();
-        let acceptor = KillableAcceptor { tcp, conns };
+        let (acceptor, addr) = TestAcceptor::bind(&runtime, None, conns);
         runtime.spawn(poem::Server::new_with_acceptor(acceptor).run(endpoint));
         Faulty {
             uri: format!("http://{addr}"),
@@ -417,34 +463,6 @@ impl Drop for Pki {
     }
 }
 
-/// TCP accepted, then the TLS handshake; a failed handshake is an error
-/// poem's server skips.
-struct TlsAcceptor {
-    tcp: poem::listener::TcpAcceptor,
-    tls: tokio_rustls::TlsAcceptor,
-}
-
-impl poem::listener::Acceptor for TlsAcceptor {
-    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
-
-    fn local_addr(&self) -> Vec<poem::web::LocalAddr> {
-        self.tcp.local_addr()
-    }
-
-    async fn accept(
-        &mut self,
-    ) -> std::io::Result<(
-        Self::Io,
-        poem::web::LocalAddr,
-        poem::web::RemoteAddr,
-        poem::http::uri::Scheme,
-    )> {
-        let (io, local, remote, _) = self.tcp.accept().await?;
-        let stream = self.tls.accept(io).await?;
-        Ok((stream, local, remote, poem::http::uri::Scheme::HTTPS))
-    }
-}
-
 /// The reference mock over https, its certificate issued by `pki`'s CA;
 /// with `client_auth`, a client certificate of that CA is required.
 pub struct TlsServed {
@@ -462,16 +480,9 @@ impl Drop for TlsServed {
 
 impl TlsServed {
     pub fn start(pki: &Pki, client_auth: bool) -> TlsServed {
-        use poem::listener::{Acceptor as _, Listener as _};
         let runtime = runtime();
-        let tcp = runtime
-            .block_on(poem::listener::TcpListener::bind("127.0.0.1:0").into_acceptor())
-            .unwrap();
-        let addr = *tcp.local_addr()[0].as_socket_addr().unwrap();
-        let acceptor = TlsAcceptor {
-            tcp,
-            tls: tokio_rustls::TlsAcceptor::from(Arc::new(pki.server_config(client_auth))),
-        };
+        let tls = tokio_rustls::TlsAcceptor::from(Arc::new(pki.server_config(client_auth)));
+        let (acceptor, addr) = TestAcceptor::bind(&runtime, Some(tls), Kills::default());
         let app = MockServer::builder().build();
         runtime.spawn(poem::Server::new_with_acceptor(acceptor).run(app));
         TlsServed {

@@ -5,7 +5,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use conformance::{Group, Property, Report, Status};
+use conformance::{CheckResult, Group, Property, Report, Status};
 
 use crate::support::{conformance_in, root, Fault, Faulty, Pki, Scratch, TlsServed};
 
@@ -124,30 +124,23 @@ fn run_against(target: &Faulty, tune: impl FnOnce(&mut conformance::Config)) -> 
     report
 }
 
-fn transport_failures(report: &Report) -> Vec<String> {
-    report
+/// The one failed transport check of `report`, which must be `name`.
+fn only_transport_failure<'r>(report: &'r Report, name: &str) -> &'r CheckResult {
+    let failed: Vec<&CheckResult> = report
         .checks
         .iter()
         .filter(|c| c.group == Group::Transport && c.status == Status::Failed)
-        .map(|c| c.name.clone())
-        .collect()
+        .collect();
+    let names: Vec<&str> = failed.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, [name], "{}", report.to_text());
+    failed[0]
 }
 
 #[test]
 fn a_hanging_operation_fails_responds_in_time_and_the_run_goes_on() {
     let target = Faulty::start(Fault::Hang, |m, p| m == "POST" && p == "/auth/refresh");
     let report = run_against(&target, |_| {});
-    assert_eq!(
-        transport_failures(&report),
-        ["refresh: responds in time"],
-        "{}",
-        report.to_text()
-    );
-    let f = report
-        .checks
-        .iter()
-        .find(|c| c.name == "refresh: responds in time")
-        .unwrap();
+    let f = only_transport_failure(&report, "refresh: responds in time");
     // Given up after two timeouts: no run of cases x timeout.
     assert_eq!(f.checks, 2, "{}", report.to_text());
     assert!(f
@@ -180,17 +173,7 @@ fn a_hanging_operation_fails_responds_in_time_and_the_run_goes_on() {
 fn an_endless_body_is_read_up_to_the_bound_and_fails_that_property() {
     let target = Faulty::start(Fault::EndlessBody, |m, p| m == "GET" && p == "/me");
     let report = run_against(&target, |c| c.transport.max_body = 64 << 10);
-    assert_eq!(
-        transport_failures(&report),
-        ["me: response body within --max-body"],
-        "{}",
-        report.to_text()
-    );
-    let f = report
-        .checks
-        .iter()
-        .find(|c| c.name == "me: response body within --max-body")
-        .unwrap();
+    let f = only_transport_failure(&report, "me: response body within --max-body");
     assert!(
         f.message
             .as_deref()
@@ -206,12 +189,7 @@ fn dropped_connections_fail_answers_every_request() {
         m == "DELETE" && p.starts_with("/refresh-tokens/") && p != "/refresh-tokens/mine"
     });
     let report = run_against(&target, |_| {});
-    assert_eq!(
-        transport_failures(&report),
-        ["revokeRefreshToken: answers every request"],
-        "{}",
-        report.to_text()
-    );
+    only_transport_failure(&report, "revokeRefreshToken: answers every request");
     assert!(report.stop.is_none(), "{}", report.to_text());
 }
 
