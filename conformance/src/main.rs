@@ -34,6 +34,13 @@ enum Command {
     Diff(DiffArgs),
     /// Flag what makes a spec lie or unusable for a mock.
     Lint(LintArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
 }
 
 #[derive(Debug, clap::Args)]
@@ -204,6 +211,8 @@ fn main() -> ExitCode {
         Command::Run(args) => run(*args),
         Command::Diff(args) => diff(args),
         Command::Lint(args) => lint(args),
+        Command::Completions { shell } => shell_help(Some(shell)),
+        Command::Man => shell_help(None),
     };
     match result {
         Ok(code) => code,
@@ -212,6 +221,20 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `completions SHELL` (or, for `None`, `man`): generated from the clap
+/// definition.
+fn shell_help(shell: Option<clap_complete::Shell>) -> anyhow::Result<ExitCode> {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    let out = &mut std::io::stdout();
+    match shell {
+        Some(shell) => clap_complete::generate(shell, &mut cmd, "conformance", out),
+        None => clap_mangen::Man::new(cmd)
+            .render(out)
+            .context("writing the man page")?,
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Load a spec document from a file or `git:REV:path`.

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use openapi::binding::{Binding, ClientAuthMethod, Source};
 use openapi::expr::Expr;
-use openapi::model::{ClientAuth, Outcome, OutcomeName, Presented};
+use openapi::model::{ClientAuth, Invalidity, Outcome, OutcomeName, Presented, Rejection};
 use openapi::spec::Operation;
 use openapi::wire::basic_credentials;
 use openapi::Spec;
@@ -66,17 +66,29 @@ impl Read {
     }
 }
 
-/// The answer of `op`, bound by `b`, and the outcome as the journal words
-/// it (`success`, `invalid (spent)`).
+/// The answer of a bound operation.
+pub(crate) struct Told {
+    /// The response.
+    pub(crate) reply: Reply,
+    /// The outcome's name (`success`, `invalid (spent)`).
+    pub(crate) outcome: String,
+    /// What happened, for a person (`invalid: spent by a refresh 4 s ago,
+    /// session ended`).
+    pub(crate) words: String,
+}
+
+/// The answer of `op`, bound by `b`.
 pub(crate) fn answer(
     spec: &Spec,
     state: &State,
     op: &Operation,
     b: &Binding,
     sent: Sent<'_>,
-) -> (Reply, String) {
+) -> Told {
     let read = Read::of(b, sent);
-    let (outcome, detail) = state.apply_explained(read.client(), b.action.action(read.presented()));
+    let action = b.action.action(read.presented());
+    let token = action.token().map(str::to_owned);
+    let (outcome, detail) = state.apply_explained(read.client(), action);
     let name = outcome.name();
     let (target, hints) = b.respond_to(name, detail);
     let reply = if op.response(target.status).is_some() {
@@ -94,11 +106,33 @@ pub(crate) fn answer(
         ))
         .header("www-authenticate", "Bearer error=\"invalid_token\"")
     };
-    let journaled = match detail.filter(|_| name == OutcomeName::Invalid) {
+    let detail = detail.filter(|_| name == OutcomeName::Invalid);
+    let journaled = match detail {
         Some(d) => format!("invalid ({})", d.name()),
         None => name.to_string(),
     };
-    (reply, journaled)
+    let why = match (&outcome, detail) {
+        (Outcome::Issued(t), _) => format!("session {}", t.session),
+        (Outcome::Authorized { username }, _) => username.clone(),
+        (Outcome::Rejected(Rejection::Invalid), Some(d)) => {
+            let died = token.as_deref().and_then(|t| state.death_of(t));
+            let mut why = died.unwrap_or_else(|| d.name().to_string());
+            if d == Invalidity::Spent && spec.lifecycle().policy.reuse_ends_session {
+                why.push_str(", session ended");
+            }
+            why
+        }
+        _ => String::new(),
+    };
+    let words = match why.as_str() {
+        "" => name.to_string(),
+        _ => format!("{name}: {why}"),
+    };
+    Told {
+        reply,
+        outcome: journaled,
+        words,
+    }
 }
 
 /// The response fields the binding fills from the outcome: issued tokens

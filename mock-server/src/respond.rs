@@ -61,6 +61,21 @@ impl Reply {
         self
     }
 
+    /// Why the mock refused the request, if it did: the `detail` of a
+    /// problem document, or the `x-mock-problem` header beside a spec's own
+    /// 400 body.
+    pub(crate) fn problem_detail(&self) -> Option<String> {
+        if let Some((_, v)) = self.headers.iter().find(|(n, _)| n == "x-mock-problem") {
+            return Some(v.clone());
+        }
+        let (_, bytes) = self
+            .body
+            .as_ref()
+            .filter(|(m, _)| m == problem::MEDIA_TYPE)?;
+        let value: Value = serde_json::from_slice(bytes).ok()?;
+        value.get("detail")?.as_str().map(str::to_owned)
+    }
+
     /// The poem response. A HEAD answer carries the headers of the GET
     /// answer (content type and length included) without its bytes.
     pub(crate) fn into_response(self, head: bool) -> HttpResponse {

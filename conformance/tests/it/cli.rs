@@ -115,3 +115,19 @@ fn diff_and_lint_exit_codes() {
     let (code, _, err) = conformance(&["lint", "openapi/reference.yaml", "--format", "nope"]);
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn completions_and_the_man_page_come_from_the_binary() {
+    let (code, out, err) = conformance(&["completions", "bash"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("_conformance") && out.contains("--target"),
+        "{out}"
+    );
+    let (code, out, err) = conformance(&["man"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(".TH conformance") && out.contains("lint"),
+        "{out}"
+    );
+}
