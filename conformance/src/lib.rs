@@ -94,6 +94,11 @@ pub struct Config {
     /// Values from the environment, never written out (in curl commands,
     /// the shell expressions that read them).
     pub secrets: Vec<Secret>,
+    /// The mock namespace to run in (`x-mock-namespace`). `None`: against
+    /// the mock, a fresh namespace of the run's own, forgotten at its end,
+    /// so a run never changes the state (sessions, clock) a developer is
+    /// using, and runs in parallel do not meet. Ignored for other targets.
+    pub namespace: Option<String>,
 }
 
 impl Config {
@@ -116,6 +121,7 @@ impl Config {
             },
             selection: Selection::default(),
             secrets: Vec::new(),
+            namespace: None,
         }
     }
 }
@@ -160,6 +166,13 @@ fn prepare(config: &Config) -> Result<(Arc<Spec>, Arc<Plan>), RunError> {
     )?;
     target.reach()?;
     let clock = target.is_mock()?;
+    if clock {
+        let (name, fresh) = match &config.namespace {
+            Some(name) => (name.clone(), false),
+            None => (fresh_namespace(config.seed), true),
+        };
+        target.use_namespace(name, fresh);
+    }
     // The spec's declared accounts exist on the mock; a real target needs
     // its own (--user).
     let users = match (config.users.is_empty(), clock) {
@@ -317,7 +330,16 @@ fn finish(
     report.warnings = plan.target.warnings();
     report.requests = plan.target.budget().sent();
     report.seconds = started.elapsed().as_secs_f64();
+    plan.target.forget_namespace();
     Ok(report)
+}
+
+/// A namespace no other run uses: the seed, the process and the moment.
+fn fresh_namespace(seed: u64) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("conformance-{seed:x}-{:x}-{nanos:x}", std::process::id())
 }
 
 /// The transport properties: one failed check per operation that broke

@@ -83,6 +83,12 @@ struct RunArgs {
     /// [default: 0].
     #[arg(long)]
     expiry_wait: Option<u64>,
+    /// Against the mock, the namespace to run in (`x-mock-namespace`);
+    /// by default a fresh one of the run's own, so the run never touches
+    /// the sessions and clock a developer is using (give `default` to run
+    /// in theirs).
+    #[arg(long, value_name = "NAME")]
+    namespace: Option<String>,
     /// A header for every request, K:V (e.g. an API key); `$VAR` and
     /// `${VAR}` in the value read the environment (quote it: '$VAR').
     #[arg(short = 'H', long = "header", value_name = "K:V")]
@@ -368,6 +374,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     config.seed = args.seed.or(file.seed).unwrap_or(0);
     config.concurrency = args.concurrency.or(file.concurrency).unwrap_or(4);
     config.expiry_wait = args.expiry_wait.or(file.expiry_wait).unwrap_or(0);
+    config.namespace = args.namespace.clone();
     if config.cases == 0 || config.max_steps == 0 || config.concurrency == 0 {
         bail!("--cases, --max-steps and --concurrency must be at least 1");
     }

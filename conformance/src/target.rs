@@ -165,7 +165,13 @@ struct Inner {
     secrets: Vec<Secret>,
     findings: Mutex<Findings>,
     answered: AtomicU64,
+    /// The mock namespace every request names, and whether the run made it
+    /// (then it is forgotten at the end).
+    namespace: std::sync::OnceLock<(String, bool)>,
 }
+
+/// The header that names a mock namespace.
+pub const NAMESPACE_HEADER: &str = "x-mock-namespace";
 
 /// Where the implementation under test lives.
 #[derive(Debug, Clone)]
@@ -248,6 +254,7 @@ impl Target {
                 secrets,
                 findings: Mutex::default(),
                 answered: AtomicU64::new(0),
+                namespace: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -452,6 +459,9 @@ impl Target {
         for (k, v) in self.inner.headers.iter().chain(&req.headers) {
             builder = builder.header(k.as_str(), v.as_str());
         }
+        if let Some((ns, _)) = self.inner.namespace.get() {
+            builder = builder.header(NAMESPACE_HEADER, ns.as_str());
+        }
         if let Some((media, bytes)) = &req.body {
             builder = builder
                 .header("content-type", media.as_str())
@@ -555,6 +565,12 @@ impl Target {
         for (k, v) in self.inner.headers.iter().chain(&req.headers) {
             cmd.push_str(&format!(" -H {}", arg(&format!("{k}: {v}"))));
         }
+        if let Some((ns, _)) = self.inner.namespace.get() {
+            cmd.push_str(&format!(
+                " -H {}",
+                shell(&format!("{NAMESPACE_HEADER}: {ns}"))
+            ));
+        }
         if let Some((media, bytes)) = &req.body {
             cmd.push_str(&format!(" -H {}", shell(&format!("content-type: {media}"))));
             cmd.push_str(&format!(
@@ -571,6 +587,24 @@ impl Target {
             Ok(r) => Ok(r.status == 200 && r.json().is_some_and(|v| v.get("now").is_some())),
             Err(RunError::NoAnswer { .. }) => Ok(false),
             Err(e) => Err(e),
+        }
+    }
+
+    /// Name the mock namespace `name` on every request from now on (once;
+    /// a second call changes nothing). `fresh`: the run made it, and
+    /// [`Target::forget_namespace`] drops it at the end.
+    pub fn use_namespace(&self, name: String, fresh: bool) {
+        let _ = self.inner.namespace.set((name, fresh));
+    }
+
+    /// Drop the run's own namespace from the mock (best effort, outside any
+    /// budget: it is cleaning up, not checking).
+    pub fn forget_namespace(&self) {
+        if let Some((ns, true)) = self.inner.namespace.get() {
+            let req = HttpRequest::new("DELETE", &format!("/__mock/namespaces/{ns}"));
+            if self.exchange(&req).is_err() {
+                tracing::debug!("namespace {ns} not dropped: no answer");
+            }
         }
     }
 

@@ -28,5 +28,7 @@ mod manners;
 /// The staging guide's commands, run as written.
 mod docs;
 
+/// Runs against the mock keep to a namespace of their own.
+mod namespaces;
 /// A real third-party implementation: djangorestframework-simplejwt.
 mod simplejwt;
