@@ -249,7 +249,7 @@ impl Driver {
         fills: &[(&Source, Fill)],
     ) -> Result<HttpResponse, RunError> {
         let built = build(&self.plan.spec, op, fills);
-        let resp = self.plan.target.send(&built.request)?;
+        let resp = self.plan.target.send_op(&op.name(), &built.request)?;
         self.log.push(Exchange {
             step,
             curl: self.plan.target.curl(&built.request),

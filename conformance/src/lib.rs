@@ -29,6 +29,7 @@
 //! [`ReferenceStateMachine`]: proptest_state_machine::ReferenceStateMachine
 #![deny(missing_docs)]
 
+mod budget;
 mod check;
 mod driver;
 mod error;
@@ -37,6 +38,7 @@ mod machine;
 mod plan;
 mod property;
 mod report;
+mod select;
 mod special;
 mod stateful;
 mod stateless;
@@ -49,12 +51,15 @@ use std::time::Instant;
 use openapi::binding::ActionKind;
 use openapi::Spec;
 
+pub use budget::{Limits, Rate, Stop};
 pub use driver::Exchange;
 pub use error::RunError;
 pub use machine::RefMachine;
 pub use property::Property;
 pub use report::{CheckResult, Group, Report, Status};
+pub use select::{OpFilter, Selection};
 pub use stateful::HttpTarget;
+pub use target::{Secret, Tls, Transport, DEFAULT_MAX_BODY, DEFAULT_REQUEST_TIMEOUT};
 
 use plan::Plan;
 use target::Target;
@@ -80,6 +85,20 @@ pub struct Config {
     pub headers: Vec<(String, String)>,
     /// Longest real wait for the expiry check, seconds (0: never wait).
     pub expiry_wait: u64,
+    /// Timeouts, the body bound, TLS.
+    pub transport: Transport,
+    /// Budget, duration, rate limit, when a failing target stops the run.
+    pub limits: Limits,
+    /// The operations and properties the run looks at.
+    pub selection: Selection,
+    /// Values from the environment, never written out (in curl commands,
+    /// the shell expressions that read them).
+    pub secrets: Vec<Secret>,
+    /// The mock namespace to run in (`x-mock-namespace`). `None`: against
+    /// the mock, a fresh namespace of the run's own, forgotten at its end,
+    /// so a run never changes the state (sessions, clock) a developer is
+    /// using, and runs in parallel do not meet. Ignored for other targets.
+    pub namespace: Option<String>,
 }
 
 impl Config {
@@ -95,9 +114,21 @@ impl Config {
             concurrency: 8,
             headers: Vec::new(),
             expiry_wait: 0,
+            transport: Transport::default(),
+            limits: Limits {
+                max_failures_in_a_row: DEFAULT_MAX_FAILURES_IN_A_ROW,
+                ..Limits::default()
+            },
+            selection: Selection::default(),
+            secrets: Vec::new(),
+            namespace: None,
         }
     }
 }
+
+/// The default of `--max-failures-in-a-row`: requests without an answer
+/// (or with a gateway error) in a row that stop the run.
+pub const DEFAULT_MAX_FAILURES_IN_A_ROW: u32 = 10;
 
 /// Progress callbacks for long runs.
 pub trait Progress: Sync {
@@ -126,9 +157,22 @@ fn prepare(config: &Config) -> Result<(Arc<Spec>, Arc<Plan>), RunError> {
         .spec
         .clone()
         .unwrap_or_else(|| Arc::new(openapi::reference_spec()));
-    let target = Target::new(&config.target, config.headers.clone())?;
-    target.send(&target::HttpRequest::new("GET", "/"))?;
-    let clock = target.is_mock();
+    let target = Target::new(
+        &config.target,
+        config.headers.clone(),
+        &config.transport,
+        config.limits.clone(),
+        config.secrets.clone(),
+    )?;
+    target.reach()?;
+    let clock = target.is_mock()?;
+    if clock {
+        let (name, fresh) = match &config.namespace {
+            Some(name) => (name.clone(), false),
+            None => (fresh_namespace(config.seed), true),
+        };
+        target.use_namespace(name, fresh);
+    }
     // The spec's declared accounts exist on the mock; a real target needs
     // its own (--user).
     let users = match (config.users.is_empty(), clock) {
@@ -136,55 +180,203 @@ fn prepare(config: &Config) -> Result<(Arc<Spec>, Arc<Plan>), RunError> {
         (true, true) => spec.lifecycle().accounts.clone(),
         (true, false) => Vec::new(),
     };
-    let plan = Arc::new(Plan::new(spec.clone(), target, users, clock));
+    let selection = config.selection.clone();
+    let plan = Arc::new(Plan::new(spec.clone(), target, users, clock, selection));
     Ok((spec, plan))
 }
 
 /// A report of no check yet.
 fn empty_report(spec: &Spec, config: &Config) -> Report {
-    Report {
-        spec: spec.title().to_owned(),
-        target: config.target.clone(),
-        seed: config.seed,
-        checks: Vec::new(),
-        requests: 0,
-        sequences: 0,
-        seconds: 0.0,
-    }
+    Report::new(spec.title(), &config.target, config.seed)
 }
 
-/// Run every check and report.
+/// Run every check and report. The report covers what was checked when the
+/// run stops early (budget, duration, a target failing
+/// [`Limits::max_failures_in_a_row`] requests in a row, Ctrl-C), says why
+/// in [`Report::stop`], and lists what was not reached; `Err` only when
+/// nothing could run (bad options, a target unreachable from the start).
 pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError> {
     let started = Instant::now();
     let (spec, plan) = prepare(config)?;
     let mut report = empty_report(&spec, config);
+    let phases = every_phase(config, &plan, progress, &mut report);
+    finish(&plan, report, phases, started)
+}
 
+/// The phases in order: stateless, the fixed checks, then the random
+/// sequences, which spend what is left of a budget.
+fn every_phase(
+    config: &Config,
+    plan: &Arc<Plan>,
+    progress: &dyn Progress,
+    report: &mut Report,
+) -> Result<(), RunError> {
+    let spec = &plan.spec;
     let counters = stateless::Counters::default();
     progress.start(Group::Stateless, spec.operations().len() as u64);
     report.checks.extend(stateless::run(
-        &plan,
-        config.cases,
+        plan,
+        stateless_cases(config, plan),
         config.seed,
         config.concurrency,
         &counters,
         &|| progress.tick(Group::Stateless),
     )?);
     progress.finish(Group::Stateless);
-    report.requests = counters.requests.load(std::sync::atomic::Ordering::Relaxed);
+    still_running(plan)?;
+    let n = burst(config, plan);
+    let name = "concurrent refreshes: one wins";
+    report
+        .checks
+        .push(if !plan.selection.judges(Property::RefreshSingleUse) {
+            deselected(Group::Concurrency, name)
+        } else if n < 2 {
+            let reason = "the budget left has no room for concurrent refreshes";
+            CheckResult::skipped(Group::Concurrency, name, reason)
+        } else {
+            special_result(
+                Group::Concurrency,
+                name,
+                special::concurrent_refresh(plan, n),
+            )?
+        });
+    still_running(plan)?;
+    report
+        .checks
+        .push(if plan.selection.judges(Property::TokensExpire) {
+            special_result(
+                Group::Expiry,
+                "tokens expire",
+                special::expiry(plan, config.expiry_wait),
+            )?
+        } else {
+            deselected(Group::Expiry, "tokens expire")
+        });
+    still_running(plan)?;
+    stateful_checks(config, plan, progress, report)
+}
 
-    stateful_checks(config, &plan, progress, &mut report)?;
-    report.checks.push(special_result(
-        Group::Concurrency,
-        "concurrent refreshes: one wins",
-        special::concurrent_refresh(&plan, config.concurrency.max(2) * 25)?,
-    ));
-    report.checks.push(special_result(
-        Group::Expiry,
-        "tokens expire",
-        special::expiry(&plan, config.expiry_wait)?,
-    ));
+/// The result of a check whose property `--checks` left out.
+fn deselected(group: Group, name: &str) -> CheckResult {
+    CheckResult::skipped(group, name, "deselected (--checks, --exclude-checks)")
+}
+
+/// `Err(Stopped)` once the run is over.
+fn still_running(plan: &Plan) -> Result<(), RunError> {
+    match plan.target.budget().stopped() {
+        Some(stop) => Err(RunError::Stopped(stop)),
+        None => Ok(()),
+    }
+}
+
+/// Generated requests per stateless probe: `--cases`, or fewer so that the
+/// stateless phase takes at most half of a budget (three probes per
+/// operation at most).
+fn stateless_cases(config: &Config, plan: &Plan) -> u32 {
+    let left = plan.target.budget().left();
+    if left == u64::MAX {
+        return config.cases;
+    }
+    let ops = (0..plan.spec.operations().len())
+        .filter(|i| plan.selected(*i))
+        .count()
+        .max(1) as u64;
+    let share = (left / 2 / (3 * ops)).max(1);
+    config.cases.min(u32::try_from(share).unwrap_or(u32::MAX))
+}
+
+/// Concurrent refreshes: 25 per `--concurrency`, at most a quarter of what
+/// a budget has left.
+fn burst(config: &Config, plan: &Plan) -> usize {
+    let n = config.concurrency.max(2) * 25;
+    let left = plan.target.budget().left();
+    if left == u64::MAX {
+        return n;
+    }
+    n.min(usize::try_from(left / 4).unwrap_or(usize::MAX))
+}
+
+/// The report completed: why the run stopped (if it did), what was not
+/// reached, the transport checks, the counts.
+fn finish(
+    plan: &Plan,
+    mut report: Report,
+    phases: Result<(), RunError>,
+    started: Instant,
+) -> Result<Report, RunError> {
+    match phases {
+        Ok(()) | Err(RunError::Stopped(_)) => {}
+        Err(e) => return Err(e),
+    }
+    report.stop = plan.target.budget().stopped();
+    report.incomplete = report.stop.as_ref().is_some_and(Stop::incomplete);
+    if let Some(stop) = &report.stop {
+        let phases = [
+            (Group::Concurrency, "concurrent refreshes: one wins"),
+            (Group::Expiry, "tokens expire"),
+            (Group::Stateful, "token lifecycle"),
+        ];
+        for (group, name) in phases {
+            if !report.checks.iter().any(|c| c.group == group) {
+                let reason = format!("not reached: {stop}");
+                report
+                    .checks
+                    .push(CheckResult::skipped(group, name, reason));
+            }
+        }
+    }
+    report.checks.extend(transport_results(plan));
+    report.checks.sort_by_key(|c| c.group);
+    report.warnings = plan.target.warnings();
+    report.requests = plan.target.budget().sent();
     report.seconds = started.elapsed().as_secs_f64();
+    plan.target.forget_namespace();
     Ok(report)
+}
+
+/// A namespace no other run uses: the seed, the process and the moment.
+fn fresh_namespace(seed: u64) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("conformance-{seed:x}-{:x}-{nanos:x}", std::process::id())
+}
+
+/// The transport properties: one failed check per operation that broke
+/// one, or one passed check over every answer.
+fn transport_results(plan: &Plan) -> Vec<CheckResult> {
+    let findings = plan.target.transport_findings();
+    let mut out = Vec::new();
+    for p in Property::TRANSPORT {
+        if !plan.selection.judges(p) {
+            out.push(deselected(Group::Transport, p.name()));
+            continue;
+        }
+        let mut failed = false;
+        for f in findings.iter().filter(|f| f.property == p) {
+            failed = true;
+            let message = match f.count {
+                1 => f.message.clone(),
+                n => format!("{n} requests: {}", f.message),
+            };
+            out.push(CheckResult::failed(
+                Group::Transport,
+                format!("{}: {}", f.operation, p.name()),
+                f.count,
+                message,
+                vec![f.exchange.clone()],
+            ));
+        }
+        let answered = plan.target.answered();
+        if !failed {
+            out.push(if answered > 0 {
+                CheckResult::passed(Group::Transport, p.name(), answered)
+            } else {
+                CheckResult::skipped(Group::Transport, p.name(), "no request was answered")
+            });
+        }
+    }
+    out
 }
 
 /// Run the stateful check alone (lifecycle sequences against the model)
@@ -193,9 +385,8 @@ pub fn run_stateful(config: &Config, progress: &dyn Progress) -> Result<Report, 
     let started = Instant::now();
     let (spec, plan) = prepare(config)?;
     let mut report = empty_report(&spec, config);
-    stateful_checks(config, &plan, progress, &mut report)?;
-    report.seconds = started.elapsed().as_secs_f64();
-    Ok(report)
+    let phases = stateful_checks(config, &plan, progress, &mut report);
+    finish(&plan, report, phases, started)
 }
 
 /// Prepare [`HttpTarget`] (and [`RefMachine`]) for `config` on this
@@ -249,17 +440,27 @@ fn stateful_checks(
     let outcome = stateful::run(plan.clone(), &options, &|_| progress.tick(Group::Stateful))?;
     progress.finish(Group::Stateful);
     report.sequences = outcome.sequences;
-    report.requests += outcome.requests;
     report.checks.extend(stateful_results(plan, &outcome));
     Ok(())
 }
 
-fn special_result(group: Group, name: &str, verdict: special::Verdict) -> CheckResult {
-    match verdict {
-        special::Verdict::Passed => CheckResult::passed(group, name, 1),
-        special::Verdict::Skipped(r) => CheckResult::skipped(group, name, r),
-        special::Verdict::Failed(f) => CheckResult::failed(group, name, 1, f.message, f.steps),
-    }
+/// A fixed check's result; no answer from the target skips it (the
+/// transport checks report that), the run's end is passed on.
+fn special_result(
+    group: Group,
+    name: &str,
+    verdict: Result<special::Verdict, RunError>,
+) -> Result<CheckResult, RunError> {
+    Ok(match verdict {
+        Ok(special::Verdict::Passed) => CheckResult::passed(group, name, 1),
+        Ok(special::Verdict::Skipped(r)) => CheckResult::skipped(group, name, r),
+        Ok(special::Verdict::Failed(f)) => CheckResult::failed(group, name, 1, f.message, f.steps),
+        Err(e @ RunError::NoAnswer { .. }) => {
+            let reason = format!("{e} (see the transport checks)");
+            CheckResult::skipped(group, name, reason)
+        }
+        Err(e) => return Err(e),
+    })
 }
 
 /// One result per property: failed with its minimal sequence, passed with
@@ -267,6 +468,13 @@ fn special_result(group: Group, name: &str, verdict: special::Verdict) -> CheckR
 fn stateful_results(plan: &Plan, outcome: &stateful::Outcome) -> Vec<CheckResult> {
     let mut out = Vec::new();
     for p in Property::ALL {
+        if Property::TRANSPORT.contains(&p) {
+            continue; // judged on every request: the transport group
+        }
+        if !plan.selection.judges(p) {
+            out.push(deselected(Group::Stateful, p.name()));
+            continue;
+        }
         if let Some(f) = outcome.failures.iter().find(|f| f.property == p) {
             let n = outcome.exercised.get(&p).copied().unwrap_or(0);
             out.push(CheckResult::failed(

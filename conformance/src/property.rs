@@ -45,11 +45,18 @@ pub enum Property {
     InvalidRequestsRejected,
     /// Anything else the model predicts.
     ModelAgreement,
+    /// Every request is answered within `--request-timeout` (and
+    /// `--max-response-time`, when set).
+    RespondsInTime,
+    /// Every response body fits in `--max-body`.
+    BodyWithinLimit,
+    /// No connection is dropped or reset before the answer is complete.
+    AnswersEveryRequest,
 }
 
 impl Property {
     /// Every property, in report order.
-    pub const ALL: [Property; 18] = [
+    pub const ALL: [Property; 21] = [
         Property::LoginIssuesTokens,
         Property::TokensUnique,
         Property::RefreshRotates,
@@ -68,6 +75,17 @@ impl Property {
         Property::ResponsesDocumented,
         Property::InvalidRequestsRejected,
         Property::ModelAgreement,
+        Property::RespondsInTime,
+        Property::BodyWithinLimit,
+        Property::AnswersEveryRequest,
+    ];
+
+    /// The properties every request is judged by, whatever its phase
+    /// (the transport's).
+    pub const TRANSPORT: [Property; 3] = [
+        Property::RespondsInTime,
+        Property::BodyWithinLimit,
+        Property::AnswersEveryRequest,
     ];
 
     /// The name reports use.
@@ -91,6 +109,55 @@ impl Property {
             Property::ResponsesDocumented => "responses match the spec",
             Property::InvalidRequestsRejected => "invalid requests rejected",
             Property::ModelAgreement => "model agreement",
+            Property::RespondsInTime => "responds in time",
+            Property::BodyWithinLimit => "response body within --max-body",
+            Property::AnswersEveryRequest => "answers every request",
+        }
+    }
+}
+
+impl std::str::FromStr for Property {
+    type Err = String;
+
+    /// A property by its report name (`tokens unique`) or its kebab-case
+    /// name (`tokens-unique`), as `--checks` takes them.
+    fn from_str(s: &str) -> Result<Property, String> {
+        let wanted = s.trim().to_lowercase().replace(' ', "-");
+        Property::ALL
+            .into_iter()
+            .find(|p| p.name().replace(' ', "-") == wanted || p.key() == wanted)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Property::ALL.iter().map(|p| p.key()).collect();
+                format!("no property `{s}` (known: {})", known.join(", "))
+            })
+    }
+}
+
+impl Property {
+    /// The kebab-case name (JSON, `--checks`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Property::LoginIssuesTokens => "login-issues-tokens",
+            Property::TokensUnique => "tokens-unique",
+            Property::RefreshRotates => "refresh-rotates",
+            Property::RefreshSingleUse => "refresh-single-use",
+            Property::ReuseEndsSession => "reuse-ends-session",
+            Property::LogoutEndsSession => "logout-ends-session",
+            Property::RevokeAlways => "revoke-always",
+            Property::RevokedCannotRefresh => "revoked-cannot-refresh",
+            Property::RevokeAllPerUser => "revoke-all-per-user",
+            Property::TokensExpire => "tokens-expire",
+            Property::UnknownTokensRejected => "unknown-tokens-rejected",
+            Property::WrongKindRejected => "wrong-kind-rejected",
+            Property::GuardsRefuseDeadTokens => "guards-refuse-dead-tokens",
+            Property::UnauthorizedChallenge => "unauthorized-challenge",
+            Property::ErrorBodiesMatch => "error-bodies-match",
+            Property::ResponsesDocumented => "responses-documented",
+            Property::InvalidRequestsRejected => "invalid-requests-rejected",
+            Property::ModelAgreement => "model-agreement",
+            Property::RespondsInTime => "responds-in-time",
+            Property::BodyWithinLimit => "body-within-limit",
+            Property::AnswersEveryRequest => "answers-every-request",
         }
     }
 }

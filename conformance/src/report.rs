@@ -1,8 +1,12 @@
 //! Reports: a human summary with each failure as a replayable curl
-//! sequence, JSON, and JUnit XML (one testcase per check and operation).
+//! sequence, JSON, JUnit XML (one testcase per check and operation), and
+//! one self-contained HTML page for a QA lead ([`html`]).
+
+mod html;
 
 use std::fmt::Write as _;
 
+use crate::budget::Stop;
 use crate::driver::Exchange;
 
 /// The kind of a check.
@@ -17,21 +21,26 @@ pub enum Group {
     Concurrency,
     /// Token expiry.
     Expiry,
+    /// Every request of every phase: answered, in time, within the body
+    /// bound.
+    Transport,
 }
 
 impl Group {
-    fn as_str(self) -> &'static str {
+    /// The name reports use.
+    pub fn as_str(self) -> &'static str {
         match self {
             Group::Stateless => "stateless",
             Group::Stateful => "stateful",
             Group::Concurrency => "concurrency",
             Group::Expiry => "expiry",
+            Group::Transport => "transport",
         }
     }
 }
 
 /// How a check ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// It held every time.
@@ -40,6 +49,25 @@ pub enum Status {
     Failed,
     /// It could not run.
     Skipped,
+}
+
+impl Status {
+    /// Every status, in summary order.
+    pub const ALL: [Status; 3] = [Status::Passed, Status::Failed, Status::Skipped];
+
+    /// The word summaries use.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+        }
+    }
+
+    /// Whether the message is a reason (as opposed to a failure).
+    fn explains(self) -> bool {
+        !matches!(self, Status::Passed | Status::Failed)
+    }
 }
 
 /// One check's result.
@@ -118,12 +146,20 @@ pub struct Report {
     pub seed: u64,
     /// Every check.
     pub checks: Vec<CheckResult>,
-    /// Requests sent.
+    /// Requests sent, every phase counted.
     pub requests: u64,
     /// Stateful sequences run.
     pub sequences: u64,
     /// Wall time of the run, seconds.
     pub seconds: f64,
+    /// Why the run stopped before its phases were over (a bound reached,
+    /// a failing target, Ctrl-C); `None`: it ran to the end.
+    pub stop: Option<Stop>,
+    /// Whether the run is incomplete: stopped by a failing target, an
+    /// unreachable one or Ctrl-C rather than by a bound the user set.
+    pub incomplete: bool,
+    /// What every reader must know (certificates not verified).
+    pub warnings: Vec<String>,
 }
 
 fn count(report: &Report, status: Status) -> usize {
@@ -131,14 +167,63 @@ fn count(report: &Report, status: Status) -> usize {
 }
 
 impl Report {
+    /// A report of no check yet.
+    pub fn new(spec: &str, target: &str, seed: u64) -> Report {
+        Report {
+            spec: spec.to_owned(),
+            target: target.to_owned(),
+            seed,
+            checks: Vec::new(),
+            requests: 0,
+            sequences: 0,
+            seconds: 0.0,
+            stop: None,
+            incomplete: false,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The report of a run that could not start (the target unreachable
+    /// from the start): incomplete, no check.
+    pub fn not_started(spec: &str, target: &str, seed: u64, stop: Stop) -> Report {
+        let mut r = Report::new(spec, target, seed);
+        r.stop = Some(stop);
+        r.incomplete = true;
+        r
+    }
+
     /// Whether no check failed.
     pub fn passed(&self) -> bool {
         count(self, Status::Failed) == 0
     }
 
+    /// The statuses present, with their counts, in summary order.
+    fn tally(&self) -> Vec<(Status, usize)> {
+        Status::ALL
+            .into_iter()
+            .map(|s| (s, count(self, s)))
+            .filter(|(s, n)| {
+                *n > 0 || matches!(s, Status::Passed | Status::Failed | Status::Skipped)
+            })
+            .collect()
+    }
+
+    /// The one line that says how the run ended early, if it did.
+    pub fn stop_line(&self) -> Option<String> {
+        let stop = self.stop.as_ref()?;
+        Some(if self.incomplete {
+            format!("INCOMPLETE: {stop}; the report covers what was checked before")
+        } else {
+            format!("stopped: {stop}; the report covers what was checked before")
+        })
+    }
+
     /// The human summary.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
+        for w in &self.warnings {
+            let _ = writeln!(out, "WARNING: {w}");
+        }
         let _ = writeln!(
             out,
             "conformance of {} against \"{}\" (seed {})",
@@ -151,16 +236,16 @@ impl Report {
                 group = Some(c.group);
             }
             let mark = match c.status {
-                Status::Passed => "ok     ",
-                Status::Failed => "FAILED ",
-                Status::Skipped => "skipped",
+                Status::Passed => "ok".to_owned(),
+                Status::Failed => "FAILED".to_owned(),
+                other => other.label().to_owned(),
             };
-            let detail = match (c.status, &c.message) {
-                (Status::Skipped, Some(m)) => format!(" ({m})"),
-                (Status::Passed, _) => format!(" ({} checks)", c.checks),
+            let detail = match (&c.message, c.status) {
+                (Some(m), s) if s.explains() => format!(" ({m})"),
+                (_, Status::Passed) => format!(" ({} checks)", c.checks),
                 _ => String::new(),
             };
-            let _ = writeln!(out, "  {mark} {}{detail}", c.name);
+            let _ = writeln!(out, "  {mark:<7} {}{detail}", c.name);
         }
         for c in self.checks.iter().filter(|c| c.status == Status::Failed) {
             let _ = writeln!(out, "\n--- FAILED: {} ({})", c.name, c.group.as_str());
@@ -186,12 +271,18 @@ impl Report {
                 }
             }
         }
+        if let Some(line) = self.stop_line() {
+            let _ = writeln!(out, "\n{line}");
+        }
+        let tally: Vec<String> = self
+            .tally()
+            .iter()
+            .map(|(s, n)| format!("{n} {}", s.label()))
+            .collect();
         let _ = writeln!(
             out,
-            "\n{} passed, {} failed, {} skipped ({} requests, {} sequences, {:.1} s)",
-            count(self, Status::Passed),
-            count(self, Status::Failed),
-            count(self, Status::Skipped),
+            "\n{} ({} requests, {} sequences, {:.1} s)",
+            tally.join(", "),
             self.requests,
             self.sequences,
             self.seconds
@@ -212,22 +303,24 @@ impl Report {
             "<testsuites name=\"conformance\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
             self.checks.len(),
             count(self, Status::Failed),
-            count(self, Status::Skipped),
+            self.checks.iter().filter(|c| c.status.explains()).count(),
             self.seconds
         );
-        for group in [
-            Group::Stateless,
-            Group::Stateful,
-            Group::Concurrency,
-            Group::Expiry,
-        ] {
+        let mut groups: Vec<Group> = self.checks.iter().map(|c| c.group).collect();
+        groups.sort();
+        groups.dedup();
+        let notes = self.warnings.iter().map(|w| format!("WARNING: {w}"));
+        for note in notes.chain(self.stop_line()) {
+            let _ = writeln!(out, "  <!-- {} -->", xml(&note).replace("--", "- -"));
+        }
+        for group in groups {
             let cases: Vec<&CheckResult> =
                 self.checks.iter().filter(|c| c.group == group).collect();
             if cases.is_empty() {
                 continue;
             }
             let failures = cases.iter().filter(|c| c.status == Status::Failed).count();
-            let skipped = cases.iter().filter(|c| c.status == Status::Skipped).count();
+            let skipped = cases.iter().filter(|c| c.status.explains()).count();
             let _ = writeln!(
                 out,
                 "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\">",
@@ -243,14 +336,14 @@ impl Report {
                 );
                 match c.status {
                     Status::Passed => out.push_str("/>\n"),
-                    Status::Skipped => {
+                    _ if c.status.explains() => {
                         let _ = writeln!(
                             out,
                             ">\n      <skipped message=\"{}\"/>\n    </testcase>",
                             xml(c.message.as_deref().unwrap_or(""))
                         );
                     }
-                    Status::Failed => {
+                    _ => {
                         let mut body = String::new();
                         for (i, s) in c.steps.iter().enumerate() {
                             let _ = writeln!(body, "{}. {}\n   {}", i + 1, s.step, s.curl);

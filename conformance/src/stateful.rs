@@ -78,7 +78,10 @@ pub fn run_case(
     out: &mut Outcome,
     seen: Option<&AtomicUsize>,
 ) -> Result<(Option<Violation>, Vec<Exchange>), RunError> {
-    let mut driver = Driver::new(plan.clone())?;
+    let mut driver = match Driver::new(plan.clone()) {
+        Err(RunError::NoAnswer { .. }) => return Ok((None, Vec::new())),
+        d => d?,
+    };
     let mut state = init;
     out.sequences += 1;
     let mut found = None;
@@ -95,7 +98,12 @@ pub fn run_case(
             }
         }
         state = state.step(step);
-        let violations = driver.step(&state, step)?;
+        let violations = match driver.step(&state, step) {
+            // No answer (a transport finding): the target's state is
+            // unknown, so the sequence is abandoned.
+            Err(RunError::NoAnswer { .. }) => break,
+            v => v?,
+        };
         out.requests += 1;
         if !violations.is_empty() {
             found = violations
@@ -178,7 +186,8 @@ pub fn run(
 ) -> Result<Outcome, RunError> {
     install(plan.clone());
     let out = RefCell::new(Outcome::default());
-    let mut muted: HashSet<Property> = HashSet::new();
+    // Properties deselected by --checks are never judged.
+    let mut muted: HashSet<Property> = plan.selection.deselected().collect();
     for round in 0..Property::ALL.len() as u64 {
         let config = Config {
             cases: options.cases,
@@ -190,6 +199,7 @@ pub fn run(
         };
         let mut runner = TestRunner::new_with_rng(config, rng(options.seed, round));
         let stop: RefCell<Option<RunError>> = RefCell::new(None);
+        let last_failed: RefCell<Option<(Violation, Vec<Exchange>)>> = RefCell::new(None);
         let strategy = RefMachine::sequential_strategy(1..=options.max_steps);
         let result = runner.run(&strategy, |(init, steps, seen)| {
             if stop.borrow().is_some() {
@@ -201,6 +211,7 @@ pub fn run(
                 Ok((None, _)) => Ok(()),
                 Ok((Some(v), log)) => {
                     tracing::debug!(property = %v.property, message = %v.message, steps = ?log, "sequence failed");
+                    *last_failed.borrow_mut() = Some((v.clone(), log));
                     Err(TestCaseError::fail(v.property.name()))
                 }
                 Err(e) => {
@@ -209,15 +220,32 @@ pub fn run(
                 }
             }
         });
-        if let Some(e) = stop.into_inner() {
-            return Err(e);
-        }
+        // The run may be over (budget, duration, a failing target): what
+        // was checked stands, a failure found is reported as found.
+        let stopped = match stop.into_inner() {
+            Some(RunError::Stopped(_)) => true,
+            Some(e) => return Err(e),
+            None => false,
+        };
         match result {
+            Ok(()) if stopped => break,
             Ok(()) => break,
             Err(TestError::Fail(reason, (init, steps, _))) => {
                 let mut scratch = Outcome::default();
-                let steps = minimize(&plan, &init, steps, &muted, &mut scratch)?;
-                let (v, log) = run_case(&plan, init, &steps, &muted, &mut scratch, None)?;
+                let replayed = (!stopped).then(|| {
+                    minimize(&plan, &init, steps, &muted, &mut scratch)
+                        .and_then(|steps| run_case(&plan, init, &steps, &muted, &mut scratch, None))
+                });
+                let (v, log) = match replayed {
+                    Some(Ok(r)) => r,
+                    // Stopped while shrinking: the failure stands, with
+                    // the last failing sequence run.
+                    None | Some(Err(RunError::Stopped(_))) => match last_failed.take() {
+                        Some((v, log)) => (Some(v), log),
+                        None => break,
+                    },
+                    Some(Err(e)) => return Err(e),
+                };
                 let property = Property::ALL
                     .into_iter()
                     .find(|p| p.name() == reason.message());
@@ -239,6 +267,9 @@ pub fn run(
                     message: v.message,
                     steps: log,
                 });
+                if stopped || plan.target.budget().stopped().is_some() {
+                    break;
+                }
             }
             Err(TestError::Abort(reason)) => {
                 tracing::warn!("stateful check stopped early: {reason}");

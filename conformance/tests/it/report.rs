@@ -24,6 +24,11 @@ fn report_formats() {
         insta::assert_snapshot!("text", report.to_text());
         insta::assert_snapshot!("junit", report.to_junit());
     });
+    // HTML: one self-contained page, the checked counts redacted too.
+    let html = report.to_html();
+    assert!(!html.contains("<script") && !html.contains("<link") && !html.contains("src="));
+    settings.add_filter(r"<td>\d+</td><td>", "<td>[n]</td><td>");
+    settings.bind(|| insta::assert_snapshot!("html", html));
     // JSON: the structure, with counts and timings removed.
     let mut v: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
     for key in ["requests", "sequences", "seconds", "target"] {
