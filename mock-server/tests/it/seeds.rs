@@ -206,3 +206,22 @@ async fn a_swagger_2_host_without_schemes_keeps_its_base_path() {
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.json::<Value>().await.unwrap(), json!(["rex"]));
 }
+
+/// An absent body is a missing token, answered as the spec maps `missing`
+/// (the Refresh Token API's documented 401), exactly as `{}` is.
+#[tokio::test]
+async fn an_absent_body_is_a_missing_token_like_an_empty_object() {
+    let api = fixture("refresh-token-api.yaml").await;
+    let empty = api.post_json("/api/login/refresh-token", &json!({})).await;
+    assert_eq!(empty.status(), 401);
+    let empty_body: Value = empty.json().await.unwrap();
+    let absent = api
+        .post("/api/login/refresh-token")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(absent.status(), 401);
+    let absent_body: Value = absent.json().await.unwrap();
+    assert_eq!(absent_body, empty_body);
+}
