@@ -16,7 +16,7 @@ use crate::binding::{Binding, Issue, Lifecycle, OutcomeResponse, Source};
 use crate::doc::resolve;
 use crate::error::{BindingProblem, Rule};
 use crate::expr::{Expr, Pointer};
-use crate::model::{ActionKind, LogoutScope, OutcomeName, Policy};
+use crate::model::{ActionKind, ConcurrentRefresh, LogoutScope, OutcomeName, Policy};
 use crate::operation::{MediaType, Operation};
 
 /// The extension's name, at the root and on operations.
@@ -29,7 +29,7 @@ pub const ROOT_FIELDS: [&str; 2] = ["accounts", "policy"];
 pub const ACCOUNT_FIELDS: [&str; 2] = ["username", "password"];
 
 /// Fields of the root policy.
-pub const POLICY_FIELDS: [&str; 7] = [
+pub const POLICY_FIELDS: [&str; 8] = [
     "accessTokenTtl",
     "refreshTokenTtl",
     "refreshSingleUse",
@@ -37,6 +37,7 @@ pub const POLICY_FIELDS: [&str; 7] = [
     "logoutEnds",
     "revokeAlwaysSucceeds",
     "rotateOnRefresh",
+    "concurrentRefresh",
 ];
 
 /// Request-side fields of a binding: where it reads what is presented.
@@ -272,6 +273,24 @@ fn read_policy(r: &mut Reader<'_>, at: &str, v: &Value) -> Policy {
                     .map(|s| format!("`{}`", s.as_str()))
                     .join(" or "),
                 m["logoutEnds"]
+            ),
+        ),
+    }
+    match m.get("concurrentRefresh").map(Value::as_str) {
+        None => {}
+        Some(Some(s)) if ConcurrentRefresh::parse(s).is_some() => {
+            p.concurrent_refresh =
+                ConcurrentRefresh::parse(s).unwrap_or(ConcurrentRefresh::OneWins);
+        }
+        Some(_) => r.push(
+            Rule::PolicyInvalid,
+            format!("{at}/concurrentRefresh"),
+            format!(
+                "`concurrentRefresh` must be {}, not {}",
+                ConcurrentRefresh::ALL
+                    .map(|s| format!("`{}`", s.as_str()))
+                    .join(" or "),
+                m["concurrentRefresh"]
             ),
         ),
     }

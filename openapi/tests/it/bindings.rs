@@ -2,7 +2,7 @@
 //! of the document itself, as snapshots of its message (which must name the
 //! spec path), and the forms a binding may legitimately take.
 
-use openapi::binding::{ActionKind, LogoutScope, OutcomeResponse, Policy};
+use openapi::binding::{ActionKind, ConcurrentRefresh, LogoutScope, OutcomeResponse, Policy};
 use openapi::expr::Expr;
 use openapi::model::OutcomeName;
 use openapi::spec::Version;
@@ -652,7 +652,8 @@ fn every_policy_field_is_read() {
             "reuseEndsSession": false,
             "logoutEnds": "access-token",
             "revokeAlwaysSucceeds": false,
-            "rotateOnRefresh": true
+            "rotateOnRefresh": true,
+            "concurrentRefresh": "same-answer"
         }),
     );
     let spec = load(&doc).unwrap();
@@ -667,6 +668,7 @@ fn every_policy_field_is_read() {
             logout_ends: LogoutScope::AccessToken,
             revoke_always_succeeds: false,
             rotate_on_refresh: Some(true),
+            concurrent_refresh: ConcurrentRefresh::SameAnswer,
         }
     );
     assert!(policy.rotate_on_refresh());

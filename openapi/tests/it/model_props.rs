@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use openapi::binding::{LogoutScope, Policy};
+use openapi::binding::{ConcurrentRefresh, LogoutScope, Policy};
 use openapi::model::{Action, Model, Outcome, Rejection, SessionId, Token, TokenKind};
 use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, TestCaseError};
@@ -103,6 +103,7 @@ fn policy() -> impl Strategy<Value = Policy> {
             },
             revoke_always_succeeds: always,
             rotate_on_refresh: rotate,
+            concurrent_refresh: ConcurrentRefresh::OneWins,
         })
 }
 
