@@ -30,30 +30,33 @@
 #![deny(missing_docs)]
 
 mod check;
+mod directed;
 mod driver;
 mod error;
 mod guard;
 mod machine;
+mod negative;
 mod plan;
 mod property;
+mod quality;
 mod report;
 mod special;
 mod stateful;
 mod stateless;
 mod strategy;
 mod target;
+mod verdict;
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use openapi::binding::ActionKind;
 use openapi::Spec;
 
 pub use driver::Exchange;
 pub use error::RunError;
 pub use machine::RefMachine;
 pub use property::Property;
-pub use report::{CheckResult, Group, Report, Status};
+pub use report::{CheckResult, Group, Report, Status, Verdict};
 pub use stateful::HttpTarget;
 
 use plan::Plan;
@@ -80,6 +83,11 @@ pub struct Config {
     pub headers: Vec<(String, String)>,
     /// Longest real wait for the expiry check, seconds (0: never wait).
     pub expiry_wait: u64,
+    /// Bursts of concurrent refreshes (each with a fresh session).
+    pub race_rounds: u32,
+    /// Whether applicable checks that were not exercised still let the
+    /// run pass.
+    pub allow_unexercised: bool,
 }
 
 impl Config {
@@ -95,7 +103,15 @@ impl Config {
             concurrency: 8,
             headers: Vec::new(),
             expiry_wait: 0,
+            race_rounds: 5,
+            allow_unexercised: false,
         }
+    }
+
+    /// Concurrent refreshes in one race round: five per stateless thread,
+    /// at least 10 and at most 50.
+    pub fn race_burst(&self) -> usize {
+        (self.concurrency * 5).clamp(10, 50)
     }
 }
 
@@ -146,6 +162,8 @@ fn empty_report(spec: &Spec, config: &Config) -> Report {
         spec: spec.title().to_owned(),
         target: config.target.clone(),
         seed: config.seed,
+        could_not_log_in: None,
+        allow_unexercised: config.allow_unexercised,
         checks: Vec::new(),
         requests: 0,
         sequences: 0,
@@ -153,49 +171,118 @@ fn empty_report(spec: &Spec, config: &Config) -> Report {
     }
 }
 
-/// Run every check and report.
+/// Run every check and report. The order is the budget's: first the
+/// directed phase (a shortest sequence per applicable lifecycle property,
+/// the malformed requests, one race round), then the generated stateless
+/// requests, the random sequences, the other race rounds and the expiry
+/// waits.
 pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError> {
     let started = Instant::now();
     let (spec, plan) = prepare(config)?;
     let mut report = empty_report(&spec, config);
+    let mut checker = stateful::Checker::new(plan.clone());
 
-    let counters = stateless::Counters::default();
+    let scripts = directed::scripts(&plan).len() as u64 + plan.accounts.len() as u64;
+    progress.start(Group::Stateful, scripts + u64::from(config.cases));
+    let logged_in = directed::run(&mut checker, &|| progress.tick(Group::Stateful))?;
+    negative::run(&plan, &mut checker.out)?;
+    let races = config.race_rounds > 0 && logged_in && special::can_race(&plan);
+    if races {
+        special::race_round(&plan, config.race_burst(), &mut checker.out)?;
+    }
+
     progress.start(Group::Stateless, spec.operations().len() as u64);
-    report.checks.extend(stateless::run(
+    let counters = stateless::Counters::default();
+    let stateless = stateless::run(
         &plan,
         config.cases,
         config.seed,
         config.concurrency,
         &counters,
         &|| progress.tick(Group::Stateless),
-    )?);
+    )?;
     progress.finish(Group::Stateless);
-    report.requests = counters.requests.load(std::sync::atomic::Ordering::Relaxed);
 
-    stateful_checks(config, &plan, progress, &mut report)?;
-    report.checks.push(special_result(
-        Group::Concurrency,
-        "concurrent refreshes: one wins",
-        special::concurrent_refresh(&plan, config.concurrency.max(2) * 25)?,
+    progress.start(Group::Stateful, u64::from(config.cases));
+    if logged_in {
+        checker.random(&stateful_options(config), &|_| {
+            progress.tick(Group::Stateful)
+        })?;
+    }
+    progress.finish(Group::Stateful);
+    if races {
+        for _ in 1..config.race_rounds {
+            special::race_round(&plan, config.race_burst(), &mut checker.out)?;
+        }
+    }
+    if logged_in {
+        special::expiry_by_waiting(&plan, config.expiry_wait, &mut checker.out)?;
+    }
+    quality::record(&mut checker.out);
+
+    let facts = verdict::RunFacts {
+        expiry_wait: config.expiry_wait,
+        races: config.race_rounds > 0,
+    };
+    let out = &checker.out;
+    report.checks = stateless;
+    report
+        .checks
+        .extend(verdict::results(&plan, out, facts, &[Group::Stateless]));
+    report.checks.extend(left_out(&plan));
+    report.checks.extend(verdict::results(
+        &plan,
+        out,
+        facts,
+        &[Group::Stateful, Group::Concurrency],
     ));
-    report.checks.push(special_result(
-        Group::Expiry,
-        "tokens expire",
-        special::expiry(&plan, config.expiry_wait)?,
-    ));
-    report.seconds = started.elapsed().as_secs_f64();
+    finish(&mut report, &plan, out, started);
     Ok(report)
 }
 
-/// Run the stateful check alone (lifecycle sequences against the model)
-/// and report its properties only.
+/// Run the stateful check alone (the directed sequences, then random
+/// ones, against the model) and report its properties only.
 pub fn run_stateful(config: &Config, progress: &dyn Progress) -> Result<Report, RunError> {
     let started = Instant::now();
     let (spec, plan) = prepare(config)?;
     let mut report = empty_report(&spec, config);
-    stateful_checks(config, &plan, progress, &mut report)?;
-    report.seconds = started.elapsed().as_secs_f64();
+    let mut checker = stateful::Checker::new(plan.clone());
+    progress.start(Group::Stateful, u64::from(config.cases));
+    if directed::run(&mut checker, &|| {})? {
+        checker.random(&stateful_options(config), &|_| {
+            progress.tick(Group::Stateful)
+        })?;
+    }
+    progress.finish(Group::Stateful);
+    quality::record(&mut checker.out);
+    let facts = verdict::RunFacts {
+        expiry_wait: config.expiry_wait,
+        races: false,
+    };
+    report.checks.extend(left_out(&plan));
+    report.checks.extend(verdict::results(
+        &plan,
+        &checker.out,
+        facts,
+        &[Group::Stateful],
+    ));
+    finish(&mut report, &plan, &checker.out, started);
     Ok(report)
+}
+
+fn stateful_options(config: &Config) -> stateful::Options {
+    stateful::Options {
+        cases: config.cases,
+        max_steps: config.max_steps,
+        seed: config.seed,
+    }
+}
+
+fn finish(report: &mut Report, plan: &Plan, out: &stateful::Outcome, started: Instant) {
+    report.could_not_log_in = out.could_not_log_in.clone();
+    report.requests = plan.target.sent();
+    report.sequences = out.sequences;
+    report.seconds = started.elapsed().as_secs_f64();
 }
 
 /// Prepare [`HttpTarget`] (and [`RefMachine`]) for `config` on this
@@ -206,140 +293,13 @@ pub fn install(config: &Config) -> Result<(), RunError> {
     Ok(())
 }
 
-/// The stateful group: lifecycle sequences, or why they cannot run.
-fn stateful_checks(
-    config: &Config,
-    plan: &Arc<Plan>,
-    progress: &dyn Progress,
-    report: &mut Report,
-) -> Result<(), RunError> {
-    for (op, reason) in &plan.left_out {
-        report.checks.push(CheckResult::skipped(
-            Group::Stateful,
-            format!("{op}: lifecycle"),
-            reason.clone(),
-        ));
-    }
-    let unable = if plan.ops.is_empty() {
-        Some("the spec binds no operation (x-token-lifecycle)")
-    } else if !plan.has(ActionKind::Login) {
-        Some("the spec binds no login operation")
-    } else if plan.accounts.is_empty() {
-        Some(
-            "no account to log in with: pass --user NAME:PASSWORD (twice for the cross-user checks); \
-             the spec's declared accounts are used only when the target is the mock",
-        )
-    } else {
-        None
-    };
-    if let Some(reason) = unable {
-        report.checks.push(CheckResult::skipped(
-            Group::Stateful,
-            "token lifecycle",
-            reason,
-        ));
-        return Ok(());
-    }
-    progress.start(Group::Stateful, u64::from(config.cases));
-    let options = stateful::Options {
-        cases: config.cases,
-        max_steps: config.max_steps,
-        seed: config.seed,
-    };
-    let outcome = stateful::run(plan.clone(), &options, &|_| progress.tick(Group::Stateful))?;
-    progress.finish(Group::Stateful);
-    report.sequences = outcome.sequences;
-    report.requests += outcome.requests;
-    report.checks.extend(stateful_results(plan, &outcome));
-    Ok(())
-}
-
-fn special_result(group: Group, name: &str, verdict: special::Verdict) -> CheckResult {
-    match verdict {
-        special::Verdict::Passed => CheckResult::passed(group, name, 1),
-        special::Verdict::Skipped(r) => CheckResult::skipped(group, name, r),
-        special::Verdict::Failed(f) => CheckResult::failed(group, name, 1, f.message, f.steps),
-    }
-}
-
-/// One result per property: failed with its minimal sequence, passed with
-/// how often it was checked, or skipped when nothing exercised it.
-fn stateful_results(plan: &Plan, outcome: &stateful::Outcome) -> Vec<CheckResult> {
-    let mut out = Vec::new();
-    for p in Property::ALL {
-        if let Some(f) = outcome.failures.iter().find(|f| f.property == p) {
-            let n = outcome.exercised.get(&p).copied().unwrap_or(0);
-            out.push(CheckResult::failed(
-                Group::Stateful,
-                p.name(),
-                n,
-                f.message.clone(),
-                f.steps.clone(),
-            ));
-            continue;
-        }
-        // With one account, "no other user's" cannot be checked: half a
-        // property is not a pass.
-        let cross_user_unchecked = p == Property::RevokeAllPerUser && plan.accounts.len() < 2;
-        match outcome.exercised.get(&p) {
-            Some(n) if *n > 0 && !cross_user_unchecked => {
-                out.push(CheckResult::passed(Group::Stateful, p.name(), *n))
-            }
-            _ => out.push(CheckResult::skipped(
-                Group::Stateful,
-                p.name(),
-                skip_reason(plan, p),
-            )),
-        }
-    }
-    out
-}
-
-fn skip_reason(plan: &Plan, p: Property) -> String {
-    let needs = |a: ActionKind| format!("the spec binds no `{}` operation", a.as_str());
-    match p {
-        Property::RevokeAllPerUser if plan.accounts.len() < 2 => {
-            "needs two accounts (pass --user twice)".into()
-        }
-        Property::RevokeAllPerUser if !plan.has(ActionKind::RevokeAll) => {
-            needs(ActionKind::RevokeAll)
-        }
-        Property::RevokeAlways | Property::RevokedCannotRefresh
-            if !plan.has(ActionKind::Revoke) =>
-        {
-            needs(ActionKind::Revoke)
-        }
-        Property::LogoutEndsSession if !plan.has(ActionKind::Logout) => needs(ActionKind::Logout),
-        Property::RefreshSingleUse | Property::RefreshRotates | Property::ReuseEndsSession
-            if !plan.has(ActionKind::Refresh) =>
-        {
-            needs(ActionKind::Refresh)
-        }
-        Property::RevokeAlways if !plan.policy.revoke_always_succeeds => {
-            "the spec declares that revoke does not always succeed".into()
-        }
-        Property::ReuseEndsSession if !plan.policy.reuse_ends_session => {
-            "the spec declares that reuse does not end the session".into()
-        }
-        Property::GuardsRefuseDeadTokens if guard::guarded(plan).is_empty() => {
-            let guards = plan
-                .spec
-                .operations()
-                .iter()
-                .any(|op| guard::guard(plan, op).is_some());
-            if guards {
-                "no valid request can be built for a guarded operation".into()
-            } else {
-                "the spec has no guarded operation: no unbound operation carries a credential \
-                 where a `protected` binding reads its access token"
-                    .into()
-            }
-        }
-        Property::TokensExpire if !plan.clock => {
-            "the target's clock cannot be moved (see the expiry check)".into()
-        }
-        Property::UnauthorizedChallenge => "no 401 of the spec documents WWW-Authenticate".into(),
-        Property::ErrorBodiesMatch => "no binding names an example for an outcome".into(),
-        _ => "no generated sequence exercised it".into(),
-    }
+/// Bound operations the suite cannot drive: not exercised, with the
+/// reason.
+fn left_out(plan: &Plan) -> Vec<CheckResult> {
+    plan.left_out
+        .iter()
+        .map(|(op, reason)| {
+            CheckResult::not_exercised(Group::Stateful, format!("{op}: lifecycle"), reason.clone())
+        })
+        .collect()
 }

@@ -62,6 +62,14 @@ struct RunArgs {
     /// Longest real wait for the expiry check, seconds (0: never wait).
     #[arg(long, default_value_t = 0)]
     expiry_wait: u64,
+    /// Bursts of concurrent refreshes with one refresh token, each in a
+    /// session of its own (0: no race check).
+    #[arg(long, default_value_t = 5)]
+    race_rounds: u32,
+    /// Pass the run even when applicable checks were not exercised (by
+    /// default that exits 3).
+    #[arg(long)]
+    allow_unexercised: bool,
     /// A header for every request, K:V (e.g. an API key).
     #[arg(long = "header", value_name = "K:V", value_parser = parse_header)]
     headers: Vec<(String, String)>,
@@ -277,6 +285,8 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         concurrency: args.concurrency,
         headers: args.headers,
         expiry_wait: args.expiry_wait,
+        race_rounds: args.race_rounds,
+        allow_unexercised: args.allow_unexercised,
     };
     let bars = Bars {
         bar: std::sync::Mutex::new(None),
@@ -299,9 +309,5 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         std::io::Write::write_all(&mut file, text.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    Ok(if report.passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(ExitCode::from(report.verdict().exit_code()))
 }

@@ -276,7 +276,7 @@ fn check_operation(
     let name = op.name();
     let mut out = Vec::new();
     let Some(strategy) = valid_cases(spec, gen, op) else {
-        out.push(CheckResult::skipped(
+        out.push(CheckResult::not_exercised(
             Group::Stateless,
             format!("{name}: responses match the spec"),
             "its request body has no media type the suite can send",
@@ -429,7 +429,7 @@ impl Probe<'_> {
                     vec![step],
                 )
             }
-            Err(TestError::Abort(reason)) => CheckResult::skipped(
+            Err(TestError::Abort(reason)) => CheckResult::not_exercised(
                 Group::Stateless,
                 name,
                 format!("no request could be generated: {reason}"),

@@ -1,6 +1,8 @@
 //! The implementation under test, over HTTP (blocking reqwest), and the
 //! curl rendering of every request so that failures can be replayed by hand.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -54,6 +56,9 @@ pub struct Target {
     base: String,
     client: reqwest::blocking::Client,
     headers: Vec<(String, String)>,
+    /// Requests sent to the implementation so far (the mock's admin API
+    /// not counted).
+    sent: Arc<AtomicU64>,
 }
 
 impl Target {
@@ -75,6 +80,7 @@ impl Target {
             base,
             client,
             headers,
+            sent: Arc::default(),
         })
     }
 
@@ -83,8 +89,19 @@ impl Target {
         &self.base
     }
 
-    /// Send a request.
+    /// Requests sent so far, the mock's admin API not counted: the
+    /// ordinal of the last request sent.
+    pub fn sent(&self) -> u64 {
+        self.sent.load(Ordering::SeqCst)
+    }
+
+    /// Send a request (counted in [`Target::sent`]).
     pub fn send(&self, req: &HttpRequest) -> Result<HttpResponse, RunError> {
+        self.sent.fetch_add(1, Ordering::SeqCst);
+        self.send_uncounted(req)
+    }
+
+    fn send_uncounted(&self, req: &HttpRequest) -> Result<HttpResponse, RunError> {
         let url = format!("{}{}", self.base, req.path_and_query());
         let method = reqwest::Method::from_bytes(req.method.as_bytes())
             .map_err(|e| RunError::Client(e.to_string()))?;
@@ -92,10 +109,12 @@ impl Target {
         for (k, v) in self.headers.iter().chain(&req.headers) {
             builder = builder.header(k.as_str(), v.as_str());
         }
+        // An empty media type sends the body without a content type.
         if let Some((media, bytes)) = &req.body {
-            builder = builder
-                .header("content-type", media.as_str())
-                .body(bytes.clone());
+            if !media.is_empty() {
+                builder = builder.header("content-type", media.as_str());
+            }
+            builder = builder.body(bytes.clone());
         }
         let resp = builder.send().map_err(|e| RunError::Unreachable {
             target: self.base.clone(),
@@ -137,7 +156,9 @@ impl Target {
             cmd.push_str(&format!(" -H {}", shell(&format!("{k}: {v}"))));
         }
         if let Some((media, bytes)) = &req.body {
-            cmd.push_str(&format!(" -H {}", shell(&format!("content-type: {media}"))));
+            // curl sends a form content type unless told otherwise.
+            let header = format!("content-type: {media}");
+            cmd.push_str(&format!(" -H {}", shell(header.trim_end())));
             cmd.push_str(&format!(
                 " --data-raw {}",
                 shell(&String::from_utf8_lossy(bytes))
@@ -148,7 +169,7 @@ impl Target {
 
     /// Whether the target is this project's mock (it has the admin API).
     pub fn is_mock(&self) -> bool {
-        self.send(&HttpRequest::new("GET", "/__mock/clock"))
+        self.send_uncounted(&HttpRequest::new("GET", "/__mock/clock"))
             .ok()
             .filter(|r| r.status == 200)
             .and_then(|r| r.json())
@@ -172,7 +193,7 @@ impl Target {
         if let Some(b) = body {
             req.body = Some(("application/json".into(), b.to_string().into_bytes()));
         }
-        let resp = self.send(&req)?;
+        let resp = self.send_uncounted(&req)?;
         if resp.status >= 300 {
             return Err(RunError::Admin {
                 path: path.to_owned(),

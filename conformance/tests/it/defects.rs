@@ -12,25 +12,41 @@ fn reference() -> Value {
 
 /// Serve `served`, check it against `checked` over three seeds, and return
 /// the names of the checks that failed in any of them (and the last
-/// report).
+/// report). The directed phase makes small budgets find as much: with
+/// `--cases 5` the same seeds find every check `--cases 100` finds.
 fn failures_against(served: Value, checked: Value) -> (Vec<String>, Report) {
     let mock = Served::start(spec(served));
-    let mut failed: Vec<String> = Vec::new();
-    let mut last = None;
-    for seed in 1..4 {
-        let report = conformance::run(
-            &config(&mock.uri(), checked.clone(), 100, seed),
-            &conformance::NoProgress,
-        )
-        .unwrap();
-        for name in failed_checks(&report) {
-            if !failed.contains(&name) {
-                failed.push(name);
+    // Every check that failed, with the first report it failed in.
+    let failing = |cases: u32| {
+        let mut failed: Vec<(String, Report)> = Vec::new();
+        let mut last = None;
+        for seed in 1..4 {
+            let report = conformance::run(
+                &config(&mock.uri(), checked.clone(), cases, seed),
+                &conformance::NoProgress,
+            )
+            .unwrap();
+            for name in failed_checks(&report) {
+                if !failed.iter().any(|(f, _)| *f == name) {
+                    failed.push((name, report.clone()));
+                }
             }
+            last = Some(report);
         }
-        last = Some(report);
+        (failed, last.unwrap())
+    };
+    let (failed, report) = failing(100);
+    let (small, small_report) = failing(5);
+    for (name, found_in) in &failed {
+        assert!(
+            small.iter().any(|(f, _)| f == name),
+            "--cases 5 missed `{name}`, which --cases 100 found:\n{}\n--cases 5:\n{}",
+            found_in.to_text(),
+            small_report.to_text()
+        );
     }
-    (failed, last.unwrap())
+    let failed = failed.into_iter().map(|(f, _)| f).collect();
+    (failed, report)
 }
 
 /// [`failures_against`] the reference spec.
@@ -74,7 +90,21 @@ fn refresh_tokens_that_work_twice_are_caught() {
     policy(&mut served, "rotateOnRefresh", json!(true));
     let (failed, report) = failures(served);
     assert_caught(&failed, &report, Property::RefreshSingleUse.name());
-    assert_caught(&failed, &report, "concurrent refreshes: one wins");
+    // Every concurrent refresh wins, each with a new refresh token that
+    // still works: a fork.
+    assert_caught(&failed, &report, Property::RaceNoFork.name());
+    let fork = report
+        .checks
+        .iter()
+        .find(|c| c.name == Property::RaceNoFork.name())
+        .unwrap();
+    assert!(
+        fork.message
+            .as_deref()
+            .unwrap()
+            .contains("the session forked"),
+        "{fork:?}"
+    );
 }
 
 #[test]
@@ -108,9 +138,14 @@ fn logout_that_keeps_the_refresh_token_alive_is_caught() {
 }
 
 #[test]
-fn shorter_access_tokens_are_caught_by_the_expiry_checks() {
+fn shorter_access_tokens_are_caught_by_the_expiry_checks_only() {
     let (failed, report) = failures(reference_with("accessTokenTtl", json!(600)));
-    assert_caught(&failed, &report, Property::TokensExpire.name());
+    assert_eq!(
+        failed,
+        [Property::TokensExpire.name()],
+        "{}",
+        report.to_text()
+    );
 }
 
 #[test]

@@ -3,6 +3,15 @@
 /// Shared helpers: the mock in a background runtime, specs.
 mod support;
 
+/// A hand-written reference implementation of the contract, with defects
+/// to switch on.
+mod refimpl;
+
+/// What the suite checks and its verdict, against the reference
+/// implementation: the directed phase, not applicable and not exercised,
+/// malformed requests, token quality, races.
+mod verdict;
+
 /// The suite passes against the mock for every spec in the repository.
 mod selftest;
 

@@ -1,16 +1,10 @@
 use serde_json::json;
 
+use crate::refimpl::{Defects, RefImpl};
 use crate::support::{config, reference_with, spec, Served};
 
-/// A failing run's report in every format, with what varies from run to run
-/// (tokens, ports, durations) redacted.
-#[test]
-fn report_formats() {
-    let served = reference_with("reuseEndsSession", json!(false));
-    let mock = Served::start(spec(served));
-    let c = config(&mock.uri(), openapi::reference::reference_json(), 60, 3);
-    let report = conformance::run(&c, &conformance::NoProgress).unwrap();
-    assert!(!report.passed());
+/// What varies from run to run (tokens, ports, durations), redacted.
+fn redactions() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]");
     settings.add_filter(r"[A-Za-z0-9_-]{24}", "[token]");
@@ -20,6 +14,18 @@ fn report_formats() {
     );
     settings.add_filter(r"\((\d+) checks\)", "([n] checks)");
     settings.add_filter(r#"time="[\d.]+""#, r#"time="[t]""#);
+    settings
+}
+
+/// A failing run's report in every format.
+#[test]
+fn report_formats() {
+    let served = reference_with("reuseEndsSession", json!(false));
+    let mock = Served::start(spec(served));
+    let c = config(&mock.uri(), openapi::reference::reference_json(), 60, 3);
+    let report = conformance::run(&c, &conformance::NoProgress).unwrap();
+    assert!(!report.passed());
+    let settings = redactions();
     settings.bind(|| {
         insta::assert_snapshot!("text", report.to_text());
         insta::assert_snapshot!("junit", report.to_junit());
@@ -31,6 +37,27 @@ fn report_formats() {
     }
     for check in v["checks"].as_array_mut().unwrap() {
         check["checks"] = json!("[n]");
+        for key in ["first_at", "detected_at"] {
+            if check.get(key).is_some() {
+                check[key] = json!("[request]");
+            }
+        }
     }
     settings.bind(|| insta::assert_json_snapshot!("json", v));
+}
+
+/// A run that could not log in against a real target: the line that says
+/// so first, every property that needed a session not exercised, in text
+/// and JUnit (errors, not failures).
+#[test]
+fn report_of_a_run_that_could_not_log_in() {
+    let server = RefImpl::start_without_hooks(Defects::default());
+    let mut c = config(&server.uri(), openapi::reference::reference_json(), 5, 0);
+    c.users = vec![("demo".into(), "wrong".into())];
+    let report = conformance::run(&c, &conformance::NoProgress).unwrap();
+    assert_eq!(report.verdict(), conformance::Verdict::Unexercised);
+    redactions().bind(|| {
+        insta::assert_snapshot!("text_could_not_log_in", report.to_text());
+        insta::assert_snapshot!("junit_could_not_log_in", report.to_junit());
+    });
 }
