@@ -109,9 +109,9 @@ impl Config {
     }
 
     /// Concurrent refreshes in one race round: five per stateless thread,
-    /// at least 10 and at most 50.
+    /// at least 20 and at most 50.
     pub fn race_burst(&self) -> usize {
-        (self.concurrency * 5).clamp(10, 50)
+        (self.concurrency * 5).clamp(20, 50)
     }
 }
 

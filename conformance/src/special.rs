@@ -179,7 +179,7 @@ pub fn race_round(plan: &Arc<Plan>, burst: usize, out: &mut Outcome) -> Result<(
             .map(|a| a.status)
             .find(|s| !(200..300).contains(s))
             .unwrap_or(200),
-        body: tally(&answers),
+        body: format!("(answers: {})", tally(&answers)),
     });
 
     let server_errors = answers.iter().filter(|a| a.status >= 500).count();
@@ -319,4 +319,118 @@ pub fn expiry_by_waiting(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::Target;
+
+    fn plan(policy: &[(&str, serde_json::Value)]) -> Plan {
+        let mut doc = openapi::reference::reference_json();
+        for (k, v) in policy {
+            doc["x-token-lifecycle"]["policy"][*k] = v.clone();
+        }
+        let spec = Arc::new(openapi::Spec::from_value(doc).unwrap());
+        let target = Target::new("http://127.0.0.1:9", Vec::new()).unwrap();
+        Plan::new(spec, target, vec![("demo".into(), "demo".into())], false)
+    }
+
+    fn won(a: &str, r: &str) -> Won {
+        (Some(a.into()), Some(r.into()))
+    }
+
+    /// Judge `winners` of 10, the liveness probe answering `live` (and
+    /// recording whether it was asked).
+    fn judged(plan: &Plan, winners: &[Won], live: usize) -> (Race, bool) {
+        let mut asked = false;
+        let mut probe = |_: &[String]| {
+            asked = true;
+            Ok(live)
+        };
+        (judge(plan, 10, winners, &mut probe).unwrap(), asked)
+    }
+
+    #[test]
+    fn one_winner_holds_and_nobody_is_asked() {
+        let p = plan(&[]);
+        assert_eq!(judged(&p, &[won("a", "r")], 0), (Race::Held, false));
+    }
+
+    #[test]
+    fn different_live_refresh_tokens_are_a_fork() {
+        let p = plan(&[]);
+        let winners = [won("a1", "r1"), won("a2", "r2"), won("a3", "r3")];
+        assert_eq!(
+            judged(&p, &winners, 2),
+            (
+                Race::Fork {
+                    live: 2,
+                    winners: 3
+                },
+                true
+            )
+        );
+        // Different, but at most one still refreshes: too many winners,
+        // no fork.
+        assert_eq!(
+            judged(&p, &winners, 1).0,
+            Race::Winners {
+                winners: 3,
+                identical: false
+            }
+        );
+    }
+
+    #[test]
+    fn identical_answers_to_duplicates_are_a_policy_the_spec_declares() {
+        let winners = [won("a", "r"), won("a", "r")];
+        let one_wins = plan(&[]);
+        assert_eq!(
+            judged(&one_wins, &winners, 0),
+            (
+                Race::Winners {
+                    winners: 2,
+                    identical: true
+                },
+                false
+            )
+        );
+        let same = plan(&[("concurrentRefresh", serde_json::json!("same-answer"))]);
+        assert_eq!(judged(&same, &winners, 0), (Race::Held, false));
+        // The policy allows the same answer, not different ones.
+        let forked = [won("a1", "r1"), won("a2", "r2")];
+        assert!(matches!(judged(&same, &forked, 2).0, Race::Fork { .. }));
+    }
+
+    #[test]
+    fn reusable_refresh_tokens_must_all_win() {
+        let p = plan(&[
+            ("refreshSingleUse", serde_json::json!(false)),
+            ("rotateOnRefresh", serde_json::json!(true)),
+        ]);
+        let all: Vec<Won> = (0..10)
+            .map(|i| won(&format!("a{i}"), &format!("r{i}")))
+            .collect();
+        assert_eq!(judged(&p, &all, 10), (Race::Held, false));
+        assert_eq!(
+            judged(&p, &all[..4], 4).0,
+            Race::Winners {
+                winners: 4,
+                identical: false
+            }
+        );
+    }
+
+    #[test]
+    fn no_winner_is_not_one_winner() {
+        let p = plan(&[]);
+        assert_eq!(
+            judged(&p, &[], 0).0,
+            Race::Winners {
+                winners: 0,
+                identical: false
+            }
+        );
+    }
 }

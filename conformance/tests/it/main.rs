@@ -15,7 +15,10 @@ mod verdict;
 /// The suite passes against the mock for every spec in the repository.
 mod selftest;
 
-/// The suite catches a mock whose behaviour differs from the checked spec.
+/// Mocks whose behaviour differs from the checked spec in one way each.
+mod seeded;
+
+/// The suite catches each of them, under the right property.
 mod defects;
 
 /// The report formats (insta snapshots).

@@ -84,6 +84,10 @@ fn check(url: &str) -> conformance::Report {
     c.cases = 40;
     c.seed = 1;
     c.concurrency = 2;
+    // A round of 20 concurrent refreshes forks simplejwt about one time in
+    // two (measured: docs/performance.md); ten rounds miss it once in a
+    // thousand runs.
+    c.race_rounds = 10;
     conformance::run(&c, &conformance::NoProgress).unwrap()
 }
 
@@ -92,18 +96,29 @@ fn simplejwt_follows_its_spec_and_the_suite_raises_no_false_alarm() {
     let Some(django) = start(true) else { return };
     let report = check(&django.url);
     let text = report.to_text();
-    for c in &report.checks {
-        if c.status != Status::Failed {
-            continue;
-        }
-        // The one real defect: simplejwt's blacklist check and insert are
-        // not atomic, so concurrent refreshes with one token can win more
-        // than once. Anything else would be a false alarm.
-        assert_eq!(c.name, "concurrent refreshes: one wins", "{text}");
-        let message = c.message.as_deref().unwrap_or("");
-        assert!(message.contains("concurrent refreshes succeeded"), "{text}");
-        assert!(!message.starts_with("1 of"), "{text}");
-    }
+    let failed: Vec<&str> = report
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Failed)
+        .map(|c| c.name.as_str())
+        .collect();
+    // The one real defect: simplejwt's blacklist check and insert are not
+    // atomic, so concurrent refreshes with one token can win more than
+    // once, each with a new refresh token that works: a fork. Anything
+    // else would be a false alarm.
+    assert_eq!(failed, [Property::RaceNoFork.name()], "{text}");
+    let fork = report
+        .checks
+        .iter()
+        .find(|c| c.status == Status::Failed)
+        .unwrap();
+    assert!(
+        fork.message
+            .as_deref()
+            .unwrap()
+            .contains("the session forked"),
+        "{text}"
+    );
     let passed = |p: Property| {
         report
             .checks
@@ -117,6 +132,11 @@ fn simplejwt_follows_its_spec_and_the_suite_raises_no_false_alarm() {
         Property::RefreshSingleUse,
         Property::UnknownTokensRejected,
         Property::UnauthorizedChallenge,
+        // JWTs with a jti and an HMAC signature: no false alarm.
+        Property::TokensUnpredictable,
+        Property::MalformedRequestsRejected,
+        Property::RaceOneWins,
+        Property::RaceNoServerError,
     ] {
         assert!(passed(p), "{} did not pass:\n{text}", p.name());
     }
@@ -130,6 +150,22 @@ fn simplejwt_follows_its_spec_and_the_suite_raises_no_false_alarm() {
     assert!(skipped.contains(&"reuse ends the session"), "{text}");
     assert!(
         skipped.contains(&"logout answers 204 and ends the session"),
+        "{text}"
+    );
+    // Its tokens live 300 s and its clock cannot be moved: expiry is not
+    // exercised, and said so with what would exercise it.
+    let expiry = report
+        .checks
+        .iter()
+        .find(|c| c.name == Property::TokensExpire.name())
+        .unwrap();
+    assert_eq!(expiry.status, Status::NotExercised, "{text}");
+    assert!(
+        expiry
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("--expiry-wait 301"),
         "{text}"
     );
 }
