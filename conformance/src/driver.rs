@@ -106,7 +106,7 @@ impl Driver {
 
     fn exercise(&mut self, p: Property) {
         *self.exercised.entry(p).or_default() += 1;
-        let at = self.plan.target.sent();
+        let at = self.plan.target.budget().sent();
         self.first_at.entry(p).or_insert(at);
     }
 
@@ -258,7 +258,7 @@ impl Driver {
         fills: &[(&Source, Fill)],
     ) -> Result<HttpResponse, RunError> {
         let built = build(&self.plan.spec, op, fills);
-        let resp = self.plan.target.send(&built.request)?;
+        let resp = self.plan.target.send_op(&op.name(), &built.request)?;
         self.log.push(Exchange {
             step,
             curl: self.plan.target.curl(&built.request),
@@ -379,7 +379,7 @@ impl Driver {
                 kind,
                 user: t.username.clone(),
                 token: real.clone(),
-                at: self.plan.target.sent(),
+                at: self.plan.target.budget().sent(),
             });
             let rotation = refresh_rotates(&self.plan, action, presented.as_deref(), &real);
             match rotation {

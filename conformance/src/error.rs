@@ -25,6 +25,41 @@ pub enum RunError {
         /// Its status.
         status: u16,
     },
+    /// A TLS file could not be read.
+    #[error("cannot read the {what} {}", path.display())]
+    File {
+        /// Which file.
+        what: &'static str,
+        /// Its path.
+        path: std::path::PathBuf,
+        /// The IO error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A TLS file is not what it should be.
+    #[error("the {what} {} is not valid PEM", path.display())]
+    Pem {
+        /// Which file.
+        what: &'static str,
+        /// Its path.
+        path: std::path::PathBuf,
+    },
+    /// `--client-cert` without `--client-key`, or the reverse.
+    #[error("--client-cert and --client-key go together")]
+    ClientCertPair,
+    /// A request got no answer (a timeout, a dropped connection, an
+    /// oversized body): a finding is recorded, the caller goes on.
+    #[error("no answer from {operation}: {failure}")]
+    NoAnswer {
+        /// The operation.
+        operation: String,
+        /// What happened.
+        failure: String,
+    },
+    /// The run is over before its phases are (budget, duration, a failing
+    /// target, Ctrl-C): what was checked is reported.
+    #[error("the run stopped: {0}")]
+    Stopped(crate::budget::Stop),
     /// The spec could not be loaded.
     #[error("cannot load the spec")]
     Spec(#[source] openapi::LoadError),

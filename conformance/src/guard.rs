@@ -30,7 +30,7 @@ pub fn guarded(plan: &Plan) -> Vec<Guarded> {
         .collect();
     let mut out = Vec::new();
     for (i, op) in plan.spec.operations().iter().enumerate() {
-        let Some(source) = guard(plan, op) else {
+        let Some(source) = guard(plan, op).filter(|_| plan.selected(i)) else {
             continue;
         };
         let probe = [(source, Fill::Value("probe-token-0123456789".into()))];

@@ -15,10 +15,17 @@
 //!    wrapping the pure model of the `openapi` crate ([`RefMachine`]), run
 //!    against the target and compared step by step; a failure is shrunk to
 //!    a minimal sequence and reported under the [`Property`] it violates;
-//! 3. **concurrency**: N concurrent refreshes with one refresh token;
-//! 4. **expiry**: tokens stop working when their lifetime is over (the
-//!    mock's clock is moved; a real target is waited for when its
-//!    lifetimes are short enough).
+//! 3. **concurrency**: rounds of concurrent refreshes with one refresh
+//!    token, each judging what the winners got;
+//! 4. **transport**: every request answered, in time, within the body
+//!    bound.
+//!
+//! A directed phase runs first: for each property the spec makes
+//! applicable, a shortest sequence that exercises it, the malformed
+//! requests and one race round; random sequences spend the rest. Every
+//! property ends passed, failed, not applicable (the spec says the API does
+//! not do this) or not exercised (applicable, never reached), and
+//! [`Report::verdict`] says what the run means.
 //!
 //! ```no_run
 //! let config = conformance::Config::new("http://127.0.0.1:8080");
@@ -29,6 +36,7 @@
 //! [`ReferenceStateMachine`]: proptest_state_machine::ReferenceStateMachine
 #![deny(missing_docs)]
 
+mod budget;
 mod check;
 mod directed;
 mod driver;
@@ -40,6 +48,7 @@ mod plan;
 mod property;
 mod quality;
 mod report;
+mod select;
 mod special;
 mod stateful;
 mod stateless;
@@ -52,12 +61,15 @@ use std::time::Instant;
 
 use openapi::Spec;
 
+pub use budget::{Limits, Rate, Stop};
 pub use driver::Exchange;
 pub use error::RunError;
 pub use machine::RefMachine;
 pub use property::Property;
 pub use report::{CheckResult, Group, Report, Status, Verdict};
+pub use select::{OpFilter, Selection};
 pub use stateful::HttpTarget;
+pub use target::{Secret, Tls, Transport, DEFAULT_MAX_BODY, DEFAULT_REQUEST_TIMEOUT};
 
 use plan::Plan;
 use target::Target;
@@ -83,6 +95,20 @@ pub struct Config {
     pub headers: Vec<(String, String)>,
     /// Longest real wait for the expiry check, seconds (0: never wait).
     pub expiry_wait: u64,
+    /// Timeouts, the body bound, TLS.
+    pub transport: Transport,
+    /// Budget, duration, rate limit, when a failing target stops the run.
+    pub limits: Limits,
+    /// The operations and properties the run looks at.
+    pub selection: Selection,
+    /// Values from the environment, never written out (in curl commands,
+    /// the shell expressions that read them).
+    pub secrets: Vec<Secret>,
+    /// The mock namespace to run in (`x-mock-namespace`). `None`: against
+    /// the mock, a fresh namespace of the run's own, forgotten at its end,
+    /// so a run never changes the state (sessions, clock) a developer is
+    /// using, and runs in parallel do not meet. Ignored for other targets.
+    pub namespace: Option<String>,
     /// Bursts of concurrent refreshes (each with a fresh session).
     pub race_rounds: u32,
     /// Whether applicable checks that were not exercised still let the
@@ -103,6 +129,14 @@ impl Config {
             concurrency: 8,
             headers: Vec::new(),
             expiry_wait: 0,
+            transport: Transport::default(),
+            limits: Limits {
+                max_failures_in_a_row: DEFAULT_MAX_FAILURES_IN_A_ROW,
+                ..Limits::default()
+            },
+            selection: Selection::default(),
+            secrets: Vec::new(),
+            namespace: None,
             race_rounds: 5,
             allow_unexercised: false,
         }
@@ -114,6 +148,10 @@ impl Config {
         (self.concurrency * 5).clamp(20, 50)
     }
 }
+
+/// The default of `--max-failures-in-a-row`: requests without an answer
+/// (or with a gateway error) in a row that stop the run.
+pub const DEFAULT_MAX_FAILURES_IN_A_ROW: u32 = 10;
 
 /// Progress callbacks for long runs.
 pub trait Progress: Sync {
@@ -142,9 +180,22 @@ fn prepare(config: &Config) -> Result<(Arc<Spec>, Arc<Plan>), RunError> {
         .spec
         .clone()
         .unwrap_or_else(|| Arc::new(openapi::reference_spec()));
-    let target = Target::new(&config.target, config.headers.clone())?;
-    target.send(&target::HttpRequest::new("GET", "/"))?;
-    let clock = target.is_mock();
+    let target = Target::new(
+        &config.target,
+        config.headers.clone(),
+        &config.transport,
+        config.limits.clone(),
+        config.secrets.clone(),
+    )?;
+    target.reach()?;
+    let clock = target.is_mock()?;
+    if clock {
+        let (name, fresh) = match &config.namespace {
+            Some(name) => (name.clone(), false),
+            None => (fresh_namespace(config.seed), true),
+        };
+        target.use_namespace(name, fresh);
+    }
     // The spec's declared accounts exist on the mock; a real target needs
     // its own (--user).
     let users = match (config.users.is_empty(), clock) {
@@ -152,92 +203,225 @@ fn prepare(config: &Config) -> Result<(Arc<Spec>, Arc<Plan>), RunError> {
         (true, true) => spec.lifecycle().accounts.clone(),
         (true, false) => Vec::new(),
     };
-    let plan = Arc::new(Plan::new(spec.clone(), target, users, clock));
+    let selection = config.selection.clone();
+    let plan = Arc::new(Plan::new(spec.clone(), target, users, clock, selection));
     Ok((spec, plan))
 }
 
 /// A report of no check yet.
 fn empty_report(spec: &Spec, config: &Config) -> Report {
-    Report {
-        spec: spec.title().to_owned(),
-        target: config.target.clone(),
-        seed: config.seed,
-        could_not_log_in: None,
-        allow_unexercised: config.allow_unexercised,
-        checks: Vec::new(),
-        requests: 0,
-        sequences: 0,
-        seconds: 0.0,
-    }
+    let mut report = Report::new(spec.title(), &config.target, config.seed);
+    report.allow_unexercised = config.allow_unexercised;
+    report
 }
 
-/// Run every check and report. The order is the budget's: first the
-/// directed phase (a shortest sequence per applicable lifecycle property,
-/// the malformed requests, one race round), then the generated stateless
-/// requests, the random sequences, the other race rounds and the expiry
-/// waits.
+/// Run every check and report. The report covers what was checked when the
+/// run stops early (budget, duration, a target failing
+/// [`Limits::max_failures_in_a_row`] requests in a row, Ctrl-C), says why
+/// in [`Report::stop`], and lists what was not reached as not exercised;
+/// `Err` only when nothing could run (bad options, a target unreachable
+/// from the start).
 pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError> {
     let started = Instant::now();
     let (spec, plan) = prepare(config)?;
     let mut report = empty_report(&spec, config);
     let mut checker = stateful::Checker::new(plan.clone());
+    let phases = every_phase(config, &plan, progress, &mut report, &mut checker);
+    let groups = [Group::Stateless, Group::Stateful, Group::Concurrency];
+    finish(config, &plan, report, checker, phases, started, &groups)
+}
 
-    let scripts = directed::scripts(&plan).len() as u64 + plan.accounts.len() as u64;
-    progress.start(Group::Stateful, scripts + u64::from(config.cases));
-    let logged_in = directed::run(&mut checker, &|| progress.tick(Group::Stateful))?;
-    negative::run(&plan, &mut checker.out)?;
-    let races = config.race_rounds > 0 && logged_in && special::can_race(&plan);
-    if races {
-        special::race_round(&plan, config.race_burst(), &mut checker.out)?;
+/// The phases in the budget's order: the directed phase (a shortest
+/// sequence per applicable lifecycle property, the malformed requests, one
+/// race round), the generated stateless requests, the random sequences,
+/// the other race rounds, the expiry waits.
+fn every_phase(
+    config: &Config,
+    plan: &Arc<Plan>,
+    progress: &dyn Progress,
+    report: &mut Report,
+    checker: &mut stateful::Checker,
+) -> Result<(), RunError> {
+    let spec = &plan.spec;
+    let scripts = directed::scripts(plan).len() + plan.accounts.len();
+    progress.start(Group::Stateful, scripts as u64);
+    let logged_in = directed::run(checker, &|| progress.tick(Group::Stateful))?;
+    progress.finish(Group::Stateful);
+    still_running(plan)?;
+    if plan.selection.judges(Property::MalformedRequestsRejected) {
+        negative::run(plan, &mut checker.out)?;
+    }
+    still_running(plan)?;
+    let races = logged_in && special::can_race(plan);
+    if races && config.race_rounds > 0 {
+        race(config, plan, &mut checker.out)?;
     }
 
-    progress.start(Group::Stateless, spec.operations().len() as u64);
     let counters = stateless::Counters::default();
-    let stateless = stateless::run(
-        &plan,
-        config.cases,
+    progress.start(Group::Stateless, spec.operations().len() as u64);
+    report.checks.extend(stateless::run(
+        plan,
+        stateless_cases(config, plan),
         config.seed,
         config.concurrency,
         &counters,
         &|| progress.tick(Group::Stateless),
-    )?;
+    )?);
     progress.finish(Group::Stateless);
+    still_running(plan)?;
 
-    progress.start(Group::Stateful, u64::from(config.cases));
     if logged_in {
+        progress.start(Group::Stateful, u64::from(config.cases));
         checker.random(&stateful_options(config), &|_| {
             progress.tick(Group::Stateful)
         })?;
+        progress.finish(Group::Stateful);
     }
-    progress.finish(Group::Stateful);
-    if races {
-        for _ in 1..config.race_rounds {
-            special::race_round(&plan, config.race_burst(), &mut checker.out)?;
+    for _ in 1..config.race_rounds {
+        if !races {
+            break;
         }
+        still_running(plan)?;
+        race(config, plan, &mut checker.out)?;
     }
-    if logged_in {
-        special::expiry_by_waiting(&plan, config.expiry_wait, &mut checker.out)?;
+    still_running(plan)?;
+    if logged_in && plan.selection.judges(Property::TokensExpire) {
+        special::expiry_by_waiting(plan, config.expiry_wait, &mut checker.out)?;
     }
-    quality::record(&mut checker.out);
+    Ok(())
+}
 
+/// One race round, of at most a quarter of what a budget has left; a
+/// request without an answer leaves it unjudged.
+fn race(config: &Config, plan: &Arc<Plan>, out: &mut stateful::Outcome) -> Result<(), RunError> {
+    let race = [
+        Property::RaceOneWins,
+        Property::RaceNoFork,
+        Property::RaceNoServerError,
+    ];
+    if !race.iter().any(|p| plan.selection.judges(*p)) {
+        return Ok(());
+    }
+    let left = plan.target.budget().left();
+    let n = config
+        .race_burst()
+        .min(usize::try_from(left / 4).unwrap_or(usize::MAX));
+    if n < 2 {
+        return Ok(());
+    }
+    match special::race_round(plan, n, out) {
+        Err(RunError::NoAnswer { .. }) => Ok(()),
+        r => r,
+    }
+}
+
+/// `Err(Stopped)` once the run is over.
+fn still_running(plan: &Plan) -> Result<(), RunError> {
+    match plan.target.budget().stopped() {
+        Some(stop) => Err(RunError::Stopped(stop)),
+        None => Ok(()),
+    }
+}
+
+/// Generated requests per stateless probe: `--cases`, or fewer so that the
+/// stateless phase takes at most half of a budget (three probes per
+/// operation at most).
+fn stateless_cases(config: &Config, plan: &Plan) -> u32 {
+    let left = plan.target.budget().left();
+    if left == u64::MAX {
+        return config.cases;
+    }
+    let ops = (0..plan.spec.operations().len())
+        .filter(|i| plan.selected(*i))
+        .count()
+        .max(1) as u64;
+    let share = (left / 2 / (3 * ops)).max(1);
+    config.cases.min(u32::try_from(share).unwrap_or(u32::MAX))
+}
+
+/// The report completed: why the run stopped (if it did), every property
+/// of `groups` with its status, the transport checks, the counts.
+fn finish(
+    config: &Config,
+    plan: &Arc<Plan>,
+    mut report: Report,
+    mut checker: stateful::Checker,
+    phases: Result<(), RunError>,
+    started: Instant,
+    groups: &[Group],
+) -> Result<Report, RunError> {
+    match phases {
+        Ok(()) | Err(RunError::Stopped(_)) => {}
+        Err(e) => return Err(e),
+    }
+    report.stop = plan.target.budget().stopped();
+    report.incomplete = report.stop.as_ref().is_some_and(Stop::incomplete);
+    quality::record(&mut checker.out);
     let facts = verdict::RunFacts {
         expiry_wait: config.expiry_wait,
         races: config.race_rounds > 0,
+        stop: report.stop.clone(),
     };
     let out = &checker.out;
-    report.checks = stateless;
+    report.checks.extend(left_out(plan));
     report
         .checks
-        .extend(verdict::results(&plan, out, facts, &[Group::Stateless]));
-    report.checks.extend(left_out(&plan));
-    report.checks.extend(verdict::results(
-        &plan,
-        out,
-        facts,
-        &[Group::Stateful, Group::Concurrency],
-    ));
-    finish(&mut report, &plan, out, started);
+        .extend(verdict::results(plan, out, &facts, groups));
+    report.checks.extend(transport_results(plan));
+    report.checks.sort_by_key(|c| c.group);
+    report.could_not_log_in = out.could_not_log_in.clone();
+    report.warnings = plan.target.warnings();
+    report.requests = plan.target.budget().sent();
+    report.sequences = out.sequences;
+    report.seconds = started.elapsed().as_secs_f64();
+    plan.target.forget_namespace();
     Ok(report)
+}
+
+/// A namespace no other run uses: the seed, the process and the moment.
+fn fresh_namespace(seed: u64) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("conformance-{seed:x}-{:x}-{nanos:x}", std::process::id())
+}
+
+/// The transport properties: one failed check per operation that broke
+/// one, or one passed check over every answer.
+fn transport_results(plan: &Plan) -> Vec<CheckResult> {
+    let findings = plan.target.transport_findings();
+    let mut out = Vec::new();
+    for p in Property::TRANSPORT {
+        if !plan.selection.judges(p) {
+            out.push(CheckResult::deselected(Group::Transport, p.name()));
+            continue;
+        }
+        let mut failed = false;
+        for f in findings.iter().filter(|f| f.property == p) {
+            failed = true;
+            let message = match f.count {
+                1 => f.message.clone(),
+                n => format!("{n} requests: {}", f.message),
+            };
+            out.push(CheckResult::failed(
+                Group::Transport,
+                format!("{}: {}", f.operation, p.name()),
+                f.count,
+                message,
+                vec![f.exchange.clone()],
+            ));
+        }
+        let answered = plan.target.answered();
+        if !failed {
+            out.push(if answered > 0 {
+                // Judged from the first request on.
+                CheckResult::passed(Group::Transport, p.name(), answered).first_at(Some(1))
+            } else {
+                CheckResult::not_exercised(Group::Transport, p.name(), "no request was answered")
+            });
+        }
+    }
+    out
 }
 
 /// Run the stateful check alone (the directed sequences, then random
@@ -245,29 +429,27 @@ pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError>
 pub fn run_stateful(config: &Config, progress: &dyn Progress) -> Result<Report, RunError> {
     let started = Instant::now();
     let (spec, plan) = prepare(config)?;
-    let mut report = empty_report(&spec, config);
+    let report = empty_report(&spec, config);
     let mut checker = stateful::Checker::new(plan.clone());
-    progress.start(Group::Stateful, u64::from(config.cases));
-    if directed::run(&mut checker, &|| {})? {
-        checker.random(&stateful_options(config), &|_| {
-            progress.tick(Group::Stateful)
-        })?;
-    }
-    progress.finish(Group::Stateful);
-    quality::record(&mut checker.out);
-    let facts = verdict::RunFacts {
-        expiry_wait: config.expiry_wait,
-        races: false,
-    };
-    report.checks.extend(left_out(&plan));
-    report.checks.extend(verdict::results(
+    let phases = (|| {
+        if directed::run(&mut checker, &|| {})? {
+            progress.start(Group::Stateful, u64::from(config.cases));
+            checker.random(&stateful_options(config), &|_| {
+                progress.tick(Group::Stateful)
+            })?;
+            progress.finish(Group::Stateful);
+        }
+        Ok(())
+    })();
+    finish(
+        config,
         &plan,
-        &checker.out,
-        facts,
+        report,
+        checker,
+        phases,
+        started,
         &[Group::Stateful],
-    ));
-    finish(&mut report, &plan, &checker.out, started);
-    Ok(report)
+    )
 }
 
 fn stateful_options(config: &Config) -> stateful::Options {
@@ -278,13 +460,6 @@ fn stateful_options(config: &Config) -> stateful::Options {
     }
 }
 
-fn finish(report: &mut Report, plan: &Plan, out: &stateful::Outcome, started: Instant) {
-    report.could_not_log_in = out.could_not_log_in.clone();
-    report.requests = plan.target.sent();
-    report.sequences = out.sequences;
-    report.seconds = started.elapsed().as_secs_f64();
-}
-
 /// Prepare [`HttpTarget`] (and [`RefMachine`]) for `config` on this
 /// thread, for an implementation's own proptest-state-machine tests:
 /// proptest's state machine traits take no arguments.
@@ -293,13 +468,24 @@ pub fn install(config: &Config) -> Result<(), RunError> {
     Ok(())
 }
 
-/// Bound operations the suite cannot drive: not exercised, with the
-/// reason.
+/// Bound operations left out of the sequences, with the reason:
+/// deselected when `--include`/`--exclude` left them out, not exercised
+/// when the suite cannot drive them.
 fn left_out(plan: &Plan) -> Vec<CheckResult> {
     plan.left_out
         .iter()
         .map(|(op, reason)| {
-            CheckResult::not_exercised(Group::Stateful, format!("{op}: lifecycle"), reason.clone())
+            let name = format!("{op}: lifecycle");
+            let chosen = plan
+                .spec
+                .operations()
+                .iter()
+                .any(|o| o.name() == *op && plan.selection.leaves_out(&plan.spec, o).is_some());
+            if chosen {
+                CheckResult::deselected_by(Group::Stateful, name, reason.clone())
+            } else {
+                CheckResult::not_exercised(Group::Stateful, name, reason.clone())
+            }
         })
         .collect()
 }

@@ -1,8 +1,9 @@
 //! `conformance`: check an implementation against its spec (`run`), compare
 //! two versions of a spec (`diff`), and lint a spec (`lint`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +12,9 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 
-use conformance::{Config, Group, Progress};
+use conformance::{Config, Group, Progress, Rate, Report, RunError, Stop, Tls};
+
+mod options;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -26,62 +29,141 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Check a running implementation against the spec.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List the changes between two versions of a spec, breaking ones first.
     Diff(DiffArgs),
     /// Flag what makes a spec lie or unusable for a mock.
     Lint(LintArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
 }
 
 #[derive(Debug, clap::Args)]
 struct RunArgs {
-    /// Base URL of the implementation (http://127.0.0.1:8080).
+    /// Base URL of the implementation (https://staging.example.com).
     #[arg(long)]
-    target: String,
+    target: Option<String>,
     /// The OpenAPI document; the embedded reference spec when absent.
     #[arg(long)]
     spec: Option<PathBuf>,
+    /// The config file (default: ./conformance.toml when it exists); flags
+    /// override it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// An account to log in with, NAME:PASSWORD (twice for the cross-user
     /// checks). Default: the spec's declared accounts when the target is
-    /// the mock; a real target needs its own.
+    /// the mock; a real target needs its own. Prefer --user-env in CI.
     #[arg(long = "user", value_name = "NAME:PASSWORD", value_parser = parse_user)]
     users: Vec<(String, String)>,
-    /// Generated requests per operation, and sequences per stateful round.
-    #[arg(long, default_value_t = 100)]
-    cases: u32,
-    /// Longest stateful sequence.
-    #[arg(long, default_value_t = 20)]
-    max_steps: usize,
-    /// The seed; a failure report names the seed that replays it.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    /// An account from an environment variable holding NAME:PASSWORD
+    /// (repeatable): the password never appears in argv or reports.
+    #[arg(long = "user-env", value_name = "VAR")]
+    user_env: Vec<String>,
+    /// Generated requests per operation, and sequences per stateful round
+    /// [default: 100].
+    #[arg(long)]
+    cases: Option<u32>,
+    /// Longest stateful sequence [default: 20].
+    #[arg(long)]
+    max_steps: Option<usize>,
+    /// The seed; a failure report names the seed that replays it
+    /// [default: 0].
+    #[arg(long)]
+    seed: Option<u64>,
     /// Parallel requests for the stateless check; concurrent refreshes are
-    /// 25 times this.
-    #[arg(long, default_value_t = 4)]
-    concurrency: usize,
-    /// Longest real wait for the expiry check, seconds (0: never wait).
-    #[arg(long, default_value_t = 0)]
-    expiry_wait: u64,
+    /// 25 times this [default: 4].
+    #[arg(long)]
+    concurrency: Option<usize>,
+    /// Longest real wait for the expiry check, seconds (0: never wait)
+    /// [default: 0].
+    #[arg(long)]
+    expiry_wait: Option<u64>,
     /// Bursts of concurrent refreshes with one refresh token, each in a
-    /// session of its own (0: no race check).
-    #[arg(long, default_value_t = 5)]
-    race_rounds: u32,
+    /// session of its own (0: no race check) [default: 5].
+    #[arg(long, value_name = "N")]
+    race_rounds: Option<u32>,
     /// Pass the run even when applicable checks were not exercised (by
     /// default that exits 3).
     #[arg(long)]
     allow_unexercised: bool,
-    /// A header for every request, K:V (e.g. an API key).
-    #[arg(long = "header", value_name = "K:V", value_parser = parse_header)]
-    headers: Vec<(String, String)>,
-    /// Also write a report: junit=FILE or json=FILE (repeatable).
+    /// Against the mock, the namespace to run in (`x-mock-namespace`);
+    /// by default a fresh one of the run's own, so the run never touches
+    /// the sessions and clock a developer is using (give `default` to run
+    /// in theirs).
+    #[arg(long, value_name = "NAME")]
+    namespace: Option<String>,
+    /// A header for every request, K:V (e.g. an API key); `$VAR` and
+    /// `${VAR}` in the value read the environment (quote it: '$VAR').
+    #[arg(short = 'H', long = "header", value_name = "K:V")]
+    headers: Vec<String>,
+    /// Longest wait for one answer, body included (30s, 500ms) [default:
+    /// 30s]; a request past it fails "responds in time" and the run goes on.
+    #[arg(long, value_parser = options::duration)]
+    request_timeout: Option<Duration>,
+    /// Answers slower than this fail "responds in time" (2s, 500ms).
+    #[arg(long, value_parser = options::duration)]
+    max_response_time: Option<Duration>,
+    /// Largest response body read (16MiB, 1048576) [default: 16MiB]; a
+    /// larger one fails "response body within --max-body", and no more of
+    /// it is read.
+    #[arg(long, value_parser = options::size)]
+    max_body: Option<u64>,
+    /// At most this many requests, every phase counted.
+    #[arg(long, value_name = "N")]
+    budget: Option<u64>,
+    /// Stop after this long (10m, 1h); the report covers what was checked.
+    #[arg(long, value_parser = options::duration)]
+    duration: Option<Duration>,
+    /// At most N requests per second, minute or hour: 10/s, 100/m, 1000/h.
+    #[arg(long, value_name = "N/s")]
+    rate_limit: Option<Rate>,
+    /// Stop the run (the report says incomplete) after N requests in a row
+    /// got no answer or a gateway error (502, 503, 504); 0: never
+    /// [default: 10].
+    #[arg(long, value_name = "N")]
+    max_failures_in_a_row: Option<u32>,
+    /// Only these operations (repeatable): id:OPERATION_ID, path:GLOB,
+    /// method:METHOD, tag:TAG.
+    #[arg(long, value_name = "FILTER")]
+    include: Vec<String>,
+    /// Not these operations (repeatable), as --include.
+    #[arg(long, value_name = "FILTER")]
+    exclude: Vec<String>,
+    /// Only these properties (comma-separated names, such as
+    /// tokens-unique,responds-in-time; `all` for every one).
+    #[arg(long, value_name = "NAMES")]
+    checks: Vec<String>,
+    /// Not these properties.
+    #[arg(long, value_name = "NAMES")]
+    exclude_checks: Vec<String>,
+    /// Also trust the CA certificates of this PEM file.
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
+    /// Accept any TLS certificate (a warning in every report).
+    #[arg(long, short = 'k')]
+    insecure: bool,
+    /// A PEM client certificate, for mTLS (with --client-key).
+    #[arg(long, value_name = "FILE")]
+    client_cert: Option<PathBuf>,
+    /// The PEM private key of --client-cert.
+    #[arg(long, value_name = "FILE")]
+    client_key: Option<PathBuf>,
+    /// Also write a report: junit=FILE, json=FILE or html=FILE
+    /// (repeatable); written whatever the outcome.
     #[arg(long = "report", value_name = "KIND=FILE", value_parser = parse_report)]
     reports: Vec<(ReportKind, PathBuf)>,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ReportKind {
     Junit,
     Json,
+    Html,
 }
 
 #[derive(Debug, clap::Args)]
@@ -122,18 +204,12 @@ fn parse_user(s: &str) -> Result<(String, String), String> {
     }
 }
 
-fn parse_header(s: &str) -> Result<(String, String), String> {
-    match s.split_once(':') {
-        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.trim().to_owned())),
-        _ => Err(format!("`{s}` is not K:V")),
-    }
-}
-
 fn parse_report(s: &str) -> Result<(ReportKind, PathBuf), String> {
     match s.split_once('=') {
         Some(("junit", f)) if !f.is_empty() => Ok((ReportKind::Junit, f.into())),
         Some(("json", f)) if !f.is_empty() => Ok((ReportKind::Json, f.into())),
-        _ => Err(format!("`{s}` is not junit=FILE or json=FILE")),
+        Some(("html", f)) if !f.is_empty() => Ok((ReportKind::Html, f.into())),
+        _ => Err(format!("`{s}` is not junit=FILE, json=FILE or html=FILE")),
     }
 }
 
@@ -146,9 +222,11 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let result = match cli.command {
-        Command::Run(args) => run(args),
+        Command::Run(args) => run(*args),
         Command::Diff(args) => diff(args),
         Command::Lint(args) => lint(args),
+        Command::Completions { shell } => shell_help(Some(shell)),
+        Command::Man => shell_help(None),
     };
     match result {
         Ok(code) => code,
@@ -157,6 +235,20 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `completions SHELL` (or, for `None`, `man`): generated from the clap
+/// definition.
+fn shell_help(shell: Option<clap_complete::Shell>) -> anyhow::Result<ExitCode> {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    let out = &mut std::io::stdout();
+    match shell {
+        Some(shell) => clap_complete::generate(shell, &mut cmd, "conformance", out),
+        None => clap_mangen::Man::new(cmd)
+            .render(out)
+            .context("writing the man page")?,
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Load a spec document from a file or `git:REV:path`.
@@ -265,49 +357,170 @@ impl Progress for Bars {
 }
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let spec = match &args.spec {
+    let (file, dir) = options::File::load(args.config.as_deref())?;
+    let Some(target) = args.target.clone().or(file.target.clone()) else {
+        bail!(
+            "--target URL is required (or `target` in {})",
+            options::CONFIG_FILE
+        );
+    };
+    let spec_path = args
+        .spec
+        .clone()
+        .or(file.spec.as_ref().map(|p| dir.join(p)));
+    let spec = match &spec_path {
         Some(path) => Some(Arc::new(
-            openapi::Spec::from_path(Path::new(path))
+            openapi::Spec::from_path(path)
                 .with_context(|| format!("cannot load {}", path.display()))?,
         )),
         None => None,
     };
-    if args.cases == 0 || args.max_steps == 0 || args.concurrency == 0 {
+    let mut config = Config::new(&target);
+    config.spec = spec;
+    config.cases = args.cases.or(file.cases).unwrap_or(100);
+    config.max_steps = args.max_steps.or(file.max_steps).unwrap_or(20);
+    config.seed = args.seed.or(file.seed).unwrap_or(0);
+    config.concurrency = args.concurrency.or(file.concurrency).unwrap_or(4);
+    config.expiry_wait = args.expiry_wait.or(file.expiry_wait).unwrap_or(0);
+    config.race_rounds = args.race_rounds.or(file.race_rounds).unwrap_or(5);
+    config.allow_unexercised = args.allow_unexercised || file.allow_unexercised == Some(true);
+    config.namespace = args.namespace.clone();
+    if config.cases == 0 || config.max_steps == 0 || config.concurrency == 0 {
         bail!("--cases, --max-steps and --concurrency must be at least 1");
     }
-    let config = Config {
-        target: args.target.clone(),
-        spec,
-        users: args.users,
-        cases: args.cases,
-        max_steps: args.max_steps,
-        seed: args.seed,
-        concurrency: args.concurrency,
-        headers: args.headers,
-        expiry_wait: args.expiry_wait,
-        race_rounds: args.race_rounds,
-        allow_unexercised: args.allow_unexercised,
+    let mut secrets = Vec::new();
+    // Headers: the file's, then the flags' (a flag's header replaces the
+    // file's of the same name).
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for (k, v) in file.headers.iter().flatten() {
+        headers.push((k.clone(), options::expand(v, &mut secrets)?));
+    }
+    for h in &args.headers {
+        let (k, v) = options::header(h, &mut secrets)?;
+        headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&k));
+        headers.push((k, v));
+    }
+    config.headers = headers;
+    // Accounts: the flags' if any, else the file's.
+    let (users, user_env) = if args.users.is_empty() && args.user_env.is_empty() {
+        let users = file.users.iter().flatten().map(|u| parse_user(u));
+        let users = users
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| anyhow::anyhow!("{} users: {e}", options::CONFIG_FILE))?;
+        (users, file.user_env.clone().unwrap_or_default())
+    } else {
+        (args.users.clone(), args.user_env.clone())
     };
-    let bars = Bars {
-        bar: std::sync::Mutex::new(None),
-    };
+    config.users = users;
+    for var in &user_env {
+        config
+            .users
+            .push(options::user_from_env(var, &mut secrets)?);
+    }
+    config.secrets = secrets;
+    let resolved = options::resolve(
+        &file,
+        &dir,
+        Tls {
+            ca_cert: args.ca_cert.clone(),
+            insecure: args.insecure,
+            client_cert: args.client_cert.clone(),
+            client_key: args.client_key.clone(),
+        },
+        args.request_timeout,
+        args.max_response_time,
+        args.max_body,
+        args.rate_limit,
+        args.budget,
+        args.duration,
+        args.max_failures_in_a_row,
+        [
+            args.include.clone(),
+            args.exclude.clone(),
+            args.checks.clone(),
+            args.exclude_checks.clone(),
+        ],
+    )?;
+    config.transport = resolved.transport;
+    config.selection = resolved.selection;
+    config.limits = resolved.limits;
+    let interrupt = Arc::new(AtomicBool::new(false));
+    config.limits.interrupt = Some(interrupt.clone());
+    if config.transport.tls.insecure {
+        eprintln!("WARNING: --insecure: TLS certificates are NOT verified; every report says so");
+    }
+    // Report files: the flags', else the file's.
+    let mut reports = args.reports.clone();
+    if reports.is_empty() {
+        if let Some(r) = &file.reports {
+            let kinds = [
+                (ReportKind::Junit, &r.junit),
+                (ReportKind::Json, &r.json),
+                (ReportKind::Html, &r.html),
+            ];
+            for (kind, path) in kinds {
+                if let Some(p) = path {
+                    reports.push((kind, dir.join(p)));
+                }
+            }
+        }
+    }
     // Open the report files first: a bad path is an error before a long
     // run, not after it.
     let mut files = Vec::new();
-    for (kind, path) in &args.reports {
+    for (kind, path) in &reports {
         let file = std::fs::File::create(path)
             .with_context(|| format!("cannot write {}", path.display()))?;
-        files.push((*kind, path, file));
+        files.push((*kind, path.clone(), file));
     }
-    let report = conformance::run(&config, &bars)?;
-    print!("{}", report.to_text());
+    // Ctrl-C: the request in flight ends, then the reports are written;
+    // a second Ctrl-C quits at once.
+    let _ = ctrlc::set_handler(move || {
+        if interrupt.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("interrupted: writing the reports (Ctrl-C again to quit now)");
+    });
+    let bars = Bars {
+        bar: std::sync::Mutex::new(None),
+    };
+    let title = config.spec.as_ref().map_or_else(
+        || openapi::reference_spec().title().to_owned(),
+        |s| s.title().to_owned(),
+    );
+    let (report, error) = match conformance::run(&config, &bars) {
+        Ok(report) => (report, None),
+        // The reports are written whatever the outcome: here, that the
+        // run could not start, and why.
+        Err(e) => {
+            let stop = match &e {
+                RunError::Unreachable { message, .. } => Stop::Unreachable {
+                    message: message.clone(),
+                },
+                other => Stop::NotStarted {
+                    message: other.to_string(),
+                },
+            };
+            let report = Report::not_started(&title, &config.target, config.seed, stop);
+            (report, Some(e))
+        }
+    };
     for (kind, path, mut file) in files {
         let text = match kind {
             ReportKind::Junit => report.to_junit(),
             ReportKind::Json => report.to_json(),
+            ReportKind::Html => report.to_html(),
         };
         std::io::Write::write_all(&mut file, text.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    Ok(ExitCode::from(report.verdict().exit_code()))
+    if let Some(e) = error {
+        return Err(e.into());
+    }
+    print!("{}", report.to_text());
+    Ok(if report.stop == Some(Stop::Interrupted) {
+        ExitCode::from(130)
+    } else {
+        ExitCode::from(report.verdict().exit_code())
+    })
 }

@@ -13,6 +13,7 @@ use openapi::spec::{Operation, Parameter};
 use openapi::wire::{self, Builder};
 use openapi::Spec;
 
+use crate::select::Selection;
 use crate::target::{HttpRequest, Target};
 
 /// Everything a stateful run needs, shared by every case.
@@ -32,6 +33,8 @@ pub struct Plan {
     pub ops: Vec<(ActionKind, usize)>,
     /// Bound operations left out, with the reason.
     pub left_out: Vec<(String, String)>,
+    /// The operations and properties the run looks at.
+    pub selection: Selection,
 }
 
 /// A value to put at a binding's source, or to leave out.
@@ -70,12 +73,17 @@ impl Plan {
         target: Target,
         accounts: Vec<(String, String)>,
         clock: bool,
+        selection: Selection,
     ) -> Plan {
         let policy = spec.lifecycle().policy.clone();
         let mut ops = Vec::new();
         let mut left_out = Vec::new();
         for (i, op) in spec.operations().iter().enumerate() {
             let Some(b) = &op.binding else { continue };
+            if let Some(why) = selection.leaves_out(&spec, op) {
+                left_out.push((op.name(), why));
+                continue;
+            }
             // A request presenting a placeholder token must be valid, or the
             // operation cannot be exercised.
             let probe = fills_for(b, |_| Fill::Value("probe-token-0123456789".into()));
@@ -100,7 +108,16 @@ impl Plan {
             clock,
             ops,
             left_out,
+            selection,
         }
+    }
+
+    /// Whether the run requests operation `index` (`--include`,
+    /// `--exclude`).
+    pub fn selected(&self, index: usize) -> bool {
+        self.selection
+            .leaves_out(&self.spec, self.op(index))
+            .is_none()
     }
 
     /// The operation at `index`.

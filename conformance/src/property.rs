@@ -1,6 +1,6 @@
 //! The named properties of a run. A failure is reported under the property
-//! that explains it; every property ends passed, failed, not applicable or
-//! not exercised (see [`crate::verdict`]).
+//! that explains it; every property ends passed, failed, not applicable,
+//! not exercised or deselected (see [`crate::verdict`]).
 
 use std::fmt;
 
@@ -63,11 +63,18 @@ pub enum Property {
     RaceNoFork,
     /// No answer to concurrent requests is a 5xx.
     RaceNoServerError,
+    /// Every request is answered within `--request-timeout` (and
+    /// `--max-response-time`, when set).
+    RespondsInTime,
+    /// Every response body fits in `--max-body`.
+    BodyWithinLimit,
+    /// No connection is dropped or reset before the answer is complete.
+    AnswersEveryRequest,
 }
 
 impl Property {
     /// Every property, in report order.
-    pub const ALL: [Property; 23] = [
+    pub const ALL: [Property; 26] = [
         Property::LoginIssuesTokens,
         Property::TokensUnique,
         Property::RefreshRotates,
@@ -91,6 +98,17 @@ impl Property {
         Property::RaceOneWins,
         Property::RaceNoFork,
         Property::RaceNoServerError,
+        Property::RespondsInTime,
+        Property::BodyWithinLimit,
+        Property::AnswersEveryRequest,
+    ];
+
+    /// The properties every request is judged by, whatever its phase
+    /// (the transport's).
+    pub const TRANSPORT: [Property; 3] = [
+        Property::RespondsInTime,
+        Property::BodyWithinLimit,
+        Property::AnswersEveryRequest,
     ];
 
     /// The name reports use.
@@ -119,6 +137,60 @@ impl Property {
             Property::RaceOneWins => "concurrent refreshes: one wins",
             Property::RaceNoFork => "concurrent refreshes do not fork the session",
             Property::RaceNoServerError => "no server error under concurrency",
+            Property::RespondsInTime => "responds in time",
+            Property::BodyWithinLimit => "response body within --max-body",
+            Property::AnswersEveryRequest => "answers every request",
+        }
+    }
+}
+
+impl std::str::FromStr for Property {
+    type Err = String;
+
+    /// A property by its report name (`tokens unique`) or its kebab-case
+    /// name (`tokens-unique`), as `--checks` takes them.
+    fn from_str(s: &str) -> Result<Property, String> {
+        let wanted = s.trim().to_lowercase().replace(' ', "-");
+        Property::ALL
+            .into_iter()
+            .find(|p| p.name().replace(' ', "-") == wanted || p.key() == wanted)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Property::ALL.iter().map(|p| p.key()).collect();
+                format!("no property `{s}` (known: {})", known.join(", "))
+            })
+    }
+}
+
+impl Property {
+    /// The kebab-case name (JSON, `--checks`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Property::LoginIssuesTokens => "login-issues-tokens",
+            Property::TokensUnique => "tokens-unique",
+            Property::RefreshRotates => "refresh-rotates",
+            Property::RefreshSingleUse => "refresh-single-use",
+            Property::ReuseEndsSession => "reuse-ends-session",
+            Property::LogoutEndsSession => "logout-ends-session",
+            Property::RevokeAlways => "revoke-always",
+            Property::RevokedCannotRefresh => "revoked-cannot-refresh",
+            Property::RevokeAllPerUser => "revoke-all-per-user",
+            Property::TokensExpire => "tokens-expire",
+            Property::UnknownTokensRejected => "unknown-tokens-rejected",
+            Property::WrongKindRejected => "wrong-kind-rejected",
+            Property::GuardsRefuseDeadTokens => "guards-refuse-dead-tokens",
+            Property::UnauthorizedChallenge => "unauthorized-challenge",
+            Property::ErrorBodiesMatch => "error-bodies-match",
+            Property::ResponsesDocumented => "responses-documented",
+            Property::InvalidRequestsRejected => "invalid-requests-rejected",
+            Property::ModelAgreement => "model-agreement",
+            Property::TokensUnpredictable => "tokens-unpredictable",
+            Property::MalformedRequestsRejected => "malformed-requests-rejected",
+            Property::RaceOneWins => "race-one-wins",
+            Property::RaceNoFork => "race-no-fork",
+            Property::RaceNoServerError => "race-no-server-error",
+            Property::RespondsInTime => "responds-in-time",
+            Property::BodyWithinLimit => "body-within-limit",
+            Property::AnswersEveryRequest => "answers-every-request",
         }
     }
 
@@ -129,6 +201,9 @@ impl Property {
             Property::RaceOneWins | Property::RaceNoFork | Property::RaceNoServerError => {
                 Group::Concurrency
             }
+            Property::RespondsInTime
+            | Property::BodyWithinLimit
+            | Property::AnswersEveryRequest => Group::Transport,
             _ => Group::Stateful,
         }
     }

@@ -1,8 +1,12 @@
 //! Reports: a human summary with each failure as a replayable curl
-//! sequence, JSON, and JUnit XML (one testcase per check and operation).
+//! sequence, JSON, JUnit XML (one testcase per check and operation), and
+//! one self-contained HTML page for a QA lead ([`html`]).
+
+mod html;
 
 use std::fmt::Write as _;
 
+use crate::budget::Stop;
 use crate::driver::Exchange;
 
 /// The kind of a check.
@@ -15,23 +19,25 @@ pub enum Group {
     Stateful,
     /// Concurrent refreshes.
     Concurrency,
+    /// Every request of every phase: answered, in time, within the body
+    /// bound.
+    Transport,
 }
 
 impl Group {
-    /// Every group, in report order.
-    pub const ALL: [Group; 3] = [Group::Stateless, Group::Stateful, Group::Concurrency];
-
-    fn as_str(self) -> &'static str {
+    /// The name reports use.
+    pub fn as_str(self) -> &'static str {
         match self {
             Group::Stateless => "stateless",
             Group::Stateful => "stateful",
             Group::Concurrency => "concurrency",
+            Group::Transport => "transport",
         }
     }
 }
 
 /// How a check ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// It held every time it was checked.
@@ -42,20 +48,49 @@ pub enum Status {
     /// unaffected.
     NotApplicable,
     /// It applies, but the run never reached it (its budget, no account,
-    /// a login that failed, a request the suite cannot build): the run
-    /// fails unless unexercised checks are allowed.
+    /// a login that failed, a request the suite cannot build, no answer):
+    /// the run fails unless unexercised checks are allowed.
     NotExercised,
+    /// Left out by `--checks` or `--exclude-checks`: passed over, the
+    /// verdict unaffected.
+    Deselected,
 }
 
 impl Status {
-    /// The word reports use.
-    pub fn as_str(self) -> &'static str {
+    /// Every status, in summary order.
+    pub const ALL: [Status; 5] = [
+        Status::Passed,
+        Status::Failed,
+        Status::NotApplicable,
+        Status::NotExercised,
+        Status::Deselected,
+    ];
+
+    /// The word summaries use.
+    pub fn label(self) -> &'static str {
         match self {
             Status::Passed => "passed",
             Status::Failed => "failed",
             Status::NotApplicable => "not applicable",
             Status::NotExercised => "not exercised",
+            Status::Deselected => "deselected",
         }
+    }
+
+    /// The name JSON and HTML classes use (`not-exercised`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::NotApplicable => "not-applicable",
+            Status::NotExercised => "not-exercised",
+            Status::Deselected => "deselected",
+        }
+    }
+
+    /// Whether the message is a reason (as opposed to a failure).
+    fn explains(self) -> bool {
+        !matches!(self, Status::Passed | Status::Failed)
     }
 }
 
@@ -94,7 +129,8 @@ pub struct CheckResult {
     pub status: Status,
     /// How many times it was checked.
     pub checks: u64,
-    /// The failure, or why it is not applicable or was not exercised.
+    /// The failure, or why it is not applicable, was not exercised or
+    /// was deselected.
     pub message: Option<String>,
     /// The minimal failing sequence.
     pub steps: Vec<Exchange>,
@@ -123,17 +159,28 @@ impl CheckResult {
         }
     }
 
+    /// A check of `status` that was not judged, and why (not applicable,
+    /// not exercised, deselected).
+    fn unjudged(
+        group: Group,
+        name: impl Into<String>,
+        status: Status,
+        reason: impl Into<String>,
+    ) -> CheckResult {
+        CheckResult {
+            status,
+            message: Some(reason.into()),
+            ..CheckResult::passed(group, name, 0)
+        }
+    }
+
     /// A check the spec makes not applicable, and why.
     pub fn not_applicable(
         group: Group,
         name: impl Into<String>,
         reason: impl Into<String>,
     ) -> CheckResult {
-        CheckResult {
-            status: Status::NotApplicable,
-            message: Some(reason.into()),
-            ..CheckResult::passed(group, name, 0)
-        }
+        CheckResult::unjudged(group, name, Status::NotApplicable, reason)
     }
 
     /// An applicable check the run did not reach, and why.
@@ -142,11 +189,23 @@ impl CheckResult {
         name: impl Into<String>,
         reason: impl Into<String>,
     ) -> CheckResult {
-        CheckResult {
-            status: Status::NotExercised,
-            message: Some(reason.into()),
-            ..CheckResult::passed(group, name, 0)
-        }
+        CheckResult::unjudged(group, name, Status::NotExercised, reason)
+    }
+
+    /// A check `--checks` or `--exclude-checks` left out.
+    pub fn deselected(group: Group, name: impl Into<String>) -> CheckResult {
+        let reason = "--checks or --exclude-checks left it out";
+        CheckResult::unjudged(group, name, Status::Deselected, reason)
+    }
+
+    /// A check the run's selection left out, and how (`--include`,
+    /// `--exclude` leaving out every operation it needs).
+    pub fn deselected_by(
+        group: Group,
+        name: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> CheckResult {
+        CheckResult::unjudged(group, name, Status::Deselected, reason)
     }
 
     /// A failed check.
@@ -198,12 +257,20 @@ pub struct Report {
     pub allow_unexercised: bool,
     /// Every check.
     pub checks: Vec<CheckResult>,
-    /// Requests sent.
+    /// Requests sent, every phase counted.
     pub requests: u64,
     /// Stateful sequences run.
     pub sequences: u64,
     /// Wall time of the run, seconds.
     pub seconds: f64,
+    /// Why the run stopped before its phases were over (a bound reached,
+    /// a failing target, Ctrl-C); `None`: it ran to the end.
+    pub stop: Option<Stop>,
+    /// Whether the run is incomplete: stopped by a failing target, an
+    /// unreachable one or Ctrl-C rather than by a bound the user set.
+    pub incomplete: bool,
+    /// What every reader must know (certificates not verified).
+    pub warnings: Vec<String>,
 }
 
 fn count(report: &Report, status: Status) -> usize {
@@ -211,9 +278,37 @@ fn count(report: &Report, status: Status) -> usize {
 }
 
 impl Report {
+    /// A report of no check yet.
+    pub fn new(spec: &str, target: &str, seed: u64) -> Report {
+        Report {
+            spec: spec.to_owned(),
+            target: target.to_owned(),
+            seed,
+            could_not_log_in: None,
+            allow_unexercised: false,
+            checks: Vec::new(),
+            requests: 0,
+            sequences: 0,
+            seconds: 0.0,
+            stop: None,
+            incomplete: false,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The report of a run that could not start (the target unreachable
+    /// from the start): incomplete, no check.
+    pub fn not_started(spec: &str, target: &str, seed: u64, stop: Stop) -> Report {
+        let mut r = Report::new(spec, target, seed);
+        r.stop = Some(stop);
+        r.incomplete = true;
+        r
+    }
+
     /// What the run means: failed if a check failed; unexercised if an
     /// applicable check was not exercised (unless that is allowed);
-    /// passed otherwise.
+    /// passed otherwise. (A run stopped early is also said to be so in
+    /// [`Report::stop`]; what it did not reach is not exercised.)
     pub fn verdict(&self) -> Verdict {
         if count(self, Status::Failed) > 0 {
             Verdict::Failed
@@ -235,11 +330,54 @@ impl Report {
         self.checks.iter().filter(move |c| c.status == status)
     }
 
+    /// The statuses present, with their counts, in summary order (passed,
+    /// failed and not exercised always).
+    fn tally(&self) -> Vec<(Status, usize)> {
+        Status::ALL
+            .into_iter()
+            .map(|s| (s, count(self, s)))
+            .filter(|(s, n)| {
+                *n > 0 || matches!(s, Status::Passed | Status::Failed | Status::NotExercised)
+            })
+            .collect()
+    }
+
+    /// The line that says what not exercised checks mean for this run, if
+    /// there are any.
+    pub fn unexercised_line(&self) -> Option<String> {
+        let n = count(self, Status::NotExercised);
+        let what = match n {
+            0 => return None,
+            1 => "1 applicable check was not exercised".to_owned(),
+            n => format!("{n} applicable checks were not exercised"),
+        };
+        Some(if self.allow_unexercised {
+            format!("{what} (allowed by --allow-unexercised)")
+        } else if count(self, Status::Failed) == 0 {
+            format!("NOT VERIFIED: {what}; the run fails (exit 3) unless --allow-unexercised")
+        } else {
+            what
+        })
+    }
+
+    /// The one line that says how the run ended early, if it did.
+    pub fn stop_line(&self) -> Option<String> {
+        let stop = self.stop.as_ref()?;
+        Some(if self.incomplete {
+            format!("INCOMPLETE: {stop}; the report covers what was checked before")
+        } else {
+            format!("stopped: {stop}; the report covers what was checked before")
+        })
+    }
+
     /// The human summary.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         if let Some(line) = &self.could_not_log_in {
             let _ = writeln!(out, "could not log in: {line}");
+        }
+        for w in &self.warnings {
+            let _ = writeln!(out, "WARNING: {w}");
         }
         let _ = writeln!(
             out,
@@ -253,17 +391,18 @@ impl Report {
                 group = Some(c.group);
             }
             let mark = match c.status {
-                Status::Passed => "ok           ",
-                Status::Failed => "FAILED       ",
-                Status::NotApplicable => "n/a          ",
-                Status::NotExercised => "NOT EXERCISED",
+                Status::Passed => "ok".to_owned(),
+                Status::Failed => "FAILED".to_owned(),
+                Status::NotApplicable => "n/a".to_owned(),
+                Status::NotExercised => "NOT EXERCISED".to_owned(),
+                Status::Deselected => "deselected".to_owned(),
             };
-            let detail = match (c.status, &c.message) {
-                (Status::NotApplicable | Status::NotExercised, Some(m)) => format!(" ({m})"),
-                (Status::Passed, _) => format!(" ({} checks)", c.checks),
+            let detail = match (&c.message, c.status) {
+                (Some(m), s) if s.explains() => format!(" ({m})"),
+                (_, Status::Passed) => format!(" ({} checks)", c.checks),
                 _ => String::new(),
             };
-            let _ = writeln!(out, "  {mark} {}{detail}", c.name);
+            let _ = writeln!(out, "  {mark:<13} {}{detail}", c.name);
         }
         for c in self.checks.iter().filter(|c| c.status == Status::Failed) {
             let _ = writeln!(out, "\n--- FAILED: {} ({})", c.name, c.group.as_str());
@@ -289,34 +428,24 @@ impl Report {
                 }
             }
         }
+        if let Some(line) = self.stop_line() {
+            let _ = writeln!(out, "\n{line}");
+        }
+        let tally: Vec<String> = self
+            .tally()
+            .iter()
+            .map(|(s, n)| format!("{n} {}", s.label()))
+            .collect();
         let _ = writeln!(
             out,
-            "\n{} passed, {} failed, {} not applicable, {} not exercised ({} requests, {} sequences, {:.1} s)",
-            count(self, Status::Passed),
-            count(self, Status::Failed),
-            count(self, Status::NotApplicable),
-            count(self, Status::NotExercised),
+            "\n{} ({} requests, {} sequences, {:.1} s)",
+            tally.join(", "),
             self.requests,
             self.sequences,
             self.seconds
         );
-        let unexercised = count(self, Status::NotExercised);
-        if unexercised > 0 {
-            let what = if unexercised == 1 {
-                "1 applicable check was not exercised".to_owned()
-            } else {
-                format!("{unexercised} applicable checks were not exercised")
-            };
-            let _ = if self.allow_unexercised {
-                writeln!(out, "{what} (allowed by --allow-unexercised)")
-            } else if count(self, Status::Failed) == 0 {
-                writeln!(
-                    out,
-                    "NOT VERIFIED: {what}; the run fails (exit 3) unless --allow-unexercised"
-                )
-            } else {
-                writeln!(out, "{what}")
-            };
+        if let Some(line) = self.unexercised_line() {
+            let _ = writeln!(out, "{line}");
         }
         out
     }
@@ -331,46 +460,46 @@ impl Report {
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         // Not exercised is an error (the check could not run), or a skip
         // where that is allowed.
-        let errors = |cases: &[&CheckResult]| {
-            cases
-                .iter()
-                .filter(|c| c.status == Status::NotExercised && !self.allow_unexercised)
-                .count()
-        };
-        let skipped = |cases: &[&CheckResult]| {
-            cases
-                .iter()
-                .filter(|c| match c.status {
-                    Status::NotApplicable => true,
-                    Status::NotExercised => self.allow_unexercised,
-                    _ => false,
-                })
-                .count()
-        };
-        let all: Vec<&CheckResult> = self.checks.iter().collect();
+        let error = |c: &CheckResult| c.status == Status::NotExercised && !self.allow_unexercised;
+        let skip = |c: &CheckResult| c.status.explains() && !error(c);
         let _ = writeln!(
             out,
             "<testsuites name=\"conformance\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
             self.checks.len(),
             count(self, Status::Failed),
-            errors(&all),
-            skipped(&all),
+            self.checks.iter().filter(|c| error(c)).count(),
+            self.checks.iter().filter(|c| skip(c)).count(),
             self.seconds
         );
-        for group in Group::ALL {
+        let mut groups: Vec<Group> = self.checks.iter().map(|c| c.group).collect();
+        groups.sort();
+        groups.dedup();
+        let login = self
+            .could_not_log_in
+            .iter()
+            .map(|l| format!("could not log in: {l}"));
+        let notes = self.warnings.iter().map(|w| format!("WARNING: {w}"));
+        for note in login
+            .chain(notes)
+            .chain(self.stop_line())
+            .chain(self.unexercised_line())
+        {
+            let _ = writeln!(out, "  <!-- {} -->", xml(&note).replace("--", "- -"));
+        }
+        for group in groups {
             let cases: Vec<&CheckResult> =
                 self.checks.iter().filter(|c| c.group == group).collect();
             if cases.is_empty() {
                 continue;
             }
             let failures = cases.iter().filter(|c| c.status == Status::Failed).count();
+            let errors = cases.iter().filter(|c| error(c)).count();
+            let skipped = cases.iter().filter(|c| skip(c)).count();
             let _ = writeln!(
                 out,
-                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{}\" skipped=\"{}\">",
+                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">",
                 group.as_str(),
-                cases.len(),
-                errors(&cases),
-                skipped(&cases)
+                cases.len()
             );
             for c in cases {
                 let _ = write!(
@@ -380,29 +509,26 @@ impl Report {
                     xml(&c.name)
                 );
                 let reason = || {
-                    xml(&format!(
-                        "{}: {}",
-                        c.status.as_str(),
-                        c.message.as_deref().unwrap_or("")
-                    ))
+                    let why = c.message.as_deref().unwrap_or("");
+                    xml(&format!("{}: {why}", c.status.label()))
                 };
                 match c.status {
                     Status::Passed => out.push_str("/>\n"),
-                    Status::NotExercised if !self.allow_unexercised => {
+                    _ if error(c) => {
                         let _ = writeln!(
                             out,
                             ">\n      <error type=\"not-exercised\" message=\"{}\"/>\n    </testcase>",
                             reason()
                         );
                     }
-                    Status::NotApplicable | Status::NotExercised => {
+                    _ if c.status.explains() => {
                         let _ = writeln!(
                             out,
                             ">\n      <skipped message=\"{}\"/>\n    </testcase>",
                             reason()
                         );
                     }
-                    Status::Failed => {
+                    _ => {
                         let mut body = String::new();
                         for (i, s) in c.steps.iter().enumerate() {
                             let _ = writeln!(body, "{}. {}\n   {}", i + 1, s.step, s.curl);

@@ -144,6 +144,8 @@ pub fn race_round(plan: &Arc<Plan>, burst: usize, out: &mut Outcome) -> Result<(
     let op = plan.op(refresh);
     let b = plan.binding(refresh);
     let request = build(&plan.spec, op, &fills_for(b, |_| Fill::Value(real.clone()))).request;
+    let operation = op.name();
+    let operation = operation.as_str();
     let barrier = Arc::new(Barrier::new(burst));
     let answers: Vec<Result<HttpResponse, RunError>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..burst)
@@ -151,7 +153,7 @@ pub fn race_round(plan: &Arc<Plan>, burst: usize, out: &mut Outcome) -> Result<(
                 let (barrier, request) = (barrier.clone(), request.clone());
                 s.spawn(move || {
                     barrier.wait();
-                    plan.target.send(&request)
+                    plan.target.send_op(operation, &request)
                 })
             })
             .collect();
@@ -163,8 +165,25 @@ pub fn race_round(plan: &Arc<Plan>, burst: usize, out: &mut Outcome) -> Result<(
             })
             .collect()
     });
-    let answers: Vec<HttpResponse> = answers.into_iter().collect::<Result<_, _>>()?;
-    let at = plan.target.sent();
+    // A request without an answer is a transport finding; the round,
+    // missing answers, is not judged.
+    let mut unanswered = 0;
+    let mut complete = Vec::with_capacity(burst);
+    for a in answers {
+        match a {
+            Ok(a) => complete.push(a),
+            Err(RunError::NoAnswer { .. }) => unanswered += 1,
+            Err(e) => return Err(e),
+        }
+    }
+    if unanswered > 0 {
+        tracing::warn!(
+            "{unanswered} of {burst} concurrent refreshes got no answer: round not judged"
+        );
+        return Ok(());
+    }
+    let answers = complete;
+    let at = plan.target.budget().sent();
     let mut log = driver.log;
     log.push(Exchange {
         step: format!("{burst} concurrent copies of this refresh"),
@@ -209,7 +228,7 @@ pub fn race_round(plan: &Arc<Plan>, burst: usize, out: &mut Outcome) -> Result<(
         for token in tokens.iter().take(3) {
             let fills = fills_for(b, |_| Fill::Value(token.clone()));
             let req = build(&plan.spec, op, &fills).request;
-            let resp = plan.target.send(&req)?;
+            let resp = plan.target.send_op(operation, &req)?;
             log.push(Exchange {
                 step: format!("{} with one winner's refresh token", op.name()),
                 curl: plan.target.curl(&req),
@@ -315,7 +334,7 @@ pub fn expiry_by_waiting(
             property: Property::TokensExpire,
             message: v.message,
             steps: log,
-            detected_at: plan.target.sent(),
+            detected_at: plan.target.budget().sent(),
         });
     }
     Ok(())
@@ -332,8 +351,18 @@ mod tests {
             doc["x-token-lifecycle"]["policy"][*k] = v.clone();
         }
         let spec = Arc::new(openapi::Spec::from_value(doc).unwrap());
-        let target = Target::new("http://127.0.0.1:9", Vec::new()).unwrap();
-        Plan::new(spec, target, vec![("demo".into(), "demo".into())], false)
+        let transport = crate::target::Transport::default();
+        let limits = crate::budget::Limits::default();
+        let target = Target::new(
+            "http://127.0.0.1:9",
+            Vec::new(),
+            &transport,
+            limits,
+            Vec::new(),
+        )
+        .unwrap();
+        let accounts = vec![("demo".into(), "demo".into())];
+        Plan::new(spec, target, accounts, false, Default::default())
     }
 
     fn won(a: &str, r: &str) -> Won {

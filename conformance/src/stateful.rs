@@ -136,7 +136,10 @@ pub fn run_case(
     out: &mut Outcome,
     seen: Option<&AtomicUsize>,
 ) -> Result<(Option<Violation>, Vec<Exchange>), RunError> {
-    let mut driver = Driver::new(plan.clone())?;
+    let mut driver = match Driver::new(plan.clone()) {
+        Err(RunError::NoAnswer { .. }) => return Ok((None, Vec::new())),
+        d => d?,
+    };
     let mut state = init;
     out.sequences += 1;
     let mut found = None;
@@ -153,7 +156,12 @@ pub fn run_case(
             }
         }
         state = state.step(step);
-        let violations = driver.step(&state, step)?;
+        let violations = match driver.step(&state, step) {
+            // No answer (a transport finding): the target's state is
+            // unknown, so the sequence is abandoned.
+            Err(RunError::NoAnswer { .. }) => break,
+            v => v?,
+        };
         out.requests += 1;
         if !violations.is_empty() {
             found = violations
@@ -230,6 +238,10 @@ fn without(init: &RefState, steps: &[Step], skip: usize) -> Option<Vec<Step>> {
     Some(out)
 }
 
+/// A violation as first found: the request of the run that showed it, the
+/// violation, and the sequence's exchanges.
+type Found = (u64, Violation, Vec<Exchange>);
+
 /// The stateful check of a run: directed sequences, then random ones, each
 /// failing property shrunk, reported once and muted.
 #[derive(Debug)]
@@ -242,12 +254,15 @@ pub struct Checker {
 
 impl Checker {
     /// A checker for `plan` (installed for [`RefMachine`] on this thread).
+    /// Properties deselected by `--checks` are muted from the start: never
+    /// judged.
     pub fn new(plan: Arc<Plan>) -> Checker {
         install(plan.clone());
+        let muted = plan.selection.deselected().collect();
         Checker {
             plan,
             out: Outcome::default(),
-            muted: HashSet::new(),
+            muted,
         }
     }
 
@@ -278,32 +293,46 @@ impl Checker {
     /// Run one fixed sequence; a violation is shrunk and recorded under
     /// its property, which is returned.
     pub fn script(&mut self, steps: &[Step]) -> Result<Option<Property>, RunError> {
-        let (found, _, seen) = self.probe(steps)?;
+        let (found, log, seen) = self.probe(steps)?;
         self.out.absorb(seen);
         let Some(v) = found else { return Ok(None) };
-        let at = self.plan.target.sent();
+        let at = self.plan.target.budget().sent();
         let init = RefState::new(self.plan.clone());
-        self.record(init, steps.to_vec(), v.property, at)?;
-        Ok(Some(v.property))
+        let property = v.property;
+        self.record(init, steps.to_vec(), (v, log), at)?;
+        Ok(Some(property))
     }
 
-    /// Shrink a failing sequence, replay it and record the failure.
+    /// Shrink a failing sequence, replay it and record the failure; when
+    /// the run ends meanwhile (budget, duration), the failure stands with
+    /// the sequence as first found.
     fn record(
         &mut self,
         init: RefState,
         steps: Vec<Step>,
-        property: Property,
+        found: (Violation, Vec<Exchange>),
         detected_at: u64,
     ) -> Result<(), RunError> {
         let mut scratch = Outcome::default();
-        let steps = minimize(&self.plan, &init, steps, &self.muted, &mut scratch)?;
-        let (v, log) = run_case(&self.plan, init, &steps, &self.muted, &mut scratch, None)?;
-        let v = v.unwrap_or_else(|| Violation {
-            property,
+        let (plan, muted) = (&self.plan, &self.muted);
+        let replayed = minimize(plan, &init, steps, muted, &mut scratch)
+            .and_then(|steps| run_case(plan, init, &steps, muted, &mut scratch, None));
+        let (v, log) = match replayed {
+            Ok((Some(v), log)) => (v, log),
             // Flaky: the minimal sequence passed on replay. Still a
             // failure: report it with the sequence as replayed.
-            message: "failed once, but passed when replayed: the target is nondeterministic".into(),
-        });
+            Ok((None, log)) => (
+                Violation {
+                    property: found.0.property,
+                    message:
+                        "failed once, but passed when replayed: the target is nondeterministic"
+                            .into(),
+                },
+                log,
+            ),
+            Err(RunError::Stopped(_)) => found,
+            Err(e) => return Err(e),
+        };
         self.fail(Failure {
             property: v.property,
             message: v.message,
@@ -314,7 +343,9 @@ impl Checker {
     }
 
     /// Random sequences: rounds of `cases` sequences until a round finds
-    /// no new failing property.
+    /// no new failing property. The run may end meanwhile (budget,
+    /// duration, a failing target): what was checked stands, a failure
+    /// found is reported as found, and [`RunError::Stopped`] is returned.
     pub fn random(&mut self, options: &Options, progress: &dyn Fn(u64)) -> Result<(), RunError> {
         let plan = self.plan.clone();
         for round in 0..Property::ALL.len() as u64 {
@@ -328,7 +359,7 @@ impl Checker {
             };
             let mut runner = TestRunner::new_with_rng(config, rng(options.seed, round));
             let stop: RefCell<Option<RunError>> = RefCell::new(None);
-            let detected: RefCell<BTreeMap<Property, u64>> = RefCell::default();
+            let first: RefCell<BTreeMap<Property, Found>> = RefCell::default();
             let out = RefCell::new(std::mem::take(&mut self.out));
             let muted = &self.muted;
             let strategy = RefMachine::sequential_strategy(1..=options.max_steps);
@@ -342,11 +373,13 @@ impl Checker {
                     Ok((None, _)) => Ok(()),
                     Ok((Some(v), log)) => {
                         tracing::debug!(property = %v.property, message = %v.message, steps = ?log, "sequence failed");
-                        detected
+                        let at = plan.target.budget().sent();
+                        let name = v.property.name();
+                        first
                             .borrow_mut()
                             .entry(v.property)
-                            .or_insert_with(|| plan.target.sent());
-                        Err(TestCaseError::fail(v.property.name()))
+                            .or_insert((at, v, log));
+                        Err(TestCaseError::fail(name))
                     }
                     Err(e) => {
                         *stop.borrow_mut() = Some(e);
@@ -355,24 +388,42 @@ impl Checker {
                 }
             });
             self.out = out.into_inner();
-            if let Some(e) = stop.into_inner() {
-                return Err(e);
-            }
+            let stopped = match stop.into_inner() {
+                Some(e @ RunError::Stopped(_)) => Some(e),
+                Some(e) => return Err(e),
+                None => None,
+            };
             match result {
-                Ok(()) => break,
+                Ok(()) => {}
                 Err(TestError::Fail(reason, (init, steps, _))) => {
                     let Some(property) = Property::named(reason.message()) else {
                         break;
                     };
-                    let at = detected.borrow().get(&property).copied();
-                    let at = at.unwrap_or_else(|| plan.target.sent());
-                    self.record(init, steps, property, at)?;
+                    let Some((at, v, log)) = first.into_inner().remove(&property) else {
+                        break;
+                    };
+                    match &stopped {
+                        // No budget left to shrink: the failure as found.
+                        Some(_) => self.fail(Failure {
+                            property,
+                            message: v.message,
+                            steps: log,
+                            detected_at: at,
+                        }),
+                        None => self.record(init, steps, (v, log), at)?,
+                    }
+                    if stopped.is_none() {
+                        if let Some(stop) = plan.target.budget().stopped() {
+                            return Err(RunError::Stopped(stop));
+                        }
+                        continue;
+                    }
                 }
                 Err(TestError::Abort(reason)) => {
                     tracing::warn!("stateful check stopped early: {reason}");
-                    break;
                 }
             }
+            return stopped.map_or(Ok(()), Err);
         }
         Ok(())
     }

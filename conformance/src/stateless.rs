@@ -20,6 +20,7 @@ use crate::check::response_problems;
 use crate::driver::Exchange;
 use crate::error::RunError;
 use crate::plan::Plan;
+use crate::property::Property;
 use crate::report::{CheckResult, Group};
 use crate::stateful::rng;
 use crate::strategy::Gen;
@@ -227,7 +228,9 @@ pub fn run(
     progress: &(dyn Fn() + Sync),
 ) -> Result<Vec<CheckResult>, RunError> {
     let spec: &Spec = &plan.spec;
-    let ops: Vec<usize> = (0..spec.operations().len()).collect();
+    let ops: Vec<usize> = (0..spec.operations().len())
+        .filter(|i| plan.selected(*i))
+        .collect();
     let next = AtomicU64::new(0);
     let results: Mutex<Vec<(usize, Vec<CheckResult>)>> = Mutex::new(Vec::new());
     let error: Mutex<Option<RunError>> = Mutex::new(None);
@@ -238,14 +241,15 @@ pub fn run(
         for _ in 0..concurrency.max(1) {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst) as usize;
-                if i >= ops.len() || error.lock().map(|e| e.is_some()).unwrap_or(true) {
+                let stopped = plan.target.budget().stopped().is_some();
+                if i >= ops.len() || stopped || error.lock().map(|e| e.is_some()).unwrap_or(true) {
                     break;
                 }
                 match check_operation(plan, &gen, ops[i], cases, seed, counters) {
                     Ok(r) => results
                         .lock()
                         .expect("no panics hold this lock")
-                        .push((i, r)),
+                        .push((ops[i], r)),
                     Err(e) => {
                         *error.lock().expect("no panics hold this lock") = Some(e);
                         break;
@@ -255,10 +259,22 @@ pub fn run(
             });
         }
     });
+    let mut results = results.into_inner().expect("threads joined");
     if let Some(e) = error.into_inner().expect("threads joined") {
         return Err(e);
     }
-    let mut results = results.into_inner().expect("threads joined");
+    // The run is over (budget, duration, a failing target): what was
+    // checked stands, the rest is reported as not reached.
+    if let Some(stop) = plan.target.budget().stopped() {
+        for (i, op) in spec.operations().iter().enumerate() {
+            if plan.selected(i) && !results.iter().any(|(j, _)| *j == i) {
+                let name = format!("{}: responses match the spec", op.name());
+                let reason = format!("not reached: {stop}");
+                let skipped = CheckResult::not_exercised(Group::Stateless, name, reason);
+                results.push((i, vec![skipped]));
+            }
+        }
+    }
     results.sort_by_key(|(i, _)| *i);
     Ok(results.into_iter().flat_map(|(_, r)| r).collect())
 }
@@ -291,21 +307,24 @@ fn check_operation(
         index,
         counters,
     };
+    let judges = |p| plan.selection.judges(p);
     // Valid requests: every answer documented, no 5xx.
-    out.push(probe.run(
-        &strategy,
-        1,
-        format!("{name}: responses match the spec"),
-        "a documented answer",
-        |resp| {
-            let problems = response_problems(spec, op, resp);
-            if problems.is_empty() {
-                Ok(())
-            } else {
-                Err(problems.join("; "))
-            }
-        },
-    )?);
+    if judges(Property::ResponsesDocumented) {
+        out.push(probe.run(
+            &strategy,
+            1,
+            format!("{name}: responses match the spec"),
+            "a documented answer",
+            |resp| {
+                let problems = response_problems(spec, op, resp);
+                if problems.is_empty() {
+                    Ok(())
+                } else {
+                    Err(problems.join("; "))
+                }
+            },
+        )?);
+    }
     let refused = |what: &'static str| {
         move |resp: &HttpResponse| {
             if (400..500).contains(&resp.status) {
@@ -323,7 +342,8 @@ fn check_operation(
         let bad = gen.invalid(&m.schema.as_ref()?.value)?;
         Some((as_read_back(spec, m, bad, false), m.name.clone()))
     });
-    if let Some((bad_bodies, media)) = invalid {
+    if let Some((bad_bodies, media)) = invalid.filter(|_| judges(Property::InvalidRequestsRejected))
+    {
         let cases_strategy = (strategy.clone(), bad_bodies)
             .prop_map(move |(mut c, b)| {
                 c.body = Some((media.clone(), b));
@@ -340,7 +360,8 @@ fn check_operation(
     }
     // Invalid parameters: one parameter at a time gets a value its schema
     // forbids (and that stays forbidden once sent as text).
-    if let Some(bad_params) = invalid_params(spec, gen, op) {
+    let bad_params = invalid_params(spec, gen, op);
+    if let Some(bad_params) = bad_params.filter(|_| judges(Property::InvalidRequestsRejected)) {
         let cases_strategy = (strategy, bad_params)
             .prop_map(|(mut c, (index, value))| {
                 c.params.retain(|(i, _)| *i != index);
@@ -391,26 +412,53 @@ impl Probe<'_> {
         judge: impl Fn(&HttpResponse) -> Result<(), String>,
     ) -> Result<CheckResult, RunError> {
         let error: Mutex<Option<RunError>> = Mutex::new(None);
+        let judged = AtomicU64::new(0);
         let rng = rng(self.seed, stream * 1000 + self.index as u64);
         let mut runner = TestRunner::new_with_rng(config(self.cases), rng);
+        let operation = self.op.name();
         let result = runner.run(strategy, |case| {
+            if error.lock().expect("no panics hold this lock").is_some() {
+                return Ok(());
+            }
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
-            match self.plan.target.send(&request(self.op, &case)) {
-                Ok(resp) => judge(&resp).map_err(TestCaseError::fail),
+            match self
+                .plan
+                .target
+                .send_op(&operation, &request(self.op, &case))
+            {
+                Ok(resp) => {
+                    judged.fetch_add(1, Ordering::Relaxed);
+                    judge(&resp).map_err(TestCaseError::fail)
+                }
+                // No answer: a transport finding of the target's; go on.
+                Err(RunError::NoAnswer { .. }) => Ok(()),
                 Err(e) => {
                     *error.lock().expect("no panics hold this lock") = Some(e);
                     Ok(())
                 }
             }
         });
-        if let Some(e) = error.into_inner().expect("no panics hold this lock") {
-            return Err(e);
+        let judged = judged.into_inner();
+        match error.into_inner().expect("no panics hold this lock") {
+            // The run is over: what was checked stands.
+            Some(RunError::Stopped(stop)) if judged == 0 && result.is_ok() => {
+                let reason = format!("not reached: {stop}");
+                return Ok(CheckResult::not_exercised(Group::Stateless, name, reason));
+            }
+            Some(RunError::Stopped(_)) => {}
+            Some(e) => return Err(e),
+            None => {}
         }
         Ok(match result {
-            Ok(()) => CheckResult::passed(Group::Stateless, name, u64::from(self.cases)),
+            Ok(()) if judged == 0 => CheckResult::not_exercised(
+                Group::Stateless,
+                name,
+                "no request got an answer (see the transport checks)",
+            ),
+            Ok(()) => CheckResult::passed(Group::Stateless, name, judged),
             Err(TestError::Fail(reason, case)) => {
                 let req = request(self.op, &case);
-                let (status, body) = match self.plan.target.send(&req) {
+                let (status, body) = match self.plan.target.send_op(&operation, &req) {
                     Ok(r) => (r.status, r.body_text(400)),
                     Err(e) => (0, e.to_string()),
                 };
@@ -424,7 +472,7 @@ impl Probe<'_> {
                 CheckResult::failed(
                     Group::Stateless,
                     name,
-                    u64::from(self.cases),
+                    judged,
                     reason.to_string(),
                     vec![step],
                 )

@@ -18,6 +18,7 @@ use openapi::binding::ActionKind;
 use openapi::media::essence;
 use openapi::wire::preferred_media;
 
+use crate::budget::Stop;
 use crate::guard;
 use crate::machine::{Expected, RefMachine, RefState, Step, Tok};
 use crate::plan::Plan;
@@ -28,19 +29,21 @@ use crate::special::expiry_unreachable;
 use crate::stateful::Outcome;
 
 /// What the verdict needs to know of the run besides its evidence.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RunFacts {
     /// Longest real wait for expiry, seconds.
     pub expiry_wait: u64,
     /// Whether race rounds were asked for.
     pub races: bool,
+    /// Why the run ended early, if it did.
+    pub stop: Option<Stop>,
 }
 
 /// One result per property of `groups`, in report order.
 pub fn results(
     plan: &Arc<Plan>,
     out: &Outcome,
-    facts: RunFacts,
+    facts: &RunFacts,
     groups: &[Group],
 ) -> Vec<CheckResult> {
     Property::ALL
@@ -50,8 +53,11 @@ pub fn results(
         .collect()
 }
 
-fn result(plan: &Arc<Plan>, out: &Outcome, facts: RunFacts, p: Property) -> CheckResult {
+fn result(plan: &Arc<Plan>, out: &Outcome, facts: &RunFacts, p: Property) -> CheckResult {
     let group = p.group();
+    if !plan.selection.judges(p) {
+        return CheckResult::deselected(group, p.name());
+    }
     let checks = out.exercised.get(&p).copied().unwrap_or(0);
     let first_at = out.first_at.get(&p).copied();
     if let Some(f) = out.failures.iter().find(|f| f.property == p) {
@@ -62,11 +68,15 @@ fn result(plan: &Arc<Plan>, out: &Outcome, facts: RunFacts, p: Property) -> Chec
     if let Some(reason) = not_applicable(plan, p) {
         return CheckResult::not_applicable(group, p.name(), reason);
     }
+
     // With one account, "no other user's" cannot be checked: half a
     // property is not a pass.
     let half = p == Property::RevokeAllPerUser && plan.accounts.len() < 2;
     if checks > 0 && !half {
         return CheckResult::passed(group, p.name(), checks).first_at(first_at);
+    }
+    if let Some(reason) = left_out_by_selection(plan, p) {
+        return CheckResult::deselected_by(group, p.name(), reason);
     }
     CheckResult::not_exercised(group, p.name(), unexercised(plan, out, facts, p))
 }
@@ -225,7 +235,7 @@ fn forbids_some_step(plan: &Arc<Plan>) -> bool {
 }
 
 /// Why an applicable property was not exercised.
-fn unexercised(plan: &Plan, out: &Outcome, facts: RunFacts, p: Property) -> String {
+fn unexercised(plan: &Plan, out: &Outcome, facts: &RunFacts, p: Property) -> String {
     use ActionKind::*;
     if let Some(line) = out.could_not_log_in.as_deref() {
         if p != Property::MalformedRequestsRejected {
@@ -247,20 +257,7 @@ fn unexercised(plan: &Plan, out: &Outcome, facts: RunFacts, p: Property) -> Stri
                 checks); the spec's declared accounts are used only when the target is the mock"
             .into();
     }
-    let action = match p {
-        Property::RefreshRotates
-        | Property::RefreshSingleUse
-        | Property::ReuseEndsSession
-        | Property::RaceOneWins
-        | Property::RaceNoFork
-        | Property::RaceNoServerError => Some(Refresh),
-        Property::LogoutEndsSession => Some(Logout),
-        Property::RevokedCannotRefresh => Some(Revoke),
-        Property::RevokeAllPerUser => Some(RevokeAll),
-        Property::ModelAgreement => Some(Protected),
-        _ => None,
-    };
-    if let Some(a) = action.filter(|a| binds(plan, *a) && !plan.has(*a)) {
+    if let Some(a) = needed_action(p).filter(|a| binds(plan, *a) && !plan.has(*a)) {
         return left_out(plan, a);
     }
     match p {
@@ -284,8 +281,56 @@ fn unexercised(plan: &Plan, out: &Outcome, facts: RunFacts, p: Property) -> Stri
         {
             "no race round ran (--race-rounds 0)".into()
         }
-        _ => "no sequence reached it within the run (raise --cases)".into(),
+        _ => match &facts.stop {
+            Some(stop) => format!("not reached: {stop}"),
+            None => "no sequence reached it within the run (raise --cases)".into(),
+        },
     }
+}
+
+/// The action whose operations a property cannot do without.
+fn needed_action(p: Property) -> Option<ActionKind> {
+    use ActionKind::*;
+    Some(match p {
+        Property::RefreshRotates
+        | Property::RefreshSingleUse
+        | Property::ReuseEndsSession
+        | Property::RaceOneWins
+        | Property::RaceNoFork
+        | Property::RaceNoServerError => Refresh,
+        Property::LogoutEndsSession => Logout,
+        Property::RevokedCannotRefresh => Revoke,
+        Property::RevokeAllPerUser => RevokeAll,
+        Property::ModelAgreement => Protected,
+        _ => return None,
+    })
+}
+
+/// How `--include`/`--exclude` leave `p` out, if they do: every operation
+/// bound to the action it needs (or to login, for a lifecycle property) is
+/// left out.
+fn left_out_by_selection(plan: &Plan, p: Property) -> Option<String> {
+    let why = |action: ActionKind| -> Option<String> {
+        let mut reasons = plan
+            .spec
+            .operations()
+            .iter()
+            .filter(|op| op.binding.as_ref().is_some_and(|b| b.action == action))
+            .map(|op| plan.selection.leaves_out(&plan.spec, op));
+        let first = reasons.next()??;
+        reasons
+            .all(|r| r.is_some())
+            .then(|| format!("its `{}` operations are left out: {first}", action.as_str()))
+    };
+    if p == Property::MalformedRequestsRejected || p.group() == Group::Transport {
+        return None;
+    }
+    if p == Property::RevokeAlways {
+        return why(ActionKind::Revoke).and(why(ActionKind::RevokeAll));
+    }
+    needed_action(p)
+        .and_then(why)
+        .or_else(|| why(ActionKind::Login))
 }
 
 fn left_out(plan: &Plan, action: ActionKind) -> String {

@@ -1,14 +1,22 @@
 //! The admin API under `/__mock`, with its own OpenAPI document
-//! (`/__mock/openapi.json`) and Swagger UI (`/__mock/docs`).
+//! (`/__mock/openapi.json`) and Swagger UI (`/__mock/docs`). Every endpoint
+//! but `/namespaces` acts on one namespace: the one the `x-mock-namespace`
+//! header (or a `namespace` query parameter, for pages' `EventSource`)
+//! names, else the default one.
 
 use std::sync::Arc;
 
-use poem_openapi::param::Query;
+use poem::http::StatusCode;
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, OpenApiService};
 
+use crate::events::Change;
 use crate::handler::Mock;
-use crate::state::{ClockView, JournalEntry, JOURNAL_CAPACITY};
+use crate::namespace::DEFAULT_NAMESPACE;
+use crate::redact;
+use crate::state::{ClockView, JournalEntry, State, TokenStatus, JOURNAL_CAPACITY};
 
 /// The admin API's prefix.
 pub(crate) const PREFIX: &str = "/__mock";
@@ -19,6 +27,37 @@ const MAX_ADVANCE: u64 = 10 * 365 * 24 * 3600;
 /// The admin endpoints.
 pub(crate) struct Admin {
     mock: Arc<Mock>,
+}
+
+/// The namespace an admin request acts on (put in the request's extensions
+/// by the app).
+#[derive(Debug, Clone)]
+pub(crate) struct Space(pub(crate) Arc<State>);
+
+/// A namespace, as `/namespaces` lists it.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+struct NamespaceOut {
+    /// Its name (`default` is the developer's).
+    name: String,
+    /// Sessions started since its last reset.
+    sessions: u32,
+    /// Sessions not ended.
+    live_sessions: u32,
+    /// Requests in its journal.
+    requests: u32,
+    /// Its clock.
+    clock: ClockView,
+}
+
+/// Every namespace, and the bound.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+struct Namespaces {
+    /// The most namespaces the mock keeps (`--max-namespaces`).
+    max: u32,
+    /// The namespaces, by name.
+    namespaces: Vec<NamespaceOut>,
 }
 
 /// How far to move the clock.
@@ -59,6 +98,14 @@ struct TokenOut {
     expires_at: u64,
     /// Whether the mock would accept it now.
     usable: bool,
+    /// What a person reads: `live`, `spent`, `revoked`, `expired` or
+    /// `ended` (expiry first, as the model checks it).
+    status: TokenStatus,
+    /// Why, in words (`spent by a refresh 4 s ago`, `expired 20 s ago`).
+    why: String,
+    /// A short stand-in for the token (`#a1b2c3`), as the journal and the
+    /// log show it.
+    fingerprint: String,
 }
 
 #[derive(ApiResponse)]
@@ -77,49 +124,48 @@ fn word<T: serde::Serialize>(v: &T) -> String {
 
 #[OpenApi]
 impl Admin {
-    /// Forget every session, token and journal entry; put the clock back to
-    /// wall time. Accounts stay.
+    /// Forget every session, token and journal entry of the namespace; put
+    /// its clock back to wall time. Accounts stay.
     #[oai(path = "/reset", method = "post")]
-    async fn reset(&self) -> Reset {
-        self.mock.state.reset();
+    async fn reset(&self, space: Data<&Space>) -> Reset {
+        space.0 .0.reset();
+        self.changed(&space);
         Reset::Done
     }
 
-    /// The mock clock.
+    /// The namespace's clock.
     #[oai(path = "/clock", method = "get")]
-    async fn clock(&self) -> Json<ClockView> {
-        Json(self.mock.state.clock.view())
+    async fn clock(&self, space: Data<&Space>) -> Json<ClockView> {
+        Json(space.0 .0.clock.view())
     }
 
-    /// Move the mock clock forward, so that tokens expire without waiting.
+    /// Move the namespace's clock forward, so that tokens expire without
+    /// waiting.
     #[oai(path = "/clock/advance", method = "post")]
-    async fn advance(&self, body: Json<Advance>) -> Json<ClockView> {
-        self.mock
-            .state
-            .clock
-            .advance(body.0.seconds.min(MAX_ADVANCE));
-        Json(self.mock.state.clock.view())
+    async fn advance(&self, space: Data<&Space>, body: Json<Advance>) -> Json<ClockView> {
+        space.0 .0.clock.advance(body.0.seconds.min(MAX_ADVANCE));
+        self.clock_moved(&space)
     }
 
-    /// Stop the clock: from now on it only moves when advanced, so that
-    /// expiry can be tested to the second.
+    /// Stop the namespace's clock: from now on it only moves when
+    /// advanced, so that expiry can be tested to the second.
     #[oai(path = "/clock/freeze", method = "post")]
-    async fn freeze(&self) -> Json<ClockView> {
-        self.mock.state.clock.freeze();
-        Json(self.mock.state.clock.view())
+    async fn freeze(&self, space: Data<&Space>) -> Json<ClockView> {
+        space.0 .0.clock.freeze();
+        self.clock_moved(&space)
     }
 
     /// Let a frozen clock run again.
     #[oai(path = "/clock/resume", method = "post")]
-    async fn resume(&self) -> Json<ClockView> {
-        self.mock.state.clock.resume();
-        Json(self.mock.state.clock.view())
+    async fn resume(&self, space: Data<&Space>) -> Json<ClockView> {
+        space.0 .0.clock.resume();
+        self.clock_moved(&space)
     }
 
-    /// Every session, oldest first.
+    /// Every session of the namespace, oldest first.
     #[oai(path = "/sessions", method = "get")]
-    async fn sessions(&self) -> Json<Vec<SessionOut>> {
-        let list = self.mock.state.sessions().into_iter();
+    async fn sessions(&self, space: Data<&Space>) -> Json<Vec<SessionOut>> {
+        let list = space.0 .0.sessions().into_iter();
         Json(
             list.map(|s| SessionOut {
                 id: s.id,
@@ -131,45 +177,105 @@ impl Admin {
         )
     }
 
-    /// Every token issued since the last reset.
+    /// Every token issued in the namespace since its last reset.
     #[oai(path = "/tokens", method = "get")]
-    async fn tokens(&self) -> Json<Vec<TokenOut>> {
-        let list = self.mock.state.tokens().into_iter();
+    async fn tokens(&self, space: Data<&Space>) -> Json<Vec<TokenOut>> {
+        let list = space.0 .0.token_statuses().into_iter();
         Json(
-            list.map(|t| TokenOut {
+            list.map(|(t, status, why)| TokenOut {
+                fingerprint: redact::fingerprint(&t.token),
                 token: t.token.to_string(),
                 kind: word(&t.kind),
                 state: word(&t.state),
                 session: t.session,
                 expires_at: t.expires_at,
                 usable: t.usable,
+                status,
+                why,
             })
             .collect(),
         )
     }
 
-    /// The newest requests, oldest first.
+    /// The namespace's newest requests, oldest first, secrets shown as
+    /// fingerprints.
     #[oai(path = "/journal", method = "get")]
     async fn journal(
         &self,
+        space: Data<&Space>,
         /// How many entries (at most 1000).
         #[oai(default = "default_limit", validator(maximum(value = "1000")))]
         limit: Query<u32>,
     ) -> Json<Vec<JournalEntry>> {
-        Json(self.mock.state.journal.lock().last(limit.0 as usize))
+        Json(space.0 .0.journal.lock().last(limit.0 as usize))
     }
 
-    /// Forget the journal.
+    /// Forget the namespace's journal.
     #[oai(path = "/journal", method = "delete")]
-    async fn clear_journal(&self) -> Reset {
-        self.mock.state.journal.lock().clear();
+    async fn clear_journal(&self, space: Data<&Space>) -> Reset {
+        space.0 .0.journal.lock().clear();
+        self.changed(&space);
         Reset::Done
+    }
+
+    /// Every namespace: `default` (requests without `x-mock-namespace`)
+    /// and those made by requests naming one.
+    #[oai(path = "/namespaces", method = "get")]
+    async fn namespaces(&self) -> Json<Namespaces> {
+        let spaces = &self.mock.spaces;
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let namespaces = spaces
+            .list()
+            .into_iter()
+            .map(|s| {
+                let sessions = s.sessions();
+                NamespaceOut {
+                    name: s.name.clone(),
+                    sessions: count(sessions.len()),
+                    live_sessions: count(sessions.iter().filter(|x| x.live).count()),
+                    requests: count(s.journal.lock().len()),
+                    clock: s.clock.view(),
+                }
+            })
+            .collect();
+        Json(Namespaces {
+            max: count(spaces.max()),
+            namespaces,
+        })
+    }
+
+    /// Forget a namespace and all its state (a finished test run's).
+    #[oai(path = "/namespaces/:name", method = "delete")]
+    async fn delete_namespace(&self, name: Path<String>) -> poem::Result<Reset> {
+        let refuse = |status: StatusCode, detail: String| poem::Error::from_string(detail, status);
+        if name.0 == DEFAULT_NAMESPACE {
+            let detail = "the default namespace cannot be deleted; reset it (POST /__mock/reset)";
+            return Err(refuse(StatusCode::CONFLICT, detail.into()));
+        }
+        if self.mock.spaces.remove(&name.0) {
+            self.mock.changed(Change::Namespaces);
+            Ok(Reset::Done)
+        } else {
+            let detail = format!("no namespace `{}`", redact::text(&name.0));
+            Err(refuse(StatusCode::NOT_FOUND, detail))
+        }
     }
 
     /// The OpenAPI document the mock serves.
     #[oai(path = "/spec", method = "get")]
     async fn spec(&self) -> Json<serde_json::Value> {
-        Json(self.mock.spec.document().clone())
+        Json(self.mock.served().spec.document().clone())
+    }
+}
+
+impl Admin {
+    fn changed(&self, space: &Space) {
+        self.mock.changed(Change::State(space.0.name.clone()));
+    }
+
+    fn clock_moved(&self, space: &Space) -> Json<ClockView> {
+        self.changed(space);
+        Json(space.0.clock.view())
     }
 }
 
@@ -182,7 +288,9 @@ pub(crate) fn service(mock: Arc<Mock>) -> OpenApiService<Admin, ()> {
     OpenApiService::new(Admin { mock }, "Mock admin API", env!("CARGO_PKG_VERSION"))
         .description(
             "Control the stateful mock: reset it, move its clock, look at its \
-             sessions, tokens and request journal.",
+             sessions, tokens and request journal. Each endpoint but /namespaces acts on \
+             the namespace named by the `x-mock-namespace` header (or a `namespace` query \
+             parameter), else on the default namespace.",
         )
         .server(PREFIX)
 }

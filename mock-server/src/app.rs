@@ -1,19 +1,27 @@
-//! [`App`]: the mock as one poem endpoint, the admin API under `/__mock`
-//! and the spec's operations everywhere else.
+//! [`App`]: the mock as one poem endpoint: the admin API, the dashboard, its
+//! event stream and the API docs under `/__mock`, the spec's operations
+//! everywhere else.
 
 use std::sync::Arc;
 
-use poem::endpoint::BoxEndpoint;
-use poem::{Endpoint, EndpointExt, IntoEndpoint, Request, Response, Route};
+use poem::endpoint::{make_sync, BoxEndpoint};
+use poem::web::Html;
+use poem::{Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Request, Response, Route};
 
-use crate::admin;
+use crate::admin::{self, Space};
 use crate::cors;
+use crate::docs::{self, SwaggerUi};
+use crate::events;
 use crate::handler::Mock;
+use crate::namespace;
 use crate::respond::{self, Reply};
 
 /// The methods and request headers a page may use on the admin API.
 const ADMIN_METHODS: &str = "GET, POST, DELETE, OPTIONS";
-const ADMIN_HEADERS: &str = "content-type";
+const ADMIN_HEADERS: &str = "content-type, x-mock-namespace";
+
+/// The dashboard: one page, its script and style inline.
+const DASHBOARD: &str = include_str!("dashboard.html");
 
 /// The mock as a poem endpoint: the admin API under `/__mock`, the spec's
 /// operations everywhere else. [`MockServerBuilder::build`] makes one, to
@@ -28,11 +36,30 @@ pub struct App {
 impl App {
     pub(crate) fn new(mock: Arc<Mock>) -> App {
         let api = admin::service(mock.clone());
+        let swagger = Arc::new(SwaggerUi::new(&api.swagger_ui_html(), &api.spec()));
+        let (docs_mock, doc_mock) = (mock.clone(), mock.clone());
+        let events_mock = mock.clone();
         let admin = Route::new()
             .nest(format!("{}/docs", admin::PREFIX), api.swagger_ui())
             .at(
                 format!("{}/openapi.json", admin::PREFIX),
                 api.spec_endpoint(),
+            )
+            .at(
+                docs::API_DOCS,
+                make_sync(move |_| Html(swagger.page(&docs_mock.served()))),
+            )
+            .at(
+                docs::API_DOCUMENT,
+                make_sync(move |_| poem::web::Json(docs::document(&doc_mock.served()))),
+            )
+            .at(docs::DASHBOARD, make_sync(|_| Html(DASHBOARD)))
+            .at(
+                format!("{}/events", admin::PREFIX),
+                make_sync(move |req| {
+                    let name = namespace_of(&req).unwrap_or(namespace::DEFAULT_NAMESPACE);
+                    events::stream(&events_mock, name.to_owned())
+                }),
             )
             .nest(admin::PREFIX, api)
             .into_endpoint()
@@ -51,19 +78,45 @@ impl App {
     }
 
     /// The admin API, CORS-enabled like the mock, so that a page's test
-    /// harness can reset the mock or move its clock.
-    async fn admin(&self, req: Request) -> poem::Result<Response> {
+    /// harness can reset the mock or move its clock; it acts on the
+    /// namespace the request names.
+    async fn admin(&self, mut req: Request) -> poem::Result<Response> {
         let origin = self.mock.cors.origin(req.headers());
+        if origin.is_none() {
+            if let Some(refused) = crate::read::header(req.headers(), "origin") {
+                self.mock.warn_refused(refused);
+            }
+        }
         let mut resp = if origin.is_some() && cors::is_preflight(&req) {
             cors::preflight(ADMIN_METHODS, Some(ADMIN_HEADERS)).into_response(false)
         } else {
-            self.admin.call(req).await?
+            match self.mock.space(namespace_of(&req)) {
+                Ok(state) => {
+                    req.extensions_mut().insert(Space(state));
+                    self.admin.call(req).await?
+                }
+                Err(e) => {
+                    Reply::from(respond::problem(e.status(), e.to_string())).into_response(false)
+                }
+            }
         };
         if let Some(origin) = origin {
             cors::allow(&mut resp, &origin, None);
         }
         Ok(resp)
     }
+}
+
+/// The namespace an admin request names: the header, else a `namespace`
+/// query parameter (an `EventSource` cannot send headers).
+fn namespace_of(req: &Request) -> Option<&str> {
+    namespace::requested(req.headers()).or_else(|| {
+        req.uri()
+            .query()?
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("namespace="))
+            .filter(|v| !v.is_empty())
+    })
 }
 
 impl Endpoint for App {
@@ -77,7 +130,7 @@ impl Endpoint for App {
         if admin {
             self.admin(req).await
         } else {
-            Ok(self.mock.handle(req).await)
+            Ok(self.mock.handle(req).await.into_response())
         }
     }
 }

@@ -5,12 +5,14 @@
 
 use serde_json::Value;
 
-use openapi::binding::{Binding, Source};
+use openapi::binding::{Binding, ClientAuthMethod, Source};
 use openapi::expr::Expr;
-use openapi::model::{Outcome, OutcomeName, Presented};
+use openapi::model::{ClientAuth, Invalidity, Outcome, OutcomeName, Presented, Rejection};
 use openapi::spec::Operation;
+use openapi::wire::basic_credentials;
 use openapi::Spec;
 
+use crate::jwt::{MockMint, Signer};
 use crate::read::Sent;
 use crate::respond::{self, Choice, Reply};
 use crate::state::State;
@@ -21,17 +23,38 @@ struct Read {
     password: Option<String>,
     access_token: Option<String>,
     refresh_token: Option<String>,
+    /// The client's id and secret, where the binding authenticates one.
+    client: Option<(Option<String>, Option<String>)>,
 }
 
 impl Read {
     fn of(b: &Binding, sent: Sent<'_>) -> Read {
         let at = |s: &Option<Source>| s.as_ref().and_then(|s| sent.source(s));
+        let client = b.client.as_ref().map(|c| match c.method {
+            ClientAuthMethod::ClientSecretBasic => {
+                match sent.header("authorization").and_then(basic_credentials) {
+                    Some((id, secret)) => (Some(id), Some(secret)),
+                    None => (None, None),
+                }
+            }
+            ClientAuthMethod::ClientSecretPost | ClientAuthMethod::None => {
+                (at(&c.id), at(&c.secret))
+            }
+        });
         Read {
             username: at(&b.username),
             password: at(&b.password),
             access_token: at(&b.access_token),
             refresh_token: at(&b.refresh_token),
+            client,
         }
+    }
+
+    fn client(&self) -> Option<ClientAuth<'_>> {
+        self.client.as_ref().map(|(id, secret)| ClientAuth {
+            id: id.as_deref(),
+            secret: secret.as_deref(),
+        })
     }
 
     fn presented(&self) -> Presented<'_> {
@@ -44,17 +67,31 @@ impl Read {
     }
 }
 
-/// The answer of `op`, bound by `b`, and the outcome as the journal words
-/// it (`success`, `invalid (spent)`).
+/// The answer of a bound operation.
+pub(crate) struct Told {
+    /// The response.
+    pub(crate) reply: Reply,
+    /// The outcome's name (`success`, `invalid (spent)`).
+    pub(crate) outcome: String,
+    /// What happened, for a person (`invalid: spent by a refresh 4 s ago,
+    /// session ended`).
+    pub(crate) words: String,
+}
+
+/// The answer of `op`, bound by `b`.
 pub(crate) fn answer(
     spec: &Spec,
+    signer: Option<&Signer>,
     state: &State,
     op: &Operation,
     b: &Binding,
     sent: Sent<'_>,
-) -> (Reply, String) {
+) -> Told {
     let read = Read::of(b, sent);
-    let (outcome, detail) = state.apply_explained(b.action.action(read.presented()));
+    let action = b.action.action(read.presented());
+    let token = action.token().map(str::to_owned);
+    let client_id = read.client().and_then(|c| c.id).map(str::to_owned);
+    let (outcome, detail) = state.apply_explained(read.client(), action, &mut MockMint(signer));
     let name = outcome.name();
     let (target, hints) = b.respond_to(name, detail);
     let reply = if op.response(target.status).is_some() {
@@ -64,7 +101,13 @@ pub(crate) fn answer(
             accept: sent.header("accept"),
             ..Choice::default()
         };
-        respond::documented(spec, op, target.status, choice, &fills(b, &outcome))
+        respond::documented(
+            spec,
+            op,
+            target.status,
+            choice,
+            &fills(b, &outcome, signer, state, client_id.as_deref()),
+        )
     } else {
         Reply::from(respond::problem(
             target.status,
@@ -72,27 +115,70 @@ pub(crate) fn answer(
         ))
         .header("www-authenticate", "Bearer error=\"invalid_token\"")
     };
-    let journaled = match detail.filter(|_| name == OutcomeName::Invalid) {
+    let detail = detail.filter(|_| name == OutcomeName::Invalid);
+    let journaled = match detail {
         Some(d) => format!("invalid ({})", d.name()),
         None => name.to_string(),
     };
-    (reply, journaled)
+    let why = match (&outcome, detail) {
+        (Outcome::Issued(t), _) => format!("session {}", t.session),
+        (Outcome::Authorized { username }, _) => username.clone(),
+        (Outcome::Rejected(Rejection::Invalid), Some(d)) => {
+            let died = token.as_deref().and_then(|t| state.death_of(t));
+            let mut why = died.unwrap_or_else(|| d.name().to_string());
+            if d == Invalidity::Spent && spec.lifecycle().policy.reuse_ends_session {
+                why.push_str(", session ended");
+            }
+            why
+        }
+        _ => String::new(),
+    };
+    let words = match why.as_str() {
+        "" => name.to_string(),
+        _ => format!("{name}: {why}"),
+    };
+    Told {
+        reply,
+        outcome: journaled,
+        words,
+    }
 }
 
 /// The response fields the binding fills from the outcome: issued tokens
 /// and lifetimes, or the authorized user's name.
-fn fills<'b>(b: &'b Binding, outcome: &Outcome) -> Vec<(&'b Expr, Value)> {
+/// The values a bound response carries at the binding's places: the
+/// issued tokens and lifetimes (and an ID token where tokens are JWTs), the
+/// user's name.
+fn fills<'b>(
+    b: &'b Binding,
+    outcome: &Outcome,
+    signer: Option<&Signer>,
+    state: &State,
+    client: Option<&str>,
+) -> Vec<(&'b Expr, Value)> {
     match outcome {
         Outcome::Issued(t) => {
             let i = &b.issue;
+            let id_token = signer.filter(|_| i.id_token.is_some()).map(|s| {
+                let now = state.clock.now();
+                let token = s.id_token(&t.username, client, now, now + t.expires_in);
+                Value::from(token.as_str())
+            });
             [
-                (&i.access_token, Value::from(t.access_token.as_str())),
-                (&i.refresh_token, Value::from(t.refresh_token.as_str())),
-                (&i.expires_in, Value::from(t.expires_in)),
-                (&i.refresh_expires_in, Value::from(t.refresh_expires_in)),
+                (&i.access_token, Some(Value::from(t.access_token.as_str()))),
+                (
+                    &i.refresh_token,
+                    Some(Value::from(t.refresh_token.as_str())),
+                ),
+                (&i.expires_in, Some(Value::from(t.expires_in))),
+                (
+                    &i.refresh_expires_in,
+                    Some(Value::from(t.refresh_expires_in)),
+                ),
+                (&i.id_token, id_token),
             ]
             .into_iter()
-            .filter_map(|(e, v)| Some((e.as_ref()?, v)))
+            .filter_map(|(e, v)| Some((e.as_ref()?, v?)))
             .collect()
         }
         Outcome::Authorized { username } => b

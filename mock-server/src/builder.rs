@@ -2,10 +2,10 @@
 //! in-process endpoint ([`App`]) or a served [`MockServer`].
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use poem::listener::{Acceptor, Listener, TcpListener};
-use serde_json::Value;
 use tokio::sync::oneshot;
 
 use openapi::model::Model;
@@ -14,9 +14,10 @@ use openapi::Spec;
 use crate::app::App;
 use crate::cors::Cors;
 use crate::handler::Mock;
-use crate::router::Router;
+use crate::namespace::{Namespaces, DEFAULT_MAX_NAMESPACES};
+use crate::prefer::Latency;
+use crate::served::Served;
 use crate::server::MockServer;
-use crate::state::State;
 
 /// The default body limit: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
@@ -33,6 +34,15 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+    /// The spec file to watch could not be watched.
+    #[error("cannot watch {path}")]
+    Watch {
+        /// The file.
+        path: PathBuf,
+        /// What the watcher said.
+        #[source]
+        source: notify::Error,
+    },
 }
 
 /// Options of a mock server; see [`MockServer::builder`].
@@ -45,6 +55,9 @@ pub struct MockServerBuilder {
     cors: Cors,
     body_limit: usize,
     seed: u64,
+    latency: Option<Latency>,
+    max_namespaces: usize,
+    watch: Option<PathBuf>,
 }
 
 impl Default for MockServerBuilder {
@@ -57,6 +70,9 @@ impl Default for MockServerBuilder {
             cors: Cors::default(),
             body_limit: DEFAULT_BODY_LIMIT,
             seed: 0,
+            latency: None,
+            max_namespaces: DEFAULT_MAX_NAMESPACES,
+            watch: None,
         }
     }
 }
@@ -104,38 +120,60 @@ impl MockServerBuilder {
         self
     }
 
-    /// The mock as an in-process poem endpoint (no socket).
+    /// A delay before every answer, drawn uniformly from `latency`
+    /// (`Prefer: delay=MS` overrides it per request).
+    pub fn latency(mut self, latency: Latency) -> Self {
+        self.latency = Some(latency);
+        self
+    }
+
+    /// The most namespaces kept at once, the default one included
+    /// (default 64); a request naming one more gets a 409.
+    pub fn max_namespaces(mut self, max: usize) -> Self {
+        self.max_namespaces = max;
+        self
+    }
+
+    /// Reload the spec from `path` whenever the file changes. A change
+    /// that does not load is logged, with where it is wrong, and the last
+    /// good spec goes on serving. Sessions and tokens are kept unless the
+    /// reloaded spec's lifecycle policy differs. Give the spec first loaded
+    /// with [`spec`](Self::spec).
+    pub fn watch(mut self, path: impl Into<PathBuf>) -> Self {
+        self.watch = Some(path.into());
+        self
+    }
+
+    /// The mock as an in-process poem endpoint (no socket). A
+    /// [`watch`](Self::watch)ed file is watched only by
+    /// [`start`](Self::start).
     pub fn build(self) -> App {
-        let spec = Arc::new(self.spec.unwrap_or_else(openapi::reference_spec));
-        let lifecycle = spec.lifecycle();
-        let accounts = lifecycle.accounts.iter().cloned().chain(self.users);
-        let model = Model::new(lifecycle.policy.clone(), accounts);
-        let router = Router::new(spec.operations(), &base_path(spec.document()));
-        let mut exposed: Vec<String> = spec
-            .operations()
-            .iter()
-            .flat_map(|o| &o.responses)
-            .flat_map(|r| &r.headers)
-            .map(|h| h.name.clone())
-            .chain(["www-authenticate", "location", "allow", "x-mock-problem"].map(String::from))
-            .collect();
-        exposed.sort();
-        exposed.dedup();
-        App::new(Arc::new(Mock {
-            spec,
-            router,
-            state: State::new(model),
-            cors: self.cors,
-            body_limit: self.body_limit,
-            seed: self.seed,
-            exposed: exposed.join(", "),
-        }))
+        self.into_mock().0
+    }
+
+    fn into_mock(self) -> (App, Option<PathBuf>) {
+        let spec = self.spec.unwrap_or_else(openapi::reference_spec);
+        let blank = blank_model(&spec, &self.users);
+        let mock = Mock::new(
+            Served::new(spec),
+            Namespaces::new(blank, self.max_namespaces),
+            self.cors,
+            self.body_limit,
+            self.seed,
+            self.latency,
+            self.users,
+        );
+        (App::new(Arc::new(mock)), self.watch)
     }
 
     /// Bind and serve in the background.
     pub async fn start(self) -> Result<MockServer, StartError> {
         let addr = SocketAddr::new(self.host, self.port);
-        let app = self.build();
+        let (app, watch) = self.into_mock();
+        if let Some(path) = watch {
+            crate::reload::watch(app.mock(), &path)
+                .map_err(|source| StartError::Watch { path, source })?;
+        }
         let acceptor = TcpListener::bind(addr)
             .into_acceptor()
             .await
@@ -160,19 +198,10 @@ impl MockServerBuilder {
     }
 }
 
-/// The path of the first server URL (`/v1` of `https://x.example/v1`).
-fn base_path(doc: &Value) -> String {
-    let url = doc
-        .pointer("/servers/0/url")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let path = match url.split_once("://") {
-        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
-        None => url,
-    };
-    if path.contains('{') {
-        String::new()
-    } else {
-        path.trim_end_matches('/').to_owned()
-    }
+/// A model with `spec`'s policy and accounts (and `users`), no sessions:
+/// what every namespace starts as.
+pub(crate) fn blank_model(spec: &Spec, users: &[(String, String)]) -> Model {
+    let lifecycle = spec.lifecycle();
+    let accounts = lifecycle.accounts.iter().chain(users).cloned();
+    Model::new(lifecycle.policy.clone(), accounts).with_clients(lifecycle.clients.clone())
 }

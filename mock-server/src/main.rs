@@ -1,19 +1,22 @@
 //! `mock-server`: serve an OpenAPI document as a stateful mock.
 
+use std::io::IsTerminal;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
-use mock_server::{Cors, MockServer};
+use mock_server::{Cors, Latency, MockServer};
 
 /// Serve an OpenAPI 3.0/3.1 document as a stateful mock: bound operations
 /// (x-token-lifecycle) run the token lifecycle, the rest answer from examples.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// The OpenAPI document (YAML or JSON); the embedded reference spec when
     /// absent.
     #[arg(long)]
@@ -22,7 +25,7 @@ struct Args {
     #[arg(long, default_value = "127.0.0.1", value_parser = parse_host)]
     host: IpAddr,
     /// The port to listen on (0: any free port).
-    #[arg(long, default_value_t = 8080)]
+    #[arg(long, default_value_t = 8080, env = "MOCK_SERVER_PORT")]
     port: u16,
     /// Add an account, or change a declared one's password: NAME:PASSWORD.
     #[arg(long = "user", value_name = "NAME:PASSWORD", value_parser = parse_user)]
@@ -37,6 +40,75 @@ struct Args {
     /// Seed of schema-generated bodies (Prefer: dynamic=true).
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Delay every answer by MIN..MAX milliseconds (or exactly N), at most
+    /// 60000; `Prefer: delay=MS` overrides it per request.
+    #[arg(long, value_name = "MIN..MAX", value_parser = Latency::parse)]
+    latency: Option<Latency>,
+    /// Reload the spec when its file changes (a broken edit is logged and
+    /// the last good spec goes on serving).
+    #[arg(long, requires = "spec")]
+    watch: bool,
+    /// The most namespaces (x-mock-namespace) kept at once, the default one
+    /// included.
+    #[arg(long, default_value_t = mock_server::DEFAULT_MAX_NAMESPACES)]
+    max_namespaces: usize,
+    /// How log lines are written to stderr (colour only on a terminal,
+    /// never with NO_COLOR set).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    /// One readable line per event.
+    Text,
+    /// One JSON object per event, every field apart.
+    Json,
+}
+
+/// Fields of the request line that its message already says, in text logs.
+const SAID_IN_THE_MESSAGE: [&str; 6] = [
+    "method",
+    "path",
+    "status",
+    "outcome",
+    "latency_ms",
+    "namespace",
+];
+
+fn init_logs(format: LogFormat) {
+    use tracing_subscriber::fmt::format::debug_fn;
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => logs.json().flatten_event(true).with_ansi(false).init(),
+        LogFormat::Text => {
+            let no_colour = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            let fields = debug_fn(|w, field, value| match field.name() {
+                "message" => write!(w, "{value:?}"),
+                name if SAID_IN_THE_MESSAGE.contains(&name) => Ok(()),
+                name => write!(w, " {name}={value:?}"),
+            });
+            logs.with_ansi(std::io::stderr().is_terminal() && !no_colour)
+                .with_target(false)
+                .fmt_fields(fields)
+                .init();
+        }
+    }
 }
 
 fn parse_user(s: &str) -> Result<(String, String), String> {
@@ -90,12 +162,27 @@ fn cors(list: &[String]) -> Cors {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let shell = match args.command {
+        Some(Command::Completions { shell }) => Some(shell),
+        Some(Command::Man) => None,
+        None => return serve(args),
+    };
+    let mut cmd = Args::command();
+    let out = &mut std::io::stdout();
+    match shell {
+        Some(shell) => clap_complete::generate(shell, &mut cmd, "mock-server", out),
+        None => {
+            if let Err(e) = clap_mangen::Man::new(cmd).render(out) {
+                eprintln!("error: writing the man page: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn serve(args: Args) -> ExitCode {
+    init_logs(args.log_format);
     let spec = match &args.spec {
         None => openapi::reference_spec(),
         Some(path) => match openapi::Spec::from_path(path) {
@@ -120,25 +207,49 @@ fn run(args: Args, spec: openapi::Spec) -> anyhow::Result<()> {
     runtime.block_on(async move {
         let title = spec.title().to_owned();
         let operations = spec.operations().len();
+        let mut accounts: Vec<String> = spec
+            .lifecycle()
+            .accounts
+            .iter()
+            .chain(&args.users)
+            .map(|(name, _)| name.clone())
+            .collect();
+        accounts.dedup();
+        let cors = cors(&args.cors);
         let mut builder = MockServer::builder()
             .spec(spec)
             .host(args.host)
             .port(args.port)
-            .cors(cors(&args.cors))
+            .cors(cors.clone())
             .body_limit(args.body_limit)
-            .seed(args.seed);
+            .seed(args.seed)
+            .max_namespaces(args.max_namespaces);
+        if let Some(latency) = args.latency {
+            builder = builder.latency(latency);
+        }
+        if let (true, Some(path)) = (args.watch, &args.spec) {
+            builder = builder.watch(path.clone());
+        }
         for (name, password) in args.users {
             builder = builder.user(name, password);
         }
         let server = builder.start().await?;
-        println!(
-            "mock-server: serving \"{title}\" ({operations} operations) on {}",
-            server.uri()
-        );
-        println!(
-            "mock-server: admin API and Swagger UI on {}/__mock/docs",
-            server.uri()
-        );
+        let source = match &args.spec {
+            Some(path) if args.watch => format!("{} (watched: edits reload it)", path.display()),
+            Some(path) => path.display().to_string(),
+            None => "the embedded reference spec".to_owned(),
+        };
+        let banner = Banner {
+            title: &title,
+            operations,
+            source: &source,
+            uri: &server.uri(),
+            accounts: &accounts,
+            cors: &cors,
+            latency: args.latency,
+            max_namespaces: args.max_namespaces,
+        };
+        println!("{banner}");
         tracing::info!(address = %server.address(), "listening");
         tokio::signal::ctrl_c()
             .await
@@ -146,4 +257,57 @@ fn run(args: Args, spec: openapi::Spec) -> anyhow::Result<()> {
         server.stop().await;
         Ok(())
     })
+}
+
+/// What the mock prints when it starts: where it listens and where to
+/// look.
+struct Banner<'a> {
+    title: &'a str,
+    operations: usize,
+    source: &'a str,
+    uri: &'a str,
+    accounts: &'a [String],
+    cors: &'a Cors,
+    latency: Option<Latency>,
+    max_namespaces: usize,
+}
+
+impl std::fmt::Display for Banner<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let uri = self.uri;
+        let accounts = match self.accounts {
+            [] => "none (add one with --user NAME:PASSWORD)".to_owned(),
+            names => names.join(", "),
+        };
+        let cors = match self.cors {
+            Cors::Off => "off (--cors-origin none)".to_owned(),
+            Cors::Localhost => "pages on localhost, 127.0.0.1 and [::1], any port".to_owned(),
+            Cors::Any => "any origin".to_owned(),
+            Cors::Origins(list) => list.join(", "),
+        };
+        let latency = match self.latency {
+            None => "none (--latency MIN..MAX, or Prefer: delay=MS per request)".to_owned(),
+            Some(l) => format!("{}..{} ms", l.min_ms, l.max_ms),
+        };
+        writeln!(
+            f,
+            "mock-server: serving \"{}\" ({} operations) from {}",
+            self.title, self.operations, self.source
+        )?;
+        writeln!(f, "  listening on  {uri}")?;
+        writeln!(f, "  accounts      {accounts}")?;
+        writeln!(f, "  CORS          {cors}")?;
+        writeln!(f, "  latency       {latency}")?;
+        writeln!(f, "  dashboard     {uri}/__mock/ui")?;
+        writeln!(f, "  API docs      {uri}/__mock/api-docs/")?;
+        writeln!(
+            f,
+            "  admin API     {uri}/__mock (Swagger UI: {uri}/__mock/docs/)"
+        )?;
+        write!(
+            f,
+            "  namespaces    default; an x-mock-namespace header picks another (at most {})",
+            self.max_namespaces
+        )
+    }
 }

@@ -1,7 +1,8 @@
-//! The `Prefer` header of unbound operations (`code=404`,
-//! `example=name`, `dynamic=true`, as Prism reads it), and honouring it. A
-//! preference the spec cannot honour is the caller's mistake: a 400 that
-//! says what there is, never another answer that looks like success.
+//! The `Prefer` header (`code=404`, `example=name`, `dynamic=true` of
+//! unbound operations, as Prism reads it; `delay=MS` of any operation), and
+//! honouring it. A preference the mock cannot honour is the caller's
+//! mistake: a 400 that says what there is, never another answer that looks
+//! like success.
 
 use openapi::spec::Operation;
 
@@ -13,6 +14,61 @@ pub(crate) struct Prefer {
     code: Option<String>,
     example: Option<String>,
     dynamic: bool,
+    delay: Option<String>,
+}
+
+/// The longest delay a request may ask for, or `--latency` add: a minute.
+pub const MAX_DELAY_MS: u64 = 60_000;
+
+/// A delay added to every answer: uniformly between `min` and `max`
+/// milliseconds (`--latency MIN..MAX`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Latency {
+    /// The shortest delay, in milliseconds.
+    pub min_ms: u64,
+    /// The longest delay, in milliseconds (at most [`MAX_DELAY_MS`]).
+    pub max_ms: u64,
+}
+
+impl Latency {
+    /// `min..max` (or one number), in milliseconds, within the bound.
+    pub fn parse(s: &str) -> Result<Latency, String> {
+        let (min, max) = s.split_once("..").unwrap_or((s, s));
+        let ms = |v: &str| {
+            v.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("`{s}` is not MIN..MAX in milliseconds (e.g. 100..800)"))
+        };
+        let (min_ms, max_ms) = (ms(min)?, ms(max)?);
+        if min_ms > max_ms || max_ms > MAX_DELAY_MS {
+            return Err(format!(
+                "`{s}`: MIN must not exceed MAX, and MAX not {MAX_DELAY_MS} ms"
+            ));
+        }
+        Ok(Latency { min_ms, max_ms })
+    }
+
+    fn draw(self) -> u64 {
+        rand::random_range(self.min_ms..=self.max_ms)
+    }
+}
+
+/// The delay before answering, in milliseconds: `Prefer: delay=MS` when
+/// the request asks for one, else a draw from `latency`. A delay that is
+/// not a number of milliseconds up to [`MAX_DELAY_MS`] is a 400.
+pub(crate) fn delay(prefer: Option<&str>, latency: Option<Latency>) -> Result<Option<u64>, Reply> {
+    let Some(asked) = prefer.map(Prefer::parse).and_then(|p| p.delay) else {
+        return Ok(latency.map(Latency::draw));
+    };
+    match asked.parse::<u64>() {
+        Ok(ms) if ms <= MAX_DELAY_MS => Ok(Some(ms)),
+        _ => {
+            let detail = format!(
+                "Prefer: delay={asked} is not a delay in milliseconds from 0 to {MAX_DELAY_MS}"
+            );
+            Err(respond::problem(400, detail).into())
+        }
+    }
 }
 
 impl Prefer {
@@ -28,6 +84,7 @@ impl Prefer {
                 "code" => p.code = Some(v.to_owned()),
                 "example" => p.example = Some(v.to_owned()),
                 "dynamic" => p.dynamic = v == "true",
+                "delay" => p.delay = Some(v.to_owned()),
                 _ => {}
             }
         }
@@ -120,15 +177,35 @@ mod tests {
 
     #[test]
     fn several_preferences_in_one_header() {
-        let p = Prefer::parse("code=200, example=\"one\"; dynamic=true, other=x, junk");
+        let p = Prefer::parse("code=200, example=\"one\"; dynamic=true, other=x, junk, delay=5");
         assert_eq!(
             p,
             Prefer {
                 code: Some("200".into()),
                 example: Some("one".into()),
                 dynamic: true,
+                delay: Some("5".into()),
             }
         );
         assert_eq!(Prefer::parse(""), Prefer::default());
+    }
+
+    #[test]
+    fn delays_are_bounded() {
+        use super::{delay, Latency};
+        assert_eq!(delay(Some("delay=250"), None), Ok(Some(250)));
+        assert_eq!(delay(None, None), Ok(None));
+        assert!(delay(Some("delay=60001"), None).is_err());
+        assert!(delay(Some("delay=-1"), None).is_err());
+        let fixed = Latency::parse("7").unwrap();
+        assert_eq!(delay(None, Some(fixed)), Ok(Some(7)));
+        assert_eq!(delay(Some("delay=0"), Some(fixed)), Ok(Some(0)));
+        let range = Latency::parse("100..800").unwrap();
+        assert!(delay(None, Some(range))
+            .unwrap()
+            .is_some_and(|d| (100..=800).contains(&d)));
+        for bad in ["800..100", "1..70000", "a..b", ""] {
+            assert!(Latency::parse(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -46,6 +46,15 @@ impl From<Problem> for Reply {
 }
 
 impl Reply {
+    /// A JSON reply.
+    pub(crate) fn json(status: u16, body: &serde_json::Value) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: Some(("application/json".into(), body.to_string().into_bytes())),
+        }
+    }
+
     /// A reply with no body and no headers.
     pub(crate) fn empty(status: u16) -> Reply {
         Reply {
@@ -59,6 +68,21 @@ impl Reply {
     pub(crate) fn header(mut self, name: &str, value: impl Into<String>) -> Reply {
         self.headers.push((name.to_ascii_lowercase(), value.into()));
         self
+    }
+
+    /// Why the mock refused the request, if it did: the `detail` of a
+    /// problem document, or the `x-mock-problem` header beside a spec's own
+    /// 400 body.
+    pub(crate) fn problem_detail(&self) -> Option<String> {
+        if let Some((_, v)) = self.headers.iter().find(|(n, _)| n == "x-mock-problem") {
+            return Some(v.clone());
+        }
+        let (_, bytes) = self
+            .body
+            .as_ref()
+            .filter(|(m, _)| m == problem::MEDIA_TYPE)?;
+        let value: Value = serde_json::from_slice(bytes).ok()?;
+        value.get("detail")?.as_str().map(str::to_owned)
     }
 
     /// The poem response. A HEAD answer carries the headers of the GET

@@ -11,7 +11,7 @@ use openapi::model::{SessionView, TokenView};
 use openapi::Spec;
 
 use crate::handler::Mock;
-use crate::state::{ClockView, JournalEntry};
+use crate::state::{ClockView, JournalEntry, State};
 use crate::MockServerBuilder;
 
 /// A running mock server; it stops when dropped.
@@ -68,57 +68,76 @@ impl MockServer {
         self.addr
     }
 
-    /// The spec served.
-    pub fn spec(&self) -> &Spec {
-        &self.mock.spec
+    /// The spec served (the newest good one, with `--watch`).
+    pub fn spec(&self) -> Arc<Spec> {
+        self.mock.served().spec.clone()
     }
 
-    /// The mock clock: its now, how far it was moved, whether it is frozen.
+    /// The default namespace: the state of requests without an
+    /// `x-mock-namespace` header. [`clock`](Self::clock),
+    /// [`sessions`](Self::sessions) and the other accessors are its.
+    pub fn default_namespace(&self) -> Namespace {
+        Namespace {
+            state: self.mock.spaces.default_space(),
+        }
+    }
+
+    /// The namespace `name`, if a request has made it.
+    pub fn namespace(&self, name: &str) -> Option<Namespace> {
+        self.mock.spaces.get(name).map(|state| Namespace { state })
+    }
+
+    /// The names of every namespace, `default` included.
+    pub fn namespaces(&self) -> Vec<String> {
+        let list = self.mock.spaces.list();
+        list.iter().map(|s| s.name.clone()).collect()
+    }
+
+    /// The default namespace's clock: its now, how far it was moved,
+    /// whether it is frozen.
     pub fn clock(&self) -> ClockView {
-        self.mock.state.clock.view()
+        self.default_namespace().clock()
     }
 
-    /// Move the mock clock forward.
+    /// Move the default namespace's clock forward.
     pub fn advance_clock(&self, seconds: u64) {
-        self.mock.state.clock.advance(seconds);
+        self.default_namespace().advance_clock(seconds);
     }
 
-    /// Stop the mock clock: it then moves only with
-    /// [`advance_clock`](Self::advance_clock), so TTL boundaries are exact.
+    /// Stop the default namespace's clock; see [`Namespace::freeze_clock`].
     pub fn freeze_clock(&self) {
-        self.mock.state.clock.freeze();
+        self.default_namespace().freeze_clock();
     }
 
-    /// Let a frozen clock run again (from wall time plus the offset).
+    /// Let the default namespace's frozen clock run again.
     pub fn resume_clock(&self) {
-        self.mock.state.clock.resume();
+        self.default_namespace().resume_clock();
     }
 
-    /// Forget sessions, tokens and the journal, and put the clock back to
-    /// wall time, running. Accounts stay.
+    /// Reset the default namespace; see [`Namespace::reset`].
     pub fn reset(&self) {
-        self.mock.state.reset();
+        self.default_namespace().reset();
     }
 
-    /// Every session of the behaviour model, oldest first.
+    /// The default namespace's sessions, oldest first.
     pub fn sessions(&self) -> Vec<SessionView> {
-        self.mock.state.sessions()
+        self.default_namespace().sessions()
     }
 
-    /// Every token issued since the last reset, by session, access tokens
-    /// first; `usable` says whether the mock would accept it now.
+    /// The default namespace's tokens; see [`Namespace::tokens`].
     pub fn tokens(&self) -> Vec<TokenView> {
-        self.mock.state.tokens()
+        self.default_namespace().tokens()
     }
 
-    /// The newest `limit` journal entries, oldest first.
+    /// The default namespace's newest `limit` journal entries, oldest
+    /// first.
     pub fn journal(&self, limit: usize) -> Vec<JournalEntry> {
-        self.mock.state.journal.lock().last(limit)
+        self.default_namespace().journal(limit)
     }
 
-    /// Forget the journal.
+    /// Forget the default namespace's journal.
     pub fn clear_journal(&self) {
-        self.mock.state.journal.lock().clear();
+        self.default_namespace().clear_journal();
     }
 
     /// Stop serving and wait until the listener is closed.
@@ -137,5 +156,75 @@ impl Drop for MockServer {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+    }
+}
+
+/// One namespace of a mock (see [`MockServer::namespace`]): its state as
+/// Rust values, read from the same place the admin API reads it.
+#[derive(Clone)]
+pub struct Namespace {
+    state: Arc<State>,
+}
+
+impl std::fmt::Debug for Namespace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Namespace")
+            .field("name", &self.state.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Namespace {
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.state.name
+    }
+
+    /// Its clock: its now, how far it was moved, whether it is frozen.
+    pub fn clock(&self) -> ClockView {
+        self.state.clock.view()
+    }
+
+    /// Move its clock forward.
+    pub fn advance_clock(&self, seconds: u64) {
+        self.state.clock.advance(seconds);
+    }
+
+    /// Stop its clock: it then moves only with
+    /// [`advance_clock`](Self::advance_clock), so TTL boundaries are exact.
+    pub fn freeze_clock(&self) {
+        self.state.clock.freeze();
+    }
+
+    /// Let a frozen clock run again (from wall time plus the offset).
+    pub fn resume_clock(&self) {
+        self.state.clock.resume();
+    }
+
+    /// Forget sessions, tokens and the journal, and put the clock back to
+    /// wall time, running. Accounts stay.
+    pub fn reset(&self) {
+        self.state.reset();
+    }
+
+    /// Every session of its behaviour model, oldest first.
+    pub fn sessions(&self) -> Vec<SessionView> {
+        self.state.sessions()
+    }
+
+    /// Every token issued since the last reset, by session, access tokens
+    /// first; `usable` says whether the mock would accept it now.
+    pub fn tokens(&self) -> Vec<TokenView> {
+        self.state.tokens()
+    }
+
+    /// The newest `limit` journal entries, oldest first.
+    pub fn journal(&self, limit: usize) -> Vec<JournalEntry> {
+        self.state.journal.lock().last(limit)
+    }
+
+    /// Forget the journal.
+    pub fn clear_journal(&self) {
+        self.state.journal.lock().clear();
     }
 }

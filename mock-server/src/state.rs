@@ -1,7 +1,7 @@
 //! The mock's state: the behaviour model behind one lock, the adjustable
 //! clock, and the request journal.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -9,7 +9,8 @@ use base64::Engine;
 use parking_lot::Mutex;
 
 use openapi::model::{
-    Action, Instant, Invalidity, Model, Outcome, SessionView, Token, TokenKind, TokenView,
+    Action, ActionKind, ClientAuth, Instant, Invalidity, Mint, Model, Outcome, SessionView, Token,
+    TokenKind, TokenState, TokenView,
 };
 
 /// Requests the journal keeps (the oldest go first).
@@ -139,6 +140,15 @@ pub struct JournalEntry {
     pub status: u16,
     /// The behaviour model's outcome, for bound operations.
     pub outcome: Option<String>,
+    /// What happened, in words (`refresh -> 401 invalid: spent by a
+    /// refresh 4 s ago, session ended`).
+    pub summary: String,
+    /// Milliseconds from arrival to answer (delays included).
+    pub latency_ms: f64,
+    /// The request body as text, secrets redacted, cut at 4 KiB.
+    pub request_body: Option<String>,
+    /// The response body as text, secrets redacted, cut at 4 KiB.
+    pub response_body: Option<String>,
 }
 
 /// The journal: the last [`JOURNAL_CAPACITY`] requests.
@@ -165,16 +175,34 @@ impl Journal {
         self.entries.iter().skip(skip).cloned().collect()
     }
 
+    /// How many entries it holds.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
     /// Forget everything.
     pub(crate) fn clear(&mut self) {
         self.entries.clear();
     }
 }
 
-/// Model, clock and journal together.
+/// When a token was ended, and by which action.
+#[derive(Debug, Clone, Copy)]
+struct Death {
+    at: Instant,
+    by: ActionKind,
+}
+
+/// One namespace: model, clock and journal together.
 #[derive(Debug)]
 pub(crate) struct State {
+    /// The namespace's name.
+    pub(crate) name: String,
     model: Mutex<Model>,
+    /// Tokens the model ended, with when and how, for the words of the log
+    /// and the dashboard ("spent by a refresh 4 s ago"). The model keeps
+    /// states, not history.
+    deaths: Mutex<HashMap<Token, Death>>,
     /// The clock.
     pub(crate) clock: Clock,
     /// The journal.
@@ -183,9 +211,11 @@ pub(crate) struct State {
 
 impl State {
     /// State around a fresh model.
-    pub(crate) fn new(model: Model) -> State {
+    pub(crate) fn new(name: &str, model: Model) -> State {
         State {
+            name: name.to_owned(),
             model: Mutex::new(model),
+            deaths: Mutex::new(HashMap::new()),
             clock: Clock::default(),
             journal: Mutex::new(Journal::default()),
         }
@@ -200,11 +230,74 @@ impl State {
 
     /// Apply an action now, and say why a token was invalid (under the same
     /// lock, so the explanation is of this very action).
-    pub(crate) fn apply_explained(&self, action: Action<'_>) -> (Outcome, Option<Invalidity>) {
+    /// With `client`, the client the binding authenticates is checked and
+    /// bound to the tokens (`Model::apply_as`).
+    pub(crate) fn apply_explained(
+        &self,
+        client: Option<ClientAuth<'_>>,
+        action: Action<'_>,
+        mint: &mut dyn Mint,
+    ) -> (Outcome, Option<Invalidity>) {
         let now = self.clock.now();
         let mut model = self.model.lock();
         let detail = model.diagnose(&action, now);
-        (model.apply(action, now, &mut random_token), detail)
+        let kind = action.kind();
+        let token = action.token().map(Token::from);
+        let outcome = match client {
+            Some(client) => model.apply_as(client, action, now, mint),
+            None => model.apply(action, now, mint),
+        };
+        let ended = match (&outcome, kind) {
+            (Outcome::Issued(_), ActionKind::Refresh) => model.policy().refresh_single_use,
+            (Outcome::Done, ActionKind::Logout | ActionKind::Revoke) => true,
+            _ => false,
+        };
+        if let Some(token) = token.filter(|_| ended) {
+            self.deaths
+                .lock()
+                .entry(token)
+                .or_insert(Death { at: now, by: kind });
+        }
+        (outcome, detail)
+    }
+
+    /// Why `token` is refused, in words, for the log (`spent 4 s ago`):
+    /// `None` when the mock has no more to say than the outcome's name.
+    pub(crate) fn death_of(&self, token: &str) -> Option<String> {
+        let now = self.clock.now();
+        let death = *self.deaths.lock().get(token)?;
+        Some(death.words(now))
+    }
+
+    /// The tokens with their five-word status and why, as the dashboard
+    /// shows them.
+    pub(crate) fn token_statuses(&self) -> Vec<(TokenView, TokenStatus, String)> {
+        let now = self.clock.now();
+        let live: HashMap<u32, bool> = self.sessions().iter().map(|s| (s.id, s.live)).collect();
+        let deaths = self.deaths.lock();
+        self.tokens()
+            .into_iter()
+            .map(|t| {
+                let session_live = live.get(&t.session).copied().unwrap_or(false);
+                let death = deaths.get(&t.token).copied();
+                let (status, why) = status_of(&t, session_live, death, now);
+                (t, status, why)
+            })
+            .collect()
+    }
+
+    /// A reloaded spec's blank model: replace this namespace's model when
+    /// the policy changed, else add or change its accounts in place.
+    pub(crate) fn adopt(&self, blank: &Model, policy_changed: bool) {
+        let mut model = self.model.lock();
+        if policy_changed {
+            *model = blank.clone();
+            self.deaths.lock().clear();
+        } else {
+            for (user, password) in blank.accounts() {
+                model.set_account(user.to_owned(), password.to_owned());
+            }
+        }
     }
 
     /// Every session, oldest first.
@@ -227,7 +320,68 @@ impl State {
     /// Forget sessions, tokens and the journal; put the clock back.
     pub(crate) fn reset(&self) {
         self.model.lock().reset();
+        self.deaths.lock().clear();
         self.journal.lock().clear();
         self.clock.reset();
     }
+}
+
+/// A token's state as a person reads it: the model's stored state, with
+/// expiry and the end of its session folded in, expiry first (as the model
+/// checks it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, poem_openapi::Enum)]
+#[oai(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum TokenStatus {
+    /// Usable now.
+    Live,
+    /// A refresh token already exchanged.
+    Spent,
+    /// Revoked (or an access token ended by logout).
+    Revoked,
+    /// Past its lifetime.
+    Expired,
+    /// Its session has ended.
+    Ended,
+}
+
+fn status_of(
+    t: &TokenView,
+    session_live: bool,
+    death: Option<Death>,
+    now: Instant,
+) -> (TokenStatus, String) {
+    let how = |word: &str| match death {
+        Some(d) => d.words(now),
+        None => word.to_owned(),
+    };
+    if now >= t.expires_at {
+        let why = format!("expired {}", ago(now - t.expires_at));
+        return (TokenStatus::Expired, why);
+    }
+    match t.state {
+        TokenState::Spent => (TokenStatus::Spent, how("spent")),
+        _ if !session_live => (TokenStatus::Ended, format!("session {} ended", t.session)),
+        TokenState::Revoked => (TokenStatus::Revoked, how("revoked")),
+        TokenState::Live => (
+            TokenStatus::Live,
+            format!("expires in {} s", t.expires_at - now),
+        ),
+    }
+}
+
+impl Death {
+    /// `spent by a refresh 4 s ago`.
+    fn words(self, now: Instant) -> String {
+        let what = match self.by {
+            ActionKind::Refresh => "spent by a refresh",
+            ActionKind::Logout => "revoked by logout",
+            _ => "revoked",
+        };
+        format!("{what} {}", ago(now.saturating_sub(self.at)))
+    }
+}
+
+fn ago(seconds: u64) -> String {
+    format!("{seconds} s ago")
 }

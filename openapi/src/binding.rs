@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::expr::Expr;
-use crate::model::{Invalidity, OutcomeName};
+use crate::model::{Client, Invalidity, OutcomeName};
 
 pub use crate::model::{ActionKind, ConcurrentRefresh, LogoutScope, Policy};
 
@@ -16,8 +16,108 @@ pub struct Lifecycle {
     pub declared: bool,
     /// `(username, password)` pairs.
     pub accounts: Vec<(String, String)>,
+    /// The OAuth clients (RFC 6749 section 2).
+    pub clients: Vec<Client>,
+    /// What the tokens look like.
+    pub tokens: Tokens,
     /// The policies.
     pub policy: Policy,
+}
+
+/// What issued tokens look like.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tokens {
+    /// Access tokens are signed JWTs (RFC 9068 style), not opaque strings.
+    pub jwt: Option<Jwt>,
+}
+
+/// How JWT access tokens (and ID tokens) are signed and what they claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Jwt {
+    /// The signing algorithm.
+    pub algorithm: JwtAlgorithm,
+    /// The `iss` claim.
+    pub issuer: String,
+    /// The `aud` claim of access tokens, if any.
+    pub audience: Option<String>,
+    /// The HS256 secret (the mock makes an RS256 key itself).
+    pub secret: Option<String>,
+}
+
+/// A JWT signing algorithm the mock offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum JwtAlgorithm {
+    /// RSA with SHA-256: the mock makes a key at start and publishes it as
+    /// a JWKS.
+    RS256,
+    /// HMAC with SHA-256 and the spec's `secret`.
+    HS256,
+}
+
+impl JwtAlgorithm {
+    /// Every algorithm, in documentation order.
+    pub const ALL: [JwtAlgorithm; 2] = [JwtAlgorithm::RS256, JwtAlgorithm::HS256];
+
+    /// The name used in specs and in JWT headers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JwtAlgorithm::RS256 => "RS256",
+            JwtAlgorithm::HS256 => "HS256",
+        }
+    }
+
+    /// The algorithm of a name.
+    pub fn parse(s: &str) -> Option<JwtAlgorithm> {
+        JwtAlgorithm::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+/// How a bound operation's client authenticates (RFC 6749 section 2.3,
+/// the names of OpenID Connect's `token_endpoint_auth_method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuthMethod {
+    /// HTTP Basic with the client id and secret (form-encoded, then
+    /// base64) in `Authorization`.
+    ClientSecretBasic,
+    /// `client_id` and `client_secret` in the (form) body.
+    ClientSecretPost,
+    /// A public client: `client_id` alone.
+    None,
+}
+
+impl ClientAuthMethod {
+    /// Every method, in documentation order.
+    pub const ALL: [ClientAuthMethod; 3] = [
+        ClientAuthMethod::ClientSecretBasic,
+        ClientAuthMethod::ClientSecretPost,
+        ClientAuthMethod::None,
+    ];
+
+    /// The name used in specs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientAuthMethod::ClientSecretBasic => "client_secret_basic",
+            ClientAuthMethod::ClientSecretPost => "client_secret_post",
+            ClientAuthMethod::None => "none",
+        }
+    }
+
+    /// The method of a spec name.
+    pub fn parse(s: &str) -> Option<ClientAuthMethod> {
+        ClientAuthMethod::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+/// Where a bound operation reads its client's credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientBinding {
+    /// How the client authenticates.
+    pub method: ClientAuthMethod,
+    /// Where the client id is (`client_secret_post`, `none`).
+    pub id: Option<Source>,
+    /// Where the secret is (`client_secret_post`).
+    pub secret: Option<Source>,
 }
 
 /// Where a presented token or credential is read from.
@@ -63,6 +163,8 @@ pub struct Issue {
     pub expires_in: Option<Expr>,
     /// The refresh token's TTL in seconds.
     pub refresh_expires_in: Option<Expr>,
+    /// An OpenID Connect ID token (where tokens are JWTs).
+    pub id_token: Option<Expr>,
 }
 
 /// Which documented response an outcome gets.
@@ -91,6 +193,8 @@ pub struct Binding {
     pub issue: Issue,
     /// Where the user's name goes (protected).
     pub subject: Option<Expr>,
+    /// How the client authenticates, where the API has clients.
+    pub client: Option<ClientBinding>,
     /// Every name of [`OutcomeName::MAPPED`] mapped to a response, and
     /// the details of `invalid` the spec maps.
     pub outcomes: BTreeMap<OutcomeName, OutcomeResponse>,

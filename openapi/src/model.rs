@@ -95,8 +95,52 @@ pub struct Policy {
     /// Whether a refresh issues a new refresh token (default:
     /// `refresh_single_use`).
     pub rotate_on_refresh: Option<bool>,
+    /// A successful refresh revokes the access tokens the session had
+    /// (django-oauth-toolkit does).
+    pub refresh_revokes_access: bool,
+    /// Revoking a refresh token also revokes the access tokens of its
+    /// session, the same grant (RFC 7009 section 2.1: SHOULD).
+    pub revoke_cascades: bool,
+    /// Seconds after its first use in which a spent refresh token still
+    /// refreshes (and is not taken for reuse); 0: none. Auth0, Okta and
+    /// django-oauth-toolkit have such a grace period.
+    pub reuse_grace_seconds: u64,
+    /// Whether a refresh token's lifetime counts from its own issue
+    /// (sliding) or from the session's login (absolute).
+    pub refresh_lifetime: RefreshLifetime,
+    /// Seconds a session lives from its login, whatever is refreshed; no
+    /// token of the session outlives it. `None`: no such bound.
+    pub session_ttl: Option<u64>,
     /// What concurrent refreshes with one refresh token may answer.
     pub concurrent_refresh: ConcurrentRefresh,
+}
+
+/// How a refresh token's lifetime is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RefreshLifetime {
+    /// From the token's own issue: each refresh starts a new lifetime.
+    Sliding,
+    /// From the session's login: refreshing never extends it.
+    Absolute,
+}
+
+impl RefreshLifetime {
+    /// Every way, in documentation order.
+    pub const ALL: [RefreshLifetime; 2] = [RefreshLifetime::Sliding, RefreshLifetime::Absolute];
+
+    /// The name used in specs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefreshLifetime::Sliding => "sliding",
+            RefreshLifetime::Absolute => "absolute",
+        }
+    }
+
+    /// The way of a spec name.
+    pub fn parse(s: &str) -> Option<RefreshLifetime> {
+        RefreshLifetime::ALL.into_iter().find(|l| l.as_str() == s)
+    }
 }
 
 impl Default for Policy {
@@ -109,6 +153,11 @@ impl Default for Policy {
             logout_ends: LogoutScope::Session,
             revoke_always_succeeds: true,
             rotate_on_refresh: None,
+            refresh_revokes_access: false,
+            revoke_cascades: false,
+            reuse_grace_seconds: 0,
+            refresh_lifetime: RefreshLifetime::Sliding,
+            session_ttl: None,
             concurrent_refresh: ConcurrentRefresh::OneWins,
         }
     }
@@ -225,6 +274,30 @@ pub enum TokenKind {
 pub trait Mint {
     /// A fresh token of `kind`.
     fn mint(&mut self, kind: TokenKind) -> Token;
+
+    /// A fresh token that says what it is (a JWT): the model asks this
+    /// one, with the token's claims; by default the claims are ignored.
+    fn mint_for(&mut self, claims: &Claims<'_>) -> Token {
+        self.mint(claims.kind)
+    }
+}
+
+/// What a token being issued is, for a [`Mint`] that writes it into the
+/// token (a JWT's `sub`, `client_id`, `iat`, `exp`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claims<'a> {
+    /// Its kind.
+    pub kind: TokenKind,
+    /// Its session.
+    pub session: SessionId,
+    /// Its user.
+    pub username: &'a str,
+    /// The client it is issued to, where the API has clients.
+    pub client_id: Option<&'a str>,
+    /// When it is issued.
+    pub issued_at: Instant,
+    /// When it expires.
+    pub expires_at: Instant,
 }
 
 impl<F: FnMut(TokenKind) -> Token> Mint for F {
@@ -294,6 +367,8 @@ pub enum OutcomeName {
     Success,
     /// See [`Rejection::InvalidCredentials`].
     InvalidCredentials,
+    /// See [`Rejection::InvalidClient`].
+    InvalidClient,
     /// See [`Rejection::Missing`].
     Missing,
     /// See [`Rejection::Expired`].
@@ -314,9 +389,10 @@ pub enum OutcomeName {
 
 impl OutcomeName {
     /// The names every binding maps (explicitly or by default).
-    pub const MAPPED: [OutcomeName; 5] = [
+    pub const MAPPED: [OutcomeName; 6] = [
         OutcomeName::Success,
         OutcomeName::InvalidCredentials,
+        OutcomeName::InvalidClient,
         OutcomeName::Missing,
         OutcomeName::Expired,
         OutcomeName::Invalid,
@@ -324,9 +400,10 @@ impl OutcomeName {
 
     /// Every name, in documentation order: [`OutcomeName::MAPPED`], then
     /// the details of `invalid`.
-    pub const ALL: [OutcomeName; 10] = [
+    pub const ALL: [OutcomeName; 11] = [
         OutcomeName::Success,
         OutcomeName::InvalidCredentials,
+        OutcomeName::InvalidClient,
         OutcomeName::Missing,
         OutcomeName::Expired,
         OutcomeName::Invalid,
@@ -342,6 +419,7 @@ impl OutcomeName {
         match self {
             OutcomeName::Success => "success",
             OutcomeName::InvalidCredentials => "invalidCredentials",
+            OutcomeName::InvalidClient => "invalidClient",
             OutcomeName::Missing => "missing",
             OutcomeName::Expired => "expired",
             OutcomeName::Invalid => "invalid",
@@ -413,6 +491,9 @@ impl Action<'_> {
 pub enum Rejection {
     /// Login with an unknown user or a wrong password.
     InvalidCredentials,
+    /// The client did not authenticate: unknown, a wrong secret, or none
+    /// where the API requires one (RFC 6749 `invalid_client`).
+    InvalidClient,
     /// No token or credential was presented (or it was empty).
     Missing,
     /// The token was real but its lifetime is over.
@@ -426,6 +507,7 @@ impl Rejection {
     pub fn name(self) -> OutcomeName {
         match self {
             Rejection::InvalidCredentials => OutcomeName::InvalidCredentials,
+            Rejection::InvalidClient => OutcomeName::InvalidClient,
             Rejection::Missing => OutcomeName::Missing,
             Rejection::Expired => OutcomeName::Expired,
             Rejection::Invalid => OutcomeName::Invalid,
@@ -543,14 +625,23 @@ struct TokenRecord {
     epoch: u16,
     kind: TokenKind,
     state: TokenState,
+    /// When a spent refresh token was first used (for the reuse grace).
+    spent_at: Instant,
 }
 
 #[derive(Debug, Clone)]
 struct Session {
     user: u32,
+    /// The client the session was granted to (index into the clients),
+    /// when the API has clients.
+    client: Option<u32>,
     live: bool,
     started_at: Instant,
     refresh_epoch: u16,
+    /// Bumped when the session's access tokens are revoked at once (a
+    /// refresh under `refreshRevokesAccess`, a cascading revoke): every
+    /// access token of an older epoch is revoked.
+    access_epoch: u16,
 }
 
 /// A token as [`Model::tokens`] lists it.
@@ -594,6 +685,56 @@ pub struct Model {
     user_sessions: Vec<Vec<SessionId>>,
     sessions: Vec<Session>,
     tokens: HashMap<Token, TokenRecord>,
+    clients: Vec<Client>,
+    /// The client the login being applied grants its session to.
+    granting: Option<u32>,
+}
+
+/// An OAuth client the API knows (RFC 6749 section 2).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Client {
+    /// Its `client_id`.
+    pub id: String,
+    /// Its secret: `Some` for a confidential client, `None` for a public
+    /// one (which authenticates by its id alone).
+    pub secret: Option<String>,
+}
+
+/// The client a request authenticated as, as presented: its id and, for
+/// a confidential client, its secret.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientAuth<'a> {
+    /// The presented `client_id`.
+    pub id: Option<&'a str>,
+    /// The presented secret.
+    pub secret: Option<&'a str>,
+}
+
+/// What RFC 7009's `token_type_hint` says a token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenHint {
+    /// `access_token`.
+    AccessToken,
+    /// `refresh_token`.
+    RefreshToken,
+}
+
+/// What RFC 7662 introspection answers about a token.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Introspection {
+    /// Whether the token would be accepted now.
+    pub active: bool,
+    /// When it expires (only for active tokens, as RFC 7662 section 2.2
+    /// lets a server say nothing more of inactive ones).
+    pub exp: Option<Instant>,
+    /// Its user.
+    pub sub: Option<String>,
+    /// The client it was issued to.
+    pub client_id: Option<String>,
+    /// `access_token` or `refresh_token`.
+    pub token_type: Option<TokenHint>,
 }
 
 /// How many times the model asks a [`Mint`] again when it repeats a token.
@@ -615,6 +756,8 @@ impl Model {
             user_sessions: Vec::new(),
             sessions: Vec::new(),
             tokens: HashMap::new(),
+            clients: Vec::new(),
+            granting: None,
         };
         for (user, password) in accounts {
             model.set_account(user.into(), password.into());
@@ -659,6 +802,155 @@ impl Model {
         self.sessions.len()
     }
 
+    /// The model with these clients added.
+    pub fn with_clients(mut self, clients: impl IntoIterator<Item = Client>) -> Model {
+        for c in clients {
+            self.set_client(c.id, c.secret);
+        }
+        self
+    }
+
+    /// Add a client, or change the secret of an existing one.
+    pub fn set_client(&mut self, id: String, secret: Option<String>) {
+        match self.clients.iter_mut().find(|c| c.id == id) {
+            Some(c) => c.secret = secret,
+            None => self.clients.push(Client { id, secret }),
+        }
+    }
+
+    /// The clients, in the order they were added.
+    pub fn clients(&self) -> &[Client] {
+        &self.clients
+    }
+
+    /// Apply `action` at `now` for the client that `client` authenticates,
+    /// where the API authenticates clients (RFC 6749): an unknown client, a
+    /// wrong or missing secret of a confidential one is `invalidClient`; a
+    /// login binds its session (and every token of it) to the client, and
+    /// refreshing or revoking another client's token is refused as
+    /// `invalid` (RFC 6749 section 6, RFC 7009 section 2.1). Protected
+    /// resources and logout take the access token alone.
+    pub fn apply_as(
+        &mut self,
+        client: ClientAuth<'_>,
+        action: Action<'_>,
+        now: Instant,
+        mint: &mut dyn Mint,
+    ) -> Outcome {
+        let kind = action.kind();
+        if !matches!(
+            kind,
+            ActionKind::Login | ActionKind::Refresh | ActionKind::Revoke
+        ) {
+            return self.apply(action, now, mint);
+        }
+        let client = match self.authenticate(client) {
+            Ok(c) => c,
+            Err(r) => return Outcome::Rejected(r),
+        };
+        if kind == ActionKind::Login {
+            self.granting = Some(client);
+            let outcome = self.apply(action, now, mint);
+            self.granting = None;
+            return outcome;
+        }
+        // A token of another client is no token of this one.
+        let foreign = present(action.token())
+            .and_then(|t| self.tokens.get(t))
+            .is_some_and(|rec| self.sessions[rec.session as usize].client != Some(client));
+        if foreign {
+            return match kind {
+                ActionKind::Revoke if self.policy.revoke_always_succeeds => Outcome::Done,
+                _ => Outcome::Rejected(Rejection::Invalid),
+            };
+        }
+        self.apply(action, now, mint)
+    }
+
+    /// The client `auth` authenticates as.
+    fn authenticate(&self, auth: ClientAuth<'_>) -> Result<u32, Rejection> {
+        let id = present(auth.id).ok_or(Rejection::InvalidClient)?;
+        let (i, client) = self
+            .clients
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.id == id)
+            .ok_or(Rejection::InvalidClient)?;
+        match &client.secret {
+            Some(secret) if present(auth.secret) != Some(secret.as_str()) => {
+                Err(Rejection::InvalidClient)
+            }
+            _ => Ok(u32::try_from(i).unwrap_or(u32::MAX)),
+        }
+    }
+
+    /// RFC 7009 revocation of an access or a refresh token. `hint` says
+    /// where to look first; a token of the other kind is revoked all the
+    /// same (section 2.1 lets a server search further). An unknown,
+    /// expired or already dead token is answered as done (section 2.2: the
+    /// client cannot do anything about it), unless the binding maps that
+    /// refusal. Revoking a refresh token cascades to its grant's access
+    /// tokens under `revokeCascades`.
+    pub fn revoke_token(
+        &mut self,
+        token: Option<&str>,
+        hint: Option<TokenHint>,
+        now: Instant,
+    ) -> Outcome {
+        let Some(token) = present(token) else {
+            return Outcome::Rejected(Rejection::Missing);
+        };
+        let order = match hint {
+            Some(TokenHint::AccessToken) => [TokenKind::Access, TokenKind::Refresh],
+            _ => [TokenKind::Refresh, TokenKind::Access],
+        };
+        for kind in order {
+            let Ok((token, rec)) = self.check(Some(token), kind, now) else {
+                continue;
+            };
+            self.set_state(&token, TokenState::Revoked);
+            if kind == TokenKind::Refresh && self.policy.revoke_cascades {
+                let session = &mut self.sessions[rec.session as usize];
+                session.access_epoch = session.access_epoch.saturating_add(1);
+            }
+            return Outcome::Done;
+        }
+        Outcome::Done
+    }
+
+    /// RFC 7662 introspection: what the server says of `token` now. A
+    /// query: the model does not change.
+    pub fn introspect(&self, token: &str, now: Instant) -> Introspection {
+        let inactive = Introspection {
+            active: false,
+            exp: None,
+            sub: None,
+            client_id: None,
+            token_type: None,
+        };
+        let Some(rec) = self.tokens.get(token) else {
+            return inactive;
+        };
+        let rec = self.effective(*rec);
+        if self.usable(rec, now).is_err() {
+            return inactive;
+        }
+        let session = &self.sessions[rec.session as usize];
+        Introspection {
+            active: true,
+            exp: Some(rec.expires_at),
+            sub: Some(self.username_of(rec.session).to_owned()),
+            client_id: session
+                .client
+                .and_then(|c| self.clients.get(c as usize))
+                .map(|c| c.id.clone()),
+            token_type: Some(match rec.kind {
+                TokenKind::Access => TokenHint::AccessToken,
+                TokenKind::Refresh => TokenHint::RefreshToken,
+            }),
+        }
+    }
+
     /// Apply `action` at `now`, minting new tokens from `mint`.
     pub fn apply(&mut self, action: Action<'_>, now: Instant, mint: &mut dyn Mint) -> Outcome {
         match action {
@@ -697,9 +989,11 @@ impl Model {
         let session = u32::try_from(self.sessions.len()).unwrap_or(u32::MAX);
         self.sessions.push(Session {
             user,
+            client: self.granting.take(),
             live: true,
             started_at: now,
             refresh_epoch: 0,
+            access_epoch: 0,
         });
         self.user_sessions[user as usize].push(session);
         let refresh = self.issue(session, TokenKind::Refresh, now, mint);
@@ -707,7 +1001,7 @@ impl Model {
     }
 
     fn refresh(&mut self, token: Option<&str>, now: Instant, mint: &mut dyn Mint) -> Outcome {
-        let (token, rec) = match self.lookup(token, TokenKind::Refresh) {
+        let (token, mut rec) = match self.lookup(token, TokenKind::Refresh) {
             Ok(found) => found,
             Err(r) => return Outcome::Rejected(r),
         };
@@ -718,6 +1012,13 @@ impl Model {
             return Outcome::Rejected(Rejection::Expired);
         }
         let session_live = self.sessions[rec.session as usize].live;
+        let in_grace = rec.state == TokenState::Spent
+            && now < rec.spent_at.saturating_add(self.policy.reuse_grace_seconds);
+        if in_grace {
+            // Within the grace period a spent token refreshes again, as if
+            // the client had retried a lost answer.
+            rec.state = TokenState::Live;
+        }
         if rec.state == TokenState::Spent && session_live && self.policy.reuse_ends_session {
             // Reuse detection: a spent refresh token presented again means
             // it leaked; end the whole session.
@@ -726,16 +1027,20 @@ impl Model {
         if let Err(r) = self.usable(rec, now) {
             return Outcome::Rejected(r);
         }
+        if self.policy.refresh_revokes_access {
+            let session = &mut self.sessions[rec.session as usize];
+            session.access_epoch = session.access_epoch.saturating_add(1);
+        }
         let refresh = if self.policy.rotate_on_refresh() {
-            if self.policy.refresh_single_use {
-                self.set_state(&token, TokenState::Spent);
+            if self.policy.refresh_single_use && !in_grace {
+                self.spend(&token, now);
             }
             self.issue(rec.session, TokenKind::Refresh, now, mint)
         } else {
-            if self.policy.refresh_single_use {
+            if self.policy.refresh_single_use && !in_grace {
                 // Single use without rotation leaves the session with no
                 // refresh token: the client must log in again.
-                self.set_state(&token, TokenState::Spent);
+                self.spend(&token, now);
             }
             token
         };
@@ -757,8 +1062,12 @@ impl Model {
 
     fn revoke(&mut self, token: Option<&str>, now: Instant) -> Outcome {
         match self.check(token, TokenKind::Refresh, now) {
-            Ok((token, _)) => {
+            Ok((token, rec)) => {
                 self.set_state(&token, TokenState::Revoked);
+                if self.policy.revoke_cascades {
+                    let session = &mut self.sessions[rec.session as usize];
+                    session.access_epoch = session.access_epoch.saturating_add(1);
+                }
                 Outcome::Done
             }
             Err(_) if self.policy.revoke_always_succeeds => Outcome::Done,
@@ -819,8 +1128,12 @@ impl Model {
 
     /// A record with revocation by epoch folded into its state.
     fn effective(&self, mut rec: TokenRecord) -> TokenRecord {
-        let epoch = self.sessions[rec.session as usize].refresh_epoch;
-        if rec.kind == TokenKind::Refresh && rec.epoch < epoch && rec.state == TokenState::Live {
+        let session = &self.sessions[rec.session as usize];
+        let epoch = match rec.kind {
+            TokenKind::Refresh => session.refresh_epoch,
+            TokenKind::Access => session.access_epoch,
+        };
+        if rec.epoch < epoch && rec.state == TokenState::Live {
             rec.state = TokenState::Revoked;
         }
         rec
@@ -832,6 +1145,17 @@ impl Model {
         }
     }
 
+    /// Mark a refresh token spent by its use at `now` (its first use: a
+    /// use within the grace period does not move it).
+    fn spend(&mut self, token: &str, now: Instant) {
+        if let Some(rec) = self.tokens.get_mut(token) {
+            if rec.state != TokenState::Spent {
+                rec.state = TokenState::Spent;
+                rec.spent_at = now;
+            }
+        }
+    }
+
     fn issue(
         &mut self,
         session: SessionId,
@@ -839,16 +1163,25 @@ impl Model {
         now: Instant,
         mint: &mut dyn Mint,
     ) -> Token {
-        let ttl = match kind {
-            TokenKind::Access => self.policy.access_token_ttl,
-            TokenKind::Refresh => self.policy.refresh_token_ttl,
+        let expires_at = self.expiry(session, kind, now);
+        let s = &self.sessions[session as usize];
+        let claims = Claims {
+            kind,
+            session,
+            username: &self.users[s.user as usize].0,
+            client_id: s
+                .client
+                .and_then(|c| self.clients.get(c as usize))
+                .map(|c| c.id.as_str()),
+            issued_at: now,
+            expires_at,
         };
-        let mut token = mint.mint(kind);
+        let mut token = mint.mint_for(&claims);
         for _ in 0..MINT_RETRIES {
             if !self.tokens.contains_key(&token) {
                 break;
             }
-            token = mint.mint(kind);
+            token = mint.mint_for(&claims);
         }
         // A mint that keeps repeating itself is a broken mint; the model
         // still never fails, it overwrites (and the uniqueness property of
@@ -856,14 +1189,37 @@ impl Model {
         self.tokens.insert(
             token.clone(),
             TokenRecord {
-                expires_at: now.saturating_add(ttl),
+                expires_at,
                 session,
-                epoch: self.sessions[session as usize].refresh_epoch,
+                epoch: match kind {
+                    TokenKind::Refresh => self.sessions[session as usize].refresh_epoch,
+                    TokenKind::Access => self.sessions[session as usize].access_epoch,
+                },
                 kind,
                 state: TokenState::Live,
+                spent_at: 0,
             },
         );
         token
+    }
+
+    /// When a token of `kind` issued now in `session` expires: its TTL from
+    /// now, or from the login for an absolute refresh lifetime, and never
+    /// after the session's own lifetime.
+    fn expiry(&self, session: SessionId, kind: TokenKind, now: Instant) -> Instant {
+        let started = self.sessions[session as usize].started_at;
+        let at = match kind {
+            TokenKind::Access => now.saturating_add(self.policy.access_token_ttl),
+            TokenKind::Refresh => match self.policy.refresh_lifetime {
+                RefreshLifetime::Sliding => now,
+                RefreshLifetime::Absolute => started,
+            }
+            .saturating_add(self.policy.refresh_token_ttl),
+        };
+        match self.policy.session_ttl {
+            Some(ttl) => at.min(started.saturating_add(ttl)),
+            None => at,
+        }
     }
 
     fn issue_pair(
@@ -874,11 +1230,18 @@ impl Model {
         mint: &mut dyn Mint,
     ) -> Outcome {
         let access = self.issue(session, TokenKind::Access, now, mint);
+        // What is left of each lifetime: the TTLs, unless an absolute
+        // lifetime or the session's own cuts them short.
+        let left = |t: &Token| {
+            self.tokens
+                .get(t)
+                .map_or(0, |rec| rec.expires_at.saturating_sub(now))
+        };
         Outcome::Issued(Issued {
+            expires_in: left(&access),
+            refresh_expires_in: left(&refresh),
             access_token: access,
             refresh_token: refresh,
-            expires_in: self.policy.access_token_ttl,
-            refresh_expires_in: self.policy.refresh_token_ttl,
             session,
             username: self.username_of(session).to_owned(),
         })

@@ -12,24 +12,42 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::binding::{Binding, Issue, Lifecycle, OutcomeResponse, Source};
+use crate::binding::{
+    Binding, ClientAuthMethod, ClientBinding, Issue, Jwt, JwtAlgorithm, Lifecycle, OutcomeResponse,
+    Source, Tokens,
+};
 use crate::doc::resolve;
 use crate::error::{BindingProblem, Rule};
+use crate::expr::Location;
 use crate::expr::{Expr, Pointer};
-use crate::model::{ActionKind, ConcurrentRefresh, LogoutScope, OutcomeName, Policy};
+use crate::model::{
+    ActionKind, Client, ConcurrentRefresh, LogoutScope, OutcomeName, Policy, RefreshLifetime,
+};
 use crate::operation::{MediaType, Operation};
 
 /// The extension's name, at the root and on operations.
 pub const EXTENSION: &str = "x-token-lifecycle";
 
 /// Fields of the root extension.
-pub const ROOT_FIELDS: [&str; 2] = ["accounts", "policy"];
+pub const ROOT_FIELDS: [&str; 4] = ["accounts", "clients", "tokens", "policy"];
+
+/// Fields of the root `tokens`.
+pub const TOKENS_FIELDS: [&str; 5] = ["format", "algorithm", "issuer", "audience", "secret"];
+
+/// The token formats.
+pub const TOKEN_FORMATS: [&str; 2] = ["opaque", "jwt"];
+
+/// Fields of one client.
+pub const CLIENT_FIELDS: [&str; 2] = ["id", "secret"];
+
+/// Fields of a binding's `client`.
+pub const CLIENT_BINDING_FIELDS: [&str; 3] = ["auth", "id", "secret"];
 
 /// Fields of one account.
 pub const ACCOUNT_FIELDS: [&str; 2] = ["username", "password"];
 
 /// Fields of the root policy.
-pub const POLICY_FIELDS: [&str; 8] = [
+pub const POLICY_FIELDS: [&str; 13] = [
     "accessTokenTtl",
     "refreshTokenTtl",
     "refreshSingleUse",
@@ -37,6 +55,11 @@ pub const POLICY_FIELDS: [&str; 8] = [
     "logoutEnds",
     "revokeAlwaysSucceeds",
     "rotateOnRefresh",
+    "refreshRevokesAccess",
+    "revokeCascades",
+    "reuseGraceSeconds",
+    "refreshLifetime",
+    "sessionTtl",
     "concurrentRefresh",
 ];
 
@@ -44,7 +67,7 @@ pub const POLICY_FIELDS: [&str; 8] = [
 pub const SOURCE_FIELDS: [&str; 4] = ["username", "password", "accessToken", "refreshToken"];
 
 /// Every field an operation binding may have.
-pub const BINDING_FIELDS: [&str; 8] = [
+pub const BINDING_FIELDS: [&str; 9] = [
     "action",
     "username",
     "password",
@@ -52,15 +75,17 @@ pub const BINDING_FIELDS: [&str; 8] = [
     "refreshToken",
     "issue",
     "subject",
+    "client",
     "outcomes",
 ];
 
 /// Fields under `issue`: where the response carries issued tokens.
-pub const ISSUE_FIELDS: [&str; 4] = [
+pub const ISSUE_FIELDS: [&str; 5] = [
     "accessToken",
     "refreshToken",
     "expiresIn",
     "refreshExpiresIn",
+    "idToken",
 ];
 
 /// Fields of a source written as an object.
@@ -172,10 +197,137 @@ pub(crate) fn read_root(doc: &Value, problems: &mut Vec<BindingProblem>) -> Life
     if let Some(accounts) = m.get("accounts") {
         read_accounts(&mut r, &format!("{at}/accounts"), accounts, &mut lifecycle);
     }
+    if let Some(clients) = m.get("clients") {
+        read_clients(&mut r, &format!("{at}/clients"), clients, &mut lifecycle);
+    }
+    if let Some(tokens) = m.get("tokens") {
+        lifecycle.tokens = read_tokens(&mut r, &format!("{at}/tokens"), tokens);
+    }
     if let Some(policy) = m.get("policy") {
         lifecycle.policy = read_policy(&mut r, &format!("{at}/policy"), policy);
     }
     lifecycle
+}
+
+fn read_tokens(r: &mut Reader<'_>, at: &str, v: &Value) -> Tokens {
+    let Some(m) = r.object(at, v) else {
+        return Tokens::default();
+    };
+    r.known(at, m, &TOKENS_FIELDS);
+    let mut text = |k: &str| -> Option<String> {
+        let v = m.get(k)?;
+        let s = v.as_str().filter(|s| !s.is_empty()).map(str::to_owned);
+        if s.is_none() {
+            r.push(
+                Rule::PolicyInvalid,
+                format!("{at}/{k}"),
+                format!("`{k}` must be a non-empty string, not {v}"),
+            );
+        }
+        s
+    };
+    let format = text("format");
+    let algorithm = text("algorithm");
+    let issuer = text("issuer");
+    let audience = text("audience");
+    let secret = text("secret");
+    match format.as_deref() {
+        None | Some("opaque") => return Tokens::default(),
+        Some("jwt") => {}
+        Some(other) => {
+            r.push(
+                Rule::PolicyInvalid,
+                format!("{at}/format"),
+                format!(
+                    "`format` must be {}, not \"{other}\"",
+                    TOKEN_FORMATS.map(|f| format!("`{f}`")).join(" or ")
+                ),
+            );
+            return Tokens::default();
+        }
+    }
+    let algorithm = match algorithm.as_deref() {
+        None => JwtAlgorithm::RS256,
+        Some(a) => match JwtAlgorithm::parse(a) {
+            Some(a) => a,
+            None => {
+                r.push(
+                    Rule::PolicyInvalid,
+                    format!("{at}/algorithm"),
+                    format!(
+                        "`algorithm` must be {}, not \"{a}\"",
+                        JwtAlgorithm::ALL
+                            .map(|a| format!("`{}`", a.as_str()))
+                            .join(" or ")
+                    ),
+                );
+                JwtAlgorithm::RS256
+            }
+        },
+    };
+    if algorithm == JwtAlgorithm::HS256 && secret.is_none() {
+        r.push(
+            Rule::MissingField,
+            format!("{at}/secret"),
+            "`HS256` needs a `secret` to sign with",
+        );
+    }
+    Tokens {
+        jwt: Some(Jwt {
+            algorithm,
+            issuer: issuer.unwrap_or_else(|| "urn:tokenmock".to_owned()),
+            audience,
+            secret,
+        }),
+    }
+}
+
+fn read_clients(r: &mut Reader<'_>, at: &str, v: &Value, lifecycle: &mut Lifecycle) {
+    let Some(list) = v.as_array() else {
+        r.push(Rule::AccountInvalid, at, "must be a list of {id, secret}");
+        return;
+    };
+    for (i, c) in list.iter().enumerate() {
+        let at = format!("{at}/{i}");
+        let Some(c) = r.object(&at, c) else { continue };
+        r.known(&at, c, &CLIENT_FIELDS);
+        let Some(id) = c
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+        else {
+            r.push(
+                Rule::AccountInvalid,
+                format!("{at}/id"),
+                "must be a non-empty string",
+            );
+            continue;
+        };
+        let secret = match c.get("secret") {
+            None => None,
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            Some(_) => {
+                r.push(
+                    Rule::AccountInvalid,
+                    format!("{at}/secret"),
+                    "must be a non-empty string (leave it out for a public client)",
+                );
+                continue;
+            }
+        };
+        if lifecycle.clients.iter().any(|k| k.id == id) {
+            r.push(
+                Rule::AccountInvalid,
+                format!("{at}/id"),
+                format!("client `{id}` is declared twice"),
+            );
+            continue;
+        }
+        lifecycle.clients.push(Client {
+            id: id.to_owned(),
+            secret,
+        });
+    }
 }
 
 fn read_accounts(r: &mut Reader<'_>, at: &str, v: &Value, lifecycle: &mut Lifecycle) {
@@ -235,6 +387,19 @@ fn read_policy(r: &mut Reader<'_>, at: &str, v: &Value) -> Policy {
     };
     ttl("accessTokenTtl", &mut p.access_token_ttl);
     ttl("refreshTokenTtl", &mut p.refresh_token_ttl);
+    let mut session_ttl = 0;
+    ttl("sessionTtl", &mut session_ttl);
+    p.session_ttl = (session_ttl > 0).then_some(session_ttl);
+    if let Some(v) = m.get("reuseGraceSeconds") {
+        match v.as_u64() {
+            Some(n) => p.reuse_grace_seconds = n,
+            None => r.push(
+                Rule::PolicyInvalid,
+                format!("{at}/reuseGraceSeconds"),
+                format!("`reuseGraceSeconds` must be a whole number of seconds, not {v}"),
+            ),
+        }
+    }
     let mut flag = |k: &str| -> Option<bool> {
         let v = m.get(k)?;
         let b = v.as_bool();
@@ -259,6 +424,27 @@ fn read_policy(r: &mut Reader<'_>, at: &str, v: &Value) -> Policy {
     if let Some(b) = flag("rotateOnRefresh") {
         p.rotate_on_refresh = Some(b);
     }
+    if let Some(b) = flag("refreshRevokesAccess") {
+        p.refresh_revokes_access = b;
+    }
+    if let Some(b) = flag("revokeCascades") {
+        p.revoke_cascades = b;
+    }
+    if let Some(v) = m.get("refreshLifetime") {
+        match v.as_str().and_then(RefreshLifetime::parse) {
+            Some(l) => p.refresh_lifetime = l,
+            None => r.push(
+                Rule::PolicyInvalid,
+                format!("{at}/refreshLifetime"),
+                format!(
+                    "`refreshLifetime` must be {}, not {v}",
+                    RefreshLifetime::ALL
+                        .map(|l| format!("`{}`", l.as_str()))
+                        .join(" or ")
+                ),
+            ),
+        }
+    }
     match m.get("logoutEnds").map(Value::as_str) {
         None => {}
         Some(Some(s)) if LogoutScope::parse(s).is_some() => {
@@ -276,23 +462,20 @@ fn read_policy(r: &mut Reader<'_>, at: &str, v: &Value) -> Policy {
             ),
         ),
     }
-    match m.get("concurrentRefresh").map(Value::as_str) {
-        None => {}
-        Some(Some(s)) if ConcurrentRefresh::parse(s).is_some() => {
-            p.concurrent_refresh =
-                ConcurrentRefresh::parse(s).unwrap_or(ConcurrentRefresh::OneWins);
-        }
-        Some(_) => r.push(
-            Rule::PolicyInvalid,
-            format!("{at}/concurrentRefresh"),
-            format!(
-                "`concurrentRefresh` must be {}, not {}",
-                ConcurrentRefresh::ALL
-                    .map(|s| format!("`{}`", s.as_str()))
-                    .join(" or "),
-                m["concurrentRefresh"]
+    if let Some(v) = m.get("concurrentRefresh") {
+        match v.as_str().and_then(ConcurrentRefresh::parse) {
+            Some(c) => p.concurrent_refresh = c,
+            None => r.push(
+                Rule::PolicyInvalid,
+                format!("{at}/concurrentRefresh"),
+                format!(
+                    "`concurrentRefresh` must be {}, not {v}",
+                    ConcurrentRefresh::ALL
+                        .map(|c| format!("`{}`", c.as_str()))
+                        .join(" or ")
+                ),
             ),
-        ),
+        }
     }
     p
 }
@@ -394,12 +577,16 @@ pub(crate) fn read_operation(
                 refresh_token: field(&mut r, "refreshToken"),
                 expires_in: field(&mut r, "expiresIn"),
                 refresh_expires_in: field(&mut r, "refreshExpiresIn"),
+                id_token: field(&mut r, "idToken"),
             };
         }
     }
     let subject = m
         .get("subject")
         .and_then(|v| response(&mut r, format!("{at}/subject"), v));
+    let client = m
+        .get("client")
+        .and_then(|v| read_client(&mut r, doc, &format!("{at}/client"), v, op));
     let (outcomes, explicit) = read_outcomes(&mut r, at, m.get("outcomes"), op, success);
     let action = action?;
     let has = |k: &str| match k {
@@ -429,9 +616,86 @@ pub(crate) fn read_operation(
         refresh_token,
         issue,
         subject,
+        client,
         outcomes,
         explicit,
     })
+}
+
+/// A binding's `client`: `auth` (how it authenticates) and, for the body
+/// methods, where its id and secret are (RFC 6749's `client_id` and
+/// `client_secret` body fields by default).
+fn read_client(
+    r: &mut Reader<'_>,
+    doc: &Value,
+    at: &str,
+    v: &Value,
+    op: &Operation,
+) -> Option<ClientBinding> {
+    let m = r.object(at, v)?;
+    r.known(at, m, &CLIENT_BINDING_FIELDS);
+    let method = match m.get("auth").map(Value::as_str) {
+        Some(Some(a)) => {
+            let method = ClientAuthMethod::parse(a);
+            if method.is_none() {
+                r.push(
+                    Rule::ExpressionInvalid,
+                    format!("{at}/auth"),
+                    format!(
+                        "unknown client authentication `{a}` (expected one of: {})",
+                        ClientAuthMethod::ALL
+                            .map(ClientAuthMethod::as_str)
+                            .join(", ")
+                    ),
+                );
+            }
+            method?
+        }
+        Some(None) => {
+            r.push(Rule::Malformed, format!("{at}/auth"), "must be a string");
+            return None;
+        }
+        None => {
+            r.push(
+                Rule::MissingField,
+                format!("{at}/auth"),
+                "a client needs `auth`",
+            );
+            return None;
+        }
+    };
+    let place = |r: &mut Reader<'_>, k: &str, default: &str| -> Option<Source> {
+        let pat = format!("{at}/{k}");
+        let written = m.get(k).cloned();
+        let v = written.clone().unwrap_or_else(|| Value::from(default));
+        let s = read_source(r, &pat, &v)?;
+        let text = v
+            .get("from")
+            .unwrap_or(&v)
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        check_request_expr(r, doc, &pat, &text, &s.expr, op);
+        Some(s)
+    };
+    let (id, secret) = match method {
+        ClientAuthMethod::ClientSecretBasic => {
+            if !op.declares(Location::Header, "authorization") {
+                r.push(
+                    Rule::Unresolved,
+                    format!("{at}/auth"),
+                    "`client_secret_basic` reads `Authorization`, which no security scheme of the operation declares (add an http basic scheme)",
+                );
+            }
+            (None, None)
+        }
+        ClientAuthMethod::ClientSecretPost => (
+            place(r, "id", "$request.body#/client_id"),
+            place(r, "secret", "$request.body#/client_secret"),
+        ),
+        ClientAuthMethod::None => (place(r, "id", "$request.body#/client_id"), None),
+    };
+    Some(ClientBinding { method, id, secret })
 }
 
 fn read_source(r: &mut Reader<'_>, at: &str, v: &Value) -> Option<Source> {

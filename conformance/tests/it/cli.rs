@@ -181,3 +181,19 @@ fn race_rounds_is_the_number_of_bursts() {
     assert_eq!(code, 3, "{out}");
     assert!(out.contains("no race round ran (--race-rounds 0)"), "{out}");
 }
+
+#[test]
+fn completions_and_the_man_page_come_from_the_binary() {
+    let (code, out, err) = conformance(&["completions", "bash"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("_conformance") && out.contains("--target"),
+        "{out}"
+    );
+    let (code, out, err) = conformance(&["man"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(".TH conformance") && out.contains("lint"),
+        "{out}"
+    );
+}

@@ -30,5 +30,17 @@ mod library;
 /// The `conformance` binary: exit codes and messages.
 mod cli;
 
+/// https, mTLS, and targets that hang, send endless bodies or drop
+/// connections.
+mod transport;
+
+/// Staging manners: budget, selection, secrets, the config file.
+mod manners;
+
+/// The staging guide's commands, run as written.
+mod docs;
+
+/// Runs against the mock keep to a namespace of their own.
+mod namespaces;
 /// A real third-party implementation: djangorestframework-simplejwt.
 mod simplejwt;

@@ -7,6 +7,10 @@ use crate::support::{config, reference_with, spec, Served};
 fn redactions() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]");
+    settings.add_filter(
+        r"x-mock-namespace: [A-Za-z0-9-]+",
+        "x-mock-namespace: [namespace]",
+    );
     settings.add_filter(r"[A-Za-z0-9_-]{24}", "[token]");
     settings.add_filter(
         r"\d+ requests, \d+ sequences, [\d.]+ s",
@@ -25,11 +29,16 @@ fn report_formats() {
     let c = config(&mock.uri(), openapi::reference::reference_json(), 60, 3);
     let report = conformance::run(&c, &conformance::NoProgress).unwrap();
     assert!(!report.passed());
-    let settings = redactions();
+    let mut settings = redactions();
     settings.bind(|| {
         insta::assert_snapshot!("text", report.to_text());
         insta::assert_snapshot!("junit", report.to_junit());
     });
+    // HTML: one self-contained page, the checked counts redacted too.
+    let html = report.to_html();
+    assert!(!html.contains("<script") && !html.contains("<link") && !html.contains("src="));
+    settings.add_filter(r"<td>\d+</td><td>", "<td>[n]</td><td>");
+    settings.bind(|| insta::assert_snapshot!("html", html));
     // JSON: the structure, with counts and timings removed.
     let mut v: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
     for key in ["requests", "sequences", "seconds", "target"] {

@@ -1,4 +1,5 @@
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use mock_server::MockServer;
@@ -124,4 +125,411 @@ pub fn failed_checks(report: &conformance::Report) -> Vec<String> {
         .filter(|c| c.status == conformance::Status::Failed)
         .map(|c| c.name.clone())
         .collect()
+}
+
+/// What a [`Faulty`] target does to the requests its predicate picks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Never answers (the handler awaits a future that never resolves).
+    Hang,
+    /// Answers 200 with a body that never ends.
+    EndlessBody,
+    /// Breaks the connection off: the body fails before the answer is
+    /// complete.
+    Drop,
+}
+
+type Picks = Arc<dyn Fn(&str, &str) -> bool + Send + Sync>;
+
+/// The mock behind a fault: requests whose method and path `picks` gets
+/// `fault`, the others the mock's answer. Counts every request.
+struct FaultyEndpoint {
+    app: mock_server::App,
+    picks: Picks,
+    fault: Fault,
+    requests: Arc<AtomicU64>,
+    entered: std::sync::Mutex<std::sync::mpsc::Sender<()>>,
+    conns: Kills,
+    api_keys: Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>,
+}
+
+impl poem::Endpoint for FaultyEndpoint {
+    type Output = poem::Response;
+
+    async fn call(&self, req: poem::Request) -> poem::Result<poem::Response> {
+        self.requests.fetch_add(1, Ordering::SeqCst);
+        if let Some(key) = req.header("x-api-key") {
+            if let Ok(mut keys) = self.api_keys.lock() {
+                keys.insert(key.to_owned());
+            }
+        }
+        if !(self.picks)(req.method().as_str(), req.uri().path()) {
+            return poem::Endpoint::call(&self.app, req).await;
+        }
+        if let Ok(tx) = self.entered.lock() {
+            let _ = tx.send(());
+        }
+        match self.fault {
+            Fault::Hang => std::future::pending().await,
+            Fault::EndlessBody => {
+                let chunks =
+                    futures::stream::repeat_with(|| Ok::<_, std::io::Error>(vec![b' '; 1 << 16]));
+                Ok(poem::Response::builder()
+                    .content_type("application/json")
+                    .body(poem::Body::from_bytes_stream(chunks)))
+            }
+            Fault::Drop => {
+                // The connection is reset: its next write fails, and the
+                // socket closes with an RST.
+                let peer = req.remote_addr().as_socket_addr().copied();
+                let kill = peer.and_then(|p| self.conns.lock().ok()?.get(&p).cloned());
+                if let Some(kill) = kill {
+                    kill.store(true, Ordering::SeqCst);
+                }
+                Ok(poem::Response::builder().body("never sent"))
+            }
+        }
+    }
+}
+
+type Kills =
+    Arc<std::sync::Mutex<std::collections::HashMap<std::net::SocketAddr, Arc<AtomicBool>>>>;
+
+/// A served connection: TCP, or TLS over it.
+enum Conn {
+    Plain(tokio::net::TcpStream),
+    Tls(Box<tokio_rustls::server::TlsStream<tokio::net::TcpStream>>),
+}
+
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
+/// A connection the endpoint can reset.
+struct Killable {
+    conn: Conn,
+    killed: Arc<AtomicBool>,
+}
+
+impl Killable {
+    fn io(&mut self) -> std::pin::Pin<&mut dyn Io> {
+        match &mut self.conn {
+            Conn::Plain(t) => std::pin::Pin::new(t),
+            Conn::Tls(t) => std::pin::Pin::new(t.as_mut()),
+        }
+    }
+
+    fn tcp(&self) -> &tokio::net::TcpStream {
+        match &self.conn {
+            Conn::Plain(t) => t,
+            Conn::Tls(t) => t.get_ref().0,
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for Killable {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        self.io().poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Killable {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        if self.killed.load(Ordering::SeqCst) {
+            // A zero linger does not block: the close sends an RST.
+            #[allow(deprecated)]
+            let _ = self.tcp().set_linger(Some(std::time::Duration::ZERO));
+            return std::task::Poll::Ready(Err(std::io::ErrorKind::ConnectionReset.into()));
+        }
+        self.io().poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        self.io().poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        self.io().poll_shutdown(cx)
+    }
+}
+
+/// TCP, then TLS when configured (a failed handshake is an error poem's
+/// server skips); each connection registered so that the endpoint can
+/// reset it.
+struct TestAcceptor {
+    tcp: poem::listener::TcpAcceptor,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    conns: Kills,
+}
+
+impl TestAcceptor {
+    /// Bound to 127.0.0.1, port 0, in `runtime`; with its address.
+    fn bind(
+        runtime: &tokio::runtime::Runtime,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+        conns: Kills,
+    ) -> (TestAcceptor, std::net::SocketAddr) {
+        use poem::listener::{Acceptor as _, Listener as _};
+        let tcp = runtime
+            .block_on(poem::listener::TcpListener::bind("127.0.0.1:0").into_acceptor())
+            .unwrap();
+        let addr = *tcp.local_addr()[0].as_socket_addr().unwrap();
+        (TestAcceptor { tcp, tls, conns }, addr)
+    }
+}
+
+impl poem::listener::Acceptor for TestAcceptor {
+    type Io = Killable;
+
+    fn local_addr(&self) -> Vec<poem::web::LocalAddr> {
+        self.tcp.local_addr()
+    }
+
+    async fn accept(
+        &mut self,
+    ) -> std::io::Result<(
+        Self::Io,
+        poem::web::LocalAddr,
+        poem::web::RemoteAddr,
+        poem::http::uri::Scheme,
+    )> {
+        let (io, local, remote, scheme) = self.tcp.accept().await?;
+        let killed = Arc::new(AtomicBool::new(false));
+        if let (Some(peer), Ok(mut conns)) = (remote.as_socket_addr(), self.conns.lock()) {
+            conns.insert(*peer, killed.clone());
+        }
+        let (conn, scheme) = match &self.tls {
+            Some(tls) => (
+                Conn::Tls(Box::new(tls.accept(io).await?)),
+                poem::http::uri::Scheme::HTTPS,
+            ),
+            None => (Conn::Plain(io), scheme),
+        };
+        Ok((Killable { conn, killed }, local, remote, scheme))
+    }
+}
+
+/// A target with a fault, served on 127.0.0.1 from a runtime of its own.
+pub struct Faulty {
+    pub uri: String,
+    /// Every request it received.
+    pub requests: Arc<AtomicU64>,
+    /// One message each time a faulty request arrives.
+    pub entered: std::sync::mpsc::Receiver<()>,
+    /// Every `x-api-key` header value received.
+    pub api_keys: Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for Faulty {
+    fn drop(&mut self) {
+        // Hanging handlers never end: do not wait for them.
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl Faulty {
+    /// The reference mock with `fault` on the requests `picks` chooses
+    /// (method, path).
+    pub fn start(
+        fault: Fault,
+        picks: impl Fn(&str, &str) -> bool + Send + Sync + 'static,
+    ) -> Faulty {
+        let runtime = runtime();
+        let (tx, entered) = std::sync::mpsc::channel();
+        let requests = Arc::new(AtomicU64::new(0));
+        let conns = Kills::default();
+        let api_keys = Arc::default();
+        let endpoint = FaultyEndpoint {
+            app: MockServer::builder().build(),
+            picks: Arc::new(picks),
+            fault,
+            requests: requests.clone(),
+            entered: std::sync::Mutex::new(tx),
+            conns: conns.clone(),
+            api_keys: Arc::clone(&api_keys),
+        };
+        let (acceptor, addr) = TestAcceptor::bind(&runtime, None, conns);
+        runtime.spawn(poem::Server::new_with_acceptor(acceptor).run(endpoint));
+        Faulty {
+            uri: format!("http://{addr}"),
+            requests,
+            entered,
+            api_keys,
+            runtime: Some(runtime),
+        }
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A test PKI made with rcgen: a CA, a server certificate for 127.0.0.1
+/// and localhost, and a client certificate, written as PEM files.
+pub struct Pki {
+    pub dir: PathBuf,
+    pub ca: PathBuf,
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
+    server_cert: rustls::pki_types::CertificateDer<'static>,
+    server_key: Vec<u8>,
+    ca_der: rustls::pki_types::CertificateDer<'static>,
+}
+
+use tokio_rustls::rustls;
+
+impl Pki {
+    pub fn new(name: &str) -> Pki {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+        let dir =
+            std::env::temp_dir().join(format!("conformance-pki-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "tokenmock test CA");
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca_params, ca_key);
+        let server_key = KeyPair::generate().unwrap();
+        let server_params =
+            CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
+        let server_cert = server_params.signed_by(&server_key, &issuer).unwrap();
+        let client_key = KeyPair::generate().unwrap();
+        let mut client_params = CertificateParams::new(vec!["qa-client".to_owned()]).unwrap();
+        client_params
+            .distinguished_name
+            .push(DnType::CommonName, "qa client");
+        let client_cert = client_params.signed_by(&client_key, &issuer).unwrap();
+        let write = |file: &str, text: String| {
+            let path = dir.join(file);
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        Pki {
+            ca: write("ca.pem", ca_cert.pem()),
+            client_cert: write("client.pem", client_cert.pem()),
+            client_key: write("client-key.pem", client_key.serialize_pem()),
+            server_cert: server_cert.der().clone(),
+            server_key: server_key.serialize_der(),
+            ca_der: ca_cert.der().clone(),
+            dir,
+        }
+    }
+
+    fn server_config(&self, client_auth: bool) -> rustls::ServerConfig {
+        let builder = rustls::ServerConfig::builder();
+        let builder = if client_auth {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(self.ca_der.clone()).unwrap();
+            let verifier = rustls::server::WebPkiClientVerifier::builder(Arc::new(roots))
+                .build()
+                .unwrap();
+            builder.with_client_cert_verifier(verifier)
+        } else {
+            builder.with_no_client_auth()
+        };
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(self.server_key.clone().into());
+        builder
+            .with_single_cert(vec![self.server_cert.clone()], key)
+            .unwrap()
+    }
+}
+
+impl Drop for Pki {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The reference mock over https, its certificate issued by `pki`'s CA;
+/// with `client_auth`, a client certificate of that CA is required.
+pub struct TlsServed {
+    pub uri: String,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for TlsServed {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl TlsServed {
+    pub fn start(pki: &Pki, client_auth: bool) -> TlsServed {
+        let runtime = runtime();
+        let tls = tokio_rustls::TlsAcceptor::from(Arc::new(pki.server_config(client_auth)));
+        let (acceptor, addr) = TestAcceptor::bind(&runtime, Some(tls), Kills::default());
+        let app = MockServer::builder().build();
+        runtime.spawn(poem::Server::new_with_acceptor(acceptor).run(app));
+        TlsServed {
+            uri: format!("https://127.0.0.1:{}", addr.port()),
+            runtime: Some(runtime),
+        }
+    }
+}
+
+/// A scratch directory, removed when dropped.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("conformance-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    pub fn path(&self, file: &str) -> PathBuf {
+        self.0.join(file)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The `conformance` binary run in `dir` with `env` set: exit code,
+/// stdout, stderr.
+pub fn conformance_in(
+    dir: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_conformance"))
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }

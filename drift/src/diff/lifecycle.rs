@@ -121,6 +121,125 @@ pub(crate) fn root(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) {
             "logoutEnds",
         );
     }
+    if o.reuse_grace_seconds != n.reuse_grace_seconds {
+        let (ov, nv) = (o.reuse_grace_seconds, n.reuse_grace_seconds);
+        if nv < ov {
+            let msg = format!(
+                "reuse grace cut from {ov}s to {nv}s: a client retrying a refresh within {ov}s now has its session ended"
+            );
+            push(
+                "lifecycle-reuse-grace-cut",
+                Severity::Breaking,
+                msg,
+                "reuseGraceSeconds",
+            );
+        } else {
+            let msg = format!(
+                "reuse grace raised from {ov}s to {nv}s: a leaked refresh token works longer"
+            );
+            push(
+                "lifecycle-reuse-grace-raised",
+                Severity::Warning,
+                msg,
+                "reuseGraceSeconds",
+            );
+        }
+    }
+    if o.revoke_cascades && !n.revoke_cascades {
+        let msg = "revoking a refresh token no longer revokes the access tokens of its grant: clients relying on revoke to sign out leave live tokens".to_owned();
+        push(
+            "lifecycle-revoke-cascade-dropped",
+            Severity::Breaking,
+            msg,
+            "revokeCascades",
+        );
+    } else if !o.revoke_cascades && n.revoke_cascades {
+        let msg = "revoking a refresh token now revokes the access tokens of its grant: clients keeping the access token break".to_owned();
+        push(
+            "lifecycle-revoke-cascade-added",
+            Severity::Breaking,
+            msg,
+            "revokeCascades",
+        );
+    }
+    if !o.refresh_revokes_access && n.refresh_revokes_access {
+        let msg = "a refresh now revokes the previous access tokens: clients using one after refreshing break".to_owned();
+        push(
+            "lifecycle-refresh-revokes-access",
+            Severity::Breaking,
+            msg,
+            "refreshRevokesAccess",
+        );
+    } else if o.refresh_revokes_access && !n.refresh_revokes_access {
+        let msg =
+            "a refresh no longer revokes the previous access tokens: they live out their lifetime"
+                .to_owned();
+        push(
+            "lifecycle-refresh-keeps-access",
+            Severity::Warning,
+            msg,
+            "refreshRevokesAccess",
+        );
+    }
+    if o.refresh_lifetime != n.refresh_lifetime {
+        let (sev, rule) = match n.refresh_lifetime {
+            openapi::model::RefreshLifetime::Absolute => {
+                (Severity::Breaking, "lifecycle-refresh-lifetime-absolute")
+            }
+            openapi::model::RefreshLifetime::Sliding => {
+                (Severity::Info, "lifecycle-refresh-lifetime-sliding")
+            }
+        };
+        let msg = format!(
+            "refresh token lifetime now `{}` instead of `{}`",
+            n.refresh_lifetime.as_str(),
+            o.refresh_lifetime.as_str()
+        );
+        push(rule, sev, msg, "refreshLifetime");
+    }
+    if o.concurrent_refresh != n.concurrent_refresh {
+        // Concurrent duplicates that got the same answer now lose (and, as
+        // reuse, may end the session): clients retrying at once break.
+        let (sev, rule) = match n.concurrent_refresh {
+            openapi::model::ConcurrentRefresh::OneWins => {
+                (Severity::Breaking, "lifecycle-concurrent-refresh-one-wins")
+            }
+            openapi::model::ConcurrentRefresh::SameAnswer => {
+                (Severity::Info, "lifecycle-concurrent-refresh-same-answer")
+            }
+        };
+        let msg = format!(
+            "concurrent refreshes now `{}` instead of `{}`",
+            n.concurrent_refresh.as_str(),
+            o.concurrent_refresh.as_str()
+        );
+        push(rule, sev, msg, "concurrentRefresh");
+    }
+    match (o.session_ttl, n.session_ttl) {
+        (ov, Some(nv)) if ov.is_none_or(|ov| nv < ov) => {
+            let was = ov.map_or("no bound".to_owned(), |ov| format!("{ov}s"));
+            let msg = format!(
+                "session lifetime cut to {nv}s (was {was}): clients keeping a session longer break"
+            );
+            push(
+                "lifecycle-session-ttl-decreased",
+                Severity::Breaking,
+                msg,
+                "sessionTtl",
+            );
+        }
+        (Some(ov), nv) if nv.is_none_or(|nv| nv > ov) => {
+            let now = nv.map_or("no bound".to_owned(), |nv| format!("{nv}s"));
+            let msg = format!("session lifetime raised from {ov}s to {now}");
+            push(
+                "lifecycle-session-ttl-increased",
+                Severity::Info,
+                msg,
+                "sessionTtl",
+            );
+        }
+        _ => {}
+    }
     if !o.rotate_on_refresh() && n.rotate_on_refresh() {
         let msg =
             "refresh now rotates the refresh token: clients keeping the old one break".to_owned();

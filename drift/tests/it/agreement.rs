@@ -207,6 +207,45 @@ fn over_a_table_of_broken_documents() {
             false,
         ),
         (
+            "a client declared twice",
+            patched(
+                &format!("/{lc}/clients"),
+                json!([{"id": "web"}, {"id": "web", "secret": "s"}]),
+            ),
+            false,
+        ),
+        (
+            "client_secret_basic without a basic scheme",
+            patched(
+                &format!("{LOGIN}/{lc}/client"),
+                json!({"auth": "client_secret_basic"}),
+            ),
+            false,
+        ),
+        (
+            "an unknown client authentication",
+            patched(&format!("{LOGIN}/{lc}/client"), json!({"auth": "mtls"})),
+            false,
+        ),
+        (
+            "client_secret_post reading fields the body lacks",
+            patched(
+                &format!("{LOGIN}/{lc}/client"),
+                json!({"auth": "client_secret_post"}),
+            ),
+            false,
+        ),
+        (
+            "clients and a public client's id in the body",
+            {
+                let mut d = patched(&format!("/{lc}/clients"), json!([{"id": "spa"}]));
+                d.pointer_mut(&format!("{LOGIN}/{lc}")).unwrap()["client"] =
+                    json!({"auth": "none", "id": "$request.body#/username"});
+                d
+            },
+            true,
+        ),
+        (
             "free-form object body",
             {
                 let mut d = openapi::reference::reference_json();

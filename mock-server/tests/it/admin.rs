@@ -290,7 +290,8 @@ async fn a_frozen_clock_moves_only_when_advanced() {
 #[tokio::test]
 async fn the_rust_accessors_show_what_the_admin_api_shows() {
     let api = Api::start().await;
-    // A logged-out session, a refreshed one, time gone by.
+    api.freeze_clock(); // the words below count seconds
+                        // A logged-out session, a refreshed one, time gone by.
     let alice = api.login("alice", "alice-secret").await;
     assert_eq!(api.logout(&alice.access).await.status(), 204);
     let first = api.login("demo", "demo").await;
@@ -302,9 +303,44 @@ async fn the_rust_accessors_show_what_the_admin_api_shows() {
         serde_json::to_value(api.server.sessions()).unwrap(),
         sessions
     );
-    let tokens = api.get_json("/__mock/tokens").await;
+    let mut tokens = api.get_json("/__mock/tokens").await;
     assert_eq!(tokens.as_array().unwrap().len(), 6);
+    // The admin API adds what a person reads: the five-word status, why,
+    // and the fingerprint the journal shows instead of the token.
+    let mut statuses: Vec<(String, String)> = tokens
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .map(|t| {
+            let t = t.as_object_mut().unwrap();
+            assert!(t
+                .remove("fingerprint")
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .starts_with('#'));
+            let text = |v: Value| v.as_str().unwrap().to_owned();
+            (
+                text(t.remove("status").unwrap()),
+                text(t.remove("why").unwrap()),
+            )
+        })
+        .collect();
+    statuses.sort();
     assert_eq!(serde_json::to_value(api.server.tokens()).unwrap(), tokens);
+    let expected = [
+        ("ended", "session 0 ended"),
+        ("ended", "session 0 ended"),
+        ("live", "expires in 3540 s"),
+        ("live", "expires in 3540 s"),
+        ("live", "expires in 86340 s"),
+        ("spent", "spent by a refresh 60 s ago"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(s, w)| (s.to_string(), w.to_string()))
+        .collect();
+    assert_eq!(statuses, expected);
     let clock = api.get_json("/__mock/clock").await;
     assert_eq!(serde_json::to_value(api.server.clock()).unwrap(), clock);
     // The admin calls are not journaled, so both see the same entries.

@@ -7,8 +7,12 @@
 //! (virtual time does not advance while fetches are pending), so there is no
 //! sleep for synchronisation. The admin Swagger UI is checked the same way.
 //!
-//! Without Chromium the tests print why they are skipped and pass;
-//! `scripts/browser/install.sh` installs it (CI runs it).
+//! The dashboard and the API docs are used the way a person uses them:
+//! through ChromeDriver (WebDriver, with fantoccini), clicking buttons and
+//! waiting for what the page shows, screenshots in `target/tmp/browser/`.
+//!
+//! Without Chromium (or ChromeDriver) the tests print why they are skipped
+//! and pass; `scripts/browser/install.sh` installs both (CI runs it).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -23,6 +27,7 @@ use poem::Route;
 use serde_json::Value;
 
 const PAGE: &str = include_str!("../../../scripts/browser/page.html");
+const LOGIN_PAGE: &str = include_str!("../../../scripts/browser/login.html");
 
 /// Chromium, or `None` after printing why the test is skipped.
 fn chromium() -> Option<PathBuf> {
@@ -49,9 +54,9 @@ fn chromium() -> Option<PathBuf> {
     None
 }
 
-/// Serve the page on 127.0.0.1, another port than the mock's: another
+/// Serve `page` on 127.0.0.1, another port than the mock's: another
 /// origin. Returns its base URL; the server lives as long as the runtime.
-async fn serve_page() -> String {
+async fn serve_page(page: &'static str) -> String {
     let acceptor = TcpListener::bind("127.0.0.1:0")
         .into_acceptor()
         .await
@@ -61,7 +66,7 @@ async fn serve_page() -> String {
         .first()
         .and_then(|a| a.as_socket_addr().copied())
         .expect("a socket address");
-    let app = Route::new().at("/", make_sync(|_| Html(PAGE)));
+    let app = Route::new().at("/", make_sync(move |_| Html(page)));
     tokio::spawn(async move {
         let _ = poem::Server::new_with_acceptor(acceptor).run(app).await;
     });
@@ -157,7 +162,7 @@ fn step<'v>(result: &'v Value, name: &str) -> &'v Value {
 async fn a_page_on_another_origin_logs_in_refreshes_and_logs_out() {
     let Some(chromium) = chromium() else { return };
     let mock = MockServer::start().await;
-    let page = serve_page().await;
+    let page = serve_page(PAGE).await;
     assert_ne!(page, mock.uri(), "two origins");
     let url = format!("{page}/?api={}", mock.uri());
     let dom = dump_dom(&chromium, &url, 10_000).await;
@@ -242,4 +247,224 @@ async fn the_admin_swagger_ui_renders() {
             "{path} is not shown by Swagger UI"
         );
     }
+}
+
+/// ChromeDriver, or `None` after printing why the test is skipped.
+fn chromedriver() -> Option<PathBuf> {
+    let found = std::env::var_os("CHROMEDRIVER")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([PathBuf::from("/usr/bin/chromedriver")])
+        .find(|c| c.is_file());
+    if found.is_none() {
+        eprintln!(
+            "skipped: chromedriver not installed (apt-get install chromium-driver, or \
+             scripts/browser/install.sh; CHROMEDRIVER=/path/to/chromedriver to use another)"
+        );
+    }
+    found
+}
+
+/// A headless Chromium driven over WebDriver; ChromeDriver (on a free
+/// loopback port) is killed when this is dropped.
+struct Browser {
+    client: fantoccini::Client,
+    _driver: tokio::process::Child,
+    shots: PathBuf,
+}
+
+impl Browser {
+    async fn start(chromium: &Path, driver: &Path) -> Browser {
+        use tokio::io::AsyncBufReadExt;
+        let mut child = tokio::process::Command::new(driver)
+            .arg("--port=0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("chromedriver starts");
+        let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        // ChromeDriver says which port it took once it listens.
+        let mut port = None;
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(rest) = line.split("started successfully on port ").nth(1) {
+                port = Some(rest.trim_end_matches('.').trim().to_owned());
+                break;
+            }
+        }
+        let port = port.expect("chromedriver names its port");
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let caps = serde_json::json!({
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--no-first-run", "--disable-extensions", "--window-size=1400,1000"],
+            }
+        });
+        let caps = caps.as_object().unwrap().clone();
+        let client = fantoccini::ClientBuilder::new(
+            hyper_util::client::legacy::connect::HttpConnector::new(),
+        )
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a WebDriver session");
+        let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
+        std::fs::create_dir_all(&shots).unwrap();
+        Browser {
+            client,
+            _driver: child,
+            shots,
+        }
+    }
+
+    /// The element `css` once the page shows it (waiting on the page, not
+    /// on time; the bound only keeps a broken page from hanging the test).
+    async fn shown(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(fantoccini::Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("the page never showed {css}: {e}"))
+    }
+
+    async fn click(&self, css: &str) {
+        self.shown(css).await.click().await.unwrap();
+    }
+
+    /// A screenshot of the window, `target/tmp/browser/NAME.png`.
+    async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "a PNG");
+        std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
+    }
+
+    async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+/// A person's afternoon: the dashboard open in one tab, the app in
+/// another; logging in there makes the session appear here (live, by
+/// server-sent events), advancing the clock here makes the token expire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_follows_a_login_and_the_clock() {
+    let (Some(chromium), Some(driver)) = (chromium(), chromedriver()) else {
+        return;
+    };
+    let mock = MockServer::start().await;
+    let app = serve_page(LOGIN_PAGE).await;
+    let b = Browser::start(&chromium, &driver).await;
+    let dashboard = b.client.window().await.unwrap();
+    b.client
+        .goto(&format!("{}/__mock/ui", mock.uri()))
+        .await
+        .unwrap();
+    b.shown("#connection.live").await;
+    b.shown("#sessions .empty").await;
+
+    // The app, in a second tab: log in.
+    let tab = b.client.new_window(true).await.unwrap();
+    b.client.switch_to_window(tab.handle).await.unwrap();
+    b.client
+        .goto(&format!("{app}/?api={}", mock.uri()))
+        .await
+        .unwrap();
+    b.click("#login").await;
+    let result = b.shown("#result[data-status='200']").await;
+    let token = result
+        .attr("data-token")
+        .await
+        .unwrap()
+        .expect("the access token");
+
+    // Back on the dashboard, not reloaded: the session is there.
+    b.client.switch_to_window(dashboard).await.unwrap();
+    b.shown("#sessions tr[data-session='0'][data-live='true']")
+        .await;
+    b.shown("#tokens tr[data-kind='access'][data-status='live']")
+        .await;
+    b.shown("#tokens tr[data-kind='refresh'][data-status='live']")
+        .await;
+    let login = b.shown("#journal li[data-status='200']").await;
+    assert!(login.text().await.unwrap().contains("POST /auth/login"));
+    b.screenshot("dashboard-1-logged-in").await;
+    // Tokens appear as fingerprints only, in the token list and in the
+    // response body of the journal.
+    login
+        .find(fantoccini::Locator::Css("summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let body = b.shown("#journal pre.response").await.text().await.unwrap();
+    assert!(body.contains("\"accessToken\": \"#"), "{body}");
+    let source = b.client.source().await.unwrap();
+    assert!(
+        !source.contains(&token),
+        "the token in full on the dashboard"
+    );
+
+    // Advance the clock an hour: the access token expires, the refresh
+    // token lives on.
+    let seconds = b.shown("#advance-seconds").await;
+    seconds.clear().await.unwrap();
+    seconds.send_keys("3600").await.unwrap();
+    b.click("#advance").await;
+    b.shown("#clock-panel[data-offset='3600']").await;
+    let expired = b
+        .shown("#tokens tr[data-kind='access'][data-status='expired']")
+        .await;
+    let why = expired.text().await.unwrap();
+    assert!(why.contains("expired ") && why.contains(" s ago"), "{why}");
+    b.shown("#tokens tr[data-kind='refresh'][data-status='live']")
+        .await;
+    b.screenshot("dashboard-2-expired").await;
+    assert_eq!(mock.clock().offset, 3600);
+
+    // Freeze and resume; then reset (after the confirmation).
+    b.click("#freeze").await;
+    b.shown("#clock-panel[data-frozen='true']").await;
+    assert!(mock.clock().frozen);
+    b.click("#resume").await;
+    b.shown("#clock-panel[data-frozen='false']").await;
+    b.click("#reset").await;
+    b.client.accept_alert().await.unwrap();
+    b.shown("#sessions .empty").await;
+    assert!(mock.sessions().is_empty());
+    b.screenshot("dashboard-3-reset").await;
+    b.close().await;
+}
+
+/// Swagger UI of the spec served: "Try it out" on login reaches the mock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_docs_try_it_out_calls_the_mock() {
+    let (Some(chromium), Some(driver)) = (chromium(), chromedriver()) else {
+        return;
+    };
+    let mock = MockServer::start().await;
+    let b = Browser::start(&chromium, &driver).await;
+    b.client
+        .goto(&format!("{}/__mock/api-docs/", mock.uri()))
+        .await
+        .unwrap();
+    b.click(".opblock-post .opblock-summary-path[data-path='/auth/login']")
+        .await;
+    b.click(".opblock.is-open .try-out__btn").await;
+    b.click(".opblock.is-open .execute").await;
+    let status = b
+        .shown(".opblock.is-open .live-responses-table tbody .response-col_status")
+        .await;
+    assert_eq!(status.text().await.unwrap().trim(), "200");
+    b.screenshot("api-docs-try-it-out").await;
+    let journal = mock.journal(10);
+    assert!(
+        journal
+            .iter()
+            .any(|e| e.uri == "/auth/login" && e.status == 200),
+        "the mock did not see the call: {journal:?}"
+    );
+    b.close().await;
 }

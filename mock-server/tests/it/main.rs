@@ -21,6 +21,12 @@ mod logout;
 /// `DELETE /refresh-tokens/{refreshToken}` and `DELETE /refresh-tokens/mine`.
 mod revoke;
 
+/// OAuth clients: client authentication, tokens bound to their client.
+mod clients;
+
+/// JWT access and ID tokens, the JWKS and the discovery document.
+mod jwt;
+
 /// `GET /me`, and the `WWW-Authenticate` challenge on every 401 of the API.
 mod me;
 
@@ -67,3 +73,17 @@ mod guards;
 
 /// The seed APIs (fixtures/) as their users know them.
 mod seeds;
+
+/// Namespaces (`x-mock-namespace`): a run of the suite in its own namespace
+/// leaves the developer's sessions and clock alone; the bound; the admin
+/// API on one namespace.
+mod namespaces;
+
+/// The README's fresh-machine commands and its tour, run as written
+/// (bash, curl, sed) against the `mock-server` binary; its request log.
+mod readme;
+
+/// What a frontend developer uses beside the API: `--watch`, `Prefer:
+/// delay` and `--latency`, the index and the API docs, JSON logs and CORS
+/// refusals, completions and the man page.
+mod frontend;

@@ -1,3 +1,6 @@
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use mock_server::{MockServer, MockServerBuilder, TokenView};
@@ -308,4 +311,81 @@ where
         }
     }
     panic!("20 attempts each straddled a wall-clock second");
+}
+
+/// The repository's root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The `mock-server` binary this test run built.
+pub fn mock_binary() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_mock-server"))
+}
+
+/// A started mock (`command`), the URL its banner names, and what it logs.
+pub struct Started {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    stderr: std::thread::JoinHandle<String>,
+}
+
+impl Started {
+    /// Start `command` (a mock) and read its banner.
+    pub fn new(mut command: Command) -> Started {
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the mock starts");
+        // Both pipes are drained to the end, so that the mock never blocks
+        // or fails writing to them.
+        let mut err = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = err.read_to_string(&mut text);
+            text
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        // The banner is printed once the socket is bound: read until it
+        // names the address (no waiting on time; a mock that exits ends
+        // the lines).
+        let mut banner = String::new();
+        let url = rx.iter().find_map(|line| {
+            banner.push_str(&line);
+            banner.push('\n');
+            Some(line.trim().strip_prefix("listening on")?.trim().to_owned())
+        });
+        let mut started = Started {
+            child,
+            url: String::new(),
+            stderr,
+        };
+        match url {
+            Some(url) => started.url = url,
+            None => panic!(
+                "no listening line in the banner:\n{banner}\nstderr:\n{}",
+                started.stop()
+            ),
+        }
+        started
+    }
+
+    /// Stop it; what it logged.
+    pub fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.stderr.join().unwrap_or_default()
+    }
 }

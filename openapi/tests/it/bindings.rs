@@ -5,6 +5,7 @@
 use openapi::binding::{ActionKind, ConcurrentRefresh, LogoutScope, OutcomeResponse, Policy};
 use openapi::expr::Expr;
 use openapi::model::OutcomeName;
+use openapi::model::RefreshLifetime;
 use openapi::spec::Version;
 use openapi::Spec;
 use serde_json::{json, Value};
@@ -208,7 +209,7 @@ fn unknown_field_in_a_binding() {
 #[test]
 fn unknown_field_in_issue() {
     let doc = patched(
-        &format!("{LOGIN}/x-token-lifecycle/issue/idToken"),
+        &format!("{LOGIN}/x-token-lifecycle/issue/scope"),
         json!("$response.body#/x"),
     );
     insta::assert_snapshot!(error_of(&doc));
@@ -653,6 +654,11 @@ fn every_policy_field_is_read() {
             "logoutEnds": "access-token",
             "revokeAlwaysSucceeds": false,
             "rotateOnRefresh": true,
+            "refreshRevokesAccess": true,
+            "revokeCascades": true,
+            "reuseGraceSeconds": 30,
+            "refreshLifetime": "absolute",
+            "sessionTtl": 7200,
             "concurrentRefresh": "same-answer"
         }),
     );
@@ -668,6 +674,11 @@ fn every_policy_field_is_read() {
             logout_ends: LogoutScope::AccessToken,
             revoke_always_succeeds: false,
             rotate_on_refresh: Some(true),
+            refresh_revokes_access: true,
+            revoke_cascades: true,
+            reuse_grace_seconds: 30,
+            refresh_lifetime: RefreshLifetime::Absolute,
+            session_ttl: Some(7200),
             concurrent_refresh: ConcurrentRefresh::SameAnswer,
         }
     );

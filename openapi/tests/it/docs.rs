@@ -4,8 +4,8 @@
 
 use openapi::model::{ActionKind, OutcomeName, Policy};
 use openapi::vocabulary::{
-    needs, ACCOUNT_FIELDS, BINDING_FIELDS, ISSUE_FIELDS, OUTCOME_FIELDS, POLICY_FIELDS,
-    ROOT_FIELDS, SOURCE_OBJECT_FIELDS,
+    needs, ACCOUNT_FIELDS, BINDING_FIELDS, CLIENT_BINDING_FIELDS, CLIENT_FIELDS, ISSUE_FIELDS,
+    OUTCOME_FIELDS, POLICY_FIELDS, ROOT_FIELDS, SOURCE_OBJECT_FIELDS, TOKENS_FIELDS,
 };
 use openapi::Rule;
 
@@ -46,6 +46,9 @@ fn every_object_lists_exactly_the_fields_the_reader_knows() {
     for (header, fields) in [
         ("root field", &ROOT_FIELDS[..]),
         ("account field", &ACCOUNT_FIELDS[..]),
+        ("client field", &CLIENT_FIELDS[..]),
+        ("tokens field", &TOKENS_FIELDS[..]),
+        ("client binding field", &CLIENT_BINDING_FIELDS[..]),
         ("policy field", &POLICY_FIELDS[..]),
         ("binding field", &BINDING_FIELDS[..]),
         ("issue field", &ISSUE_FIELDS[..]),
@@ -95,6 +98,10 @@ fn the_policy_defaults_are_the_models() {
             continue;
         }
         let expected = &defaults[field.as_str()];
+        if shown == "none" {
+            assert!(expected.is_null(), "default of `{field}` is {expected}");
+            continue;
+        }
         let text = expected
             .as_str()
             .map_or_else(|| expected.to_string(), str::to_owned);

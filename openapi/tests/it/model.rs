@@ -1127,3 +1127,294 @@ fn revoke_all_is_diagnosed_as_revoked() {
     assert_eq!(w.model.diagnose(&refresh, 2), Some(Invalidity::Revoked));
     assert_eq!(w.apply(refresh, 2), invalid());
 }
+
+// --- OAuth-era policies ------------------------------------------------------
+
+#[test]
+fn refresh_revokes_access_ends_the_previous_access_tokens_only() {
+    use openapi::model::Invalidity;
+    let mut w = world(Policy {
+        refresh_revokes_access: true,
+        ..Policy::default()
+    });
+    let first = w.login(0);
+    let other = w.login(0);
+    let next = w.refreshed(&first.refresh_token, 1);
+    assert!(
+        !w.access_ok(&first.access_token, 2),
+        "the old access token lives"
+    );
+    assert_eq!(
+        w.model.diagnose(
+            &Action::Protected {
+                access_token: Some(&first.access_token)
+            },
+            2
+        ),
+        Some(Invalidity::Revoked)
+    );
+    assert!(w.access_ok(&next.access_token, 2));
+    // Another session of the same user is not touched.
+    assert!(w.access_ok(&other.access_token, 2));
+    // Without the policy the old access token keeps working.
+    let mut plain = default_world();
+    let t = plain.login(0);
+    plain.refreshed(&t.refresh_token, 1);
+    assert!(plain.access_ok(&t.access_token, 2));
+}
+
+#[test]
+fn a_cascading_revoke_ends_the_access_tokens_of_the_grant() {
+    let mut w = world(Policy {
+        revoke_cascades: true,
+        ..Policy::default()
+    });
+    let t = w.login(0);
+    let other = w.login(0);
+    assert_eq!(w.revoke(&t.refresh_token, 1), Outcome::Done);
+    assert_eq!(w.protected(&t.access_token, 2), invalid());
+    assert!(w.access_ok(&other.access_token, 2));
+    // Without the cascade the access token outlives its refresh token.
+    let mut plain = default_world();
+    let t = plain.login(0);
+    plain.revoke(&t.refresh_token, 1);
+    assert!(plain.access_ok(&t.access_token, 2));
+}
+
+#[test]
+fn a_spent_refresh_token_refreshes_within_the_grace_period_only() {
+    let mut w = world(Policy {
+        reuse_grace_seconds: 10,
+        ..Policy::default()
+    });
+    let t = w.login(0);
+    let a = w.refreshed(&t.refresh_token, 100);
+    // A retry within the grace: new tokens, the session lives on.
+    let b = w.refreshed(&t.refresh_token, 109);
+    assert_ne!(a.refresh_token, b.refresh_token);
+    assert!(w.refresh_ok(&a.refresh_token, 109));
+    // The grace counts from the first use, not from the retry.
+    assert_eq!(w.refresh(&t.refresh_token, 110), invalid());
+    // Past the grace it is reuse: the session ends.
+    assert!(!w.access_ok(&b.access_token, 110));
+    assert!(!w.refresh_ok(&a.refresh_token, 110));
+}
+
+#[test]
+fn an_absolute_refresh_lifetime_counts_from_the_login() {
+    let mut w = world(Policy {
+        refresh_lifetime: openapi::model::RefreshLifetime::Absolute,
+        ..Policy::default()
+    });
+    let t = w.login(0);
+    let a = w.refreshed(&t.refresh_token, REFRESH_TTL - 100);
+    assert_eq!(a.refresh_expires_in, 100);
+    assert!(w.refresh_ok(&a.refresh_token, REFRESH_TTL - 1));
+    assert_eq!(w.refresh(&a.refresh_token, REFRESH_TTL), expired());
+    // Sliding (the default): each refresh starts a new lifetime.
+    let mut plain = default_world();
+    let t = plain.login(0);
+    let a = plain.refreshed(&t.refresh_token, REFRESH_TTL - 100);
+    assert_eq!(a.refresh_expires_in, REFRESH_TTL);
+    assert!(plain.refresh_ok(&a.refresh_token, REFRESH_TTL));
+}
+
+#[test]
+fn no_token_outlives_the_session_lifetime() {
+    let mut w = world(Policy {
+        session_ttl: Some(5000),
+        ..Policy::default()
+    });
+    let t = w.login(0);
+    assert_eq!(t.expires_in, ACCESS_TTL);
+    assert_eq!(t.refresh_expires_in, 5000);
+    let a = w.refreshed(&t.refresh_token, 4000);
+    // The access token is cut short by the session's end.
+    assert_eq!(a.expires_in, 1000);
+    assert_eq!(a.refresh_expires_in, 1000);
+    assert!(w.access_ok(&a.access_token, 4999));
+    assert_eq!(w.protected(&a.access_token, 5000), expired());
+    assert_eq!(w.refresh(&a.refresh_token, 5000), expired());
+}
+
+// --- Clients, RFC 7009 revocation, RFC 7662 introspection --------------------
+
+fn with_clients() -> World {
+    use openapi::model::Client;
+    let mut w = default_world();
+    w.model = w.model.with_clients([
+        Client {
+            id: "web".into(),
+            secret: Some("web-secret".into()),
+        },
+        Client {
+            id: "spa".into(),
+            secret: None,
+        },
+    ]);
+    w
+}
+
+impl World {
+    fn as_client(
+        &mut self,
+        id: &str,
+        secret: Option<&str>,
+        action: Action<'_>,
+        now: u64,
+    ) -> Outcome {
+        let minted = &mut self.minted;
+        let mut mint = |_: TokenKind| -> Token {
+            *minted += 1;
+            format!("t-{minted}").into()
+        };
+        let client = openapi::model::ClientAuth {
+            id: Some(id),
+            secret,
+        };
+        self.model.apply_as(client, action, now, &mut mint)
+    }
+}
+
+#[test]
+fn clients_authenticate_and_own_their_tokens() {
+    let mut w = with_clients();
+    let login = Action::Login {
+        username: Some("demo"),
+        password: Some("demo"),
+    };
+    let denied = Outcome::Rejected(Rejection::InvalidClient);
+    assert_eq!(w.as_client("web", Some("wrong"), login.clone(), 0), denied);
+    assert_eq!(w.as_client("web", None, login.clone(), 0), denied);
+    assert_eq!(w.as_client("nobody", None, login.clone(), 0), denied);
+    let Outcome::Issued(web) = w.as_client("web", Some("web-secret"), login.clone(), 0) else {
+        panic!("a confidential client with its secret logs in")
+    };
+    // A public client authenticates by its id alone.
+    let Outcome::Issued(spa) = w.as_client("spa", None, login, 0) else {
+        panic!("a public client logs in")
+    };
+    fn refresh(t: &str) -> Action<'_> {
+        Action::Refresh {
+            refresh_token: Some(t),
+        }
+    }
+    // Another client's refresh token is no token of this one.
+    let web_token = web.refresh_token.to_string();
+    assert_eq!(w.as_client("spa", None, refresh(&web_token), 1), invalid());
+    assert!(w.refresh_ok(&web.refresh_token, 1), "refused, not spent");
+    assert!(matches!(
+        w.as_client("web", Some("web-secret"), refresh(&web_token), 1),
+        Outcome::Issued(_)
+    ));
+    // Revoking another client's token: refused where revoke can fail.
+    let mut strict = with_clients();
+    strict.model = Model::new(
+        Policy {
+            revoke_always_succeeds: false,
+            ..Policy::default()
+        },
+        [("demo", "demo")],
+    )
+    .with_clients(w.model.clients().to_vec());
+    let Outcome::Issued(t) = strict.as_client(
+        "web",
+        Some("web-secret"),
+        Action::Login {
+            username: Some("demo"),
+            password: Some("demo"),
+        },
+        0,
+    ) else {
+        panic!()
+    };
+    let revoke = Action::Revoke {
+        refresh_token: Some(&t.refresh_token),
+    };
+    assert_eq!(strict.as_client("spa", None, revoke.clone(), 1), invalid());
+    assert!(strict.refresh_ok(&t.refresh_token, 1));
+    assert_eq!(
+        strict.as_client("web", Some("web-secret"), revoke, 1),
+        Outcome::Done
+    );
+    // Protected resources take the access token alone.
+    assert_eq!(
+        w.as_client(
+            "nobody",
+            None,
+            Action::Protected {
+                access_token: Some(&spa.access_token)
+            },
+            1
+        ),
+        authorized("demo")
+    );
+}
+
+#[test]
+fn rfc7009_revokes_either_kind_and_answers_done_for_unknown_tokens() {
+    use openapi::model::TokenHint;
+    let mut w = world(Policy {
+        revoke_cascades: true,
+        ..Policy::default()
+    });
+    let t = w.login(0);
+    let u = w.login(0);
+    // The hint is where to look first, not a filter.
+    assert_eq!(
+        w.model
+            .revoke_token(Some(&t.access_token), Some(TokenHint::RefreshToken), 1),
+        Outcome::Done
+    );
+    assert!(!w.access_ok(&t.access_token, 1));
+    assert!(
+        w.refresh_ok(&t.refresh_token, 1),
+        "only the access token went"
+    );
+    assert_eq!(
+        w.model.revoke_token(Some(&u.refresh_token), None, 1),
+        Outcome::Done
+    );
+    assert!(!w.refresh_ok(&u.refresh_token, 1));
+    assert!(
+        !w.access_ok(&u.access_token, 1),
+        "the cascade took the grant"
+    );
+    assert_eq!(
+        w.model.revoke_token(Some("garbage"), None, 1),
+        Outcome::Done
+    );
+    assert_eq!(w.model.revoke_token(None, None, 1), missing());
+}
+
+#[test]
+fn rfc7662_introspection_is_the_models_own_word() {
+    use openapi::model::TokenHint;
+    let mut w = with_clients();
+    let Outcome::Issued(t) = w.as_client(
+        "web",
+        Some("web-secret"),
+        Action::Login {
+            username: Some("alice"),
+            password: Some("alice-secret"),
+        },
+        10,
+    ) else {
+        panic!()
+    };
+    let i = w.model.introspect(&t.access_token, 11);
+    assert!(i.active);
+    assert_eq!(i.exp, Some(10 + ACCESS_TTL));
+    assert_eq!(i.sub.as_deref(), Some("alice"));
+    assert_eq!(i.client_id.as_deref(), Some("web"));
+    assert_eq!(i.token_type, Some(TokenHint::AccessToken));
+    let r = w.model.introspect(&t.refresh_token, 11);
+    assert_eq!(r.token_type, Some(TokenHint::RefreshToken));
+    // Dead, expired and unknown tokens are inactive, and nothing more.
+    assert!(!w.model.introspect(&t.access_token, 10 + ACCESS_TTL).active);
+    assert!(!w.model.introspect("garbage", 11).active);
+    w.logout(&t.access_token, 12);
+    let dead = w.model.introspect(&t.refresh_token, 13);
+    assert!(!dead.active);
+    assert_eq!(dead.sub, None);
+}

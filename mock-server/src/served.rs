@@ -1,0 +1,75 @@
+//! [`Served`]: the spec a mock serves with what is derived from it (the
+//! routing table, the headers CORS exposes). A reload replaces it whole, so
+//! a request sees one spec from its start to its answer.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use openapi::Spec;
+
+use crate::jwt::Signer;
+use crate::router::Router;
+
+/// A loaded spec, ready to serve.
+#[derive(Debug)]
+pub(crate) struct Served {
+    /// The spec.
+    pub(crate) spec: Arc<Spec>,
+    /// Its routing table.
+    pub(crate) router: Router,
+    /// Headers every CORS response exposes (documented response headers).
+    pub(crate) exposed: String,
+    /// The JWT signer, where the spec's tokens are JWTs.
+    pub(crate) signer: Option<Signer>,
+}
+
+impl Served {
+    /// Index `spec` for serving.
+    pub(crate) fn new(spec: Spec) -> Served {
+        let router = Router::new(spec.operations(), &base_path(spec.document()));
+        let mut exposed: Vec<String> = spec
+            .operations()
+            .iter()
+            .flat_map(|o| &o.responses)
+            .flat_map(|r| &r.headers)
+            .map(|h| h.name.clone())
+            .chain(["www-authenticate", "location", "allow", "x-mock-problem"].map(String::from))
+            .collect();
+        exposed.sort();
+        exposed.dedup();
+        let signer = spec.lifecycle().tokens.jwt.as_ref().and_then(|jwt| {
+            Signer::new(jwt)
+                .inspect_err(|e| tracing::error!("tokens stay opaque: {e}"))
+                .ok()
+        });
+        Served {
+            spec: Arc::new(spec),
+            router,
+            exposed: exposed.join(", "),
+            signer,
+        }
+    }
+
+    /// The path the spec's operations are served under (`/v1`), or "".
+    pub(crate) fn base_path(&self) -> String {
+        base_path(self.spec.document())
+    }
+}
+
+/// The path of the first server URL (`/v1` of `https://x.example/v1`).
+fn base_path(doc: &Value) -> String {
+    let url = doc
+        .pointer("/servers/0/url")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let path = match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => url,
+    };
+    if path.contains('{') {
+        String::new()
+    } else {
+        path.trim_end_matches('/').to_owned()
+    }
+}

@@ -1,0 +1,146 @@
+//! JWT access tokens and ID tokens (`x-token-lifecycle.tokens.format:
+//! jwt`), checked as a client checks them: with the mock's JWKS.
+
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
+use mock_server::MockServer;
+use serde_json::{json, Value};
+
+/// The reference spec with JWT tokens, and an ID token at login.
+fn spec(tokens: Value) -> openapi::Spec {
+    let mut doc = openapi::reference::reference_json();
+    doc["x-token-lifecycle"]["tokens"] = tokens;
+    let login = doc
+        .pointer_mut("/paths/~1auth~1login/post")
+        .expect("the reference spec has a login");
+    login["x-token-lifecycle"]["issue"]["idToken"] = json!("$response.body#/idToken");
+    let schema = doc
+        .pointer_mut("/components/schemas/TokenPair/properties")
+        .and_then(Value::as_object_mut);
+    if let Some(props) = schema {
+        props.insert("idToken".into(), json!({"type": "string"}));
+    }
+    openapi::Spec::from_value(doc).expect("the patched reference spec loads")
+}
+
+async fn login(server: &MockServer) -> Value {
+    reqwest::Client::new()
+        .post(format!("{}/auth/login", server.uri()))
+        .json(&json!({"username": "demo", "password": "demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn get(server: &MockServer, path: &str) -> Value {
+    let resp = reqwest::get(format!("{}{path}", server.uri()))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "{path}");
+    resp.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn rs256_access_tokens_verify_with_the_jwks_and_carry_the_models_claims() {
+    let tokens = json!({"format": "jwt", "issuer": "https://issuer.example", "audience": "api"});
+    let server = MockServer::builder()
+        .spec(spec(tokens))
+        .start()
+        .await
+        .unwrap();
+    let discovery = get(&server, "/.well-known/openid-configuration").await;
+    assert_eq!(discovery["issuer"], "https://issuer.example");
+    let jwks_uri = discovery["jwks_uri"].as_str().unwrap();
+    assert!(jwks_uri.ends_with("/.well-known/jwks.json"), "{jwks_uri}");
+    let jwks: JwkSet =
+        serde_json::from_value(get(&server, "/.well-known/jwks.json").await).unwrap();
+    let pair = login(&server).await;
+    let access = pair["accessToken"].as_str().unwrap();
+    let header = decode_header(access).unwrap();
+    assert_eq!(header.alg, Algorithm::RS256);
+    let jwk = jwks
+        .find(header.kid.as_deref().unwrap())
+        .expect("the kid is in the JWKS");
+    let key = DecodingKey::from_jwk(jwk).unwrap();
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_issuer(&["https://issuer.example"]);
+    validation.set_audience(&["api"]);
+    let claims = decode::<Value>(access, &key, &validation).unwrap().claims;
+    assert_eq!(claims["sub"], "demo");
+    let ttl = claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap();
+    assert_eq!(Some(ttl), pair["expiresIn"].as_u64());
+    // Every token is its own: a unique jti.
+    let again = login(&server).await;
+    let other = decode::<Value>(again["accessToken"].as_str().unwrap(), &key, &validation)
+        .unwrap()
+        .claims;
+    assert_ne!(claims["jti"], other["jti"]);
+    // The ID token is signed by the same key, for the user.
+    let id = pair["idToken"].as_str().expect("an ID token at login");
+    let mut id_validation = Validation::new(Algorithm::RS256);
+    id_validation.set_issuer(&["https://issuer.example"]);
+    id_validation.set_audience(&["api"]);
+    let id_claims = decode::<Value>(id, &key, &id_validation).unwrap().claims;
+    assert_eq!(id_claims["sub"], "demo");
+    // A good signature is not enough: the model decides. After logout
+    // the JWT still verifies but is refused.
+    let client = reqwest::Client::new();
+    let logout = client
+        .post(format!("{}/auth/logout", server.uri()))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 204);
+    assert!(decode::<Value>(access, &key, &validation).is_ok());
+    let me = client
+        .get(format!("{}/me", server.uri()))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 401);
+}
+
+#[tokio::test]
+async fn hs256_tokens_are_signed_with_the_specs_secret() {
+    let tokens = json!({"format": "jwt", "algorithm": "HS256", "secret": "shared-secret"});
+    let server = MockServer::builder()
+        .spec(spec(tokens))
+        .start()
+        .await
+        .unwrap();
+    let pair = login(&server).await;
+    let access = pair["accessToken"].as_str().unwrap();
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_issuer(&["urn:tokenmock"]);
+    validation.validate_aud = false;
+    let key = DecodingKey::from_secret(b"shared-secret").unwrap();
+    let claims = decode::<Value>(access, &key, &validation).unwrap().claims;
+    assert_eq!(claims["sub"], "demo");
+    assert!(decode::<Value>(
+        access,
+        &DecodingKey::from_secret(b"other").unwrap(),
+        &validation
+    )
+    .is_err());
+    // The secret is not published.
+    let jwks = get(&server, "/.well-known/jwks.json").await;
+    assert_eq!(jwks["keys"], json!([]));
+    // Refresh tokens stay opaque.
+    assert_eq!(
+        pair["refreshToken"].as_str().unwrap().matches('.').count(),
+        0
+    );
+}
+
+#[test]
+fn hs256_without_a_secret_does_not_load() {
+    let mut doc = openapi::reference::reference_json();
+    doc["x-token-lifecycle"]["tokens"] = json!({"format": "jwt", "algorithm": "HS256"});
+    let err = openapi::Spec::from_value(doc).unwrap_err().to_string();
+    assert!(err.contains("#/x-token-lifecycle/tokens/secret"), "{err}");
+}
