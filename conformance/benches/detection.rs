@@ -26,6 +26,9 @@
 #![allow(missing_docs)]
 
 #[allow(dead_code)]
+mod common;
+
+#[allow(dead_code)]
 #[path = "../tests/it/support.rs"]
 mod support;
 
@@ -52,27 +55,12 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut a = Args {
-        cases: 5,
-        seeds: 5,
-        simplejwt: 0,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        let mut num = |name: &str| -> u64 {
-            it.next()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or_else(|| panic!("{name} needs a number"))
-        };
-        match arg.as_str() {
-            "--cases" => a.cases = num("--cases") as u32,
-            "--seeds" => a.seeds = num("--seeds"),
-            "--simplejwt" => a.simplejwt = num("--simplejwt") as u32,
-            // `cargo bench` passes `--bench`; anything else is ignored too.
-            _ => {}
-        }
+    let f = common::Flags::parse();
+    Args {
+        cases: f.num("--cases", 5) as u32,
+        seeds: f.num("--seeds", 5),
+        simplejwt: f.num("--simplejwt", 0) as u32,
     }
-    a
 }
 
 fn run(c: &Config) -> Report {
@@ -206,69 +194,34 @@ fn main() {
 
 /// Single race rounds against simplejwt: how many find its fork.
 fn simplejwt_races(rounds: u32) {
-    if std::process::Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
+    let Some(django) = support::simplejwt(true) else {
         println!("\nsimplejwt: skipped, python3 is not installed");
         return;
-    }
-    let root = support::root();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("no free port: {e}"));
-    let db = std::env::temp_dir().join(format!("simplejwt-bench-{}.sqlite3", std::process::id()));
-    let mut child = std::process::Command::new("bash")
-        .arg(root.join("scripts/simplejwt/run.sh"))
-        .arg(port.to_string())
-        .env("SIMPLEJWT_DB", &db)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start simplejwt: {e}"));
-    let url = format!("http://127.0.0.1:{port}");
-    let client = reqwest::blocking::Client::new();
-    // The first start creates the venv: up to ten minutes, polled.
-    let up = (0..3000).any(|_| {
-        let ok = client.get(format!("{url}/api/me/")).send().is_ok();
-        if !ok {
-            std::thread::sleep(std::time::Duration::from_millis(200));
-        }
-        ok
-    });
-    if up {
-        let spec = openapi::Spec::from_path(&root.join("fixtures/simplejwt.yaml"))
-            .unwrap_or_else(|e| panic!("{e}"));
-        let mut c = Config::new(&url);
-        c.spec = Some(Arc::new(spec));
-        c.users = vec![
-            ("demo".into(), "demo".into()),
-            ("alice".into(), "alice-secret".into()),
-        ];
-        c.cases = 1;
-        c.concurrency = 4;
-        c.race_rounds = 1;
-        let mut forks = 0;
-        for seed in 0..u64::from(rounds) {
-            c.seed = seed;
-            let report = run(&c);
-            forks += usize::from(
-                report
-                    .checks
-                    .iter()
-                    .any(|r| r.name == Property::RaceNoFork.name() && r.status == Status::Failed),
-            );
-        }
-        println!(
-            "\nsimplejwt: {forks} of {rounds} single race rounds of {} concurrent refreshes found the fork",
-            c.race_burst()
+    };
+    let spec = openapi::Spec::from_path(&support::root().join("fixtures/simplejwt.yaml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut c = Config::new(&django.url);
+    c.spec = Some(Arc::new(spec));
+    c.users = vec![
+        ("demo".into(), "demo".into()),
+        ("alice".into(), "alice-secret".into()),
+    ];
+    c.cases = 1;
+    c.concurrency = 4;
+    c.race_rounds = 1;
+    let mut forks = 0;
+    for seed in 0..u64::from(rounds) {
+        c.seed = seed;
+        let report = run(&c);
+        forks += usize::from(
+            report
+                .checks
+                .iter()
+                .any(|r| r.name == Property::RaceNoFork.name() && r.status == Status::Failed),
         );
-    } else {
-        println!("\nsimplejwt: did not start");
     }
-    let _ = child.kill();
-    let _ = child.wait();
-    let _ = std::fs::remove_file(&db);
+    println!(
+        "\nsimplejwt: {forks} of {rounds} single race rounds of {} concurrent refreshes found the fork",
+        c.race_burst()
+    );
 }

@@ -1,7 +1,7 @@
 use std::process::Command;
 
 use crate::refimpl::{Defects, RefImpl};
-use crate::support::{reference_with, root, spec, Served};
+use crate::support::{reference_with, root, spec, Scratch, Served};
 
 fn conformance(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_conformance"))
@@ -142,23 +142,22 @@ fn a_run_that_left_applicable_checks_unexercised_exits_3_unless_allowed() {
 #[test]
 fn race_rounds_is_the_number_of_bursts() {
     let mock = Served::start(spec(openapi::reference::reference_json()));
-    let dir = std::env::temp_dir().join(format!("conformance-races-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let json = dir.join("report.json");
-    let (code, out, err) = conformance(&[
+    let dir = Scratch::new("races");
+    let json = format!("json={}", dir.path("r.json").display());
+    let uri = mock.uri();
+    let args = [
         "run",
         "--target",
-        &mock.uri(),
+        &uri,
         "--cases",
         "3",
         "--race-rounds",
         "2",
-        "--report",
-        &format!("json={}", json.display()),
-    ]);
+    ];
+    let (code, out, err) = conformance(&[&args[..], &["--report", &json]].concat());
     assert_eq!(code, 0, "{out}{err}");
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let text = std::fs::read_to_string(dir.path("r.json")).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
     let fork = report["checks"]
         .as_array()
         .unwrap()
@@ -167,17 +166,10 @@ fn race_rounds_is_the_number_of_bursts() {
         .unwrap();
     assert_eq!(fork["status"], "passed");
     assert_eq!(fork["checks"], 2);
-    std::fs::remove_dir_all(&dir).unwrap();
     // No race round: the race properties apply but were not exercised.
-    let (code, out, _) = conformance(&[
-        "run",
-        "--target",
-        &mock.uri(),
-        "--cases",
-        "3",
-        "--race-rounds",
-        "0",
-    ]);
+    let mut none = args;
+    none[6] = "0";
+    let (code, out, _) = conformance(&none);
     assert_eq!(code, 3, "{out}");
     assert!(out.contains("no race round ran (--race-rounds 0)"), "{out}");
 }

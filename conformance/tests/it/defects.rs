@@ -3,7 +3,7 @@ use serde_json::Value;
 use conformance::{Group, Property, Report, Status};
 
 use crate::seeded::{self, Seeded};
-use crate::support::{config, failed_checks, spec, Served};
+use crate::support::{assert_forked, config, failed_checks, spec, Served};
 
 /// Serve `served`, check it against `checked` over three seeds, and return
 /// the names of the checks that failed in any of them (and the last
@@ -87,18 +87,7 @@ fn refresh_tokens_that_work_twice_are_caught() {
     // Every concurrent refresh wins, each with a new refresh token that
     // still works: a fork.
     assert_caught(&failed, &report, Property::RaceNoFork.name());
-    let fork = report
-        .checks
-        .iter()
-        .find(|c| c.name == Property::RaceNoFork.name())
-        .unwrap();
-    assert!(
-        fork.message
-            .as_deref()
-            .unwrap()
-            .contains("the session forked"),
-        "{fork:?}"
-    );
+    assert_forked(&report);
 }
 
 #[test]

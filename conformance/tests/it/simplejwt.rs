@@ -3,74 +3,11 @@
 //! simplejwt; users demo and alice), checked against
 //! `fixtures/simplejwt.yaml`.
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use conformance::{Property, Status};
 
-use crate::support::root;
-
-/// The Django server; killed when dropped.
-struct Django {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Django {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Start simplejwt, or `None` (with the reason printed) where Python is
-/// missing.
-fn start(blacklist: bool) -> Option<Django> {
-    if Command::new("python3").arg("--version").output().is_err() {
-        println!("skipped: python3 is not installed");
-        return None;
-    }
-    let port = free_port();
-    let db = std::env::temp_dir().join(format!("simplejwt-{}-{port}.sqlite3", std::process::id()));
-    let child = Command::new("bash")
-        .arg(root().join("scripts/simplejwt/run.sh"))
-        .arg(port.to_string())
-        .env("SIMPLEJWT_BLACKLIST", if blacklist { "1" } else { "0" })
-        .env("SIMPLEJWT_DB", &db)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let django = Django {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    // The first start creates the venv (pip install): allow it minutes.
-    let deadline = Instant::now() + Duration::from_secs(600);
-    let client = reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
-    loop {
-        if client.get(format!("{}/api/me/", django.url)).send().is_ok() {
-            return Some(django);
-        }
-        assert!(
-            Instant::now() < deadline,
-            "simplejwt did not start within 10 minutes"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
+use crate::support::{assert_forked, root, simplejwt as start};
 
 fn check(url: &str) -> conformance::Report {
     let spec = openapi::Spec::from_path(&root().join("fixtures/simplejwt.yaml")).unwrap();
@@ -107,18 +44,7 @@ fn simplejwt_follows_its_spec_and_the_suite_raises_no_false_alarm() {
     // once, each with a new refresh token that works: a fork. Anything
     // else would be a false alarm.
     assert_eq!(failed, [Property::RaceNoFork.name()], "{text}");
-    let fork = report
-        .checks
-        .iter()
-        .find(|c| c.status == Status::Failed)
-        .unwrap();
-    assert!(
-        fork.message
-            .as_deref()
-            .unwrap()
-            .contains("the session forked"),
-        "{text}"
-    );
+    assert_forked(&report);
     let passed = |p: Property| {
         report
             .checks
