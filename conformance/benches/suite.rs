@@ -35,6 +35,8 @@ use std::time::Instant;
 use conformance::{Config, Group, NoProgress, Progress, Status};
 use mock_server::MockServer;
 
+mod common;
+
 struct Args {
     cases: u32,
     sequences: u32,
@@ -46,37 +48,16 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut a = Args {
-        cases: 1000,
-        sequences: 1000,
-        max_steps: 20,
-        seed: 0,
-        concurrency: 2,
-        schemathesis: true,
-        schemathesis_examples: 100,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        let mut num = |name: &str| -> u64 {
-            it.next()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or_else(|| panic!("{name} needs a number"))
-        };
-        match arg.as_str() {
-            "--cases" => a.cases = num("--cases") as u32,
-            "--sequences" => a.sequences = num("--sequences") as u32,
-            "--max-steps" => a.max_steps = num("--max-steps") as usize,
-            "--seed" => a.seed = num("--seed"),
-            "--concurrency" => a.concurrency = num("--concurrency") as usize,
-            "--schemathesis-examples" => {
-                a.schemathesis_examples = num("--schemathesis-examples") as u32
-            }
-            "--no-schemathesis" => a.schemathesis = false,
-            // `cargo bench` passes `--bench`; anything else is ignored too.
-            _ => {}
-        }
+    let f = common::Flags::parse();
+    Args {
+        cases: f.num("--cases", 1000) as u32,
+        sequences: f.num("--sequences", 1000) as u32,
+        max_steps: f.num("--max-steps", 20) as usize,
+        seed: f.num("--seed", 0),
+        concurrency: f.num("--concurrency", 2) as usize,
+        schemathesis: !f.has("--no-schemathesis"),
+        schemathesis_examples: f.num("--schemathesis-examples", 100) as u32,
     }
-    a
 }
 
 /// When each group started and finished, and the mock's running request

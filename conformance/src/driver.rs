@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use openapi::binding::{ActionKind, Source};
 use openapi::expr::Expr;
-use openapi::model::{Issued, Outcome, OutcomeName};
+use openapi::model::{Issued, Outcome, OutcomeName, TokenKind};
 use openapi::spec::Operation;
 
 use crate::check::response_problems;
@@ -17,6 +17,7 @@ use crate::guard;
 use crate::machine::{Expected, RefState, Step, Tok};
 use crate::plan::{build, fills_for, Fill, Plan};
 use crate::property::Property;
+use crate::stateful::IssuedToken;
 use crate::target::HttpResponse;
 
 /// One request of a sequence, as reports show it.
@@ -65,6 +66,10 @@ pub struct Driver {
     pub log: Vec<Exchange>,
     /// How often each property was checked.
     pub exercised: BTreeMap<Property, u64>,
+    /// The request of the run that first checked each property.
+    pub first_at: BTreeMap<Property, u64>,
+    /// The tokens the target issued, in order.
+    pub issued: Vec<IssuedToken>,
 }
 
 impl Driver {
@@ -80,6 +85,8 @@ impl Driver {
             seen: HashSet::new(),
             log: Vec::new(),
             exercised: BTreeMap::new(),
+            first_at: BTreeMap::new(),
+            issued: Vec::new(),
         })
     }
 
@@ -99,6 +106,8 @@ impl Driver {
 
     fn exercise(&mut self, p: Property) {
         *self.exercised.entry(p).or_default() += 1;
+        let at = self.plan.target.budget().sent();
+        self.first_at.entry(p).or_insert(at);
     }
 
     /// Run `step` (whose prediction is in `after.expected`) and return the
@@ -361,6 +370,17 @@ impl Driver {
             if self.real.get(&sym) == Some(&real) {
                 continue; // the same refresh token re-sent (no rotation)
             }
+            let kind = if sym == t.access_token.as_str() {
+                TokenKind::Access
+            } else {
+                TokenKind::Refresh
+            };
+            self.issued.push(IssuedToken {
+                kind,
+                user: t.username.clone(),
+                token: real.clone(),
+                at: self.plan.target.budget().sent(),
+            });
             let rotation = refresh_rotates(&self.plan, action, presented.as_deref(), &real);
             match rotation {
                 Some(v) => violations.push(v),
@@ -425,7 +445,7 @@ impl Driver {
         // The target holds the token alive (or dead) everywhere: as on a
         // protected call, a refusal after a blind revocation is blamed on
         // the property that killed the token.
-        let property = match after.taint {
+        let property = match after.refusal_blame {
             Some(t) if !dead => t,
             _ => *blame,
         };
@@ -449,9 +469,11 @@ fn violation(property: Property, message: String) -> Violation {
 }
 
 /// The status the model predicts, under the step's property. A refusal
-/// where the model accepts, after a token the reference holds dead went
-/// through a blind revocation, is blamed on the property that killed that
-/// token: the target probably kept it alive.
+/// where the model accepts is blamed as [`RefState::refusal_blame`] says:
+/// after a token the reference holds dead went through a blind
+/// revocation, on the property that killed that token (the target
+/// probably kept it alive); for a token that lived through a clock move,
+/// on `tokens expire`.
 fn predicted_status(after: &RefState, resp: &HttpResponse) -> Option<Violation> {
     let Expected::Outcome {
         outcome,
@@ -466,7 +488,7 @@ fn predicted_status(after: &RefState, resp: &HttpResponse) -> Option<Violation> 
         return None;
     }
     let refused = (200..300).contains(status) && (400..500).contains(&resp.status);
-    let property = match after.taint {
+    let property = match after.refusal_blame {
         Some(t) if refused => t,
         _ => *property,
     };
@@ -577,7 +599,8 @@ fn expected_text(expected: &Expected) -> String {
     }
 }
 
-fn read(expr: &Expr, resp: &HttpResponse) -> Option<String> {
+/// The string (or number) at a response place.
+pub fn read(expr: &Expr, resp: &HttpResponse) -> Option<String> {
     match expr {
         Expr::ResponseBody(ptr) => match ptr.get(&resp.json()?)? {
             Value::String(s) => Some(s.clone()),
@@ -589,7 +612,8 @@ fn read(expr: &Expr, resp: &HttpResponse) -> Option<String> {
     }
 }
 
-fn describe_token(token: &Tok) -> String {
+/// A presented token, in words.
+pub fn describe_token(token: &Tok) -> String {
     match token {
         Tok::Known(s) => format!("token {s}"),
         Tok::Garbage(g) => format!("garbage token `{g}`"),

@@ -15,10 +15,17 @@
 //!    wrapping the pure model of the `openapi` crate ([`RefMachine`]), run
 //!    against the target and compared step by step; a failure is shrunk to
 //!    a minimal sequence and reported under the [`Property`] it violates;
-//! 3. **concurrency**: N concurrent refreshes with one refresh token;
-//! 4. **expiry**: tokens stop working when their lifetime is over (the
-//!    mock's clock is moved; a real target is waited for when its
-//!    lifetimes are short enough).
+//! 3. **concurrency**: rounds of concurrent refreshes with one refresh
+//!    token, each judging what the winners got;
+//! 4. **transport**: every request answered, in time, within the body
+//!    bound.
+//!
+//! A directed phase runs first: for each property the spec makes
+//! applicable, a shortest sequence that exercises it, the malformed
+//! requests and one race round; random sequences spend the rest. Every
+//! property ends passed, failed, not applicable (the spec says the API does
+//! not do this) or not exercised (applicable, never reached), and
+//! [`Report::verdict`] says what the run means.
 //!
 //! ```no_run
 //! let config = conformance::Config::new("http://127.0.0.1:8080");
@@ -31,12 +38,15 @@
 
 mod budget;
 mod check;
+mod directed;
 mod driver;
 mod error;
 mod guard;
 mod machine;
+mod negative;
 mod plan;
 mod property;
+mod quality;
 mod report;
 mod select;
 mod special;
@@ -44,11 +54,11 @@ mod stateful;
 mod stateless;
 mod strategy;
 mod target;
+mod verdict;
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use openapi::binding::ActionKind;
 use openapi::Spec;
 
 pub use budget::{Limits, Rate, Stop};
@@ -56,7 +66,7 @@ pub use driver::Exchange;
 pub use error::RunError;
 pub use machine::RefMachine;
 pub use property::Property;
-pub use report::{CheckResult, Group, Report, Status};
+pub use report::{CheckResult, Group, Report, Status, Verdict};
 pub use select::{OpFilter, Selection};
 pub use stateful::HttpTarget;
 pub use target::{Secret, Tls, Transport, DEFAULT_MAX_BODY, DEFAULT_REQUEST_TIMEOUT};
@@ -99,6 +109,11 @@ pub struct Config {
     /// so a run never changes the state (sessions, clock) a developer is
     /// using, and runs in parallel do not meet. Ignored for other targets.
     pub namespace: Option<String>,
+    /// Bursts of concurrent refreshes (each with a fresh session).
+    pub race_rounds: u32,
+    /// Whether applicable checks that were not exercised still let the
+    /// run pass.
+    pub allow_unexercised: bool,
 }
 
 impl Config {
@@ -122,7 +137,15 @@ impl Config {
             selection: Selection::default(),
             secrets: Vec::new(),
             namespace: None,
+            race_rounds: 5,
+            allow_unexercised: false,
         }
+    }
+
+    /// Concurrent refreshes in one race round: five per stateless thread,
+    /// at least 20 and at most 50.
+    pub fn race_burst(&self) -> usize {
+        (self.concurrency * 5).clamp(20, 50)
     }
 }
 
@@ -187,31 +210,53 @@ fn prepare(config: &Config) -> Result<(Arc<Spec>, Arc<Plan>), RunError> {
 
 /// A report of no check yet.
 fn empty_report(spec: &Spec, config: &Config) -> Report {
-    Report::new(spec.title(), &config.target, config.seed)
+    let mut report = Report::new(spec.title(), &config.target, config.seed);
+    report.allow_unexercised = config.allow_unexercised;
+    report
 }
 
 /// Run every check and report. The report covers what was checked when the
 /// run stops early (budget, duration, a target failing
 /// [`Limits::max_failures_in_a_row`] requests in a row, Ctrl-C), says why
-/// in [`Report::stop`], and lists what was not reached; `Err` only when
-/// nothing could run (bad options, a target unreachable from the start).
+/// in [`Report::stop`], and lists what was not reached as not exercised;
+/// `Err` only when nothing could run (bad options, a target unreachable
+/// from the start).
 pub fn run(config: &Config, progress: &dyn Progress) -> Result<Report, RunError> {
     let started = Instant::now();
     let (spec, plan) = prepare(config)?;
     let mut report = empty_report(&spec, config);
-    let phases = every_phase(config, &plan, progress, &mut report);
-    finish(&plan, report, phases, started)
+    let mut checker = stateful::Checker::new(plan.clone());
+    let phases = every_phase(config, &plan, progress, &mut report, &mut checker);
+    let groups = [Group::Stateless, Group::Stateful, Group::Concurrency];
+    finish(config, &plan, report, checker, phases, started, &groups)
 }
 
-/// The phases in order: stateless, the fixed checks, then the random
-/// sequences, which spend what is left of a budget.
+/// The phases in the budget's order: the directed phase (a shortest
+/// sequence per applicable lifecycle property, the malformed requests, one
+/// race round), the generated stateless requests, the random sequences,
+/// the other race rounds, the expiry waits.
 fn every_phase(
     config: &Config,
     plan: &Arc<Plan>,
     progress: &dyn Progress,
     report: &mut Report,
+    checker: &mut stateful::Checker,
 ) -> Result<(), RunError> {
     let spec = &plan.spec;
+    let scripts = directed::scripts(plan).len() + plan.accounts.len();
+    progress.start(Group::Stateful, scripts as u64);
+    let logged_in = directed::run(checker, &|| progress.tick(Group::Stateful))?;
+    progress.finish(Group::Stateful);
+    still_running(plan)?;
+    if plan.selection.judges(Property::MalformedRequestsRejected) {
+        negative::run(plan, &mut checker.out)?;
+    }
+    still_running(plan)?;
+    let races = logged_in && special::can_race(plan);
+    if races && config.race_rounds > 0 {
+        race(config, plan, &mut checker.out)?;
+    }
+
     let counters = stateless::Counters::default();
     progress.start(Group::Stateless, spec.operations().len() as u64);
     report.checks.extend(stateless::run(
@@ -224,41 +269,50 @@ fn every_phase(
     )?);
     progress.finish(Group::Stateless);
     still_running(plan)?;
-    let n = burst(config, plan);
-    let name = "concurrent refreshes: one wins";
-    report
-        .checks
-        .push(if !plan.selection.judges(Property::RefreshSingleUse) {
-            deselected(Group::Concurrency, name)
-        } else if n < 2 {
-            let reason = "the budget left has no room for concurrent refreshes";
-            CheckResult::skipped(Group::Concurrency, name, reason)
-        } else {
-            special_result(
-                Group::Concurrency,
-                name,
-                special::concurrent_refresh(plan, n),
-            )?
-        });
+
+    if logged_in {
+        progress.start(Group::Stateful, u64::from(config.cases));
+        checker.random(&stateful_options(config), &|_| {
+            progress.tick(Group::Stateful)
+        })?;
+        progress.finish(Group::Stateful);
+    }
+    for _ in 1..config.race_rounds {
+        if !races {
+            break;
+        }
+        still_running(plan)?;
+        race(config, plan, &mut checker.out)?;
+    }
     still_running(plan)?;
-    report
-        .checks
-        .push(if plan.selection.judges(Property::TokensExpire) {
-            special_result(
-                Group::Expiry,
-                "tokens expire",
-                special::expiry(plan, config.expiry_wait),
-            )?
-        } else {
-            deselected(Group::Expiry, "tokens expire")
-        });
-    still_running(plan)?;
-    stateful_checks(config, plan, progress, report)
+    if logged_in && plan.selection.judges(Property::TokensExpire) {
+        special::expiry_by_waiting(plan, config.expiry_wait, &mut checker.out)?;
+    }
+    Ok(())
 }
 
-/// The result of a check whose property `--checks` left out.
-fn deselected(group: Group, name: &str) -> CheckResult {
-    CheckResult::skipped(group, name, "deselected (--checks, --exclude-checks)")
+/// One race round, of at most a quarter of what a budget has left; a
+/// request without an answer leaves it unjudged.
+fn race(config: &Config, plan: &Arc<Plan>, out: &mut stateful::Outcome) -> Result<(), RunError> {
+    let race = [
+        Property::RaceOneWins,
+        Property::RaceNoFork,
+        Property::RaceNoServerError,
+    ];
+    if !race.iter().any(|p| plan.selection.judges(*p)) {
+        return Ok(());
+    }
+    let left = plan.target.budget().left();
+    let n = config
+        .race_burst()
+        .min(usize::try_from(left / 4).unwrap_or(usize::MAX));
+    if n < 2 {
+        return Ok(());
+    }
+    match special::race_round(plan, n, out) {
+        Err(RunError::NoAnswer { .. }) => Ok(()),
+        r => r,
+    }
 }
 
 /// `Err(Stopped)` once the run is over.
@@ -285,24 +339,16 @@ fn stateless_cases(config: &Config, plan: &Plan) -> u32 {
     config.cases.min(u32::try_from(share).unwrap_or(u32::MAX))
 }
 
-/// Concurrent refreshes: 25 per `--concurrency`, at most a quarter of what
-/// a budget has left.
-fn burst(config: &Config, plan: &Plan) -> usize {
-    let n = config.concurrency.max(2) * 25;
-    let left = plan.target.budget().left();
-    if left == u64::MAX {
-        return n;
-    }
-    n.min(usize::try_from(left / 4).unwrap_or(usize::MAX))
-}
-
-/// The report completed: why the run stopped (if it did), what was not
-/// reached, the transport checks, the counts.
+/// The report completed: why the run stopped (if it did), every property
+/// of `groups` with its status, the transport checks, the counts.
 fn finish(
-    plan: &Plan,
+    config: &Config,
+    plan: &Arc<Plan>,
     mut report: Report,
+    mut checker: stateful::Checker,
     phases: Result<(), RunError>,
     started: Instant,
+    groups: &[Group],
 ) -> Result<Report, RunError> {
     match phases {
         Ok(()) | Err(RunError::Stopped(_)) => {}
@@ -310,25 +356,23 @@ fn finish(
     }
     report.stop = plan.target.budget().stopped();
     report.incomplete = report.stop.as_ref().is_some_and(Stop::incomplete);
-    if let Some(stop) = &report.stop {
-        let phases = [
-            (Group::Concurrency, "concurrent refreshes: one wins"),
-            (Group::Expiry, "tokens expire"),
-            (Group::Stateful, "token lifecycle"),
-        ];
-        for (group, name) in phases {
-            if !report.checks.iter().any(|c| c.group == group) {
-                let reason = format!("not reached: {stop}");
-                report
-                    .checks
-                    .push(CheckResult::skipped(group, name, reason));
-            }
-        }
-    }
+    quality::record(&mut checker.out);
+    let facts = verdict::RunFacts {
+        expiry_wait: config.expiry_wait,
+        races: config.race_rounds > 0,
+        stop: report.stop.clone(),
+    };
+    let out = &checker.out;
+    report.checks.extend(left_out(plan));
+    report
+        .checks
+        .extend(verdict::results(plan, out, &facts, groups));
     report.checks.extend(transport_results(plan));
     report.checks.sort_by_key(|c| c.group);
+    report.could_not_log_in = out.could_not_log_in.clone();
     report.warnings = plan.target.warnings();
     report.requests = plan.target.budget().sent();
+    report.sequences = out.sequences;
     report.seconds = started.elapsed().as_secs_f64();
     plan.target.forget_namespace();
     Ok(report)
@@ -349,7 +393,7 @@ fn transport_results(plan: &Plan) -> Vec<CheckResult> {
     let mut out = Vec::new();
     for p in Property::TRANSPORT {
         if !plan.selection.judges(p) {
-            out.push(deselected(Group::Transport, p.name()));
+            out.push(CheckResult::deselected(Group::Transport, p.name()));
             continue;
         }
         let mut failed = false;
@@ -370,23 +414,50 @@ fn transport_results(plan: &Plan) -> Vec<CheckResult> {
         let answered = plan.target.answered();
         if !failed {
             out.push(if answered > 0 {
-                CheckResult::passed(Group::Transport, p.name(), answered)
+                // Judged from the first request on.
+                CheckResult::passed(Group::Transport, p.name(), answered).first_at(Some(1))
             } else {
-                CheckResult::skipped(Group::Transport, p.name(), "no request was answered")
+                CheckResult::not_exercised(Group::Transport, p.name(), "no request was answered")
             });
         }
     }
     out
 }
 
-/// Run the stateful check alone (lifecycle sequences against the model)
-/// and report its properties only.
+/// Run the stateful check alone (the directed sequences, then random
+/// ones, against the model) and report its properties only.
 pub fn run_stateful(config: &Config, progress: &dyn Progress) -> Result<Report, RunError> {
     let started = Instant::now();
     let (spec, plan) = prepare(config)?;
-    let mut report = empty_report(&spec, config);
-    let phases = stateful_checks(config, &plan, progress, &mut report);
-    finish(&plan, report, phases, started)
+    let report = empty_report(&spec, config);
+    let mut checker = stateful::Checker::new(plan.clone());
+    let phases = (|| {
+        if directed::run(&mut checker, &|| {})? {
+            progress.start(Group::Stateful, u64::from(config.cases));
+            checker.random(&stateful_options(config), &|_| {
+                progress.tick(Group::Stateful)
+            })?;
+            progress.finish(Group::Stateful);
+        }
+        Ok(())
+    })();
+    finish(
+        config,
+        &plan,
+        report,
+        checker,
+        phases,
+        started,
+        &[Group::Stateful],
+    )
+}
+
+fn stateful_options(config: &Config) -> stateful::Options {
+    stateful::Options {
+        cases: config.cases,
+        max_steps: config.max_steps,
+        seed: config.seed,
+    }
 }
 
 /// Prepare [`HttpTarget`] (and [`RefMachine`]) for `config` on this
@@ -397,157 +468,24 @@ pub fn install(config: &Config) -> Result<(), RunError> {
     Ok(())
 }
 
-/// The stateful group: lifecycle sequences, or why they cannot run.
-fn stateful_checks(
-    config: &Config,
-    plan: &Arc<Plan>,
-    progress: &dyn Progress,
-    report: &mut Report,
-) -> Result<(), RunError> {
-    for (op, reason) in &plan.left_out {
-        report.checks.push(CheckResult::skipped(
-            Group::Stateful,
-            format!("{op}: lifecycle"),
-            reason.clone(),
-        ));
-    }
-    let unable = if plan.ops.is_empty() {
-        Some("the spec binds no operation (x-token-lifecycle)")
-    } else if !plan.has(ActionKind::Login) {
-        Some("the spec binds no login operation")
-    } else if plan.accounts.is_empty() {
-        Some(
-            "no account to log in with: pass --user NAME:PASSWORD (twice for the cross-user checks); \
-             the spec's declared accounts are used only when the target is the mock",
-        )
-    } else {
-        None
-    };
-    if let Some(reason) = unable {
-        report.checks.push(CheckResult::skipped(
-            Group::Stateful,
-            "token lifecycle",
-            reason,
-        ));
-        return Ok(());
-    }
-    progress.start(Group::Stateful, u64::from(config.cases));
-    let options = stateful::Options {
-        cases: config.cases,
-        max_steps: config.max_steps,
-        seed: config.seed,
-    };
-    let outcome = stateful::run(plan.clone(), &options, &|_| progress.tick(Group::Stateful))?;
-    progress.finish(Group::Stateful);
-    report.sequences = outcome.sequences;
-    report.checks.extend(stateful_results(plan, &outcome));
-    Ok(())
-}
-
-/// A fixed check's result; no answer from the target skips it (the
-/// transport checks report that), the run's end is passed on.
-fn special_result(
-    group: Group,
-    name: &str,
-    verdict: Result<special::Verdict, RunError>,
-) -> Result<CheckResult, RunError> {
-    Ok(match verdict {
-        Ok(special::Verdict::Passed) => CheckResult::passed(group, name, 1),
-        Ok(special::Verdict::Skipped(r)) => CheckResult::skipped(group, name, r),
-        Ok(special::Verdict::Failed(f)) => CheckResult::failed(group, name, 1, f.message, f.steps),
-        Err(e @ RunError::NoAnswer { .. }) => {
-            let reason = format!("{e} (see the transport checks)");
-            CheckResult::skipped(group, name, reason)
-        }
-        Err(e) => return Err(e),
-    })
-}
-
-/// One result per property: failed with its minimal sequence, passed with
-/// how often it was checked, or skipped when nothing exercised it.
-fn stateful_results(plan: &Plan, outcome: &stateful::Outcome) -> Vec<CheckResult> {
-    let mut out = Vec::new();
-    for p in Property::ALL {
-        if Property::TRANSPORT.contains(&p) {
-            continue; // judged on every request: the transport group
-        }
-        if !plan.selection.judges(p) {
-            out.push(deselected(Group::Stateful, p.name()));
-            continue;
-        }
-        if let Some(f) = outcome.failures.iter().find(|f| f.property == p) {
-            let n = outcome.exercised.get(&p).copied().unwrap_or(0);
-            out.push(CheckResult::failed(
-                Group::Stateful,
-                p.name(),
-                n,
-                f.message.clone(),
-                f.steps.clone(),
-            ));
-            continue;
-        }
-        // With one account, "no other user's" cannot be checked: half a
-        // property is not a pass.
-        let cross_user_unchecked = p == Property::RevokeAllPerUser && plan.accounts.len() < 2;
-        match outcome.exercised.get(&p) {
-            Some(n) if *n > 0 && !cross_user_unchecked => {
-                out.push(CheckResult::passed(Group::Stateful, p.name(), *n))
-            }
-            _ => out.push(CheckResult::skipped(
-                Group::Stateful,
-                p.name(),
-                skip_reason(plan, p),
-            )),
-        }
-    }
-    out
-}
-
-fn skip_reason(plan: &Plan, p: Property) -> String {
-    let needs = |a: ActionKind| format!("the spec binds no `{}` operation", a.as_str());
-    match p {
-        Property::RevokeAllPerUser if plan.accounts.len() < 2 => {
-            "needs two accounts (pass --user twice)".into()
-        }
-        Property::RevokeAllPerUser if !plan.has(ActionKind::RevokeAll) => {
-            needs(ActionKind::RevokeAll)
-        }
-        Property::RevokeAlways | Property::RevokedCannotRefresh
-            if !plan.has(ActionKind::Revoke) =>
-        {
-            needs(ActionKind::Revoke)
-        }
-        Property::LogoutEndsSession if !plan.has(ActionKind::Logout) => needs(ActionKind::Logout),
-        Property::RefreshSingleUse | Property::RefreshRotates | Property::ReuseEndsSession
-            if !plan.has(ActionKind::Refresh) =>
-        {
-            needs(ActionKind::Refresh)
-        }
-        Property::RevokeAlways if !plan.policy.revoke_always_succeeds => {
-            "the spec declares that revoke does not always succeed".into()
-        }
-        Property::ReuseEndsSession if !plan.policy.reuse_ends_session => {
-            "the spec declares that reuse does not end the session".into()
-        }
-        Property::GuardsRefuseDeadTokens if guard::guarded(plan).is_empty() => {
-            let guards = plan
+/// Bound operations left out of the sequences, with the reason:
+/// deselected when `--include`/`--exclude` left them out, not exercised
+/// when the suite cannot drive them.
+fn left_out(plan: &Plan) -> Vec<CheckResult> {
+    plan.left_out
+        .iter()
+        .map(|(op, reason)| {
+            let name = format!("{op}: lifecycle");
+            let chosen = plan
                 .spec
                 .operations()
                 .iter()
-                .any(|op| guard::guard(plan, op).is_some());
-            if guards {
-                "no valid request can be built for a guarded operation".into()
+                .any(|o| o.name() == *op && plan.selection.leaves_out(&plan.spec, o).is_some());
+            if chosen {
+                CheckResult::deselected_by(Group::Stateful, name, reason.clone())
             } else {
-                "the spec has no guarded operation: no unbound operation carries a credential \
-                 where a `protected` binding reads its access token"
-                    .into()
+                CheckResult::not_exercised(Group::Stateful, name, reason.clone())
             }
-        }
-        Property::TokensExpire if !plan.clock => {
-            "the target's clock cannot be moved (see the expiry check)".into()
-        }
-        Property::UnauthorizedChallenge => "no 401 of the spec documents WWW-Authenticate".into(),
-        Property::ErrorBodiesMatch => "no binding names an example for an outcome".into(),
-        _ => "no generated sequence exercised it".into(),
-    }
+        })
+        .collect()
 }

@@ -199,6 +199,10 @@ pub struct KnownToken {
     pub kind: TokenKind,
     /// Its user.
     pub username: String,
+    /// The reference clock when it was issued.
+    pub issued_at: u64,
+    /// Its place in the order of issue (the number in its name).
+    pub serial: u64,
 }
 
 /// The reference state.
@@ -221,11 +225,20 @@ pub struct RefState {
     pub revoke_all_by: Vec<String>,
     /// The prediction for the last step applied.
     pub expected: Expected,
-    /// Set when a step presented a token the reference holds dead (for the
-    /// property in it) to an action with effects: a target that wrongly
-    /// kept that token alive may now differ in ways that only show later,
-    /// so later mismatches are reported under this property.
+    /// Set when a step presented an access token the reference holds
+    /// dead (for the property in it) to a blind revoke-all: a target that
+    /// wrongly kept that token alive revoked refresh tokens the reference
+    /// did not, so their refusals are reported under this property.
     pub taint: Option<Property>,
+    /// The last serial issued when the taint was set, and the user of the
+    /// revoke-all: the refresh tokens it covers.
+    taint_by: (u64, String),
+    /// The property a refusal of the last step is blamed on, where the
+    /// model accepts: the taint, for a refresh token it covers; else, for
+    /// a token that lived through a clock move, `tokens expire` (the
+    /// target's lifetime is shorter than the spec's); else none (the
+    /// step's own property).
+    pub refusal_blame: Option<Property>,
 }
 
 impl RefState {
@@ -244,6 +257,8 @@ impl RefState {
             revoke_all_by: Vec::new(),
             expected: Expected::Nothing,
             taint: None,
+            taint_by: (0, String::new()),
+            refusal_blame: None,
         }
     }
 
@@ -269,6 +284,17 @@ impl RefState {
     /// its death.
     pub fn step(mut self, step: &Step) -> RefState {
         let before = self.usable();
+        let presented = step.known_token().and_then(|s| self.known_token(s));
+        let aged = presented.is_some_and(|k| self.now > k.issued_at);
+        let (serial, user) = &self.taint_by;
+        let tainted = presented.is_some_and(|k| {
+            k.kind == TokenKind::Refresh && k.serial <= *serial && k.username == *user
+        });
+        self.refusal_blame = match self.taint {
+            Some(t) if tainted => Some(t),
+            _ if aged => Some(Property::TokensExpire),
+            _ => None,
+        };
         let cause = match step {
             Step::Wait { seconds } => {
                 self.now += seconds;
@@ -340,6 +366,14 @@ impl RefState {
         if applied && action == ActionKind::RevokeAll {
             self.record_revoke_all(user, sym);
         }
+        // A revocation that answers the same whatever the token, with a
+        // token that lived through a clock move: a target that gave it a
+        // shorter lifetime revoked nothing, and cannot be told apart here.
+        let blind = matches!(action, ActionKind::Revoke | ActionKind::RevokeAll)
+            && self.plan.policy.revoke_always_succeeds;
+        if blind && self.refusal_blame == Some(Property::TokensExpire) {
+            return Property::TokensExpire;
+        }
         self.cause_of_deaths(action, reuse)
     }
 
@@ -367,21 +401,27 @@ impl RefState {
         Property::ModelAgreement
     }
 
-    /// Taint the sequence when a token the reference holds dead goes
-    /// through a revocation that answers the same whatever the token: a
-    /// target keeping that token alive cannot be told apart at this step.
-    /// Elsewhere a target keeping the token alive fails this very step.
+    /// Taint the sequence when an access token the reference holds dead
+    /// goes through a revoke-all that answers the same whatever the token:
+    /// a target keeping that token alive cannot be told apart at this
+    /// step, but it revoked the user's refresh tokens, so their refusals
+    /// later are blamed on what should have killed the access token.
+    /// (A revoke only touches the token presented, which the reference
+    /// holds dead already; elsewhere a target keeping the token alive
+    /// fails this very step.)
     fn taint_through_blind_revocation(
         &mut self,
         action: ActionKind,
         token: &Tok,
         before: &[String],
     ) {
-        if let Tok::Known(s) = token {
-            let blind = matches!(action, ActionKind::Revoke | ActionKind::RevokeAll)
-                && self.plan.policy.revoke_always_succeeds;
-            if blind && !before.contains(s) {
-                self.taint = self.taint.or(self.causes.get(s).copied());
+        let Tok::Known(s) = token else { return };
+        let blind = action == ActionKind::RevokeAll && self.plan.policy.revoke_always_succeeds;
+        if blind && !before.contains(s) && self.taint.is_none() {
+            let user = self.known_token(s).map(|k| k.username.clone());
+            if let (Some(p), Some(user)) = (self.causes.get(s).copied(), user) {
+                self.taint = Some(p);
+                self.taint_by = (self.counter, user);
             }
         }
     }
@@ -448,6 +488,8 @@ impl RefState {
                         KnownToken {
                             kind,
                             username: t.username.clone(),
+                            issued_at: self.now,
+                            serial: serial_of(tok),
                         },
                     ));
                 }
@@ -508,6 +550,14 @@ impl RefState {
                 .unwrap_or(Property::ModelAgreement),
         }
     }
+}
+
+/// The number in a symbolic token's name (`A.6` is 6).
+fn serial_of(sym: &str) -> u64 {
+    sym.rsplit('.')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 /// The proptest-state-machine reference: generates sequences of [`Step`]s

@@ -83,6 +83,14 @@ struct RunArgs {
     /// [default: 0].
     #[arg(long)]
     expiry_wait: Option<u64>,
+    /// Bursts of concurrent refreshes with one refresh token, each in a
+    /// session of its own (0: no race check) [default: 5].
+    #[arg(long, value_name = "N")]
+    race_rounds: Option<u32>,
+    /// Pass the run even when applicable checks were not exercised (by
+    /// default that exits 3).
+    #[arg(long)]
+    allow_unexercised: bool,
     /// Against the mock, the namespace to run in (`x-mock-namespace`);
     /// by default a fresh one of the run's own, so the run never touches
     /// the sessions and clock a developer is using (give `default` to run
@@ -377,6 +385,8 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     config.seed = args.seed.or(file.seed).unwrap_or(0);
     config.concurrency = args.concurrency.or(file.concurrency).unwrap_or(4);
     config.expiry_wait = args.expiry_wait.or(file.expiry_wait).unwrap_or(0);
+    config.race_rounds = args.race_rounds.or(file.race_rounds).unwrap_or(5);
+    config.allow_unexercised = args.allow_unexercised || file.allow_unexercised == Some(true);
     config.namespace = args.namespace.clone();
     if config.cases == 0 || config.max_steps == 0 || config.concurrency == 0 {
         bail!("--cases, --max-steps and --concurrency must be at least 1");
@@ -513,9 +523,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     print!("{}", report.to_text());
     Ok(if report.stop == Some(Stop::Interrupted) {
         ExitCode::from(130)
-    } else if report.passed() {
-        ExitCode::SUCCESS
     } else {
-        ExitCode::from(1)
+        ExitCode::from(report.verdict().exit_code())
     })
 }

@@ -38,6 +38,10 @@ pub struct File {
     pub concurrency: Option<usize>,
     /// `--expiry-wait`, seconds.
     pub expiry_wait: Option<u64>,
+    /// `--race-rounds`.
+    pub race_rounds: Option<u32>,
+    /// `--allow-unexercised`.
+    pub allow_unexercised: Option<bool>,
     /// Headers for every request; `$VAR` and `${VAR}` read the environment.
     pub headers: Option<BTreeMap<String, String>>,
     /// `--request-timeout` ("30s").

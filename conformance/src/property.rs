@@ -1,7 +1,10 @@
-//! The named properties of the stateful check. A failure is reported under
-//! the property that explains it.
+//! The named properties of a run. A failure is reported under the property
+//! that explains it; every property ends passed, failed, not applicable,
+//! not exercised or deselected (see [`crate::verdict`]).
 
 use std::fmt;
+
+use crate::report::Group;
 
 /// A named property of a token lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -45,6 +48,21 @@ pub enum Property {
     InvalidRequestsRejected,
     /// Anything else the model predicts.
     ModelAgreement,
+    /// Tokens cannot be predicted from earlier ones: what varies between
+    /// successive tokens carries at least 128 bits.
+    TokensUnpredictable,
+    /// Syntactically broken JSON bodies, a wrong or missing content type
+    /// and an empty body get a 4xx, never a 5xx.
+    MalformedRequestsRejected,
+    /// Of concurrent refreshes with one refresh token exactly one wins (all
+    /// of them when refresh tokens are not single use; identical answers
+    /// where the spec declares `concurrentRefresh: same-answer`).
+    RaceOneWins,
+    /// Concurrent refreshes with one refresh token never leave two
+    /// different live refresh tokens.
+    RaceNoFork,
+    /// No answer to concurrent requests is a 5xx.
+    RaceNoServerError,
     /// Every request is answered within `--request-timeout` (and
     /// `--max-response-time`, when set).
     RespondsInTime,
@@ -56,7 +74,7 @@ pub enum Property {
 
 impl Property {
     /// Every property, in report order.
-    pub const ALL: [Property; 21] = [
+    pub const ALL: [Property; 26] = [
         Property::LoginIssuesTokens,
         Property::TokensUnique,
         Property::RefreshRotates,
@@ -75,6 +93,11 @@ impl Property {
         Property::ResponsesDocumented,
         Property::InvalidRequestsRejected,
         Property::ModelAgreement,
+        Property::TokensUnpredictable,
+        Property::MalformedRequestsRejected,
+        Property::RaceOneWins,
+        Property::RaceNoFork,
+        Property::RaceNoServerError,
         Property::RespondsInTime,
         Property::BodyWithinLimit,
         Property::AnswersEveryRequest,
@@ -109,6 +132,11 @@ impl Property {
             Property::ResponsesDocumented => "responses match the spec",
             Property::InvalidRequestsRejected => "invalid requests rejected",
             Property::ModelAgreement => "model agreement",
+            Property::TokensUnpredictable => "tokens unpredictable",
+            Property::MalformedRequestsRejected => "malformed requests rejected",
+            Property::RaceOneWins => "concurrent refreshes: one wins",
+            Property::RaceNoFork => "concurrent refreshes do not fork the session",
+            Property::RaceNoServerError => "no server error under concurrency",
             Property::RespondsInTime => "responds in time",
             Property::BodyWithinLimit => "response body within --max-body",
             Property::AnswersEveryRequest => "answers every request",
@@ -155,10 +183,34 @@ impl Property {
             Property::ResponsesDocumented => "responses-documented",
             Property::InvalidRequestsRejected => "invalid-requests-rejected",
             Property::ModelAgreement => "model-agreement",
+            Property::TokensUnpredictable => "tokens-unpredictable",
+            Property::MalformedRequestsRejected => "malformed-requests-rejected",
+            Property::RaceOneWins => "race-one-wins",
+            Property::RaceNoFork => "race-no-fork",
+            Property::RaceNoServerError => "race-no-server-error",
             Property::RespondsInTime => "responds-in-time",
             Property::BodyWithinLimit => "body-within-limit",
             Property::AnswersEveryRequest => "answers-every-request",
         }
+    }
+
+    /// The group a report lists the property in.
+    pub fn group(self) -> Group {
+        match self {
+            Property::MalformedRequestsRejected => Group::Stateless,
+            Property::RaceOneWins | Property::RaceNoFork | Property::RaceNoServerError => {
+                Group::Concurrency
+            }
+            Property::RespondsInTime
+            | Property::BodyWithinLimit
+            | Property::AnswersEveryRequest => Group::Transport,
+            _ => Group::Stateful,
+        }
+    }
+
+    /// The property of a report name, if any.
+    pub fn named(name: &str) -> Option<Property> {
+        Property::ALL.into_iter().find(|p| p.name() == name)
     }
 }
 

@@ -19,8 +19,6 @@ pub enum Group {
     Stateful,
     /// Concurrent refreshes.
     Concurrency,
-    /// Token expiry.
-    Expiry,
     /// Every request of every phase: answered, in time, within the body
     /// bound.
     Transport,
@@ -33,7 +31,6 @@ impl Group {
             Group::Stateless => "stateless",
             Group::Stateful => "stateful",
             Group::Concurrency => "concurrency",
-            Group::Expiry => "expiry",
             Group::Transport => "transport",
         }
     }
@@ -41,32 +38,83 @@ impl Group {
 
 /// How a check ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum Status {
-    /// It held every time.
+    /// It held every time it was checked.
     Passed,
     /// It failed.
     Failed,
-    /// It could not run.
-    Skipped,
+    /// The spec says the API does not do this: passed over, the verdict
+    /// unaffected.
+    NotApplicable,
+    /// It applies, but the run never reached it (its budget, no account,
+    /// a login that failed, a request the suite cannot build, no answer):
+    /// the run fails unless unexercised checks are allowed.
+    NotExercised,
+    /// Left out by `--checks` or `--exclude-checks`: passed over, the
+    /// verdict unaffected.
+    Deselected,
 }
 
 impl Status {
     /// Every status, in summary order.
-    pub const ALL: [Status; 3] = [Status::Passed, Status::Failed, Status::Skipped];
+    pub const ALL: [Status; 5] = [
+        Status::Passed,
+        Status::Failed,
+        Status::NotApplicable,
+        Status::NotExercised,
+        Status::Deselected,
+    ];
 
     /// The word summaries use.
     pub fn label(self) -> &'static str {
         match self {
             Status::Passed => "passed",
             Status::Failed => "failed",
-            Status::Skipped => "skipped",
+            Status::NotApplicable => "not applicable",
+            Status::NotExercised => "not exercised",
+            Status::Deselected => "deselected",
+        }
+    }
+
+    /// The name JSON and HTML classes use (`not-exercised`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::NotApplicable => "not-applicable",
+            Status::NotExercised => "not-exercised",
+            Status::Deselected => "deselected",
         }
     }
 
     /// Whether the message is a reason (as opposed to a failure).
     fn explains(self) -> bool {
         !matches!(self, Status::Passed | Status::Failed)
+    }
+}
+
+/// What a run means, and its exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Nothing failed and every applicable check was exercised (or that
+    /// was allowed): exit 0.
+    Passed,
+    /// A check failed: exit 1.
+    Failed,
+    /// Nothing failed, but an applicable check was not exercised: exit 3.
+    Unexercised,
+}
+
+impl Verdict {
+    /// The exit code of the `conformance` binary.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Verdict::Passed => 0,
+            Verdict::Failed => 1,
+            Verdict::Unexercised => 3,
+        }
     }
 }
 
@@ -81,10 +129,19 @@ pub struct CheckResult {
     pub status: Status,
     /// How many times it was checked.
     pub checks: u64,
-    /// The failure or the reason for skipping.
+    /// The failure, or why it is not applicable, was not exercised or
+    /// was deselected.
     pub message: Option<String>,
     /// The minimal failing sequence.
     pub steps: Vec<Exchange>,
+    /// The request of the run (counted from its start) that first
+    /// exercised it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_at: Option<u64>,
+    /// The request of the run that first showed the failure, before
+    /// shrinking.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detected_at: Option<u64>,
 }
 
 impl CheckResult {
@@ -97,23 +154,58 @@ impl CheckResult {
             checks,
             message: None,
             steps: Vec::new(),
+            first_at: None,
+            detected_at: None,
         }
     }
 
-    /// A skipped check.
-    pub fn skipped(
+    /// A check of `status` that was not judged, and why (not applicable,
+    /// not exercised, deselected).
+    fn unjudged(
+        group: Group,
+        name: impl Into<String>,
+        status: Status,
+        reason: impl Into<String>,
+    ) -> CheckResult {
+        CheckResult {
+            status,
+            message: Some(reason.into()),
+            ..CheckResult::passed(group, name, 0)
+        }
+    }
+
+    /// A check the spec makes not applicable, and why.
+    pub fn not_applicable(
         group: Group,
         name: impl Into<String>,
         reason: impl Into<String>,
     ) -> CheckResult {
-        CheckResult {
-            group,
-            name: name.into(),
-            status: Status::Skipped,
-            checks: 0,
-            message: Some(reason.into()),
-            steps: Vec::new(),
-        }
+        CheckResult::unjudged(group, name, Status::NotApplicable, reason)
+    }
+
+    /// An applicable check the run did not reach, and why.
+    pub fn not_exercised(
+        group: Group,
+        name: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> CheckResult {
+        CheckResult::unjudged(group, name, Status::NotExercised, reason)
+    }
+
+    /// A check `--checks` or `--exclude-checks` left out.
+    pub fn deselected(group: Group, name: impl Into<String>) -> CheckResult {
+        let reason = "--checks or --exclude-checks left it out";
+        CheckResult::unjudged(group, name, Status::Deselected, reason)
+    }
+
+    /// A check the run's selection left out, and how (`--include`,
+    /// `--exclude` leaving out every operation it needs).
+    pub fn deselected_by(
+        group: Group,
+        name: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> CheckResult {
+        CheckResult::unjudged(group, name, Status::Deselected, reason)
     }
 
     /// A failed check.
@@ -131,7 +223,21 @@ impl CheckResult {
             checks,
             message: Some(message.into()),
             steps,
+            first_at: None,
+            detected_at: None,
         }
+    }
+
+    /// The same result with the request that first exercised it.
+    pub fn first_at(mut self, at: Option<u64>) -> CheckResult {
+        self.first_at = at;
+        self
+    }
+
+    /// The same result with the request that first showed its failure.
+    pub fn detected_at(mut self, at: Option<u64>) -> CheckResult {
+        self.detected_at = at;
+        self
     }
 }
 
@@ -144,6 +250,11 @@ pub struct Report {
     pub target: String,
     /// The seed that replays the run.
     pub seed: u64,
+    /// Set when the run could not log in: one line, with the answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub could_not_log_in: Option<String>,
+    /// Whether checks that were not exercised still let the run pass.
+    pub allow_unexercised: bool,
     /// Every check.
     pub checks: Vec<CheckResult>,
     /// Requests sent, every phase counted.
@@ -173,6 +284,8 @@ impl Report {
             spec: spec.to_owned(),
             target: target.to_owned(),
             seed,
+            could_not_log_in: None,
+            allow_unexercised: false,
             checks: Vec::new(),
             requests: 0,
             sequences: 0,
@@ -192,20 +305,59 @@ impl Report {
         r
     }
 
-    /// Whether no check failed.
-    pub fn passed(&self) -> bool {
-        count(self, Status::Failed) == 0
+    /// What the run means: failed if a check failed; unexercised if an
+    /// applicable check was not exercised (unless that is allowed);
+    /// passed otherwise. (A run stopped early is also said to be so in
+    /// [`Report::stop`]; what it did not reach is not exercised.)
+    pub fn verdict(&self) -> Verdict {
+        if count(self, Status::Failed) > 0 {
+            Verdict::Failed
+        } else if count(self, Status::NotExercised) > 0 && !self.allow_unexercised {
+            Verdict::Unexercised
+        } else {
+            Verdict::Passed
+        }
     }
 
-    /// The statuses present, with their counts, in summary order.
+    /// Whether the verdict is [`Verdict::Passed`]: no check failed, and
+    /// every applicable one was exercised (or that is allowed).
+    pub fn passed(&self) -> bool {
+        self.verdict() == Verdict::Passed
+    }
+
+    /// The results of the checks with this status.
+    pub fn with_status(&self, status: Status) -> impl Iterator<Item = &CheckResult> {
+        self.checks.iter().filter(move |c| c.status == status)
+    }
+
+    /// The statuses present, with their counts, in summary order (passed,
+    /// failed and not exercised always).
     fn tally(&self) -> Vec<(Status, usize)> {
         Status::ALL
             .into_iter()
             .map(|s| (s, count(self, s)))
             .filter(|(s, n)| {
-                *n > 0 || matches!(s, Status::Passed | Status::Failed | Status::Skipped)
+                *n > 0 || matches!(s, Status::Passed | Status::Failed | Status::NotExercised)
             })
             .collect()
+    }
+
+    /// The line that says what not exercised checks mean for this run, if
+    /// there are any.
+    pub fn unexercised_line(&self) -> Option<String> {
+        let n = count(self, Status::NotExercised);
+        let what = match n {
+            0 => return None,
+            1 => "1 applicable check was not exercised".to_owned(),
+            n => format!("{n} applicable checks were not exercised"),
+        };
+        Some(if self.allow_unexercised {
+            format!("{what} (allowed by --allow-unexercised)")
+        } else if count(self, Status::Failed) == 0 {
+            format!("NOT VERIFIED: {what}; the run fails (exit 3) unless --allow-unexercised")
+        } else {
+            what
+        })
     }
 
     /// The one line that says how the run ended early, if it did.
@@ -221,6 +373,9 @@ impl Report {
     /// The human summary.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
+        if let Some(line) = &self.could_not_log_in {
+            let _ = writeln!(out, "could not log in: {line}");
+        }
         for w in &self.warnings {
             let _ = writeln!(out, "WARNING: {w}");
         }
@@ -238,14 +393,16 @@ impl Report {
             let mark = match c.status {
                 Status::Passed => "ok".to_owned(),
                 Status::Failed => "FAILED".to_owned(),
-                other => other.label().to_owned(),
+                Status::NotApplicable => "n/a".to_owned(),
+                Status::NotExercised => "NOT EXERCISED".to_owned(),
+                Status::Deselected => "deselected".to_owned(),
             };
             let detail = match (&c.message, c.status) {
                 (Some(m), s) if s.explains() => format!(" ({m})"),
                 (_, Status::Passed) => format!(" ({} checks)", c.checks),
                 _ => String::new(),
             };
-            let _ = writeln!(out, "  {mark:<7} {}{detail}", c.name);
+            let _ = writeln!(out, "  {mark:<13} {}{detail}", c.name);
         }
         for c in self.checks.iter().filter(|c| c.status == Status::Failed) {
             let _ = writeln!(out, "\n--- FAILED: {} ({})", c.name, c.group.as_str());
@@ -287,6 +444,9 @@ impl Report {
             self.sequences,
             self.seconds
         );
+        if let Some(line) = self.unexercised_line() {
+            let _ = writeln!(out, "{line}");
+        }
         out
     }
 
@@ -298,19 +458,32 @@ impl Report {
     /// JUnit XML: one testsuite per group, one testcase per check.
     pub fn to_junit(&self) -> String {
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        // Not exercised is an error (the check could not run), or a skip
+        // where that is allowed.
+        let error = |c: &CheckResult| c.status == Status::NotExercised && !self.allow_unexercised;
+        let skip = |c: &CheckResult| c.status.explains() && !error(c);
         let _ = writeln!(
             out,
-            "<testsuites name=\"conformance\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
+            "<testsuites name=\"conformance\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
             self.checks.len(),
             count(self, Status::Failed),
-            self.checks.iter().filter(|c| c.status.explains()).count(),
+            self.checks.iter().filter(|c| error(c)).count(),
+            self.checks.iter().filter(|c| skip(c)).count(),
             self.seconds
         );
         let mut groups: Vec<Group> = self.checks.iter().map(|c| c.group).collect();
         groups.sort();
         groups.dedup();
+        let login = self
+            .could_not_log_in
+            .iter()
+            .map(|l| format!("could not log in: {l}"));
         let notes = self.warnings.iter().map(|w| format!("WARNING: {w}"));
-        for note in notes.chain(self.stop_line()) {
+        for note in login
+            .chain(notes)
+            .chain(self.stop_line())
+            .chain(self.unexercised_line())
+        {
             let _ = writeln!(out, "  <!-- {} -->", xml(&note).replace("--", "- -"));
         }
         for group in groups {
@@ -320,10 +493,11 @@ impl Report {
                 continue;
             }
             let failures = cases.iter().filter(|c| c.status == Status::Failed).count();
-            let skipped = cases.iter().filter(|c| c.status.explains()).count();
+            let errors = cases.iter().filter(|c| error(c)).count();
+            let skipped = cases.iter().filter(|c| skip(c)).count();
             let _ = writeln!(
                 out,
-                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\">",
+                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">",
                 group.as_str(),
                 cases.len()
             );
@@ -334,13 +508,24 @@ impl Report {
                     group.as_str(),
                     xml(&c.name)
                 );
+                let reason = || {
+                    let why = c.message.as_deref().unwrap_or("");
+                    xml(&format!("{}: {why}", c.status.label()))
+                };
                 match c.status {
                     Status::Passed => out.push_str("/>\n"),
+                    _ if error(c) => {
+                        let _ = writeln!(
+                            out,
+                            ">\n      <error type=\"not-exercised\" message=\"{}\"/>\n    </testcase>",
+                            reason()
+                        );
+                    }
                     _ if c.status.explains() => {
                         let _ = writeln!(
                             out,
                             ">\n      <skipped message=\"{}\"/>\n    </testcase>",
-                            xml(c.message.as_deref().unwrap_or(""))
+                            reason()
                         );
                     }
                     _ => {

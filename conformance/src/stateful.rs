@@ -1,11 +1,13 @@
-//! The stateful check: random sequences of lifecycle steps from the
-//! reference machine, run against the target, shrunk on failure.
+//! The stateful check: fixed sequences ([`crate::directed`]) and random
+//! ones from the reference machine, run against the target, shrunk on
+//! failure.
 //!
-//! A run stops at the first violated property and proptest shrinks the
-//! sequence to a minimal one. That property is then muted (a sequence that
-//! only violates muted properties is abandoned, not failed) and the run
-//! goes on, so that every failing property is reported with its own minimal
-//! sequence.
+//! A sequence stops at the first violated property and is shrunk to a
+//! minimal one. That property is then muted (a sequence that only violates
+//! muted properties is abandoned, not failed) and the run goes on, so that
+//! every failing property is reported with its own minimal sequence.
+//! [`Outcome`] is the evidence of a whole run: what each property's checks
+//! found, and when (request ordinals), whichever check made them.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};
@@ -14,6 +16,8 @@ use std::sync::Arc;
 
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest};
+
+use openapi::model::TokenKind;
 
 use crate::driver::{Driver, Exchange, Violation};
 use crate::error::RunError;
@@ -41,19 +45,73 @@ pub struct Failure {
     pub message: String,
     /// The minimal sequence, as run.
     pub steps: Vec<Exchange>,
+    /// The request of the run that first showed it, before shrinking.
+    pub detected_at: u64,
 }
 
-/// What the stateful check found.
+/// A token the target issued in a sequence, for the token-quality check.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct IssuedToken {
+    /// Its kind, as the model predicted it.
+    pub kind: TokenKind,
+    /// The user it was issued to.
+    pub user: String,
+    /// The token.
+    pub token: String,
+    /// The request of the run that issued it.
+    pub at: u64,
+}
+
+/// What the checks of a run found, property by property.
 #[derive(Debug, Default, Clone, serde::Serialize)]
 pub struct Outcome {
     /// Failed properties.
     pub failures: Vec<Failure>,
     /// How often each property was checked.
     pub exercised: BTreeMap<Property, u64>,
+    /// The request of the run that first exercised each property.
+    pub first_at: BTreeMap<Property, u64>,
     /// Sequences run (shrinking included).
     pub sequences: u64,
-    /// Requests sent.
+    /// Steps sent.
     pub requests: u64,
+    /// Every token issued in a sequence, in the order received.
+    pub tokens: Vec<IssuedToken>,
+    /// Set when a login with good credentials failed: one line, with the
+    /// answer.
+    pub could_not_log_in: Option<String>,
+}
+
+impl Outcome {
+    /// Count `n` checks of `p`, the first at request `at`.
+    pub fn exercise(&mut self, p: Property, n: u64, at: u64) {
+        *self.exercised.entry(p).or_default() += n;
+        let first = self.first_at.entry(p).or_insert(at);
+        *first = (*first).min(at);
+    }
+
+    /// Whether `p` has failed.
+    pub fn failed(&self, p: Property) -> bool {
+        self.failures.iter().any(|f| f.property == p)
+    }
+
+    /// Add what another outcome found (not its failures).
+    pub fn absorb(&mut self, other: Outcome) {
+        for (p, n) in other.exercised {
+            let at = other.first_at.get(&p).copied().unwrap_or(0);
+            self.exercise(p, n, at);
+        }
+        self.sequences += other.sequences;
+        self.requests += other.requests;
+        self.tokens.extend(other.tokens);
+    }
+
+    /// Record a failure (only the first of a property counts).
+    pub fn fail(&mut self, failure: Failure) {
+        if !self.failed(failure.property) {
+            self.failures.push(failure);
+        }
+    }
 }
 
 /// The seed bytes of round `round` of seed `seed`.
@@ -113,8 +171,10 @@ pub fn run_case(
         }
     }
     for (p, n) in std::mem::take(&mut driver.exercised) {
-        *out.exercised.entry(p).or_default() += n;
+        let at = driver.first_at.get(&p).copied().unwrap_or(0);
+        out.exercise(p, n, at);
     }
+    out.tokens.append(&mut driver.issued);
     Ok((found, driver.log))
 }
 
@@ -178,106 +238,195 @@ fn without(init: &RefState, steps: &[Step], skip: usize) -> Option<Vec<Step>> {
     Some(out)
 }
 
-/// Run the stateful check.
-pub fn run(
+/// A violation as first found: the request of the run that showed it, the
+/// violation, and the sequence's exchanges.
+type Found = (u64, Violation, Vec<Exchange>);
+
+/// The stateful check of a run: directed sequences, then random ones, each
+/// failing property shrunk, reported once and muted.
+#[derive(Debug)]
+pub struct Checker {
     plan: Arc<Plan>,
-    options: &Options,
-    progress: &dyn Fn(u64),
-) -> Result<Outcome, RunError> {
-    install(plan.clone());
-    let out = RefCell::new(Outcome::default());
-    // Properties deselected by --checks are never judged.
-    let mut muted: HashSet<Property> = plan.selection.deselected().collect();
-    for round in 0..Property::ALL.len() as u64 {
-        let config = Config {
-            cases: options.cases,
-            failure_persistence: None,
-            max_shrink_iters: 512,
-            max_local_rejects: 100_000,
-            max_global_rejects: 100_000,
-            ..Config::default()
-        };
-        let mut runner = TestRunner::new_with_rng(config, rng(options.seed, round));
-        let stop: RefCell<Option<RunError>> = RefCell::new(None);
-        let last_failed: RefCell<Option<(Violation, Vec<Exchange>)>> = RefCell::new(None);
-        let strategy = RefMachine::sequential_strategy(1..=options.max_steps);
-        let result = runner.run(&strategy, |(init, steps, seen)| {
-            if stop.borrow().is_some() {
-                return Ok(());
-            }
-            let r = run_case(&plan, init, &steps, &muted, &mut out.borrow_mut(), seen.as_deref());
-            progress(out.borrow().sequences);
-            match r {
-                Ok((None, _)) => Ok(()),
-                Ok((Some(v), log)) => {
-                    tracing::debug!(property = %v.property, message = %v.message, steps = ?log, "sequence failed");
-                    *last_failed.borrow_mut() = Some((v.clone(), log));
-                    Err(TestCaseError::fail(v.property.name()))
-                }
-                Err(e) => {
-                    *stop.borrow_mut() = Some(e);
-                    Ok(())
-                }
-            }
-        });
-        // The run may be over (budget, duration, a failing target): what
-        // was checked stands, a failure found is reported as found.
-        let stopped = match stop.into_inner() {
-            Some(RunError::Stopped(_)) => true,
-            Some(e) => return Err(e),
-            None => false,
-        };
-        match result {
-            Ok(()) if stopped => break,
-            Ok(()) => break,
-            Err(TestError::Fail(reason, (init, steps, _))) => {
-                let mut scratch = Outcome::default();
-                let replayed = (!stopped).then(|| {
-                    minimize(&plan, &init, steps, &muted, &mut scratch)
-                        .and_then(|steps| run_case(&plan, init, &steps, &muted, &mut scratch, None))
-                });
-                let (v, log) = match replayed {
-                    Some(Ok(r)) => r,
-                    // Stopped while shrinking: the failure stands, with
-                    // the last failing sequence run.
-                    None | Some(Err(RunError::Stopped(_))) => match last_failed.take() {
-                        Some((v, log)) => (Some(v), log),
-                        None => break,
-                    },
-                    Some(Err(e)) => return Err(e),
-                };
-                let property = Property::ALL
-                    .into_iter()
-                    .find(|p| p.name() == reason.message());
-                let v = match (v, property) {
-                    (Some(v), _) => v,
-                    // Flaky: the minimal sequence passed on replay. Still a
-                    // failure: report it with the sequence as replayed.
-                    (None, Some(property)) => Violation {
-                        property,
-                        message:
-                            "failed once, but passed when replayed: the target is nondeterministic"
-                                .into(),
-                    },
-                    (None, None) => break,
-                };
-                muted.insert(v.property);
-                out.borrow_mut().failures.push(Failure {
-                    property: v.property,
-                    message: v.message,
-                    steps: log,
-                });
-                if stopped || plan.target.budget().stopped().is_some() {
-                    break;
-                }
-            }
-            Err(TestError::Abort(reason)) => {
-                tracing::warn!("stateful check stopped early: {reason}");
-                break;
-            }
+    /// What was found so far.
+    pub out: Outcome,
+    muted: HashSet<Property>,
+}
+
+impl Checker {
+    /// A checker for `plan` (installed for [`RefMachine`] on this thread).
+    /// Properties deselected by `--checks` are muted from the start: never
+    /// judged.
+    pub fn new(plan: Arc<Plan>) -> Checker {
+        install(plan.clone());
+        let muted = plan.selection.deselected().collect();
+        Checker {
+            plan,
+            out: Outcome::default(),
+            muted,
         }
     }
-    Ok(out.into_inner())
+
+    /// The plan.
+    pub fn plan(&self) -> &Arc<Plan> {
+        &self.plan
+    }
+
+    /// Record `failure` and mute its property.
+    pub fn fail(&mut self, failure: Failure) {
+        self.muted.insert(failure.property);
+        self.out.fail(failure);
+    }
+
+    /// Run one fixed sequence from a fresh state: `Ok(None)` when it held,
+    /// or the first unmuted violation with the exchanges so far; what it
+    /// exercised is in the outcome returned, not yet counted.
+    pub fn probe(
+        &mut self,
+        steps: &[Step],
+    ) -> Result<(Option<Violation>, Vec<Exchange>, Outcome), RunError> {
+        let init = RefState::new(self.plan.clone());
+        let mut scratch = Outcome::default();
+        let (found, log) = run_case(&self.plan, init, steps, &self.muted, &mut scratch, None)?;
+        Ok((found, log, scratch))
+    }
+
+    /// Run one fixed sequence; a violation is shrunk and recorded under
+    /// its property, which is returned.
+    pub fn script(&mut self, steps: &[Step]) -> Result<Option<Property>, RunError> {
+        let (found, log, seen) = self.probe(steps)?;
+        self.out.absorb(seen);
+        let Some(v) = found else { return Ok(None) };
+        let at = self.plan.target.budget().sent();
+        let init = RefState::new(self.plan.clone());
+        let property = v.property;
+        self.record(init, steps.to_vec(), (v, log), at)?;
+        Ok(Some(property))
+    }
+
+    /// Shrink a failing sequence, replay it and record the failure; when
+    /// the run ends meanwhile (budget, duration), the failure stands with
+    /// the sequence as first found.
+    fn record(
+        &mut self,
+        init: RefState,
+        steps: Vec<Step>,
+        found: (Violation, Vec<Exchange>),
+        detected_at: u64,
+    ) -> Result<(), RunError> {
+        let mut scratch = Outcome::default();
+        let (plan, muted) = (&self.plan, &self.muted);
+        let replayed = minimize(plan, &init, steps, muted, &mut scratch)
+            .and_then(|steps| run_case(plan, init, &steps, muted, &mut scratch, None));
+        let (v, log) = match replayed {
+            Ok((Some(v), log)) => (v, log),
+            // Flaky: the minimal sequence passed on replay. Still a
+            // failure: report it with the sequence as replayed.
+            Ok((None, log)) => (
+                Violation {
+                    property: found.0.property,
+                    message:
+                        "failed once, but passed when replayed: the target is nondeterministic"
+                            .into(),
+                },
+                log,
+            ),
+            Err(RunError::Stopped(_)) => found,
+            Err(e) => return Err(e),
+        };
+        self.fail(Failure {
+            property: v.property,
+            message: v.message,
+            steps: log,
+            detected_at,
+        });
+        Ok(())
+    }
+
+    /// Random sequences: rounds of `cases` sequences until a round finds
+    /// no new failing property. The run may end meanwhile (budget,
+    /// duration, a failing target): what was checked stands, a failure
+    /// found is reported as found, and [`RunError::Stopped`] is returned.
+    pub fn random(&mut self, options: &Options, progress: &dyn Fn(u64)) -> Result<(), RunError> {
+        let plan = self.plan.clone();
+        for round in 0..Property::ALL.len() as u64 {
+            let config = Config {
+                cases: options.cases,
+                failure_persistence: None,
+                max_shrink_iters: 512,
+                max_local_rejects: 100_000,
+                max_global_rejects: 100_000,
+                ..Config::default()
+            };
+            let mut runner = TestRunner::new_with_rng(config, rng(options.seed, round));
+            let stop: RefCell<Option<RunError>> = RefCell::new(None);
+            let first: RefCell<BTreeMap<Property, Found>> = RefCell::default();
+            let out = RefCell::new(std::mem::take(&mut self.out));
+            let muted = &self.muted;
+            let strategy = RefMachine::sequential_strategy(1..=options.max_steps);
+            let result = runner.run(&strategy, |(init, steps, seen)| {
+                if stop.borrow().is_some() {
+                    return Ok(());
+                }
+                let r = run_case(&plan, init, &steps, muted, &mut out.borrow_mut(), seen.as_deref());
+                progress(out.borrow().sequences);
+                match r {
+                    Ok((None, _)) => Ok(()),
+                    Ok((Some(v), log)) => {
+                        tracing::debug!(property = %v.property, message = %v.message, steps = ?log, "sequence failed");
+                        let at = plan.target.budget().sent();
+                        let name = v.property.name();
+                        first
+                            .borrow_mut()
+                            .entry(v.property)
+                            .or_insert((at, v, log));
+                        Err(TestCaseError::fail(name))
+                    }
+                    Err(e) => {
+                        *stop.borrow_mut() = Some(e);
+                        Ok(())
+                    }
+                }
+            });
+            self.out = out.into_inner();
+            let stopped = match stop.into_inner() {
+                Some(e @ RunError::Stopped(_)) => Some(e),
+                Some(e) => return Err(e),
+                None => None,
+            };
+            match result {
+                Ok(()) => {}
+                Err(TestError::Fail(reason, (init, steps, _))) => {
+                    let Some(property) = Property::named(reason.message()) else {
+                        break;
+                    };
+                    let Some((at, v, log)) = first.into_inner().remove(&property) else {
+                        break;
+                    };
+                    match &stopped {
+                        // No budget left to shrink: the failure as found.
+                        Some(_) => self.fail(Failure {
+                            property,
+                            message: v.message,
+                            steps: log,
+                            detected_at: at,
+                        }),
+                        None => self.record(init, steps, (v, log), at)?,
+                    }
+                    if stopped.is_none() {
+                        if let Some(stop) = plan.target.budget().stopped() {
+                            return Err(RunError::Stopped(stop));
+                        }
+                        continue;
+                    }
+                }
+                Err(TestError::Abort(reason)) => {
+                    tracing::warn!("stateful check stopped early: {reason}");
+                }
+            }
+            return stopped.map_or(Ok(()), Err);
+        }
+        Ok(())
+    }
 }
 
 /// The HTTP target as proptest-state-machine's system under test, for an

@@ -270,7 +270,7 @@ pub fn run(
             if plan.selected(i) && !results.iter().any(|(j, _)| *j == i) {
                 let name = format!("{}: responses match the spec", op.name());
                 let reason = format!("not reached: {stop}");
-                let skipped = CheckResult::skipped(Group::Stateless, name, reason);
+                let skipped = CheckResult::not_exercised(Group::Stateless, name, reason);
                 results.push((i, vec![skipped]));
             }
         }
@@ -292,7 +292,7 @@ fn check_operation(
     let name = op.name();
     let mut out = Vec::new();
     let Some(strategy) = valid_cases(spec, gen, op) else {
-        out.push(CheckResult::skipped(
+        out.push(CheckResult::not_exercised(
             Group::Stateless,
             format!("{name}: responses match the spec"),
             "its request body has no media type the suite can send",
@@ -443,14 +443,14 @@ impl Probe<'_> {
             // The run is over: what was checked stands.
             Some(RunError::Stopped(stop)) if judged == 0 && result.is_ok() => {
                 let reason = format!("not reached: {stop}");
-                return Ok(CheckResult::skipped(Group::Stateless, name, reason));
+                return Ok(CheckResult::not_exercised(Group::Stateless, name, reason));
             }
             Some(RunError::Stopped(_)) => {}
             Some(e) => return Err(e),
             None => {}
         }
         Ok(match result {
-            Ok(()) if judged == 0 => CheckResult::skipped(
+            Ok(()) if judged == 0 => CheckResult::not_exercised(
                 Group::Stateless,
                 name,
                 "no request got an answer (see the transport checks)",
@@ -477,7 +477,7 @@ impl Probe<'_> {
                     vec![step],
                 )
             }
-            Err(TestError::Abort(reason)) => CheckResult::skipped(
+            Err(TestError::Abort(reason)) => CheckResult::not_exercised(
                 Group::Stateless,
                 name,
                 format!("no request could be generated: {reason}"),

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::expr::Expr;
 use crate::model::{Client, Invalidity, OutcomeName};
 
-pub use crate::model::{ActionKind, LogoutScope, Policy};
+pub use crate::model::{ActionKind, ConcurrentRefresh, LogoutScope, Policy};
 
 /// The root declaration: accounts and policy.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

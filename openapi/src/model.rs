@@ -44,6 +44,38 @@ impl LogoutScope {
     }
 }
 
+/// What concurrent refreshes with one refresh token may answer. The model
+/// applies one action at a time, so it never reads this: it is the race
+/// check's (the conformance suite's) policy, declared with the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConcurrentRefresh {
+    /// Exactly one succeeds; the others present a spent token.
+    OneWins,
+    /// Several may succeed if they all get the same new tokens (the
+    /// server answers concurrent duplicates once).
+    SameAnswer,
+}
+
+impl ConcurrentRefresh {
+    /// Every value, in documentation order.
+    pub const ALL: [ConcurrentRefresh; 2] =
+        [ConcurrentRefresh::OneWins, ConcurrentRefresh::SameAnswer];
+
+    /// The name used in specs (`same-answer`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConcurrentRefresh::OneWins => "one-wins",
+            ConcurrentRefresh::SameAnswer => "same-answer",
+        }
+    }
+
+    /// The value of a spec name.
+    pub fn parse(s: &str) -> Option<ConcurrentRefresh> {
+        ConcurrentRefresh::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
 /// The lifecycle policies of an API.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -79,6 +111,8 @@ pub struct Policy {
     /// Seconds a session lives from its login, whatever is refreshed; no
     /// token of the session outlives it. `None`: no such bound.
     pub session_ttl: Option<u64>,
+    /// What concurrent refreshes with one refresh token may answer.
+    pub concurrent_refresh: ConcurrentRefresh,
 }
 
 /// How a refresh token's lifetime is counted.
@@ -124,6 +158,7 @@ impl Default for Policy {
             reuse_grace_seconds: 0,
             refresh_lifetime: RefreshLifetime::Sliding,
             session_ttl: None,
+            concurrent_refresh: ConcurrentRefresh::OneWins,
         }
     }
 }

@@ -20,7 +20,9 @@ use crate::doc::resolve;
 use crate::error::{BindingProblem, Rule};
 use crate::expr::Location;
 use crate::expr::{Expr, Pointer};
-use crate::model::{ActionKind, Client, LogoutScope, OutcomeName, Policy, RefreshLifetime};
+use crate::model::{
+    ActionKind, Client, ConcurrentRefresh, LogoutScope, OutcomeName, Policy, RefreshLifetime,
+};
 use crate::operation::{MediaType, Operation};
 
 /// The extension's name, at the root and on operations.
@@ -45,7 +47,7 @@ pub const CLIENT_BINDING_FIELDS: [&str; 3] = ["auth", "id", "secret"];
 pub const ACCOUNT_FIELDS: [&str; 2] = ["username", "password"];
 
 /// Fields of the root policy.
-pub const POLICY_FIELDS: [&str; 12] = [
+pub const POLICY_FIELDS: [&str; 13] = [
     "accessTokenTtl",
     "refreshTokenTtl",
     "refreshSingleUse",
@@ -58,6 +60,7 @@ pub const POLICY_FIELDS: [&str; 12] = [
     "reuseGraceSeconds",
     "refreshLifetime",
     "sessionTtl",
+    "concurrentRefresh",
 ];
 
 /// Request-side fields of a binding: where it reads what is presented.
@@ -458,6 +461,21 @@ fn read_policy(r: &mut Reader<'_>, at: &str, v: &Value) -> Policy {
                 m["logoutEnds"]
             ),
         ),
+    }
+    if let Some(v) = m.get("concurrentRefresh") {
+        match v.as_str().and_then(ConcurrentRefresh::parse) {
+            Some(c) => p.concurrent_refresh = c,
+            None => r.push(
+                Rule::PolicyInvalid,
+                format!("{at}/concurrentRefresh"),
+                format!(
+                    "`concurrentRefresh` must be {}, not {v}",
+                    ConcurrentRefresh::ALL
+                        .map(|c| format!("`{}`", c.as_str()))
+                        .join(" or ")
+                ),
+            ),
+        }
     }
     p
 }

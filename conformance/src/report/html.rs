@@ -16,6 +16,7 @@ pre{background:#f6f8fa;border:1px solid #d0d7de;border-radius:4px;padding:.6em;w
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3em .6em;border-bottom:1px solid #eaeef2;vertical-align:top}
 .badge{display:inline-block;padding:0 .5em;border-radius:1em;font-size:.85em;font-weight:600;background:#eaeef2}
 .badge.passed{background:#dafbe1;color:#116329}.badge.failed{background:#ffebe9;color:#a40e26}
+.badge.not-exercised{background:#fff8c5;color:#7d4e00}
 .banner{padding:.7em 1em;border-radius:4px;margin:1em 0;font-weight:600}
 .banner.warning{background:#fff8c5;border:1px solid #d4a72c}.banner.stop{background:#ffebe9;border:1px solid #cf222e}
 .failure{border-left:4px solid #cf222e;padding-left:1em;margin:1.5em 0}.muted{color:#57606a}
@@ -28,7 +29,11 @@ fn esc(s: &str) -> String {
 }
 
 fn badge(status: Status) -> String {
-    format!("<span class=\"badge {0}\">{0}</span>", esc(status.label()))
+    format!(
+        "<span class=\"badge {}\">{}</span>",
+        status.key(),
+        esc(status.label())
+    )
 }
 
 impl Report {
@@ -54,6 +59,13 @@ impl Report {
             self.sequences,
             self.seconds
         );
+        if let Some(line) = &self.could_not_log_in {
+            let _ = writeln!(
+                out,
+                "<div class=\"banner stop\">could not log in: {}</div>",
+                esc(line)
+            );
+        }
         for w in &self.warnings {
             let _ = writeln!(
                 out,
@@ -63,6 +75,9 @@ impl Report {
         }
         if let Some(line) = self.stop_line() {
             let _ = writeln!(out, "<div class=\"banner stop\">{}</div>", esc(&line));
+        }
+        if let Some(line) = self.unexercised_line() {
+            let _ = writeln!(out, "<div class=\"banner warning\">{}</div>", esc(&line));
         }
         let tally: Vec<String> = self
             .tally()

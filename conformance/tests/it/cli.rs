@@ -1,6 +1,7 @@
 use std::process::Command;
 
-use crate::support::{reference_with, root, spec, Served};
+use crate::refimpl::{Defects, RefImpl};
+use crate::support::{reference_with, root, spec, Scratch, Served};
 
 fn conformance(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_conformance"))
@@ -114,6 +115,63 @@ fn diff_and_lint_exit_codes() {
     assert!(err.contains("missing.yaml"), "{err}");
     let (code, _, err) = conformance(&["lint", "openapi/reference.yaml", "--format", "nope"]);
     assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn a_run_that_left_applicable_checks_unexercised_exits_3_unless_allowed() {
+    // A real target (no clock hooks) and no account: nothing of the
+    // lifecycle can run.
+    let server = RefImpl::start_without_hooks(Defects::default());
+    let uri = server.uri();
+    let (code, out, err) = conformance(&["run", "--target", &uri, "--cases", "3"]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(out.contains("NOT EXERCISED login issues tokens"), "{out}");
+    assert!(out.contains("NOT VERIFIED"), "{out}");
+    let (code, out, err) = conformance(&[
+        "run",
+        "--target",
+        &uri,
+        "--cases",
+        "3",
+        "--allow-unexercised",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("(allowed by --allow-unexercised)"), "{out}");
+}
+
+#[test]
+fn race_rounds_is_the_number_of_bursts() {
+    let mock = Served::start(spec(openapi::reference::reference_json()));
+    let dir = Scratch::new("races");
+    let json = format!("json={}", dir.path("r.json").display());
+    let uri = mock.uri();
+    let args = [
+        "run",
+        "--target",
+        &uri,
+        "--cases",
+        "3",
+        "--race-rounds",
+        "2",
+    ];
+    let (code, out, err) = conformance(&[&args[..], &["--report", &json]].concat());
+    assert_eq!(code, 0, "{out}{err}");
+    let text = std::fs::read_to_string(dir.path("r.json")).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let fork = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "concurrent refreshes do not fork the session")
+        .unwrap();
+    assert_eq!(fork["status"], "passed");
+    assert_eq!(fork["checks"], 2);
+    // No race round: the race properties apply but were not exercised.
+    let mut none = args;
+    none[6] = "0";
+    let (code, out, _) = conformance(&none);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("no race round ran (--race-rounds 0)"), "{out}");
 }
 
 #[test]

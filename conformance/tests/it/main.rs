@@ -3,10 +3,22 @@
 /// Shared helpers: the mock in a background runtime, specs.
 mod support;
 
+/// A hand-written reference implementation of the contract, with defects
+/// to switch on.
+mod refimpl;
+
+/// What the suite checks and its verdict, against the reference
+/// implementation: the directed phase, not applicable and not exercised,
+/// malformed requests, token quality, races.
+mod verdict;
+
 /// The suite passes against the mock for every spec in the repository.
 mod selftest;
 
-/// The suite catches a mock whose behaviour differs from the checked spec.
+/// Mocks whose behaviour differs from the checked spec in one way each.
+mod seeded;
+
+/// The suite catches each of them, under the right property.
 mod defects;
 
 /// The report formats (insta snapshots).

@@ -1,20 +1,16 @@
 use serde_json::json;
 
+use crate::refimpl::{Defects, RefImpl};
 use crate::support::{config, reference_with, spec, Served};
 
-/// A failing run's report in every format, with what varies from run to run
-/// (tokens, ports, durations) redacted.
-#[test]
-fn report_formats() {
-    let served = reference_with("reuseEndsSession", json!(false));
-    let mock = Served::start(spec(served));
-    let c = config(&mock.uri(), openapi::reference::reference_json(), 60, 3);
-    let report = conformance::run(&c, &conformance::NoProgress).unwrap();
-    assert!(!report.passed());
+/// What varies from run to run (tokens, ports, durations), redacted.
+fn redactions() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]");
-    // The run's own namespace on the mock.
-    settings.add_filter(r"conformance-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+", "[namespace]");
+    settings.add_filter(
+        r"x-mock-namespace: [A-Za-z0-9-]+",
+        "x-mock-namespace: [namespace]",
+    );
     settings.add_filter(r"[A-Za-z0-9_-]{24}", "[token]");
     settings.add_filter(
         r"\d+ requests, \d+ sequences, [\d.]+ s",
@@ -22,6 +18,18 @@ fn report_formats() {
     );
     settings.add_filter(r"\((\d+) checks\)", "([n] checks)");
     settings.add_filter(r#"time="[\d.]+""#, r#"time="[t]""#);
+    settings
+}
+
+/// A failing run's report in every format.
+#[test]
+fn report_formats() {
+    let served = reference_with("reuseEndsSession", json!(false));
+    let mock = Served::start(spec(served));
+    let c = config(&mock.uri(), openapi::reference::reference_json(), 60, 3);
+    let report = conformance::run(&c, &conformance::NoProgress).unwrap();
+    assert!(!report.passed());
+    let mut settings = redactions();
     settings.bind(|| {
         insta::assert_snapshot!("text", report.to_text());
         insta::assert_snapshot!("junit", report.to_junit());
@@ -38,6 +46,27 @@ fn report_formats() {
     }
     for check in v["checks"].as_array_mut().unwrap() {
         check["checks"] = json!("[n]");
+        for key in ["first_at", "detected_at"] {
+            if check.get(key).is_some() {
+                check[key] = json!("[request]");
+            }
+        }
     }
     settings.bind(|| insta::assert_json_snapshot!("json", v));
+}
+
+/// A run that could not log in against a real target: the line that says
+/// so first, every property that needed a session not exercised, in text
+/// and JUnit (errors, not failures).
+#[test]
+fn report_of_a_run_that_could_not_log_in() {
+    let server = RefImpl::start_without_hooks(Defects::default());
+    let mut c = config(&server.uri(), openapi::reference::reference_json(), 5, 0);
+    c.users = vec![("demo".into(), "wrong".into())];
+    let report = conformance::run(&c, &conformance::NoProgress).unwrap();
+    assert_eq!(report.verdict(), conformance::Verdict::Unexercised);
+    redactions().bind(|| {
+        insta::assert_snapshot!("text_could_not_log_in", report.to_text());
+        insta::assert_snapshot!("junit_could_not_log_in", report.to_junit());
+    });
 }

@@ -3,74 +3,11 @@
 //! simplejwt; users demo and alice), checked against
 //! `fixtures/simplejwt.yaml`.
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use conformance::{Property, Status};
 
-use crate::support::root;
-
-/// The Django server; killed when dropped.
-struct Django {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Django {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Start simplejwt, or `None` (with the reason printed) where Python is
-/// missing.
-fn start(blacklist: bool) -> Option<Django> {
-    if Command::new("python3").arg("--version").output().is_err() {
-        println!("skipped: python3 is not installed");
-        return None;
-    }
-    let port = free_port();
-    let db = std::env::temp_dir().join(format!("simplejwt-{}-{port}.sqlite3", std::process::id()));
-    let child = Command::new("bash")
-        .arg(root().join("scripts/simplejwt/run.sh"))
-        .arg(port.to_string())
-        .env("SIMPLEJWT_BLACKLIST", if blacklist { "1" } else { "0" })
-        .env("SIMPLEJWT_DB", &db)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let django = Django {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    // The first start creates the venv (pip install): allow it minutes.
-    let deadline = Instant::now() + Duration::from_secs(600);
-    let client = reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
-    loop {
-        if client.get(format!("{}/api/me/", django.url)).send().is_ok() {
-            return Some(django);
-        }
-        assert!(
-            Instant::now() < deadline,
-            "simplejwt did not start within 10 minutes"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
+use crate::support::{assert_forked, root, simplejwt as start};
 
 fn check(url: &str) -> conformance::Report {
     let spec = openapi::Spec::from_path(&root().join("fixtures/simplejwt.yaml")).unwrap();
@@ -84,6 +21,10 @@ fn check(url: &str) -> conformance::Report {
     c.cases = 40;
     c.seed = 1;
     c.concurrency = 2;
+    // A round of 20 concurrent refreshes forks simplejwt about one time in
+    // two (measured: docs/performance.md); ten rounds miss it once in a
+    // thousand runs.
+    c.race_rounds = 10;
     conformance::run(&c, &conformance::NoProgress).unwrap()
 }
 
@@ -92,18 +33,18 @@ fn simplejwt_follows_its_spec_and_the_suite_raises_no_false_alarm() {
     let Some(django) = start(true) else { return };
     let report = check(&django.url);
     let text = report.to_text();
-    for c in &report.checks {
-        if c.status != Status::Failed {
-            continue;
-        }
-        // The one real defect: simplejwt's blacklist check and insert are
-        // not atomic, so concurrent refreshes with one token can win more
-        // than once. Anything else would be a false alarm.
-        assert_eq!(c.name, "concurrent refreshes: one wins", "{text}");
-        let message = c.message.as_deref().unwrap_or("");
-        assert!(message.contains("concurrent refreshes succeeded"), "{text}");
-        assert!(!message.starts_with("1 of"), "{text}");
-    }
+    let failed: Vec<&str> = report
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Failed)
+        .map(|c| c.name.as_str())
+        .collect();
+    // The one real defect: simplejwt's blacklist check and insert are not
+    // atomic, so concurrent refreshes with one token can win more than
+    // once, each with a new refresh token that works: a fork. Anything
+    // else would be a false alarm.
+    assert_eq!(failed, [Property::RaceNoFork.name()], "{text}");
+    assert_forked(&report);
     let passed = |p: Property| {
         report
             .checks
@@ -117,19 +58,40 @@ fn simplejwt_follows_its_spec_and_the_suite_raises_no_false_alarm() {
         Property::RefreshSingleUse,
         Property::UnknownTokensRejected,
         Property::UnauthorizedChallenge,
+        // JWTs with a jti and an HMAC signature: no false alarm.
+        Property::TokensUnpredictable,
+        Property::MalformedRequestsRejected,
+        Property::RaceOneWins,
+        Property::RaceNoServerError,
     ] {
         assert!(passed(p), "{} did not pass:\n{text}", p.name());
     }
-    // Said plainly, not silently passed: what cannot be checked here.
+    // Said plainly, not silently passed: what the spec says it does not do.
     let skipped: Vec<&str> = report
         .checks
         .iter()
-        .filter(|c| c.status == Status::Skipped)
+        .filter(|c| c.status == Status::NotApplicable)
         .map(|c| c.name.as_str())
         .collect();
     assert!(skipped.contains(&"reuse ends the session"), "{text}");
     assert!(
         skipped.contains(&"logout answers 204 and ends the session"),
+        "{text}"
+    );
+    // Its tokens live 300 s and its clock cannot be moved: expiry is not
+    // exercised, and said so with what would exercise it.
+    let expiry = report
+        .checks
+        .iter()
+        .find(|c| c.name == Property::TokensExpire.name())
+        .unwrap();
+    assert_eq!(expiry.status, Status::NotExercised, "{text}");
+    assert!(
+        expiry
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("--expiry-wait 301"),
         "{text}"
     );
 }

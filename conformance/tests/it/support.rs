@@ -1,6 +1,8 @@
 use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use mock_server::MockServer;
 use openapi::Spec;
@@ -115,6 +117,22 @@ pub fn reference_with(key: &str, value: Value) -> Value {
     let mut doc = openapi::reference::reference_json();
     policy(&mut doc, key, value);
     doc
+}
+
+/// Assert that the race property found a fork, and says so.
+#[track_caller]
+pub fn assert_forked(report: &conformance::Report) {
+    let fork = report
+        .checks
+        .iter()
+        .find(|c| c.name == conformance::Property::RaceNoFork.name())
+        .unwrap();
+    let message = fork.message.as_deref().unwrap_or("");
+    assert!(
+        fork.status == conformance::Status::Failed && message.contains("the session forked"),
+        "{}",
+        report.to_text()
+    );
 }
 
 /// The names of the checks that failed in `report`.
@@ -532,4 +550,67 @@ pub fn conformance_in(
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// The Django server; killed when dropped.
+pub struct Django {
+    child: Child,
+    pub url: String,
+}
+
+impl Drop for Django {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Start djangorestframework-simplejwt (`scripts/simplejwt/run.sh`: a
+/// venv with pinned Django, DRF and simplejwt; users demo and alice) on a
+/// free port, or `None` (with the reason printed) where Python is missing.
+/// Polls until it answers: the first start creates the venv.
+pub fn simplejwt(blacklist: bool) -> Option<Django> {
+    if Command::new("python3").arg("--version").output().is_err() {
+        println!("skipped: python3 is not installed");
+        return None;
+    }
+    let port = free_port();
+    let db = std::env::temp_dir().join(format!("simplejwt-{}-{port}.sqlite3", std::process::id()));
+    let child = Command::new("bash")
+        .arg(root().join("scripts/simplejwt/run.sh"))
+        .arg(port.to_string())
+        .env("SIMPLEJWT_BLACKLIST", if blacklist { "1" } else { "0" })
+        .env("SIMPLEJWT_DB", &db)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let django = Django {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    // The first start creates the venv (pip install): allow it minutes.
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    loop {
+        if client.get(format!("{}/api/me/", django.url)).send().is_ok() {
+            return Some(django);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "simplejwt did not start within 10 minutes"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }

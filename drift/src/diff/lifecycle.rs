@@ -197,6 +197,24 @@ pub(crate) fn root(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) {
         );
         push(rule, sev, msg, "refreshLifetime");
     }
+    if o.concurrent_refresh != n.concurrent_refresh {
+        // Concurrent duplicates that got the same answer now lose (and, as
+        // reuse, may end the session): clients retrying at once break.
+        let (sev, rule) = match n.concurrent_refresh {
+            openapi::model::ConcurrentRefresh::OneWins => {
+                (Severity::Breaking, "lifecycle-concurrent-refresh-one-wins")
+            }
+            openapi::model::ConcurrentRefresh::SameAnswer => {
+                (Severity::Info, "lifecycle-concurrent-refresh-same-answer")
+            }
+        };
+        let msg = format!(
+            "concurrent refreshes now `{}` instead of `{}`",
+            n.concurrent_refresh.as_str(),
+            o.concurrent_refresh.as_str()
+        );
+        push(rule, sev, msg, "concurrentRefresh");
+    }
     match (o.session_ttl, n.session_ttl) {
         (ov, Some(nv)) if ov.is_none_or(|ov| nv < ov) => {
             let was = ov.map_or("no bound".to_owned(), |ov| format!("{ov}s"));

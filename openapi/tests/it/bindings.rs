@@ -2,7 +2,7 @@
 //! of the document itself, as snapshots of its message (which must name the
 //! spec path), and the forms a binding may legitimately take.
 
-use openapi::binding::{ActionKind, LogoutScope, OutcomeResponse, Policy};
+use openapi::binding::{ActionKind, ConcurrentRefresh, LogoutScope, OutcomeResponse, Policy};
 use openapi::expr::Expr;
 use openapi::model::OutcomeName;
 use openapi::model::RefreshLifetime;
@@ -659,7 +659,8 @@ fn every_policy_field_is_read() {
             "revokeCascades": true,
             "reuseGraceSeconds": 30,
             "refreshLifetime": "absolute",
-            "sessionTtl": 7200
+            "sessionTtl": 7200,
+            "concurrentRefresh": "same-answer"
         }),
     );
     let spec = load(&doc).unwrap();
@@ -679,6 +680,7 @@ fn every_policy_field_is_read() {
             reuse_grace_seconds: 30,
             refresh_lifetime: RefreshLifetime::Absolute,
             session_ttl: Some(7200),
+            concurrent_refresh: ConcurrentRefresh::SameAnswer,
         }
     );
     assert!(policy.rotate_on_refresh());
