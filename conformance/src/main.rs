@@ -279,8 +279,11 @@ fn load_document(source: &str) -> anyhow::Result<Value> {
     };
     match value.get("openapi").and_then(Value::as_str) {
         Some(v) if v.starts_with("3.") => {}
-        Some(v) => bail!("{source}: OpenAPI {v} is not supported (3.0.x and 3.1.x are)"),
-        None => bail!("{source} is not an OpenAPI 3 document (no `openapi` version field)"),
+        None if openapi::swagger2::is_swagger2(&value) => {}
+        Some(v) => bail!("{source}: OpenAPI {v} is not supported (3.0.x, 3.1.x and Swagger 2.0 are)"),
+        None => bail!(
+            "{source} is not an OpenAPI 3 or Swagger 2.0 document (no `openapi` or `swagger: \"2.0\"` field)"
+        ),
     }
     Ok(value)
 }

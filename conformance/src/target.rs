@@ -603,11 +603,14 @@ impl Target {
     /// a second call changes nothing). `fresh`: the run made it, and
     /// [`Target::forget_namespace`] drops it at the end.
     pub fn use_namespace(&self, name: String, fresh: bool) {
-        let _ = self.inner.namespace.set((name, fresh));
+        // The request that drops a fresh namespace at the end is taken from
+        // the budget now, so the run keeps to its budget to the last one.
+        let drop_it = fresh && self.inner.budget.acquire().is_ok();
+        let _ = self.inner.namespace.set((name, drop_it));
     }
 
-    /// Drop the run's own namespace from the mock (best effort, outside any
-    /// budget: it is cleaning up, not checking).
+    /// Drop the run's own namespace from the mock (best effort; its
+    /// request was taken from the budget by [`Target::use_namespace`]).
     pub fn forget_namespace(&self) {
         if let Some((ns, true)) = self.inner.namespace.get() {
             let req = HttpRequest::new("DELETE", &format!("/__mock/namespaces/{ns}"));

@@ -164,6 +164,26 @@ impl Report {
         Report { findings }
     }
 
+    /// The report with every pointer into the old document passed through
+    /// `old`, and into the new one through `new` (a converted document's
+    /// pointers mapped back to the document as written).
+    pub(crate) fn relocated(
+        self,
+        old: &openapi::swagger2::Origins,
+        new: &openapi::swagger2::Origins,
+    ) -> Report {
+        let findings = self
+            .findings
+            .into_iter()
+            .map(|mut f| {
+                f.old = f.old.map(|p| old.original_fragment(&p));
+                f.new = f.new.map(|p| new.original_fragment(&p));
+                f
+            })
+            .collect();
+        Report::from_findings(findings)
+    }
+
     /// True when there is no finding.
     pub fn is_empty(&self) -> bool {
         self.findings.is_empty()

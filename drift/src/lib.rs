@@ -3,7 +3,10 @@
 //!
 //! Both entry points take documents as [`serde_json::Value`] (load YAML or
 //! JSON yourself), never fail and never panic on malformed input: a broken
-//! document yields findings, not errors.
+//! document yields findings, not errors. A Swagger 2.0 document is read in
+//! its conversion to OpenAPI 3.0 ([`openapi::swagger2`], the one the loader
+//! uses), and every pointer of a finding names the place of the document
+//! as written.
 //!
 //! - [`diff`] lists every change from an old to a new document, each with a
 //!   stable rule id, a [`Severity`] and JSON pointers into both documents.

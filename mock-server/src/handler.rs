@@ -138,7 +138,8 @@ impl Mock {
     /// Answer one request.
     pub(crate) async fn handle(&self, req: Request) -> Response {
         let started = std::time::Instant::now();
-        let method = req.method().as_str().to_ascii_uppercase();
+        // Methods are case-sensitive (RFC 9110 section 9.1): `get` is not `GET`.
+        let method = req.method().as_str().to_owned();
         let uri = redact::text(&req.uri().to_string());
         let origin = self.cors.origin(req.headers());
         if origin.is_none() {
@@ -295,9 +296,15 @@ impl Mock {
             }
         };
         let mut answer = match req.take_body().into_bytes_limit(self.body_limit).await {
-            Err(_) => {
+            Err(poem::error::ReadBodyError::PayloadTooLarge) => {
                 let detail = format!("the request body exceeds {} bytes", self.body_limit);
                 Reply::from(respond::problem(413, detail)).into()
+            }
+            // A body that cannot be read (a bad chunk size, a connection
+            // cut mid-body) is the client's malformed request.
+            Err(e) => {
+                let detail = format!("the request body cannot be read: {e}");
+                Reply::from(respond::problem(400, detail)).into()
             }
             Ok(body) => {
                 let incoming = Incoming {

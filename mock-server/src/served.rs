@@ -63,7 +63,12 @@ fn base_path(doc: &Value) -> String {
         .pointer("/servers/0/url")
         .and_then(Value::as_str)
         .unwrap_or("");
-    let path = match url.split_once("://") {
+    // `https://host/v1`, `//host/v1` (a converted Swagger 2.0 document
+    // without `schemes`), or `/v1`.
+    let path = match url
+        .split_once("://")
+        .or_else(|| url.strip_prefix("//").map(|r| ("", r)))
+    {
         Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
         None => url,
     };

@@ -237,9 +237,13 @@ impl Binding {
     /// gets the model's answer, where the spec maps `missing`, rather than
     /// a generic 400.
     pub fn answers_missing<'l>(&self, mut problems: impl Iterator<Item = &'l str>) -> bool {
+        // An absent body (`$request.body`) is a missing token where the
+        // binding reads one from the body, as `{}` is.
         let at_source = |location: &str| {
-            self.sources()
-                .any(|s| s.expr.to_string().eq_ignore_ascii_case(location))
+            self.sources().any(|s| {
+                s.expr.to_string().eq_ignore_ascii_case(location)
+                    || location == "$request.body" && matches!(s.expr, Expr::RequestBody(_))
+            })
         };
         self.maps(OutcomeName::Missing) && problems.all(at_source)
     }

@@ -52,7 +52,7 @@ pub fn resolve<'d>(
 
 /// A `$ref` fragment as a JSON pointer: a fragment is percent-encoded
 /// (RFC 6901 section 6), so `#/paths/~1a~1%7Bid%7D` names `/paths/~1a~1{id}`.
-fn fragment(local: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn fragment(local: &str) -> std::borrow::Cow<'_, str> {
     if local.contains('%') {
         percent_encoding::percent_decode_str(local).decode_utf8_lossy()
     } else {

@@ -19,8 +19,8 @@ pub enum LoadError {
     /// No `openapi` field.
     #[error("not an OpenAPI document: no `openapi` version field")]
     NotOpenApi,
-    /// A version other than 3.0.x or 3.1.x.
-    #[error("unsupported OpenAPI version {0}: only 3.0.x and 3.1.x are supported")]
+    /// A version other than 3.0.x, 3.1.x or Swagger 2.0.
+    #[error("unsupported OpenAPI version {0}: only 3.0.x, 3.1.x and Swagger 2.0 are supported")]
     Version(String),
     /// A `$ref` to another file or URL.
     #[error("#{at}: external reference `{target}` is not supported (bundle the document first)")]
@@ -64,6 +64,31 @@ pub enum LoadError {
         /// What the validator said.
         message: String,
     },
+}
+
+impl LoadError {
+    /// The same error with every pointer it names passed through `place`
+    /// (a converted document's pointers mapped back to the document as
+    /// written: [`crate::swagger2::Origins::original`]).
+    pub fn relocate(mut self, place: impl Fn(&str) -> String) -> LoadError {
+        match &mut self {
+            LoadError::ExternalRef { at, .. }
+            | LoadError::UnresolvedRef { at, .. }
+            | LoadError::RefCycle { at }
+            | LoadError::Invalid { at, .. }
+            | LoadError::Schema { at, .. } => *at = place(at),
+            LoadError::Bindings(problems) => {
+                for p in problems {
+                    p.at = place(&p.at);
+                }
+            }
+            LoadError::Read { .. }
+            | LoadError::Parse(_)
+            | LoadError::NotOpenApi
+            | LoadError::Version(_) => {}
+        }
+        self
+    }
 }
 
 /// What a check of the `x-token-lifecycle` vocabulary found wrong.

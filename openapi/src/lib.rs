@@ -4,8 +4,10 @@
 //! One OpenAPI document drives both the stateful mock server and the
 //! conformance suite of this workspace. This crate is what both read:
 //!
-//! - [`spec`]: load any OpenAPI 3.0/3.1 document (YAML or JSON, local
-//!   `$ref`s) and index its operations;
+//! - [`spec`]: load any OpenAPI 3.0/3.1 or Swagger 2.0 document (YAML or
+//!   JSON, local `$ref`s) and index its operations;
+//! - [`swagger2`]: the one conversion of Swagger 2.0 documents to OpenAPI
+//!   3.0, with the map of every pointer back to the document as written;
 //! - [`vocabulary`]: the one reader of the `x-token-lifecycle` extension
 //!   (see `docs/bindings.md`), which collects every problem of a document;
 //! - [`binding`]: what it says an operation *does* (login, refresh, logout,
@@ -55,6 +57,7 @@ pub mod problem;
 pub mod reference;
 pub mod schema;
 pub mod spec;
+pub mod swagger2;
 pub mod vocabulary;
 pub mod wire;
 

@@ -1,4 +1,5 @@
-//! Loading an OpenAPI 3.0/3.1 document and indexing its operations.
+//! Loading an OpenAPI 3.0/3.1 document (or a Swagger 2.0 one, converted
+//! by [`crate::swagger2`] first) and indexing its operations.
 //!
 //! The document stays a `serde_json::Value`; the index ([`Operation`],
 //! [`Parameter`], [`Response`]) holds resolved copies of what the mock and the
@@ -14,6 +15,7 @@ use crate::doc::check_refs;
 use crate::error::LoadError;
 use crate::model::ActionKind;
 use crate::schema::Schemas;
+use crate::swagger2::{self, Origins};
 use crate::{index, vocabulary};
 
 pub use crate::doc::{resolve, Version, METHODS};
@@ -32,6 +34,8 @@ pub struct Spec {
     lifecycle: Lifecycle,
     schemas: Schemas,
     guards: Vec<Source>,
+    swagger2: bool,
+    origins: Origins,
 }
 
 impl Spec {
@@ -55,16 +59,35 @@ impl Spec {
         Spec::from_value(doc)
     }
 
-    /// Index an already parsed document.
+    /// Index an already parsed document. A Swagger 2.0 document is
+    /// converted first ([`swagger2::convert`]); the pointers of its errors
+    /// name places of the document as written.
     pub fn from_value(doc: Value) -> Result<Spec, LoadError> {
+        match swagger2::normalize(&doc) {
+            Some(converted) => {
+                let origins = converted.origins;
+                let mut spec = Spec::from_openapi(converted.document)
+                    .map_err(|e| e.relocate(|p| origins.original(p)))?;
+                spec.swagger2 = true;
+                spec.origins = origins;
+                Ok(spec)
+            }
+            None => Spec::from_openapi(doc),
+        }
+    }
+
+    fn from_openapi(doc: Value) -> Result<Spec, LoadError> {
         let version = match doc.get("openapi").and_then(Value::as_str) {
             Some(v) if v.starts_with("3.0") => Version::V30,
             Some(v) if v.starts_with("3.1") => Version::V31,
             Some(v) => return Err(LoadError::Version(v.to_owned())),
-            None if doc.get("swagger").is_some() => {
-                return Err(LoadError::Version("2.0 (swagger)".to_owned()))
-            }
-            None => return Err(LoadError::NotOpenApi),
+            None => match doc.get("swagger") {
+                Some(v) => {
+                    let v = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                    return Err(LoadError::Version(format!("{v} (swagger)")));
+                }
+                None => return Err(LoadError::NotOpenApi),
+            },
         };
         check_refs(&doc, &doc, &mut String::new(), 0)?;
         let mut problems = Vec::new();
@@ -89,17 +112,31 @@ impl Spec {
             lifecycle,
             schemas,
             guards,
+            swagger2: false,
+            origins: Origins::default(),
         })
     }
 
-    /// The document as loaded.
+    /// The document as loaded: the conversion, for a Swagger 2.0 document.
     pub fn document(&self) -> &Value {
         &self.doc
     }
 
-    /// Its OpenAPI version.
+    /// Its OpenAPI version (3.0 for a converted Swagger 2.0 document).
     pub fn version(&self) -> Version {
         self.version
+    }
+
+    /// Whether the document as written was Swagger 2.0.
+    pub fn is_swagger2(&self) -> bool {
+        self.swagger2
+    }
+
+    /// The pointer maps between [`Spec::document`] and the document as
+    /// written (the identity, unless it was Swagger 2.0): the pointers of
+    /// the index name places of the former, users want the latter.
+    pub fn origins(&self) -> &Origins {
+        &self.origins
     }
 
     /// `info.title`, or an empty string.
@@ -154,8 +191,16 @@ impl Spec {
 /// but going on where the loader stops: an operation that cannot be indexed
 /// at all is passed over (the loader says why; that is not a binding
 /// problem). `drift`'s lint reports these; a document whose structure is
-/// sound loads if and only if this is empty.
+/// sound loads if and only if this is empty. A Swagger 2.0 document is
+/// read converted, its problems placed in the document as written.
 pub fn binding_problems(doc: &Value) -> Vec<crate::BindingProblem> {
+    if let Some(converted) = swagger2::normalize(doc) {
+        let mut problems = binding_problems(&converted.document);
+        for p in &mut problems {
+            p.at = converted.origins.original(&p.at);
+        }
+        return problems;
+    }
     let mut problems = Vec::new();
     vocabulary::read_root(doc, &mut problems);
     index::operations_tolerant(doc, &mut problems);

@@ -113,7 +113,10 @@ start_mock() {
     pids+=("$pid")
     MOCK_PID=$pid
     for ((i = 0; i < WAIT_SECONDS * 10; i++)); do
-        URL=$(sed -n 's/^mock-server: serving .* on \(http:\/\/127\.0\.0\.1:[0-9]*\)$/\1/p' "$log" | head -n 1)
+        # The banner's "  listening on  http://127.0.0.1:PORT" line (older
+        # banners: "mock-server: serving ... on http://...").
+        URL=$(sed -n -e 's/^  listening on *\(http:\/\/127\.0\.0\.1:[0-9]*\)$/\1/p' \
+            -e 's/^mock-server: serving .* on \(http:\/\/127\.0\.0\.1:[0-9]*\)$/\1/p' "$log" | head -n 1)
         [[ -n "$URL" ]] && return 0
         if ! kill -0 "$pid" 2>/dev/null; then
             echo "mock-server exited early:" >&2

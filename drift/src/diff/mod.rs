@@ -9,6 +9,7 @@ pub(crate) mod shape;
 
 use std::collections::HashMap;
 
+use openapi::swagger2::Origins;
 use serde_json::Value;
 
 use crate::doc::{operations, path_key, Doc, Operation};
@@ -48,7 +49,31 @@ impl Pair<'_, '_> {
 /// not matter: `/pets/{id}` is `/pets/{petId}`). Schemas are compared by
 /// meaning: refs are followed, `allOf` is merged, `oneOf`/`anyOf` branches are
 /// matched by name or content, and order never matters.
+///
+/// A Swagger 2.0 document is compared in its conversion
+/// ([`openapi::swagger2`], the loader's), so a 2.0 version and a 3.x
+/// version of the same API differ only where the API does; every pointer
+/// names the place of the document as written.
 pub fn diff(old: &Value, new: &Value) -> Report {
+    let (o, n) = (
+        openapi::swagger2::normalize(old),
+        openapi::swagger2::normalize(new),
+    );
+    if o.is_none() && n.is_none() {
+        return diff_openapi(old, new);
+    }
+    let same = Origins::default();
+    let report = diff_openapi(
+        o.as_ref().map_or(old, |c| &c.document),
+        n.as_ref().map_or(new, |c| &c.document),
+    );
+    report.relocated(
+        o.as_ref().map_or(&same, |c| &c.origins),
+        n.as_ref().map_or(&same, |c| &c.origins),
+    )
+}
+
+fn diff_openapi(old: &Value, new: &Value) -> Report {
     let (od, nd) = (Doc::new(old), Doc::new(new));
     let olds = operations(od);
     let news = operations(nd);

@@ -21,7 +21,18 @@ const MAX_WALK: usize = 512;
 /// `lifecycle-*` binding checks of [`openapi::spec::binding_problems`] (the
 /// rules of [`openapi::Rule`]): a document loads if and only if lint
 /// reports none of them.
+///
+/// A Swagger 2.0 document is linted in its conversion
+/// ([`openapi::swagger2`], the loader's), and every pointer names the
+/// place of the 2.0 document it came from.
 pub fn lint(spec: &Value) -> Report {
+    match openapi::swagger2::normalize(spec) {
+        Some(c) => lint_openapi(&c.document).relocated(&c.origins, &c.origins),
+        None => lint_openapi(spec),
+    }
+}
+
+fn lint_openapi(spec: &Value) -> Report {
     let doc = Doc::new(spec);
     let mut out = Vec::new();
     refs(doc, &mut out);

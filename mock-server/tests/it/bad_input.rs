@@ -194,3 +194,37 @@ async fn bad_query_strings_and_headers_never_give_a_5xx() {
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     }
 }
+
+/// One raw HTTP/1.1 exchange: what reqwest will not send (a lowercase
+/// method, a broken chunked body). Returns the status line's code.
+async fn raw_status(server: &mock_server::MockServer, request: String) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = server.uri().trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = vec![0u8; 64];
+    let n = stream.read(&mut head).await.unwrap();
+    let text = String::from_utf8_lossy(&head[..n]).into_owned();
+    text.split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {text:?}"))
+}
+
+#[tokio::test]
+async fn methods_are_case_sensitive() {
+    let server = mock_server::MockServer::start().await;
+    let lower = "get /me HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n".to_owned();
+    assert_eq!(raw_status(&server, lower).await, 405);
+    let upper = "GET /me HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n".to_owned();
+    assert_eq!(raw_status(&server, upper).await, 401);
+}
+
+#[tokio::test]
+async fn a_broken_chunked_body_is_a_400_not_a_413() {
+    let server = mock_server::MockServer::start().await;
+    let request = "POST /auth/login HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+                   transfer-encoding: chunked\r\nconnection: close\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"
+        .to_owned();
+    assert_eq!(raw_status(&server, request).await, 400);
+}

@@ -119,3 +119,109 @@ async fn the_refresh_token_api_answers_its_documented_401() {
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["code"], "401");
 }
+
+/// The Docker Engine API, written in Swagger 2.0, served as a client
+/// developer uses it: under its `basePath`, `/_ping` as text, `/auth` a
+/// login answering an identity token, bodies checked against the 2.0 body
+/// parameter.
+#[tokio::test]
+async fn docker_engine_swagger_2_is_served_under_its_base_path() {
+    let api = fixture("docker-engine.yaml").await;
+    let resp = api.get("/v1.43/_ping").send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(crate::support::content_type(&resp).starts_with("text/plain"));
+    assert_eq!(resp.text().await.unwrap(), "OK");
+    let resp = api.get("/v1.43/version").send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let version: Value = resp.json().await.unwrap();
+    assert_eq!(version["ApiVersion"], json!("1.40"));
+    // The login: the identity token is minted, not the example's.
+    let credentials = |password: &str| {
+        let registry = "https://index.docker.io/v1/";
+        json!({"username": "demo", "password": password, "serveraddress": registry})
+    };
+    let resp = api.post_json("/v1.43/auth", &credentials("demo")).await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    let token = body["IdentityToken"].as_str().unwrap();
+    assert!(token.len() >= 20 && token != "9cbaf023786cd7...", "{body}");
+    assert_eq!(body["Status"], json!("Login Succeeded"));
+    let resp = api.post_json("/v1.43/auth", &credentials("wrong")).await;
+    assert_eq!(resp.status(), 401);
+    let refusal = resp.text().await.unwrap();
+    assert!(refusal.contains("incorrect username"), "{refusal}");
+    // The body parameter of /containers/create is the request body: a
+    // wrong type is refused with the 400 the document gives.
+    let resp = api
+        .post_json("/v1.43/containers/create?name=web", &json!({"Image": 7}))
+        .await;
+    assert_eq!(resp.status(), 400);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap(),
+        json!({"message": "Something went wrong."})
+    );
+    let resp = api
+        .post_json(
+            "/v1.43/containers/create?name=web",
+            &json!({"Image": "nginx", "HostConfig": {"AutoRemove": true}}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    let created: Value = resp.json().await.unwrap();
+    assert!(
+        created["Id"].is_string() && created["Warnings"].is_array(),
+        "{created}"
+    );
+    let sent = [
+        api.post("/v1.43/containers/ede54ee1afda/start"),
+        // Query parameters are typed: `all` is a boolean.
+        api.get("/v1.43/containers/json?all=maybe"),
+        api.get("/v1.43/containers/json?all=true&limit=2"),
+    ];
+    let mut statuses = Vec::new();
+    for request in sent {
+        statuses.push(request.send().await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, [204, 400, 200]);
+}
+
+/// `host` without `schemes` is a scheme-relative server (`//host/v1`):
+/// its path is still the base path.
+#[tokio::test]
+async fn a_swagger_2_host_without_schemes_keeps_its_base_path() {
+    let spec = openapi::Spec::from_value(json!({
+        "swagger": "2.0", "info": {"title": "t", "version": "1"},
+        "host": "api.example.com", "basePath": "/v1/",
+        "paths": {"/pets": {"get": {"produces": ["application/json"],
+            "responses": {"200": {"description": "ok", "schema": {"type": "array", "items": {"type": "string"}},
+                "examples": {"application/json": ["rex"]}}}}}}
+    }))
+    .unwrap();
+    assert_eq!(
+        spec.document()["servers"],
+        json!([{"url": "//api.example.com/v1"}])
+    );
+    let api = Api::with(MockServer::builder().spec(spec)).await;
+    let resp = api.get("/v1/pets").send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.json::<Value>().await.unwrap(), json!(["rex"]));
+}
+
+/// An absent body is a missing token, answered as the spec maps `missing`
+/// (the Refresh Token API's documented 401), exactly as `{}` is.
+#[tokio::test]
+async fn an_absent_body_is_a_missing_token_like_an_empty_object() {
+    let api = fixture("refresh-token-api.yaml").await;
+    let empty = api.post_json("/api/login/refresh-token", &json!({})).await;
+    assert_eq!(empty.status(), 401);
+    let empty_body: Value = empty.json().await.unwrap();
+    let absent = api
+        .post("/api/login/refresh-token")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(absent.status(), 401);
+    let absent_body: Value = absent.json().await.unwrap();
+    assert_eq!(absent_body, empty_body);
+}

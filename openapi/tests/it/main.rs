@@ -14,5 +14,10 @@ mod model_props;
 mod reference;
 /// Values generated from schemas validate against them.
 mod schema;
+/// Helpers: documents on disk, the npm tools of the differential tests.
+mod support;
+/// Swagger 2.0 documents: the conversion, its pointer maps, load errors
+/// and bindings, and agreement with npm `swagger2openapi`.
+mod swagger2;
 /// The wire codec: build a request from values, parse it back, same values.
 mod wire;
