@@ -194,7 +194,7 @@ fn main() {
 
 /// Single race rounds against simplejwt: how many find its fork.
 fn simplejwt_races(rounds: u32) {
-    let Some(django) = support::simplejwt(true) else {
+    let Some(django) = support::simplejwt(true, false) else {
         println!("\nsimplejwt: skipped, python3 is not installed");
         return;
     };

@@ -37,10 +37,8 @@ fn the_budget_bounds_every_request_of_every_phase() {
         &[],
     );
     assert_ne!(code, 2, "{out}{err}");
-    // The run's own mock namespace is dropped at its end, outside the
-    // budget: one request more.
     let received = target.requests.load(Ordering::SeqCst);
-    assert!(received <= 121, "the target received {received} requests");
+    assert!(received <= 120, "the target received {received} requests");
     let report = json_report(&report);
     assert!(report["requests"].as_u64().unwrap() <= 120);
     assert_eq!(report["stop"], json!({"reason": "budget", "requests": 120}));
@@ -251,8 +249,7 @@ json = "report.json"
     let env = [("QA_API_KEY", "from-env-1234")];
     let (code, out, err) = conformance_in(&dir.0, &["run"], &env);
     assert_ne!(code, 2, "{out}{err}");
-    // 60 and the namespace dropped at the end.
-    assert!(target.requests.load(Ordering::SeqCst) <= 61);
+    assert!(target.requests.load(Ordering::SeqCst) <= 60);
     assert!(dir.path("out/report.html").is_file());
     let report = json_report(&dir.path("report.json"));
     assert_eq!(report["stop"]["requests"], 60);
@@ -265,7 +262,7 @@ json = "report.json"
     let before = target.requests.load(Ordering::SeqCst);
     let (code, out, err) = conformance_in(&dir.0, &["run", "--budget", "25"], &env);
     assert_ne!(code, 2, "{out}{err}");
-    assert!(target.requests.load(Ordering::SeqCst) - before <= 26);
+    assert!(target.requests.load(Ordering::SeqCst) - before <= 25);
     assert_eq!(
         json_report(&dir.path("report.json"))["stop"]["requests"],
         25

@@ -7,10 +7,8 @@ use crate::support::{config, reference_with, spec, Served};
 fn redactions() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]");
-    settings.add_filter(
-        r"x-mock-namespace: [A-Za-z0-9-]+",
-        "x-mock-namespace: [namespace]",
-    );
+    // The run's own namespace on the mock.
+    settings.add_filter(r"conformance-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+", "[namespace]");
     settings.add_filter(r"[A-Za-z0-9_-]{24}", "[token]");
     settings.add_filter(
         r"\d+ requests, \d+ sequences, [\d.]+ s",

@@ -575,9 +575,10 @@ fn free_port() -> u16 {
 
 /// Start djangorestframework-simplejwt (`scripts/simplejwt/run.sh`: a
 /// venv with pinned Django, DRF and simplejwt; users demo and alice) on a
-/// free port, or `None` (with the reason printed) where Python is missing.
+/// free port, or `None` (with the reason printed) where Python is missing;
+/// its log on stderr when `log`.
 /// Polls until it answers: the first start creates the venv.
-pub fn simplejwt(blacklist: bool) -> Option<Django> {
+pub fn simplejwt(blacklist: bool, log: bool) -> Option<Django> {
     if Command::new("python3").arg("--version").output().is_err() {
         println!("skipped: python3 is not installed");
         return None;
@@ -590,7 +591,7 @@ pub fn simplejwt(blacklist: bool) -> Option<Django> {
         .env("SIMPLEJWT_BLACKLIST", if blacklist { "1" } else { "0" })
         .env("SIMPLEJWT_DB", &db)
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stderr(if log { Stdio::inherit() } else { Stdio::null() })
         .spawn()
         .unwrap();
     let django = Django {
