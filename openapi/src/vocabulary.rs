@@ -369,6 +369,29 @@ fn read_accounts(r: &mut Reader<'_>, at: &str, v: &Value, lifecycle: &mut Lifecy
     }
 }
 
+/// A policy field that names one of `all` (by `name`); a problem, and
+/// `None`, for any other value.
+fn choice<T: Copy>(
+    r: &mut Reader<'_>,
+    at: &str,
+    m: &Map<String, Value>,
+    key: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+) -> Option<T> {
+    let v = m.get(key)?;
+    let found = all.iter().copied().find(|t| v.as_str() == Some(name(*t)));
+    if found.is_none() {
+        let names: Vec<String> = all.iter().map(|t| format!("`{}`", name(*t))).collect();
+        r.push(
+            Rule::PolicyInvalid,
+            format!("{at}/{key}"),
+            format!("`{key}` must be {}, not {v}", names.join(" or ")),
+        );
+    }
+    found
+}
+
 fn read_policy(r: &mut Reader<'_>, at: &str, v: &Value) -> Policy {
     let mut p = Policy::default();
     let Some(m) = r.object(at, v) else { return p };
@@ -430,52 +453,35 @@ fn read_policy(r: &mut Reader<'_>, at: &str, v: &Value) -> Policy {
     if let Some(b) = flag("revokeCascades") {
         p.revoke_cascades = b;
     }
-    if let Some(v) = m.get("refreshLifetime") {
-        match v.as_str().and_then(RefreshLifetime::parse) {
-            Some(l) => p.refresh_lifetime = l,
-            None => r.push(
-                Rule::PolicyInvalid,
-                format!("{at}/refreshLifetime"),
-                format!(
-                    "`refreshLifetime` must be {}, not {v}",
-                    RefreshLifetime::ALL
-                        .map(|l| format!("`{}`", l.as_str()))
-                        .join(" or ")
-                ),
-            ),
-        }
+    if let Some(l) = choice(
+        r,
+        at,
+        m,
+        "refreshLifetime",
+        &RefreshLifetime::ALL,
+        RefreshLifetime::as_str,
+    ) {
+        p.refresh_lifetime = l;
     }
-    match m.get("logoutEnds").map(Value::as_str) {
-        None => {}
-        Some(Some(s)) if LogoutScope::parse(s).is_some() => {
-            p.logout_ends = LogoutScope::parse(s).unwrap_or(LogoutScope::Session);
-        }
-        Some(_) => r.push(
-            Rule::PolicyInvalid,
-            format!("{at}/logoutEnds"),
-            format!(
-                "`logoutEnds` must be {}, not {}",
-                LogoutScope::ALL
-                    .map(|s| format!("`{}`", s.as_str()))
-                    .join(" or "),
-                m["logoutEnds"]
-            ),
-        ),
+    if let Some(l) = choice(
+        r,
+        at,
+        m,
+        "logoutEnds",
+        &LogoutScope::ALL,
+        LogoutScope::as_str,
+    ) {
+        p.logout_ends = l;
     }
-    if let Some(v) = m.get("concurrentRefresh") {
-        match v.as_str().and_then(ConcurrentRefresh::parse) {
-            Some(c) => p.concurrent_refresh = c,
-            None => r.push(
-                Rule::PolicyInvalid,
-                format!("{at}/concurrentRefresh"),
-                format!(
-                    "`concurrentRefresh` must be {}, not {v}",
-                    ConcurrentRefresh::ALL
-                        .map(|c| format!("`{}`", c.as_str()))
-                        .join(" or ")
-                ),
-            ),
-        }
+    if let Some(c) = choice(
+        r,
+        at,
+        m,
+        "concurrentRefresh",
+        &ConcurrentRefresh::ALL,
+        ConcurrentRefresh::as_str,
+    ) {
+        p.concurrent_refresh = c;
     }
     p
 }
