@@ -65,11 +65,6 @@ impl JwtAlgorithm {
             JwtAlgorithm::HS256 => "HS256",
         }
     }
-
-    /// The algorithm of a name.
-    pub fn parse(s: &str) -> Option<JwtAlgorithm> {
-        JwtAlgorithm::ALL.into_iter().find(|a| a.as_str() == s)
-    }
 }
 
 /// How a bound operation's client authenticates (RFC 6749 section 2.3,

@@ -37,11 +37,6 @@ impl LogoutScope {
             LogoutScope::AccessToken => "access-token",
         }
     }
-
-    /// The scope of a spec name.
-    pub fn parse(s: &str) -> Option<LogoutScope> {
-        LogoutScope::ALL.into_iter().find(|l| l.as_str() == s)
-    }
 }
 
 /// What concurrent refreshes with one refresh token may answer. The model
@@ -68,11 +63,6 @@ impl ConcurrentRefresh {
             ConcurrentRefresh::OneWins => "one-wins",
             ConcurrentRefresh::SameAnswer => "same-answer",
         }
-    }
-
-    /// The value of a spec name.
-    pub fn parse(s: &str) -> Option<ConcurrentRefresh> {
-        ConcurrentRefresh::ALL.into_iter().find(|c| c.as_str() == s)
     }
 }
 
@@ -135,11 +125,6 @@ impl RefreshLifetime {
             RefreshLifetime::Sliding => "sliding",
             RefreshLifetime::Absolute => "absolute",
         }
-    }
-
-    /// The way of a spec name.
-    pub fn parse(s: &str) -> Option<RefreshLifetime> {
-        RefreshLifetime::ALL.into_iter().find(|l| l.as_str() == s)
     }
 }
 

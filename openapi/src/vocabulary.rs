@@ -226,45 +226,22 @@ fn read_tokens(r: &mut Reader<'_>, at: &str, v: &Value) -> Tokens {
         }
         s
     };
-    let format = text("format");
-    let algorithm = text("algorithm");
     let issuer = text("issuer");
     let audience = text("audience");
     let secret = text("secret");
-    match format.as_deref() {
-        None | Some("opaque") => return Tokens::default(),
-        Some("jwt") => {}
-        Some(other) => {
-            r.push(
-                Rule::PolicyInvalid,
-                format!("{at}/format"),
-                format!(
-                    "`format` must be {}, not \"{other}\"",
-                    TOKEN_FORMATS.map(|f| format!("`{f}`")).join(" or ")
-                ),
-            );
-            return Tokens::default();
-        }
+    let name = |f: &'static str| f;
+    if choice(r, at, m, "format", &TOKEN_FORMATS, name) != Some("jwt") {
+        return Tokens::default();
     }
-    let algorithm = match algorithm.as_deref() {
-        None => JwtAlgorithm::RS256,
-        Some(a) => match JwtAlgorithm::parse(a) {
-            Some(a) => a,
-            None => {
-                r.push(
-                    Rule::PolicyInvalid,
-                    format!("{at}/algorithm"),
-                    format!(
-                        "`algorithm` must be {}, not \"{a}\"",
-                        JwtAlgorithm::ALL
-                            .map(|a| format!("`{}`", a.as_str()))
-                            .join(" or ")
-                    ),
-                );
-                JwtAlgorithm::RS256
-            }
-        },
-    };
+    let algorithm = choice(
+        r,
+        at,
+        m,
+        "algorithm",
+        &JwtAlgorithm::ALL,
+        JwtAlgorithm::as_str,
+    )
+    .unwrap_or(JwtAlgorithm::RS256);
     if algorithm == JwtAlgorithm::HS256 && secret.is_none() {
         r.push(
             Rule::MissingField,
@@ -369,8 +346,8 @@ fn read_accounts(r: &mut Reader<'_>, at: &str, v: &Value, lifecycle: &mut Lifecy
     }
 }
 
-/// A policy field that names one of `all` (by `name`); a problem, and
-/// `None`, for any other value.
+/// A field that names one of `all` (by `name`); a problem, and `None`,
+/// for any other value.
 fn choice<T: Copy>(
     r: &mut Reader<'_>,
     at: &str,
