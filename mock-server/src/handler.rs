@@ -342,7 +342,7 @@ impl Mock {
         };
         match &op.binding {
             Some(b) => {
-                let told = bound::answer(spec, served.signer.as_ref(), state, op, b, sent);
+                let told = bound::answer(spec, served.signer.as_deref(), state, op, b, sent);
                 Answer {
                     outcome: Some(told.outcome),
                     subject: Some(b.action.as_str().to_owned()),

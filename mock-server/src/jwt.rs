@@ -87,6 +87,11 @@ impl Signer {
         })
     }
 
+    /// The settings it signs by.
+    pub(crate) fn config(&self) -> &Jwt {
+        &self.config
+    }
+
     fn sign(&self, claims: &Value) -> Token {
         let mut header = Header::new(self.algorithm);
         header.kid = Some(self.kid.clone());

@@ -67,7 +67,7 @@ pub(crate) fn reload(mock: &Mock, path: &Path) {
     let dropped = mock.spaces.reload(blank_model(&spec, &mock.users));
     let title = spec.title().to_owned();
     let count = spec.operations().len();
-    mock.replace(Served::new(spec));
+    mock.replace(Served::reloaded(spec, &old));
     tracing::info!(
         target: "mock_server::reload",
         "reloaded {shown}: \"{title}\", {count} operations ({added} new, {removed} gone)"

@@ -20,13 +20,25 @@ pub(crate) struct Served {
     pub(crate) router: Router,
     /// Headers every CORS response exposes (documented response headers).
     pub(crate) exposed: String,
-    /// The JWT signer, where the spec's tokens are JWTs.
-    pub(crate) signer: Option<Signer>,
+    /// The JWT signer, where the spec's tokens are JWTs (shared with the
+    /// spec it replaced when the token settings did not change, so tokens
+    /// signed before a reload still verify against the JWKS).
+    pub(crate) signer: Option<Arc<Signer>>,
 }
 
 impl Served {
     /// Index `spec` for serving.
     pub(crate) fn new(spec: Spec) -> Served {
+        Served::after(spec, None)
+    }
+
+    /// Index `spec` to replace `old`: the signing key is kept when the
+    /// token settings are the same.
+    pub(crate) fn reloaded(spec: Spec, old: &Served) -> Served {
+        Served::after(spec, old.signer.clone())
+    }
+
+    fn after(spec: Spec, old_signer: Option<Arc<Signer>>) -> Served {
         let router = Router::new(spec.operations(), &base_path(spec.document()));
         let mut exposed: Vec<String> = spec
             .operations()
@@ -39,9 +51,13 @@ impl Served {
         exposed.sort();
         exposed.dedup();
         let signer = spec.lifecycle().tokens.jwt.as_ref().and_then(|jwt| {
-            Signer::new(jwt)
-                .inspect_err(|e| tracing::error!("tokens stay opaque: {e}"))
-                .ok()
+            match old_signer.filter(|s| s.config() == jwt) {
+                Some(kept) => Some(kept),
+                None => Signer::new(jwt)
+                    .inspect_err(|e| tracing::error!("tokens stay opaque: {e}"))
+                    .ok()
+                    .map(Arc::new),
+            }
         });
         Served {
             spec: Arc::new(spec),

@@ -135,6 +135,31 @@ async fn watch_reloads_keeps_state_and_survives_a_broken_edit() {
 }
 
 #[tokio::test]
+async fn a_reload_keeps_the_jwt_signing_key_while_the_token_settings_stay() {
+    let dir = scratch();
+    let path = dir.join("api.json");
+    let mut doc = openapi::reference::reference_json();
+    doc["x-token-lifecycle"]["tokens"] = json!({"format": "jwt"});
+    save(&path, &doc);
+    let spec = openapi::Spec::from_path(&path).unwrap();
+    let api = Api::with(MockServer::builder().spec(spec).watch(&path)).await;
+    let mut events = Events::open(&api).await;
+    let before = api.get_json("/.well-known/jwks.json").await;
+    assert_eq!(before["keys"].as_array().map(Vec::len), Some(1));
+    // An edit elsewhere: tokens signed before it still verify.
+    doc["info"]["title"] = json!("edited");
+    save(&path, &doc);
+    events.until("spec").await;
+    assert_eq!(api.get_json("/.well-known/jwks.json").await, before);
+    // New token settings: a new key.
+    doc["x-token-lifecycle"]["tokens"]["issuer"] = json!("https://other.example");
+    save(&path, &doc);
+    events.until("spec").await;
+    assert_ne!(api.get_json("/.well-known/jwks.json").await, before);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
 async fn prefer_delay_holds_one_answer_and_is_bounded() {
     let api = Api::start().await;
     let resp = api
