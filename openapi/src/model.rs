@@ -893,10 +893,9 @@ impl Model {
             let Ok((token, rec)) = self.check(Some(token), kind, now) else {
                 continue;
             };
-            self.set_state(&token, TokenState::Revoked);
-            if kind == TokenKind::Refresh && self.policy.revoke_cascades {
-                let session = &mut self.sessions[rec.session as usize];
-                session.access_epoch = session.access_epoch.saturating_add(1);
+            match kind {
+                TokenKind::Refresh => self.revoke_refresh(&token, rec.session),
+                TokenKind::Access => self.set_state(&token, TokenState::Revoked),
             }
             return Outcome::Done;
         }
@@ -1013,8 +1012,7 @@ impl Model {
             return Outcome::Rejected(r);
         }
         if self.policy.refresh_revokes_access {
-            let session = &mut self.sessions[rec.session as usize];
-            session.access_epoch = session.access_epoch.saturating_add(1);
+            self.revoke_access_tokens(rec.session);
         }
         let refresh = if self.policy.rotate_on_refresh() {
             if self.policy.refresh_single_use && !in_grace {
@@ -1045,14 +1043,25 @@ impl Model {
         }
     }
 
+    /// Revoke a refresh token, and the access tokens of its session where
+    /// revocation cascades to the grant.
+    fn revoke_refresh(&mut self, token: &str, session: SessionId) {
+        self.set_state(token, TokenState::Revoked);
+        if self.policy.revoke_cascades {
+            self.revoke_access_tokens(session);
+        }
+    }
+
+    /// Revoke every access token `session` has issued so far (by epoch).
+    fn revoke_access_tokens(&mut self, session: SessionId) {
+        let session = &mut self.sessions[session as usize];
+        session.access_epoch = session.access_epoch.saturating_add(1);
+    }
+
     fn revoke(&mut self, token: Option<&str>, now: Instant) -> Outcome {
         match self.check(token, TokenKind::Refresh, now) {
             Ok((token, rec)) => {
-                self.set_state(&token, TokenState::Revoked);
-                if self.policy.revoke_cascades {
-                    let session = &mut self.sessions[rec.session as usize];
-                    session.access_epoch = session.access_epoch.saturating_add(1);
-                }
+                self.revoke_refresh(&token, rec.session);
                 Outcome::Done
             }
             Err(_) if self.policy.revoke_always_succeeds => Outcome::Done,
