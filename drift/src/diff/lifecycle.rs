@@ -53,61 +53,6 @@ pub(crate) fn root(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) {
             );
         }
     }
-    if o.refresh_single_use && !n.refresh_single_use {
-        let msg = "refresh tokens are no longer single-use: a stolen refresh token stays valid"
-            .to_owned();
-        push(
-            "lifecycle-refresh-no-longer-single-use",
-            Severity::Breaking,
-            msg,
-            "refreshSingleUse",
-        );
-    } else if !o.refresh_single_use && n.refresh_single_use {
-        let msg =
-            "refresh tokens became single-use: clients reusing a refresh token break".to_owned();
-        push(
-            "lifecycle-refresh-now-single-use",
-            Severity::Breaking,
-            msg,
-            "refreshSingleUse",
-        );
-    }
-    if o.reuse_ends_session && !n.reuse_ends_session {
-        let msg = "presenting a spent refresh token no longer ends the session".to_owned();
-        push(
-            "lifecycle-reuse-no-longer-ends-session",
-            Severity::Breaking,
-            msg,
-            "reuseEndsSession",
-        );
-    } else if !o.reuse_ends_session && n.reuse_ends_session {
-        let msg = "presenting a spent refresh token now ends the whole session".to_owned();
-        push(
-            "lifecycle-reuse-now-ends-session",
-            Severity::Warning,
-            msg,
-            "reuseEndsSession",
-        );
-    }
-    if o.revoke_always_succeeds && !n.revoke_always_succeeds {
-        let msg =
-            "revoke no longer always succeeds: clients treating revoke as fire-and-forget break"
-                .to_owned();
-        push(
-            "lifecycle-revoke-no-longer-always-succeeds",
-            Severity::Breaking,
-            msg,
-            "revokeAlwaysSucceeds",
-        );
-    } else if !o.revoke_always_succeeds && n.revoke_always_succeeds {
-        let msg = "revoke now always succeeds".to_owned();
-        push(
-            "lifecycle-revoke-now-always-succeeds",
-            Severity::Info,
-            msg,
-            "revokeAlwaysSucceeds",
-        );
-    }
     if o.logout_ends != n.logout_ends {
         let msg = format!(
             "logout now ends `{}` instead of `{}`",
@@ -144,42 +89,6 @@ pub(crate) fn root(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) {
                 "reuseGraceSeconds",
             );
         }
-    }
-    if o.revoke_cascades && !n.revoke_cascades {
-        let msg = "revoking a refresh token no longer revokes the access tokens of its grant: clients relying on revoke to sign out leave live tokens".to_owned();
-        push(
-            "lifecycle-revoke-cascade-dropped",
-            Severity::Breaking,
-            msg,
-            "revokeCascades",
-        );
-    } else if !o.revoke_cascades && n.revoke_cascades {
-        let msg = "revoking a refresh token now revokes the access tokens of its grant: clients keeping the access token break".to_owned();
-        push(
-            "lifecycle-revoke-cascade-added",
-            Severity::Breaking,
-            msg,
-            "revokeCascades",
-        );
-    }
-    if !o.refresh_revokes_access && n.refresh_revokes_access {
-        let msg = "a refresh now revokes the previous access tokens: clients using one after refreshing break".to_owned();
-        push(
-            "lifecycle-refresh-revokes-access",
-            Severity::Breaking,
-            msg,
-            "refreshRevokesAccess",
-        );
-    } else if o.refresh_revokes_access && !n.refresh_revokes_access {
-        let msg =
-            "a refresh no longer revokes the previous access tokens: they live out their lifetime"
-                .to_owned();
-        push(
-            "lifecycle-refresh-keeps-access",
-            Severity::Warning,
-            msg,
-            "refreshRevokesAccess",
-        );
     }
     if o.refresh_lifetime != n.refresh_lifetime {
         let (sev, rule) = match n.refresh_lifetime {
@@ -240,23 +149,105 @@ pub(crate) fn root(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) {
         }
         _ => {}
     }
-    if !o.rotate_on_refresh() && n.rotate_on_refresh() {
-        let msg =
-            "refresh now rotates the refresh token: clients keeping the old one break".to_owned();
-        push(
-            "lifecycle-rotation-enabled",
-            Severity::Breaking,
-            msg,
+    // The switches: what turning each off, then on, does to a client.
+    type Turn = (&'static str, Severity, &'static str);
+    let switches: [(&str, bool, bool, Turn, Turn); 6] = [
+        (
+            "refreshSingleUse",
+            o.refresh_single_use,
+            n.refresh_single_use,
+            (
+                "lifecycle-refresh-no-longer-single-use",
+                Severity::Breaking,
+                "refresh tokens are no longer single-use: a stolen refresh token stays valid",
+            ),
+            (
+                "lifecycle-refresh-now-single-use",
+                Severity::Breaking,
+                "refresh tokens became single-use: clients reusing a refresh token break",
+            ),
+        ),
+        (
+            "reuseEndsSession",
+            o.reuse_ends_session,
+            n.reuse_ends_session,
+            (
+                "lifecycle-reuse-no-longer-ends-session",
+                Severity::Breaking,
+                "presenting a spent refresh token no longer ends the session",
+            ),
+            (
+                "lifecycle-reuse-now-ends-session",
+                Severity::Warning,
+                "presenting a spent refresh token now ends the whole session",
+            ),
+        ),
+        (
+            "revokeAlwaysSucceeds",
+            o.revoke_always_succeeds,
+            n.revoke_always_succeeds,
+            (
+                "lifecycle-revoke-no-longer-always-succeeds",
+                Severity::Breaking,
+                "revoke no longer always succeeds: clients treating revoke as fire-and-forget break",
+            ),
+            (
+                "lifecycle-revoke-now-always-succeeds",
+                Severity::Info,
+                "revoke now always succeeds",
+            ),
+        ),
+        (
+            "revokeCascades",
+            o.revoke_cascades,
+            n.revoke_cascades,
+            (
+                "lifecycle-revoke-cascade-dropped",
+                Severity::Breaking,
+                "revoking a refresh token no longer revokes the access tokens of its grant: clients relying on revoke to sign out leave live tokens",
+            ),
+            (
+                "lifecycle-revoke-cascade-added",
+                Severity::Breaking,
+                "revoking a refresh token now revokes the access tokens of its grant: clients keeping the access token break",
+            ),
+        ),
+        (
+            "refreshRevokesAccess",
+            o.refresh_revokes_access,
+            n.refresh_revokes_access,
+            (
+                "lifecycle-refresh-keeps-access",
+                Severity::Warning,
+                "a refresh no longer revokes the previous access tokens: they live out their lifetime",
+            ),
+            (
+                "lifecycle-refresh-revokes-access",
+                Severity::Breaking,
+                "a refresh now revokes the previous access tokens: clients using one after refreshing break",
+            ),
+        ),
+        (
             "rotateOnRefresh",
-        );
-    } else if o.rotate_on_refresh() && !n.rotate_on_refresh() {
-        let msg = "refresh no longer rotates the refresh token".to_owned();
-        push(
-            "lifecycle-rotation-disabled",
-            Severity::Warning,
-            msg,
-            "rotateOnRefresh",
-        );
+            o.rotate_on_refresh(),
+            n.rotate_on_refresh(),
+            (
+                "lifecycle-rotation-disabled",
+                Severity::Warning,
+                "refresh no longer rotates the refresh token",
+            ),
+            (
+                "lifecycle-rotation-enabled",
+                Severity::Breaking,
+                "refresh now rotates the refresh token: clients keeping the old one break",
+            ),
+        ),
+    ];
+    for (field, was, is, off, on) in switches {
+        if was != is {
+            let (rule, sev, msg) = if is { on } else { off };
+            push(rule, sev, msg.to_owned(), field);
+        }
     }
 }
 
