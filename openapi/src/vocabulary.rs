@@ -412,23 +412,19 @@ fn read_policy(r: &mut Reader<'_>, at: &str, v: &Value) -> Policy {
         }
         b
     };
-    if let Some(b) = flag("refreshSingleUse") {
-        p.refresh_single_use = b;
-    }
-    if let Some(b) = flag("reuseEndsSession") {
-        p.reuse_ends_session = b;
-    }
-    if let Some(b) = flag("revokeAlwaysSucceeds") {
-        p.revoke_always_succeeds = b;
+    for (k, field) in [
+        ("refreshSingleUse", &mut p.refresh_single_use),
+        ("reuseEndsSession", &mut p.reuse_ends_session),
+        ("revokeAlwaysSucceeds", &mut p.revoke_always_succeeds),
+        ("refreshRevokesAccess", &mut p.refresh_revokes_access),
+        ("revokeCascades", &mut p.revoke_cascades),
+    ] {
+        if let Some(b) = flag(k) {
+            *field = b;
+        }
     }
     if let Some(b) = flag("rotateOnRefresh") {
         p.rotate_on_refresh = Some(b);
-    }
-    if let Some(b) = flag("refreshRevokesAccess") {
-        p.refresh_revokes_access = b;
-    }
-    if let Some(b) = flag("revokeCascades") {
-        p.revoke_cascades = b;
     }
     if let Some(l) = choice(
         r,
