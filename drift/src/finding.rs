@@ -94,6 +94,13 @@ pub struct Finding {
     /// A JSON pointer into the new document; for a lint, into the linted one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new: Option<String>,
+    /// The shared component the change is in (`#/components/schemas/Pet`,
+    /// `#/definitions/Pet` in a Swagger 2.0 document), when its pointer is
+    /// inside one: set by [`Report::from_findings`]. A change to a component
+    /// used by several operations is one finding per operation, and the
+    /// renderers group them under the component.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component: Option<String>,
 }
 
 impl Finding {
@@ -106,6 +113,7 @@ impl Finding {
             operation: None,
             old: None,
             new: None,
+            component: None,
         }
     }
 
@@ -128,6 +136,24 @@ impl Finding {
     }
 }
 
+/// The component a pointer is inside: its first tokens up to the
+/// component's name (`#/components/schemas/Pet` of
+/// `#/components/schemas/Pet/properties/id`), with the Swagger 2.0
+/// sections (`#/definitions/Pet`, `#/parameters/limit`, `#/responses/NotFound`).
+pub(crate) fn component_of(pointer: &str) -> Option<String> {
+    let rest = pointer.strip_prefix("#/")?;
+    let mut tokens = rest.split('/');
+    let first = tokens.next()?;
+    let depth = match first {
+        "components" => 3,
+        "definitions" | "parameters" | "responses" => 2,
+        _ => return None,
+    };
+    let taken: Vec<&str> = rest.split('/').take(depth).collect();
+    (taken.len() == depth && taken.iter().all(|t| !t.is_empty()))
+        .then(|| format!("#/{}", taken.join("/")))
+}
+
 /// The findings of one diff or one lint, in a stable order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
@@ -137,9 +163,14 @@ pub struct Report {
 
 impl Report {
     /// Builds a report: sorts the findings (most severe first, then by rule,
-    /// pointer and message) and drops repeats of the same rule, pointers and
-    /// message (a shared component changed once is reported once).
+    /// operation, pointer and message), drops repeats of the same rule,
+    /// operation, pointers and message, and sets each finding's
+    /// [`Finding::component`]. A shared component changed once stays one
+    /// finding per operation that uses it.
     pub fn from_findings(mut findings: Vec<Finding>) -> Self {
+        for f in &mut findings {
+            f.component = f.pointer().and_then(component_of);
+        }
         findings.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)
@@ -156,6 +187,7 @@ impl Report {
             }
             seen.insert((
                 f.rule.clone(),
+                f.operation.clone(),
                 f.old.clone(),
                 f.new.clone(),
                 f.message.clone(),
