@@ -6,7 +6,8 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 
 use super::shape::{
-    accepts, covers, flag, implies, similarity, types_label, Shape, Sub, LOWER, UPPER,
+    accepts, covers, flag, implies, intersect_types, similarity, types_label, Shape, Sub, LOWER,
+    UPPER,
 };
 use crate::doc::{Doc, Node};
 use crate::finding::{Finding, Severity};
@@ -176,22 +177,37 @@ impl<'a> SchemaDiff<'a> {
             self.variants(&ov, &nv, op, np, label);
             return;
         }
-        if os.types != ns.types {
-            let sev = if covers(&ns.types, &os.types) {
+        // Types with nothing in common (an object became an array): the
+        // type change is the finding; the old type's keywords (its
+        // properties, bounds, enum) are not compared one by one.
+        let (oi, ni) = (os.implied_types(), ns.implied_types());
+        let disjoint = matches!((&oi, &ni), (Some(a), Some(b)) if intersect_types(a, b).is_empty());
+        if os.types != ns.types || disjoint {
+            let (from, to) = if os.types != ns.types {
+                (&os.types, &ns.types)
+            } else {
+                (&oi, &ni)
+            };
+            let sev = if disjoint {
+                Severity::Breaking
+            } else if covers(to, from) {
                 self.dir.widening(Severity::Breaking)
-            } else if covers(&os.types, &ns.types) {
+            } else if covers(from, to) {
                 self.dir.narrowing()
             } else {
                 Severity::Breaking
             };
             let msg = format!(
                 "`{label}` type changed from {} to {}",
-                types_label(&os.types),
-                types_label(&ns.types)
+                types_label(from),
+                types_label(to)
             );
             self.emit("type-changed", sev, msg, op, np);
         }
         self.nullability(os.nullable, ns.nullable, op, np, label);
+        if disjoint {
+            return;
+        }
         self.enums(os, ns, op, np, label);
         self.bounds(os, ns, op, np, label);
         self.properties(os, ns, op, np, label);

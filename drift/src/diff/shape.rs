@@ -330,7 +330,7 @@ impl<'a> Shape<'a> {
 
     /// The types, with `object` implied by object keywords and `array` by
     /// `items` when `type` is not given.
-    fn implied_types(&self) -> Option<BTreeSet<String>> {
+    pub fn implied_types(&self) -> Option<BTreeSet<String>> {
         if self.types.is_some() {
             return self.types.clone();
         }
@@ -675,7 +675,7 @@ fn is_null_schema(doc: Doc<'_>, node: &Node<'_>) -> bool {
     }
 }
 
-fn intersect_types(x: &BTreeSet<String>, y: &BTreeSet<String>) -> BTreeSet<String> {
+pub(crate) fn intersect_types(x: &BTreeSet<String>, y: &BTreeSet<String>) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for t in x {
         if y.contains(t) || (t == "integer" && y.contains("number")) {

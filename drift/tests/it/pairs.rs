@@ -118,3 +118,13 @@ fn reordered_inline_alternatives_are_matched_by_meaning_then_compared() {
         Some("#/paths/~1a/get/responses/200/content/application~1json/schema/oneOf/0/properties/y")
     );
 }
+
+#[test]
+fn an_object_becoming_an_array_is_one_type_change_not_ten_removals() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/it/pairs/response-type-changed--object-to-array");
+    let report = drift::diff(&load(&dir.join("old.yaml")), &load(&dir.join("new.yaml")));
+    let rules: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
+    assert_eq!(rules, ["response-type-changed"], "{}", report.to_text());
+    assert!(report.findings[0].message.contains("from object to array"));
+}
