@@ -6,6 +6,7 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 
 use super::shape::{
+    SCHEMA_KEYWORDS,
     accepts, covers, flag, implies, intersect_types, similarity, types_label, Shape, Sub, LOWER,
     UPPER,
 };
@@ -168,6 +169,7 @@ impl<'a> SchemaDiff<'a> {
 
     fn shapes(&mut self, os: &Shape<'a>, ns: &Shape<'a>, o: &Node<'a>, n: &Node<'a>, label: &str) {
         let (op, np) = (o.ptr.as_str(), n.ptr.as_str());
+        self.discriminator(os, ns, op, np, label);
         if !os.variants.is_empty() || !ns.variants.is_empty() {
             // Alternatives on either side: compare the alternatives, each
             // with its parent's own keywords, and nullability once.
@@ -210,6 +212,8 @@ impl<'a> SchemaDiff<'a> {
         }
         self.enums(os, ns, op, np, label);
         self.bounds(os, ns, op, np, label);
+        self.defaults(os, ns, op, np, label);
+        self.keywords(os, ns, op, np, label);
         self.properties(os, ns, op, np, label);
         if let (Some(oi), Some(ni)) = (&os.items, &ns.items) {
             self.compare_sub(oi, ni, &format!("{label}[]"));
@@ -229,6 +233,10 @@ impl<'a> SchemaDiff<'a> {
     }
 
     fn enums(&mut self, os: &Shape<'a>, ns: &Shape<'a>, op: &str, np: &str, label: &str) {
+        if os.extensible.is_some() || ns.extensible.is_some() {
+            self.extensible(os, ns, op, np, label);
+            return;
+        }
         match (&os.enumv, &ns.enumv) {
             (Some(ov), Some(nv)) => {
                 for v in ov.iter().filter(|v| !nv.contains(v)) {
@@ -251,6 +259,300 @@ impl<'a> SchemaDiff<'a> {
                 let msg = format!("`{label}` is no longer restricted to an enum");
                 let sev = self.dir.widening(Severity::Warning);
                 self.emit("enum-constraint-removed", sev, msg, op, np);
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// `x-extensible-enum` on either side: an open set of values, whose
+    /// growth breaks no one (clients must accept values they do not know).
+    fn extensible(&mut self, os: &Shape<'a>, ns: &Shape<'a>, op: &str, np: &str, label: &str) {
+        match (&os.extensible, &ns.extensible) {
+            (Some(ov), Some(nv)) => {
+                for v in ov.iter().filter(|v| !nv.contains(v)) {
+                    let msg = format!("`{label}` extensible enum value {} removed", show(v));
+                    let sev = self.dir.narrowing();
+                    self.emit("extensible-enum-value-removed", sev, msg, op, np);
+                }
+                for v in nv.iter().filter(|v| !ov.contains(v)) {
+                    let msg = format!("`{label}` extensible enum value {} added", show(v));
+                    self.emit("extensible-enum-value-added", Severity::Info, msg, op, np);
+                }
+            }
+            (None, Some(nv)) => {
+                // Closed (or unrestricted) before, open now: in a response,
+                // values beyond the list are announced.
+                let msg = format!(
+                    "`{label}` is now an extensible enum ({}): values beyond the list may come",
+                    list(nv)
+                );
+                let sev = if os.enumv.is_some() {
+                    self.dir.widening(Severity::Warning)
+                } else {
+                    self.dir.narrowing()
+                };
+                self.emit("enum-made-extensible", sev, msg, op, np);
+            }
+            (Some(ov), None) => {
+                let msg = match &ns.enumv {
+                    Some(nv) => format!(
+                        "`{label}` is no longer an extensible enum: only {} now",
+                        list(nv)
+                    ),
+                    None => format!(
+                        "`{label}` is no longer an extensible enum (it listed {})",
+                        list(ov)
+                    ),
+                };
+                let sev = if ns.enumv.is_some() {
+                    self.dir.narrowing()
+                } else {
+                    self.dir.widening(Severity::Warning)
+                };
+                self.emit("enum-no-longer-extensible", sev, msg, op, np);
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// `default`: what the server assumes when a client leaves the value out
+    /// (request), or what it documents filling in (response).
+    fn defaults(&mut self, os: &Shape<'a>, ns: &Shape<'a>, op: &str, np: &str, label: &str) {
+        let soft = match self.dir {
+            Dir::Request => Severity::Warning,
+            Dir::Response => Severity::Info,
+        };
+        match (&os.default, &ns.default) {
+            (Some(a), Some(b)) if a != b => {
+                let msg = match self.dir {
+                    Dir::Request => format!(
+                        "`{label}` default changed from {} to {}: clients that leave it out get the new value",
+                        show(a),
+                        show(b)
+                    ),
+                    Dir::Response => {
+                        format!("`{label}` default changed from {} to {}", show(a), show(b))
+                    }
+                };
+                self.emit("default-changed", soft, msg, op, np);
+            }
+            (None, Some(b)) => {
+                let msg = format!("`{label}` default {} added", show(b));
+                self.emit("default-added", Severity::Info, msg, op, np);
+            }
+            (Some(a), None) => {
+                let msg = format!("`{label}` default {} removed", show(a));
+                self.emit("default-removed", soft, msg, op, np);
+            }
+            _ => {}
+        }
+    }
+
+    /// `discriminator`: the property a client reads (response) or the
+    /// server reads (request) to tell the alternatives apart.
+    fn discriminator(&mut self, os: &Shape<'a>, ns: &Shape<'a>, op: &str, np: &str, label: &str) {
+        let (Some(od), Some(nd)) = (&os.discriminator, &ns.discriminator) else {
+            match (&os.discriminator, &ns.discriminator) {
+                (None, Some(d)) => {
+                    let sev = match self.dir {
+                        Dir::Request => Severity::Warning,
+                        Dir::Response => Severity::Info,
+                    };
+                    let msg = format!("`{label}` gained a discriminator on `{}`", d.property);
+                    self.emit("discriminator-added", sev, msg, op, np);
+                }
+                (Some(d), None) => {
+                    let sev = match self.dir {
+                        Dir::Request => Severity::Info,
+                        Dir::Response => Severity::Warning,
+                    };
+                    let msg = format!("`{label}` lost its discriminator on `{}`", d.property);
+                    self.emit("discriminator-removed", sev, msg, op, np);
+                }
+                _ => {}
+            }
+            return;
+        };
+        if od.property != nd.property {
+            let msg = format!(
+                "`{label}` discriminator property changed from `{}` to `{}`",
+                od.property, nd.property
+            );
+            self.emit("discriminator-property-changed", Severity::Breaking, msg, op, np);
+        }
+        for (value, target) in &od.mapping {
+            match nd.mapping.get(value) {
+                Some(t) if t != target => {
+                    let msg = format!(
+                        "`{label}` discriminator value `{value}` now maps to `{t}` instead of `{target}`"
+                    );
+                    self.emit("discriminator-mapping-changed", Severity::Breaking, msg, op, np);
+                }
+                Some(_) => {}
+                None => {
+                    let msg = format!("`{label}` discriminator value `{value}` (`{target}`) removed");
+                    let sev = self.dir.narrowing();
+                    self.emit("discriminator-mapping-removed", sev, msg, op, np);
+                }
+            }
+        }
+        for (value, target) in &nd.mapping {
+            if !od.mapping.contains_key(value) {
+                let msg = format!("`{label}` discriminator value `{value}` (`{target}`) added");
+                let sev = self.dir.widening(Severity::Warning);
+                self.emit("discriminator-mapping-added", sev, msg, op, np);
+            }
+        }
+    }
+
+    /// A constraint that narrows (`tightened`) or widens the values.
+    fn constraint(&mut self, tightened: bool, msg: String, op: &str, np: &str) {
+        if tightened {
+            let sev = self.dir.narrowing();
+            self.emit("constraint-tightened", sev, msg, op, np);
+        } else {
+            let sev = self.dir.widening(Severity::Warning);
+            self.emit("constraint-relaxed", sev, msg, op, np);
+        }
+    }
+
+    /// `multipleOf`, `uniqueItems` and the JSON Schema 2020-12 keywords:
+    /// a keyword added is a constraint tightened, removed is one relaxed,
+    /// and the schemas they hold are compared like properties.
+    fn keywords(&mut self, os: &Shape<'a>, ns: &Shape<'a>, op: &str, np: &str, label: &str) {
+        match (os.multiple_of, ns.multiple_of) {
+            (Some(a), Some(b)) if a == b => {}
+            (None, None) => {}
+            (a, b) => {
+                let msg = format!("`{label}` multipleOf changed from {} to {}", num(a.as_ref()), num(b.as_ref()));
+                match (a, b) {
+                    (Some(a), Some(b)) if (b / a).fract() != 0.0 && (a / b).fract() != 0.0 => {
+                        // Neither divides the other: some values leave, others come.
+                        let sev = self.dir.narrowing().max(self.dir.widening(Severity::Warning));
+                        self.emit("constraint-tightened", sev, msg, op, np);
+                    }
+                    (Some(a), Some(b)) => self.constraint((b / a).fract() == 0.0, msg, op, np),
+                    (a, _) => self.constraint(a.is_none(), msg, op, np),
+                }
+            }
+        }
+        if os.unique != ns.unique {
+            let msg = format!(
+                "`{label}` uniqueItems changed from {} to {}",
+                os.unique, ns.unique
+            );
+            self.constraint(ns.unique, msg, op, np);
+        }
+        if os.items_closed != ns.items_closed {
+            let msg = format!(
+                "`{label}` unevaluatedItems: false {}",
+                if ns.items_closed { "added" } else { "removed" }
+            );
+            self.constraint(ns.items_closed, msg, op, np);
+        }
+        for (rule, key, a, b) in [
+            (
+                "content-media-type-changed",
+                "contentMediaType",
+                &os.content_media_type,
+                &ns.content_media_type,
+            ),
+            (
+                "content-encoding-changed",
+                "contentEncoding",
+                &os.content_encoding,
+                &ns.content_encoding,
+            ),
+        ] {
+            if a != b {
+                let msg = format!(
+                    "`{label}` {key} changed from {} to {}: both ends must read the string the same way",
+                    a.as_deref().unwrap_or("none"),
+                    b.as_deref().unwrap_or("none")
+                );
+                self.emit(rule, Severity::Breaking, msg, op, np);
+            }
+        }
+        let at = (op, np, label);
+        for key in SCHEMA_KEYWORDS {
+            let sub = Keyword {
+                what: format!("`{key}`"),
+                label: format!("{label}{{{key}}}"),
+                opens: false,
+            };
+            self.keyword_sub(os.keyed.get(key), ns.keyed.get(key), &sub, at);
+        }
+        let longest = os.prefix_items.len().max(ns.prefix_items.len());
+        for i in 0..longest {
+            let sub = Keyword {
+                what: format!("`prefixItems` item {i}"),
+                label: format!("{label}[{i}]"),
+                opens: false,
+            };
+            self.keyword_sub(os.prefix_items.get(i), ns.prefix_items.get(i), &sub, at);
+        }
+        // In a closed object a pattern lets properties in; in an open one
+        // it constrains the properties it matches.
+        let opens = os.closed && ns.closed;
+        let patterns: BTreeSet<&String> =
+            os.pattern_props.keys().chain(ns.pattern_props.keys()).collect();
+        for p in patterns {
+            let sub = Keyword {
+                what: format!("`patternProperties` `{p}`"),
+                label: format!("{label}{{/{p}/}}"),
+                opens,
+            };
+            self.keyword_sub(os.pattern_props.get(p), ns.pattern_props.get(p), &sub, at);
+        }
+        let props: BTreeSet<&String> =
+            os.dependent_schemas.keys().chain(ns.dependent_schemas.keys()).collect();
+        for p in props {
+            let sub = Keyword {
+                what: format!("`dependentSchemas` `{p}`"),
+                label: format!("{label}{{dependentSchemas {p}}}"),
+                opens: false,
+            };
+            let (o, n) = (os.dependent_schemas.get(p), ns.dependent_schemas.get(p));
+            self.keyword_sub(o, n, &sub, at);
+        }
+        let props: BTreeSet<&String> = os.dependent_required.keys().chain(ns.dependent_required.keys()).collect();
+        let none = BTreeSet::new();
+        for p in props {
+            let a = os.dependent_required.get(p).unwrap_or(&none);
+            let b = ns.dependent_required.get(p).unwrap_or(&none);
+            for x in b.difference(a) {
+                let msg = format!("`{label}`: `{p}` now requires `{x}` (dependentRequired)");
+                self.constraint(true, msg, op, np);
+            }
+            for x in a.difference(b) {
+                let msg = format!("`{label}`: `{p}` no longer requires `{x}` (dependentRequired)");
+                self.constraint(false, msg, op, np);
+            }
+        }
+    }
+
+    /// A keyword holding a schema: compared when on both sides; added is a
+    /// constraint tightened, removed one relaxed (the reverse for a
+    /// keyword that `opens`, such as a pattern of a closed object). `at`
+    /// is the parent's pointers and label.
+    fn keyword_sub(
+        &mut self,
+        old: Option<&Sub<'a>>,
+        new: Option<&Sub<'a>>,
+        k: &Keyword,
+        (op, np, parent): (&str, &str, &str),
+    ) {
+        match (old, new) {
+            (Some(o), Some(n)) => self.compare_sub(o, n, &k.label),
+            (None, Some(n)) => {
+                let msg = format!("`{parent}` gained a {} constraint", k.what);
+                let at = n.node().ptr.clone();
+                self.constraint(!k.opens, msg, op, &at);
+            }
+            (Some(o), None) => {
+                let msg = format!("`{parent}` lost its {} constraint", k.what);
+                let at = o.node().ptr.clone();
+                self.constraint(k.opens, msg, &at, np);
             }
             (None, None) => {}
         }
@@ -320,6 +622,7 @@ impl<'a> SchemaDiff<'a> {
                     let is = nreq.contains(name);
                     let hidden =
                         flag(self.old, oprop, skip_flag) || flag(self.new, nprop, skip_flag);
+                    self.flips(oprop, nprop, &path);
                     if was != is && !hidden {
                         let (rule, sev, what) = match (is, self.dir) {
                             (true, Dir::Request) => {
@@ -372,6 +675,41 @@ impl<'a> SchemaDiff<'a> {
         }
         if !os.required_any.is_empty() || !ns.required_any.is_empty() {
             self.required_alternatives(os, ns, (narrowed, widened), op, np, label);
+        }
+    }
+
+    /// A property's `readOnly`/`writeOnly`/`deprecated` changed: in a
+    /// request a property turned read-only may no longer be sent; in a
+    /// response one turned write-only is no longer returned.
+    fn flips(&mut self, o: &Sub<'a>, n: &Sub<'a>, path: &str) {
+        let (op, np) = (o.node().ptr.clone(), n.node().ptr.clone());
+        let key = match self.dir {
+            Dir::Request => "readOnly",
+            Dir::Response => "writeOnly",
+        };
+        let (was, is) = (flag(self.old, o, key), flag(self.new, n, key));
+        let what = match self.dir {
+            Dir::Request => "read-only",
+            Dir::Response => "write-only",
+        };
+        if !was && is {
+            let (sev, why) = match self.dir {
+                Dir::Request => (Severity::Warning, "clients sending it may be refused or ignored"),
+                Dir::Response => (Severity::Breaking, "it is no longer returned"),
+            };
+            let msg = format!("property `{path}` became {what}: {why}");
+            self.emit(&format!("property-became-{what}"), sev, msg, &op, &np);
+        } else if was && !is {
+            let msg = format!("property `{path}` is no longer {what}");
+            self.emit(&format!("property-no-longer-{what}"), Severity::Info, msg, &op, &np);
+        }
+        let (was, is) = (flag(self.old, o, "deprecated"), flag(self.new, n, "deprecated"));
+        if !was && is {
+            let msg = format!("property `{path}` deprecated");
+            self.emit("property-deprecated", Severity::Info, msg, &op, &np);
+        } else if was && !is {
+            let msg = format!("property `{path}` no longer deprecated");
+            self.emit("property-undeprecated", Severity::Info, msg, &op, &np);
         }
     }
 
@@ -668,6 +1006,16 @@ impl<'a> SchemaDiff<'a> {
             self.emit("type-changed", sev, msg, &o, &n);
         }
     }
+}
+
+/// A keyword that holds a schema, as findings name it.
+struct Keyword {
+    /// How a message names it: `` `contains` ``, `` `patternProperties` `^x-` ``.
+    what: String,
+    /// The label of the schema it holds (`body.tags{contains}`).
+    label: String,
+    /// Adding it lets more values in (a pattern of a closed object).
+    opens: bool,
 }
 
 /// One alternative of a schema: a `oneOf`/`anyOf` branch combined with the

@@ -19,20 +19,35 @@ use crate::doc::{ref_name, Doc, Node};
 const MAX_DEPTH: usize = 24;
 
 /// Lower-bound keywords: raising one narrows.
-pub(crate) const LOWER: [&str; 5] = [
+pub(crate) const LOWER: [&str; 6] = [
     "minimum",
     "exclusiveMinimum",
     "minLength",
     "minItems",
     "minProperties",
+    "minContains",
 ];
 /// Upper-bound keywords: lowering one narrows.
-pub(crate) const UPPER: [&str; 5] = [
+pub(crate) const UPPER: [&str; 6] = [
     "maximum",
     "exclusiveMaximum",
     "maxLength",
     "maxItems",
     "maxProperties",
+    "maxContains",
+];
+
+/// The JSON Schema keywords whose value is one schema, by the name findings
+/// give it: `contains`, `propertyNames`, `if`/`then`/`else`,
+/// `unevaluatedItems` (as a schema), `contentSchema`.
+pub(crate) const SCHEMA_KEYWORDS: [&str; 7] = [
+    "contains",
+    "propertyNames",
+    "if",
+    "then",
+    "else",
+    "unevaluatedItems",
+    "contentSchema",
 ];
 
 /// A sub-schema (a property, `items`, `additionalProperties`): one node,
@@ -107,6 +122,59 @@ pub(crate) struct Shape<'a> {
     pub pattern: Option<String>,
     /// `format` (likewise).
     pub format: Option<String>,
+    /// `default`.
+    pub default: Option<Value>,
+    /// `discriminator` (beside `oneOf`/`anyOf`; never copied into the
+    /// alternatives).
+    pub discriminator: Option<Discriminator>,
+    /// `multipleOf`.
+    pub multiple_of: Option<f64>,
+    /// `uniqueItems: true`.
+    pub unique: bool,
+    /// `x-extensible-enum`: the documented values of an open set.
+    pub extensible: Option<Vec<Value>>,
+    /// `prefixItems`, by position.
+    pub prefix_items: Vec<Sub<'a>>,
+    /// The one-schema keywords ([`SCHEMA_KEYWORDS`]) by name.
+    pub keyed: BTreeMap<&'static str, Sub<'a>>,
+    /// `patternProperties` by pattern.
+    pub pattern_props: BTreeMap<String, Sub<'a>>,
+    /// `dependentSchemas` by property.
+    pub dependent_schemas: BTreeMap<String, Sub<'a>>,
+    /// `dependentRequired`: a property to the ones it requires.
+    pub dependent_required: BTreeMap<String, BTreeSet<String>>,
+    /// `unevaluatedItems: false`.
+    pub items_closed: bool,
+    /// `contentMediaType`.
+    pub content_media_type: Option<String>,
+    /// `contentEncoding`.
+    pub content_encoding: Option<String>,
+}
+
+/// A `discriminator`: the property that names the alternative, and the
+/// explicit mapping of its values to schema names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Discriminator {
+    /// `propertyName`.
+    pub property: String,
+    /// `mapping`, each value reduced to the component it names.
+    pub mapping: BTreeMap<String, String>,
+}
+
+impl Discriminator {
+    fn read(v: &Value) -> Option<Self> {
+        let property = v.get("propertyName")?.as_str()?.to_owned();
+        let mapping = v
+            .get("mapping")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), ref_name(v.as_str()?))))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some(Discriminator { property, mapping })
+    }
 }
 
 impl<'a> Shape<'a> {
@@ -194,6 +262,49 @@ impl<'a> Shape<'a> {
         }
         s.pattern = m.get("pattern").and_then(Value::as_str).map(str::to_owned);
         s.format = m.get("format").and_then(Value::as_str).map(str::to_owned);
+        s.default = m.get("default").cloned();
+        s.discriminator = m.get("discriminator").and_then(Discriminator::read);
+        s.multiple_of = m
+            .get("multipleOf")
+            .and_then(Value::as_f64)
+            .filter(|x| *x > 0.0);
+        s.unique = m.get("uniqueItems") == Some(&Value::Bool(true));
+        if let Some(Value::Array(values)) = m.get("x-extensible-enum") {
+            s.extensible = Some(values.iter().filter(|v| !v.is_null()).cloned().collect());
+        }
+        s.prefix_items = n.items("prefixItems").into_iter().map(Sub::one).collect();
+        for key in SCHEMA_KEYWORDS {
+            if let Some(sub) = n.get(key).filter(|x| x.v.is_object()) {
+                s.keyed.insert(key, Sub::one(sub));
+            }
+        }
+        for (k, v) in n.entries("patternProperties") {
+            s.pattern_props.insert(k.clone(), Sub::one(v));
+        }
+        for (k, v) in n.entries("dependentSchemas") {
+            s.dependent_schemas.insert(k.clone(), Sub::one(v));
+        }
+        if let Some(Value::Object(deps)) = m.get("dependentRequired") {
+            for (k, v) in deps {
+                let names = v.as_array().into_iter().flatten().filter_map(Value::as_str);
+                s.dependent_required
+                    .insert(k.clone(), names.map(str::to_owned).collect());
+            }
+        }
+        match n.get("unevaluatedProperties") {
+            Some(u) if u.v == &Value::Bool(false) => s.closed = true,
+            Some(u) if u.v.is_object() && s.additional.is_none() => s.additional = Some(Sub::one(u)),
+            _ => {}
+        }
+        s.items_closed = m.get("unevaluatedItems") == Some(&Value::Bool(false));
+        s.content_media_type = m
+            .get("contentMediaType")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        s.content_encoding = m
+            .get("contentEncoding")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         for branch in n.items("allOf") {
             let b = Shape::build(doc, branch, depth + 1);
             s.merge(b);
@@ -275,6 +386,34 @@ impl<'a> Shape<'a> {
         }
         self.pattern = join_text(self.pattern.take(), b.pattern);
         self.format = join_text(self.format.take(), b.format);
+        self.default = self.default.take().or(b.default);
+        self.discriminator = self.discriminator.take().or(b.discriminator);
+        self.multiple_of = match (self.multiple_of, b.multiple_of) {
+            // Both hold: keep the stricter when one divides the other.
+            (Some(x), Some(y)) if (y / x).fract() == 0.0 => Some(y),
+            (x, y) => x.or(y),
+        };
+        self.unique |= b.unique;
+        self.extensible = self.extensible.take().or(b.extensible);
+        for (i, sub) in b.prefix_items.into_iter().enumerate() {
+            match self.prefix_items.get_mut(i) {
+                Some(mine) => mine.join(sub),
+                None => self.prefix_items.push(sub),
+            }
+        }
+        for (mine, theirs) in [
+            (&mut self.pattern_props, b.pattern_props),
+            (&mut self.dependent_schemas, b.dependent_schemas),
+        ] {
+            join_subs(mine, theirs);
+        }
+        join_subs(&mut self.keyed, b.keyed);
+        for (k, v) in b.dependent_required {
+            self.dependent_required.entry(k).or_default().extend(v);
+        }
+        self.items_closed |= b.items_closed;
+        self.content_media_type = join_text(self.content_media_type.take(), b.content_media_type);
+        self.content_encoding = join_text(self.content_encoding.take(), b.content_encoding);
     }
 
     /// The alternatives this shape stands for, and whether `null` is one of
@@ -285,6 +424,7 @@ impl<'a> Shape<'a> {
     pub fn alternatives(&self, doc: Doc<'a>) -> (Vec<Shape<'a>>, bool) {
         let mut own = self.clone();
         own.variants.clear();
+        own.discriminator = None;
         let mut nullable = own.nullable;
         own.nullable = false;
         if self.variants.is_empty() {
@@ -372,9 +512,30 @@ impl<'a> Shape<'a> {
         if !has("string") && !number {
             s.format = None;
         }
+        if !number {
+            s.multiple_of = None;
+        }
+        if !has("array") {
+            s.unique = false;
+            s.prefix_items.clear();
+            s.items_closed = false;
+            s.keyed.remove("contains");
+            s.keyed.remove("unevaluatedItems");
+        }
+        if !has("object") {
+            s.pattern_props.clear();
+            s.dependent_schemas.clear();
+            s.dependent_required.clear();
+            s.keyed.remove("propertyNames");
+        }
+        if !has("string") {
+            s.content_media_type = None;
+            s.content_encoding = None;
+            s.keyed.remove("contentSchema");
+        }
         let applies = |key: &str| match key {
             "minProperties" | "maxProperties" => has("object"),
-            "minItems" | "maxItems" => has("array"),
+            "minItems" | "maxItems" | "minContains" | "maxContains" => has("array"),
             "minLength" | "maxLength" => has("string"),
             _ => number,
         };
@@ -400,6 +561,18 @@ fn value_type(v: &Value) -> Option<BTreeSet<String>> {
         Value::Object(_) => "object",
     };
     Some(BTreeSet::from([t.to_owned()]))
+}
+
+/// Both maps of sub-schemas at once: a key in both is both schemas.
+fn join_subs<'a, K: Ord>(mine: &mut BTreeMap<K, Sub<'a>>, other: BTreeMap<K, Sub<'a>>) {
+    for (k, v) in other {
+        match mine.get_mut(&k) {
+            Some(m) => m.join(v),
+            None => {
+                mine.insert(k, v);
+            }
+        }
+    }
 }
 
 fn join_sub<'a>(mine: &mut Option<Sub<'a>>, other: Option<Sub<'a>>) {
@@ -580,6 +753,14 @@ fn accepts_at<'a>(ad: Doc<'a>, a: &Shape<'a>, bd: Doc<'a>, b: &Shape<'a>, depth:
         return false;
     }
     if a.format.is_some() && a.format != b.format && b.enumv.is_none() {
+        return false;
+    }
+    if let Some(x) = a.multiple_of {
+        if !b.multiple_of.is_some_and(|y| (y / x).fract() == 0.0) {
+            return false;
+        }
+    }
+    if a.unique && !b.unique {
         return false;
     }
     let (aterms, bterms) = (a.required_terms(), b.required_terms());
