@@ -159,6 +159,9 @@ pub(crate) fn component_of(pointer: &str) -> Option<String> {
 pub struct Report {
     /// The findings, most severe first.
     pub findings: Vec<Finding>,
+    /// Findings an ignore entry of the config hid, with its reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<crate::config::Ignored>,
 }
 
 impl Report {
@@ -193,7 +196,10 @@ impl Report {
                 f.message.clone(),
             ))
         });
-        Report { findings }
+        Report {
+            findings,
+            ignored: Vec::new(),
+        }
     }
 
     /// The report with every pointer into the old document passed through
@@ -213,7 +219,9 @@ impl Report {
                 f
             })
             .collect();
-        Report::from_findings(findings)
+        let mut report = Report::from_findings(findings);
+        report.ignored = self.ignored;
+        report
     }
 
     /// True when there is no finding.

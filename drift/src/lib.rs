@@ -46,15 +46,21 @@
 #![deny(missing_docs)]
 
 mod binding;
+mod config;
 mod diff;
 mod doc;
 mod error;
 mod finding;
 mod lint;
+mod options;
 mod render;
+mod rules;
 
-pub use diff::diff;
+pub use config::{Config, Ignore, Ignored, Level, IGNORE_EXPIRED, IGNORE_UNUSED};
+pub use diff::{diff, diff_with};
 pub use error::Error;
 pub use finding::{FailOn, Finding, Report, Severity};
 pub use lint::lint;
+pub use options::{today_utc, BreakingPolicy, Date, Options};
 pub use render::Format;
+pub use rules::{rules, Direction, RuleInfo, EXHAUSTIVE_MATCH_CHANGES};

@@ -1,11 +1,15 @@
 //! `diff`: the changes between two documents, with their severity.
 
+mod components;
 mod lifecycle;
+mod operation;
 pub(crate) mod request;
 pub(crate) mod response;
 mod schema;
 pub(crate) mod security;
 pub(crate) mod shape;
+mod version;
+mod webhook;
 
 use std::collections::HashMap;
 
@@ -14,6 +18,7 @@ use serde_json::Value;
 
 use crate::doc::{operations, path_key, Doc, Operation};
 use crate::finding::{Finding, Report, Severity};
+use crate::options::{Date, Options};
 
 pub(crate) use schema::{Dir, SchemaDiff};
 
@@ -43,7 +48,9 @@ impl Pair<'_, '_> {
     }
 }
 
-/// Every change from `old` to `new`, most severe first.
+/// Every change from `old` to `new`, most severe first, under the default
+/// [`Options`] (the lenient policy, no version check, no date: every
+/// sunset still to come). [`diff_with`] takes options.
 ///
 /// Operations are matched by method and path template (parameter names do
 /// not matter: `/pets/{id}` is `/pets/{petId}`). Schemas are compared by
@@ -55,17 +62,64 @@ impl Pair<'_, '_> {
 /// version of the same API differ only where the API does; every pointer
 /// names the place of the document as written.
 pub fn diff(old: &Value, new: &Value) -> Report {
+    diff_with(old, new, &Options::default())
+}
+
+/// Every change from `old` to `new` as [`diff`] finds them, then judged by
+/// `options`: the breaking policy, the `[rules]` severities of its
+/// config, its ignores (hidden findings are in [`Report::ignored`]; an
+/// expired ignore is itself a finding), and, with `check_version`, whether
+/// `info.version` was bumped enough for what breaks.
+///
+/// ```
+/// use drift::{diff_with, BreakingPolicy, Options, Severity};
+/// use serde_json::json;
+///
+/// let doc = |values: serde_json::Value, version: &str| json!({
+///     "openapi": "3.0.3", "info": {"title": "t", "version": version},
+///     "paths": {"/pets": {"get": {"responses": {"200": {"description": "ok",
+///         "content": {"application/json": {"schema": {"type": "string", "enum": values}}}}}}}}
+/// });
+/// let (old, new) = (doc(json!(["cat"]), "1.0.0"), doc(json!(["cat", "dog"]), "1.1.0"));
+///
+/// let lenient = diff_with(&old, &new, &Options::default());
+/// assert_eq!(lenient.findings[0].severity, Severity::Warning);
+///
+/// let strict = diff_with(&old, &new, &Options::default().policy(BreakingPolicy::Strict).check_version(true));
+/// assert_eq!(strict.findings[0].rule, "version-major-bump-missing");
+/// ```
+pub fn diff_with(old: &Value, new: &Value, options: &Options) -> Report {
+    let raw = changes(old, new, options.today);
+    let findings: Vec<Finding> = raw
+        .findings
+        .into_iter()
+        .map(|f| options.policy.judge(f))
+        .collect();
+    let findings = options.config.severities(findings);
+    let (mut findings, ignored) = options.config.ignores(findings, options.today);
+    if options.check_version {
+        let more = version::check(old, new, &findings);
+        findings.extend(more);
+    }
+    let mut report = Report::from_findings(findings);
+    report.ignored = ignored;
+    report
+}
+
+/// The changes, before any policy or config.
+fn changes(old: &Value, new: &Value, today: Option<Date>) -> Report {
     let (o, n) = (
         openapi::swagger2::normalize(old),
         openapi::swagger2::normalize(new),
     );
     if o.is_none() && n.is_none() {
-        return diff_openapi(old, new);
+        return diff_openapi(old, new, today);
     }
     let same = Origins::default();
     let report = diff_openapi(
         o.as_ref().map_or(old, |c| &c.document),
         n.as_ref().map_or(new, |c| &c.document),
+        today,
     );
     report.relocated(
         o.as_ref().map_or(&same, |c| &c.origins),
@@ -73,7 +127,7 @@ pub fn diff(old: &Value, new: &Value) -> Report {
     )
 }
 
-fn diff_openapi(old: &Value, new: &Value) -> Report {
+fn diff_openapi(old: &Value, new: &Value, today: Option<Date>) -> Report {
     let (od, nd) = (Doc::new(old), Doc::new(new));
     let olds = operations(od);
     let news = operations(nd);
@@ -83,29 +137,31 @@ fn diff_openapi(old: &Value, new: &Value) -> Report {
     }
     let mut matched = vec![false; news.len()];
     let mut out = Vec::new();
+    let mut pairs: Vec<(&Operation<'_>, &Operation<'_>)> = Vec::new();
     for o in &olds {
         match index.get(&(path_key(o.path), o.method)) {
             Some(&j) if !matched[j] => {
                 matched[j] = true;
-                let pair = Pair {
-                    old: od,
-                    new: nd,
-                    o,
-                    n: &news[j],
-                    label: news[j].label(),
-                };
-                operation(&pair, &mut out);
+                pairs.push((o, &news[j]));
             }
-            _ => out.push(
-                Finding::new(
-                    "operation-removed",
-                    Severity::Breaking,
-                    format!("operation {} removed", o.label()),
-                )
-                .operation(o.label())
-                .at(Some(&o.node.ptr), None),
-            ),
+            _ => out.push(operation::removed(o, today)),
         }
+    }
+    let renamed = operation::renamed_tags(&pairs);
+    operation::tag_renames(&renamed, &od.node(), &nd.node(), &mut out);
+    for (o, n) in pairs {
+        let pair = Pair {
+            old: od,
+            new: nd,
+            o,
+            n,
+            label: n.label(),
+        };
+        let start = out.len();
+        operation(&pair, &renamed, &mut out);
+        let mut found = out.split_off(start);
+        operation::stability(&pair, &mut found, &mut out);
+        out.append(&mut found);
     }
     for (j, n) in news.iter().enumerate() {
         if !matched[j] {
@@ -122,29 +178,18 @@ fn diff_openapi(old: &Value, new: &Value) -> Report {
     }
     security::schemes(od, nd, &mut out);
     lifecycle::root(od, nd, &mut out);
+    components::renames(od, nd, &mut out);
+    webhook::webhooks_diff(od, nd, &mut out);
     Report::from_findings(out)
 }
 
-fn operation(pair: &Pair<'_, '_>, out: &mut Vec<Finding>) {
-    let was = pair.o.node.bool("deprecated").unwrap_or(false);
-    let is = pair.n.node.bool("deprecated").unwrap_or(false);
-    if !was && is {
-        out.push(pair.finding(
-            "operation-deprecated",
-            Severity::Warning,
-            format!("operation {} deprecated", pair.label),
-            Some(&pair.o.node.ptr),
-            Some(&pair.n.node.ptr),
-        ));
-    } else if was && !is {
-        out.push(pair.finding(
-            "operation-undeprecated",
-            Severity::Info,
-            format!("operation {} no longer deprecated", pair.label),
-            Some(&pair.o.node.ptr),
-            Some(&pair.n.node.ptr),
-        ));
-    }
+fn operation(
+    pair: &Pair<'_, '_>,
+    renamed_tags: &std::collections::BTreeMap<String, String>,
+    out: &mut Vec<Finding>,
+) {
+    operation::deprecation(pair, out);
+    operation::identity(pair, renamed_tags, out);
     request::parameters(pair, out);
     request::body(pair, out);
     response::responses(pair, out);

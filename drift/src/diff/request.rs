@@ -167,6 +167,10 @@ fn one(pair: &Pair<'_, '_>, o: &Param<'_>, n: &Param<'_>, out: &mut Vec<Finding>
             np,
         ));
     }
+    if !o.node.bool("deprecated").unwrap_or(false) && n.node.bool("deprecated").unwrap_or(false) {
+        let msg = format!("{} parameter `{}` deprecated", n.loc, n.name);
+        out.push(pair.finding("request-parameter-deprecated", Severity::Info, msg, op, np));
+    }
     if o.style != n.style {
         let msg = format!(
             "parameter `{}` style changed from {} to {}",

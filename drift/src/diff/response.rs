@@ -59,7 +59,7 @@ pub(crate) fn responses(pair: &Pair<'_, '_>, out: &mut Vec<Finding>) {
     }
 }
 
-fn one(pair: &Pair<'_, '_>, status: &str, o: &Node<'_>, n: &Node<'_>, out: &mut Vec<Finding>) {
+fn one<'a>(pair: &Pair<'_, 'a>, status: &str, o: &Node<'a>, n: &Node<'a>, out: &mut Vec<Finding>) {
     let status = status.to_ascii_lowercase();
     let (om, nm) = (media(o), media(n));
     let (op, np) = (Some(o.ptr.as_str()), Some(n.ptr.as_str()));
@@ -106,29 +106,80 @@ fn one(pair: &Pair<'_, '_>, status: &str, o: &Node<'_>, n: &Node<'_>, out: &mut 
             }
         }
     }
-    let headers = |node: &Node<'_>| -> BTreeMap<String, String> {
+    let headers = |doc: Doc<'a>, node: &Node<'a>| -> BTreeMap<String, Node<'a>> {
         node.entries("headers")
             .into_iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.ptr))
+            .map(|(k, v)| (k.to_ascii_lowercase(), doc.resolve(v).0))
             .collect()
     };
-    let (oh, nh) = (headers(o), headers(n));
-    for (name, ptr) in &oh {
-        if !nh.contains_key(name) {
+    let (oh, nh) = (headers(pair.old, o), headers(pair.new, n));
+    for (name, oh_node) in &oh {
+        let Some(nh_node) = nh.get(name) else {
             let msg = format!("response {status} header `{name}` removed");
             out.push(pair.finding(
                 "response-header-removed",
                 Severity::Warning,
                 msg,
-                Some(ptr),
+                Some(&oh_node.ptr),
                 np,
+            ));
+            continue;
+        };
+        header(pair, &status, name, oh_node, nh_node, out);
+    }
+    for (name, nh_node) in &nh {
+        if !oh.contains_key(name) {
+            let msg = format!("response {status} header `{name}` added");
+            out.push(pair.finding(
+                "response-header-added",
+                Severity::Info,
+                msg,
+                op,
+                Some(&nh_node.ptr),
             ));
         }
     }
-    for (name, ptr) in &nh {
-        if !oh.contains_key(name) {
-            let msg = format!("response {status} header `{name}` added");
-            out.push(pair.finding("response-header-added", Severity::Info, msg, op, Some(ptr)));
-        }
+}
+
+/// One response header on both sides: clients that read a header that was
+/// required break when it becomes optional or changes its schema.
+fn header<'a>(
+    pair: &Pair<'_, 'a>,
+    status: &str,
+    name: &str,
+    o: &Node<'a>,
+    n: &Node<'a>,
+    out: &mut Vec<Finding>,
+) {
+    let (op, np) = (Some(o.ptr.as_str()), Some(n.ptr.as_str()));
+    let (was, is) = (
+        o.bool("required").unwrap_or(false),
+        n.bool("required").unwrap_or(false),
+    );
+    if was && !is {
+        let msg = format!("response {status} header `{name}` made optional: clients reading it may find none");
+        out.push(pair.finding("response-header-made-optional", Severity::Breaking, msg, op, np));
+    } else if !was && is {
+        let msg = format!("response {status} header `{name}` made required");
+        out.push(pair.finding("response-header-made-required", Severity::Info, msg, op, np));
+    }
+    let schema = |h: &Node<'a>| {
+        h.get("schema").or_else(|| {
+            media(h)
+                .into_values()
+                .next()
+                .and_then(|m| m.get("schema"))
+        })
+    };
+    if let (Some(os), Some(ns)) = (schema(o), schema(n)) {
+        let mut sd = SchemaDiff::new(
+            pair.old,
+            pair.new,
+            Dir::Response,
+            "response-header",
+            pair.label.clone(),
+        );
+        sd.compare(os, ns, name);
+        out.append(&mut sd.findings);
     }
 }
