@@ -87,7 +87,8 @@ pub(crate) fn deprecation(pair: &Pair<'_, '_>, out: &mut Vec<Finding>) {
     let (was, is) = (deprecated(o), deprecated(n));
     let label = &pair.label;
     let new_sunset = sunset(n);
-    if let Sunset::Invalid(text) = new_sunset {
+    let changed = o.v.get(SUNSET) != n.v.get(SUNSET);
+    if let (Sunset::Invalid(text), true) = (&new_sunset, changed) {
         let msg = format!("{SUNSET} of {label} is `{text}`, not a date like 2025-06-30");
         out.push(pair.finding("operation-sunset-invalid", Severity::Warning, msg, op, np));
     }
@@ -112,20 +113,27 @@ pub(crate) fn deprecation(pair: &Pair<'_, '_>, out: &mut Vec<Finding>) {
         let msg = format!("operation {label} no longer deprecated");
         out.push(pair.finding("operation-undeprecated", Severity::Info, msg, op, np));
     } else if was && is {
-        if let (Sunset::On(a), Sunset::On(b)) = (sunset(o), new_sunset) {
-            if b < a {
+        let old_sunset = sunset(o);
+        if let (false, Sunset::On(date)) = (matches!(old_sunset, Sunset::On(_)), &new_sunset) {
+            let msg = format!(
+                "sunset of the deprecated {label} announced for {}",
+                show_date(*date)
+            );
+            out.push(pair.finding("operation-sunset-announced", Severity::Info, msg, op, np));
+        }
+        if let (Sunset::On(a), Sunset::On(b)) = (old_sunset, new_sunset) {
+            let (rule, sev, how) = if b < a {
+                ("operation-sunset-brought-forward", Severity::Warning, "brought forward")
+            } else {
+                ("operation-sunset-postponed", Severity::Info, "postponed")
+            };
+            if a != b {
                 let msg = format!(
-                    "sunset of {label} brought forward from {} to {}",
+                    "sunset of {label} {how} from {} to {}",
                     show_date(a),
                     show_date(b)
                 );
-                out.push(pair.finding(
-                    "operation-sunset-brought-forward",
-                    Severity::Warning,
-                    msg,
-                    op,
-                    np,
-                ));
+                out.push(pair.finding(rule, sev, msg, op, np));
             }
         }
     }
@@ -173,12 +181,23 @@ pub(crate) fn stability(pair: &Pair<'_, '_>, found: &mut [Finding], out: &mut Ve
     let (op, np) = (Some(o.ptr.as_str()), Some(n.ptr.as_str()));
     let label = &pair.label;
     match (level(o), level(n)) {
+        (a, b) if a == b => {}
         (_, Some(Err(text))) => {
             let msg = format!(
                 "{STABILITY} of {label} is {text}, not one of {}",
                 LEVELS.join(", ")
             );
             out.push(pair.finding("operation-stability-invalid", Severity::Warning, msg, op, np));
+        }
+        // A level that is none of the four promised nothing: any level is a
+        // rise from it.
+        (Some(Err(text)), b) => {
+            let b = b.and_then(Result::ok).unwrap_or(LEVELS.len() - 1);
+            let msg = format!(
+                "{label}: stability level changed from {text} (not a level) to {}",
+                LEVELS[b]
+            );
+            out.push(pair.finding("operation-stability-increased", Severity::Info, msg, op, np));
         }
         // No level is stable; setting one where there was none is allowed.
         (Some(Ok(a)), b) => {

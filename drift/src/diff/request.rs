@@ -167,9 +167,19 @@ fn one(pair: &Pair<'_, '_>, o: &Param<'_>, n: &Param<'_>, out: &mut Vec<Finding>
             np,
         ));
     }
-    if !o.node.bool("deprecated").unwrap_or(false) && n.node.bool("deprecated").unwrap_or(false) {
-        let msg = format!("{} parameter `{}` deprecated", n.loc, n.name);
-        out.push(pair.finding("request-parameter-deprecated", Severity::Info, msg, op, np));
+    match (
+        o.node.bool("deprecated").unwrap_or(false),
+        n.node.bool("deprecated").unwrap_or(false),
+    ) {
+        (false, true) => {
+            let msg = format!("{} parameter `{}` deprecated", n.loc, n.name);
+            out.push(pair.finding("request-parameter-deprecated", Severity::Info, msg, op, np));
+        }
+        (true, false) => {
+            let msg = format!("{} parameter `{}` no longer deprecated", n.loc, n.name);
+            out.push(pair.finding("request-parameter-undeprecated", Severity::Info, msg, op, np));
+        }
+        _ => {}
     }
     if o.style != n.style {
         let msg = format!(
