@@ -172,6 +172,16 @@ struct DiffArgs {
     old: String,
     /// The new spec: a file, or git:REV:path.
     new: String,
+    /// A new enum value, oneOf alternative or discriminator value in a
+    /// response: lenient (a warning, the default) or strict (breaking).
+    #[arg(long, value_name = "POLICY")]
+    breaking_policy: Option<drift::BreakingPolicy>,
+    /// A breaking change without a major bump of info.version is a finding.
+    #[arg(long)]
+    check_version: bool,
+    /// Rule severities and ignores (default: ./drift.toml when it exists).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -312,7 +322,23 @@ fn emit(report: &drift::Report, title: &str, output: &OutputArgs) -> anyhow::Res
 fn diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
     let old = load_document(&args.old)?;
     let new = load_document(&args.new)?;
-    emit(&drift::diff(&old, &new), "spec drift", &args.output)
+    let default = std::path::Path::new(drift::CONFIG_FILE);
+    let config = match args.config.as_deref().or(default.is_file().then_some(default)) {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            drift::Config::from_toml(&text).with_context(|| path.display().to_string())?
+        }
+        None => drift::Config::default(),
+    };
+    let mut options = drift::Options::from_config(config).today(drift::today_utc());
+    if let Some(policy) = args.breaking_policy {
+        options = options.policy(policy);
+    }
+    if args.check_version {
+        options = options.check_version(true);
+    }
+    emit(&drift::diff_with(&old, &new, &options), "spec drift", &args.output)
 }
 
 fn lint(args: LintArgs) -> anyhow::Result<ExitCode> {

@@ -27,6 +27,10 @@ use crate::finding::{Finding, Severity};
 use crate::options::{parse_date, show_date, BreakingPolicy, Date};
 use crate::rules;
 
+/// The config file's name, looked for in the current directory by
+/// `conformance diff`.
+pub const CONFIG_FILE: &str = "drift.toml";
+
 /// The rule of an expired ignore entry.
 pub const IGNORE_EXPIRED: &str = "drift-ignore-expired";
 /// The rule of an ignore entry that matched nothing.

@@ -56,7 +56,7 @@ mod options;
 mod render;
 mod rules;
 
-pub use config::{Config, Ignore, Ignored, Level, IGNORE_EXPIRED, IGNORE_UNUSED};
+pub use config::{Config, Ignore, Ignored, Level, CONFIG_FILE, IGNORE_EXPIRED, IGNORE_UNUSED};
 pub use diff::{diff, diff_with};
 pub use error::Error;
 pub use finding::{FailOn, Finding, Report, Severity};

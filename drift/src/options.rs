@@ -45,9 +45,9 @@ pub(crate) fn show_date(date: Date) -> String {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BreakingPolicy {
-    /// A warning (the default): clients must accept values they do not
-    /// know, as GitHub's, Stripe's and Zalando's API guidelines ask;
-    /// `--fail-on warning` still fails on them.
+    /// A warning (the default): clients are expected to accept values
+    /// they do not know (the tolerant reader); `--fail-on warning` still
+    /// fails on them.
     #[default]
     Lenient,
     /// Breaking, as oasdiff 1.30+ has it: for clients generated with

@@ -54,23 +54,28 @@ impl Report {
         }
     }
 
-    /// `1 breaking, 2 warnings, 0 info`.
+    /// `1 breaking, 2 warnings, 0 info` (and `, 3 ignored` when a config
+    /// hid some).
     pub fn summary(&self) -> String {
         let w = self.count(Severity::Warning);
-        format!(
+        let mut s = format!(
             "{} breaking, {} warning{}, {} info",
             self.count(Severity::Breaking),
             w,
             if w == 1 { "" } else { "s" },
             self.count(Severity::Info)
-        )
+        );
+        if !self.ignored.is_empty() {
+            let _ = write!(s, ", {} ignored", self.ignored.len());
+        }
+        s
     }
 
     /// Human text, one finding per block; a change to a shared component
     /// is one block under the component, listing every operation it
     /// reaches.
     pub fn to_text(&self) -> String {
-        if self.is_empty() {
+        if self.is_empty() && self.ignored.is_empty() {
             return "no findings\n".to_owned();
         }
         let mut s = String::new();
@@ -89,6 +94,20 @@ impl Report {
                         text_block(&mut s, c.first, "  ", c.operations.iter().copied());
                     }
                 }
+            }
+        }
+        if !self.ignored.is_empty() {
+            if !s.is_empty() {
+                s.push('\n');
+            }
+            let _ = writeln!(s, "ignored by the config ({}):", self.ignored.len());
+            for i in &self.ignored {
+                let f = &i.finding;
+                let _ = writeln!(s, "  {}: {}", f.rule, f.message);
+                if let Some(op) = &f.operation {
+                    let _ = writeln!(s, "           operation: {op}");
+                }
+                let _ = writeln!(s, "           until {}: {}", i.expires, i.reason);
             }
         }
         let _ = writeln!(
@@ -160,31 +179,27 @@ impl Report {
     /// JUnit XML.
     pub fn to_junit(&self, title: &str) -> String {
         let failures = self.count(Severity::Breaking);
-        let tests = self.findings.len().max(1);
+        let skipped = self.ignored.len();
+        let tests = (self.findings.len() + skipped).max(1);
         let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         let name = xml(title);
         let _ = writeln!(
             s,
             "<testsuites name=\"{name}\" tests=\"{tests}\" failures=\"{failures}\">"
         );
-        let _ = writeln!(s, "  <testsuite name=\"{name}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">");
-        if self.is_empty() {
+        let _ = writeln!(s, "  <testsuite name=\"{name}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">");
+        if self.is_empty() && self.ignored.is_empty() {
             let _ = writeln!(
                 s,
                 "    <testcase classname=\"{name}\" name=\"no findings\"/>"
             );
         }
         for f in &self.findings {
-            let case = [Some(f.rule.as_str()), f.operation.as_deref(), f.pointer()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" ");
             let _ = writeln!(
                 s,
                 "    <testcase classname=\"{name}.{}\" name=\"{}\">",
                 xml(&f.rule),
-                xml(case.trim_end())
+                xml(&junit_case(f))
             );
             if f.severity == Severity::Breaking {
                 let _ = writeln!(
@@ -203,6 +218,17 @@ impl Report {
                 );
             }
             s.push_str("    </testcase>\n");
+        }
+        for i in &self.ignored {
+            let f = &i.finding;
+            let _ = writeln!(
+                s,
+                "    <testcase classname=\"{name}.{}\" name=\"{}\">\n      <skipped message=\"ignored until {}: {}\"/>\n    </testcase>",
+                xml(&f.rule),
+                xml(&junit_case(f)),
+                xml(&i.expires),
+                xml(&i.reason)
+            );
         }
         s.push_str("  </testsuite>\n</testsuites>\n");
         s
@@ -243,7 +269,6 @@ impl Report {
         let mut s = format!("### {title}: {}\n\n", self.summary());
         if self.is_empty() {
             s.push_str("No findings.\n");
-            return s;
         }
         let entries = self.entries();
         let ones: Vec<&Finding> = entries
@@ -303,6 +328,29 @@ impl Report {
                     md_pointer(f)
                 );
             }
+        }
+        if !self.ignored.is_empty() {
+            let _ = write!(
+                s,
+                "\n<details><summary>{} ignored by the config</summary>\n\n| Rule | Operation | Finding | Until | Reason |\n|---|---|---|---|---|\n",
+                self.ignored.len()
+            );
+            for i in &self.ignored {
+                let f = &i.finding;
+                let op = f
+                    .operation
+                    .as_deref()
+                    .map_or_else(String::new, |o| format!("`{}`", md(o)));
+                let _ = writeln!(
+                    s,
+                    "| `{}` | {op} | {} | {} | {} |",
+                    f.rule,
+                    md(&f.message),
+                    i.expires,
+                    md(&i.reason)
+                );
+            }
+            s.push_str("\n</details>\n");
         }
         s
     }
@@ -375,6 +423,15 @@ fn text_block<'a>(
     if let Some(p) = &f.new {
         let _ = writeln!(s, "{indent}         new: {p}");
     }
+}
+
+/// A JUnit testcase's name: rule, operation and pointer.
+fn junit_case(f: &Finding) -> String {
+    [Some(f.rule.as_str()), f.operation.as_deref(), f.pointer()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn md_severity(severity: Severity) -> &'static str {
