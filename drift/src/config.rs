@@ -81,7 +81,8 @@ impl Ignore {
             }
         }
         if let Some(p) = &self.pointer {
-            let under = |q: &Option<String>| q.as_deref().is_some_and(|q| q.starts_with(p.as_str()));
+            let under =
+                |q: &Option<String>| q.as_deref().is_some_and(|q| q.starts_with(p.as_str()));
             if !under(&f.old) && !under(&f.new) {
                 return false;
             }

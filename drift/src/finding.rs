@@ -202,6 +202,23 @@ impl Report {
         }
     }
 
+    /// The report with repeats of a problem at one place dropped whatever
+    /// the operation (lint: an example of a shared component is wrong once,
+    /// not once per operation that uses it).
+    pub(crate) fn once_per_place(mut self) -> Report {
+        let mut seen = std::collections::HashSet::new();
+        self.findings.retain(|f| {
+            f.pointer().is_none()
+                || seen.insert((
+                    f.rule.clone(),
+                    f.old.clone(),
+                    f.new.clone(),
+                    f.message.clone(),
+                ))
+        });
+        self
+    }
+
     /// The report with every pointer into the old document passed through
     /// `old`, and into the new one through `new` (a converted document's
     /// pointers mapped back to the document as written).

@@ -279,7 +279,9 @@ impl Report {
             })
             .collect();
         if !ones.is_empty() {
-            s.push_str("| Severity | Rule | Operation | Finding | Where |\n|---|---|---|---|---|\n");
+            s.push_str(
+                "| Severity | Rule | Operation | Finding | Where |\n|---|---|---|---|---|\n",
+            );
         }
         for f in ones {
             let op = f
@@ -308,7 +310,11 @@ impl Report {
                 md(component)
             );
             for c in changes {
-                let ops: Vec<String> = c.operations.iter().map(|o| format!("`{}`", md(o))).collect();
+                let ops: Vec<String> = c
+                    .operations
+                    .iter()
+                    .map(|o| format!("`{}`", md(o)))
+                    .collect();
                 let ops = if ops.len() <= MD_OPERATIONS_INLINE {
                     ops.join("<br>")
                 } else {

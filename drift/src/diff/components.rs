@@ -122,8 +122,6 @@ pub(crate) fn renames(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) {
             format!("#/components/{}/{}", escape(&kind), escape(&a)),
             format!("#/components/{}/{}", escape(&kind), escape(b)),
         );
-        out.push(
-            Finding::new("component-renamed", Severity::Info, msg).at(Some(&op), Some(&np)),
-        );
+        out.push(Finding::new("component-renamed", Severity::Info, msg).at(Some(&op), Some(&np)));
     }
 }

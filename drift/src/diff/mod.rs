@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use openapi::swagger2::Origins;
 use serde_json::Value;
 
-use crate::doc::{operations, path_key, Doc, Operation};
+use crate::doc::{self, operations, path_key, Doc, Operation};
 use crate::finding::{Finding, Report, Severity};
 use crate::options::{Date, Options};
 
@@ -30,9 +30,33 @@ pub(crate) struct Pair<'p, 'a> {
     pub n: &'p Operation<'a>,
     /// `METHOD /path` of the new document.
     pub label: String,
+    /// The schema comparisons of the whole diff.
+    pub memo: &'p schema::Memo,
 }
 
-impl Pair<'_, '_> {
+impl<'a> Pair<'_, 'a> {
+    /// Compares two schemas of this operation in direction `dir`, with
+    /// rule ids starting with `prefix`.
+    pub fn schemas(
+        &self,
+        dir: Dir,
+        prefix: &'static str,
+        (old, new): (doc::Node<'a>, doc::Node<'a>),
+        label: &str,
+        out: &mut Vec<Finding>,
+    ) {
+        let mut sd = SchemaDiff::new(
+            self.old,
+            self.new,
+            dir,
+            prefix,
+            self.label.clone(),
+            self.memo,
+        );
+        sd.compare(old, new, label);
+        out.append(&mut sd.findings);
+    }
+
     /// A finding about this operation.
     pub fn finding(
         &self,
@@ -149,6 +173,7 @@ fn diff_openapi(old: &Value, new: &Value, today: Option<Date>) -> Report {
     }
     let renamed = operation::renamed_tags(&pairs);
     operation::tag_renames(&renamed, &od.node(), &nd.node(), &mut out);
+    let memo = schema::Memo::default();
     for (o, n) in pairs {
         let pair = Pair {
             old: od,
@@ -156,6 +181,7 @@ fn diff_openapi(old: &Value, new: &Value, today: Option<Date>) -> Report {
             o,
             n,
             label: n.label(),
+            memo: &memo,
         };
         let start = out.len();
         operation(&pair, &renamed, &mut out);
@@ -179,7 +205,7 @@ fn diff_openapi(old: &Value, new: &Value, today: Option<Date>) -> Report {
     security::schemes(od, nd, &mut out);
     lifecycle::root(od, nd, &mut out);
     components::renames(od, nd, &mut out);
-    webhook::webhooks_diff(od, nd, &mut out);
+    webhook::webhooks_diff(od, nd, &memo, &mut out);
     Report::from_findings(out)
 }
 

@@ -123,7 +123,11 @@ pub(crate) fn deprecation(pair: &Pair<'_, '_>, out: &mut Vec<Finding>) {
         }
         if let (Sunset::On(a), Sunset::On(b)) = (old_sunset, new_sunset) {
             let (rule, sev, how) = if b < a {
-                ("operation-sunset-brought-forward", Severity::Warning, "brought forward")
+                (
+                    "operation-sunset-brought-forward",
+                    Severity::Warning,
+                    "brought forward",
+                )
             } else {
                 ("operation-sunset-postponed", Severity::Info, "postponed")
             };
@@ -187,7 +191,13 @@ pub(crate) fn stability(pair: &Pair<'_, '_>, found: &mut [Finding], out: &mut Ve
                 "{STABILITY} of {label} is {text}, not one of {}",
                 LEVELS.join(", ")
             );
-            out.push(pair.finding("operation-stability-invalid", Severity::Warning, msg, op, np));
+            out.push(pair.finding(
+                "operation-stability-invalid",
+                Severity::Warning,
+                msg,
+                op,
+                np,
+            ));
         }
         // A level that is none of the four promised nothing: any level is a
         // rise from it.
@@ -210,9 +220,21 @@ pub(crate) fn stability(pair: &Pair<'_, '_>, found: &mut [Finding], out: &mut Ve
                 LEVELS[a], LEVELS[b]
             );
             if b < a {
-                out.push(pair.finding("operation-stability-decreased", Severity::Breaking, msg, op, np));
+                out.push(pair.finding(
+                    "operation-stability-decreased",
+                    Severity::Breaking,
+                    msg,
+                    op,
+                    np,
+                ));
             } else if b > a {
-                out.push(pair.finding("operation-stability-increased", Severity::Info, msg, op, np));
+                out.push(pair.finding(
+                    "operation-stability-increased",
+                    Severity::Info,
+                    msg,
+                    op,
+                    np,
+                ));
             }
         }
         _ => {}
@@ -321,7 +343,11 @@ pub(crate) fn identity(
         out.push(pair.finding("operation-tag-removed", Severity::Warning, msg, op, np));
     }
     for t in nt.iter().filter(|t| !ot.contains(*t)) {
-        if renamed.values().any(|u| u == t) && renamed.iter().any(|(a, u)| u == t && ot.contains(a.as_str())) {
+        if renamed.values().any(|u| u == t)
+            && renamed
+                .iter()
+                .any(|(a, u)| u == t && ot.contains(a.as_str()))
+        {
             continue;
         }
         let msg = format!("tag `{t}` added to the operation");

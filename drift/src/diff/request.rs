@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Dir, Pair, SchemaDiff};
+use super::{Dir, Pair};
 use crate::doc::{path_params, Doc, Node, Operation};
 use crate::finding::{Finding, Severity};
 
@@ -177,7 +177,13 @@ fn one(pair: &Pair<'_, '_>, o: &Param<'_>, n: &Param<'_>, out: &mut Vec<Finding>
         }
         (true, false) => {
             let msg = format!("{} parameter `{}` no longer deprecated", n.loc, n.name);
-            out.push(pair.finding("request-parameter-undeprecated", Severity::Info, msg, op, np));
+            out.push(pair.finding(
+                "request-parameter-undeprecated",
+                Severity::Info,
+                msg,
+                op,
+                np,
+            ));
         }
         _ => {}
     }
@@ -209,15 +215,13 @@ fn one(pair: &Pair<'_, '_>, o: &Param<'_>, n: &Param<'_>, out: &mut Vec<Finding>
         ));
     }
     if let (Some(os), Some(ns)) = (&o.schema, &n.schema) {
-        let mut sd = SchemaDiff::new(
-            pair.old,
-            pair.new,
+        pair.schemas(
             Dir::Request,
             "request-parameter",
-            pair.label.clone(),
+            (os.clone(), ns.clone()),
+            &n.name,
+            out,
         );
-        sd.compare(os.clone(), ns.clone(), &n.name);
-        out.append(&mut sd.findings);
     }
 }
 
@@ -295,15 +299,7 @@ pub(crate) fn body(pair: &Pair<'_, '_>, out: &mut Vec<Finding>) {
         match nm.get(ct) {
             Some(n) => {
                 if let (Some(os), Some(ns)) = (o.get("schema"), n.get("schema")) {
-                    let mut sd = SchemaDiff::new(
-                        pair.old,
-                        pair.new,
-                        Dir::Request,
-                        "request-body",
-                        pair.label.clone(),
-                    );
-                    sd.compare(os, ns, "body");
-                    out.append(&mut sd.findings);
+                    pair.schemas(Dir::Request, "request-body", (os, ns), "body", out);
                 }
             }
             None => out.push(pair.finding(

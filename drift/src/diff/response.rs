@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::request::media;
-use super::{Dir, Pair, SchemaDiff};
+use super::{Dir, Pair};
 use crate::doc::{is_success, Doc, Node, Operation};
 use crate::finding::{Finding, Severity};
 
@@ -74,15 +74,7 @@ fn one<'a>(pair: &Pair<'_, 'a>, status: &str, o: &Node<'a>, n: &Node<'a>, out: &
             match nm.get(ct) {
                 Some(nmt) => {
                     if let (Some(os), Some(ns)) = (om.get("schema"), nmt.get("schema")) {
-                        let mut sd = SchemaDiff::new(
-                            pair.old,
-                            pair.new,
-                            Dir::Response,
-                            "response",
-                            pair.label.clone(),
-                        );
-                        sd.compare(os, ns, "body");
-                        out.append(&mut sd.findings);
+                        pair.schemas(Dir::Response, "response", (os, ns), "body", out);
                     }
                 }
                 None => out.push(pair.finding(
@@ -157,29 +149,25 @@ fn header<'a>(
         n.bool("required").unwrap_or(false),
     );
     if was && !is {
-        let msg = format!("response {status} header `{name}` made optional: clients reading it may find none");
-        out.push(pair.finding("response-header-made-optional", Severity::Breaking, msg, op, np));
+        let msg = format!(
+            "response {status} header `{name}` made optional: clients reading it may find none"
+        );
+        out.push(pair.finding(
+            "response-header-made-optional",
+            Severity::Breaking,
+            msg,
+            op,
+            np,
+        ));
     } else if !was && is {
         let msg = format!("response {status} header `{name}` made required");
         out.push(pair.finding("response-header-made-required", Severity::Info, msg, op, np));
     }
     let schema = |h: &Node<'a>| {
-        h.get("schema").or_else(|| {
-            media(h)
-                .into_values()
-                .next()
-                .and_then(|m| m.get("schema"))
-        })
+        h.get("schema")
+            .or_else(|| media(h).into_values().next().and_then(|m| m.get("schema")))
     };
     if let (Some(os), Some(ns)) = (schema(o), schema(n)) {
-        let mut sd = SchemaDiff::new(
-            pair.old,
-            pair.new,
-            Dir::Response,
-            "response-header",
-            pair.label.clone(),
-        );
-        sd.compare(os, ns, name);
-        out.append(&mut sd.findings);
+        pair.schemas(Dir::Response, "response-header", (os, ns), name, out);
     }
 }

@@ -3,12 +3,13 @@
 
 use serde_json::Value;
 
-use std::collections::BTreeSet;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
 
 use super::shape::{
-    SCHEMA_KEYWORDS,
     accepts, covers, flag, implies, intersect_types, similarity, types_label, Shape, Sub, LOWER,
-    UPPER,
+    SCHEMA_KEYWORDS, UPPER,
 };
 use crate::doc::{Doc, Node};
 use crate::finding::{Finding, Severity};
@@ -17,7 +18,7 @@ use crate::finding::{Finding, Severity};
 const MAX_STACK: usize = 64;
 
 /// Which way data flows through the schema.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Dir {
     /// Sent by the client: narrowing breaks.
     Request,
@@ -44,21 +45,48 @@ impl Dir {
     }
 }
 
+/// What one comparison of two schemas found, by direction, prefix,
+/// pointers and label.
+type MemoKey = (Dir, &'static str, String, String, String);
+
+/// The comparisons of one diff, shared by every operation: a component
+/// used by many operations is compared once, and its findings are told
+/// again, under each operation, for the others.
+///
+/// Only comparisons that are the same wherever they happen are kept: one
+/// whose walk was cut short by a ref cycle through a schema compared
+/// above it (or by the depth guard) depends on where it was reached.
+#[derive(Default)]
+pub(crate) struct Memo {
+    found: RefCell<HashMap<MemoKey, Rc<[Finding]>>>,
+}
+
 /// One schema comparison: collects findings whose rule ids start with
 /// `prefix` (`request-body`, `response`, `request-parameter`).
-pub(crate) struct SchemaDiff<'a> {
+pub(crate) struct SchemaDiff<'a, 'm> {
     old: Doc<'a>,
     new: Doc<'a>,
     dir: Dir,
     prefix: &'static str,
     op: String,
     stack: Vec<(String, String)>,
+    /// The lowest index of the stack a cut reached since the comparison
+    /// being made began (`usize::MAX`: none).
+    low: Cell<usize>,
+    memo: &'m Memo,
     /// The findings so far.
     pub findings: Vec<Finding>,
 }
 
-impl<'a> SchemaDiff<'a> {
-    pub fn new(old: Doc<'a>, new: Doc<'a>, dir: Dir, prefix: &'static str, op: String) -> Self {
+impl<'a, 'm> SchemaDiff<'a, 'm> {
+    pub fn new(
+        old: Doc<'a>,
+        new: Doc<'a>,
+        dir: Dir,
+        prefix: &'static str,
+        op: String,
+        memo: &'m Memo,
+    ) -> Self {
         SchemaDiff {
             old,
             new,
@@ -66,7 +94,25 @@ impl<'a> SchemaDiff<'a> {
             prefix,
             op,
             stack: Vec::new(),
+            low: Cell::new(usize::MAX),
+            memo,
             findings: Vec::new(),
+        }
+    }
+
+    /// A walk stopped at stack index `at` (0 for the depth guard).
+    fn cut(&self, at: usize) {
+        self.low.set(self.low.get().min(at));
+    }
+
+    /// Was `key` being compared above? Then the walk stops here.
+    fn on_stack(&self, key: &(String, String)) -> bool {
+        match self.stack.iter().position(|k| k == key) {
+            Some(at) => {
+                self.cut(at);
+                true
+            }
+            None => false,
         }
     }
 
@@ -82,20 +128,44 @@ impl<'a> SchemaDiff<'a> {
     /// parameter name); it restarts at a component's name when a ref is followed.
     pub fn compare(&mut self, old: Node<'a>, new: Node<'a>, label: &str) {
         if self.stack.len() >= MAX_STACK {
+            self.cut(0);
             return;
         }
         let (o, oname) = self.old.resolve(old);
         let (n, nname) = self.new.resolve(new);
         let key = (o.ptr.clone(), n.ptr.clone());
-        if self.stack.contains(&key) {
+        if self.on_stack(&key) {
             return;
         }
         let label = nname.or(oname).unwrap_or_else(|| label.to_owned());
+        let memo_key = (
+            self.dir,
+            self.prefix,
+            key.0.clone(),
+            key.1.clone(),
+            label.clone(),
+        );
+        if let Some(found) = self.memo.found.borrow().get(&memo_key) {
+            for f in found.iter() {
+                let mut f = f.clone();
+                f.operation = Some(self.op.clone());
+                self.findings.push(f);
+            }
+            return;
+        }
+        let depth = self.stack.len();
+        let (start, outer) = (self.findings.len(), self.low.replace(usize::MAX));
         self.stack.push(key);
         let os = Shape::of(self.old, o.clone());
         let ns = Shape::of(self.new, n.clone());
         self.shapes(&os, &ns, &o, &n, &label);
         self.stack.pop();
+        // Cuts at this comparison or below it only: the same anywhere.
+        if self.low.get() >= depth {
+            let found: Rc<[Finding]> = self.findings[start..].into();
+            self.memo.found.borrow_mut().insert(memo_key, found);
+        }
+        self.cut(outer);
     }
 
     /// Compares two sub-schemas (a property, `items`...), each one node or
@@ -106,6 +176,7 @@ impl<'a> SchemaDiff<'a> {
             return;
         }
         if self.stack.len() >= MAX_STACK {
+            self.cut(0);
             return;
         }
         let ptrs = |s: &Sub<'_>| {
@@ -116,7 +187,7 @@ impl<'a> SchemaDiff<'a> {
                 .join(" ")
         };
         let key = (ptrs(old), ptrs(new));
-        if self.stack.contains(&key) {
+        if self.on_stack(&key) {
             return;
         }
         self.stack.push(key);
@@ -139,10 +210,11 @@ impl<'a> SchemaDiff<'a> {
         label: &str,
     ) {
         if self.stack.len() >= MAX_STACK {
+            self.cut(0);
             return;
         }
         let key = (o.node.ptr.clone(), n.node.ptr.clone());
-        if self.stack.contains(&key) {
+        if self.on_stack(&key) {
             return;
         }
         let label = n
@@ -378,7 +450,13 @@ impl<'a> SchemaDiff<'a> {
                 "`{label}` discriminator property changed from `{}` to `{}`",
                 od.property, nd.property
             );
-            self.emit("discriminator-property-changed", Severity::Breaking, msg, op, np);
+            self.emit(
+                "discriminator-property-changed",
+                Severity::Breaking,
+                msg,
+                op,
+                np,
+            );
         }
         for (value, target) in &od.mapping {
             match nd.mapping.get(value) {
@@ -386,11 +464,18 @@ impl<'a> SchemaDiff<'a> {
                     let msg = format!(
                         "`{label}` discriminator value `{value}` now maps to `{t}` instead of `{target}`"
                     );
-                    self.emit("discriminator-mapping-changed", Severity::Breaking, msg, op, np);
+                    self.emit(
+                        "discriminator-mapping-changed",
+                        Severity::Breaking,
+                        msg,
+                        op,
+                        np,
+                    );
                 }
                 Some(_) => {}
                 None => {
-                    let msg = format!("`{label}` discriminator value `{value}` (`{target}`) removed");
+                    let msg =
+                        format!("`{label}` discriminator value `{value}` (`{target}`) removed");
                     let sev = self.dir.narrowing();
                     self.emit("discriminator-mapping-removed", sev, msg, op, np);
                 }
@@ -424,11 +509,18 @@ impl<'a> SchemaDiff<'a> {
             (Some(a), Some(b)) if a == b => {}
             (None, None) => {}
             (a, b) => {
-                let msg = format!("`{label}` multipleOf changed from {} to {}", num(a.as_ref()), num(b.as_ref()));
+                let msg = format!(
+                    "`{label}` multipleOf changed from {} to {}",
+                    num(a.as_ref()),
+                    num(b.as_ref())
+                );
                 match (a, b) {
                     (Some(a), Some(b)) if (b / a).fract() != 0.0 && (a / b).fract() != 0.0 => {
                         // Neither divides the other: some values leave, others come.
-                        let sev = self.dir.narrowing().max(self.dir.widening(Severity::Warning));
+                        let sev = self
+                            .dir
+                            .narrowing()
+                            .max(self.dir.widening(Severity::Warning));
                         self.emit("constraint-tightened", sev, msg, op, np);
                     }
                     (Some(a), Some(b)) => self.constraint((b / a).fract() == 0.0, msg, op, np),
@@ -494,8 +586,11 @@ impl<'a> SchemaDiff<'a> {
         // In a closed object a pattern lets properties in; in an open one
         // it constrains the properties it matches.
         let opens = os.closed && ns.closed;
-        let patterns: BTreeSet<&String> =
-            os.pattern_props.keys().chain(ns.pattern_props.keys()).collect();
+        let patterns: BTreeSet<&String> = os
+            .pattern_props
+            .keys()
+            .chain(ns.pattern_props.keys())
+            .collect();
         for p in patterns {
             let sub = Keyword {
                 what: format!("`patternProperties` `{p}`"),
@@ -504,8 +599,11 @@ impl<'a> SchemaDiff<'a> {
             };
             self.keyword_sub(os.pattern_props.get(p), ns.pattern_props.get(p), &sub, at);
         }
-        let props: BTreeSet<&String> =
-            os.dependent_schemas.keys().chain(ns.dependent_schemas.keys()).collect();
+        let props: BTreeSet<&String> = os
+            .dependent_schemas
+            .keys()
+            .chain(ns.dependent_schemas.keys())
+            .collect();
         for p in props {
             let sub = Keyword {
                 what: format!("`dependentSchemas` `{p}`"),
@@ -515,7 +613,11 @@ impl<'a> SchemaDiff<'a> {
             let (o, n) = (os.dependent_schemas.get(p), ns.dependent_schemas.get(p));
             self.keyword_sub(o, n, &sub, at);
         }
-        let props: BTreeSet<&String> = os.dependent_required.keys().chain(ns.dependent_required.keys()).collect();
+        let props: BTreeSet<&String> = os
+            .dependent_required
+            .keys()
+            .chain(ns.dependent_required.keys())
+            .collect();
         let none = BTreeSet::new();
         for p in props {
             let a = os.dependent_required.get(p).unwrap_or(&none);
@@ -694,16 +796,28 @@ impl<'a> SchemaDiff<'a> {
         };
         if !was && is {
             let (sev, why) = match self.dir {
-                Dir::Request => (Severity::Warning, "clients sending it may be refused or ignored"),
+                Dir::Request => (
+                    Severity::Warning,
+                    "clients sending it may be refused or ignored",
+                ),
                 Dir::Response => (Severity::Breaking, "it is no longer returned"),
             };
             let msg = format!("property `{path}` became {what}: {why}");
             self.emit(&format!("property-became-{what}"), sev, msg, &op, &np);
         } else if was && !is {
             let msg = format!("property `{path}` is no longer {what}");
-            self.emit(&format!("property-no-longer-{what}"), Severity::Info, msg, &op, &np);
+            self.emit(
+                &format!("property-no-longer-{what}"),
+                Severity::Info,
+                msg,
+                &op,
+                &np,
+            );
         }
-        let (was, is) = (flag(self.old, o, "deprecated"), flag(self.new, n, "deprecated"));
+        let (was, is) = (
+            flag(self.old, o, "deprecated"),
+            flag(self.new, n, "deprecated"),
+        );
         if !was && is {
             let msg = format!("property `{path}` deprecated");
             self.emit("property-deprecated", Severity::Info, msg, &op, &np);
@@ -744,9 +858,18 @@ impl<'a> SchemaDiff<'a> {
 
     /// Would these two alternatives compare without a single finding?
     fn equivalent(&self, o: &Alt<'a>, n: &Alt<'a>) -> bool {
-        let mut sub = SchemaDiff::new(self.old, self.new, self.dir, self.prefix, String::new());
+        let mut sub = SchemaDiff::new(
+            self.old,
+            self.new,
+            self.dir,
+            self.prefix,
+            String::new(),
+            self.memo,
+        );
         sub.stack = self.stack.clone();
         sub.compare_alt(o, &o.shape, n, &n.shape, "");
+        // What the answer depended on, this comparison depends on too.
+        self.cut(sub.low.get());
         sub.findings.is_empty()
     }
 

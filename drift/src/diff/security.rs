@@ -205,7 +205,12 @@ pub(crate) fn schemes(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) {
 }
 
 /// The URLs of an OAuth flow or an OpenID Connect scheme.
-const URLS: [&str; 4] = ["authorizationUrl", "tokenUrl", "refreshUrl", "openIdConnectUrl"];
+const URLS: [&str; 4] = [
+    "authorizationUrl",
+    "tokenUrl",
+    "refreshUrl",
+    "openIdConnectUrl",
+];
 
 /// OAuth 2 flows of one scheme on both sides: a flow removed breaks the
 /// clients using it, a URL moved breaks clients configured with it, a
@@ -222,7 +227,13 @@ fn flows(name: &str, o: &Node<'_>, n: &Node<'_>, out: &mut Vec<Finding>) {
     for (flow, ofl) in of.children() {
         let Some(nfl) = news.get(flow) else {
             let msg = format!("OAuth flow `{flow}` of `{name}` removed");
-            push("security-oauth-flow-removed", Severity::Breaking, msg, &ofl.ptr, &nf.ptr);
+            push(
+                "security-oauth-flow-removed",
+                Severity::Breaking,
+                msg,
+                &ofl.ptr,
+                &nf.ptr,
+            );
             continue;
         };
         url_changes(name, flow, &ofl, nfl, &mut push);
@@ -235,18 +246,36 @@ fn flows(name: &str, o: &Node<'_>, n: &Node<'_>, out: &mut Vec<Finding>) {
         let (os, ns) = (scopes(&ofl), scopes(nfl));
         for s in os.difference(&ns) {
             let msg = format!("scope `{s}` removed from the `{flow}` flow of `{name}`: clients asking for it are refused");
-            push("security-oauth-scope-removed", Severity::Breaking, msg, &ofl.ptr, &nfl.ptr);
+            push(
+                "security-oauth-scope-removed",
+                Severity::Breaking,
+                msg,
+                &ofl.ptr,
+                &nfl.ptr,
+            );
         }
         for s in ns.difference(&os) {
             let msg = format!("scope `{s}` added to the `{flow}` flow of `{name}`");
-            push("security-oauth-scope-added", Severity::Info, msg, &ofl.ptr, &nfl.ptr);
+            push(
+                "security-oauth-scope-added",
+                Severity::Info,
+                msg,
+                &ofl.ptr,
+                &nfl.ptr,
+            );
         }
     }
     let olds: BTreeSet<&String> = of.children().into_iter().map(|(k, _)| k).collect();
     for (flow, nfl) in &news {
         if !olds.contains(flow) {
             let msg = format!("OAuth flow `{flow}` added to `{name}`");
-            push("security-oauth-flow-added", Severity::Info, msg, &of.ptr, &nfl.ptr);
+            push(
+                "security-oauth-flow-added",
+                Severity::Info,
+                msg,
+                &of.ptr,
+                &nfl.ptr,
+            );
         }
     }
 }
@@ -271,7 +300,13 @@ fn url_changes(
                 a.unwrap_or("none"),
                 b.unwrap_or("none")
             );
-            push("security-oauth-url-changed", Severity::Warning, msg, &o.ptr, &n.ptr);
+            push(
+                "security-oauth-url-changed",
+                Severity::Warning,
+                msg,
+                &o.ptr,
+                &n.ptr,
+            );
         }
     }
 }

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::doc::{ref_name, Doc, Node};
+use crate::doc::{join, ref_name, Doc, Node};
 
 /// How deep `allOf`/`oneOf` nesting is followed while building a shape.
 const MAX_DEPTH: usize = 24;
@@ -208,15 +208,113 @@ impl<'a> Shape<'a> {
         if depth > MAX_DEPTH {
             return s;
         }
-        match m.get("type") {
-            Some(Value::String(t)) => s.set_types([t.as_str()]),
-            Some(Value::Array(ts)) => s.set_types(ts.iter().filter_map(Value::as_str)),
-            _ => {}
+        // One pass over the keywords (a schema has few; looking each
+        // keyword up would hash every name the shape knows).
+        let (mut enum_v, mut const_v, mut unevaluated) = (None, None, None);
+        let at = |k: &str| join(&n.ptr, k);
+        for (k, v) in m {
+            match k.as_str() {
+                "type" => match v {
+                    Value::String(t) => s.set_types([t.as_str()]),
+                    Value::Array(ts) => s.set_types(ts.iter().filter_map(Value::as_str)),
+                    _ => {}
+                },
+                "nullable" => s.nullable |= v == &Value::Bool(true),
+                "enum" => enum_v = Some(v),
+                "const" => const_v = Some(v),
+                "properties" => {
+                    if let Value::Object(props) = v {
+                        let base = at(k);
+                        for (name, prop) in props {
+                            s.props
+                                .insert(name.clone(), Sub::one(Node::new(prop, join(&base, name))));
+                        }
+                    }
+                }
+                "required" => {
+                    if let Value::Array(req) = v {
+                        s.required
+                            .extend(req.iter().filter_map(Value::as_str).map(str::to_owned));
+                    }
+                }
+                "items" if v.is_object() => s.items = Some(Sub::one(Node::new(v, at(k)))),
+                "additionalProperties" => {
+                    if v == &Value::Bool(false) {
+                        s.closed = true;
+                    } else if v.is_object() {
+                        s.additional = Some(Sub::one(Node::new(v, at(k))));
+                    }
+                }
+                "pattern" => s.pattern = v.as_str().map(str::to_owned),
+                "format" => s.format = v.as_str().map(str::to_owned),
+                "default" => s.default = Some(v.clone()),
+                "discriminator" => s.discriminator = Discriminator::read(v),
+                "multipleOf" => s.multiple_of = v.as_f64().filter(|x| *x > 0.0),
+                "uniqueItems" => s.unique = v == &Value::Bool(true),
+                "x-extensible-enum" => {
+                    if let Value::Array(values) = v {
+                        s.extensible =
+                            Some(values.iter().filter(|v| !v.is_null()).cloned().collect());
+                    }
+                }
+                "prefixItems" => {
+                    if let Value::Array(items) = v {
+                        let base = at(k);
+                        s.prefix_items = items
+                            .iter()
+                            .enumerate()
+                            .map(|(i, item)| Sub::one(Node::new(item, format!("{base}/{i}"))))
+                            .collect();
+                    }
+                }
+                "patternProperties" | "dependentSchemas" => {
+                    if let Value::Object(subs) = v {
+                        let base = at(k);
+                        let map = if k == "patternProperties" {
+                            &mut s.pattern_props
+                        } else {
+                            &mut s.dependent_schemas
+                        };
+                        for (name, sub) in subs {
+                            map.insert(name.clone(), Sub::one(Node::new(sub, join(&base, name))));
+                        }
+                    }
+                }
+                "dependentRequired" => {
+                    if let Value::Object(deps) = v {
+                        for (name, req) in deps {
+                            let names = req
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .filter_map(Value::as_str);
+                            s.dependent_required
+                                .insert(name.clone(), names.map(str::to_owned).collect());
+                        }
+                    }
+                }
+                "unevaluatedProperties" => unevaluated = Some(v),
+                "unevaluatedItems" if v == &Value::Bool(false) => s.items_closed = true,
+                "contentMediaType" => s.content_media_type = v.as_str().map(str::to_owned),
+                "contentEncoding" => s.content_encoding = v.as_str().map(str::to_owned),
+                key => {
+                    if let Some(&bound) = LOWER.iter().find(|b| **b == key) {
+                        if let Some(x) = v.as_f64() {
+                            s.lower.insert(bound, x);
+                        }
+                    } else if let Some(&bound) = UPPER.iter().find(|b| **b == key) {
+                        if let Some(x) = v.as_f64() {
+                            s.upper.insert(bound, x);
+                        }
+                    } else if let Some(&kw) = SCHEMA_KEYWORDS.iter().find(|w| **w == key) {
+                        if v.is_object() {
+                            s.keyed.insert(kw, Sub::one(Node::new(v, at(k))));
+                        }
+                    }
+                }
+            }
         }
-        if m.get("nullable") == Some(&Value::Bool(true)) {
-            s.nullable = true;
-        }
-        if let Some(Value::Array(values)) = m.get("enum") {
+        if let Some(Value::Array(values)) = enum_v {
             let mut kept = Vec::new();
             for v in values {
                 if v.is_null() {
@@ -227,7 +325,7 @@ impl<'a> Shape<'a> {
             }
             s.enumv = Some(kept);
         }
-        if let Some(c) = m.get("const") {
+        if let Some(c) = const_v {
             if c.is_null() {
                 s.nullable = true;
                 s.enumv = Some(Vec::new());
@@ -235,76 +333,16 @@ impl<'a> Shape<'a> {
                 s.enumv = Some(vec![c.clone()]);
             }
         }
-        for (name, prop) in n.entries("properties") {
-            s.props.insert(name.clone(), Sub::one(prop));
-        }
-        if let Some(Value::Array(req)) = m.get("required") {
-            s.required
-                .extend(req.iter().filter_map(Value::as_str).map(str::to_owned));
-        }
-        if let Some(items) = n.get("items").filter(|i| i.v.is_object()) {
-            s.items = Some(Sub::one(items));
-        }
-        match n.get("additionalProperties") {
-            Some(ap) if ap.v == &Value::Bool(false) => s.closed = true,
-            Some(ap) if ap.v.is_object() => s.additional = Some(Sub::one(ap)),
+        match unevaluated {
+            Some(Value::Bool(false)) => s.closed = true,
+            Some(u) if u.is_object() && s.additional.is_none() => {
+                s.additional = Some(Sub::one(Node::new(u, at("unevaluatedProperties"))));
+            }
             _ => {}
         }
-        for key in LOWER {
-            if let Some(x) = m.get(key).and_then(Value::as_f64) {
-                s.lower.insert(key, x);
-            }
+        if !m.contains_key("allOf") && !m.contains_key("oneOf") && !m.contains_key("anyOf") {
+            return s;
         }
-        for key in UPPER {
-            if let Some(x) = m.get(key).and_then(Value::as_f64) {
-                s.upper.insert(key, x);
-            }
-        }
-        s.pattern = m.get("pattern").and_then(Value::as_str).map(str::to_owned);
-        s.format = m.get("format").and_then(Value::as_str).map(str::to_owned);
-        s.default = m.get("default").cloned();
-        s.discriminator = m.get("discriminator").and_then(Discriminator::read);
-        s.multiple_of = m
-            .get("multipleOf")
-            .and_then(Value::as_f64)
-            .filter(|x| *x > 0.0);
-        s.unique = m.get("uniqueItems") == Some(&Value::Bool(true));
-        if let Some(Value::Array(values)) = m.get("x-extensible-enum") {
-            s.extensible = Some(values.iter().filter(|v| !v.is_null()).cloned().collect());
-        }
-        s.prefix_items = n.items("prefixItems").into_iter().map(Sub::one).collect();
-        for key in SCHEMA_KEYWORDS {
-            if let Some(sub) = n.get(key).filter(|x| x.v.is_object()) {
-                s.keyed.insert(key, Sub::one(sub));
-            }
-        }
-        for (k, v) in n.entries("patternProperties") {
-            s.pattern_props.insert(k.clone(), Sub::one(v));
-        }
-        for (k, v) in n.entries("dependentSchemas") {
-            s.dependent_schemas.insert(k.clone(), Sub::one(v));
-        }
-        if let Some(Value::Object(deps)) = m.get("dependentRequired") {
-            for (k, v) in deps {
-                let names = v.as_array().into_iter().flatten().filter_map(Value::as_str);
-                s.dependent_required
-                    .insert(k.clone(), names.map(str::to_owned).collect());
-            }
-        }
-        match n.get("unevaluatedProperties") {
-            Some(u) if u.v == &Value::Bool(false) => s.closed = true,
-            Some(u) if u.v.is_object() && s.additional.is_none() => s.additional = Some(Sub::one(u)),
-            _ => {}
-        }
-        s.items_closed = m.get("unevaluatedItems") == Some(&Value::Bool(false));
-        s.content_media_type = m
-            .get("contentMediaType")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        s.content_encoding = m
-            .get("contentEncoding")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
         for branch in n.items("allOf") {
             let b = Shape::build(doc, branch, depth + 1);
             s.merge(b);

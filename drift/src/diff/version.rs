@@ -26,8 +26,14 @@ fn read(doc: &Value) -> Result<Version, String> {
     }
     // `2` and `2.1`: the missing parts are zero.
     let parts: Vec<&str> = bare.split('.').collect();
-    if parts.len() < 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
-        let padded = [parts.as_slice(), &["0", "0"][..3 - parts.len()]].concat().join(".");
+    if parts.len() < 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        let padded = [parts.as_slice(), &["0", "0"][..3 - parts.len()]]
+            .concat()
+            .join(".");
         if let Ok(version) = Version::parse(&padded) {
             return Ok(version);
         }
@@ -76,7 +82,11 @@ pub(crate) fn check(old: &Value, new: &Value, found: &[Finding]) -> Vec<Finding>
                     let msg = format!(
                         "info.version of the {which} document is {text}, not a semantic version (MAJOR.MINOR.PATCH): the version policy is not checked"
                     );
-                    let (op, np) = if at { (Some(POINTER), None) } else { (None, Some(POINTER)) };
+                    let (op, np) = if at {
+                        (Some(POINTER), None)
+                    } else {
+                        (None, Some(POINTER))
+                    };
                     out.push(Finding::new("version-not-semver", Severity::Warning, msg).at(op, np));
                 }
             }

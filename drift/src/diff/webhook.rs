@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::request::media;
-use super::{operation, Dir, Pair, SchemaDiff};
+use super::{operation, schema::Memo, Dir, Pair};
 use crate::doc::{Doc, Node, Operation, METHODS};
 use crate::finding::{Finding, Severity};
 
@@ -37,7 +37,7 @@ fn label(op: &Operation<'_>) -> String {
 }
 
 /// Compares the webhooks of two documents.
-pub(crate) fn webhooks_diff(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) {
+pub(crate) fn webhooks_diff(old: Doc<'_>, new: Doc<'_>, memo: &Memo, out: &mut Vec<Finding>) {
     let (olds, news) = (webhooks(old), webhooks(new));
     for (key, o) in &olds {
         let Some(n) = news.get(key) else {
@@ -55,6 +55,7 @@ pub(crate) fn webhooks_diff(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) 
             o,
             n,
             label: label(n),
+            memo,
         };
         operation::deprecation(&pair, out);
         body(&pair, out);
@@ -83,41 +84,57 @@ fn body(pair: &Pair<'_, '_>, out: &mut Vec<Finding>) {
     let Some(om) = read(pair.old, pair.o) else {
         if let Some(nb) = pair.n.node.get("requestBody") {
             let msg = "webhook request body added".to_owned();
-            out.push(pair.finding("webhook-request-body-added", Severity::Info, msg, None, Some(&nb.ptr)));
+            out.push(pair.finding(
+                "webhook-request-body-added",
+                Severity::Info,
+                msg,
+                None,
+                Some(&nb.ptr),
+            ));
         }
         return;
     };
     let Some(nm) = read(pair.new, pair.n) else {
         let msg = "webhook request body removed: subscribers reading it get none".to_owned();
         let op = pair.o.node.get("requestBody").map(|b| b.ptr);
-        out.push(pair.finding("webhook-request-body-removed", Severity::Breaking, msg, op.as_deref(), None));
+        out.push(pair.finding(
+            "webhook-request-body-removed",
+            Severity::Breaking,
+            msg,
+            op.as_deref(),
+            None,
+        ));
         return;
     };
     for (ct, o) in &om {
         match nm.get(ct) {
             Some(n) => {
                 if let (Some(os), Some(ns)) = (o.get("schema"), n.get("schema")) {
-                    let mut sd = SchemaDiff::new(
-                        pair.old,
-                        pair.new,
-                        Dir::Response,
-                        "webhook-request-body",
-                        pair.label.clone(),
-                    );
-                    sd.compare(os, ns, "body");
-                    out.append(&mut sd.findings);
+                    pair.schemas(Dir::Response, "webhook-request-body", (os, ns), "body", out);
                 }
             }
             None => {
                 let msg = format!("webhook content type `{ct}` no longer sent");
-                out.push(pair.finding("webhook-request-body-content-type-removed", Severity::Info, msg, Some(&o.ptr), None));
+                out.push(pair.finding(
+                    "webhook-request-body-content-type-removed",
+                    Severity::Info,
+                    msg,
+                    Some(&o.ptr),
+                    None,
+                ));
             }
         }
     }
     for (ct, n) in &nm {
         if !om.contains_key(ct) {
             let msg = format!("webhook content type `{ct}` may now be sent: subscribers that cannot read it break");
-            out.push(pair.finding("webhook-request-body-content-type-added", Severity::Warning, msg, None, Some(&n.ptr)));
+            out.push(pair.finding(
+                "webhook-request-body-content-type-added",
+                Severity::Warning,
+                msg,
+                None,
+                Some(&n.ptr),
+            ));
         }
     }
 }
@@ -136,15 +153,7 @@ fn responses(pair: &Pair<'_, '_>, out: &mut Vec<Finding>) {
                 continue;
             };
             if let (Some(os), Some(ns)) = (omt.get("schema"), nmt.get("schema")) {
-                let mut sd = SchemaDiff::new(
-                    pair.old,
-                    pair.new,
-                    Dir::Request,
-                    "webhook-response",
-                    pair.label.clone(),
-                );
-                sd.compare(os, ns, "body");
-                out.append(&mut sd.findings);
+                pair.schemas(Dir::Request, "webhook-response", (os, ns), "body", out);
             }
         }
     }

@@ -35,23 +35,53 @@ fn the_strict_policy_makes_exhaustive_match_changes_in_what_the_api_sends_breaki
     for (name, rule) in [
         ("response-enum-value-added", "response-enum-value-added"),
         ("response-variant-added", "response-variant-added"),
-        ("response-enum-constraint-removed", "response-enum-constraint-removed"),
-        ("response-enum-made-extensible", "response-enum-made-extensible"),
-        ("response-discriminator-mapping-added", "response-discriminator-mapping-added"),
-        ("webhook-request-body-enum-value-added", "webhook-request-body-enum-value-added"),
+        (
+            "response-enum-constraint-removed",
+            "response-enum-constraint-removed",
+        ),
+        (
+            "response-enum-made-extensible",
+            "response-enum-made-extensible",
+        ),
+        (
+            "response-discriminator-mapping-added",
+            "response-discriminator-mapping-added",
+        ),
+        (
+            "webhook-request-body-enum-value-added",
+            "webhook-request-body-enum-value-added",
+        ),
     ] {
         let (old, new) = pair(name);
         let lenient = diff_with(&old, &new, &options());
-        assert_eq!(severity_of(&lenient, rule), Some(Severity::Warning), "{name}");
-        assert!(!lenient.exceeds(FailOn::Breaking), "{name}:\n{}", lenient.to_text());
+        assert_eq!(
+            severity_of(&lenient, rule),
+            Some(Severity::Warning),
+            "{name}"
+        );
+        assert!(
+            !lenient.exceeds(FailOn::Breaking),
+            "{name}:\n{}",
+            lenient.to_text()
+        );
         let strict = diff_with(&old, &new, &options().policy(BreakingPolicy::Strict));
-        assert_eq!(severity_of(&strict, rule), Some(Severity::Breaking), "{name}");
+        assert_eq!(
+            severity_of(&strict, rule),
+            Some(Severity::Breaking),
+            "{name}"
+        );
     }
     // A value added where the client sends it breaks no one, whatever the
     // policy; so does a value of an extensible enum.
     for (name, rule) in [
-        ("request-body-enum-value-added", "request-body-enum-value-added"),
-        ("response-extensible-enum-value-added", "response-extensible-enum-value-added"),
+        (
+            "request-body-enum-value-added",
+            "request-body-enum-value-added",
+        ),
+        (
+            "response-extensible-enum-value-added",
+            "response-extensible-enum-value-added",
+        ),
     ] {
         let (old, new) = pair(name);
         let strict = diff_with(&old, &new, &options().policy(BreakingPolicy::Strict));
@@ -61,11 +91,20 @@ fn the_strict_policy_makes_exhaustive_match_changes_in_what_the_api_sends_breaki
 
 #[test]
 fn policy_names() {
-    assert_eq!("strict".parse::<BreakingPolicy>().unwrap(), BreakingPolicy::Strict);
-    assert_eq!("Lenient".parse::<BreakingPolicy>().unwrap(), BreakingPolicy::Lenient);
+    assert_eq!(
+        "strict".parse::<BreakingPolicy>().unwrap(),
+        BreakingPolicy::Strict
+    );
+    assert_eq!(
+        "Lenient".parse::<BreakingPolicy>().unwrap(),
+        BreakingPolicy::Lenient
+    );
     assert_eq!(BreakingPolicy::default(), BreakingPolicy::Lenient);
     let e = "loose".parse::<BreakingPolicy>().unwrap_err();
-    assert_eq!(e.to_string(), "unknown breaking policy `loose` (expected strict or lenient)");
+    assert_eq!(
+        e.to_string(),
+        "unknown breaking policy `loose` (expected strict or lenient)"
+    );
 }
 
 const CONFIG: &str = r##"
@@ -100,11 +139,22 @@ fn a_config_reads_policy_severities_and_ignores() {
 fn rules_set_severities_or_turn_a_rule_off() {
     let config = Config::from_toml(CONFIG).unwrap();
     let (old, new) = pair("response-status-added");
-    let report = diff_with(&old, &new, &Options::from_config(config.clone()).today(today()));
-    assert_eq!(severity_of(&report, "response-status-added"), Some(Severity::Breaking));
+    let report = diff_with(
+        &old,
+        &new,
+        &Options::from_config(config.clone()).today(today()),
+    );
+    assert_eq!(
+        severity_of(&report, "response-status-added"),
+        Some(Severity::Breaking)
+    );
     let (old, new) = pair("operation-tag-added");
     let report = diff_with(&old, &new, &Options::from_config(config).today(today()));
-    assert!(report.by_rule("operation-tag-added").next().is_none(), "{}", report.to_text());
+    assert!(
+        report.by_rule("operation-tag-added").next().is_none(),
+        "{}",
+        report.to_text()
+    );
 }
 
 #[test]
@@ -125,10 +175,17 @@ fn an_ignore_hides_its_finding_until_it_expires_then_is_reported_itself() {
         .collect();
     assert_eq!(left, ["POST /pets"], "{}", report.to_text());
     assert_eq!(report.ignored.len(), 1);
-    assert_eq!(report.ignored[0].finding.operation.as_deref(), Some("GET /pets"));
+    assert_eq!(
+        report.ignored[0].finding.operation.as_deref(),
+        Some("GET /pets")
+    );
     assert!(report.ignored[0].reason.contains("mobile app"));
     assert_eq!(report.ignored[0].expires, "2026-06-30");
-    assert!(report.summary().ends_with(", 1 ignored"), "{}", report.summary());
+    assert!(
+        report.summary().ends_with(", 1 ignored"),
+        "{}",
+        report.summary()
+    );
 
     // The day after, the finding is back and the stale entry is a warning.
     let late = drift::Date::from_calendar_date(2026, time::Month::July, 1).unwrap();
@@ -137,9 +194,16 @@ fn an_ignore_hides_its_finding_until_it_expires_then_is_reported_itself() {
     let report = diff_with(&old, &new, &expired);
     assert_eq!(report.by_rule("response-property-removed").count(), 2);
     assert!(report.ignored.is_empty());
-    let f = report.by_rule(drift::IGNORE_EXPIRED).next().expect("the expired ignore");
+    let f = report
+        .by_rule(drift::IGNORE_EXPIRED)
+        .next()
+        .expect("the expired ignore");
     assert_eq!(f.severity, Severity::Warning);
-    assert!(f.message.contains("2026-06-30") && f.message.contains("mobile app"), "{}", f.message);
+    assert!(
+        f.message.contains("2026-06-30") && f.message.contains("mobile app"),
+        "{}",
+        f.message
+    );
 }
 
 #[test]
@@ -157,7 +221,10 @@ expires = "2030-01-01"
     let (old, new) = pair("response-property-removed");
     let report = diff_with(&old, &new, &Options::from_config(config).today(today()));
     assert_eq!(report.ignored.len(), 1);
-    assert_eq!(report.ignored[0].finding.operation.as_deref(), Some("POST /pets"));
+    assert_eq!(
+        report.ignored[0].finding.operation.as_deref(),
+        Some("POST /pets")
+    );
 }
 
 #[test]
@@ -174,7 +241,10 @@ expires = 2030-01-01
     .unwrap();
     let (old, new) = pair("operation-added");
     let report = diff_with(&old, &new, &Options::from_config(config).today(today()));
-    let f = report.by_rule(drift::IGNORE_UNUSED).next().expect("the unused ignore");
+    let f = report
+        .by_rule(drift::IGNORE_UNUSED)
+        .next()
+        .expect("the unused ignore");
     assert_eq!(f.severity, Severity::Info);
     assert!(f.message.contains("DELETE /nothing"), "{}", f.message);
 }
@@ -184,7 +254,10 @@ fn bad_configs_say_what_is_wrong() {
     let err = |text: &str| Config::from_toml(text).unwrap_err().to_string();
     let e = err("[rules]\nresponse-property-remove = \"off\"\n");
     assert!(e.contains("unknown rule `response-property-remove`"), "{e}");
-    assert!(e.contains("did you mean `response-property-removed`"), "{e}");
+    assert!(
+        e.contains("did you mean `response-property-removed`"),
+        "{e}"
+    );
     let e = err("[[ignore]]\nrule = \"operation-removed\"\nexpires = 2030-01-01\n");
     assert!(e.contains("needs a reason"), "{e}");
     let e = err("[[ignore]]\nrule = \"operation-removed\"\nreason = \"r\"\n");
@@ -205,28 +278,59 @@ fn a_breaking_change_needs_a_major_bump() {
         diff_with(&o, &n, &options().check_version(true))
     };
     let report = check("1.4.2", "1.5.0");
-    let f = report.by_rule("version-major-bump-missing").next().expect("a finding");
+    let f = report
+        .by_rule("version-major-bump-missing")
+        .next()
+        .expect("a finding");
     assert_eq!(f.severity, Severity::Breaking);
     assert_eq!(
         f.message,
         "2 breaking changes, but info.version went from 1.4.2 to 1.5.0 (a minor bump): a breaking change needs 2.0.0 or later"
     );
     assert_eq!(f.new.as_deref(), Some("#/info/version"));
-    assert!(check("1.4.2", "1.4.3").by_rule("version-major-bump-missing").next().is_some());
-    assert!(check("1.4.2", "1.4.2").by_rule("version-major-bump-missing").next().is_some());
-    for (old, new) in [("1.4.2", "2.0.0"), ("v1.4", "v2"), ("1.4.2", "2.0.0-rc.1"), ("0.3.1", "0.4.0"), ("0.0.3", "0.0.4")] {
+    assert!(check("1.4.2", "1.4.3")
+        .by_rule("version-major-bump-missing")
+        .next()
+        .is_some());
+    assert!(check("1.4.2", "1.4.2")
+        .by_rule("version-major-bump-missing")
+        .next()
+        .is_some());
+    for (old, new) in [
+        ("1.4.2", "2.0.0"),
+        ("v1.4", "v2"),
+        ("1.4.2", "2.0.0-rc.1"),
+        ("0.3.1", "0.4.0"),
+        ("0.0.3", "0.0.4"),
+    ] {
         let report = check(old, new);
-        assert!(report.by_rule("version-major-bump-missing").next().is_none(), "{old} -> {new}:\n{}", report.to_text());
+        assert!(
+            report
+                .by_rule("version-major-bump-missing")
+                .next()
+                .is_none(),
+            "{old} -> {new}:\n{}",
+            report.to_text()
+        );
     }
     // 0.y.z: the minor part is the major one.
-    assert!(check("0.3.1", "0.3.2").by_rule("version-major-bump-missing").next().is_some());
+    assert!(check("0.3.1", "0.3.2")
+        .by_rule("version-major-bump-missing")
+        .next()
+        .is_some());
     // Without breaking changes any bump will do; a downgrade is a warning.
     let (o, n) = with_versions("response-property-added", "1.4.2", "1.4.1");
     let report = diff_with(&o, &n, &options().check_version(true));
-    assert_eq!(severity_of(&report, "version-decreased"), Some(Severity::Warning));
+    assert_eq!(
+        severity_of(&report, "version-decreased"),
+        Some(Severity::Warning)
+    );
     // Without --check-version nothing is said.
     let (o, n) = with_versions(name, "1.4.2", "1.5.0");
-    assert!(diff_with(&o, &n, &options()).by_rule("version-major-bump-missing").next().is_none());
+    assert!(diff_with(&o, &n, &options())
+        .by_rule("version-major-bump-missing")
+        .next()
+        .is_none());
 }
 
 #[test]
@@ -236,8 +340,15 @@ fn a_version_that_is_not_semver_is_a_note_not_a_crash() {
         let report = diff_with(&o, &n, &options().check_version(true));
         let f = report.by_rule("version-not-semver").next().expect("a note");
         assert_eq!(f.severity, Severity::Warning);
-        assert!(f.message.contains("not a semantic version"), "{}", f.message);
-        assert!(report.by_rule("version-major-bump-missing").next().is_none());
+        assert!(
+            f.message.contains("not a semantic version"),
+            "{}",
+            f.message
+        );
+        assert!(report
+            .by_rule("version-major-bump-missing")
+            .next()
+            .is_none());
     }
     let (mut o, n) = pair("response-property-removed");
     o["info"] = Value::Null;

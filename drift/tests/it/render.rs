@@ -82,9 +82,17 @@ fn a_shared_component_is_grouped_in_text_and_markdown_and_listed_elsewhere() {
     let report = shared();
     assert_eq!(report.by_rule("request-parameter-removed").count(), 5);
     let text = report.render(Format::Text, "spec drift");
-    assert_eq!(text.matches("query parameter `meta` removed").count(), 1, "{text}");
+    assert_eq!(
+        text.matches("query parameter `meta` removed").count(),
+        1,
+        "{text}"
+    );
     let md = report.render(Format::Markdown, "spec drift");
-    assert_eq!(md.matches("query parameter `meta` removed").count(), 1, "{md}");
+    assert_eq!(
+        md.matches("query parameter `meta` removed").count(),
+        1,
+        "{md}"
+    );
     let gh = report.render(Format::Github, "spec drift");
     assert_eq!(gh.lines().count(), 5, "{gh}");
     let junit = report.render(Format::Junit, "spec drift");
@@ -97,5 +105,8 @@ fn a_shared_component_is_grouped_in_text_and_markdown_and_listed_elsewhere() {
 #[test]
 fn many_operations_fold_in_markdown() {
     let md = shared().render(Format::Markdown, "spec drift");
-    assert!(md.contains("<details><summary>5 operations</summary>"), "{md}");
+    assert!(
+        md.contains("<details><summary>5 operations</summary>"),
+        "{md}"
+    );
 }

@@ -32,8 +32,12 @@ fn suffixes() -> BTreeSet<String> {
         .into_iter()
         .filter(|r| r.direction != Direction::None)
         .filter_map(|r| {
-            let response = r.id.strip_prefix("response-").filter(|s| !s.starts_with("header-"));
-            r.id.strip_prefix("request-body-").or(response).map(str::to_owned)
+            let response =
+                r.id.strip_prefix("response-")
+                    .filter(|s| !s.starts_with("header-"));
+            r.id.strip_prefix("request-body-")
+                .or(response)
+                .map(str::to_owned)
         })
         .collect()
 }
@@ -46,7 +50,12 @@ fn every_finding_of_every_pair_is_a_registered_rule() {
         let new = load(&path.with_file_name("new.yaml"));
         for (a, b) in [(&old, &new), (&new, &old)] {
             for f in crate::pairs::diff(a, b).findings {
-                assert!(known.contains(&f.rule), "{}: `{}` is not registered", path.display(), f.rule);
+                assert!(
+                    known.contains(&f.rule),
+                    "{}: `{}` is not registered",
+                    path.display(),
+                    f.rule
+                );
             }
         }
     });
@@ -57,7 +66,10 @@ fn every_rule_has_a_pair() {
     let pairs = pair_rules();
     let mut missing = Vec::new();
     for r in drift::rules() {
-        if r.direction == Direction::None && !NOT_PAIRS.contains(&r.id.as_str()) && !pairs.contains(&r.id) {
+        if r.direction == Direction::None
+            && !NOT_PAIRS.contains(&r.id.as_str())
+            && !pairs.contains(&r.id)
+        {
             missing.push(r.id);
         }
     }
@@ -66,7 +78,10 @@ fn every_rule_has_a_pair() {
             missing.push(format!("*-{suffix}"));
         }
     }
-    assert!(missing.is_empty(), "rules without a pair under tests/it/pairs: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "rules without a pair under tests/it/pairs: {missing:?}"
+    );
 }
 
 #[test]
@@ -88,5 +103,8 @@ fn docs_list_every_rule_and_no_other() {
     expected.extend(suffixes().into_iter().map(|s| format!("…-{s}")));
     let missing: Vec<_> = expected.difference(&documented).collect();
     let unknown: Vec<_> = documented.difference(&expected).collect();
-    assert!(missing.is_empty() && unknown.is_empty(), "docs/drift.md: missing {missing:?}, unknown {unknown:?}");
+    assert!(
+        missing.is_empty() && unknown.is_empty(),
+        "docs/drift.md: missing {missing:?}, unknown {unknown:?}"
+    );
 }
