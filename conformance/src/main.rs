@@ -323,7 +323,11 @@ fn diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
     let old = load_document(&args.old)?;
     let new = load_document(&args.new)?;
     let default = std::path::Path::new(drift::CONFIG_FILE);
-    let config = match args.config.as_deref().or(default.is_file().then_some(default)) {
+    let config = match args
+        .config
+        .as_deref()
+        .or(default.is_file().then_some(default))
+    {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
@@ -338,7 +342,11 @@ fn diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
     if args.check_version {
         options = options.check_version(true);
     }
-    emit(&drift::diff_with(&old, &new, &options), "spec drift", &args.output)
+    emit(
+        &drift::diff_with(&old, &new, &options),
+        "spec drift",
+        &args.output,
+    )
 }
 
 fn lint(args: LintArgs) -> anyhow::Result<ExitCode> {

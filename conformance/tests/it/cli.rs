@@ -235,13 +235,23 @@ fn diff_policy_version_and_config() {
     let (code, out, err) = conformance(&["diff", &old, &new, "--config", config]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("ignored by the config (2)"), "{out}");
-    assert!(out.contains("until 2999-12-31: the app tolerates it"), "{out}");
+    assert!(
+        out.contains("until 2999-12-31: the app tolerates it"),
+        "{out}"
+    );
 
-    std::fs::write(scratch.path("bad.toml"), "[rules]\nresponse-enum-value-add = \"off\"\n").unwrap();
+    std::fs::write(
+        scratch.path("bad.toml"),
+        "[rules]\nresponse-enum-value-add = \"off\"\n",
+    )
+    .unwrap();
     let bad = scratch.path("bad.toml");
     let (code, _, err) = conformance(&["diff", &old, &new, "--config", bad.to_str().unwrap()]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("did you mean `response-enum-value-added`"), "{err}");
+    assert!(
+        err.contains("did you mean `response-enum-value-added`"),
+        "{err}"
+    );
 
     let pair = "drift/tests/it/pairs/operation-removed";
     let (old, new) = (format!("{pair}/old.yaml"), format!("{pair}/new.yaml"));
