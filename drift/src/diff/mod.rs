@@ -11,7 +11,7 @@ pub(crate) mod shape;
 mod version;
 mod webhook;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use openapi::swagger2::Origins;
 use serde_json::Value;
@@ -35,6 +35,58 @@ pub(crate) struct Pair<'p, 'a> {
 }
 
 impl<'a> Pair<'_, 'a> {
+    /// A yes/no property that changed from `was` to `is`: `became(true)`
+    /// names the finding of its turning on, `became(false)` of its turning
+    /// off.
+    pub fn flag(
+        &self,
+        (was, is): (bool, bool),
+        (old, new): (Option<&str>, Option<&str>),
+        out: &mut Vec<Finding>,
+        became: impl FnOnce(bool) -> (&'static str, Severity, String),
+    ) {
+        if was != is {
+            let (rule, severity, message) = became(is);
+            out.push(self.finding(rule, severity, message, old, new));
+        }
+    }
+
+    /// The media types of two `content` objects at `at` (the parents'
+    /// pointers): the schemas of those on both sides compared, the others
+    /// told with `told(media type, added)`, which gives rule, severity and
+    /// message.
+    pub fn media_types(
+        &self,
+        (om, nm): (
+            &BTreeMap<String, doc::Node<'a>>,
+            &BTreeMap<String, doc::Node<'a>>,
+        ),
+        (dir, prefix): (Dir, &'static str),
+        (op, np): (Option<&str>, Option<&str>),
+        told: impl Fn(&str, bool) -> (&'static str, Severity, String),
+        out: &mut Vec<Finding>,
+    ) {
+        for (ct, o) in om {
+            match nm.get(ct) {
+                Some(n) => {
+                    if let (Some(os), Some(ns)) = (o.get("schema"), n.get("schema")) {
+                        self.schemas(dir, prefix, (os, ns), "body", out);
+                    }
+                }
+                None => {
+                    let (rule, sev, msg) = told(ct, false);
+                    out.push(self.finding(rule, sev, msg, Some(&o.ptr), np));
+                }
+            }
+        }
+        for (ct, n) in nm {
+            if !om.contains_key(ct) {
+                let (rule, sev, msg) = told(ct, true);
+                out.push(self.finding(rule, sev, msg, op, Some(&n.ptr)));
+            }
+        }
+    }
+
     /// Compares two schemas of this operation in direction `dir`, with
     /// rule ids starting with `prefix`.
     pub fn schemas(

@@ -70,33 +70,16 @@ fn one<'a>(pair: &Pair<'_, 'a>, status: &str, o: &Node<'a>, n: &Node<'a>, out: &
         let msg = format!("response {status} now has a body");
         out.push(pair.finding("response-body-added", Severity::Info, msg, op, np));
     } else {
-        for (ct, om) in &om {
-            match nm.get(ct) {
-                Some(nmt) => {
-                    if let (Some(os), Some(ns)) = (om.get("schema"), nmt.get("schema")) {
-                        pair.schemas(Dir::Response, "response", (os, ns), "body", out);
-                    }
-                }
-                None => out.push(pair.finding(
-                    "response-content-type-removed",
-                    Severity::Breaking,
-                    format!("response {status} content type `{ct}` removed"),
-                    Some(&om.ptr),
-                    np,
-                )),
+        let told = |ct: &str, added: bool| {
+            if added {
+                let msg = format!("response {status} content type `{ct}` added");
+                ("response-content-type-added", Severity::Info, msg)
+            } else {
+                let msg = format!("response {status} content type `{ct}` removed");
+                ("response-content-type-removed", Severity::Breaking, msg)
             }
-        }
-        for (ct, nmt) in &nm {
-            if !om.contains_key(ct) {
-                out.push(pair.finding(
-                    "response-content-type-added",
-                    Severity::Info,
-                    format!("response {status} content type `{ct}` added"),
-                    op,
-                    Some(&nmt.ptr),
-                ));
-            }
-        }
+        };
+        pair.media_types((&om, &nm), (Dir::Response, "response"), (op, np), told, out);
     }
     let headers = |doc: Doc<'a>, node: &Node<'a>| -> BTreeMap<String, Node<'a>> {
         node.entries("headers")
@@ -144,25 +127,18 @@ fn header<'a>(
     out: &mut Vec<Finding>,
 ) {
     let (op, np) = (Some(o.ptr.as_str()), Some(n.ptr.as_str()));
-    let (was, is) = (
-        o.bool("required").unwrap_or(false),
-        n.bool("required").unwrap_or(false),
-    );
-    if was && !is {
-        let msg = format!(
-            "response {status} header `{name}` made optional: clients reading it may find none"
-        );
-        out.push(pair.finding(
-            "response-header-made-optional",
-            Severity::Breaking,
-            msg,
-            op,
-            np,
-        ));
-    } else if !was && is {
-        let msg = format!("response {status} header `{name}` made required");
-        out.push(pair.finding("response-header-made-required", Severity::Info, msg, op, np));
-    }
+    let required = |h: &Node<'_>| h.bool("required").unwrap_or(false);
+    pair.flag((required(o), required(n)), (op, np), out, |on| {
+        if on {
+            let msg = format!("response {status} header `{name}` made required");
+            ("response-header-made-required", Severity::Info, msg)
+        } else {
+            let msg = format!(
+                "response {status} header `{name}` made optional: clients reading it may find none"
+            );
+            ("response-header-made-optional", Severity::Breaking, msg)
+        }
+    });
     let schema = |h: &Node<'a>| {
         h.get("schema")
             .or_else(|| media(h).into_values().next().and_then(|m| m.get("schema")))

@@ -311,16 +311,8 @@ impl<'a, 'm> SchemaDiff<'a, 'm> {
         }
         match (&os.enumv, &ns.enumv) {
             (Some(ov), Some(nv)) => {
-                for v in ov.iter().filter(|v| !nv.contains(v)) {
-                    let msg = format!("`{label}` enum value {} removed", show(v));
-                    let sev = self.dir.narrowing();
-                    self.emit("enum-value-removed", sev, msg, op, np);
-                }
-                for v in nv.iter().filter(|v| !ov.contains(v)) {
-                    let msg = format!("`{label}` enum value {} added", show(v));
-                    let sev = self.dir.widening(Severity::Warning);
-                    self.emit("enum-value-added", sev, msg, op, np);
-                }
+                let added = self.dir.widening(Severity::Warning);
+                self.values((ov, nv), ("enum", "enum"), added, (op, np, label));
             }
             (None, Some(nv)) => {
                 let msg = format!("`{label}` restricted to the values {}", list(nv));
@@ -336,20 +328,33 @@ impl<'a, 'm> SchemaDiff<'a, 'm> {
         }
     }
 
+    /// The values removed from and added to a list (`what`, named `rule` in
+    /// rule ids): a value removed narrows, one added has severity `added`.
+    fn values(
+        &mut self,
+        (ov, nv): (&[Value], &[Value]),
+        (what, rule): (&str, &str),
+        added: Severity,
+        (op, np, label): (&str, &str, &str),
+    ) {
+        for v in ov.iter().filter(|v| !nv.contains(v)) {
+            let msg = format!("`{label}` {what} value {} removed", show(v));
+            let sev = self.dir.narrowing();
+            self.emit(&format!("{rule}-value-removed"), sev, msg, op, np);
+        }
+        for v in nv.iter().filter(|v| !ov.contains(v)) {
+            let msg = format!("`{label}` {what} value {} added", show(v));
+            self.emit(&format!("{rule}-value-added"), added, msg, op, np);
+        }
+    }
+
     /// `x-extensible-enum` on either side: an open set of values, whose
     /// growth breaks no one (clients must accept values they do not know).
     fn extensible(&mut self, os: &Shape<'a>, ns: &Shape<'a>, op: &str, np: &str, label: &str) {
         match (&os.extensible, &ns.extensible) {
             (Some(ov), Some(nv)) => {
-                for v in ov.iter().filter(|v| !nv.contains(v)) {
-                    let msg = format!("`{label}` extensible enum value {} removed", show(v));
-                    let sev = self.dir.narrowing();
-                    self.emit("extensible-enum-value-removed", sev, msg, op, np);
-                }
-                for v in nv.iter().filter(|v| !ov.contains(v)) {
-                    let msg = format!("`{label}` extensible enum value {} added", show(v));
-                    self.emit("extensible-enum-value-added", Severity::Info, msg, op, np);
-                }
+                let what = ("extensible enum", "extensible-enum");
+                self.values((ov, nv), what, Severity::Info, (op, np, label));
             }
             (None, Some(nv)) => {
                 // Closed (or unrestricted) before, open now: in a response,

@@ -106,37 +106,29 @@ fn body(pair: &Pair<'_, '_>, out: &mut Vec<Finding>) {
         ));
         return;
     };
-    for (ct, o) in &om {
-        match nm.get(ct) {
-            Some(n) => {
-                if let (Some(os), Some(ns)) = (o.get("schema"), n.get("schema")) {
-                    pair.schemas(Dir::Response, "webhook-request-body", (os, ns), "body", out);
-                }
-            }
-            None => {
-                let msg = format!("webhook content type `{ct}` no longer sent");
-                out.push(pair.finding(
-                    "webhook-request-body-content-type-removed",
-                    Severity::Info,
-                    msg,
-                    Some(&o.ptr),
-                    None,
-                ));
-            }
-        }
-    }
-    for (ct, n) in &nm {
-        if !om.contains_key(ct) {
-            let msg = format!("webhook content type `{ct}` may now be sent: subscribers that cannot read it break");
-            out.push(pair.finding(
+    let at = |op: &Operation<'_>| op.node.get("requestBody").map(|b| b.ptr);
+    let (op, np) = (at(pair.o), at(pair.n));
+    let told = |ct: &str, added: bool| {
+        if added {
+            let msg = format!(
+                "webhook content type `{ct}` may now be sent: subscribers that cannot read it break"
+            );
+            (
                 "webhook-request-body-content-type-added",
                 Severity::Warning,
                 msg,
-                None,
-                Some(&n.ptr),
-            ));
+            )
+        } else {
+            let msg = format!("webhook content type `{ct}` no longer sent");
+            (
+                "webhook-request-body-content-type-removed",
+                Severity::Info,
+                msg,
+            )
         }
-    }
+    };
+    let dir = (Dir::Response, "webhook-request-body");
+    pair.media_types((&om, &nm), dir, (op.as_deref(), np.as_deref()), told, out);
 }
 
 /// The responses subscribers answer with: what the API accepts.
@@ -148,12 +140,14 @@ fn responses(pair: &Pair<'_, '_>, out: &mut Vec<Finding>) {
             continue;
         };
         let (om, nm) = (media(o), media(n));
+        // What a subscriber may answer is its own: only the schemas of the
+        // media types on both sides are compared.
         for (ct, omt) in &om {
-            let Some(nmt) = nm.get(ct) else {
-                continue;
-            };
-            if let (Some(os), Some(ns)) = (omt.get("schema"), nmt.get("schema")) {
-                pair.schemas(Dir::Request, "webhook-response", (os, ns), "body", out);
+            let schemas = nm
+                .get(ct)
+                .and_then(|nmt| Some((omt.get("schema")?, nmt.get("schema")?)));
+            if let Some(pair_of) = schemas {
+                pair.schemas(Dir::Request, "webhook-response", pair_of, "body", out);
             }
         }
     }
