@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
 use super::shape::{
@@ -591,33 +591,10 @@ impl<'a, 'm> SchemaDiff<'a, 'm> {
         // In a closed object a pattern lets properties in; in an open one
         // it constrains the properties it matches.
         let opens = os.closed && ns.closed;
-        let patterns: BTreeSet<&String> = os
-            .pattern_props
-            .keys()
-            .chain(ns.pattern_props.keys())
-            .collect();
-        for p in patterns {
-            let sub = Keyword {
-                what: format!("`patternProperties` `{p}`"),
-                label: format!("{label}{{/{p}/}}"),
-                opens,
-            };
-            self.keyword_sub(os.pattern_props.get(p), ns.pattern_props.get(p), &sub, at);
-        }
-        let props: BTreeSet<&String> = os
-            .dependent_schemas
-            .keys()
-            .chain(ns.dependent_schemas.keys())
-            .collect();
-        for p in props {
-            let sub = Keyword {
-                what: format!("`dependentSchemas` `{p}`"),
-                label: format!("{label}{{dependentSchemas {p}}}"),
-                opens: false,
-            };
-            let (o, n) = (os.dependent_schemas.get(p), ns.dependent_schemas.get(p));
-            self.keyword_sub(o, n, &sub, at);
-        }
+        let maps = (&os.pattern_props, &ns.pattern_props);
+        self.keyword_map(maps, "patternProperties", opens, at);
+        let maps = (&os.dependent_schemas, &ns.dependent_schemas);
+        self.keyword_map(maps, "dependentSchemas", false, at);
         let props: BTreeSet<&String> = os
             .dependent_required
             .keys()
@@ -635,6 +612,26 @@ impl<'a, 'm> SchemaDiff<'a, 'm> {
                 let msg = format!("`{label}`: `{p}` no longer requires `{x}` (dependentRequired)");
                 self.constraint(false, msg, op, np);
             }
+        }
+    }
+
+    /// A keyword holding schemas by name (`patternProperties`,
+    /// `dependentSchemas`): each compared as [`Self::keyword_sub`] does.
+    fn keyword_map(
+        &mut self,
+        (om, nm): (&BTreeMap<String, Sub<'a>>, &BTreeMap<String, Sub<'a>>),
+        keyword: &str,
+        opens: bool,
+        at: (&str, &str, &str),
+    ) {
+        let names: BTreeSet<&String> = om.keys().chain(nm.keys()).collect();
+        for name in names {
+            let sub = Keyword {
+                what: format!("`{keyword}` `{name}`"),
+                label: format!("{}{{{keyword} {name}}}", at.2),
+                opens,
+            };
+            self.keyword_sub(om.get(name), nm.get(name), &sub, at);
         }
     }
 
