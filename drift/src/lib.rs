@@ -15,6 +15,14 @@
 //!   name or meaning, and reordering is never a change. Behaviour changes of
 //!   the `x-token-lifecycle` extension (`docs/bindings.md`) are rules too:
 //!   `lifecycle-refresh-no-longer-single-use`, `lifecycle-access-token-ttl-decreased`...
+//! - [`diff_with`] judges the same changes with [`Options`]: a
+//!   [`BreakingPolicy`] for the changes that break only exhaustive matches
+//!   (a new enum value in a response...), a [`Config`] read from a
+//!   `drift.toml` (per-rule severities, ignores with a reason and an expiry
+//!   date), and the version policy (a breaking change needs a major bump of
+//!   `info.version`). A change to a shared component is one finding per
+//!   operation it reaches, with its [`Finding::component`]; [`rules`] lists
+//!   every rule with its severity and direction.
 //! - [`lint`] checks one document: bodies under 204/304, examples against
 //!   their schemas, bindings pointing at nothing, undeclared security
 //!   schemes, dangling refs...

@@ -161,8 +161,11 @@ pub fn diff(old: &Value, new: &Value) -> Report {
 /// let lenient = diff_with(&old, &new, &Options::default());
 /// assert_eq!(lenient.findings[0].severity, Severity::Warning);
 ///
-/// let strict = diff_with(&old, &new, &Options::default().policy(BreakingPolicy::Strict).check_version(true));
-/// assert_eq!(strict.findings[0].rule, "version-major-bump-missing");
+/// let strict = Options::default().policy(BreakingPolicy::Strict).check_version(true);
+/// let report = diff_with(&old, &new, &strict);
+/// assert_eq!(report.findings[0].severity, Severity::Breaking);
+/// // A breaking change with a minor bump only:
+/// assert!(report.by_rule("version-major-bump-missing").next().is_some());
 /// ```
 pub fn diff_with(old: &Value, new: &Value, options: &Options) -> Report {
     let raw = changes(old, new, options.today);
@@ -177,6 +180,9 @@ pub fn diff_with(old: &Value, new: &Value, options: &Options) -> Report {
         let more = version::check(old, new, &findings);
         findings.extend(more);
     }
+    // `[rules]` apply to the config's and the version policy's own findings
+    // too (applying them again to the others changes nothing).
+    let findings = options.config.severities(findings);
     let mut report = Report::from_findings(findings);
     report.ignored = ignored;
     report

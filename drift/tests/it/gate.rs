@@ -357,6 +357,26 @@ fn a_version_that_is_not_semver_is_a_note_not_a_crash() {
 }
 
 #[test]
+fn rules_apply_to_the_version_policy_and_the_config_findings_too() {
+    let config = Config::from_toml(
+        "check-version = true\n[rules]\nversion-not-semver = \"off\"\nversion-major-bump-missing = \"warning\"\n",
+    )
+    .unwrap();
+    let options = Options::from_config(config).today(today());
+    let (o, n) = with_versions("response-property-removed", "1.0.0", "latest");
+    assert!(diff_with(&o, &n, &options)
+        .by_rule("version-not-semver")
+        .next()
+        .is_none());
+    let (o, n) = with_versions("response-property-removed", "1.0.0", "1.1.0");
+    let report = diff_with(&o, &n, &options);
+    assert_eq!(
+        severity_of(&report, "version-major-bump-missing"),
+        Some(Severity::Warning)
+    );
+}
+
+#[test]
 fn ignored_breaks_need_no_bump_and_render_as_skipped() {
     let config = Config::from_toml(
         r##"
