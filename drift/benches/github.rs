@@ -115,6 +115,9 @@ fn main() {
     );
 }
 
+/// One change: rule, old and new pointer, message.
+type Change<'r> = (&'r str, Option<&'r str>, Option<&'r str>, &'r str);
+
 fn print_summary(report: &Report) {
     println!(
         "\n{} findings: {} breaking, {} warning, {} info",
@@ -125,7 +128,7 @@ fn print_summary(report: &Report) {
     );
     // A change to a shared component is one finding per operation it
     // reaches: how many changes that is, and how many are shared.
-    let mut changes: BTreeMap<(&str, Option<&str>, Option<&str>, &str), usize> = BTreeMap::new();
+    let mut changes: BTreeMap<Change<'_>, usize> = BTreeMap::new();
     for f in &report.findings {
         *changes
             .entry((

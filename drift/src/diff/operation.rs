@@ -343,10 +343,9 @@ pub(crate) fn identity(
         out.push(pair.finding("operation-tag-removed", Severity::Warning, msg, op, np));
     }
     for t in nt.iter().filter(|t| !ot.contains(*t)) {
-        if renamed.values().any(|u| u == t)
-            && renamed
-                .iter()
-                .any(|(a, u)| u == t && ot.contains(a.as_str()))
+        if renamed
+            .iter()
+            .any(|(a, u)| u == t && ot.contains(a.as_str()))
         {
             continue;
         }
