@@ -678,13 +678,7 @@ impl<'a, 'm> SchemaDiff<'a, 'm> {
                     (None, None) => continue,
                 };
                 let msg = format!("`{label}` {key} changed from {} to {}", num(ob), num(nb));
-                if tightened {
-                    let sev = self.dir.narrowing();
-                    self.emit("constraint-tightened", sev, msg, op, np);
-                } else {
-                    let sev = self.dir.widening(Severity::Warning);
-                    self.emit("constraint-relaxed", sev, msg, op, np);
-                }
+                self.constraint(tightened, msg, op, np);
             }
         }
         if os.pattern != ns.pattern {
