@@ -78,8 +78,10 @@ fn for_each_operation(
             let indexed = indexed.map(|mut operation| {
                 if let Some(b) = op.get(EXTENSION) {
                     let at = format!("{pointer}/{EXTENSION}");
-                    operation.binding =
-                        vocabulary::read_operation(doc, &at, b, &operation, problems);
+                    let (bindings, unsupported) =
+                        vocabulary::read_bindings(doc, &at, b, &operation, problems);
+                    operation.bindings = bindings;
+                    operation.unsupported = unsupported;
                 }
                 operation
             });
@@ -124,7 +126,8 @@ fn operation(
         request_body,
         responses,
         security,
-        binding: None,
+        bindings: Vec::new(),
+        unsupported: None,
     })
 }
 
