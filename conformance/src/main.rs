@@ -64,6 +64,18 @@ struct RunArgs {
     /// (repeatable): the password never appears in argv or reports.
     #[arg(long = "user-env", value_name = "VAR")]
     user_env: Vec<String>,
+    /// An OAuth client to authenticate as, ID:SECRET (ID alone for a
+    /// public client; twice for the other-client checks), where the
+    /// spec's bindings authenticate clients. Default: the spec's declared
+    /// clients when the target is the mock. Reports never show the secret
+    /// in full; prefer --client-env in CI.
+    #[arg(long = "client", value_name = "ID:SECRET", value_parser = parse_client)]
+    clients: Vec<openapi::model::Client>,
+    /// A client from an environment variable holding ID:SECRET
+    /// (repeatable): the secret never appears in argv, and reports show
+    /// the shell expression that reads it.
+    #[arg(long = "client-env", value_name = "VAR")]
+    client_env: Vec<String>,
     /// Generated requests per operation, and sequences per stateful round
     /// [default: 100].
     #[arg(long)]
@@ -202,6 +214,10 @@ fn parse_user(s: &str) -> Result<(String, String), String> {
         Some((n, p)) if !n.is_empty() => Ok((n.to_owned(), p.to_owned())),
         _ => Err(format!("`{s}` is not NAME:PASSWORD")),
     }
+}
+
+fn parse_client(s: &str) -> Result<openapi::model::Client, String> {
+    options::client(s)
 }
 
 fn parse_report(s: &str) -> Result<(ReportKind, PathBuf), String> {
@@ -419,6 +435,22 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         config
             .users
             .push(options::user_from_env(var, &mut secrets)?);
+    }
+    // Clients: the flags' if any, else the file's.
+    let (clients, client_env) = if args.clients.is_empty() && args.client_env.is_empty() {
+        let clients = file.clients.iter().flatten().map(|c| options::client(c));
+        let clients = clients
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| anyhow::anyhow!("{} clients: {e}", options::CONFIG_FILE))?;
+        (clients, file.client_env.clone().unwrap_or_default())
+    } else {
+        (args.clients.clone(), args.client_env.clone())
+    };
+    config.clients = clients;
+    for var in &client_env {
+        config
+            .clients
+            .push(options::client_from_env(var, &mut secrets)?);
     }
     config.secrets = secrets;
     let resolved = options::resolve(

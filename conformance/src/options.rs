@@ -28,6 +28,10 @@ pub struct File {
     pub users: Option<Vec<String>>,
     /// Environment variables holding NAME:PASSWORD.
     pub user_env: Option<Vec<String>>,
+    /// OAuth clients, ID:SECRET (prefer `client-env`).
+    pub clients: Option<Vec<String>>,
+    /// Environment variables holding ID:SECRET.
+    pub client_env: Option<Vec<String>>,
     /// `--cases`.
     pub cases: Option<u32>,
     /// `--max-steps`.
@@ -215,6 +219,41 @@ pub fn user_from_env(var: &str, secrets: &mut Vec<Secret>) -> anyhow::Result<(St
         // Never the value: it is a secret.
         _ => bail!("--user-env {var}: the variable does not hold NAME:PASSWORD"),
     }
+}
+
+/// A client, `ID:SECRET` (or `ID` alone, a public client).
+pub fn client(s: &str) -> Result<openapi::model::Client, String> {
+    let (id, secret) = match s.split_once(':') {
+        Some((id, secret)) => (id, Some(secret.to_owned()).filter(|s| !s.is_empty())),
+        None => (s, None),
+    };
+    if id.is_empty() {
+        // Never the value: it holds a secret.
+        return Err("a client is ID:SECRET (or ID alone); the ID is empty".into());
+    }
+    Ok(openapi::model::Client {
+        id: id.to_owned(),
+        secret,
+    })
+}
+
+/// A client from the environment variable `var` (ID:SECRET, or ID); the
+/// secret is a secret, written out as `${VAR#*:}`.
+pub fn client_from_env(
+    var: &str,
+    secrets: &mut Vec<Secret>,
+) -> anyhow::Result<openapi::model::Client> {
+    let Ok(v) = std::env::var(var) else {
+        bail!("--client-env {var}: the environment variable is not set");
+    };
+    let c = client(&v).map_err(|e| anyhow::anyhow!("--client-env {var}: {e}"))?;
+    if let Some(secret) = &c.secret {
+        secrets.push(Secret {
+            reference: format!("${{{var}#*:}}"),
+            value: secret.clone(),
+        });
+    }
+    Ok(c)
 }
 
 /// Parse `--include`/`--exclude` values.

@@ -96,7 +96,7 @@ impl Spec {
         check_refs(&doc, &doc, &mut String::new(), 0)?;
         let mut problems = Vec::new();
         let lifecycle = vocabulary::read_root(&doc, &mut problems);
-        let operations = index::operations(&doc, &mut problems)?;
+        let operations = index::operations(&doc, &lifecycle.policy, &mut problems)?;
         let (warnings, errors): (Vec<_>, Vec<_>) =
             problems.into_iter().partition(|p| p.rule.is_warning());
         if !errors.is_empty() {
@@ -215,7 +215,7 @@ pub fn binding_problems(doc: &Value) -> Vec<crate::BindingProblem> {
         return problems;
     }
     let mut problems = Vec::new();
-    vocabulary::read_root(doc, &mut problems);
-    index::operations_tolerant(doc, &mut problems);
+    let lifecycle = vocabulary::read_root(doc, &mut problems);
+    index::operations_tolerant(doc, &lifecycle.policy, &mut problems);
     problems
 }

@@ -523,6 +523,7 @@ fn read_operation(
     at: &str,
     v: &Value,
     op: &Operation,
+    policy: &Policy,
     problems: &mut Vec<BindingProblem>,
 ) -> Option<Binding> {
     let mut r = Reader {
@@ -645,7 +646,8 @@ fn read_operation(
     let client = m
         .get("client")
         .and_then(|v| read_client(&mut r, doc, &format!("{at}/client"), v, op));
-    let (outcomes, explicit) = read_outcomes(&mut r, at, m.get("outcomes"), op, success);
+    let missing = action.and_then(|a| missing_default(a, policy, success));
+    let (outcomes, explicit) = read_outcomes(&mut r, at, m.get("outcomes"), op, (success, missing));
     let action = action?;
     let has = |k: &str| match k {
         "username" => username.is_some() || m.contains_key(k),
@@ -699,12 +701,13 @@ pub(crate) fn read_bindings(
     at: &str,
     v: &Value,
     op: &Operation,
+    policy: &Policy,
     problems: &mut Vec<BindingProblem>,
 ) -> (Vec<Binding>, Option<OutcomeResponse>) {
     let list = match v {
         Value::Array(list) => list,
         single => {
-            let bindings: Vec<Binding> = read_operation(doc, at, single, op, problems)
+            let bindings: Vec<Binding> = read_operation(doc, at, single, op, policy, problems)
                 .into_iter()
                 .collect();
             let unsupported = unsupported(&bindings, &[at.to_owned()], op, problems);
@@ -725,7 +728,7 @@ pub(crate) fn read_bindings(
     for (i, v) in list.iter().enumerate() {
         let bat = format!("{at}/{i}");
         let before = problems.len();
-        if let Some(b) = read_operation(doc, &bat, v, op, problems) {
+        if let Some(b) = read_operation(doc, &bat, v, op, policy, problems) {
             let when_at = format!("{bat}/when");
             let unsure = problems[before..]
                 .iter()
@@ -1351,18 +1354,34 @@ fn schema_has(doc: &Value, schema: &Value, tokens: &[String], depth: usize) -> b
 
 type Outcomes = (BTreeMap<OutcomeName, OutcomeResponse>, Vec<OutcomeName>);
 
+/// The default status of `missing` where it is not `default_status`'s: a
+/// revocation that ignores invalid tokens answers a request without one
+/// with its success too, unless the binding maps `missing` (RFC 7009
+/// servers answer it `invalid_request`).
+fn missing_default(action: ActionKind, policy: &Policy, success: Option<u16>) -> Option<u16> {
+    let revocation = matches!(
+        action,
+        ActionKind::Revoke | ActionKind::RevokeAll | ActionKind::RevokeToken
+    );
+    success.filter(|_| revocation && policy.revoke_ignores_invalid_tokens)
+}
+
+/// `defaults`: the success status, and the default of `missing` where it
+/// is not [`default_status`]'s.
 fn read_outcomes(
     r: &mut Reader<'_>,
     at: &str,
     v: Option<&Value>,
     op: &Operation,
-    success: Option<u16>,
+    defaults: (Option<u16>, Option<u16>),
 ) -> Outcomes {
+    let (success, missing) = defaults;
     let documented: Vec<u16> = op.statuses().collect();
     let mut out = BTreeMap::new();
     for name in OutcomeName::MAPPED {
         let status = match name {
             OutcomeName::Success => success.unwrap_or(200),
+            OutcomeName::Missing if missing.is_some() => missing.unwrap_or(200),
             _ => default_status(name, &documented).unwrap_or(401),
         };
         out.insert(
