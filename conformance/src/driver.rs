@@ -76,6 +76,9 @@ pub struct Driver {
     /// introspection told one, and when it was seen: every later `exp`
     /// must keep it (exactly on the mock's clock).
     exp_offset: Option<(i128, std::time::Instant)>,
+    /// Whether the introspection oracle asks after each step (not once
+    /// its property is muted: reported, or deselected).
+    pub introspects: bool,
 }
 
 impl Driver {
@@ -94,6 +97,7 @@ impl Driver {
             first_at: BTreeMap::new(),
             issued: Vec::new(),
             exp_offset: None,
+            introspects: true,
         })
     }
 
@@ -488,7 +492,10 @@ impl Driver {
     /// expire` for a token that lived through a clock move).
     fn introspection_agrees(&mut self, after: &RefState) -> Result<Vec<Violation>, RunError> {
         let plan = self.plan.clone();
-        let Some(op) = plan.first(ActionKind::Introspect) else {
+        let Some(op) = plan
+            .first(ActionKind::Introspect)
+            .filter(|_| self.introspects)
+        else {
             return Ok(Vec::new());
         };
         for sym in &after.touched {

@@ -367,9 +367,21 @@ fn left_out_by_selection(plan: &Plan, p: Property) -> Option<String> {
         return None;
     }
     if p == Property::RevokeAlways {
-        return why(ActionKind::Revoke)
-            .and(why(ActionKind::RevokeAll))
-            .and(why(ActionKind::RevokeToken));
+        // Left out when every revocation the spec binds is.
+        let bound: Vec<ActionKind> = [
+            ActionKind::Revoke,
+            ActionKind::RevokeAll,
+            ActionKind::RevokeToken,
+        ]
+        .into_iter()
+        .filter(|a| binds(plan, *a))
+        .collect();
+        let reasons: Vec<Option<String>> = bound.into_iter().map(why).collect();
+        return reasons
+            .iter()
+            .all(Option::is_some)
+            .then(|| reasons.into_iter().flatten().next())
+            .flatten();
     }
     needed_action(p)
         .and_then(why)

@@ -120,6 +120,13 @@ fn failures(served: Value) -> (Vec<String>, Report) {
     let mut last = None;
     for seed in 1..4 {
         let report = run(&mock, oauth2(), 10, seed);
+        // The defect's property is muted once reported: the others are
+        // still reached.
+        let unexercised: Vec<&str> = report
+            .with_status(Status::NotExercised)
+            .map(|c| c.name.as_str())
+            .collect();
+        assert!(unexercised.is_empty(), "{}", report.to_text());
         for f in failed_checks(&report) {
             if !failed.contains(&f) {
                 failed.push(f);
@@ -149,6 +156,44 @@ fn a_refresh_grant_that_ignores_the_client_fails_only_the_client_property() {
     let d = seeded::refresh_ignores_the_client();
     let (failed, report) = failures(d.served);
     assert_eq!(failed, [d.property.name()], "{}", report.to_text());
+}
+
+#[test]
+fn clients_come_from_the_environment() {
+    let served = Served::start(spec(oauth2()));
+    let dir = crate::support::root();
+    let uri = served.uri();
+    let args = [
+        "run",
+        "--target",
+        uri.as_str(),
+        "--spec",
+        "fixtures/oauth2.yaml",
+        "--client-env",
+        "QA_CLIENT_1",
+        "--client-env",
+        "QA_CLIENT_2",
+        "--cases",
+        "5",
+    ];
+    let env = [
+        ("QA_CLIENT_1", "web-app:web-app-secret"),
+        ("QA_CLIENT_2", "mobile-app:mobile-app-secret"),
+    ];
+    let (code, out, err) = crate::support::conformance_in(&dir, &args, &env);
+    assert_eq!(code, 0, "{out}{err}");
+    let line = out
+        .lines()
+        .find(|l| l.contains(Property::ClientBound.name()))
+        .unwrap_or_default();
+    assert!(line.trim_start().starts_with("ok"), "{out}");
+    // A variable that does not hold ID:SECRET names the variable, not
+    // the value.
+    let env = [("QA_CLIENT_1", ":web-app-secret"), ("QA_CLIENT_2", "x")];
+    let (code, _, err) = crate::support::conformance_in(&dir, &args, &env);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--client-env QA_CLIENT_1"), "{err}");
+    assert!(!err.contains("web-app-secret"), "{err}");
 }
 
 #[test]

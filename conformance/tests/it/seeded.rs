@@ -55,7 +55,7 @@ pub fn refresh_tokens_work_twice() -> Seeded {
 }
 
 pub fn revoke_answers_404_for_unknown_tokens() -> Seeded {
-    let mut served = reference_with("revokeAlwaysSucceeds", json!(false));
+    let mut served = reference_with("revokeIgnoresInvalidTokens", json!(false));
     let op = &mut served["paths"]["/refresh-tokens/{refreshToken}"]["delete"];
     op["responses"]["404"] = json!({"description": "unknown token"});
     op["x-token-lifecycle"]["outcomes"] = json!({"invalid": 404, "expired": 404, "missing": 404});
