@@ -15,7 +15,7 @@ use crate::check::response_problems;
 use crate::error::RunError;
 use crate::guard;
 use crate::machine::{Expected, RefState, Step, Tok};
-use crate::plan::{build, fills_for, Bound, Caller, Fill, Plan};
+use crate::plan::{build, Bound, Caller, Fill, Plan};
 use crate::property::Property;
 use crate::stateful::IssuedToken;
 use crate::target::HttpResponse;
@@ -471,12 +471,7 @@ impl Driver {
         expected: String,
     ) -> Result<HttpResponse, RunError> {
         let plan = self.plan.clone();
-        let value = self.value_of(token);
-        let fills = plan.fills(
-            control,
-            fills_for(plan.binding(control), |_| value.clone()),
-            None,
-        );
+        let fills = plan.presenting(control, self.value_of(token));
         let op = plan.op_of(control);
         let step = format!("{} with {}", plan.name_of(control), describe_token(token));
         self.send(step, expected, op, &fills)
@@ -504,11 +499,7 @@ impl Driver {
             };
             let predicted = after.introspection_of(sym);
             let b = plan.binding(op);
-            let fills = plan.fills(
-                op,
-                fills_for(b, |_| Fill::Value(real.clone())),
-                plan.credentials_of(op, Caller::Own, None),
-            );
+            let fills = plan.presenting(op, Fill::Value(real));
             let step = format!("{} with token {sym} (the second oracle)", plan.name_of(op));
             let expected = introspection_text(&predicted);
             let resp = self.send(step, expected, plan.op_of(op), &fills)?;

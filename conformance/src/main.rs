@@ -420,38 +420,19 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         headers.push((k, v));
     }
     config.headers = headers;
-    // Accounts: the flags' if any, else the file's.
-    let (users, user_env) = if args.users.is_empty() && args.user_env.is_empty() {
-        let users = file.users.iter().flatten().map(|u| parse_user(u));
-        let users = users
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| anyhow::anyhow!("{} users: {e}", options::CONFIG_FILE))?;
-        (users, file.user_env.clone().unwrap_or_default())
-    } else {
-        (args.users.clone(), args.user_env.clone())
-    };
-    config.users = users;
-    for var in &user_env {
-        config
-            .users
-            .push(options::user_from_env(var, &mut secrets)?);
+    // Accounts and clients: the flags' if any, else the file's.
+    config.users = options::Given {
+        flags: (&args.users, &args.user_env),
+        file: (file.users.as_deref(), file.user_env.as_deref()),
+        key: "users",
     }
-    // Clients: the flags' if any, else the file's.
-    let (clients, client_env) = if args.clients.is_empty() && args.client_env.is_empty() {
-        let clients = file.clients.iter().flatten().map(|c| options::client(c));
-        let clients = clients
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| anyhow::anyhow!("{} clients: {e}", options::CONFIG_FILE))?;
-        (clients, file.client_env.clone().unwrap_or_default())
-    } else {
-        (args.clients.clone(), args.client_env.clone())
-    };
-    config.clients = clients;
-    for var in &client_env {
-        config
-            .clients
-            .push(options::client_from_env(var, &mut secrets)?);
+    .read(parse_user, options::user_from_env, &mut secrets)?;
+    config.clients = options::Given {
+        flags: (&args.clients, &args.client_env),
+        file: (file.clients.as_deref(), file.client_env.as_deref()),
+        key: "clients",
     }
+    .read(options::client, options::client_from_env, &mut secrets)?;
     config.secrets = secrets;
     let resolved = options::resolve(
         &file,

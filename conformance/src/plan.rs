@@ -274,6 +274,14 @@ impl Plan {
         (u.clone(), password)
     }
 
+    /// The fills of binding `b` presenting `token` at each of its token
+    /// places, authenticated as the first client where it authenticates
+    /// one.
+    pub fn presenting(&self, b: Bound, token: Fill) -> Vec<(&Source, Fill)> {
+        let fills = fills_for(self.binding(b), |_| token.clone());
+        self.fills(b, fills, self.credentials_of(b, Caller::Own, None))
+    }
+
     /// The binding of a planned operation.
     pub fn binding(&self, b: Bound) -> &Binding {
         let p = self.ops[b.0];

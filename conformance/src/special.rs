@@ -22,7 +22,7 @@ use crate::directed::{expiry_of, login_step};
 use crate::driver::{read, Driver, Exchange};
 use crate::error::RunError;
 use crate::machine::{Expected, RefState};
-use crate::plan::{build, fills_for, Bound, Caller, Fill, Plan};
+use crate::plan::{build, Bound, Fill, Plan};
 use crate::property::Property;
 use crate::stateful::{run_case, Failure, Outcome};
 use crate::target::HttpResponse;
@@ -142,13 +142,7 @@ pub fn race_round(plan: &Arc<Plan>, burst: usize, out: &mut Outcome) -> Result<(
     };
     let op = plan.op_of(refresh);
     let b = plan.binding(refresh);
-    let fills = fills_for(b, |_| Fill::Value(real.clone()));
-    let fills = plan.fills(
-        refresh,
-        fills,
-        plan.credentials_of(refresh, Caller::Own, None),
-    );
-    let request = build(&plan.spec, op, &fills).request;
+    let request = build(&plan.spec, op, &plan.presenting(refresh, Fill::Value(real))).request;
     let operation = plan.name_of(refresh);
     let operation = operation.as_str();
     let barrier = Arc::new(Barrier::new(burst));
@@ -231,12 +225,7 @@ pub fn race_round(plan: &Arc<Plan>, burst: usize, out: &mut Outcome) -> Result<(
     let mut live = |tokens: &[String]| -> Result<usize, RunError> {
         let mut still = 0;
         for token in tokens.iter().take(3) {
-            let fills = fills_for(b, |_| Fill::Value(token.clone()));
-            let fills = plan.fills(
-                refresh,
-                fills,
-                plan.credentials_of(refresh, Caller::Own, None),
-            );
+            let fills = plan.presenting(refresh, Fill::Value(token.clone()));
             let req = build(&plan.spec, op, &fills).request;
             let resp = plan.target.send_op(operation, &req)?;
             log.push(Exchange {

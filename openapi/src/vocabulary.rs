@@ -606,43 +606,38 @@ fn read_operation(
         }
         Some(e)
     };
-    let mut issue = Issue::default();
-    if let Some(iv) = m.get("issue") {
-        let iat = format!("{at}/issue");
-        if let Some(im) = r.object(&iat, iv) {
-            r.known(&iat, im, &ISSUE_FIELDS);
-            let field = |r: &mut Reader<'_>, k: &str| {
-                im.get(k).and_then(|v| response(r, format!("{iat}/{k}"), v))
-            };
-            issue = Issue {
-                access_token: field(&mut r, "accessToken"),
-                refresh_token: field(&mut r, "refreshToken"),
-                expires_in: field(&mut r, "expiresIn"),
-                refresh_expires_in: field(&mut r, "refreshExpiresIn"),
-                id_token: field(&mut r, "idToken"),
-            };
-        }
-    }
+    let [access_token_at, refresh_token_at, expires_in, refresh_expires_in, id_token] =
+        response_places(
+            &mut r,
+            &format!("{at}/issue"),
+            m.get("issue"),
+            &ISSUE_FIELDS,
+            &response,
+        );
+    let issue = Issue {
+        access_token: access_token_at,
+        refresh_token: refresh_token_at,
+        expires_in,
+        refresh_expires_in,
+        id_token,
+    };
     let subject = m
         .get("subject")
         .and_then(|v| response(&mut r, format!("{at}/subject"), v));
-    let mut introspection = IntrospectionPlaces::default();
-    if let Some(iv) = m.get("introspection") {
-        let iat = format!("{at}/introspection");
-        if let Some(im) = r.object(&iat, iv) {
-            r.known(&iat, im, &INTROSPECTION_FIELDS);
-            let field = |r: &mut Reader<'_>, k: &str| {
-                im.get(k).and_then(|v| response(r, format!("{iat}/{k}"), v))
-            };
-            introspection = IntrospectionPlaces {
-                active: field(&mut r, "active"),
-                exp: field(&mut r, "exp"),
-                sub: field(&mut r, "sub"),
-                client_id: field(&mut r, "clientId"),
-                token_type: field(&mut r, "tokenType"),
-            };
-        }
-    }
+    let [active, exp, sub, client_id, token_type] = response_places(
+        &mut r,
+        &format!("{at}/introspection"),
+        m.get("introspection"),
+        &INTROSPECTION_FIELDS,
+        &response,
+    );
+    let introspection = IntrospectionPlaces {
+        active,
+        exp,
+        sub,
+        client_id,
+        token_type,
+    };
     let client = m
         .get("client")
         .and_then(|v| read_client(&mut r, doc, &format!("{at}/client"), v, op));
@@ -1068,6 +1063,30 @@ fn allows(doc: &Value, schema: &Value, value: &Value, depth: usize) -> bool {
         }
     }
     true
+}
+
+/// A response expression read at a place (checked against the success
+/// response).
+type ResponseReader<'a> = dyn Fn(&mut Reader<'_>, String, &Value) -> Option<Expr> + 'a;
+
+/// An object of response places (`issue`, `introspection`) at `at`: each
+/// of `fields` read by `response`, `None` where it is absent.
+fn response_places<const N: usize>(
+    r: &mut Reader<'_>,
+    at: &str,
+    v: Option<&Value>,
+    fields: &[&str; N],
+    response: &ResponseReader<'_>,
+) -> [Option<Expr>; N] {
+    let mut out = std::array::from_fn(|_| None);
+    let Some(m) = v.and_then(|v| r.object(at, v)) else {
+        return out;
+    };
+    r.known(at, m, fields);
+    for (slot, k) in out.iter_mut().zip(fields) {
+        *slot = m.get(*k).and_then(|v| response(r, format!("{at}/{k}"), v));
+    }
+    out
 }
 
 /// A binding's `client`: `auth` (how it authenticates) and, for the body
