@@ -139,8 +139,10 @@ struct RunArgs {
     /// [default: 10].
     #[arg(long, value_name = "N")]
     max_failures_in_a_row: Option<u32>,
-    /// Only these operations (repeatable): id:OPERATION_ID, path:GLOB,
-    /// method:METHOD, tag:TAG.
+    /// Only these operations (repeatable): id:OPERATION_ID (or a
+    /// variant's name, 'id:token [grant_type=password]'), path:GLOB,
+    /// method:METHOD, tag:TAG, when:NAME=VALUE (the bindings of an
+    /// operation with several whose `when` says so).
     #[arg(long, value_name = "FILTER")]
     include: Vec<String>,
     /// Not these operations (repeatable), as --include.

@@ -112,6 +112,30 @@ fn a_variant_left_out_by_include_says_so_under_its_name() {
     assert!(report.passed(), "{}", report.to_text());
 }
 
+#[test]
+fn a_variant_is_picked_by_its_name_or_its_condition() {
+    let spec = spec(oauth2());
+    let token = spec.operation("token").unwrap();
+    let pick = |filter: &str| conformance::Selection {
+        include: vec![filter.parse().unwrap()],
+        ..Default::default()
+    };
+    for filter in ["id:token [grant_type=password]", "when:grant_type=password"] {
+        let s = pick(filter);
+        assert!(s.leaves_out_variant(&spec, token, 0).is_none(), "{filter}");
+        assert!(s.leaves_out_variant(&spec, token, 1).is_some(), "{filter}");
+        // The operation is in (the stateless checks send it).
+        assert!(s.leaves_out(&spec, token).is_none(), "{filter}");
+        // An operation with no such binding is not.
+        let me = spec.operation("me").unwrap();
+        assert!(s.leaves_out(&spec, me).is_some(), "{filter}");
+    }
+    // The operation's id picks every variant.
+    let s = pick("id:token");
+    assert!(s.leaves_out_variant(&spec, token, 1).is_none());
+    assert!("when:grant_type".parse::<conformance::OpFilter>().is_err());
+}
+
 /// Serve `served`, check it against oauth2.yaml over three seeds, and
 /// return every check that failed.
 fn failures(served: Value) -> (Vec<String>, Report) {
@@ -243,4 +267,97 @@ fn a_client_secret_is_never_written_out() {
         "{json}"
     );
     assert!(json.contains("<base64 of mobile-app:mo…>"), "{json}");
+}
+
+/// A token endpoint told apart by a query parameter and a header (two
+/// conditions, both must hold), with JSON bodies: every variant is sent
+/// with the values its `when` needs, and the mock dispatches by them.
+fn by_query_and_header() -> Value {
+    let tokens = serde_json::json!({
+        "200": {"description": "tokens", "content": {"application/json": {"schema": {
+            "type": "object",
+            "properties": {"accessToken": {"type": "string"}, "refreshToken": {"type": "string"}}
+        }}}},
+        "400": {"description": "no such flow"},
+        "401": {"description": "refused"}
+    });
+    let issue = serde_json::json!({
+        "accessToken": "$response.body#/accessToken",
+        "refreshToken": "$response.body#/refreshToken"
+    });
+    serde_json::json!({
+        "openapi": "3.1.0",
+        "info": {"title": "flows", "version": "1"},
+        "x-token-lifecycle": {"accounts": [
+            {"username": "demo", "password": "demo"},
+            {"username": "alice", "password": "alice-secret"}
+        ]},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "paths": {
+            "/token": {"post": {
+                "operationId": "token",
+                "parameters": [
+                    {"name": "flow", "in": "query", "required": true,
+                     "schema": {"type": "string", "enum": ["login", "refresh", "device"]}},
+                    {"name": "X-Client-Kind", "in": "header", "schema": {"type": "string"}}
+                ],
+                "requestBody": {"content": {"application/json": {"schema": {
+                    "type": "object",
+                    "properties": {"user": {"type": "string"}, "pass": {"type": "string"},
+                                   "refresh": {"type": "string"}}
+                }}}},
+                "responses": tokens,
+                "x-token-lifecycle": [
+                    {"when": {"$request.query.flow": "login", "$request.header.X-Client-Kind": "web"},
+                     "action": "login", "username": "$request.body#/user",
+                     "password": "$request.body#/pass", "issue": issue},
+                    {"when": {"$request.query.flow": "refresh"},
+                     "action": "refresh", "refreshToken": "$request.body#/refresh", "issue": issue,
+                     "outcomes": {"unsupported": 400}}
+                ]
+            }},
+            "/me": {"get": {
+                "operationId": "me",
+                "security": [{"bearer": []}],
+                "responses": {"200": {"description": "me"}, "401": {"description": "no"}},
+                "x-token-lifecycle": {"action": "protected",
+                    "accessToken": {"from": "$request.header.Authorization", "scheme": "Bearer"}}
+            }}
+        }
+    })
+}
+
+#[test]
+fn conditions_on_query_and_header_values_are_sent_and_dispatched() {
+    let doc = by_query_and_header();
+    let served = Served::start(spec(doc.clone()));
+    let report = run(&served, doc, 10, 2);
+    assert!(report.passed(), "{}", report.to_text());
+    for p in [
+        Property::LoginIssuesTokens,
+        Property::RefreshRotates,
+        Property::ReuseEndsSession,
+    ] {
+        assert_eq!(
+            status_of(&report, p.name()),
+            Status::Passed,
+            "{p}:\n{}",
+            report.to_text()
+        );
+    }
+    // By hand: the login needs both conditions; one alone is no binding's.
+    let client = reqwest::blocking::Client::new();
+    let post = |query: &str, kind: Option<&str>| {
+        let mut req = client
+            .post(format!("{}/token?flow={query}", served.uri()))
+            .json(&serde_json::json!({"user": "demo", "pass": "demo"}));
+        if let Some(k) = kind {
+            req = req.header("x-client-kind", k);
+        }
+        req.send().unwrap().status().as_u16()
+    };
+    assert_eq!(post("login", Some("web")), 200);
+    assert_eq!(post("login", Some("tv")), 400);
+    assert_eq!(post("login", None), 400);
+    assert_eq!(post("device", Some("web")), 400);
 }
