@@ -258,3 +258,22 @@ async fn the_guarded_resource_refuses_what_the_model_holds_dead() {
     post(&api, "/oauth/revoke", Some(WEB), &[("token", &access)]).await;
     assert_eq!(orders(access).await, 401);
 }
+
+/// `revokeIgnoresInvalidTokens` answers a revocation without a token with
+/// its success only where the binding does not map `missing`: mapped, the
+/// binding's own answer holds (the 400 of django-oauth-toolkit for
+/// an empty `token`, here revoke-all's 401).
+#[tokio::test]
+async fn a_revocation_honours_missing_where_its_binding_maps_it() {
+    let mut doc = openapi::reference::reference_json();
+    let op = &mut doc["paths"]["/refresh-tokens/mine"]["delete"];
+    op["responses"]["401"] = json!({"description": "No access token."});
+    op["x-token-lifecycle"]["outcomes"] = json!({"missing": 401});
+    let spec = openapi::Spec::from_value(doc).unwrap();
+    let api = Api::with(MockServer::builder().spec(spec)).await;
+    let status = |resp: reqwest::Response| resp.status().as_u16();
+    assert_eq!(status(api.revoke_mine(None).await), 401);
+    // A token it cannot revoke is still ignored.
+    let garbage = crate::support::bearer("garbage");
+    assert_eq!(status(api.revoke_mine(Some(garbage)).await), 204);
+}
