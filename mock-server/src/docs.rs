@@ -134,9 +134,9 @@ pub(crate) fn well_known(served: &Served, path: &str, headers: &HeaderMap) -> Op
             let host = read::header(headers, "host").unwrap_or("127.0.0.1");
             let base = format!("http://{host}{}", served.base_path());
             let login = served.spec.operations().iter().find(|o| {
-                o.binding
-                    .as_ref()
-                    .is_some_and(|b| b.action == openapi::model::ActionKind::Login)
+                o.bindings
+                    .iter()
+                    .any(|b| b.action == openapi::model::ActionKind::Login)
             });
             signer.discovery(&base, login.map(|o| o.path.as_str()))
         }

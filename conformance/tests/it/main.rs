@@ -21,6 +21,10 @@ mod seeded;
 /// The suite catches each of them, under the right property.
 mod defects;
 
+/// fixtures/oauth2.yaml: variants, clients, RFC 7009, the introspection
+/// oracle, client secrets never written out.
+mod oauth;
+
 /// The report formats (insta snapshots).
 mod report;
 

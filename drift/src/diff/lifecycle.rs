@@ -183,9 +183,9 @@ pub(crate) fn root(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) {
             ),
         ),
         (
-            "revokeAlwaysSucceeds",
-            o.revoke_always_succeeds,
-            n.revoke_always_succeeds,
+            "revokeIgnoresInvalidTokens",
+            o.revoke_ignores_invalid_tokens,
+            n.revoke_ignores_invalid_tokens,
             (
                 "lifecycle-revoke-no-longer-always-succeeds",
                 Severity::Breaking,
