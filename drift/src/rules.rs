@@ -428,6 +428,11 @@ pub(crate) const OTHER_RULES: &[(&str, &str, &str)] = &[
         "a behaviour change of `x-token-lifecycle` (docs/bindings.md)",
     ),
     (
+        "lifecycle-binding-condition-changed",
+        "breaking",
+        "the `when` condition of one of an operation's bindings changed",
+    ),
+    (
         "lifecycle-binding-removed",
         "breaking",
         "a behaviour change of `x-token-lifecycle` (docs/bindings.md)",
