@@ -90,6 +90,33 @@ enum Cmd {
         #[arg(long, default_value_t = 1_000_000)]
         count: usize,
     },
+    /// A simulated day of refreshes through the model and the mock's
+    /// codec in this process, the clock advanced as it goes; prints the
+    /// resident memory as it goes and one JSON line at the end.
+    Day(DayOpts),
+}
+
+#[derive(Debug, Clone, Args)]
+struct DayOpts {
+    /// Refreshes per simulated second.
+    #[arg(long, default_value_t = 1000)]
+    rate: u64,
+    /// Simulated seconds (a day).
+    #[arg(long, default_value_t = 86_400)]
+    seconds: u64,
+    /// Clients, each holding one session and refreshing in turn.
+    #[arg(long, default_value_t = 10_000)]
+    clients: usize,
+    /// Refreshes of a session before its client leaves it (one in ten
+    /// logs out, the others just stop using it) and logs in again.
+    #[arg(long, default_value_t = 60)]
+    session_refreshes: u32,
+    /// Read VmRSS every this many refreshes.
+    #[arg(long, default_value_t = 1_000_000)]
+    sample_every: u64,
+    /// Stop early once VmRSS passes this many MB (0: never).
+    #[arg(long, default_value_t = 0)]
+    max_rss_mb: u64,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -135,7 +162,15 @@ struct RunArgs {
 fn main() -> ExitCode {
     // `cargo bench` appends `--bench`; the default subcommand is `run`.
     let mut args: Vec<String> = std::env::args().filter(|a| a != "--bench").collect();
-    let known = ["run", "bare", "load", "sessions", "model-sessions", "help"];
+    let known = [
+        "run",
+        "bare",
+        "load",
+        "sessions",
+        "model-sessions",
+        "day",
+        "help",
+    ];
     if args.len() < 2 || !(known.contains(&args[1].as_str()) || args[1].starts_with("-h")) {
         args.insert(1, "run".into());
     }
@@ -159,6 +194,7 @@ fn main() -> ExitCode {
             Ok(())
         }),
         Cmd::ModelSessions { count } => model_sessions(count),
+        Cmd::Day(opts) => day(&opts),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -765,6 +801,130 @@ fn model_sessions(count: usize) -> anyhow::Result<()> {
         rss_before_kb,
         rss_after_kb: memory(std::process::id())?.rss_kb,
         seconds,
+    };
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct DayReport {
+    refreshes: u64,
+    logins: u64,
+    logouts: u64,
+    failures: u64,
+    simulated_seconds: u64,
+    seconds: f64,
+    sessions_started: usize,
+    max_rss_kb: u64,
+    hwm_kb: u64,
+    stopped_early: bool,
+}
+
+/// One client of the simulated day: its session's tokens and how many
+/// refreshes it has left in it.
+struct Client {
+    access: String,
+    refresh: String,
+    left: u32,
+}
+
+fn day(o: &DayOpts) -> anyhow::Result<()> {
+    use openapi::model::{Action, Model, Outcome};
+
+    let spec = openapi::reference_spec();
+    let lifecycle = spec.lifecycle();
+    let mut model = Model::new(lifecycle.policy.clone(), lifecycle.accounts.clone());
+    drop(spec);
+    let mut apply = |action: Action<'_>, now: u64| -> Outcome {
+        model.apply(action, now, &mut mock_server::random_token)
+    };
+    let start_at: u64 = 1_700_000_000;
+    let total = o.rate * o.seconds;
+    let (mut logins, mut logouts, mut failures) = (0u64, 0u64, 0u64);
+    let login = |now: u64, apply: &mut dyn FnMut(Action<'_>, u64) -> Outcome| {
+        let action = Action::Login {
+            username: Some("demo"),
+            password: Some("demo"),
+        };
+        match apply(action, now) {
+            Outcome::Issued(t) => Some(Client {
+                access: t.access_token.to_string(),
+                refresh: t.refresh_token.to_string(),
+                left: o.session_refreshes,
+            }),
+            _ => None,
+        }
+    };
+    let mut clients = Vec::with_capacity(o.clients);
+    for _ in 0..o.clients.max(1) {
+        clients.push(login(start_at, &mut apply).context("login")?);
+        logins += 1;
+    }
+    println!(
+        "day: {} refreshes/s for {} simulated s ({total} refreshes), {} clients, \
+         a new session every {} refreshes of a client",
+        o.rate, o.seconds, o.clients, o.session_refreshes
+    );
+    let started = Instant::now();
+    let (mut max_rss_kb, mut done, mut stopped_early) = (0u64, 0u64, false);
+    for i in 0..total {
+        let now = start_at + i / o.rate.max(1);
+        let k = (i % clients.len() as u64) as usize;
+        if clients[k].left == 0 {
+            if k % 10 == 0 {
+                let action = Action::Logout {
+                    access_token: Some(&clients[k].access),
+                };
+                if !matches!(apply(action, now), Outcome::Done) {
+                    failures += 1;
+                }
+                logouts += 1;
+            }
+            clients[k] = login(now, &mut apply).context("login")?;
+            logins += 1;
+        }
+        let c = &mut clients[k];
+        let action = Action::Refresh {
+            refresh_token: Some(&c.refresh),
+        };
+        match apply(action, now) {
+            Outcome::Issued(t) => {
+                c.access = t.access_token.to_string();
+                c.refresh = t.refresh_token.to_string();
+            }
+            _ => failures += 1,
+        }
+        c.left -= 1;
+        done += 1;
+        if done % o.sample_every.max(1) == 0 {
+            let rss = memory(std::process::id())?.rss_kb;
+            max_rss_kb = max_rss_kb.max(rss);
+            println!(
+                "day: {done:>10} refreshes, simulated {:>5.1} h, RSS {:>7.1} MB, {:.0} refreshes/s",
+                (now - start_at) as f64 / 3600.0,
+                mb(rss),
+                done as f64 / started.elapsed().as_secs_f64()
+            );
+            if o.max_rss_mb > 0 && mb(rss) > o.max_rss_mb as f64 {
+                stopped_early = true;
+                break;
+            }
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let mem = memory(std::process::id())?;
+    drop(apply);
+    let report = DayReport {
+        refreshes: done,
+        logins,
+        logouts,
+        failures,
+        simulated_seconds: done / o.rate.max(1),
+        seconds,
+        sessions_started: model.session_count(),
+        max_rss_kb: max_rss_kb.max(mem.rss_kb),
+        hwm_kb: mem.hwm_kb,
+        stopped_early,
     };
     println!("{}", serde_json::to_string(&report)?);
     Ok(())
