@@ -1004,20 +1004,28 @@ fn start_server(mut cmd: Command) -> anyhow::Result<Proc> {
         .spawn()
         .with_context(|| format!("starting {cmd:?}"))?;
     let stdout = child.stdout.take().context("no stdout")?;
-    let mut line = String::new();
     let mut reader = std::io::BufReader::new(stdout);
-    let read = reader.read_line(&mut line);
-    let url = line
-        .split_whitespace()
-        .last()
-        .filter(|w| w.starts_with("http://"))
-        .map(str::to_owned);
     let mut proc_ = Proc {
         child,
         url: String::new(),
     };
-    read?;
-    let url = url.with_context(|| format!("no URL in the first line of {cmd:?}: {line:?}"))?;
+    // The bare server prints its URL alone; the mock's banner has it on
+    // its `listening on` line, after the spec's name.
+    let mut seen = String::new();
+    let url = loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 || seen.lines().count() > 20 {
+            bail!("no URL in the first lines of {cmd:?}: {seen:?}");
+        }
+        seen.push_str(&line);
+        if let Some(url) = line
+            .split_whitespace()
+            .last()
+            .filter(|w| w.starts_with("http://"))
+        {
+            break url.to_owned();
+        }
+    };
     // Keep draining stdout so that the server never blocks on a full pipe.
     std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
     proc_.url = url;
