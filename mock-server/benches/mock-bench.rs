@@ -84,7 +84,7 @@ enum Cmd {
         pipeline: usize,
     },
     /// Apply COUNT logins to the behaviour model in this process, with the
-    /// mock's token mint; prints one JSON line with the RSS.
+    /// mock's token codec; prints one JSON line with the RSS.
     ModelSessions {
         /// Logins.
         #[arg(long, default_value_t = 1_000_000)]
@@ -783,6 +783,7 @@ fn model_sessions(count: usize) -> anyhow::Result<()> {
     let spec = openapi::reference_spec();
     let lifecycle = spec.lifecycle();
     let mut model = Model::new(lifecycle.policy.clone(), lifecycle.accounts.clone());
+    let mut codec = mock_server::MockCodec::new();
     drop(spec);
     let rss_before_kb = memory(std::process::id())?.rss_kb;
     let start = Instant::now();
@@ -792,12 +793,12 @@ fn model_sessions(count: usize) -> anyhow::Result<()> {
             username: Some("demo"),
             password: Some("demo"),
         };
-        model.apply(action, now, &mut mock_server::random_token);
+        model.apply(action, now, &mut codec);
     }
     let seconds = start.elapsed().as_secs_f64();
     let report = ModelReport {
         sessions: model.session_count(),
-        tokens: model.tokens(now).count(),
+        tokens: model.listed(0, now).count(),
         rss_before_kb,
         rss_after_kb: memory(std::process::id())?.rss_kb,
         seconds,
@@ -815,6 +816,7 @@ struct DayReport {
     simulated_seconds: u64,
     seconds: f64,
     sessions_started: usize,
+    max_sessions_stored: usize,
     max_rss_kb: u64,
     hwm_kb: u64,
     stopped_early: bool,
@@ -834,19 +836,17 @@ fn day(o: &DayOpts) -> anyhow::Result<()> {
     let spec = openapi::reference_spec();
     let lifecycle = spec.lifecycle();
     let mut model = Model::new(lifecycle.policy.clone(), lifecycle.accounts.clone());
+    let mut codec = mock_server::MockCodec::new();
     drop(spec);
-    let mut apply = |action: Action<'_>, now: u64| -> Outcome {
-        model.apply(action, now, &mut mock_server::random_token)
-    };
     let start_at: u64 = 1_700_000_000;
     let total = o.rate * o.seconds;
     let (mut logins, mut logouts, mut failures) = (0u64, 0u64, 0u64);
-    let login = |now: u64, apply: &mut dyn FnMut(Action<'_>, u64) -> Outcome| {
+    let login = |model: &mut Model, codec: &mut mock_server::MockCodec, now: u64| {
         let action = Action::Login {
             username: Some("demo"),
             password: Some("demo"),
         };
-        match apply(action, now) {
+        match model.apply(action, now, codec) {
             Outcome::Issued(t) => Some(Client {
                 access: t.access_token.to_string(),
                 refresh: t.refresh_token.to_string(),
@@ -857,7 +857,7 @@ fn day(o: &DayOpts) -> anyhow::Result<()> {
     };
     let mut clients = Vec::with_capacity(o.clients);
     for _ in 0..o.clients.max(1) {
-        clients.push(login(start_at, &mut apply).context("login")?);
+        clients.push(login(&mut model, &mut codec, start_at).context("login")?);
         logins += 1;
     }
     println!(
@@ -867,6 +867,7 @@ fn day(o: &DayOpts) -> anyhow::Result<()> {
     );
     let started = Instant::now();
     let (mut max_rss_kb, mut done, mut stopped_early) = (0u64, 0u64, false);
+    let mut max_stored = 0usize;
     for i in 0..total {
         let now = start_at + i / o.rate.max(1);
         let k = (i % clients.len() as u64) as usize;
@@ -875,19 +876,19 @@ fn day(o: &DayOpts) -> anyhow::Result<()> {
                 let action = Action::Logout {
                     access_token: Some(&clients[k].access),
                 };
-                if !matches!(apply(action, now), Outcome::Done) {
+                if !matches!(model.apply(action, now, &mut codec), Outcome::Done) {
                     failures += 1;
                 }
                 logouts += 1;
             }
-            clients[k] = login(now, &mut apply).context("login")?;
+            clients[k] = login(&mut model, &mut codec, now).context("login")?;
             logins += 1;
         }
         let c = &mut clients[k];
         let action = Action::Refresh {
             refresh_token: Some(&c.refresh),
         };
-        match apply(action, now) {
+        match model.apply(action, now, &mut codec) {
             Outcome::Issued(t) => {
                 c.access = t.access_token.to_string();
                 c.refresh = t.refresh_token.to_string();
@@ -899,10 +900,13 @@ fn day(o: &DayOpts) -> anyhow::Result<()> {
         if done % o.sample_every.max(1) == 0 {
             let rss = memory(std::process::id())?.rss_kb;
             max_rss_kb = max_rss_kb.max(rss);
+            max_stored = max_stored.max(model.stored_sessions());
             println!(
-                "day: {done:>10} refreshes, simulated {:>5.1} h, RSS {:>7.1} MB, {:.0} refreshes/s",
+                "day: {done:>10} refreshes, simulated {:>5.1} h, RSS {:>7.1} MB, \
+                 {:>8} sessions stored, {:.0} refreshes/s",
                 (now - start_at) as f64 / 3600.0,
                 mb(rss),
+                model.stored_sessions(),
                 done as f64 / started.elapsed().as_secs_f64()
             );
             if o.max_rss_mb > 0 && mb(rss) > o.max_rss_mb as f64 {
@@ -913,7 +917,6 @@ fn day(o: &DayOpts) -> anyhow::Result<()> {
     }
     let seconds = started.elapsed().as_secs_f64();
     let mem = memory(std::process::id())?;
-    drop(apply);
     let report = DayReport {
         refreshes: done,
         logins,
@@ -922,6 +925,7 @@ fn day(o: &DayOpts) -> anyhow::Result<()> {
         simulated_seconds: done / o.rate.max(1),
         seconds,
         sessions_started: model.session_count(),
+        max_sessions_stored: max_stored.max(model.stored_sessions()),
         max_rss_kb: max_rss_kb.max(mem.rss_kb),
         hwm_kb: mem.hwm_kb,
         stopped_early,
