@@ -90,6 +90,20 @@ enum Cmd {
         #[arg(long, default_value_t = 1_000_000)]
         count: usize,
     },
+    /// Page through `/__mock/tokens` for SECONDS while another connection
+    /// logs in, one login at a time; prints one JSON line with the page
+    /// and login latencies.
+    Listing {
+        /// The server, e.g. `http://127.0.0.1:8080`.
+        #[arg(long)]
+        target: String,
+        /// Seconds to go on.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        /// Tokens per page.
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+    },
     /// A simulated day of refreshes through the model and the mock's
     /// codec in this process, the clock advanced as it goes; prints the
     /// resident memory as it goes and one JSON line at the end.
@@ -168,6 +182,7 @@ fn main() -> ExitCode {
         "load",
         "sessions",
         "model-sessions",
+        "listing",
         "day",
         "help",
     ];
@@ -194,6 +209,15 @@ fn main() -> ExitCode {
             Ok(())
         }),
         Cmd::ModelSessions { count } => model_sessions(count),
+        Cmd::Listing {
+            target,
+            seconds,
+            limit,
+        } => runtime(None).and_then(|rt| {
+            let report = rt.block_on(listing(&target, seconds, limit))?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(())
+        }),
         Cmd::Day(opts) => day(&opts),
     };
     match result {
@@ -769,6 +793,71 @@ async fn sessions(
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+struct ListingReport {
+    pages: usize,
+    tokens: usize,
+    page_ms: Latency,
+    logins: usize,
+    login_ms: Latency,
+}
+
+async fn listing(target: &str, seconds: u64, limit: usize) -> anyhow::Result<ListingReport> {
+    let (addr, host) = parse_target(target)?;
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let get = |path: &str| {
+        format!("GET {path} HTTP/1.1\r\nhost: {host}\r\naccept: application/json\r\n\r\n")
+            .into_bytes()
+    };
+    let mut lister = Conn::connect(addr).await?;
+    let lister = async {
+        let (mut pages, mut tokens, mut times) = (0, 0, Vec::new());
+        let mut cursor: Option<String> = None;
+        while Instant::now() < until {
+            let path = match &cursor {
+                Some(c) => format!("/__mock/tokens?limit={limit}&cursor={c}"),
+                None => format!("/__mock/tokens?limit={limit}"),
+            };
+            let start = Instant::now();
+            let answer = lister.send(&get(&path)).await?;
+            times.push(start.elapsed().as_micros() as u32);
+            if answer.status != 200 {
+                bail!("/__mock/tokens answered {}", answer.status);
+            }
+            let page: serde_json::Value = serde_json::from_slice(&answer.body)?;
+            pages += 1;
+            tokens += page["items"].as_array().map_or(0, Vec::len);
+            cursor = page["next"].as_str().map(str::to_owned);
+        }
+        times.sort_unstable();
+        anyhow::Ok((pages, tokens, Latency::of(&times)))
+    };
+    let login = Requests { host: host.clone() }.login();
+    let mut prober = Conn::connect(addr).await?;
+    let prober = async {
+        let mut times = Vec::new();
+        while Instant::now() < until {
+            let start = Instant::now();
+            let answer = prober.send(&login).await?;
+            times.push(start.elapsed().as_micros() as u32);
+            if answer.status != 200 {
+                bail!("login answered {}", answer.status);
+            }
+        }
+        times.sort_unstable();
+        anyhow::Ok((times.len(), Latency::of(&times)))
+    };
+    let (listed, probed) = tokio::join!(lister, prober);
+    let ((pages, tokens, page_ms), (logins, login_ms)) = (listed?, probed?);
+    Ok(ListingReport {
+        pages,
+        tokens,
+        page_ms,
+        logins,
+        login_ms,
+    })
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct ModelReport {
     sessions: usize,
     tokens: usize,
@@ -1321,14 +1410,31 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
             (after.rss_kb.saturating_sub(before.rss_kb) * 1024) as f64 / r.logins.max(1) as f64;
         println!(
             "mock with {} live sessions (HTTP logins, {:.1} s, {:.0} logins/s, {} errors): \
-             RSS {:.1} MB, peak {:.1} MB, {per:.0} bytes/session (target < 300 MB: {})",
+             RSS {:.1} MB, peak {:.1} MB, {per:.0} bytes/session (target < 150 MB: {})",
             r.logins,
             r.seconds,
             r.logins as f64 / r.seconds,
             r.errors,
             mb(after.rss_kb),
             mb(after.hwm_kb),
-            verdict(mb(after.rss_kb) < 300.0 && r.logins >= args.sessions)
+            verdict(mb(after.rss_kb) < 150.0 && r.logins >= args.sessions)
+        );
+        let l: ListingReport = child_json(
+            args.load_cpus.as_deref(),
+            &["listing".into(), "--target".into(), server.url.clone()],
+        )?;
+        println!(
+            "paging /__mock/tokens 1000 at a time meanwhile: {} pages ({} tokens), a page \
+             p50 {:.1} ms, max {:.1} ms; logins meanwhile: {}, p50 {:.2} ms, p99 {:.2} ms, \
+             max {:.2} ms",
+            l.pages,
+            l.tokens,
+            l.page_ms.p50_ms,
+            l.page_ms.max_ms,
+            l.logins,
+            l.login_ms.p50_ms,
+            l.login_ms.p99_ms,
+            l.login_ms.max_ms
         );
         drop(server);
         let m: ModelReport = child_json(

@@ -180,11 +180,8 @@ impl Admin {
         /// The `next` of the page before; none for the first page.
         cursor: Query<Option<String>>,
     ) -> poem::Result<Json<Listing<SessionOut>>> {
-        let after = match cursor.0.as_deref() {
-            Some(c) => Some(page::fields::<1>("sessions", c)?[0]),
-            None => None,
-        };
-        let after = after.map(|a| u32::try_from(a).unwrap_or(u32::MAX));
+        let after = page::after::<1>("sessions", cursor.0.as_deref())?;
+        let after = after.map(|[a]| u32::try_from(a).unwrap_or(u32::MAX));
         let found = space.0 .0.sessions_page(after, limit.0 as usize);
         let items = found.items.into_iter().map(|s| SessionOut {
             id: s.id,
@@ -217,14 +214,11 @@ impl Admin {
         /// The `next` of the page before; none for the first page.
         cursor: Query<Option<String>>,
     ) -> poem::Result<Json<Listing<TokenOut>>> {
-        let after = match cursor.0.as_deref() {
-            Some(c) => {
-                let [session, refresh, serial] = page::fields::<3>("tokens", c)?;
-                let session = u32::try_from(session).unwrap_or(u32::MAX);
-                Some((session, refresh != 0, serial))
-            }
-            None => None,
-        };
+        let after = page::after::<3>("tokens", cursor.0.as_deref())?;
+        let after = after.map(|[session, refresh, serial]| {
+            let session = u32::try_from(session).unwrap_or(u32::MAX);
+            (session, refresh != 0, serial)
+        });
         let found = space.0 .0.tokens_page(after, limit.0 as usize);
         let items = found.items.into_iter().map(|(t, status, why)| TokenOut {
             fingerprint: redact::fingerprint(&t.token),
@@ -262,10 +256,7 @@ impl Admin {
         /// The `next` of the page before; none for the newest entries.
         cursor: Query<Option<String>>,
     ) -> poem::Result<Json<Listing<JournalEntry>>> {
-        let before = match cursor.0.as_deref() {
-            Some(c) => Some(page::fields::<1>("journal", c)?[0]),
-            None => None,
-        };
+        let before = page::after::<1>("journal", cursor.0.as_deref())?.map(|[seq]| seq);
         let found = space.0 .0.journal.lock().page(before, limit.0 as usize);
         Ok(Json(Listing {
             items: found.items,

@@ -35,9 +35,17 @@ pub(crate) fn cursor(listing: &str, fields: &[u64]) -> String {
     URL_SAFE_NO_PAD.encode(text)
 }
 
-/// The fields of a cursor of `listing` (`N` of them), or a 400 saying what
-/// to send instead.
-pub(crate) fn fields<const N: usize>(listing: &str, cursor: &str) -> poem::Result<[u64; N]> {
+/// The fields of `cursor` (`N` of them), a cursor of `listing`; `None`
+/// for no cursor (the first page), a 400 saying what to send for anything
+/// but a cursor of this listing.
+pub(crate) fn after<const N: usize>(
+    listing: &str,
+    cursor: Option<&str>,
+) -> poem::Result<Option<[u64; N]>> {
+    cursor.map(|c| fields(listing, c)).transpose()
+}
+
+fn fields<const N: usize>(listing: &str, cursor: &str) -> poem::Result<[u64; N]> {
     let refuse = || {
         poem::Error::from_string(
             format!(
@@ -74,6 +82,8 @@ mod tests {
     fn cursors_read_back_only_as_their_own_listing() {
         let c = cursor("tokens", &[7, 1, 40]);
         assert_eq!(fields::<3>("tokens", &c).unwrap(), [7, 1, 40]);
+        assert_eq!(after::<3>("tokens", None).unwrap(), None);
+        assert_eq!(after::<3>("tokens", Some(&c)).unwrap(), Some([7, 1, 40]));
         assert!(fields::<3>("sessions", &c).is_err());
         assert!(fields::<1>("tokens", &c).is_err());
         for bad in ["", "!!", "dG9rZW5z", &cursor("tokens", &[1])] {

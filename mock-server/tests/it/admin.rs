@@ -390,7 +390,11 @@ async fn listings_come_a_page_at_a_time() {
     let sizes = |pages: &[Vec<Value>]| pages.iter().map(Vec::len).collect::<Vec<_>>();
     let sessions = all_pages(&api, "/__mock/sessions?limit=2").await;
     assert_eq!(sizes(&sessions), [2, 2, 1]);
-    let ids: Vec<u64> = sessions.concat().iter().map(|s| s["id"].as_u64().unwrap()).collect();
+    let ids: Vec<u64> = sessions
+        .concat()
+        .iter()
+        .map(|s| s["id"].as_u64().unwrap())
+        .collect();
     assert_eq!(ids, [0, 1, 2, 3, 4]);
 
     let tokens = all_pages(&api, "/__mock/tokens?limit=3").await;
