@@ -166,11 +166,19 @@ impl TokenCodec for Codec<'_> {
     }
 
     fn recognise(&self, token: &str) -> Option<Stamp> {
-        if token.len() == TOKEN_LEN {
+        let Some(signer) = self.signer else {
             return self.key.read(token);
+        };
+        if token.len() == TOKEN_LEN {
+            // Where access tokens are JWTs, a bare stamp (a JWT's `jti`)
+            // is none.
+            return self
+                .key
+                .read(token)
+                .filter(|s| s.kind == TokenKind::Refresh);
         }
         // A JWT: its signature, then the stamp in its `jti`.
-        let jti = self.signer?.verify(token)?;
+        let jti = signer.verify(token)?;
         self.key.read(&jti).filter(|s| s.kind == TokenKind::Access)
     }
 
