@@ -198,9 +198,10 @@ impl Admin {
     }
 
     /// The tokens of the namespace's stored sessions, a page at a time, by
-    /// session, access tokens first: each session's newest access token,
-    /// its newest refresh token and any older one still live. Tokens a
-    /// session superseded are still judged when presented, but not listed.
+    /// session, access tokens first: each session's newest access token
+    /// and its newest refresh token (and, under single use, an older one a
+    /// retry within the grace period left live). Tokens a session
+    /// superseded are still judged when presented, but not listed.
     #[oai(path = "/tokens", method = "get")]
     async fn tokens(
         &self,

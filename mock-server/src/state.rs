@@ -366,8 +366,7 @@ impl State {
     }
 
     /// The tokens of every stored session (see [`Model::listed`]): each
-    /// session's newest access token, its newest refresh token and any
-    /// older one still live, access tokens first.
+    /// session's newest access and refresh tokens, access tokens first.
     pub(crate) fn tokens(&self) -> Vec<TokenView> {
         let now = self.clock.now();
         let listed: Vec<Listed> = self.model.lock().listed(0, now).collect();

@@ -613,7 +613,8 @@ pub struct TokenView {
 /// A token of a stored session as [`Model::listed`] gives it: what its
 /// codec needs to write it again ([`TokenCodec::rewrite`]), and how it
 /// stands. The model keeps no tokens: it lists each session's newest
-/// access token and its live (or newest) refresh tokens.
+/// access token, its newest refresh token, and under single use the older
+/// refresh tokens a retry within the grace period left live.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listed {
     /// What the token carries.
@@ -1523,8 +1524,9 @@ impl Model {
 
     /// The tokens of the stored sessions with an id of at least `from`, by
     /// session, access token first: each session's newest access token,
-    /// its newest refresh token and any older one still live. Tokens
-    /// superseded before are recognised when presented, but not listed.
+    /// its newest refresh token and, under single use, any older one a
+    /// retry within the grace period left live. Tokens superseded before
+    /// are recognised when presented, but not listed.
     pub fn listed(&self, from: SessionId, now: Instant) -> impl Iterator<Item = Listed> + '_ {
         self.sessions.from(from).flat_map(move |s| {
             let mut refresh: Vec<Issue> = s.older_live().to_vec();
