@@ -1,7 +1,9 @@
 //! The reference state machine: the behaviour model of the `openapi` crate
 //! wrapped for proptest-state-machine.
 //!
-//! Tokens in the reference are symbolic (`A.3`, `R.4`): the model mints them,
+//! Tokens in the reference are symbolic (`A.3`, `R.4`): the model's
+//! [`Symbolic`] codec names them by their serial and recognises them by a
+//! small table (the same model code as the mock's, which signs its tokens),
 //! and the driver ([`crate::driver`]) maps each to the real token the target
 //! issued. Every transition carries the prediction for the step
 //! ([`Expected`]) and, for every token that dies, the property that explains
@@ -17,7 +19,7 @@ use proptest_state_machine::ReferenceStateMachine;
 use openapi::binding::{ActionKind, Source};
 use openapi::model::{
     Action, ClientAuth, Introspection, Invalidity, Model, Outcome, OutcomeName, Presented,
-    TokenHint, TokenKind,
+    Symbolic, TokenHint, TokenKind,
 };
 
 use crate::guard::{self, Guarded};
@@ -226,8 +228,11 @@ pub struct RefState {
     pub plan: Arc<Plan>,
     /// The model.
     pub model: Model,
+    /// The codec of the model's (symbolic) tokens.
+    pub codec: Symbolic,
     /// The reference clock.
     pub now: u64,
+    /// The serial of the last token issued.
     counter: u64,
     /// Every symbolic token issued, in order.
     pub known: Vec<(String, KnownToken)>,
@@ -268,6 +273,7 @@ impl RefState {
             guarded,
             plan,
             model,
+            codec: Symbolic::new(),
             now: 0,
             counter: 0,
             known: Vec::new(),
@@ -362,7 +368,7 @@ impl RefState {
     fn usable(&self) -> Vec<String> {
         self.known
             .iter()
-            .filter(|(s, k)| self.model.is_usable(s, k.kind, self.now))
+            .filter(|(s, k)| self.model.is_usable(s, k.kind, self.now, &self.codec))
             .map(|(s, _)| s.clone())
             .collect()
     }
@@ -519,9 +525,8 @@ impl RefState {
         let action = Action::Protected {
             access_token: token.presented(),
         };
-        let detail = self.model.diagnose(&action, self.now);
-        let mut mint = |_: TokenKind| "unminted".into();
-        let outcome = self.model.apply(action, self.now, &mut mint);
+        let detail = self.model.diagnose(&action, self.now, &self.codec);
+        let outcome = self.model.apply(action, self.now, &mut self.codec);
         let control = self
             .guarded
             .iter()
@@ -570,7 +575,7 @@ impl RefState {
         if let (Some(u), Expected::Outcome { .. }) = (user, &self.expected) {
             if self
                 .model
-                .is_usable(sym.unwrap_or(""), TokenKind::Access, self.now)
+                .is_usable(sym.unwrap_or(""), TokenKind::Access, self.now, &self.codec)
             {
                 self.revoke_all_by.push(u);
             }
@@ -635,30 +640,26 @@ impl RefState {
             return false;
         }
         let plan = self.plan.clone();
-        let counter = &mut self.counter;
-        let mut mint = |kind: TokenKind| {
-            *counter += 1;
-            // A dot never occurs in generated garbage, so a garbage token
-            // can never be mistaken for a symbolic one.
-            let p = if kind == TokenKind::Access { 'A' } else { 'R' };
-            format!("{p}.{counter}").into()
-        };
-        let detail = self.model.diagnose(&action, self.now);
+        // Tokens are named `A.7`, `R.8` by their serial: a dot never occurs
+        // in generated garbage, so a garbage token can never be mistaken
+        // for a symbolic one.
+        let detail = self.model.diagnose(&action, self.now, &self.codec);
         let outcome = match &client {
             Some((id, secret)) => {
                 let auth = ClientAuth {
                     id: Some(id),
                     secret: secret.as_deref(),
                 };
-                self.model.apply_as(auth, action, self.now, &mut mint)
+                self.model.apply_as(auth, action, self.now, &mut self.codec)
             }
-            None => self.model.apply(action, self.now, &mut mint),
+            None => self.model.apply(action, self.now, &mut self.codec),
         };
         if let Outcome::Issued(t) = &outcome {
             for (tok, kind) in [
                 (&t.access_token, TokenKind::Access),
                 (&t.refresh_token, TokenKind::Refresh),
             ] {
+                self.counter = self.counter.max(serial_of(tok));
                 if self.known_token(tok).is_none() {
                     self.known.push((
                         tok.to_string(),
@@ -710,7 +711,7 @@ impl RefState {
             }
         };
         let kind = self.known_token(sym).map(|k| k.kind);
-        let usable = kind.is_some_and(|k| self.model.is_usable(sym, k, self.now));
+        let usable = kind.is_some_and(|k| self.model.is_usable(sym, k, self.now, &self.codec));
         // Revoke-token and introspect take a token of either kind.
         let right_kind =
             kind.is_some() && (action.token_kind().is_none() || kind == action.token_kind());
@@ -739,7 +740,7 @@ impl RefState {
 
     /// What the model says of `sym` now, as RFC 7662 introspection.
     pub fn introspection_of(&self, sym: &str) -> Introspection {
-        self.model.introspect(sym, self.now)
+        self.model.introspect(sym, self.now, &self.codec)
     }
 }
 

@@ -84,12 +84,53 @@ enum Cmd {
         pipeline: usize,
     },
     /// Apply COUNT logins to the behaviour model in this process, with the
-    /// mock's token mint; prints one JSON line with the RSS.
+    /// mock's token codec; prints one JSON line with the RSS.
     ModelSessions {
         /// Logins.
         #[arg(long, default_value_t = 1_000_000)]
         count: usize,
     },
+    /// Page through `/__mock/tokens` for SECONDS while another connection
+    /// logs in, one login at a time; prints one JSON line with the page
+    /// and login latencies.
+    Listing {
+        /// The server, e.g. `http://127.0.0.1:8080`.
+        #[arg(long)]
+        target: String,
+        /// Seconds to go on.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        /// Tokens per page.
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+    },
+    /// A simulated day of refreshes through the model and the mock's
+    /// codec in this process, the clock advanced as it goes; prints the
+    /// resident memory as it goes and one JSON line at the end.
+    Day(DayOpts),
+}
+
+#[derive(Debug, Clone, Args)]
+struct DayOpts {
+    /// Refreshes per simulated second.
+    #[arg(long, default_value_t = 1000)]
+    rate: u64,
+    /// Simulated seconds (a day).
+    #[arg(long, default_value_t = 86_400)]
+    seconds: u64,
+    /// Clients, each holding one session and refreshing in turn.
+    #[arg(long, default_value_t = 10_000)]
+    clients: usize,
+    /// Refreshes of a session before its client leaves it (one in ten
+    /// logs out, the others just stop using it) and logs in again.
+    #[arg(long, default_value_t = 60)]
+    session_refreshes: u32,
+    /// Read VmRSS every this many refreshes.
+    #[arg(long, default_value_t = 1_000_000)]
+    sample_every: u64,
+    /// Stop early once VmRSS passes this many MB (0: never).
+    #[arg(long, default_value_t = 0)]
+    max_rss_mb: u64,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -135,7 +176,16 @@ struct RunArgs {
 fn main() -> ExitCode {
     // `cargo bench` appends `--bench`; the default subcommand is `run`.
     let mut args: Vec<String> = std::env::args().filter(|a| a != "--bench").collect();
-    let known = ["run", "bare", "load", "sessions", "model-sessions", "help"];
+    let known = [
+        "run",
+        "bare",
+        "load",
+        "sessions",
+        "model-sessions",
+        "listing",
+        "day",
+        "help",
+    ];
     if args.len() < 2 || !(known.contains(&args[1].as_str()) || args[1].starts_with("-h")) {
         args.insert(1, "run".into());
     }
@@ -159,6 +209,16 @@ fn main() -> ExitCode {
             Ok(())
         }),
         Cmd::ModelSessions { count } => model_sessions(count),
+        Cmd::Listing {
+            target,
+            seconds,
+            limit,
+        } => runtime(None).and_then(|rt| {
+            let report = rt.block_on(listing(&target, seconds, limit))?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(())
+        }),
+        Cmd::Day(opts) => day(&opts),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -733,9 +793,79 @@ async fn sessions(
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+struct ListingReport {
+    pages: usize,
+    tokens: usize,
+    page_ms: Latency,
+    logins: usize,
+    login_ms: Latency,
+}
+
+async fn listing(target: &str, seconds: u64, limit: usize) -> anyhow::Result<ListingReport> {
+    let (addr, host) = parse_target(target)?;
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let get = |path: &str| {
+        format!("GET {path} HTTP/1.1\r\nhost: {host}\r\naccept: application/json\r\n\r\n")
+            .into_bytes()
+    };
+    let mut lister = Conn::connect(addr).await?;
+    let lister = async {
+        let (mut pages, mut tokens, mut times) = (0, 0, Vec::new());
+        let mut cursor: Option<String> = None;
+        while Instant::now() < until {
+            let path = match &cursor {
+                Some(c) => format!("/__mock/tokens?limit={limit}&cursor={c}"),
+                None => format!("/__mock/tokens?limit={limit}"),
+            };
+            let start = Instant::now();
+            let answer = lister.send(&get(&path)).await?;
+            times.push(start.elapsed().as_micros() as u32);
+            if answer.status != 200 {
+                bail!("/__mock/tokens answered {}", answer.status);
+            }
+            let page: serde_json::Value = serde_json::from_slice(&answer.body)?;
+            pages += 1;
+            tokens += page["items"].as_array().map_or(0, Vec::len);
+            cursor = page["next"].as_str().map(str::to_owned);
+        }
+        times.sort_unstable();
+        anyhow::Ok((pages, tokens, Latency::of(&times)))
+    };
+    let login = Requests { host: host.clone() }.login();
+    let mut prober = Conn::connect(addr).await?;
+    let prober = async {
+        let mut times = Vec::new();
+        while Instant::now() < until {
+            let start = Instant::now();
+            let answer = prober.send(&login).await?;
+            times.push(start.elapsed().as_micros() as u32);
+            if answer.status != 200 {
+                bail!("login answered {}", answer.status);
+            }
+        }
+        times.sort_unstable();
+        anyhow::Ok((times.len(), Latency::of(&times)))
+    };
+    let (listed, probed) = tokio::join!(lister, prober);
+    let ((pages, tokens, page_ms), (logins, login_ms)) = (listed?, probed?);
+    Ok(ListingReport {
+        pages,
+        tokens,
+        page_ms,
+        logins,
+        login_ms,
+    })
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct ModelReport {
     sessions: usize,
     tokens: usize,
+    /// The median and the longest of 100 copies of a page of 1000 tokens
+    /// (or sessions) out of the model, at places spread over the listing:
+    /// what a listing holds the lock for.
+    page_of_1000_tokens_us: [u64; 2],
+    page_of_1000_sessions_us: [u64; 2],
     rss_before_kb: u64,
     rss_after_kb: u64,
     seconds: f64,
@@ -747,6 +877,7 @@ fn model_sessions(count: usize) -> anyhow::Result<()> {
     let spec = openapi::reference_spec();
     let lifecycle = spec.lifecycle();
     let mut model = Model::new(lifecycle.policy.clone(), lifecycle.accounts.clone());
+    let mut codec = mock_server::MockCodec::new();
     drop(spec);
     let rss_before_kb = memory(std::process::id())?.rss_kb;
     let start = Instant::now();
@@ -756,15 +887,160 @@ fn model_sessions(count: usize) -> anyhow::Result<()> {
             username: Some("demo"),
             password: Some("demo"),
         };
-        model.apply(action, now, &mut mock_server::random_token);
+        model.apply(action, now, &mut codec);
     }
     let seconds = start.elapsed().as_secs_f64();
+    let (mut tokens_us, mut sessions_us) = (Vec::new(), Vec::new());
+    for i in 0..100u32 {
+        let from = (count as u64 * u64::from(i) / 100) as u32;
+        let t = Instant::now();
+        let page: Vec<_> = model.listed(from, now).take(1001).collect();
+        tokens_us.push(t.elapsed().as_micros() as u64);
+        let t = Instant::now();
+        let sessions: Vec<_> = model.sessions_from(from).take(1001).collect();
+        sessions_us.push(t.elapsed().as_micros() as u64);
+        drop((page, sessions));
+    }
+    let median_max = |mut v: Vec<u64>| {
+        v.sort_unstable();
+        [v[v.len() / 2], v[v.len() - 1]]
+    };
+    let (tokens_us, sessions_us) = (median_max(tokens_us), median_max(sessions_us));
     let report = ModelReport {
         sessions: model.session_count(),
-        tokens: model.tokens(now).count(),
+        tokens: model.listed(0, now).count(),
+        page_of_1000_tokens_us: tokens_us,
+        page_of_1000_sessions_us: sessions_us,
         rss_before_kb,
         rss_after_kb: memory(std::process::id())?.rss_kb,
         seconds,
+    };
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct DayReport {
+    refreshes: u64,
+    logins: u64,
+    logouts: u64,
+    failures: u64,
+    simulated_seconds: u64,
+    seconds: f64,
+    sessions_started: usize,
+    max_sessions_stored: usize,
+    max_rss_kb: u64,
+    hwm_kb: u64,
+    stopped_early: bool,
+}
+
+/// One client of the simulated day: its session's tokens and how many
+/// refreshes it has left in it.
+struct Client {
+    access: String,
+    refresh: String,
+    left: u32,
+}
+
+fn day(o: &DayOpts) -> anyhow::Result<()> {
+    use openapi::model::{Action, Model, Outcome};
+
+    let spec = openapi::reference_spec();
+    let lifecycle = spec.lifecycle();
+    let mut model = Model::new(lifecycle.policy.clone(), lifecycle.accounts.clone());
+    let mut codec = mock_server::MockCodec::new();
+    drop(spec);
+    let start_at: u64 = 1_700_000_000;
+    let total = o.rate * o.seconds;
+    let (mut logins, mut logouts, mut failures) = (0u64, 0u64, 0u64);
+    let login = |model: &mut Model, codec: &mut mock_server::MockCodec, now: u64| {
+        let action = Action::Login {
+            username: Some("demo"),
+            password: Some("demo"),
+        };
+        match model.apply(action, now, codec) {
+            Outcome::Issued(t) => Some(Client {
+                access: t.access_token.to_string(),
+                refresh: t.refresh_token.to_string(),
+                left: o.session_refreshes,
+            }),
+            _ => None,
+        }
+    };
+    let mut clients = Vec::with_capacity(o.clients);
+    for _ in 0..o.clients.max(1) {
+        clients.push(login(&mut model, &mut codec, start_at).context("login")?);
+        logins += 1;
+    }
+    println!(
+        "day: {} refreshes/s for {} simulated s ({total} refreshes), {} clients, \
+         a new session every {} refreshes of a client",
+        o.rate, o.seconds, o.clients, o.session_refreshes
+    );
+    let started = Instant::now();
+    let (mut max_rss_kb, mut done, mut stopped_early) = (0u64, 0u64, false);
+    let mut max_stored = 0usize;
+    for i in 0..total {
+        let now = start_at + i / o.rate.max(1);
+        let k = (i % clients.len() as u64) as usize;
+        if clients[k].left == 0 {
+            if k % 10 == 0 {
+                let action = Action::Logout {
+                    access_token: Some(&clients[k].access),
+                };
+                if !matches!(model.apply(action, now, &mut codec), Outcome::Done) {
+                    failures += 1;
+                }
+                logouts += 1;
+            }
+            clients[k] = login(&mut model, &mut codec, now).context("login")?;
+            logins += 1;
+        }
+        let c = &mut clients[k];
+        let action = Action::Refresh {
+            refresh_token: Some(&c.refresh),
+        };
+        match model.apply(action, now, &mut codec) {
+            Outcome::Issued(t) => {
+                c.access = t.access_token.to_string();
+                c.refresh = t.refresh_token.to_string();
+            }
+            _ => failures += 1,
+        }
+        c.left -= 1;
+        done += 1;
+        if done % o.sample_every.max(1) == 0 {
+            let rss = memory(std::process::id())?.rss_kb;
+            max_rss_kb = max_rss_kb.max(rss);
+            max_stored = max_stored.max(model.stored_sessions());
+            println!(
+                "day: {done:>10} refreshes, simulated {:>5.1} h, RSS {:>7.1} MB, \
+                 {:>8} sessions stored, {:.0} refreshes/s",
+                (now - start_at) as f64 / 3600.0,
+                mb(rss),
+                model.stored_sessions(),
+                done as f64 / started.elapsed().as_secs_f64()
+            );
+            if o.max_rss_mb > 0 && mb(rss) > o.max_rss_mb as f64 {
+                stopped_early = true;
+                break;
+            }
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let mem = memory(std::process::id())?;
+    let report = DayReport {
+        refreshes: done,
+        logins,
+        logouts,
+        failures,
+        simulated_seconds: done / o.rate.max(1),
+        seconds,
+        sessions_started: model.session_count(),
+        max_sessions_stored: max_stored.max(model.stored_sessions()),
+        max_rss_kb: max_rss_kb.max(mem.rss_kb),
+        hwm_kb: mem.hwm_kb,
+        stopped_early,
     };
     println!("{}", serde_json::to_string(&report)?);
     Ok(())
@@ -844,20 +1120,28 @@ fn start_server(mut cmd: Command) -> anyhow::Result<Proc> {
         .spawn()
         .with_context(|| format!("starting {cmd:?}"))?;
     let stdout = child.stdout.take().context("no stdout")?;
-    let mut line = String::new();
     let mut reader = std::io::BufReader::new(stdout);
-    let read = reader.read_line(&mut line);
-    let url = line
-        .split_whitespace()
-        .last()
-        .filter(|w| w.starts_with("http://"))
-        .map(str::to_owned);
     let mut proc_ = Proc {
         child,
         url: String::new(),
     };
-    read?;
-    let url = url.with_context(|| format!("no URL in the first line of {cmd:?}: {line:?}"))?;
+    // The bare server prints its URL alone; the mock's banner has it on
+    // its `listening on` line, after the spec's name.
+    let mut seen = String::new();
+    let url = loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 || seen.lines().count() > 20 {
+            bail!("no URL in the first lines of {cmd:?}: {seen:?}");
+        }
+        seen.push_str(&line);
+        if let Some(url) = line
+            .split_whitespace()
+            .last()
+            .filter(|w| w.starts_with("http://"))
+        {
+            break url.to_owned();
+        }
+    };
     // Keep draining stdout so that the server never blocks on a full pipe.
     std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
     proc_.url = url;
@@ -1149,14 +1433,31 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
             (after.rss_kb.saturating_sub(before.rss_kb) * 1024) as f64 / r.logins.max(1) as f64;
         println!(
             "mock with {} live sessions (HTTP logins, {:.1} s, {:.0} logins/s, {} errors): \
-             RSS {:.1} MB, peak {:.1} MB, {per:.0} bytes/session (target < 300 MB: {})",
+             RSS {:.1} MB, peak {:.1} MB, {per:.0} bytes/session (target < 150 MB: {})",
             r.logins,
             r.seconds,
             r.logins as f64 / r.seconds,
             r.errors,
             mb(after.rss_kb),
             mb(after.hwm_kb),
-            verdict(mb(after.rss_kb) < 300.0 && r.logins >= args.sessions)
+            verdict(mb(after.rss_kb) < 150.0 && r.logins >= args.sessions)
+        );
+        let l: ListingReport = child_json(
+            args.load_cpus.as_deref(),
+            &["listing".into(), "--target".into(), server.url.clone()],
+        )?;
+        println!(
+            "paging /__mock/tokens 1000 at a time meanwhile: {} pages ({} tokens), a page \
+             p50 {:.1} ms, max {:.1} ms; logins meanwhile: {}, p50 {:.2} ms, p99 {:.2} ms, \
+             max {:.2} ms",
+            l.pages,
+            l.tokens,
+            l.page_ms.p50_ms,
+            l.page_ms.max_ms,
+            l.logins,
+            l.login_ms.p50_ms,
+            l.login_ms.p99_ms,
+            l.login_ms.max_ms
         );
         drop(server);
         let m: ModelReport = child_json(
@@ -1169,14 +1470,19 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         )?;
         println!(
             "model alone with {} sessions ({} tokens) in a fresh process: RSS {:.1} MB \
-             (+{:.1} MB, {:.0} bytes/session, {:.2} s)",
+             (+{:.1} MB, {:.0} bytes/session, {:.2} s); a page of 1000 copied out in a median \
+             {} us, at most {} us (tokens), {} / {} us (sessions)",
             m.sessions,
             m.tokens,
             mb(m.rss_after_kb),
             mb(m.rss_after_kb.saturating_sub(m.rss_before_kb)),
             (m.rss_after_kb.saturating_sub(m.rss_before_kb) * 1024) as f64
                 / m.sessions.max(1) as f64,
-            m.seconds
+            m.seconds,
+            m.page_of_1000_tokens_us[0],
+            m.page_of_1000_tokens_us[1],
+            m.page_of_1000_sessions_us[0],
+            m.page_of_1000_sessions_us[1]
         );
     }
     Ok(())

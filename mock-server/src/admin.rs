@@ -15,8 +15,9 @@ use poem_openapi::{ApiResponse, Object, OpenApi, OpenApiService};
 use crate::events::Change;
 use crate::handler::Mock;
 use crate::namespace::DEFAULT_NAMESPACE;
+use crate::page::{self, Listing, DEFAULT_LIMIT};
 use crate::redact;
-use crate::state::{ClockView, JournalEntry, State, TokenStatus, JOURNAL_CAPACITY};
+use crate::state::{ClockView, JournalEntry, State, TokenStatus};
 
 /// The admin API's prefix.
 pub(crate) const PREFIX: &str = "/__mock";
@@ -42,7 +43,8 @@ struct NamespaceOut {
     name: String,
     /// Sessions started since its last reset.
     sessions: u32,
-    /// Sessions not ended.
+    /// Sessions not ended (and not forgotten: a session every token of
+    /// which has expired is).
     live_sessions: u32,
     /// Requests in its journal.
     requests: u32,
@@ -162,52 +164,105 @@ impl Admin {
         self.clock_moved(&space)
     }
 
-    /// Every session of the namespace, oldest first.
+    /// The namespace's stored sessions, oldest first, a page at a time: those
+    /// with a token not yet expired (a session every token of which has
+    /// expired is forgotten).
     #[oai(path = "/sessions", method = "get")]
-    async fn sessions(&self, space: Data<&Space>) -> Json<Vec<SessionOut>> {
-        let list = space.0 .0.sessions().into_iter();
-        Json(
-            list.map(|s| SessionOut {
-                id: s.id,
-                username: s.username,
-                live: s.live,
-                started_at: s.started_at,
-            })
-            .collect(),
-        )
+    async fn sessions(
+        &self,
+        space: Data<&Space>,
+        /// Sessions of the page (1 to 1000).
+        #[oai(
+            default = "default_limit",
+            validator(minimum(value = "1"), maximum(value = "1000"))
+        )]
+        limit: Query<u32>,
+        /// The `next` of the page before; none for the first page.
+        cursor: Query<Option<String>>,
+    ) -> poem::Result<Json<Listing<SessionOut>>> {
+        let after = page::after::<1>("sessions", cursor.0.as_deref())?;
+        let after = after.map(|[a]| u32::try_from(a).unwrap_or(u32::MAX));
+        let found = space.0 .0.sessions_page(after, limit.0 as usize);
+        let items = found.items.into_iter().map(|s| SessionOut {
+            id: s.id,
+            username: s.username,
+            live: s.live,
+            started_at: s.started_at,
+        });
+        Ok(Json(Listing {
+            items: items.collect(),
+            next: found
+                .next
+                .map(|id| page::cursor("sessions", &[u64::from(id)])),
+        }))
     }
 
-    /// Every token issued in the namespace since its last reset.
+    /// The tokens of the namespace's stored sessions, a page at a time, by
+    /// session, access tokens first: each session's newest access token
+    /// and its newest refresh token (and, under single use, an older one a
+    /// retry within the grace period left live). Tokens a session
+    /// superseded are still judged when presented, but not listed.
     #[oai(path = "/tokens", method = "get")]
-    async fn tokens(&self, space: Data<&Space>) -> Json<Vec<TokenOut>> {
-        let list = space.0 .0.token_statuses().into_iter();
-        Json(
-            list.map(|(t, status, why)| TokenOut {
-                fingerprint: redact::fingerprint(&t.token),
-                token: t.token.to_string(),
-                kind: word(&t.kind),
-                state: word(&t.state),
-                session: t.session,
-                expires_at: t.expires_at,
-                usable: t.usable,
-                status,
-                why,
-            })
-            .collect(),
-        )
+    async fn tokens(
+        &self,
+        space: Data<&Space>,
+        /// Tokens of the page (1 to 1000).
+        #[oai(
+            default = "default_limit",
+            validator(minimum(value = "1"), maximum(value = "1000"))
+        )]
+        limit: Query<u32>,
+        /// The `next` of the page before; none for the first page.
+        cursor: Query<Option<String>>,
+    ) -> poem::Result<Json<Listing<TokenOut>>> {
+        let after = page::after::<3>("tokens", cursor.0.as_deref())?;
+        let after = after.map(|[session, refresh, serial]| {
+            let session = u32::try_from(session).unwrap_or(u32::MAX);
+            (session, refresh != 0, serial)
+        });
+        let found = space.0 .0.tokens_page(after, limit.0 as usize);
+        let items = found.items.into_iter().map(|(t, status, why)| TokenOut {
+            fingerprint: redact::fingerprint(&t.token),
+            token: t.token.to_string(),
+            kind: word(&t.kind),
+            state: word(&t.state),
+            session: t.session,
+            expires_at: t.expires_at,
+            usable: t.usable,
+            status,
+            why,
+        });
+        let next = found.next.map(|(session, refresh, serial)| {
+            page::cursor("tokens", &[u64::from(session), u64::from(refresh), serial])
+        });
+        Ok(Json(Listing {
+            items: items.collect(),
+            next,
+        }))
     }
 
-    /// The namespace's newest requests, oldest first, secrets shown as
+    /// The namespace's newest requests, a page at a time, oldest first
+    /// within a page; `next` leads to older ones. Secrets are shown as
     /// fingerprints.
     #[oai(path = "/journal", method = "get")]
     async fn journal(
         &self,
         space: Data<&Space>,
-        /// How many entries (at most 1000).
-        #[oai(default = "default_limit", validator(maximum(value = "1000")))]
+        /// Entries of the page (1 to 1000).
+        #[oai(
+            default = "default_limit",
+            validator(minimum(value = "1"), maximum(value = "1000"))
+        )]
         limit: Query<u32>,
-    ) -> Json<Vec<JournalEntry>> {
-        Json(space.0 .0.journal.lock().last(limit.0 as usize))
+        /// The `next` of the page before; none for the newest entries.
+        cursor: Query<Option<String>>,
+    ) -> poem::Result<Json<Listing<JournalEntry>>> {
+        let before = page::after::<1>("journal", cursor.0.as_deref())?.map(|[seq]| seq);
+        let found = space.0 .0.journal.lock().page(before, limit.0 as usize);
+        Ok(Json(Listing {
+            items: found.items,
+            next: found.next.map(|seq| page::cursor("journal", &[seq])),
+        }))
     }
 
     /// Forget the namespace's journal.
@@ -228,11 +283,11 @@ impl Admin {
             .list()
             .into_iter()
             .map(|s| {
-                let sessions = s.sessions();
+                let (started, live) = s.session_counts();
                 NamespaceOut {
                     name: s.name.clone(),
-                    sessions: count(sessions.len()),
-                    live_sessions: count(sessions.iter().filter(|x| x.live).count()),
+                    sessions: count(started),
+                    live_sessions: count(live),
                     requests: count(s.journal.lock().len()),
                     clock: s.clock.view(),
                 }
@@ -280,7 +335,7 @@ impl Admin {
 }
 
 fn default_limit() -> u32 {
-    JOURNAL_CAPACITY as u32
+    DEFAULT_LIMIT
 }
 
 /// The admin API as a poem-openapi service mounted at [`PREFIX`].

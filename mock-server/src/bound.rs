@@ -15,7 +15,7 @@ use openapi::spec::Operation;
 use openapi::wire::basic_credentials;
 use openapi::Spec;
 
-use crate::jwt::{MockMint, Signer};
+use crate::jwt::Signer;
 use crate::read::Sent;
 use crate::respond::{self, Choice, Reply};
 use crate::state::State;
@@ -100,7 +100,7 @@ pub(crate) fn answer(
     let action = b.action.action(read.presented());
     let token = action.token().map(str::to_owned);
     let client_id = read.client().and_then(|c| c.id).map(str::to_owned);
-    let (outcome, detail) = state.apply_explained(read.client(), action, &mut MockMint(signer));
+    let (outcome, detail) = state.apply_explained(read.client(), action);
     let name = outcome.name();
     let (target, hints) = b.respond_to(name, detail);
     // RFC 7662 section 2.2: an inactive token's answer says nothing more.

@@ -154,9 +154,11 @@ impl MockServerBuilder {
     fn into_mock(self) -> (App, Option<PathBuf>) {
         let spec = self.spec.unwrap_or_else(openapi::reference_spec);
         let blank = blank_model(&spec, &self.users);
+        let served = Served::new(spec);
+        let signer = served.signer.clone();
         let mock = Mock::new(
-            Served::new(spec),
-            Namespaces::new(blank, self.max_namespaces),
+            served,
+            Namespaces::new(blank, signer, self.max_namespaces),
             self.cors,
             self.body_limit,
             self.seed,

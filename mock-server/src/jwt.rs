@@ -4,13 +4,15 @@
 //!
 //! The model still decides everything: a JWT is only the way the mock
 //! writes a token the model issued (its `sub`, `client_id`, `iat` and
-//! `exp` are the model's), and a presented JWT is looked up like any other
-//! token, so a revoked JWT is refused even though its signature is good.
+//! `exp` are the model's, its `jti` the opaque token that carries the
+//! model's stamp, `sid` its session), and a presented JWT is judged by the
+//! model like any other token once its signature holds, so a revoked JWT
+//! is refused even though its signature is good.
 
 use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use openapi::binding::{Jwt, JwtAlgorithm};
-use openapi::model::{Claims, Mint, Token, TokenKind};
+use openapi::model::{Claims, Token, TokenKind};
 use serde_json::{json, Value};
 
 use crate::state::random_token;
@@ -31,6 +33,8 @@ pub(crate) struct Signer {
     config: Jwt,
     algorithm: Algorithm,
     key: EncodingKey,
+    /// What checks a presented JWT's signature.
+    verifier: DecodingKey,
     /// The key's id (`kid`), in the JWKS and every header.
     kid: String,
     /// The public key, for the JWKS (RS256 only: an HS256 secret is not
@@ -51,11 +55,11 @@ impl Signer {
     /// A signer for `config`: a fresh 2048-bit RSA key for RS256, the
     /// spec's secret for HS256.
     pub(crate) fn new(config: &Jwt) -> Result<Signer, JwtError> {
-        let (algorithm, key) = match config.algorithm {
+        let (algorithm, key, secret) = match config.algorithm {
             JwtAlgorithm::HS256 => {
                 let secret = config.secret.as_deref().unwrap_or_default();
                 let key = EncodingKey::from_secret(secret.as_bytes()).map_err(JwtError::Jwt)?;
-                (Algorithm::HS256, key)
+                (Algorithm::HS256, key, Some(secret))
             }
             JwtAlgorithm::RS256 => {
                 use rsa::pkcs1::EncodeRsaPrivateKey;
@@ -64,7 +68,8 @@ impl Signer {
                 let der = private
                     .to_pkcs1_der()
                     .map_err(|e| JwtError::Key(e.to_string()))?;
-                (Algorithm::RS256, EncodingKey::from_rsa_der(der.as_bytes()))
+                let key = EncodingKey::from_rsa_der(der.as_bytes());
+                (Algorithm::RS256, key, None)
             }
         };
         let kid = random_token(TokenKind::Access)[..16].to_owned();
@@ -78,10 +83,16 @@ impl Signer {
             }
             _ => None,
         };
+        let verifier = match (&jwk, secret) {
+            (Some(jwk), _) => DecodingKey::from_jwk(jwk).map_err(JwtError::Jwt)?,
+            (None, secret) => DecodingKey::from_secret(secret.unwrap_or_default().as_bytes())
+                .map_err(JwtError::Jwt)?,
+        };
         Ok(Signer {
             config: config.clone(),
             algorithm,
             key,
+            verifier,
             kid,
             jwk,
         })
@@ -98,23 +109,26 @@ impl Signer {
         header.typ = Some("JWT".to_owned());
         match jsonwebtoken::encode(&header, claims, &self.key) {
             Ok(t) => t.into(),
-            // A key that signed once signs again; should it not, an opaque
-            // token still works for every client but a JWT-decoding one.
+            // A key that signed once signs again; should it not, the
+            // caller's fallback is sent instead.
             Err(e) => {
                 tracing::error!("cannot sign a JWT: {e}");
-                random_token(TokenKind::Access)
+                Token::default()
             }
         }
     }
 
-    /// A JWT access token with the model's claims and a unique `jti`.
-    fn access_token(&self, c: &Claims<'_>) -> Token {
+    /// A JWT access token with the model's claims; `jti` is the opaque
+    /// token that carries its stamp (and is sent instead should signing
+    /// fail: it works for every client but a JWT-decoding one).
+    pub(crate) fn access_token(&self, c: &Claims<'_>, jti: &str) -> Token {
         let mut claims = json!({
             "iss": self.config.issuer,
             "sub": c.username,
-            "iat": c.issued_at,
-            "exp": c.expires_at,
-            "jti": random_token(TokenKind::Access).as_str(),
+            "iat": c.stamp.issued_at,
+            "exp": c.stamp.expires_at,
+            "jti": jti,
+            "sid": c.stamp.session,
         });
         if let Some(aud) = &self.config.audience {
             claims["aud"] = json!(aud);
@@ -122,7 +136,26 @@ impl Signer {
         if let Some(client) = c.client_id {
             claims["client_id"] = json!(client);
         }
-        self.sign(&claims)
+        match self.sign(&claims) {
+            t if t.is_empty() => jti.into(),
+            t => t,
+        }
+    }
+
+    /// The `jti` of a JWT this signer signed (its signature checked; its
+    /// lifetime is the model's to judge, so `exp` is not).
+    pub(crate) fn verify(&self, token: &str) -> Option<String> {
+        #[derive(serde::Deserialize)]
+        struct Jti {
+            jti: String,
+        }
+        let mut validation = Validation::new(self.algorithm);
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        jsonwebtoken::decode::<Jti>(token, &self.verifier, &validation)
+            .ok()
+            .map(|data| data.claims.jti)
     }
 
     /// An OpenID Connect ID token for the user of a login or refresh:
@@ -181,20 +214,3 @@ pub(crate) const JWKS_PATH: &str = "/.well-known/jwks.json";
 
 /// Where the mock serves the discovery document.
 pub(crate) const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
-
-/// The mock's mint: random opaque tokens, or JWT access tokens where the
-/// spec asks for them (refresh tokens stay opaque).
-pub(crate) struct MockMint<'s>(pub(crate) Option<&'s Signer>);
-
-impl Mint for MockMint<'_> {
-    fn mint(&mut self, kind: TokenKind) -> Token {
-        random_token(kind)
-    }
-
-    fn mint_for(&mut self, claims: &Claims<'_>) -> Token {
-        match (self.0, claims.kind) {
-            (Some(signer), TokenKind::Access) => signer.access_token(claims),
-            _ => random_token(claims.kind),
-        }
-    }
-}

@@ -15,6 +15,7 @@ use poem::http::HeaderMap;
 
 use openapi::model::Model;
 
+use crate::jwt::Signer;
 use crate::state::State;
 
 /// The header that picks a namespace.
@@ -79,18 +80,19 @@ fn valid(name: &str) -> bool {
 /// Every namespace of a mock, and the blank model new ones start from.
 #[derive(Debug)]
 pub(crate) struct Namespaces {
-    /// Policy and accounts, no sessions: what a new namespace starts as.
-    blank: Mutex<Model>,
+    /// Policy and accounts, no sessions: what a new namespace starts as;
+    /// and the served spec's JWT signer.
+    blank: Mutex<(Model, Option<Arc<Signer>>)>,
     max: usize,
     map: RwLock<BTreeMap<String, Arc<State>>>,
 }
 
 impl Namespaces {
     /// The default namespace alone; at most `max` namespaces in all.
-    pub(crate) fn new(blank: Model, max: usize) -> Namespaces {
-        let default = Arc::new(State::new(DEFAULT_NAMESPACE, blank.clone()));
+    pub(crate) fn new(blank: Model, signer: Option<Arc<Signer>>, max: usize) -> Namespaces {
+        let default = Arc::new(State::new(DEFAULT_NAMESPACE, blank.clone(), signer.clone()));
         Namespaces {
-            blank: Mutex::new(blank),
+            blank: Mutex::new((blank, signer)),
             max: max.max(1),
             map: RwLock::new(BTreeMap::from([(DEFAULT_NAMESPACE.to_owned(), default)])),
         }
@@ -127,7 +129,8 @@ impl Namespaces {
         if map.len() >= self.max {
             return Err(NamespaceError::Full { max: self.max });
         }
-        let state = Arc::new(State::new(name, self.blank.lock().clone()));
+        let (blank, signer) = self.blank.lock().clone();
+        let state = Arc::new(State::new(name, blank, signer));
         map.insert(name.to_owned(), state.clone());
         Ok((state, true))
     }
@@ -153,12 +156,12 @@ impl Namespaces {
     /// new policy means new models, since tokens issued under the old one
     /// would follow rules the spec no longer states. Says whether state was
     /// dropped.
-    pub(crate) fn reload(&self, blank: Model) -> bool {
-        let changed = self.blank.lock().policy() != blank.policy();
+    pub(crate) fn reload(&self, blank: Model, signer: Option<Arc<Signer>>) -> bool {
+        let changed = self.blank.lock().0.policy() != blank.policy();
         for state in self.list() {
-            state.adopt(&blank, changed);
+            state.adopt(&blank, changed, signer.clone());
         }
-        *self.blank.lock() = blank;
+        *self.blank.lock() = (blank, signer);
         changed
     }
 }
@@ -168,7 +171,11 @@ mod tests {
     use super::*;
 
     fn spaces(max: usize) -> Namespaces {
-        Namespaces::new(Model::new(Default::default(), [("demo", "demo")]), max)
+        Namespaces::new(
+            Model::new(Default::default(), [("demo", "demo")]),
+            None,
+            max,
+        )
     }
 
     #[test]

@@ -1,15 +1,14 @@
 //! Secrets shown as short fingerprints: in the request log, the journal's
-//! URIs and bodies, and on the dashboard. A token the mock minted (24
-//! base64url characters, [`random_token`](crate::random_token)) is found
-//! wherever it appears; a JSON field named like a secret (`password`,
+//! URIs and bodies, and on the dashboard. A token the mock minted
+//! ([`TOKEN_LEN`] base64url characters, see `codec`) is found wherever it
+//! appears; a JSON field named like a secret (`password`,
 //! `refreshToken`, `apiKey`) is redacted whatever its value.
 
 use std::hash::{Hash, Hasher};
 
 use serde_json::Value;
 
-/// The length of a token the mock mints.
-const TOKEN_LEN: usize = 24;
+use crate::codec::TOKEN_LEN;
 
 /// The most of a body the journal keeps, in bytes.
 pub(crate) const BODY_LIMIT: usize = 4096;
@@ -27,8 +26,8 @@ fn token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '-' || c == '_'
 }
 
-/// `text` with every run of exactly 24 base64url characters (a token the
-/// mock minted) replaced by its fingerprint.
+/// `text` with every run of exactly [`TOKEN_LEN`] base64url characters (a
+/// token the mock minted) replaced by its fingerprint.
 pub(crate) fn text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut run = String::new();
@@ -117,9 +116,9 @@ mod tests {
 
     #[test]
     fn tokens_and_secret_fields_become_fingerprints() {
-        let token = "AbCdEfGhIjKlMnOpQrStUv_-";
+        let token = "AbCdEfGhIjKlMnOpQrStUv_-".repeat(3);
         assert_eq!(token.len(), TOKEN_LEN);
-        let fp = fingerprint(token);
+        let fp = fingerprint(&token);
         assert_eq!(fp.len(), 7);
         assert_eq!(
             text(&format!("/refresh-tokens/{token}?x=1")),

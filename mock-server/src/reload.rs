@@ -64,10 +64,12 @@ pub(crate) fn reload(mock: &Mock, path: &Path) {
     let (before, after) = (names(&old.spec), names(&spec));
     let added = after.difference(&before).count();
     let removed = before.difference(&after).count();
-    let dropped = mock.spaces.reload(blank_model(&spec, &mock.users));
+    let blank = blank_model(&spec, &mock.users);
     let title = spec.title().to_owned();
     let count = spec.operations().len();
-    mock.replace(Served::reloaded(spec, &old));
+    let served = Served::reloaded(spec, &old);
+    let dropped = mock.spaces.reload(blank, served.signer.clone());
+    mock.replace(served);
     tracing::info!(
         target: "mock_server::reload",
         "reloaded {shown}: \"{title}\", {count} operations ({added} new, {removed} gone)"

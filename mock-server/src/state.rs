@@ -1,17 +1,21 @@
-//! The mock's state: the behaviour model behind one lock, the adjustable
-//! clock, and the request journal.
+//! The mock's state: the behaviour model behind one lock with the key of
+//! its tokens, the adjustable clock, and the request journal.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 
 use openapi::model::{
-    Action, ActionKind, ClientAuth, Instant, Invalidity, Mint, Model, Outcome, SessionView, Token,
-    TokenKind, TokenState, TokenView,
+    Action, ActionKind, ClientAuth, Death, Instant, Invalidity, Listed, Model, Outcome, SessionId,
+    SessionView, Token, TokenCodec, TokenKind, TokenState, TokenView,
 };
+
+use crate::codec::{Codec, Key};
+use crate::jwt::Signer;
 
 /// Requests the journal keeps (the oldest go first).
 pub const JOURNAL_CAPACITY: usize = 1000;
@@ -111,10 +115,9 @@ pub struct ClockView {
     pub frozen: bool,
 }
 
-/// A fresh, unguessable token, as the mock mints them: 144 bits from the
-/// thread's CSPRNG, 24 base64url characters. Pass it to
-/// [`Model::apply`] to mint tokens as the mock does.
-pub fn random_token(_kind: TokenKind) -> Token {
+/// 144 random bits from the thread's CSPRNG, 24 base64url characters (a
+/// JWT key's id).
+pub(crate) fn random_token(_kind: TokenKind) -> Token {
     let bytes: [u8; TOKEN_BYTES] = rand::random();
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(bytes)
@@ -175,6 +178,20 @@ impl Journal {
         self.entries.iter().skip(skip).cloned().collect()
     }
 
+    /// Up to `limit` entries older than the entry `before` (the newest
+    /// without), oldest first, and the `before` of the entries older
+    /// still, if there are any.
+    pub(crate) fn page(&self, before: Option<u64>, limit: usize) -> Page<JournalEntry, u64> {
+        let end = match before {
+            Some(b) => self.entries.partition_point(|e| e.seq < b),
+            None => self.entries.len(),
+        };
+        let start = end.saturating_sub(limit);
+        let items: Vec<JournalEntry> = self.entries.range(start..end).cloned().collect();
+        let next = (start > 0).then(|| items.first().map(|e| e.seq)).flatten();
+        Page { items, next }
+    }
+
     /// How many entries it holds.
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
@@ -186,46 +203,75 @@ impl Journal {
     }
 }
 
-/// When a token was ended, and by which action.
-#[derive(Debug, Clone, Copy)]
-struct Death {
-    at: Instant,
-    by: ActionKind,
-}
-
-/// One namespace: model, clock and journal together.
+/// One namespace: model, clock and journal together, and the key its
+/// tokens are authenticated with.
 #[derive(Debug)]
 pub(crate) struct State {
     /// The namespace's name.
     pub(crate) name: String,
     model: Mutex<Model>,
-    /// Tokens the model ended, with when and how, for the words of the log
-    /// and the dashboard ("spent by a refresh 4 s ago"). The model keeps
-    /// states, not history.
-    deaths: Mutex<HashMap<Token, Death>>,
+    /// The key of its tokens (see [`crate::codec`]): made with the
+    /// namespace, kept across reloads.
+    key: Key,
+    /// The served spec's JWT signer, where its tokens are JWTs (the same
+    /// one as [`crate::served::Served`]'s, replaced on a reload).
+    signer: RwLock<Option<Arc<Signer>>>,
     /// The clock.
     pub(crate) clock: Clock,
     /// The journal.
     pub(crate) journal: Mutex<Journal>,
 }
 
+/// Where a page of the token listing starts after: a token's session, kind
+/// (access first) and serial.
+pub(crate) type TokenCursor = (SessionId, bool, u64);
+
+/// A page of a listing, and where the next starts after (if there is one).
+#[derive(Debug)]
+pub(crate) struct Page<T, C> {
+    pub(crate) items: Vec<T>,
+    pub(crate) next: Option<C>,
+}
+
+/// The first `limit` of `items`, and the cursor of the last one if more
+/// follow.
+fn page<T, C>(mut items: Vec<T>, limit: usize, cursor: impl Fn(&T) -> C) -> Page<T, C> {
+    let more = items.len() > limit;
+    items.truncate(limit);
+    let next = more.then(|| items.last().map(&cursor)).flatten();
+    Page { items, next }
+}
+
+/// A listed token with what a person reads: its five-word status and why.
+pub(crate) type TokenLine = (TokenView, TokenStatus, String);
+
 impl State {
-    /// State around a fresh model.
-    pub(crate) fn new(name: &str, model: Model) -> State {
+    /// State around a fresh model, with a fresh key.
+    pub(crate) fn new(name: &str, model: Model, signer: Option<Arc<Signer>>) -> State {
         State {
             name: name.to_owned(),
             model: Mutex::new(model),
-            deaths: Mutex::new(HashMap::new()),
+            key: Key::random(),
+            signer: RwLock::new(signer),
             clock: Clock::default(),
             journal: Mutex::new(Journal::default()),
         }
+    }
+
+    /// Run `f` with this namespace's token codec.
+    fn with_codec<R>(&self, f: impl FnOnce(&mut Codec<'_>) -> R) -> R {
+        let signer = self.signer.read().clone();
+        f(&mut Codec {
+            key: &self.key,
+            signer: signer.as_deref(),
+        })
     }
 
     /// Apply an action now. The model's lock makes every action atomic: of
     /// concurrent refreshes with one token exactly one wins.
     pub(crate) fn apply(&self, action: Action<'_>) -> Outcome {
         let now = self.clock.now();
-        self.model.lock().apply(action, now, &mut random_token)
+        self.with_codec(|codec| self.model.lock().apply(action, now, codec))
     }
 
     /// Apply an action now, and say why a token was invalid (under the same
@@ -236,95 +282,166 @@ impl State {
         &self,
         client: Option<ClientAuth<'_>>,
         action: Action<'_>,
-        mint: &mut dyn Mint,
     ) -> (Outcome, Option<Invalidity>) {
         let now = self.clock.now();
-        let mut model = self.model.lock();
-        let detail = model.diagnose(&action, now);
-        let kind = action.kind();
-        let token = action.token().map(Token::from);
-        let outcome = match client {
-            Some(client) => model.apply_as(client, action, now, mint),
-            None => model.apply(action, now, mint),
-        };
-        let ended = match (&outcome, kind) {
-            (Outcome::Issued(_), ActionKind::Refresh) => model.policy().refresh_single_use,
-            (Outcome::Done, ActionKind::Logout | ActionKind::Revoke | ActionKind::RevokeToken) => {
-                true
-            }
-            _ => false,
-        };
-        if let Some(token) = token.filter(|_| ended) {
-            self.deaths
-                .lock()
-                .entry(token)
-                .or_insert(Death { at: now, by: kind });
-        }
-        (outcome, detail)
+        self.with_codec(|codec| {
+            let mut model = self.model.lock();
+            let detail = model.diagnose(&action, now, codec);
+            let outcome = match client {
+                Some(client) => model.apply_as(client, action, now, codec),
+                None => model.apply(action, now, codec),
+            };
+            (outcome, detail)
+        })
     }
 
-    /// Why `token` is refused, in words, for the log (`spent 4 s ago`):
-    /// `None` when the mock has no more to say than the outcome's name.
+    /// Why `token` is refused, in words, for the log (`spent by a refresh
+    /// 4 s ago`), from the model's diagnosis and its session's times:
+    /// `None` when there is no more to say than the outcome's name.
     pub(crate) fn death_of(&self, token: &str) -> Option<String> {
         let now = self.clock.now();
-        let death = *self.deaths.lock().get(token)?;
-        Some(death.words(now))
+        let death = self.with_codec(|codec| {
+            // Either kind: the words are of the token, whatever it was
+            // presented as.
+            let model = self.model.lock();
+            [
+                Action::Refresh {
+                    refresh_token: Some(token),
+                },
+                Action::Protected {
+                    access_token: Some(token),
+                },
+            ]
+            .iter()
+            .find_map(|a| model.explain(a, now, codec).filter(|d| d.by.is_some()))
+        })?;
+        Some(words(&death, now))
     }
 
-    /// The tokens with their five-word status and why, as the dashboard
-    /// shows them.
-    pub(crate) fn token_statuses(&self) -> Vec<(TokenView, TokenStatus, String)> {
-        let now = self.clock.now();
-        let live: HashMap<u32, bool> = self.sessions().iter().map(|s| (s.id, s.live)).collect();
-        let deaths = self.deaths.lock();
-        self.tokens()
-            .into_iter()
-            .map(|t| {
-                let session_live = live.get(&t.session).copied().unwrap_or(false);
-                let death = deaths.get(&t.token).copied();
-                let (status, why) = status_of(&t, session_live, death, now);
-                (t, status, why)
-            })
-            .collect()
-    }
-
-    /// A reloaded spec's blank model: replace this namespace's model when
-    /// the policy changed, else add or change its accounts in place.
-    pub(crate) fn adopt(&self, blank: &Model, policy_changed: bool) {
+    /// A reloaded spec's blank model and signer: replace this namespace's
+    /// model when the policy changed (tokens of before are then unknown),
+    /// else add or change its accounts in place.
+    pub(crate) fn adopt(&self, blank: &Model, policy_changed: bool, signer: Option<Arc<Signer>>) {
         let mut model = self.model.lock();
         if policy_changed {
-            *model = blank.clone();
-            self.deaths.lock().clear();
+            model.renew(blank);
         } else {
             for (user, password) in blank.accounts() {
                 model.set_account(user.to_owned(), password.to_owned());
             }
         }
+        *self.signer.write() = signer;
     }
 
-    /// Every session, oldest first.
+    /// Sessions started since the last reset, and those stored and not
+    /// ended.
+    pub(crate) fn session_counts(&self) -> (usize, usize) {
+        let model = self.model.lock();
+        (model.session_count(), model.live_sessions())
+    }
+
+    /// Every stored session, oldest first.
     pub(crate) fn sessions(&self) -> Vec<SessionView> {
         self.model.lock().sessions().collect()
     }
 
-    /// Every token issued since the last reset, by session, access tokens
-    /// first.
-    pub(crate) fn tokens(&self) -> Vec<TokenView> {
-        let now = self.clock.now();
-        let mut list: Vec<TokenView> = self.model.lock().tokens(now).collect();
-        list.sort_by(|a, b| {
-            let key = |t: &TokenView| (t.session, t.kind == TokenKind::Refresh);
-            key(a).cmp(&key(b)).then_with(|| a.token.cmp(&b.token))
-        });
-        list
+    /// Up to `limit` stored sessions after the session `after`, oldest
+    /// first (the lock is held only to copy them).
+    pub(crate) fn sessions_page(
+        &self,
+        after: Option<SessionId>,
+        limit: usize,
+    ) -> Page<SessionView, SessionId> {
+        let from = after.map_or(Some(0), |a| a.checked_add(1));
+        let items = match from {
+            Some(from) => self
+                .model
+                .lock()
+                .sessions_from(from)
+                .take(limit.saturating_add(1))
+                .collect(),
+            None => Vec::new(),
+        };
+        page(items, limit, |s| s.id)
     }
 
-    /// Forget sessions, tokens and the journal; put the clock back.
+    /// The tokens of every stored session (see [`Model::listed`]): each
+    /// session's newest access and refresh tokens, access tokens first.
+    pub(crate) fn tokens(&self) -> Vec<TokenView> {
+        let now = self.clock.now();
+        let listed: Vec<Listed> = self.model.lock().listed(0, now).collect();
+        self.with_codec(|codec| {
+            listed
+                .iter()
+                .filter_map(|l| codec.rewrite(&l.claims()).map(|t| l.view(t)))
+                .collect()
+        })
+    }
+
+    /// Up to `limit` tokens after `after` as [`State::tokens`] orders them,
+    /// with their status and why: taken under the lock, written (JWTs
+    /// signed) outside it.
+    pub(crate) fn tokens_page(
+        &self,
+        after: Option<TokenCursor>,
+        limit: usize,
+    ) -> Page<TokenLine, TokenCursor> {
+        let now = self.clock.now();
+        let key = |l: &Listed| {
+            let s = &l.stamp;
+            (s.session, s.kind == TokenKind::Refresh, s.serial)
+        };
+        let listed: Vec<Listed> = {
+            let model = self.model.lock();
+            model
+                .listed(after.map_or(0, |a| a.0), now)
+                .filter(|l| after.is_none_or(|a| key(l) > a))
+                .take(limit.saturating_add(1))
+                .collect()
+        };
+        let listed = page(listed, limit, key);
+        let items = self.with_codec(|codec| {
+            listed
+                .items
+                .iter()
+                .filter_map(|l| {
+                    let token = codec.rewrite(&l.claims())?;
+                    let (status, why) = status_of(l, now);
+                    Some((l.view(token), status, why))
+                })
+                .collect()
+        });
+        Page {
+            items,
+            next: listed.next,
+        }
+    }
+
+    /// Forget sessions, tokens and the journal; put the clock back. The
+    /// model's memory goes back (new storage).
     pub(crate) fn reset(&self) {
         self.model.lock().reset();
-        self.deaths.lock().clear();
         self.journal.lock().clear();
         self.clock.reset();
+    }
+}
+
+/// What ended a token, in words (`spent by a refresh 4 s ago`).
+fn words(d: &Death, now: Instant) -> String {
+    let what = match (d.why, d.by) {
+        (Invalidity::Spent, _) => "spent by a refresh",
+        (Invalidity::Ended, Some(ActionKind::Logout)) => "ended by logout",
+        (Invalidity::Ended, _) => "ended by the reuse of a spent refresh token",
+        (Invalidity::Revoked, Some(ActionKind::Logout)) => "revoked by logout",
+        (Invalidity::Revoked, Some(ActionKind::RevokeAll)) => "revoked by revoke-all",
+        (Invalidity::Revoked, Some(ActionKind::Refresh)) => "revoked by a later refresh",
+        (Invalidity::Revoked, _) => "revoked",
+        (Invalidity::Unknown, _) => "unknown",
+        (Invalidity::WrongKind, _) => "of the wrong kind",
+    };
+    match d.at {
+        Some(at) => format!("{what} {}", ago(now.saturating_sub(at))),
+        None => what.to_owned(),
     }
 }
 
@@ -347,40 +464,24 @@ pub enum TokenStatus {
     Ended,
 }
 
-fn status_of(
-    t: &TokenView,
-    session_live: bool,
-    death: Option<Death>,
-    now: Instant,
-) -> (TokenStatus, String) {
-    let how = |word: &str| match death {
-        Some(d) => d.words(now),
-        None => word.to_owned(),
-    };
-    if now >= t.expires_at {
-        let why = format!("expired {}", ago(now - t.expires_at));
+fn status_of(l: &Listed, now: Instant) -> (TokenStatus, String) {
+    let s = &l.stamp;
+    if now >= s.expires_at {
+        let why = format!("expired {}", ago(now - s.expires_at));
         return (TokenStatus::Expired, why);
     }
-    match t.state {
-        TokenState::Spent => (TokenStatus::Spent, how("spent")),
-        _ if !session_live => (TokenStatus::Ended, format!("session {} ended", t.session)),
-        TokenState::Revoked => (TokenStatus::Revoked, how("revoked")),
+    let why = |word: &str| l.death.map_or_else(|| word.to_owned(), |d| words(&d, now));
+    match l.state {
+        TokenState::Spent => (TokenStatus::Spent, why("spent")),
+        _ if !l.session_live => (
+            TokenStatus::Ended,
+            format!("session {} {}", s.session, why("ended")),
+        ),
+        TokenState::Revoked => (TokenStatus::Revoked, why("revoked")),
         TokenState::Live => (
             TokenStatus::Live,
-            format!("expires in {} s", t.expires_at - now),
+            format!("expires in {} s", s.expires_at - now),
         ),
-    }
-}
-
-impl Death {
-    /// `spent by a refresh 4 s ago`.
-    fn words(self, now: Instant) -> String {
-        let what = match self.by {
-            ActionKind::Refresh => "spent by a refresh",
-            ActionKind::Logout => "revoked by logout",
-            _ => "revoked",
-        };
-        format!("{what} {}", ago(now.saturating_sub(self.at)))
     }
 }
 

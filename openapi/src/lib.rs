@@ -25,23 +25,20 @@
 //!   percent-encoding, JSON, form and multipart bodies) and parsed back.
 //!
 //! ```
-//! use openapi::model::{Action, Model, Outcome, TokenKind};
+//! use openapi::model::{Action, Model, Outcome, Symbolic};
 //! use openapi::spec::Spec;
 //!
 //! let spec = Spec::from_value(openapi::reference::reference_json()).unwrap();
 //! let lifecycle = spec.lifecycle();
 //! let mut model = Model::new(lifecycle.policy.clone(), lifecycle.accounts.clone());
-//! let mut n = 0;
-//! let mut mint = |kind: TokenKind| {
-//!     n += 1;
-//!     format!("{kind:?}-{n}").into()
-//! };
+//! // Tokens name what they are (`R.1`, `A.2`); the codec reads them back.
+//! let mut codec = Symbolic::new();
 //! let login = Action::Login { username: Some("demo"), password: Some("demo") };
-//! let Outcome::Issued(tokens) = model.apply(login, 0, &mut mint) else { panic!() };
+//! let Outcome::Issued(tokens) = model.apply(login, 0, &mut codec) else { panic!() };
 //! let refresh = Action::Refresh { refresh_token: Some(&tokens.refresh_token) };
-//! assert!(matches!(model.apply(refresh.clone(), 1, &mut mint), Outcome::Issued(_)));
+//! assert!(matches!(model.apply(refresh.clone(), 1, &mut codec), Outcome::Issued(_)));
 //! // A refresh token works once; its reuse ends the session.
-//! assert_eq!(model.apply(refresh, 2, &mut mint).name().as_str(), "invalid");
+//! assert_eq!(model.apply(refresh, 2, &mut codec).name().as_str(), "invalid");
 //! ```
 #![deny(missing_docs)]
 

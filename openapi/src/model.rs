@@ -5,9 +5,12 @@
 //! returns the [`Outcome`] a correct implementation must produce. It never
 //! fails: a garbage token is an outcome ([`Rejection::Invalid`]), not an error.
 //!
-//! New tokens come from a [`Mint`] the caller passes in, so the mock can use a
-//! CSPRNG while the conformance oracle uses readable symbolic handles
-//! (`access-1`, `refresh-2`) that it maps to the real tokens of the target.
+//! Tokens are written and read by a [`TokenCodec`] the caller passes in:
+//! each carries its [`Stamp`] (kind, session, serial, lifetime), vouched
+//! for by the codec, so the model stores no token, only one small record
+//! per session whose tokens have not all expired. The mock's codec signs
+//! stamps with a MAC; the conformance oracle's ([`Symbolic`]) names them
+//! `R.1`, `A.2` and maps them to the real tokens of the target.
 //!
 //! Both the mock server and the conformance suite run this one model, so the
 //! two can never disagree about what the spec means.
@@ -15,6 +18,12 @@
 use std::collections::HashMap;
 
 use compact_str::CompactString;
+
+mod codec;
+mod store;
+
+pub use codec::{Claims, Stamp, Symbolic, TokenCodec};
+use store::{EndedBy, Issue, Revoked, Session, Sessions};
 
 /// What logout ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -260,10 +269,10 @@ impl ActionKind {
 /// Seconds on the caller's clock. Only differences matter.
 pub type Instant = u64;
 
-/// A token as the model stores it: compact, inline up to 24 bytes.
+/// A token as written: compact, inline up to 24 bytes.
 pub type Token = CompactString;
 
-/// Which kind of token a [`Mint`] is asked for.
+/// Which kind a token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum TokenKind {
@@ -271,43 +280,6 @@ pub enum TokenKind {
     Access,
     /// Presented on refresh and revoke.
     Refresh,
-}
-
-/// Where new tokens come from. Must never return a token it returned before;
-/// the model re-asks (a bounded number of times) if it does.
-pub trait Mint {
-    /// A fresh token of `kind`.
-    fn mint(&mut self, kind: TokenKind) -> Token;
-
-    /// A fresh token that says what it is (a JWT): the model asks this
-    /// one, with the token's claims; by default the claims are ignored.
-    fn mint_for(&mut self, claims: &Claims<'_>) -> Token {
-        self.mint(claims.kind)
-    }
-}
-
-/// What a token being issued is, for a [`Mint`] that writes it into the
-/// token (a JWT's `sub`, `client_id`, `iat`, `exp`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Claims<'a> {
-    /// Its kind.
-    pub kind: TokenKind,
-    /// Its session.
-    pub session: SessionId,
-    /// Its user.
-    pub username: &'a str,
-    /// The client it is issued to, where the API has clients.
-    pub client_id: Option<&'a str>,
-    /// When it is issued.
-    pub issued_at: Instant,
-    /// When it expires.
-    pub expires_at: Instant,
-}
-
-impl<F: FnMut(TokenKind) -> Token> Mint for F {
-    fn mint(&mut self, kind: TokenKind) -> Token {
-        self(kind)
-    }
 }
 
 /// What a request presented, by role; `None` where it presented nothing.
@@ -634,10 +606,10 @@ impl Outcome {
     }
 }
 
-/// Index of a session.
+/// Identifies a session: logins count from 0 (from 0 again after a reset).
 pub type SessionId = u32;
 
-/// The state of a stored token.
+/// The state of a token, as the model judges it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum TokenState {
@@ -649,32 +621,23 @@ pub enum TokenState {
     Revoked,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct TokenRecord {
-    expires_at: Instant,
-    session: SessionId,
-    /// The session's refresh epoch when issued: a revoke-all bumps the
-    /// epoch, and every refresh token of an older epoch is revoked.
-    epoch: u16,
-    kind: TokenKind,
-    state: TokenState,
-    /// When a spent refresh token was first used (for the reuse grace).
-    spent_at: Instant,
-}
-
-#[derive(Debug, Clone)]
-struct Session {
-    user: u32,
-    /// The client the session was granted to (index into the clients),
-    /// when the API has clients.
-    client: Option<u32>,
-    live: bool,
-    started_at: Instant,
-    refresh_epoch: u16,
-    /// Bumped when the session's access tokens are revoked at once (a
-    /// refresh under `refreshRevokesAccess`, a cascading revoke): every
-    /// access token of an older epoch is revoked.
-    access_epoch: u16,
+/// What ended a token, or its session, as far as the model knows: for the
+/// words of a log or a dashboard (`spent by a refresh 4 s ago`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Death {
+    /// Why the token is refused as `invalid`.
+    pub why: Invalidity,
+    /// The action that did it: `refresh` (a spent token; a session ended
+    /// by the reuse of a spent one; access tokens revoked by a later
+    /// refresh under `refreshRevokesAccess`), `logout`, `revoke` (the
+    /// token, or its grant's access tokens under `revokeCascades`),
+    /// `revoke-all`; `None` for an unknown token or one of the wrong kind.
+    pub by: Option<ActionKind>,
+    /// When, where the model still knows (a token spent before the last
+    /// spend of its session, or revoked with its session's access tokens
+    /// at once, has no time).
+    pub at: Option<Instant>,
 }
 
 /// A token as [`Model::tokens`] lists it.
@@ -685,7 +648,7 @@ pub struct TokenView {
     pub token: Token,
     /// Its kind.
     pub kind: TokenKind,
-    /// Its stored state (expiry and session end are separate).
+    /// Its state (expiry and session end are separate).
     pub state: TokenState,
     /// Its session.
     pub session: SessionId,
@@ -693,6 +656,52 @@ pub struct TokenView {
     pub expires_at: Instant,
     /// Whether it would be accepted now.
     pub usable: bool,
+}
+
+/// A token of a stored session as [`Model::listed`] gives it: what its
+/// codec needs to write it again ([`TokenCodec::rewrite`]), and how it
+/// stands. The model keeps no tokens: it lists each session's newest
+/// access token, its newest refresh token, and under single use the older
+/// refresh tokens a retry within the grace period left live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// What the token carries.
+    pub stamp: Stamp,
+    /// Its user.
+    pub username: String,
+    /// Its client's `client_id`, where the API has clients.
+    pub client_id: Option<String>,
+    /// Its state (expiry and session end are separate).
+    pub state: TokenState,
+    /// Whether its session has not ended.
+    pub session_live: bool,
+    /// Whether it would be accepted now.
+    pub usable: bool,
+    /// Why it is refused, if it is and is not merely expired.
+    pub death: Option<Death>,
+}
+
+impl Listed {
+    /// The claims it was minted with.
+    pub fn claims(&self) -> Claims<'_> {
+        Claims {
+            stamp: self.stamp,
+            username: &self.username,
+            client_id: self.client_id.as_deref(),
+        }
+    }
+
+    /// Its view, written as `token`.
+    pub fn view(&self, token: Token) -> TokenView {
+        TokenView {
+            token,
+            kind: self.stamp.kind,
+            state: self.state,
+            session: self.stamp.session,
+            expires_at: self.stamp.expires_at,
+            usable: self.usable,
+        }
+    }
 }
 
 /// A session as [`Model::sessions`] lists it.
@@ -709,18 +718,38 @@ pub struct SessionView {
     pub started_at: Instant,
 }
 
+/// An account, and when its refresh tokens were last revoked at once.
+#[derive(Debug, Clone)]
+struct Account {
+    name: String,
+    password: String,
+    /// Every refresh token of the user with a smaller serial is revoked
+    /// (revoke-all).
+    refresh_revoked_below: u64,
+    /// When that last happened.
+    refresh_revoked_at: Option<Instant>,
+}
+
 /// The token-lifecycle state machine.
+///
+/// It stores one record per session whose tokens have not all expired
+/// (`store`), and no token: each token carries its [`Stamp`], vouched for
+/// by the [`TokenCodec`] passed in. Memory is proportional to the stored
+/// sessions, whatever the number of refreshes.
 #[derive(Debug, Clone)]
 pub struct Model {
     policy: Policy,
-    users: Vec<(String, String)>,
+    accounts: Vec<Account>,
     user_index: HashMap<String, u32>,
-    user_sessions: Vec<Vec<SessionId>>,
-    sessions: Vec<Session>,
-    tokens: HashMap<Token, TokenRecord>,
     clients: Vec<Client>,
     /// The client the login being applied grants its session to.
     granting: Option<u32>,
+    sessions: Sessions,
+    /// Resets so far: a token of an earlier era is unknown.
+    era: u32,
+    /// The serial of the next token issued, from 1; never goes back (a
+    /// reset included), so serials are unique over the model's life.
+    next_serial: u64,
 }
 
 /// An OAuth client the API knows (RFC 6749 section 2).
@@ -797,8 +826,51 @@ pub struct Introspection {
     pub token_type: Option<TokenHint>,
 }
 
-/// How many times the model asks a [`Mint`] again when it repeats a token.
+/// How many times the model asks a [`TokenCodec`] again when the token it
+/// wrote does not carry the stamp it was asked for.
 const MINT_RETRIES: usize = 64;
+
+/// How many session records each changing call looks at for reclamation:
+/// more than the one session a call can start, so reclamation keeps ahead.
+const RECLAIM_PER_CALL: usize = 4;
+
+/// A token the model issued, judged now.
+#[derive(Debug, Clone, Copy)]
+struct Rec {
+    stamp: Stamp,
+    /// Its state, revocations by epoch folded in.
+    state: TokenState,
+    /// Whether its session is stored and has not ended.
+    session_live: bool,
+    /// When it was spent, for a spent refresh token whose session knows.
+    spent_at: Option<Instant>,
+}
+
+/// When a token of `kind` issued at `at` in a session started at `started`
+/// expires: its TTL from its issue, or from the login for an absolute
+/// refresh lifetime, and never after the session's own lifetime.
+fn expiry(policy: &Policy, started: Instant, kind: TokenKind, at: Instant) -> Instant {
+    let end = match kind {
+        TokenKind::Access => at.saturating_add(policy.access_token_ttl),
+        TokenKind::Refresh => match policy.refresh_lifetime {
+            RefreshLifetime::Sliding => at,
+            RefreshLifetime::Absolute => started,
+        }
+        .saturating_add(policy.refresh_token_ttl),
+    };
+    match policy.session_ttl {
+        Some(ttl) => end.min(started.saturating_add(ttl)),
+        None => end,
+    }
+}
+
+/// When the last token of `s` expires: its newest ones expire last (a
+/// later token never expires earlier under one policy).
+fn horizon(policy: &Policy, s: &Session) -> Instant {
+    let access = expiry(policy, s.started_at, TokenKind::Access, s.access.at);
+    let refresh = expiry(policy, s.started_at, TokenKind::Refresh, s.refresh.at);
+    access.max(refresh)
+}
 
 impl Model {
     /// An empty model with `policy` and the given `(username, password)`
@@ -811,13 +883,13 @@ impl Model {
     {
         let mut model = Model {
             policy,
-            users: Vec::new(),
+            accounts: Vec::new(),
             user_index: HashMap::new(),
-            user_sessions: Vec::new(),
-            sessions: Vec::new(),
-            tokens: HashMap::new(),
             clients: Vec::new(),
             granting: None,
+            sessions: Sessions::default(),
+            era: 0,
+            next_serial: 1,
         };
         for (user, password) in accounts {
             model.set_account(user.into(), password.into());
@@ -828,12 +900,16 @@ impl Model {
     /// Add an account, or change the password of an existing one.
     pub fn set_account(&mut self, username: String, password: String) {
         match self.user_index.get(&username) {
-            Some(&i) => self.users[i as usize].1 = password,
+            Some(&i) => self.accounts[i as usize].password = password,
             None => {
-                let i = u32::try_from(self.users.len()).unwrap_or(u32::MAX);
+                let i = u32::try_from(self.accounts.len()).unwrap_or(u32::MAX);
                 self.user_index.insert(username.clone(), i);
-                self.users.push((username, password));
-                self.user_sessions.push(Vec::new());
+                self.accounts.push(Account {
+                    name: username,
+                    password,
+                    refresh_revoked_below: 0,
+                    refresh_revoked_at: None,
+                });
             }
         }
     }
@@ -845,21 +921,48 @@ impl Model {
 
     /// The accounts, in the order they were added.
     pub fn accounts(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.users.iter().map(|(u, p)| (u.as_str(), p.as_str()))
+        self.accounts
+            .iter()
+            .map(|a| (a.name.as_str(), a.password.as_str()))
     }
 
-    /// Forget every session and token; keep accounts and policy.
+    /// Forget every session and token; keep accounts and policy. The
+    /// memory of the sessions goes back (new, empty storage), and every
+    /// token issued before is unknown from now on.
     pub fn reset(&mut self) {
-        self.sessions.clear();
-        self.tokens.clear();
-        for s in &mut self.user_sessions {
-            s.clear();
+        self.sessions = Sessions::default();
+        self.era = self.era.wrapping_add(1);
+        for a in &mut self.accounts {
+            a.refresh_revoked_below = 0;
+            a.refresh_revoked_at = None;
         }
     }
 
-    /// Number of sessions ever started (since the last reset).
+    /// Become `blank` (its policy, accounts and clients), forgetting every
+    /// session as [`Model::reset`] does: tokens issued before are unknown
+    /// to the new model, though it may give the same session ids again.
+    pub fn renew(&mut self, blank: &Model) {
+        let era = self.era.wrapping_add(1).max(blank.era);
+        let next_serial = self.next_serial.max(blank.next_serial);
+        *self = blank.clone();
+        self.era = era;
+        self.next_serial = next_serial;
+    }
+
+    /// Number of sessions started since the last reset.
     pub fn session_count(&self) -> usize {
+        self.sessions.started()
+    }
+
+    /// Number of sessions stored now: those with a token not yet expired,
+    /// and those expired but not reclaimed yet.
+    pub fn stored_sessions(&self) -> usize {
         self.sessions.len()
+    }
+
+    /// Number of sessions stored now that have not ended.
+    pub fn live_sessions(&self) -> usize {
+        self.sessions.live()
     }
 
     /// The model with these clients added.
@@ -895,7 +998,7 @@ impl Model {
         client: ClientAuth<'_>,
         action: Action<'_>,
         now: Instant,
-        mint: &mut dyn Mint,
+        codec: &mut dyn TokenCodec,
     ) -> Outcome {
         let kind = action.kind();
         if !matches!(
@@ -906,7 +1009,7 @@ impl Model {
                 | ActionKind::RevokeToken
                 | ActionKind::Introspect
         ) {
-            return self.apply(action, now, mint);
+            return self.apply(action, now, codec);
         }
         let client = match self.authenticate(client) {
             Ok(c) => c,
@@ -914,15 +1017,16 @@ impl Model {
         };
         if kind == ActionKind::Login {
             self.granting = Some(client);
-            let outcome = self.apply(action, now, mint);
+            let outcome = self.apply(action, now, codec);
             self.granting = None;
             return outcome;
         }
-        // A token of another client is no token of this one (introspection
-        // is asked by a resource server about any token: RFC 7662).
+        // A token of another client is no token of this one (the token
+        // says whose it is, whatever became of its session; introspection is
+        // asked by a resource server about any token: RFC 7662).
         let foreign = present(action.token())
-            .and_then(|t| self.tokens.get(t))
-            .is_some_and(|rec| self.sessions[rec.session as usize].client != Some(client));
+            .and_then(|t| self.recognise(t, &*codec))
+            .is_some_and(|stamp| stamp.client != Some(client));
         if foreign && kind != ActionKind::Introspect {
             return match kind {
                 ActionKind::Revoke | ActionKind::RevokeToken => {
@@ -931,7 +1035,7 @@ impl Model {
                 _ => Outcome::Rejected(Rejection::Invalid),
             };
         }
-        self.apply(action, now, mint)
+        self.apply(action, now, codec)
     }
 
     /// The client `auth` authenticates as.
@@ -964,7 +1068,9 @@ impl Model {
         token: Option<&str>,
         hint: Option<TokenHint>,
         now: Instant,
+        codec: &dyn TokenCodec,
     ) -> Outcome {
+        self.reclaim(now);
         let Some(token) = present(token) else {
             return Outcome::Rejected(Rejection::Missing);
         };
@@ -973,19 +1079,19 @@ impl Model {
             _ => [TokenKind::Refresh, TokenKind::Access],
         };
         for kind in order {
-            let Ok((token, rec)) = self.check(Some(token), kind, now) else {
+            let Ok(rec) = self.check(Some(token), kind, now, codec) else {
                 continue;
             };
             match kind {
-                TokenKind::Refresh => self.revoke_refresh(&token, rec.session),
-                TokenKind::Access => self.set_state(&token, TokenState::Revoked),
+                TokenKind::Refresh => self.revoke_refresh(&rec.stamp, now),
+                TokenKind::Access => self.revoke_one(&rec.stamp, now, ActionKind::Revoke),
             }
             return Outcome::Done;
         }
         // Expiry first, as everywhere: a dead token past its lifetime is
         // expired.
-        let why = match self.tokens.get(token) {
-            Some(rec) if now >= rec.expires_at => Rejection::Expired,
+        let why = match self.recognise(token, codec) {
+            Some(stamp) if now >= stamp.expires_at => Rejection::Expired,
             _ => Rejection::Invalid,
         };
         self.refused_revocation(why)
@@ -993,7 +1099,7 @@ impl Model {
 
     /// RFC 7662 introspection: what the server says of `token` now. A
     /// query: the model does not change.
-    pub fn introspect(&self, token: &str, now: Instant) -> Introspection {
+    pub fn introspect(&self, token: &str, now: Instant, codec: &dyn TokenCodec) -> Introspection {
         let inactive = Introspection {
             active: false,
             exp: None,
@@ -1001,48 +1107,58 @@ impl Model {
             client_id: None,
             token_type: None,
         };
-        let Some(rec) = self.tokens.get(token) else {
+        let Some(stamp) = self.recognise(token, codec) else {
             return inactive;
         };
-        let rec = self.effective(*rec);
-        if self.usable(rec, now).is_err() {
+        let rec = self.rec(stamp);
+        if self.usable(&rec, now).is_err() {
             return inactive;
         }
-        let session = &self.sessions[rec.session as usize];
         Introspection {
             active: true,
-            exp: Some(rec.expires_at),
-            sub: Some(self.username_of(rec.session).to_owned()),
-            client_id: session
-                .client
-                .and_then(|c| self.clients.get(c as usize))
-                .map(|c| c.id.clone()),
-            token_type: Some(TokenHint::of(rec.kind)),
+            exp: Some(stamp.expires_at),
+            sub: Some(self.username_of(stamp.session).to_owned()),
+            client_id: self.client_id(stamp.client).map(str::to_owned),
+            token_type: Some(TokenHint::of(stamp.kind)),
         }
     }
 
-    /// Apply `action` at `now`, minting new tokens from `mint`.
-    pub fn apply(&mut self, action: Action<'_>, now: Instant, mint: &mut dyn Mint) -> Outcome {
+    /// Apply `action` at `now`, writing new tokens with `codec` (and
+    /// reading presented ones with it).
+    pub fn apply(
+        &mut self,
+        action: Action<'_>,
+        now: Instant,
+        codec: &mut dyn TokenCodec,
+    ) -> Outcome {
+        self.reclaim(now);
         match action {
-            Action::Login { username, password } => self.login(username, password, now, mint),
-            Action::Refresh { refresh_token } => self.refresh(refresh_token, now, mint),
-            Action::Logout { access_token } => self.logout(access_token, now),
-            Action::Revoke { refresh_token } => self.revoke(refresh_token, now),
-            Action::RevokeAll { access_token } => self.revoke_all(access_token, now),
+            Action::Login { username, password } => self.login(username, password, now, codec),
+            Action::Refresh { refresh_token } => self.refresh(refresh_token, now, codec),
+            Action::Logout { access_token } => self.logout(access_token, now, &*codec),
+            Action::Revoke { refresh_token } => self.revoke(refresh_token, now, &*codec),
+            Action::RevokeAll { access_token } => self.revoke_all(access_token, now, &*codec),
             Action::Protected { access_token } => {
-                match self.check(access_token, TokenKind::Access, now) {
-                    Ok((_, rec)) => Outcome::Authorized {
-                        username: self.username_of(rec.session).to_owned(),
+                match self.check(access_token, TokenKind::Access, now, &*codec) {
+                    Ok(rec) => Outcome::Authorized {
+                        username: self.username_of(rec.stamp.session).to_owned(),
                     },
                     Err(r) => Outcome::Rejected(r),
                 }
             }
-            Action::RevokeToken { token, hint } => self.revoke_token(token, hint, now),
+            Action::RevokeToken { token, hint } => self.revoke_token(token, hint, now, &*codec),
             Action::Introspect { token } => match present(token) {
-                Some(token) => Outcome::Introspected(self.introspect(token, now)),
+                Some(token) => Outcome::Introspected(self.introspect(token, now, &*codec)),
                 None => Outcome::Rejected(Rejection::Missing),
             },
         }
+    }
+
+    /// Reclaim a few sessions every token of which has expired.
+    fn reclaim(&mut self, now: Instant) {
+        let policy = &self.policy;
+        self.sessions
+            .reclaim(RECLAIM_PER_CALL, |s| now >= horizon(policy, s));
     }
 
     fn login(
@@ -1050,7 +1166,7 @@ impl Model {
         username: Option<&str>,
         password: Option<&str>,
         now: Instant,
-        mint: &mut dyn Mint,
+        codec: &mut dyn TokenCodec,
     ) -> Outcome {
         let (Some(username), Some(password)) = (present(username), present(password)) else {
             return Outcome::Rejected(Rejection::Missing);
@@ -1058,75 +1174,78 @@ impl Model {
         let Some(&user) = self.user_index.get(username) else {
             return Outcome::Rejected(Rejection::InvalidCredentials);
         };
-        if self.users[user as usize].1 != password {
+        if self.accounts[user as usize].password != password {
             return Outcome::Rejected(Rejection::InvalidCredentials);
         }
-        let session = u32::try_from(self.sessions.len()).unwrap_or(u32::MAX);
-        self.sessions.push(Session {
-            user,
-            client: self.granting.take(),
-            live: true,
-            started_at: now,
-            refresh_epoch: 0,
-            access_epoch: 0,
-        });
-        self.user_sessions[user as usize].push(session);
-        let refresh = self.issue(session, TokenKind::Refresh, now, mint);
-        self.issue_pair(session, refresh, now, mint)
+        let client = self.granting.take();
+        let session = self
+            .sessions
+            .start(|id| Session::new(id, user, client, now));
+        let refresh = self.issue(session, TokenKind::Refresh, now, codec);
+        self.issue_pair(session, refresh, now, codec)
     }
 
-    fn refresh(&mut self, token: Option<&str>, now: Instant, mint: &mut dyn Mint) -> Outcome {
-        let (token, mut rec) = match self.lookup(token, TokenKind::Refresh) {
-            Ok(found) => found,
+    fn refresh(
+        &mut self,
+        token: Option<&str>,
+        now: Instant,
+        codec: &mut dyn TokenCodec,
+    ) -> Outcome {
+        let rec = match self.lookup(token, TokenKind::Refresh, &*codec) {
+            Ok(rec) => rec,
             Err(r) => return Outcome::Rejected(r),
         };
-        if now >= rec.expires_at {
+        if now >= rec.stamp.expires_at {
             // An expired token is rejected as expired whatever else is true
             // of it (JWT servers check `exp` first), and triggers no reuse
             // detection.
             return Outcome::Rejected(Rejection::Expired);
         }
-        let session_live = self.sessions[rec.session as usize].live;
+        let session = rec.stamp.session;
+        let grace = self.policy.reuse_grace_seconds;
         let in_grace = rec.state == TokenState::Spent
-            && now < rec.spent_at.saturating_add(self.policy.reuse_grace_seconds);
-        if in_grace {
-            // Within the grace period a spent token refreshes again, as if
-            // the client had retried a lost answer.
-            rec.state = TokenState::Live;
-        }
-        if rec.state == TokenState::Spent && session_live && self.policy.reuse_ends_session {
+            && rec
+                .spent_at
+                .is_some_and(|at| now < at.saturating_add(grace));
+        // Within the grace period a spent token refreshes again, as if the
+        // client had retried a lost answer.
+        let state = if in_grace {
+            TokenState::Live
+        } else {
+            rec.state
+        };
+        if state == TokenState::Spent && rec.session_live && self.policy.reuse_ends_session {
             // Reuse detection: a spent refresh token presented again means
             // it leaked; end the whole session.
-            self.sessions[rec.session as usize].live = false;
+            self.end(session, now, EndedBy::Reuse);
         }
-        if let Err(r) = self.usable(rec, now) {
+        if let Err(r) = self.usable(&Rec { state, ..rec }, now) {
             return Outcome::Rejected(r);
         }
         if self.policy.refresh_revokes_access {
-            self.revoke_access_tokens(rec.session);
+            self.revoke_access_tokens(session, ActionKind::Refresh);
+        }
+        if self.policy.refresh_single_use && !in_grace {
+            // Single use without rotation leaves the session with no
+            // refresh token: the client must log in again.
+            self.spend(session, rec.stamp.serial, now);
         }
         let refresh = if self.policy.rotate_on_refresh() {
-            if self.policy.refresh_single_use && !in_grace {
-                self.spend(&token, now);
-            }
-            self.issue(rec.session, TokenKind::Refresh, now, mint)
+            self.issue(session, TokenKind::Refresh, now, codec)
         } else {
-            if self.policy.refresh_single_use && !in_grace {
-                // Single use without rotation leaves the session with no
-                // refresh token: the client must log in again.
-                self.spend(&token, now);
-            }
-            token
+            (Token::from(token.unwrap_or_default()), rec.stamp)
         };
-        self.issue_pair(rec.session, refresh, now, mint)
+        self.issue_pair(session, refresh, now, codec)
     }
 
-    fn logout(&mut self, token: Option<&str>, now: Instant) -> Outcome {
-        match self.check(token, TokenKind::Access, now) {
-            Ok((token, rec)) => {
+    fn logout(&mut self, token: Option<&str>, now: Instant, codec: &dyn TokenCodec) -> Outcome {
+        match self.check(token, TokenKind::Access, now, codec) {
+            Ok(rec) => {
                 match self.policy.logout_ends {
-                    LogoutScope::Session => self.sessions[rec.session as usize].live = false,
-                    LogoutScope::AccessToken => self.set_state(&token, TokenState::Revoked),
+                    LogoutScope::Session => self.end(rec.stamp.session, now, EndedBy::Logout),
+                    LogoutScope::AccessToken => {
+                        self.revoke_one(&rec.stamp, now, ActionKind::Logout)
+                    }
                 }
                 Outcome::Done
             }
@@ -1134,25 +1253,57 @@ impl Model {
         }
     }
 
-    /// Revoke a refresh token, and the access tokens of its session where
-    /// revocation cascades to the grant.
-    fn revoke_refresh(&mut self, token: &str, session: SessionId) {
-        self.set_state(token, TokenState::Revoked);
-        if self.policy.revoke_cascades {
-            self.revoke_access_tokens(session);
+    /// End a session.
+    fn end(&mut self, session: SessionId, now: Instant, by: EndedBy) {
+        self.sessions.finish(session, now, by);
+    }
+
+    /// Revoke one token on its own.
+    fn revoke_one(&mut self, stamp: &Stamp, now: Instant, by: ActionKind) {
+        if let Some(s) = self.sessions.get_mut(stamp.session) {
+            let r = Revoked {
+                kind: stamp.kind,
+                serial: stamp.serial,
+                expires_at: stamp.expires_at,
+                at: now,
+                by,
+            };
+            s.revoke(r, now);
         }
     }
 
-    /// Revoke every access token `session` has issued so far (by epoch).
-    fn revoke_access_tokens(&mut self, session: SessionId) {
-        let session = &mut self.sessions[session as usize];
-        session.access_epoch = session.access_epoch.saturating_add(1);
+    /// Revoke a refresh token, and the access tokens of its session where
+    /// revocation cascades to the grant.
+    fn revoke_refresh(&mut self, stamp: &Stamp, now: Instant) {
+        self.revoke_one(stamp, now, ActionKind::Revoke);
+        if self.policy.revoke_cascades {
+            self.revoke_access_tokens(stamp.session, ActionKind::Revoke);
+        }
     }
 
-    fn revoke(&mut self, token: Option<&str>, now: Instant) -> Outcome {
-        match self.check(token, TokenKind::Refresh, now) {
-            Ok((token, rec)) => {
-                self.revoke_refresh(&token, rec.session);
+    /// Revoke every access token `session` has issued so far (by epoch:
+    /// every serial issued so far is below the next one).
+    fn revoke_access_tokens(&mut self, session: SessionId, by: ActionKind) {
+        let below = self.next_serial;
+        if let Some(s) = self.sessions.get_mut(session) {
+            s.access_revoked_below = below;
+            s.access_revoked_by = by;
+        }
+    }
+
+    /// Mark a refresh token spent by its use at `now` (its first use: a
+    /// use within the grace period does not move it).
+    fn spend(&mut self, session: SessionId, serial: u64, now: Instant) {
+        let grace = self.policy.reuse_grace_seconds;
+        if let Some(s) = self.sessions.get_mut(session) {
+            s.spend(serial, now, grace);
+        }
+    }
+
+    fn revoke(&mut self, token: Option<&str>, now: Instant, codec: &dyn TokenCodec) -> Outcome {
+        match self.check(token, TokenKind::Refresh, now, codec) {
+            Ok(rec) => {
+                self.revoke_refresh(&rec.stamp, now);
                 Outcome::Done
             }
             Err(r) => self.refused_revocation(r),
@@ -1170,17 +1321,69 @@ impl Model {
         }
     }
 
-    fn revoke_all(&mut self, token: Option<&str>, now: Instant) -> Outcome {
-        let rec = match self.check(token, TokenKind::Access, now) {
-            Ok((_, rec)) => rec,
+    /// Revoke every refresh token of the user issued so far: O(1), a
+    /// per-user epoch (every serial issued so far is below the next one).
+    fn revoke_all(&mut self, token: Option<&str>, now: Instant, codec: &dyn TokenCodec) -> Outcome {
+        let rec = match self.check(token, TokenKind::Access, now, codec) {
+            Ok(rec) => rec,
             Err(r) => return self.refused_revocation(r),
         };
-        let user = self.sessions[rec.session as usize].user;
-        for &s in &self.user_sessions[user as usize] {
-            let session = &mut self.sessions[s as usize];
-            session.refresh_epoch = session.refresh_epoch.saturating_add(1);
+        let below = self.next_serial;
+        let user = self.sessions.get(rec.stamp.session).map(|s| s.user);
+        if let Some(a) = user.and_then(|u| self.accounts.get_mut(u as usize)) {
+            a.refresh_revoked_below = below;
+            a.refresh_revoked_at = Some(now);
         }
         Outcome::Done
+    }
+
+    /// The stamp `token` carries, if the codec vouches for it and it is
+    /// of this model's era.
+    fn recognise(&self, token: &str, codec: &dyn TokenCodec) -> Option<Stamp> {
+        codec.recognise(token).filter(|s| s.era == self.era)
+    }
+
+    /// How the token with `stamp` stands.
+    fn rec(&self, stamp: Stamp) -> Rec {
+        let Some(s) = self.sessions.get(stamp.session) else {
+            // Reclaimed: every token of it has expired.
+            return Rec {
+                stamp,
+                state: TokenState::Live,
+                session_live: false,
+                spent_at: None,
+            };
+        };
+        let own = if s.revoked(stamp.kind, stamp.serial).is_some() {
+            TokenState::Revoked
+        } else if stamp.kind == TokenKind::Access
+            || !self.policy.refresh_single_use
+            || s.refresh_unspent(stamp.serial)
+        {
+            TokenState::Live
+        } else {
+            TokenState::Spent
+        };
+        let by_epoch = match stamp.kind {
+            TokenKind::Access => stamp.serial < s.access_revoked_below,
+            TokenKind::Refresh => self
+                .accounts
+                .get(s.user as usize)
+                .is_some_and(|a| stamp.serial < a.refresh_revoked_below),
+        };
+        Rec {
+            stamp,
+            // Revocation by epoch only changes a live token: a spent one
+            // stays spent (and refreshes within its grace period).
+            state: match own {
+                TokenState::Live if by_epoch => TokenState::Revoked,
+                other => other,
+            },
+            session_live: s.live(),
+            spent_at: (own == TokenState::Spent)
+                .then(|| s.spent_at(stamp.serial))
+                .flatten(),
+        }
     }
 
     /// Look a token up by kind, without judging whether it is usable.
@@ -1188,10 +1391,11 @@ impl Model {
         &self,
         token: Option<&str>,
         kind: TokenKind,
-    ) -> Result<(Token, TokenRecord), Rejection> {
+        codec: &dyn TokenCodec,
+    ) -> Result<Rec, Rejection> {
         let token = present(token).ok_or(Rejection::Missing)?;
-        match self.tokens.get_key_value(token) {
-            Some((t, rec)) if rec.kind == kind => Ok((t.clone(), self.effective(*rec))),
+        match self.recognise(token, codec) {
+            Some(stamp) if stamp.kind == kind => Ok(self.rec(stamp)),
             _ => Err(Rejection::Invalid),
         }
     }
@@ -1202,138 +1406,96 @@ impl Model {
         token: Option<&str>,
         kind: TokenKind,
         now: Instant,
-    ) -> Result<(Token, TokenRecord), Rejection> {
-        let (token, rec) = self.lookup(token, kind)?;
-        self.usable(rec, now)?;
-        Ok((token, rec))
+        codec: &dyn TokenCodec,
+    ) -> Result<Rec, Rejection> {
+        let rec = self.lookup(token, kind, codec)?;
+        self.usable(&rec, now)?;
+        Ok(rec)
     }
 
     /// Expiry first, then liveness: a token past its lifetime is `expired`
     /// even if it was also spent, revoked or its session ended.
-    fn usable(&self, rec: TokenRecord, now: Instant) -> Result<(), Rejection> {
-        if now >= rec.expires_at {
+    fn usable(&self, rec: &Rec, now: Instant) -> Result<(), Rejection> {
+        if now >= rec.stamp.expires_at {
             Err(Rejection::Expired)
-        } else if !self.sessions[rec.session as usize].live || rec.state != TokenState::Live {
+        } else if !rec.session_live || rec.state != TokenState::Live {
             Err(Rejection::Invalid)
         } else {
             Ok(())
         }
     }
 
-    /// A record with revocation by epoch folded into its state.
-    fn effective(&self, mut rec: TokenRecord) -> TokenRecord {
-        let session = &self.sessions[rec.session as usize];
-        let epoch = match rec.kind {
-            TokenKind::Refresh => session.refresh_epoch,
-            TokenKind::Access => session.access_epoch,
-        };
-        if rec.epoch < epoch && rec.state == TokenState::Live {
-            rec.state = TokenState::Revoked;
-        }
-        rec
-    }
-
-    fn set_state(&mut self, token: &str, state: TokenState) {
-        if let Some(rec) = self.tokens.get_mut(token) {
-            rec.state = state;
-        }
-    }
-
-    /// Mark a refresh token spent by its use at `now` (its first use: a
-    /// use within the grace period does not move it).
-    fn spend(&mut self, token: &str, now: Instant) {
-        if let Some(rec) = self.tokens.get_mut(token) {
-            if rec.state != TokenState::Spent {
-                rec.state = TokenState::Spent;
-                rec.spent_at = now;
-            }
-        }
-    }
-
+    /// Issue a token of `kind` in `session`: its stamp, written by `codec`.
     fn issue(
         &mut self,
         session: SessionId,
         kind: TokenKind,
         now: Instant,
-        mint: &mut dyn Mint,
-    ) -> Token {
-        let expires_at = self.expiry(session, kind, now);
-        let s = &self.sessions[session as usize];
-        let claims = Claims {
+        codec: &mut dyn TokenCodec,
+    ) -> (Token, Stamp) {
+        let serial = self.next_serial;
+        self.next_serial = self.next_serial.saturating_add(1);
+        let (started, user, client) = self
+            .sessions
+            .get(session)
+            .map_or((now, 0, None), |s| (s.started_at, s.user, s.client()));
+        let stamp = Stamp {
             kind,
+            era: self.era,
             session,
-            username: &self.users[s.user as usize].0,
-            client_id: s
-                .client
-                .and_then(|c| self.clients.get(c as usize))
-                .map(|c| c.id.as_str()),
+            client,
+            serial,
             issued_at: now,
-            expires_at,
+            expires_at: expiry(&self.policy, started, kind, now),
         };
-        let mut token = mint.mint_for(&claims);
+        let claims = Claims {
+            stamp,
+            username: self.accounts.get(user as usize).map_or("", |a| &a.name),
+            client_id: self.client_id(client),
+        };
+        let mut token = codec.mint(&claims);
         for _ in 0..MINT_RETRIES {
-            if !self.tokens.contains_key(&token) {
+            if codec.recognise(&token) == Some(stamp) {
                 break;
             }
-            token = mint.mint_for(&claims);
+            token = codec.mint(&claims);
         }
-        // A mint that keeps repeating itself is a broken mint; the model
-        // still never fails, it overwrites (and the uniqueness property of
-        // the conformance suite will point at the repeat).
-        self.tokens.insert(
-            token.clone(),
-            TokenRecord {
-                expires_at,
-                session,
-                epoch: match kind {
-                    TokenKind::Refresh => self.sessions[session as usize].refresh_epoch,
-                    TokenKind::Access => self.sessions[session as usize].access_epoch,
-                },
-                kind,
-                state: TokenState::Live,
-                spent_at: 0,
-            },
-        );
-        token
-    }
-
-    /// When a token of `kind` issued now in `session` expires: its TTL from
-    /// now, or from the login for an absolute refresh lifetime, and never
-    /// after the session's own lifetime.
-    fn expiry(&self, session: SessionId, kind: TokenKind, now: Instant) -> Instant {
-        let started = self.sessions[session as usize].started_at;
-        let at = match kind {
-            TokenKind::Access => now.saturating_add(self.policy.access_token_ttl),
-            TokenKind::Refresh => match self.policy.refresh_lifetime {
-                RefreshLifetime::Sliding => now,
-                RefreshLifetime::Absolute => started,
+        // A codec that keeps writing tokens it does not recognise is a
+        // broken codec; the model still never fails (and the uniqueness
+        // property of the conformance suite will point at it).
+        let issue = Issue { serial, at: now };
+        let policy = &self.policy;
+        if let Some(s) = self.sessions.get_mut(session) {
+            match kind {
+                TokenKind::Access => s.access = issue,
+                TokenKind::Refresh if policy.refresh_single_use => {
+                    let started = s.started_at;
+                    s.push_refresh(issue, now, |at| {
+                        expiry(policy, started, TokenKind::Refresh, at)
+                    });
+                }
+                TokenKind::Refresh => {
+                    s.refresh = issue;
+                    s.refresh_live = true;
+                }
             }
-            .saturating_add(self.policy.refresh_token_ttl),
-        };
-        match self.policy.session_ttl {
-            Some(ttl) => at.min(started.saturating_add(ttl)),
-            None => at,
         }
+        (token, stamp)
     }
 
     fn issue_pair(
         &mut self,
         session: SessionId,
-        refresh: Token,
+        (refresh, r): (Token, Stamp),
         now: Instant,
-        mint: &mut dyn Mint,
+        codec: &mut dyn TokenCodec,
     ) -> Outcome {
-        let access = self.issue(session, TokenKind::Access, now, mint);
+        let (access, a) = self.issue(session, TokenKind::Access, now, codec);
         // What is left of each lifetime: the TTLs, unless an absolute
         // lifetime or the session's own cuts them short.
-        let left = |t: &Token| {
-            self.tokens
-                .get(t)
-                .map_or(0, |rec| rec.expires_at.saturating_sub(now))
-        };
         Outcome::Issued(Issued {
-            expires_in: left(&access),
-            refresh_expires_in: left(&refresh),
+            expires_in: a.expires_at.saturating_sub(now),
+            refresh_expires_in: r.expires_at.saturating_sub(now),
             access_token: access,
             refresh_token: refresh,
             session,
@@ -1342,67 +1504,197 @@ impl Model {
     }
 
     fn username_of(&self, session: SessionId) -> &str {
-        let user = self.sessions[session as usize].user;
-        &self.users[user as usize].0
+        self.sessions
+            .get(session)
+            .and_then(|s| self.accounts.get(s.user as usize))
+            .map_or("", |a| &a.name)
+    }
+
+    fn client_id(&self, client: Option<u32>) -> Option<&str> {
+        client
+            .and_then(|c| self.clients.get(c as usize))
+            .map(|c| c.id.as_str())
     }
 
     /// Why `action` would be refused as `invalid` at `now`, in finer
     /// words; `None` when it would not be refused as invalid. A query: the
     /// model does not change. Call it before [`Model::apply`].
-    pub fn diagnose(&self, action: &Action<'_>, now: Instant) -> Option<Invalidity> {
+    pub fn diagnose(
+        &self,
+        action: &Action<'_>,
+        now: Instant,
+        codec: &dyn TokenCodec,
+    ) -> Option<Invalidity> {
+        self.explain(action, now, codec).map(|d| d.why)
+    }
+
+    /// [`Model::diagnose`] with what did it and when, as far as the model
+    /// knows.
+    pub fn explain(
+        &self,
+        action: &Action<'_>,
+        now: Instant,
+        codec: &dyn TokenCodec,
+    ) -> Option<Death> {
         let kind = action.kind().token_kind()?;
         let token = present(action.token())?;
-        let Some(rec) = self.tokens.get(token) else {
-            return Some(Invalidity::Unknown);
+        let unknown = |why| {
+            Some(Death {
+                why,
+                by: None,
+                at: None,
+            })
         };
-        if rec.kind != kind {
-            return Some(Invalidity::WrongKind);
+        let Some(stamp) = self.recognise(token, codec) else {
+            return unknown(Invalidity::Unknown);
+        };
+        if stamp.kind != kind {
+            return unknown(Invalidity::WrongKind);
         }
-        let rec = self.effective(*rec);
-        if now >= rec.expires_at {
-            None
-        } else if rec.state == TokenState::Spent {
-            Some(Invalidity::Spent)
-        } else if !self.sessions[rec.session as usize].live {
-            Some(Invalidity::Ended)
+        if now >= stamp.expires_at {
+            return None;
+        }
+        match self.sessions.get(stamp.session) {
+            Some(s) => self.death(s, &self.rec(stamp)),
+            None => unknown(Invalidity::Unknown),
+        }
+    }
+
+    /// Why the token of `rec` (of the session `s`) is invalid, spent first,
+    /// then the end of its session, then revocation; `None` if it is not.
+    fn death(&self, s: &Session, rec: &Rec) -> Option<Death> {
+        let stamp = &rec.stamp;
+        let (why, by, at) = if rec.state == TokenState::Spent {
+            (Invalidity::Spent, ActionKind::Refresh, rec.spent_at)
+        } else if let Some((at, by)) = s.ended() {
+            let by = match by {
+                EndedBy::Logout => ActionKind::Logout,
+                EndedBy::Reuse => ActionKind::Refresh,
+            };
+            (Invalidity::Ended, by, Some(at))
         } else if rec.state == TokenState::Revoked {
-            Some(Invalidity::Revoked)
+            match s.revoked(stamp.kind, stamp.serial) {
+                Some(r) => (Invalidity::Revoked, r.by, Some(r.at)),
+                None if stamp.kind == TokenKind::Access => {
+                    (Invalidity::Revoked, s.access_revoked_by, None)
+                }
+                None => {
+                    let at = self
+                        .accounts
+                        .get(s.user as usize)
+                        .and_then(|a| a.refresh_revoked_at);
+                    (Invalidity::Revoked, ActionKind::RevokeAll, at)
+                }
+            }
         } else {
-            None
-        }
+            return None;
+        };
+        Some(Death {
+            why,
+            by: Some(by),
+            at,
+        })
     }
 
     /// Whether `token` of `kind` would be accepted at `now`.
-    pub fn is_usable(&self, token: &str, kind: TokenKind, now: Instant) -> bool {
-        self.check(Some(token), kind, now).is_ok()
+    pub fn is_usable(
+        &self,
+        token: &str,
+        kind: TokenKind,
+        now: Instant,
+        codec: &dyn TokenCodec,
+    ) -> bool {
+        self.check(Some(token), kind, now, codec).is_ok()
     }
 
-    /// Every session, oldest first.
+    /// Every stored session, by id (oldest first).
     pub fn sessions(&self) -> impl Iterator<Item = SessionView> + '_ {
-        self.sessions.iter().enumerate().map(|(i, s)| SessionView {
-            id: i as SessionId,
-            username: self.users[s.user as usize].0.clone(),
-            live: s.live,
+        self.sessions_from(0)
+    }
+
+    /// The stored sessions with an id of at least `from`, by id.
+    pub fn sessions_from(&self, from: SessionId) -> impl Iterator<Item = SessionView> + '_ {
+        self.sessions.from(from).map(|s| SessionView {
+            id: s.id,
+            username: self.username_of(s.id).to_owned(),
+            live: s.live(),
             started_at: s.started_at,
         })
     }
 
-    /// Every token ever issued (since the last reset), in no set order.
-    pub fn tokens(&self, now: Instant) -> impl Iterator<Item = TokenView> + '_ {
-        self.tokens
-            .iter()
-            .map(move |(t, rec)| (t, self.effective(*rec)))
-            .map(move |(t, rec)| TokenView {
-                token: t.clone(),
-                kind: rec.kind,
-                state: rec.state,
-                session: rec.session,
-                expires_at: rec.expires_at,
-                usable: self.usable(rec, now).is_ok(),
-            })
+    /// The tokens of the stored sessions with an id of at least `from`, by
+    /// session, access token first: each session's newest access token,
+    /// its newest refresh token and, under single use, any older one a
+    /// retry within the grace period left live. Tokens superseded before
+    /// are recognised when presented, but not listed.
+    pub fn listed(&self, from: SessionId, now: Instant) -> impl Iterator<Item = Listed> + '_ {
+        self.sessions.from(from).flat_map(move |s| {
+            let mut refresh: Vec<Issue> = s.older_live().to_vec();
+            refresh.push(s.refresh);
+            refresh.sort_by_key(|i| i.serial);
+            let tokens = std::iter::once((TokenKind::Access, s.access))
+                .chain(refresh.into_iter().map(|i| (TokenKind::Refresh, i)));
+            tokens
+                .filter(|(_, i)| i.serial != 0)
+                .map(move |(kind, i)| self.listing(s, kind, i, now))
+        })
+    }
+
+    fn listing(&self, s: &Session, kind: TokenKind, i: Issue, now: Instant) -> Listed {
+        let stamp = Stamp {
+            kind,
+            era: self.era,
+            session: s.id,
+            client: s.client(),
+            serial: i.serial,
+            issued_at: i.at,
+            expires_at: expiry(&self.policy, s.started_at, kind, i.at),
+        };
+        let rec = self.rec(stamp);
+        Listed {
+            stamp,
+            username: self.username_of(s.id).to_owned(),
+            client_id: self.client_id(s.client()).map(str::to_owned),
+            state: rec.state,
+            session_live: s.live(),
+            usable: self.usable(&rec, now).is_ok(),
+            death: self.death(s, &rec),
+        }
+    }
+
+    /// The tokens [`Model::listed`] lists, written again by `codec` (those
+    /// it cannot write again are left out).
+    pub fn tokens<'m>(
+        &'m self,
+        now: Instant,
+        codec: &'m dyn TokenCodec,
+    ) -> impl Iterator<Item = TokenView> + 'm {
+        self.listed(0, now)
+            .filter_map(move |l| codec.rewrite(&l.claims()).map(|t| l.view(t)))
     }
 }
 
 fn present(value: Option<&str>) -> Option<&str> {
     value.filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reset_gives_the_sessions_memory_back() {
+        let mut model = Model::new(Policy::default(), [("demo", "demo")]);
+        let mut codec = Symbolic::new();
+        for _ in 0..1000 {
+            let login = Action::Login {
+                username: Some("demo"),
+                password: Some("demo"),
+            };
+            model.apply(login, 0, &mut codec);
+        }
+        assert!(model.sessions.capacity() >= 1000);
+        model.reset();
+        assert_eq!(model.sessions.capacity(), 0, "new storage, not cleared");
+    }
 }

@@ -9,6 +9,9 @@ fn redactions() -> insta::Settings {
     settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]");
     // The run's own namespace on the mock.
     settings.add_filter(r"conformance-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+", "[namespace]");
+    // The mock's tokens, then 24-character ones (of other targets).
+    let mock_token = format!("[A-Za-z0-9_-]{{{}}}", mock_server::TOKEN_LEN);
+    settings.add_filter(&mock_token, "[token]");
     settings.add_filter(r"[A-Za-z0-9_-]{24}", "[token]");
     settings.add_filter(
         r"\d+ requests, \d+ sequences, [\d.]+ s",

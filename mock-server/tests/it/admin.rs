@@ -67,7 +67,8 @@ async fn sessions_show_user_and_liveness() {
     let demo = api.login("demo", "demo").await;
     api.login("alice", "alice-secret").await;
     let sessions = api.get_json("/__mock/sessions").await;
-    let sessions = sessions.as_array().unwrap();
+    assert!(sessions.get("next").is_none(), "one page: {sessions}");
+    let sessions = sessions["items"].as_array().unwrap();
     assert_eq!(sessions.len(), 2);
     assert_eq!(sessions[0]["username"], "demo");
     assert_eq!(sessions[0]["live"], true);
@@ -75,7 +76,7 @@ async fn sessions_show_user_and_liveness() {
     assert!(sessions[0]["id"].is_u64() && sessions[0]["startedAt"].is_u64());
 
     assert_eq!(api.logout(&demo.access).await.status(), 204);
-    let sessions = api.get_json("/__mock/sessions").await;
+    let sessions = &api.get_json("/__mock/sessions").await["items"];
     assert_eq!(sessions[0]["live"], false);
     assert_eq!(sessions[1]["live"], true);
 }
@@ -89,8 +90,16 @@ async fn tokens_show_kind_state_and_usability() {
     api.revoke(&revoked.refresh).await;
 
     let tokens = api.get_json("/__mock/tokens").await;
-    let tokens = tokens.as_array().unwrap();
-    assert_eq!(tokens.len(), 6);
+    let tokens = tokens["items"].as_array().unwrap();
+    // Each session's newest tokens: the first pair was superseded by the
+    // refresh, so it is not listed (it is still judged when presented).
+    assert_eq!(tokens.len(), 4);
+    for old in [&first.access, &first.refresh] {
+        assert!(tokens.iter().all(|x| x["token"] != old.as_str()));
+    }
+    api.me_ok(&first.access, "demo").await;
+    api.refresh_refused(&first.refresh, "RefreshToken Invalid")
+        .await;
     let find = |t: &str| tokens.iter().find(|x| x["token"] == t).unwrap();
     let view = |t: &str| {
         let x = find(t);
@@ -101,18 +110,16 @@ async fn tokens_show_kind_state_and_usability() {
         )
     };
     let v = |k: &str, s: &str, u: bool| (k.to_owned(), s.to_owned(), u);
-    assert_eq!(view(&first.access), v("access", "live", true));
-    assert_eq!(view(&first.refresh), v("refresh", "spent", false));
     assert_eq!(view(&second.access), v("access", "live", true));
     assert_eq!(view(&second.refresh), v("refresh", "live", true));
     assert_eq!(view(&revoked.access), v("access", "live", true));
     assert_eq!(view(&revoked.refresh), v("refresh", "revoked", false));
     assert_eq!(
-        find(&first.access)["session"],
+        find(&second.access)["session"],
         find(&second.refresh)["session"]
     );
     assert_ne!(
-        find(&first.access)["session"],
+        find(&second.access)["session"],
         find(&revoked.access)["session"]
     );
 
@@ -120,7 +127,7 @@ async fn tokens_show_kind_state_and_usability() {
     api.logout(&second.access).await;
     let tokens = api.get_json("/__mock/tokens").await;
     let usable = |t: &str| {
-        tokens
+        tokens["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -142,7 +149,7 @@ async fn the_journal_lists_requests() {
     api.me(&pair.access).await;
     api.get("/nope?x=1").send().await.unwrap();
     let journal = api.get_json("/__mock/journal").await;
-    let entries = journal.as_array().unwrap();
+    let entries = journal["items"].as_array().unwrap();
     assert_eq!(entries.len(), 4, "admin calls are not journaled: {journal}");
     let brief: Vec<Value> = entries
         .iter()
@@ -169,14 +176,14 @@ async fn the_journal_lists_requests() {
     assert!(seqs.windows(2).all(|w| w[0] < w[1]));
 
     let last = api.get_json("/__mock/journal?limit=1").await;
-    assert_eq!(last.as_array().unwrap().len(), 1);
-    assert_eq!(last[0]["status"], 404);
+    assert_eq!(last["items"].as_array().unwrap().len(), 1);
+    assert_eq!(last["items"][0]["status"], 404);
 
     assert_eq!(
         api.delete("/__mock/journal").send().await.unwrap().status(),
         StatusCode::NO_CONTENT
     );
-    assert_eq!(api.get_json("/__mock/journal").await, json!([]));
+    assert_eq!(api.get_json("/__mock/journal").await, json!({"items": []}));
 }
 
 #[tokio::test]
@@ -301,10 +308,10 @@ async fn the_rust_accessors_show_what_the_admin_api_shows() {
     let sessions = api.get_json("/__mock/sessions").await;
     assert_eq!(
         serde_json::to_value(api.server.sessions()).unwrap(),
-        sessions
+        sessions["items"]
     );
-    let mut tokens = api.get_json("/__mock/tokens").await;
-    assert_eq!(tokens.as_array().unwrap().len(), 6);
+    let mut tokens = api.get_json("/__mock/tokens").await["items"].take();
+    assert_eq!(tokens.as_array().unwrap().len(), 4);
     // The admin API adds what a person reads: the five-word status, why,
     // and the fingerprint the journal shows instead of the token.
     let mut statuses: Vec<(String, String)> = tokens
@@ -329,12 +336,10 @@ async fn the_rust_accessors_show_what_the_admin_api_shows() {
     statuses.sort();
     assert_eq!(serde_json::to_value(api.server.tokens()).unwrap(), tokens);
     let expected = [
-        ("ended", "session 0 ended"),
-        ("ended", "session 0 ended"),
-        ("live", "expires in 3540 s"),
+        ("ended", "session 0 ended by logout 60 s ago"),
+        ("ended", "session 0 ended by logout 60 s ago"),
         ("live", "expires in 3540 s"),
         ("live", "expires in 86340 s"),
-        ("spent", "spent by a refresh 60 s ago"),
     ];
     let expected: Vec<(String, String)> = expected
         .iter()
@@ -347,16 +352,88 @@ async fn the_rust_accessors_show_what_the_admin_api_shows() {
     let journal = api.get_json("/__mock/journal").await;
     assert_eq!(
         serde_json::to_value(api.server.journal(1000)).unwrap(),
-        journal
+        journal["items"]
     );
 
     api.server.clear_journal();
-    assert_eq!(api.get_json("/__mock/journal").await, json!([]));
+    assert_eq!(api.get_json("/__mock/journal").await, json!({"items": []}));
     api.server.freeze_clock();
     assert_eq!(api.get_json("/__mock/clock").await["frozen"], true);
     api.server.resume_clock();
     assert_eq!(api.get_json("/__mock/clock").await["frozen"], false);
     api.server.reset();
-    assert_eq!(api.get_json("/__mock/sessions").await, json!([]));
+    assert_eq!(api.get_json("/__mock/sessions").await, json!({"items": []}));
     assert!(api.server.tokens().is_empty());
+}
+
+/// Every page of a listing, following `next` from the first.
+async fn all_pages(api: &Api, path: &str) -> Vec<Vec<Value>> {
+    let mut pages = Vec::new();
+    let mut url = path.to_owned();
+    loop {
+        let page = api.get_json(&url).await;
+        pages.push(page["items"].as_array().unwrap().clone());
+        match page.get("next").and_then(Value::as_str) {
+            Some(next) => url = format!("{path}&cursor={next}"),
+            None => return pages,
+        }
+        assert!(pages.len() < 100, "the pages do not end");
+    }
+}
+
+#[tokio::test]
+async fn listings_come_a_page_at_a_time() {
+    let api = Api::start().await;
+    for _ in 0..5 {
+        api.login("demo", "demo").await;
+    }
+    let sizes = |pages: &[Vec<Value>]| pages.iter().map(Vec::len).collect::<Vec<_>>();
+    let sessions = all_pages(&api, "/__mock/sessions?limit=2").await;
+    assert_eq!(sizes(&sessions), [2, 2, 1]);
+    let ids: Vec<u64> = sessions
+        .concat()
+        .iter()
+        .map(|s| s["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, [0, 1, 2, 3, 4]);
+
+    let tokens = all_pages(&api, "/__mock/tokens?limit=3").await;
+    assert_eq!(sizes(&tokens), [3, 3, 3, 1]);
+    let all = tokens.concat();
+    let unique: std::collections::HashSet<_> = all.iter().map(|t| t["token"].clone()).collect();
+    assert_eq!(unique.len(), 10, "every token once");
+    let whole = api.get_json("/__mock/tokens?limit=1000").await;
+    assert_eq!(whole["items"].as_array().unwrap(), &all, "the same order");
+
+    // The journal pages back in time: the newest first, each page oldest
+    // first, `next` to older entries.
+    let journal = all_pages(&api, "/__mock/journal?limit=2").await;
+    assert_eq!(sizes(&journal), [2, 2, 1]);
+    let seqs: Vec<Vec<u64>> = journal
+        .iter()
+        .map(|p| p.iter().map(|e| e["seq"].as_u64().unwrap()).collect())
+        .collect();
+    assert_eq!(seqs, [vec![4, 5], vec![2, 3], vec![1]]);
+}
+
+#[tokio::test]
+async fn a_bad_page_request_is_a_400_problem() {
+    let api = Api::start().await;
+    api.login("demo", "demo").await;
+    api.login("demo", "demo").await;
+    let page = api.get_json("/__mock/sessions?limit=1").await;
+    let sessions_cursor = page["next"].as_str().unwrap().to_owned();
+    for path in [
+        "/__mock/sessions?limit=0".to_owned(),
+        "/__mock/tokens?limit=1001".to_owned(),
+        "/__mock/journal?limit=-1".to_owned(),
+        "/__mock/sessions?cursor=garbage".to_owned(),
+        "/__mock/journal?cursor=".to_owned(),
+        // A cursor of another listing.
+        format!("/__mock/tokens?cursor={sessions_cursor}"),
+        format!("/__mock/journal?cursor={sessions_cursor}"),
+    ] {
+        let resp = api.get(&path).send().await.unwrap();
+        expect_problem(resp, 400).await;
+    }
 }

@@ -144,3 +144,61 @@ fn hs256_without_a_secret_does_not_load() {
     let err = openapi::Spec::from_value(doc).unwrap_err().to_string();
     assert!(err.contains("#/x-token-lifecycle/tokens/secret"), "{err}");
 }
+
+/// A JWT with the claims `edit` makes of `access`'s, signed with `secret`.
+fn resigned(access: &str, secret: &[u8], edit: impl FnOnce(&mut Value)) -> String {
+    use base64::Engine;
+    let payload = access.split('.').nth(1).unwrap();
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    let mut claims: Value = serde_json::from_slice(&payload).unwrap();
+    edit(&mut claims);
+    let header = jsonwebtoken::Header::new(Algorithm::HS256);
+    let key = jsonwebtoken::EncodingKey::from_secret(secret).unwrap();
+    jsonwebtoken::encode(&header, &claims, &key).unwrap()
+}
+
+#[tokio::test]
+async fn a_jwt_counts_only_with_its_signature_and_the_stamp_in_its_jti() {
+    let tokens = json!({"format": "jwt", "algorithm": "HS256", "secret": "shared-secret"});
+    let server = MockServer::builder()
+        .spec(spec(tokens))
+        .start()
+        .await
+        .unwrap();
+    let pair = login(&server).await;
+    let access = pair["accessToken"].as_str().unwrap();
+    let client = reqwest::Client::new();
+    let me = |token: String| {
+        client
+            .get(format!("{}/me", server.uri()))
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(me(access.to_owned()).await.unwrap().status(), 200);
+    let mut claims = Value::Null;
+    resigned(access, b"shared-secret", |c| claims = c.clone());
+    assert_eq!(claims["sid"], 0, "the session, as a claim");
+    let jti = claims["jti"].as_str().unwrap().to_owned();
+    assert_eq!(jti.len(), mock_server::TOKEN_LEN);
+    // Signed by another key; a jti with one character changed, signed by
+    // the spec's; the jti alone, as if it were a token.
+    let other_key = resigned(access, b"other-secret", |_| {});
+    let forged_jti = resigned(access, b"shared-secret", |c| {
+        let mut j = jti.clone();
+        let last = if j.ends_with('A') { "B" } else { "A" };
+        j.replace_range(j.len() - 1.., last);
+        c["jti"] = json!(j);
+    });
+    for (what, token) in [
+        ("another key", other_key),
+        ("an altered jti", forged_jti),
+        ("the bare jti", jti.clone()),
+    ] {
+        let resp = me(token).await.unwrap();
+        assert_eq!(resp.status(), 401, "{what}");
+    }
+    // The JWT itself still works.
+    assert_eq!(me(access.to_owned()).await.unwrap().status(), 200);
+}

@@ -53,3 +53,24 @@ async fn two_servers_share_no_tokens() {
     // A token of one server means nothing to the other.
     crate::support::expect_401(b.me(&pa.access).await, "Invalid token").await;
 }
+
+#[tokio::test]
+async fn a_token_with_one_character_changed_is_unknown() {
+    let api = Api::start().await;
+    let pair = api.login("demo", "demo").await;
+    assert_eq!(pair.access.len(), mock_server::TOKEN_LEN);
+    let altered = |t: &str, i: usize| {
+        let mut s = t.to_owned();
+        let c = if &t[i..=i] == "A" { "B" } else { "A" };
+        s.replace_range(i..=i, c);
+        s
+    };
+    for i in [0, 10, pair.access.len() - 1] {
+        crate::support::expect_401(api.me(&altered(&pair.access, i)).await, "Invalid token").await;
+        api.refresh_refused(&altered(&pair.refresh, i), "RefreshToken Invalid")
+            .await;
+    }
+    // Nothing happened to the real ones.
+    api.me_ok(&pair.access, "demo").await;
+    api.refresh(&pair.refresh).await;
+}

@@ -1,24 +1,27 @@
 //! Unit tests of the behaviour model, one per sentence of the contract and
-//! per policy variant. Every test uses a counting mint (`access-1`,
-//! `refresh-2`, ...) and explicit instants.
+//! per policy variant. Every test uses the symbolic codec (`R.1`, `A.2`,
+//! ...) and explicit instants.
 
 use openapi::binding::{LogoutScope, Policy};
-use openapi::model::{Action, Issued, Model, Outcome, Rejection, Token, TokenKind, TokenState};
+use openapi::model::{
+    Action, Claims, Invalidity, Issued, Model, Outcome, Rejection, Stamp, Symbolic, Token,
+    TokenCodec, TokenKind, TokenState,
+};
 
 const ACCESS_TTL: u64 = 3600;
 const REFRESH_TTL: u64 = 86400;
 
-/// A model with the accounts `demo`/`demo` and `alice`/`alice-secret`, and a
-/// counting mint.
+/// A model with the accounts `demo`/`demo` and `alice`/`alice-secret`, and
+/// the symbolic codec.
 struct World {
     model: Model,
-    minted: u32,
+    codec: Symbolic,
 }
 
 fn world(policy: Policy) -> World {
     World {
         model: Model::new(policy, [("demo", "demo"), ("alice", "alice-secret")]),
-        minted: 0,
+        codec: Symbolic::new(),
     }
 }
 
@@ -40,16 +43,7 @@ fn missing() -> Outcome {
 
 impl World {
     fn apply(&mut self, action: Action<'_>, now: u64) -> Outcome {
-        let minted = &mut self.minted;
-        let mut mint = |kind: TokenKind| -> Token {
-            *minted += 1;
-            let kind = match kind {
-                TokenKind::Access => "access",
-                TokenKind::Refresh => "refresh",
-            };
-            format!("{kind}-{minted}").into()
-        };
-        self.model.apply(action, now, &mut mint)
+        self.model.apply(action, now, &mut self.codec)
     }
 
     fn login_as(&mut self, user: &str, password: &str, now: u64) -> Issued {
@@ -120,11 +114,13 @@ impl World {
     }
 
     fn access_ok(&self, token: &str, now: u64) -> bool {
-        self.model.is_usable(token, TokenKind::Access, now)
+        self.model
+            .is_usable(token, TokenKind::Access, now, &self.codec)
     }
 
     fn refresh_ok(&self, token: &str, now: u64) -> bool {
-        self.model.is_usable(token, TokenKind::Refresh, now)
+        self.model
+            .is_usable(token, TokenKind::Refresh, now, &self.codec)
     }
 }
 
@@ -254,12 +250,18 @@ fn refresh_spends_the_token_and_issues_a_new_pair_in_the_same_session() {
     // And the chain goes on.
     let third = w.refreshed(&next.refresh_token, 20);
     assert_eq!(third.session, login.session);
-    let spent = w
+    // Two generations back, and not listed any more: still known as spent.
+    assert!(w
         .model
-        .tokens(20)
-        .find(|t| t.token == login.refresh_token)
-        .unwrap();
-    assert_eq!(spent.state, TokenState::Spent);
+        .tokens(20, &w.codec)
+        .all(|t| t.token != login.refresh_token));
+    let again = Action::Refresh {
+        refresh_token: Some(&login.refresh_token),
+    };
+    assert_eq!(
+        w.model.diagnose(&again, 20, &w.codec),
+        Some(Invalidity::Spent)
+    );
 }
 
 #[test]
@@ -268,16 +270,12 @@ fn refresh_with_an_expired_token_is_expired() {
     let login = w.login(100);
     // Expiry is at issued + ttl: one second before it still works...
     let mut probe = w.model.clone();
-    let mut n = 0;
-    let mut mint = |kind: TokenKind| -> Token {
-        n += 1;
-        format!("probe-{kind:?}-{n}").into()
-    };
+    let mut codec = w.codec.clone();
     let action = Action::Refresh {
         refresh_token: Some(&login.refresh_token),
     };
     assert!(matches!(
-        probe.apply(action, 100 + REFRESH_TTL - 1, &mut mint),
+        probe.apply(action, 100 + REFRESH_TTL - 1, &mut codec),
         Outcome::Issued(_)
     ));
     // ...and at issued + ttl it is expired.
@@ -537,7 +535,7 @@ fn tokens_issued_by_a_refresh_expire_relative_to_the_refresh() {
     assert!(!w.refresh_ok(&next.refresh_token, 150));
     let view = w
         .model
-        .tokens(0)
+        .tokens(0, &w.codec)
         .find(|t| t.token == next.refresh_token)
         .unwrap();
     assert_eq!(view.expires_at, 150);
@@ -557,7 +555,7 @@ fn logout_ends_the_session_its_access_and_refresh_tokens_stop_working() {
     assert_eq!(w.refresh(&next.refresh_token, 4), invalid());
     assert!(w
         .model
-        .tokens(4)
+        .tokens(4, &w.codec)
         .filter(|t| t.session == login.session)
         .all(|t| !t.usable));
     // The other session of the same user is not touched.
@@ -646,7 +644,7 @@ fn revoke_of_a_live_refresh_token_stops_it_refreshing_but_access_tokens_keep_wor
     assert_eq!(w.protected(&login.access_token, ACCESS_TTL), expired());
     let view = w
         .model
-        .tokens(2)
+        .tokens(2, &w.codec)
         .find(|t| t.token == login.refresh_token)
         .unwrap();
     assert_eq!(view.state, TokenState::Revoked);
@@ -893,7 +891,7 @@ fn expiry_is_at_issued_plus_ttl_for_each_kind() {
     let views: Vec<_> = {
         let mut v: Vec<_> = w
             .model
-            .tokens(1005)
+            .tokens(1005, &w.codec)
             .map(|t| (t.kind, t.expires_at, t.usable))
             .collect();
         v.sort_by_key(|t| t.1);
@@ -924,15 +922,44 @@ fn huge_ttls_saturate_instead_of_overflowing() {
 
 // ---------------------------------------------------------------- mint
 
+/// A codec whose names come from `name`, which may repeat itself: it keeps
+/// the first stamp of each name, so a repeated name carries another
+/// token's stamp and the model must ask again.
+struct Naming<F> {
+    name: F,
+    stamps: std::collections::HashMap<Token, Stamp>,
+}
+
+impl<F: FnMut(TokenKind) -> Token> Naming<F> {
+    fn new(name: F) -> Naming<F> {
+        Naming {
+            name,
+            stamps: Default::default(),
+        }
+    }
+}
+
+impl<F: FnMut(TokenKind) -> Token> TokenCodec for Naming<F> {
+    fn mint(&mut self, claims: &Claims<'_>) -> Token {
+        let token = (self.name)(claims.stamp.kind);
+        self.stamps.entry(token.clone()).or_insert(claims.stamp);
+        token
+    }
+
+    fn recognise(&self, token: &str) -> Option<Stamp> {
+        self.stamps.get(token).copied()
+    }
+}
+
 #[test]
 fn tokens_never_repeat_the_model_re_mints_when_a_mint_repeats() {
     let mut model = Model::new(Policy::default(), [("demo", "demo")]);
-    // A mint that answers every name three times over.
+    // A codec that answers every name three times over.
     let mut n = 0u32;
-    let mut mint = |kind: TokenKind| -> Token {
+    let mut mint = Naming::new(|kind: TokenKind| -> Token {
         n += 1;
         format!("{kind:?}-{}", n / 3).into()
-    };
+    });
     let mut seen = std::collections::HashSet::new();
     let login = Action::Login {
         username: Some("demo"),
@@ -970,7 +997,18 @@ fn tokens_never_repeat_the_model_re_mints_when_a_mint_repeats() {
         assert!(seen.insert(again.access_token));
         assert!(seen.insert(again.refresh_token));
     }
-    assert_eq!(model.tokens(0).count(), seen.len());
+    // Every token issued is one the model knows (not one the repeated
+    // name stands for).
+    for t in &seen {
+        let action = Action::Protected {
+            access_token: Some(t),
+        };
+        assert_ne!(
+            model.diagnose(&action, 200, &mint),
+            Some(Invalidity::Unknown),
+            "{t}"
+        );
+    }
 }
 
 #[test]
@@ -978,10 +1016,10 @@ fn a_mint_that_repeats_a_token_of_the_other_kind_is_re_asked() {
     let mut model = Model::new(Policy::default(), [("demo", "demo")]);
     // The same string whatever the kind, twice each.
     let mut n = 0u32;
-    let mut mint = |_: TokenKind| -> Token {
+    let mut mint = Naming::new(|_: TokenKind| -> Token {
         n += 1;
         format!("t{}", n / 2).into()
-    };
+    });
     let login = Action::Login {
         username: Some("demo"),
         password: Some("demo"),
@@ -1000,8 +1038,125 @@ fn a_mint_that_repeats_a_token_of_the_other_kind_is_re_asked() {
     ];
     let unique: std::collections::HashSet<_> = all.iter().collect();
     assert_eq!(unique.len(), 4, "{all:?}");
-    assert!(model.is_usable(&a.access_token, TokenKind::Access, 1));
-    assert!(model.is_usable(&a.refresh_token, TokenKind::Refresh, 1));
+    assert!(model.is_usable(&a.access_token, TokenKind::Access, 1, &mint));
+    assert!(model.is_usable(&a.refresh_token, TokenKind::Refresh, 1, &mint));
+}
+
+// ---------------------------------------------------------------- memory
+
+#[test]
+fn a_session_whose_tokens_all_expired_is_reclaimed_and_its_tokens_answer_expired() {
+    let mut w = default_world();
+    let login = w.login(0);
+    let next = w.refreshed(&login.refresh_token, 10);
+    let alice = w.login_as("alice", "alice-secret", 20);
+    assert_eq!(w.model.stored_sessions(), 2);
+    // Every token of the first session has expired once its newest refresh
+    // token has: the next changing call reclaims it (a few records a call).
+    let gone = 10 + REFRESH_TTL;
+    assert_eq!(w.protected("garbage", gone), invalid());
+    assert_eq!(w.model.stored_sessions(), 1);
+    let ids: Vec<_> = w.model.sessions().map(|s| s.id).collect();
+    assert_eq!(ids, [alice.session]);
+    assert_eq!(w.model.session_count(), 2, "ids are not given again");
+    // Its tokens are still the model's: expired, spent one included.
+    assert_eq!(w.protected(&next.access_token, gone), expired());
+    assert_eq!(w.refresh(&next.refresh_token, gone), expired());
+    assert_eq!(w.refresh(&login.refresh_token, gone), expired());
+    let again = Action::Refresh {
+        refresh_token: Some(&login.refresh_token),
+    };
+    assert_eq!(w.model.diagnose(&again, gone, &w.codec), None);
+    // A token it never wrote is unknown, reclaimed session or not.
+    for forged in ["R.999", "R.01", "A.2 "] {
+        let action = Action::Refresh {
+            refresh_token: Some(forged),
+        };
+        assert_eq!(w.refresh(forged, gone), invalid(), "{forged}");
+        assert_eq!(
+            w.model.diagnose(&action, gone, &w.codec),
+            Some(Invalidity::Unknown),
+            "{forged}"
+        );
+    }
+    // New sessions are not mistaken for the reclaimed one.
+    let later = w.login(gone);
+    assert_ne!(later.session, login.session);
+    assert_eq!(w.protected(&later.access_token, gone), authorized("demo"));
+    assert_eq!(w.protected(&alice.access_token, gone), expired());
+}
+
+#[test]
+fn sessions_that_still_have_a_live_token_are_not_reclaimed() {
+    let mut w = world(Policy {
+        access_token_ttl: 10,
+        refresh_token_ttl: 100,
+        ..Policy::default()
+    });
+    let t = w.login(0);
+    // The access token is long expired; the refresh token is not.
+    for now in 11..99 {
+        assert_eq!(w.protected("garbage", now), invalid());
+    }
+    assert_eq!(w.model.stored_sessions(), 1);
+    let next = w.refreshed(&t.refresh_token, 99);
+    assert_eq!(w.protected(&next.access_token, 100), authorized("demo"));
+}
+
+#[test]
+fn a_spent_refresh_token_reused_a_day_later_is_still_spent_and_ends_the_session() {
+    let mut w = world(Policy {
+        refresh_token_ttl: 2 * 86400,
+        ..Policy::default()
+    });
+    let first = w.login(0);
+    let mut t = w.refreshed(&first.refresh_token, 1);
+    // A day of refreshes of this session, and of many others that come
+    // and go (and are reclaimed) meanwhile.
+    for hour in 1..=24 {
+        let now = hour * 3600;
+        t = w.refreshed(&t.refresh_token, now);
+        for _ in 0..50 {
+            w.login_as("alice", "alice-secret", now);
+        }
+    }
+    let day = 24 * 3600 + 1;
+    let reuse = Action::Refresh {
+        refresh_token: Some(&first.refresh_token),
+    };
+    assert_eq!(
+        w.model.diagnose(&reuse, day, &w.codec),
+        Some(Invalidity::Spent)
+    );
+    assert_eq!(w.refresh(&first.refresh_token, day), invalid());
+    assert_eq!(
+        w.protected(&t.access_token, day),
+        invalid(),
+        "session ended"
+    );
+    assert_eq!(w.refresh(&t.refresh_token, day), invalid());
+}
+
+#[test]
+fn reset_leaves_no_session_stored_and_tokens_of_before_unknown() {
+    let mut w = default_world();
+    let before: Vec<Issued> = (0..100).map(|i| w.login(i)).collect();
+    assert_eq!(w.model.stored_sessions(), 100);
+    w.model.reset();
+    assert_eq!(w.model.stored_sessions(), 0);
+    assert_eq!(w.model.sessions().count(), 0);
+    // The same session ids come again, never with the old tokens.
+    let after = w.login(200);
+    assert_eq!(after.session, before[0].session);
+    let old = Action::Protected {
+        access_token: Some(&before[0].access_token),
+    };
+    assert_eq!(
+        w.model.diagnose(&old, 201, &w.codec),
+        Some(Invalidity::Unknown)
+    );
+    assert_eq!(w.protected(&before[0].access_token, 201), invalid());
+    assert_eq!(w.protected(&after.access_token, 201), authorized("demo"));
 }
 
 #[test]
@@ -1014,7 +1169,7 @@ fn reset_forgets_sessions_and_tokens_but_keeps_accounts_and_policy() {
     let login = w.login(0);
     w.model.reset();
     assert_eq!(w.model.session_count(), 0);
-    assert_eq!(w.model.tokens(0).count(), 0);
+    assert_eq!(w.model.tokens(0, &w.codec).count(), 0);
     assert_eq!(w.protected(&login.access_token, 1), invalid());
     assert_eq!(w.model.policy(), &policy);
     let again = w.login(1);
@@ -1043,7 +1198,6 @@ fn outcome_names_are_the_binding_names() {
 
 #[test]
 fn diagnose_names_why_a_token_is_invalid_without_changing_the_model() {
-    use openapi::model::Invalidity;
     let mut w = default_world();
     let t = w.login_as("demo", "demo", 0);
     fn refresh(t: &str) -> Action<'_> {
@@ -1057,21 +1211,24 @@ fn diagnose_names_why_a_token_is_invalid_without_changing_the_model() {
         }
     }
     assert_eq!(
-        w.model.diagnose(&refresh("garbage"), 1),
+        w.model.diagnose(&refresh("garbage"), 1, &w.codec),
         Some(Invalidity::Unknown)
     );
     assert_eq!(
-        w.model.diagnose(&refresh(&t.access_token), 1),
+        w.model.diagnose(&refresh(&t.access_token), 1, &w.codec),
         Some(Invalidity::WrongKind)
     );
-    assert_eq!(w.model.diagnose(&refresh(&t.refresh_token), 1), None);
+    assert_eq!(
+        w.model.diagnose(&refresh(&t.refresh_token), 1, &w.codec),
+        None
+    );
     // A query: diagnosing did not spend the token.
     let next = match w.apply(refresh(&t.refresh_token), 1) {
         Outcome::Issued(i) => i,
         other => panic!("{other:?}"),
     };
     assert_eq!(
-        w.model.diagnose(&refresh(&t.refresh_token), 2),
+        w.model.diagnose(&refresh(&t.refresh_token), 2, &w.codec),
         Some(Invalidity::Spent)
     );
     assert_eq!(
@@ -1084,7 +1241,7 @@ fn diagnose_names_why_a_token_is_invalid_without_changing_the_model() {
         Outcome::Done
     );
     assert_eq!(
-        w.model.diagnose(&refresh(&next.refresh_token), 3),
+        w.model.diagnose(&refresh(&next.refresh_token), 3, &w.codec),
         Some(Invalidity::Revoked)
     );
     assert_eq!(
@@ -1097,26 +1254,26 @@ fn diagnose_names_why_a_token_is_invalid_without_changing_the_model() {
         Outcome::Done
     );
     assert_eq!(
-        w.model.diagnose(&me(&next.access_token), 4),
+        w.model.diagnose(&me(&next.access_token), 4, &w.codec),
         Some(Invalidity::Ended)
     );
     // Expired and missing are outcomes of their own, not kinds of invalid.
     let u = w.login_as("alice", "alice-secret", 10);
     assert_eq!(
-        w.model.diagnose(&me(&u.access_token), 10 + ACCESS_TTL),
+        w.model
+            .diagnose(&me(&u.access_token), 10 + ACCESS_TTL, &w.codec),
         None
     );
     assert_eq!(
         w.model
-            .diagnose(&Action::Protected { access_token: None }, 10),
+            .diagnose(&Action::Protected { access_token: None }, 10, &w.codec),
         None
     );
-    assert_eq!(w.model.diagnose(&me(""), 10), None);
+    assert_eq!(w.model.diagnose(&me(""), 10, &w.codec), None);
 }
 
 #[test]
 fn revoke_all_is_diagnosed_as_revoked() {
-    use openapi::model::Invalidity;
     let mut w = default_world();
     let t = w.login_as("demo", "demo", 0);
     let revoke_all = Action::RevokeAll {
@@ -1126,7 +1283,10 @@ fn revoke_all_is_diagnosed_as_revoked() {
     let refresh = Action::Refresh {
         refresh_token: Some(&t.refresh_token),
     };
-    assert_eq!(w.model.diagnose(&refresh, 2), Some(Invalidity::Revoked));
+    assert_eq!(
+        w.model.diagnose(&refresh, 2, &w.codec),
+        Some(Invalidity::Revoked)
+    );
     assert_eq!(w.apply(refresh, 2), invalid());
 }
 
@@ -1134,7 +1294,6 @@ fn revoke_all_is_diagnosed_as_revoked() {
 
 #[test]
 fn refresh_revokes_access_ends_the_previous_access_tokens_only() {
-    use openapi::model::Invalidity;
     let mut w = world(Policy {
         refresh_revokes_access: true,
         ..Policy::default()
@@ -1151,7 +1310,8 @@ fn refresh_revokes_access_ends_the_previous_access_tokens_only() {
             &Action::Protected {
                 access_token: Some(&first.access_token)
             },
-            2
+            2,
+            &w.codec
         ),
         Some(Invalidity::Revoked)
     );
@@ -1265,16 +1425,11 @@ impl World {
         action: Action<'_>,
         now: u64,
     ) -> Outcome {
-        let minted = &mut self.minted;
-        let mut mint = |_: TokenKind| -> Token {
-            *minted += 1;
-            format!("t-{minted}").into()
-        };
         let client = openapi::model::ClientAuth {
             id: Some(id),
             secret,
         };
-        self.model.apply_as(client, action, now, &mut mint)
+        self.model.apply_as(client, action, now, &mut self.codec)
     }
 }
 
@@ -1364,8 +1519,12 @@ fn rfc7009_revokes_either_kind_and_answers_done_for_unknown_tokens() {
     let u = w.login(0);
     // The hint is where to look first, not a filter.
     assert_eq!(
-        w.model
-            .revoke_token(Some(&t.access_token), Some(TokenHint::RefreshToken), 1),
+        w.model.revoke_token(
+            Some(&t.access_token),
+            Some(TokenHint::RefreshToken),
+            1,
+            &w.codec
+        ),
         Outcome::Done
     );
     assert!(!w.access_ok(&t.access_token, 1));
@@ -1374,7 +1533,8 @@ fn rfc7009_revokes_either_kind_and_answers_done_for_unknown_tokens() {
         "only the access token went"
     );
     assert_eq!(
-        w.model.revoke_token(Some(&u.refresh_token), None, 1),
+        w.model
+            .revoke_token(Some(&u.refresh_token), None, 1, &w.codec),
         Outcome::Done
     );
     assert!(!w.refresh_ok(&u.refresh_token, 1));
@@ -1383,10 +1543,10 @@ fn rfc7009_revokes_either_kind_and_answers_done_for_unknown_tokens() {
         "the cascade took the grant"
     );
     assert_eq!(
-        w.model.revoke_token(Some("garbage"), None, 1),
+        w.model.revoke_token(Some("garbage"), None, 1, &w.codec),
         Outcome::Done
     );
-    assert_eq!(w.model.revoke_token(None, None, 1), missing());
+    assert_eq!(w.model.revoke_token(None, None, 1, &w.codec), missing());
 }
 
 #[test]
@@ -1404,19 +1564,23 @@ fn rfc7662_introspection_is_the_models_own_word() {
     ) else {
         panic!()
     };
-    let i = w.model.introspect(&t.access_token, 11);
+    let i = w.model.introspect(&t.access_token, 11, &w.codec);
     assert!(i.active);
     assert_eq!(i.exp, Some(10 + ACCESS_TTL));
     assert_eq!(i.sub.as_deref(), Some("alice"));
     assert_eq!(i.client_id.as_deref(), Some("web"));
     assert_eq!(i.token_type, Some(TokenHint::AccessToken));
-    let r = w.model.introspect(&t.refresh_token, 11);
+    let r = w.model.introspect(&t.refresh_token, 11, &w.codec);
     assert_eq!(r.token_type, Some(TokenHint::RefreshToken));
     // Dead, expired and unknown tokens are inactive, and nothing more.
-    assert!(!w.model.introspect(&t.access_token, 10 + ACCESS_TTL).active);
-    assert!(!w.model.introspect("garbage", 11).active);
+    assert!(
+        !w.model
+            .introspect(&t.access_token, 10 + ACCESS_TTL, &w.codec)
+            .active
+    );
+    assert!(!w.model.introspect("garbage", 11, &w.codec).active);
     w.logout(&t.access_token, 12);
-    let dead = w.model.introspect(&t.refresh_token, 13);
+    let dead = w.model.introspect(&t.refresh_token, 13, &w.codec);
     assert!(!dead.active);
     assert_eq!(dead.sub, None);
 }

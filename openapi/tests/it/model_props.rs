@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use openapi::binding::{LogoutScope, Policy};
-use openapi::model::{Action, Model, Outcome, Rejection, SessionId, Token, TokenKind};
+use openapi::model::{Action, Model, Outcome, Rejection, SessionId, Symbolic, Token, TokenKind};
 use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, TestCaseError};
 
@@ -212,11 +212,11 @@ struct Step<'a> {
     after: &'a HashMap<Token, bool>,
 }
 
-fn usability(model: &Model, shadow: &Shadow, now: u64) -> HashMap<Token, bool> {
+fn usability(model: &Model, codec: &Symbolic, shadow: &Shadow, now: u64) -> HashMap<Token, bool> {
     shadow
         .tokens
         .iter()
-        .map(|(t, k)| (t.clone(), model.is_usable(t, k.kind, now)))
+        .map(|(t, k)| (t.clone(), model.is_usable(t, k.kind, now, codec)))
         .collect()
 }
 
@@ -229,7 +229,7 @@ fn run(policy: Policy, ops: &[Op], check: &mut Check<'_>) -> Result<(), TestCase
     let mut model = Model::new(policy.clone(), USERS);
     let mut shadow = Shadow::default();
     let mut now = 0u64;
-    let mut minted = 0u64;
+    let mut codec = Symbolic::new();
     let mut ever_unusable: HashSet<Token> = HashSet::new();
     for op in ops {
         if let Op::Wait(d) = op {
@@ -261,17 +261,9 @@ fn run(policy: Policy, ops: &[Op], check: &mut Check<'_>) -> Result<(), TestCase
             Op::Protected(_) => Action::Protected { access_token: tok },
             Op::Wait(_) => unreachable!(),
         };
-        let before = usability(&model, &shadow, now);
-        let mut mint = |kind: TokenKind| -> Token {
-            minted += 1;
-            format!(
-                "{}{minted}",
-                if kind == TokenKind::Access { "a" } else { "r" }
-            )
-            .into()
-        };
-        let outcome = model.apply(action, now, &mut mint);
-        let after = usability(&model, &shadow, now);
+        let before = usability(&model, &codec, &shadow, now);
+        let outcome = model.apply(action, now, &mut codec);
+        let after = usability(&model, &codec, &shadow, now);
         check(&Step {
             op,
             presented: tok,
