@@ -5,7 +5,8 @@
 //!   machine; a `Host` that is not a loopback name, an IP address or an
 //!   allowed host is refused (DNS rebinding), and so is a page whose
 //!   `Origin` is neither the mock's own nor one CORS lets use the admin API;
-//! - *token* (`--admin-token`): every call but a CORS preflight carries it
+//! - *token* (`--admin-token`): every call but a CORS preflight and the
+//!   dashboard's page (which asks for the token, then sends it) carries it
 //!   as `Authorization: Bearer TOKEN`, compared in constant time;
 //! - *off* (listening beyond this machine without a token): refused.
 //!
@@ -118,6 +119,9 @@ impl AdminAccess {
                 );
                 return Err(respond::problem(403, detail).into());
             }
+            // The dashboard's page holds nothing: it asks for the token
+            // and sends it on every call it makes.
+            Mode::Token(_) if is_dashboard_page(req) => {}
             Mode::Token(token) => {
                 let sent = header(req.headers(), "authorization")
                     .and_then(|v| v.strip_prefix("Bearer ").or(v.strip_prefix("bearer ")));
@@ -174,6 +178,10 @@ impl AdminAccess {
         );
         Err(respond::problem(403, detail).into())
     }
+}
+
+fn is_dashboard_page(req: &Request) -> bool {
+    req.method() == Method::GET && req.uri().path() == crate::docs::DASHBOARD
 }
 
 /// A state-changing call sends JSON or nothing.

@@ -110,7 +110,7 @@ async fn with_an_admin_token_every_admin_call_needs_it() {
     let token = "correct-horse-battery-staple";
     let api = Api::with(MockServer::builder().admin_token(token)).await;
     assert!(api.server.admin_access().contains("admin token"));
-    for path in ["/__mock/tokens", "/__mock/ui", "/__mock/api-docs/openapi.json"] {
+    for path in ["/__mock/tokens", "/__mock/journal", "/__mock/api-docs/openapi.json"] {
         let resp = api.get(path).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{path}");
         assert!(resp.headers().contains_key("www-authenticate"), "{path}");
@@ -119,6 +119,10 @@ async fn with_an_admin_token_every_admin_call_needs_it() {
         let right = api.get(path).bearer_auth(token).send().await.unwrap();
         assert_eq!(right.status(), StatusCode::OK, "{path}");
     }
+    // The dashboard's page holds nothing; it asks for the token.
+    let page = api.get("/__mock/ui").send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("mock-admin-token"));
     // A preflight carries no token, and is answered.
     let preflight = api
         .client
