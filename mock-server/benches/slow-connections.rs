@@ -4,20 +4,22 @@
 //! connection whenever the mock closes one).
 //!
 //! ```text
-//! ulimit -n 65536   # as root: room for 20,000 connections in each process
 //! cargo bench -p mock-server --bench slow-connections
 //! cargo bench -p mock-server --bench slow-connections -- --slow 20000 --mock PATH
 //! ```
 //!
 //! It starts the `mock-server` binary (this build's, or `--mock PATH`,
-//! e.g. an older build, with `--port 0` and nothing else), measures
+//! e.g. an older build, with `--port 0` and nothing else) and the attacker
+//! (this bench again, `--attack ADDR`: one process, one client, holding the
+//! slow connections), each its own process, and measures
 //! `--clients` clients each logging in `--logins` times, one fresh
 //! connection per login, first alone, then with `--slow` slow
 //! connections held open; prints the latencies (p50, p99, max), the logins
 //! that failed or took longer than 5 s, how many slow connections were
 //! open, how many the mock closed, and the mock's CPU use and memory under
-//! the attack. Loopback only. The slow connections are fewer than asked
-//! when the open-file limit has no room for them (it says so).
+//! the attack. Loopback only. The attacker is one client, in as many
+//! processes as its open-file limit needs (two for 20,000 under
+//! `ulimit -n 20000`), so that it can exhaust the mock's file descriptors.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -49,6 +51,13 @@ struct Args {
     /// The mock binary (default: this build's).
     #[arg(long)]
     mock: Option<PathBuf>,
+    /// An argument for the mock (repeatable), e.g. `--mock-arg=--max-connections=5000`.
+    #[arg(long = "mock-arg", value_name = "ARG", allow_hyphen_values = true)]
+    mock_args: Vec<String>,
+    /// Be the attacker: hold `--slow` slow connections to ADDR, printing
+    /// `open OPENED CLOSED` every 100 ms.
+    #[arg(long, value_name = "ADDR")]
+    attack: Option<String>,
     /// Cargo passes `--bench`.
     #[arg(long, hide = true)]
     bench: bool,
@@ -56,12 +65,18 @@ struct Args {
 
 /// A login that takes longer than this counts as failed.
 const LOGIN_TIMEOUT: Duration = Duration::from_secs(5);
-/// File descriptors the bench keeps for itself and its clients.
-const RESERVE: usize = 200;
+/// File descriptors the attacker keeps for itself (its standard streams,
+/// the runtime's epoll and wakers): it opens as many connections as its
+/// open-file limit allows beyond these, as a real attacker would.
+const RESERVE: usize = 16;
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
+    let result = match &args.attack {
+        Some(addr) => attack(addr, &args),
+        None => run(&args),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -76,53 +91,140 @@ fn run(args: &Args) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_mock-server")));
     let files = open_file_limit().unwrap_or(1024);
-    let slow = args.slow.min(files.saturating_sub(RESERVE + args.clients));
-    if slow < args.slow {
-        println!(
-            "note: {} slow connections asked, {slow} opened: the open-file limit is {files} \
-             (raise it with `ulimit -n`)",
-            args.slow
-        );
-    }
-    let mut mock = Mock::start(&program)?;
+    // One client, as many processes as its open-file limit needs.
+    let per_process = files.saturating_sub(RESERVE).max(1);
+    let processes = args.slow.div_ceil(per_process).max(1);
+    let slow = args.slow;
+    println!(
+        "{slow} slow connections from {processes} attacker process(es) (open-file limit {files} \
+         each)"
+    );
+    let mut mock = Mock::start(&program, &args.mock_args)?;
     let addr = mock.addr.clone();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(async {
-        let alone = logins(&addr, args).await;
-        println!("alone:          {alone}");
-        let attack = Attack::start(&addr, slow, Duration::from_secs(args.trickle));
-        attack.until_open(slow, Duration::from_secs(60)).await;
+    let alone = rt.block_on(logins(&addr, args));
+    println!("alone:          {alone}");
+    let mut attackers = (0..processes)
+        .map(|i| {
+            let share = slow / processes + usize::from(i < slow % processes);
+            Attacker::start(&addr, share, args.trickle).map(|a| (a, share))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let open_at_start: usize = attackers
+        .iter_mut()
+        .map(|(a, share)| a.until_open(*share, Duration::from_secs(120)))
+        .sum();
+    let (under, cpu, busy) = rt.block_on(async {
         let before = cpu_seconds(mock.pid())?;
         let started = Instant::now();
         let under = logins(&addr, args).await;
         let cpu = cpu_seconds(mock.pid())? - before;
-        let busy = started.elapsed().as_secs_f64();
-        // The attack alone, without other clients, for as long.
-        let before = cpu_seconds(mock.pid())?;
-        tokio::time::sleep(Duration::from_secs_f64(busy.max(2.0))).await;
-        let idle_cpu = cpu_seconds(mock.pid())? - before;
-        let rss = rss_mb(mock.pid())?;
-        println!("under attack:   {under}");
-        println!(
-            "slow connections: {slow} asked, {} open at the start of the measure, {} opened in \
-             all, {} closed by the mock",
-            attack.open_at_start.load(Ordering::Relaxed),
-            attack.opened.load(Ordering::Relaxed),
-            attack.closed.load(Ordering::Relaxed)
-        );
-        println!(
-            "mock under attack: {:.0}% of a core while serving the logins, {:.0}% with the \
-             attack alone; {rss:.0} MB resident",
-            100.0 * cpu / busy,
-            100.0 * idle_cpu / busy.max(2.0)
-        );
-        attack.stop();
-        anyhow::Ok(())
+        anyhow::Ok((under, cpu, started.elapsed().as_secs_f64()))
     })?;
+    // The attack alone, without other clients, for as long.
+    let quiet = Duration::from_secs_f64(busy.max(2.0));
+    let before = cpu_seconds(mock.pid())?;
+    std::thread::sleep(quiet);
+    let idle_cpu = cpu_seconds(mock.pid())? - before;
+    let rss = rss_mb(mock.pid())?;
+    let (opened, closed) = attackers
+        .into_iter()
+        .map(|(a, _)| a.stop())
+        .fold((0, 0), |(o, c), (a, b)| (o + a, c + b));
+    println!("under attack:   {under}");
+    println!(
+        "slow connections: {slow} asked, {open_at_start} open at the start of the measure, \
+         {opened} opened in all, {closed} closed by the mock"
+    );
+    println!(
+        "mock under attack: {:.0}% of a core while serving the logins, {:.0}% with the \
+         attack alone; {rss:.0} MB resident",
+        100.0 * cpu / busy,
+        100.0 * idle_cpu / quiet.as_secs_f64()
+    );
     mock.stop();
     Ok(())
+}
+
+/// The attacker, as a child process (this bench with `--attack`).
+struct Attacker {
+    child: Child,
+    /// The latest (open, opened, closed) it printed.
+    latest: std::sync::mpsc::Receiver<(usize, usize, usize)>,
+    last: (usize, usize, usize),
+}
+
+impl Attacker {
+    fn start(addr: &str, slow: usize, trickle: u64) -> anyhow::Result<Attacker> {
+        use std::io::BufRead;
+        let mut child = Command::new(std::env::current_exe()?)
+            .args(["--attack", addr, "--slow", &slow.to_string()])
+            .args(["--trickle", &trickle.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .context("starting the attacker")?;
+        let out = child.stdout.take().context("no stdout")?;
+        let (tx, latest) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                let n: Vec<usize> = line.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+                if let [open, opened, closed] = n[..] {
+                    let _ = tx.send((open, opened, closed));
+                }
+            }
+        });
+        Ok(Attacker {
+            child,
+            latest,
+            last: (0, 0, 0),
+        })
+    }
+
+    /// Wait until `count` are open (or `most` has passed); how many are.
+    fn until_open(&mut self, count: usize, most: Duration) -> usize {
+        let started = Instant::now();
+        while self.last.0 < count && started.elapsed() < most {
+            match self.latest.recv_timeout(Duration::from_secs(1)) {
+                Ok(counts) => self.last = counts,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(_) => break,
+            }
+        }
+        self.last.0
+    }
+
+    /// Stop it; how many connections it opened and how many the mock
+    /// closed.
+    fn stop(mut self) -> (usize, usize) {
+        while let Ok(counts) = self.latest.try_recv() {
+            self.last = counts;
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        (self.last.1, self.last.2)
+    }
+}
+
+/// `--attack ADDR`: hold the slow connections until killed.
+fn attack(addr: &str, args: &Args) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let attack = Attack::start(addr, args.slow, Duration::from_secs(args.trickle));
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            println!(
+                "{} {} {}",
+                attack.open.load(Ordering::Relaxed),
+                attack.opened.load(Ordering::Relaxed),
+                attack.closed.load(Ordering::Relaxed)
+            );
+        }
+    })
 }
 
 /// The mock, as a child process.
@@ -133,10 +235,11 @@ struct Mock {
 }
 
 impl Mock {
-    fn start(program: &std::path::Path) -> anyhow::Result<Mock> {
+    fn start(program: &std::path::Path, extra: &[String]) -> anyhow::Result<Mock> {
         use std::io::BufRead;
         let mut child = Command::new(program)
             .args(["--port", "0"])
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -271,10 +374,9 @@ async fn login(addr: &str) -> anyhow::Result<()> {
 /// The slow connections.
 struct Attack {
     open: Arc<AtomicUsize>,
-    open_at_start: Arc<AtomicUsize>,
     opened: Arc<AtomicUsize>,
     closed: Arc<AtomicUsize>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    _tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Attack {
@@ -313,25 +415,10 @@ impl Attack {
             .collect();
         Attack {
             open,
-            open_at_start: Arc::new(AtomicUsize::new(0)),
             opened,
             closed,
-            tasks,
+            _tasks: tasks,
         }
-    }
-
-    /// Wait until `count` are open (or `most` has passed).
-    async fn until_open(&self, count: usize, most: Duration) {
-        let started = Instant::now();
-        while self.open.load(Ordering::Relaxed) < count && started.elapsed() < most {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        self.open_at_start
-            .store(self.open.load(Ordering::Relaxed), Ordering::Relaxed);
-    }
-
-    fn stop(self) {
-        self.tasks.iter().for_each(|t| t.abort());
     }
 }
 

@@ -67,6 +67,7 @@ pub struct MockServerBuilder {
     max_namespaces: usize,
     watch: Option<PathBuf>,
     limits: Limits,
+    max_connections: Option<usize>,
     body_timeout: Duration,
     admin_token: Option<String>,
     allowed_hosts: Vec<String>,
@@ -86,6 +87,7 @@ impl Default for MockServerBuilder {
             max_namespaces: DEFAULT_MAX_NAMESPACES,
             watch: None,
             limits: Limits::default(),
+            max_connections: None,
             body_timeout: DEFAULT_BODY_TIMEOUT,
             admin_token: None,
             allowed_hosts: Vec::new(),
@@ -183,12 +185,13 @@ impl MockServerBuilder {
         self
     }
 
-    /// The most connections kept at once (default 10,000, and never more
-    /// than the open-file limit allows). At the maximum a new connection
-    /// takes the place of the one waiting longest for a request head; when
-    /// every connection is busy it is answered 503 and closed.
+    /// The most connections kept at once (default: as many as the
+    /// open-file limit allows, less 64 for the mock itself; never more).
+    /// At the maximum a new connection takes the place of the one waiting
+    /// longest for a request head; when every connection is busy it is
+    /// answered 503 and closed.
     pub fn max_connections(mut self, max: usize) -> Self {
-        self.limits.max_connections = max;
+        self.max_connections = Some(max);
         self
     }
 
@@ -243,16 +246,20 @@ impl MockServerBuilder {
         let access = AdminAccess::new(self.host, self.admin_token.clone(), &self.allowed_hosts);
         let admin = access.describe();
         let mut limits = self.limits;
-        if let Some(files) = open_file_limit() {
-            let most = files.saturating_sub(FD_RESERVE).max(1);
-            if limits.max_connections > most {
-                tracing::debug!(
-                    "--max-connections {} lowered to {most}: the open-file limit is {files}",
-                    limits.max_connections
+        let most = open_file_limit().map(|files| files.saturating_sub(FD_RESERVE).max(1));
+        limits.max_connections = match (self.max_connections, most) {
+            (Some(asked), Some(most)) if asked > most => {
+                tracing::warn!(
+                    target: "mock_server::limits",
+                    "--max-connections {asked} lowered to {most}: the open-file limit \
+                     (ulimit -n) leaves room for no more"
                 );
-                limits.max_connections = most;
+                most
             }
-        }
+            (Some(asked), _) => asked,
+            (None, Some(most)) => most,
+            (None, None) => crate::serve::DEFAULT_MAX_CONNECTIONS,
+        };
         let (app, watch) = self.into_mock(access);
         if let Some(path) = watch {
             crate::reload::watch(app.mock(), &path)

@@ -52,11 +52,12 @@ struct Args {
     /// before it is closed.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
     idle_timeout: Duration,
-    /// The most connections kept at once (lowered to what `ulimit -n`
-    /// allows). At the maximum a new connection takes the place of the one
-    /// waiting longest for a request head; when all are busy it gets a 503.
-    #[arg(long, value_name = "N", default_value_t = mock_server::DEFAULT_MAX_CONNECTIONS)]
-    max_connections: usize,
+    /// The most connections kept at once [default: what the open-file
+    /// limit, `ulimit -n`, allows, less 64; never more]. At the maximum a
+    /// new connection takes the place of the one waiting longest for a
+    /// request head; when all are busy it gets a 503.
+    #[arg(long, value_name = "N")]
+    max_connections: Option<usize>,
     /// Require this token (Authorization: Bearer TOKEN) on the admin API,
     /// the dashboard and the API docs. Without it, listening beyond this
     /// machine (--host 0.0.0.0) turns them off. Prefer the environment
@@ -256,7 +257,6 @@ fn run(args: Args, spec: openapi::Spec) -> anyhow::Result<()> {
             .header_timeout(args.header_timeout)
             .body_timeout(args.body_timeout)
             .idle_timeout(args.idle_timeout)
-            .max_connections(args.max_connections)
             .seed(args.seed)
             .max_namespaces(args.max_namespaces);
         if let Some(latency) = args.latency {
@@ -267,6 +267,9 @@ fn run(args: Args, spec: openapi::Spec) -> anyhow::Result<()> {
         }
         for (name, password) in args.users {
             builder = builder.user(name, password);
+        }
+        if let Some(max) = args.max_connections {
+            builder = builder.max_connections(max);
         }
         for host in &args.allowed_hosts {
             builder = builder.allowed_host(host);

@@ -46,7 +46,9 @@ pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a keep-alive connection may wait for its next request, by
 /// default.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-/// The most connections kept at once, by default.
+/// The most connections kept at once, by default, where the open-file
+/// limit is unknown (elsewhere the default is that limit, less what the
+/// mock keeps for itself).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 
 /// How long a stopping server lets answers under way finish.
