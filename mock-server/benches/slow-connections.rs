@@ -170,7 +170,10 @@ impl Attacker {
         let (tx, latest) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
-                let n: Vec<usize> = line.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+                let n: Vec<usize> = line
+                    .split_whitespace()
+                    .filter_map(|w| w.parse().ok())
+                    .collect();
                 if let [open, opened, closed] = n[..] {
                     let _ = tx.send((open, opened, closed));
                 }
@@ -360,7 +363,10 @@ async fn login(addr: &str) -> anyhow::Result<()> {
         body.len()
     );
     let mut stream = TcpStream::connect(addr).await.context("connect")?;
-    stream.write_all(request.as_bytes()).await.context("write")?;
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .context("write")?;
     let mut answer = Vec::new();
     stream.read_to_end(&mut answer).await.context("read")?;
     if answer.starts_with(b"HTTP/1.1 200") {
@@ -388,8 +394,12 @@ impl Attack {
         let connecting = Arc::new(tokio::sync::Semaphore::new(256));
         let tasks = (0..count)
             .map(|_| {
-                let (addr, open, opened, closed) =
-                    (addr.to_owned(), open.clone(), opened.clone(), closed.clone());
+                let (addr, open, opened, closed) = (
+                    addr.to_owned(),
+                    open.clone(),
+                    opened.clone(),
+                    closed.clone(),
+                );
                 let connecting = connecting.clone();
                 tokio::spawn(async move {
                     loop {

@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use poem::error::ReadBodyError;
 use bytes::Bytes;
+use poem::error::ReadBodyError;
 use poem::Request;
 
 use crate::respond::{self, Reply};

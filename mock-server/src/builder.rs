@@ -265,7 +265,8 @@ impl MockServerBuilder {
             crate::reload::watch(app.mock(), &path)
                 .map_err(|source| StartError::Watch { path, source })?;
         }
-        let listener = crate::serve::bind(addr).map_err(|source| StartError::Bind { addr, source })?;
+        let listener =
+            crate::serve::bind(addr).map_err(|source| StartError::Bind { addr, source })?;
         let bound = listener.local_addr().unwrap_or(addr);
         let mock = app.mock().clone();
         let (tx, rx) = oneshot::channel::<()>();

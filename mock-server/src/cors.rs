@@ -139,7 +139,9 @@ mod tests {
         }
         let mut resp = poem::Response::default();
         super::allow(&mut resp, "*", None);
-        assert!(!resp.headers().contains_key("access-control-allow-credentials"));
+        assert!(!resp
+            .headers()
+            .contains_key("access-control-allow-credentials"));
         headers.insert("origin", "null".parse().unwrap());
         assert_eq!(Cors::Localhost.origin(&headers), None);
     }

@@ -125,7 +125,8 @@ impl AdminAccess {
             Mode::Token(token) => {
                 let sent = header(req.headers(), "authorization")
                     .and_then(|v| v.strip_prefix("Bearer ").or(v.strip_prefix("bearer ")));
-                let matches = sent.is_some_and(|s| bool::from(s.as_bytes().ct_eq(token.as_bytes())));
+                let matches =
+                    sent.is_some_and(|s| bool::from(s.as_bytes().ct_eq(token.as_bytes())));
                 if !matches {
                     let detail = "the admin API requires the admin token: \
                                   Authorization: Bearer TOKEN (--admin-token)";
@@ -199,9 +200,16 @@ fn check_content_type(req: &Request) -> Result<(), Reply> {
     };
     match header(headers, "content-type") {
         Some(ct) => {
-            let media = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            let media = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
             let json = media == "application/json"
-                || media.strip_prefix("application/").is_some_and(|m| m.ends_with("+json"));
+                || media
+                    .strip_prefix("application/")
+                    .is_some_and(|m| m.ends_with("+json"));
             if json {
                 Ok(())
             } else {
@@ -264,7 +272,10 @@ mod tests {
         assert!(AdminAccess::new(any, Some(String::new()), &[]).is_off());
         assert!(!AdminAccess::new(any, Some("t".into()), &[]).is_off());
         assert!(!AdminAccess::new(lo, None, &[]).is_off());
-        let shown = format!("{:?}", AdminAccess::new(any, Some("s3cret-token".into()), &[]));
+        let shown = format!(
+            "{:?}",
+            AdminAccess::new(any, Some("s3cret-token".into()), &[])
+        );
         assert!(!shown.contains("s3cret"), "{shown}");
     }
 

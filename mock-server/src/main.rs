@@ -62,7 +62,12 @@ struct Args {
     /// the dashboard and the API docs. Without it, listening beyond this
     /// machine (--host 0.0.0.0) turns them off. Prefer the environment
     /// variable: an argument is visible to every user of the machine.
-    #[arg(long, value_name = "TOKEN", env = "MOCK_ADMIN_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "MOCK_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
     admin_token: Option<String>,
     /// A host name the admin API answers to besides localhost and IP
     /// addresses (its Host header is checked against DNS rebinding);
@@ -342,7 +347,9 @@ impl std::fmt::Display for Banner<'_> {
         let cors = match self.cors {
             Cors::Off => "off (--cors-origin none)".to_owned(),
             Cors::Localhost => "pages on localhost, 127.0.0.1 and [::1], any port".to_owned(),
-            Cors::Any => "any origin, without credentials (Access-Control-Allow-Origin: *)".to_owned(),
+            Cors::Any => {
+                "any origin, without credentials (Access-Control-Allow-Origin: *)".to_owned()
+            }
             Cors::Origins(list) => list.join(", "),
         };
         let latency = match self.latency {

@@ -52,11 +52,11 @@ fn pairs(text: &str) -> String {
     while let Some(eq) = rest.find('=') {
         let (before, after) = rest.split_at(eq);
         let name_start = before
-            .rfind(|c: char| matches!(c, '?' | '&' | ';' | ' ' | '\n' | '"' | '\''))
+            .rfind(['?', '&', ';', ' ', '\n', '"', '\''])
             .map_or(0, |i| i + 1);
         let name = &before[name_start..];
         let value_len = after[1..]
-            .find(|c: char| matches!(c, '&' | ';' | '#' | ' ' | '\n' | '"' | '\''))
+            .find(['&', ';', '#', ' ', '\n', '"', '\''])
             .unwrap_or(after.len() - 1);
         let value = &after[1..1 + value_len];
         out.push_str(before);
@@ -143,9 +143,15 @@ fn secret_name(name: &str) -> bool {
 /// token (fingerprinted).
 fn password_name(name: &str) -> bool {
     let n = normal(name);
-    ["password", "passphrase", "secret", "credential", "privatekey"]
-        .iter()
-        .any(|s| n.contains(s))
+    [
+        "password",
+        "passphrase",
+        "secret",
+        "credential",
+        "privatekey",
+    ]
+    .iter()
+    .any(|s| n.contains(s))
 }
 
 fn normal(name: &str) -> String {
@@ -227,7 +233,10 @@ mod tests {
             !shown.contains("hunter2") && !shown.contains("short"),
             "{shown}"
         );
-        assert!(shown.contains(&format!("\"password\":\"{MASK}\"")), "{shown}");
+        assert!(
+            shown.contains(&format!("\"password\":\"{MASK}\"")),
+            "{shown}"
+        );
         assert!(shown.contains("\"username\":\"demo\""), "{shown}");
         assert_eq!(body(b""), None);
         assert!(body(&[b'x'; 5000]).unwrap().ends_with('…'));
@@ -237,10 +246,16 @@ mod tests {
     fn queries_forms_and_jwts() {
         let shown = text("/cb?refresh_token=abc.def%2Bg&state=1&client_secret=s3&password=p");
         assert!(shown.starts_with("/cb?refresh_token=#"), "{shown}");
-        assert!(shown.contains("&state=1&client_secret=#redacted&password=#redacted"), "{shown}");
+        assert!(
+            shown.contains("&state=1&client_secret=#redacted&password=#redacted"),
+            "{shown}"
+        );
         assert!(!shown.contains("abc.def"), "{shown}");
         let shown = text("grant_type=password&username=demo&password=hunter2");
-        assert_eq!(shown, "grant_type=password&username=demo&password=#redacted");
+        assert_eq!(
+            shown,
+            "grant_type=password&username=demo&password=#redacted"
+        );
         let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkZW1vIn0.c2lnbmF0dXJl";
         let shown = text(&format!("/refresh-tokens/{jwt}"));
         assert_eq!(shown, format!("/refresh-tokens/{}", fingerprint(jwt)));

@@ -337,7 +337,8 @@ impl AsyncRead for Watched {
         let this = self.get_mut();
         let before = buf.filled().len();
         let read = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if buf.filled().len() > before && this.conn.awaiting_first_byte.swap(false, Ordering::AcqRel)
+        if buf.filled().len() > before
+            && this.conn.awaiting_first_byte.swap(false, Ordering::AcqRel)
         {
             this.conn.registry.first_byte(this.conn.id);
         }
@@ -578,7 +579,11 @@ mod tests {
         let got = accept(
             || {
                 calls += 1;
-                let result = if calls <= 20 { Err(emfile()) } else { Ok(calls) };
+                let result = if calls <= 20 {
+                    Err(emfile())
+                } else {
+                    Ok(calls)
+                };
                 std::future::ready(result)
             },
             &mut backoff,

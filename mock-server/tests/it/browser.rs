@@ -446,7 +446,11 @@ async fn the_dashboard_asks_for_the_admin_token() {
         return;
     };
     let token = "dashboard-admin-token";
-    let mock = MockServer::builder().admin_token(token).start().await.unwrap();
+    let mock = MockServer::builder()
+        .admin_token(token)
+        .start()
+        .await
+        .unwrap();
     let b = Browser::start(&chromium, &driver).await;
     b.client
         .goto(&format!("{}/__mock/ui", mock.uri()))

@@ -62,7 +62,11 @@ async fn a_slow_body_gets_408_and_the_connection_is_closed() {
 async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
     let api = Api::with(limits().idle_timeout(TINY)).await;
     let mut conn = connect(&api.server).await;
-    send(&mut conn, b"GET /__mock/clock HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n").await;
+    send(
+        &mut conn,
+        b"GET /__mock/clock HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n",
+    )
+    .await;
     // The answer, then (no next request) the close.
     let got = until_closed(&mut conn).await;
     assert!(got.starts_with("HTTP/1.1 200"), "{got}");

@@ -34,7 +34,10 @@ fn tokens_in_paths_queries_and_headers_stay_out_of_the_journal_and_the_log() {
         let other = "an-opaque-secret-of-another-shape";
         // A refresh token in a revoke path.
         let revoked = c.delete(url(&format!("/refresh-tokens/{}", tokens.refresh)));
-        assert_eq!(revoked.send().await.unwrap().status(), StatusCode::NO_CONTENT);
+        assert_eq!(
+            revoked.send().await.unwrap().status(),
+            StatusCode::NO_CONTENT
+        );
         // Tokens in a query, and in headers.
         let query = format!("/me?access_token={}&token={other}", tokens.access);
         let me = c
@@ -57,10 +60,16 @@ fn tokens_in_paths_queries_and_headers_stay_out_of_the_journal_and_the_log() {
     let log = mock.stop();
     assert!(journal.contains("/refresh-tokens/#"), "{journal}");
     assert!(journal.contains("access_token=#"), "{journal}");
-    assert!(journal.contains("#redacted"), "the password is masked: {journal}");
+    assert!(
+        journal.contains("#redacted"),
+        "the password is masked: {journal}"
+    );
     assert!(log.contains("/refresh-tokens/#"), "{log}");
     for secret in secrets.iter().map(String::as_str).chain([password, admin]) {
-        assert!(!journal.contains(secret), "`{secret}` in the journal: {journal}");
+        assert!(
+            !journal.contains(secret),
+            "`{secret}` in the journal: {journal}"
+        );
         assert!(!log.contains(secret), "`{secret}` in the log: {log}");
     }
 }

@@ -24,7 +24,12 @@ async fn the_body_limit_holds_on_the_admin_api_without_reading_the_body() {
     // Sent in full past a small limit, it is refused as well.
     let api = Api::with(MockServer::builder().body_limit(64)).await;
     let big = json!({"seconds": 1, "pad": "x".repeat(200)});
-    let resp = api.post("/__mock/clock/advance").json(&big).send().await.unwrap();
+    let resp = api
+        .post("/__mock/clock/advance")
+        .json(&big)
+        .send()
+        .await
+        .unwrap();
     expect_problem(resp, 413).await;
     assert_eq!(api.server.clock().offset, 0);
 }
@@ -37,7 +42,11 @@ async fn state_changing_admin_calls_take_json_or_no_body() {
         .header("content-type", "application/x-www-form-urlencoded")
         .body("seconds=60");
     let problem = expect_problem(form.send().await.unwrap(), 415).await;
-    assert!(problem.detail.contains("application/json"), "{}", problem.detail);
+    assert!(
+        problem.detail.contains("application/json"),
+        "{}",
+        problem.detail
+    );
     let text = api
         .post("/__mock/reset")
         .header("content-type", "text/plain")
@@ -47,7 +56,9 @@ async fn state_changing_admin_calls_take_json_or_no_body() {
     expect_problem(untyped.send().await.unwrap(), 415).await;
     assert_eq!(api.server.clock().offset, 0, "nothing was done");
     // What the dashboard, the suite and curl send: JSON, or no body.
-    let json = api.post_json("/__mock/clock/advance", &json!({"seconds": 60})).await;
+    let json = api
+        .post_json("/__mock/clock/advance", &json!({"seconds": 60}))
+        .await;
     assert_eq!(json.status(), StatusCode::OK);
     let bare = api.post("/__mock/clock/freeze").send().await.unwrap();
     assert_eq!(bare.status(), StatusCode::OK);
@@ -60,11 +71,20 @@ async fn a_rebound_host_is_refused_on_the_admin_api_only() {
     let api = Api::start().await;
     let rebound = api.get("/__mock/tokens").header("host", "evil.example");
     let problem = expect_problem(rebound.send().await.unwrap(), 403).await;
-    assert!(problem.detail.contains("evil.example"), "{}", problem.detail);
+    assert!(
+        problem.detail.contains("evil.example"),
+        "{}",
+        problem.detail
+    );
     let dashboard = api.get("/__mock/ui").header("host", "evil.example:8080");
     expect_problem(dashboard.send().await.unwrap(), 403).await;
     for host in ["localhost:8080", "127.0.0.1", "[::1]:9", "app.localhost"] {
-        let resp = api.get("/__mock/clock").header("host", host).send().await.unwrap();
+        let resp = api
+            .get("/__mock/clock")
+            .header("host", host)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), StatusCode::OK, "{host}");
     }
     // The mocked API itself is not the admin API's business.
@@ -75,7 +95,9 @@ async fn a_rebound_host_is_refused_on_the_admin_api_only() {
     assert_eq!(login.send().await.unwrap().status(), StatusCode::OK);
     // A name allowed on purpose.
     let api = Api::with(MockServer::builder().allowed_host("mock.internal")).await;
-    let allowed = api.get("/__mock/clock").header("host", "mock.internal:8080");
+    let allowed = api
+        .get("/__mock/clock")
+        .header("host", "mock.internal:8080");
     assert_eq!(allowed.send().await.unwrap().status(), StatusCode::OK);
 }
 
@@ -110,12 +132,23 @@ async fn with_an_admin_token_every_admin_call_needs_it() {
     let token = "correct-horse-battery-staple";
     let api = Api::with(MockServer::builder().admin_token(token)).await;
     assert!(api.server.admin_access().contains("admin token"));
-    for path in ["/__mock/tokens", "/__mock/journal", "/__mock/api-docs/openapi.json"] {
+    for path in [
+        "/__mock/tokens",
+        "/__mock/journal",
+        "/__mock/api-docs/openapi.json",
+    ] {
         let resp = api.get(path).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{path}");
         assert!(resp.headers().contains_key("www-authenticate"), "{path}");
-        let wrong = api.get(path).bearer_auth("correct-horse-battery-stapl").send();
-        assert_eq!(wrong.await.unwrap().status(), StatusCode::UNAUTHORIZED, "{path}");
+        let wrong = api
+            .get(path)
+            .bearer_auth("correct-horse-battery-stapl")
+            .send();
+        assert_eq!(
+            wrong.await.unwrap().status(),
+            StatusCode::UNAUTHORIZED,
+            "{path}"
+        );
         let right = api.get(path).bearer_auth(token).send().await.unwrap();
         assert_eq!(right.status(), StatusCode::OK, "{path}");
     }
@@ -134,7 +167,9 @@ async fn with_an_admin_token_every_admin_call_needs_it() {
         .await
         .unwrap();
     assert_eq!(preflight.status(), StatusCode::NO_CONTENT);
-    let allowed = preflight.headers()["access-control-allow-headers"].to_str().unwrap();
+    let allowed = preflight.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap();
     assert!(allowed.contains("authorization"), "{allowed}");
     // The operations need no admin token.
     api.login("demo", "demo").await;
@@ -153,10 +188,15 @@ async fn cors_star_allows_any_origin_without_credentials() {
             .unwrap();
         let h = resp.headers();
         assert_eq!(h["access-control-allow-origin"], "*", "{origin}");
-        assert!(!h.contains_key("access-control-allow-credentials"), "{origin}");
+        assert!(
+            !h.contains_key("access-control-allow-credentials"),
+            "{origin}"
+        );
     }
     // `*` opens the operations, not the admin API, to every page.
-    let admin = api.post("/__mock/reset").header("origin", "https://evil.example");
+    let admin = api
+        .post("/__mock/reset")
+        .header("origin", "https://evil.example");
     expect_problem(admin.send().await.unwrap(), 403).await;
     // A listed origin is echoed, with credentials.
     let app = "https://app.example.com";

@@ -393,7 +393,9 @@ impl Started {
 /// A raw TCP connection to the mock, for what an HTTP client would not
 /// send (half a head, a slow body).
 pub async fn connect(server: &MockServer) -> tokio::net::TcpStream {
-    tokio::net::TcpStream::connect(server.address()).await.unwrap()
+    tokio::net::TcpStream::connect(server.address())
+        .await
+        .unwrap()
 }
 
 /// Write `bytes` on a raw connection.
@@ -437,7 +439,11 @@ pub async fn until_seen(stream: &mut tokio::net::TcpStream, text: &str) -> Strin
             .await
             .unwrap_or_else(|_| panic!("`{text}` never came: {}", String::from_utf8_lossy(&got)))
             .unwrap();
-        assert!(n > 0, "closed before `{text}`: {}", String::from_utf8_lossy(&got));
+        assert!(
+            n > 0,
+            "closed before `{text}`: {}",
+            String::from_utf8_lossy(&got)
+        );
         got.extend_from_slice(&buf[..n]);
     }
     String::from_utf8_lossy(&got).into_owned()
