@@ -21,11 +21,12 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use futures::task::AtomicWaker;
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -119,7 +120,7 @@ pub(crate) async fn serve(
             accepted = accept(|| listener.accept(), &mut backoff) => accepted,
         };
         let (stream, remote) = accepted;
-        let Some((conn, deadline)) = registry.admit() else {
+        let Some(conn) = registry.admit() else {
             // Best effort, without waiting.
             let _ = stream.try_write(&full());
             continue;
@@ -130,7 +131,6 @@ pub(crate) async fn serve(
             (local, remote),
             app.clone(),
             conn,
-            deadline,
             stopping.clone(),
         ));
     }
@@ -217,13 +217,17 @@ async fn connection(
     (local, remote): (SocketAddr, SocketAddr),
     app: Arc<App>,
     conn: Arc<Conn>,
-    mut deadline: watch::Receiver<Option<Instant>>,
     mut stopping: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
     let io = TokioIo::new(Watched {
         inner: stream,
         conn: conn.clone(),
+        timer: Timer {
+            sleep: Box::pin(tokio::time::sleep_until(Instant::now())),
+            seen: u64::MAX,
+            armed: false,
+        },
     });
     let service_conn = conn.clone();
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
@@ -245,35 +249,14 @@ async fn connection(
     let served = builder.serve_connection_with_upgrades(io, service);
     tokio::pin!(served);
     tokio::select! {
+        // Past its deadline, the socket fails the connection.
         _ = served.as_mut() => {}
-        _ = expired(&mut deadline) => {
-            tracing::debug!(target: "mock_server::limits", %remote, "connection closed: past its deadline");
-        }
         _ = async { let _ = stopping.wait_for(|stop| *stop).await; } => {
             served.as_mut().graceful_shutdown();
             let _ = tokio::time::timeout(GRACE, served).await;
         }
     }
     conn.registry.close(conn.id);
-}
-
-/// Resolves when the deadline passes (a deadline in the past: at once).
-async fn expired(deadline: &mut watch::Receiver<Option<Instant>>) {
-    loop {
-        let at = *deadline.borrow_and_update();
-        let changed = async {
-            if deadline.changed().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        };
-        match at {
-            Some(at) => tokio::select! {
-                _ = tokio::time::sleep_until(at) => return,
-                _ = changed => {}
-            },
-            None => changed.await,
-        }
-    }
 }
 
 /// A response body that keeps its connection busy until it is dropped.
@@ -316,16 +299,31 @@ impl Busy {
 impl Drop for Busy {
     fn drop(&mut self) {
         let conn = &self.0;
-        conn.registry.request_ended(conn.id);
         conn.awaiting_first_byte.store(true, Ordering::Release);
+        conn.registry.request_ended(conn.id);
+        // The socket may be waiting already: it arms the idle deadline.
+        conn.reader.wake();
     }
 }
 
-/// The socket of a connection, telling its connection when the first byte
-/// of a request arrives (the idle wait ends, the header timeout starts).
+/// The socket of a connection: it tells the registry when the first byte
+/// of a request arrives (the idle wait ends, the header timeout starts),
+/// and fails the connection once its deadline has passed. The deadline is
+/// checked where hyper waits for bytes, so a deadline costs no task and no
+/// wake-up of its own.
 struct Watched {
     inner: TcpStream,
     conn: Arc<Conn>,
+    timer: Timer,
+}
+
+/// The sleep of a socket's deadline, reset when the deadline changes.
+struct Timer {
+    sleep: Pin<Box<tokio::time::Sleep>>,
+    /// The connection's `changes` when the sleep was last set.
+    seen: u64,
+    /// Whether there is a deadline.
+    armed: bool,
 }
 
 impl AsyncRead for Watched {
@@ -337,12 +335,21 @@ impl AsyncRead for Watched {
         let this = self.get_mut();
         let before = buf.filled().len();
         let read = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if buf.filled().len() > before
-            && this.conn.awaiting_first_byte.swap(false, Ordering::AcqRel)
-        {
-            this.conn.registry.first_byte(this.conn.id);
+        if read.is_ready() {
+            let first = buf.filled().len() > before
+                && this.conn.awaiting_first_byte.swap(false, Ordering::AcqRel);
+            if first {
+                this.conn.registry.first_byte(this.conn.id);
+            }
+            return read;
         }
-        read
+        this.conn.reader.register(cx.waker());
+        if this.conn.past_deadline(&mut this.timer, cx) {
+            tracing::debug!(target: "mock_server::limits", "connection closed: past its deadline");
+            let e = io::Error::new(io::ErrorKind::TimedOut, "past the connection's deadline");
+            return Poll::Ready(Err(e));
+        }
+        Poll::Pending
     }
 }
 
@@ -382,6 +389,50 @@ struct Conn {
     registry: Arc<Registry>,
     /// Set after an answer: the next byte read starts a request head.
     awaiting_first_byte: AtomicBool,
+    /// Its deadline, in nanoseconds after the registry's epoch, plus one
+    /// (0: none); set by the registry, read by the socket.
+    deadline: AtomicU64,
+    /// Bumped after each change of `deadline`.
+    changes: AtomicU64,
+    /// The task reading the socket, woken when the connection must close
+    /// now (room is made).
+    reader: AtomicWaker,
+}
+
+impl Conn {
+    fn set_deadline(&self, at: Option<Instant>) {
+        let epoch = self.registry.epoch;
+        let value = at.map_or(0, |at| {
+            let nanos = at.saturating_duration_since(epoch).as_nanos();
+            u64::try_from(nanos).unwrap_or(u64::MAX - 1) + 1
+        });
+        self.deadline.store(value, Ordering::Release);
+        self.changes.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        match self.deadline.load(Ordering::Acquire) {
+            0 => None,
+            n => Some(self.registry.epoch + Duration::from_nanos(n - 1)),
+        }
+    }
+
+    /// Whether the deadline has passed (else the timer wakes the reader
+    /// when it does).
+    fn past_deadline(&self, timer: &mut Timer, cx: &mut Context<'_>) -> bool {
+        let changes = self.changes.load(Ordering::Acquire);
+        if changes != timer.seen {
+            timer.seen = changes;
+            match self.deadline() {
+                Some(at) => {
+                    timer.sleep.as_mut().reset(at);
+                    timer.armed = true;
+                }
+                None => timer.armed = false,
+            }
+        }
+        timer.armed && timer.sleep.as_mut().poll(cx).is_ready()
+    }
 }
 
 /// Every open connection, its phase and deadline, and the waiting ones in
@@ -389,6 +440,8 @@ struct Conn {
 /// waited.
 struct Registry {
     limits: Limits,
+    /// What connections' deadlines count from.
+    epoch: Instant,
     inner: Mutex<Inner>,
     empty: Notify,
 }
@@ -413,13 +466,22 @@ struct Slot {
     in_flight: usize,
     waiting: Option<Key>,
     closing: bool,
-    deadline: watch::Sender<Option<Instant>>,
+    conn: Weak<Conn>,
+}
+
+impl Slot {
+    fn set_deadline(&self, at: Option<Instant>) {
+        if let Some(conn) = self.conn.upgrade() {
+            conn.set_deadline(at);
+        }
+    }
 }
 
 impl Registry {
     fn new(limits: Limits) -> Registry {
         Registry {
             limits,
+            epoch: Instant::now(),
             inner: Mutex::new(Inner::default()),
             empty: Notify::new(),
         }
@@ -427,7 +489,7 @@ impl Registry {
 
     /// A slot for a new connection, made by closing the first waiting one
     /// at the maximum; `None` when every connection is busy.
-    fn admit(self: &Arc<Self>) -> Option<(Arc<Conn>, watch::Receiver<Option<Instant>>)> {
+    fn admit(self: &Arc<Self>) -> Option<Arc<Conn>> {
         let now = Instant::now();
         let mut inner = self.inner.lock();
         if inner.conns.len() - inner.closing >= self.limits.max_connections.max(1) {
@@ -439,7 +501,10 @@ impl Registry {
             if let Some(slot) = inner.conns.get_mut(&key.2) {
                 slot.waiting = None;
                 slot.closing = true;
-                slot.deadline.send_replace(Some(now));
+                if let Some(conn) = slot.conn.upgrade() {
+                    conn.set_deadline(Some(now));
+                    conn.reader.wake();
+                }
             }
             inner.closing += 1;
             inner.made_room += 1;
@@ -448,7 +513,15 @@ impl Registry {
         let id = inner.next_id;
         inner.next_id += 1;
         let key = (false, now, id);
-        let (deadline, rx) = watch::channel(Some(now + self.limits.header_timeout));
+        let conn = Arc::new(Conn {
+            id,
+            registry: self.clone(),
+            awaiting_first_byte: AtomicBool::new(false),
+            deadline: AtomicU64::new(0),
+            changes: AtomicU64::new(0),
+            reader: AtomicWaker::new(),
+        });
+        conn.set_deadline(Some(now + self.limits.header_timeout));
         inner.waiting.insert(key);
         inner.conns.insert(
             id,
@@ -456,15 +529,10 @@ impl Registry {
                 in_flight: 0,
                 waiting: Some(key),
                 closing: false,
-                deadline,
+                conn: Arc::downgrade(&conn),
             },
         );
-        let conn = Arc::new(Conn {
-            id,
-            registry: self.clone(),
-            awaiting_first_byte: AtomicBool::new(false),
-        });
-        Some((conn, rx))
+        Some(conn)
     }
 
     /// A request head was read: the connection is busy, without deadline.
@@ -477,7 +545,7 @@ impl Registry {
                 waiting.remove(&key);
             }
             if !slot.closing {
-                slot.deadline.send_replace(None);
+                slot.set_deadline(None);
             }
         }
     }
@@ -494,8 +562,7 @@ impl Registry {
                 let key = (true, now, id);
                 waiting.insert(key);
                 slot.waiting = Some(key);
-                slot.deadline
-                    .send_replace(Some(now + self.limits.idle_timeout));
+                slot.set_deadline(Some(now + self.limits.idle_timeout));
             }
         }
     }
@@ -507,8 +574,7 @@ impl Registry {
         let mut inner = self.inner.lock();
         if let Some(slot) = inner.conns.get_mut(&id) {
             if slot.in_flight == 0 && !slot.closing {
-                slot.deadline
-                    .send_replace(Some(now + self.limits.header_timeout));
+                slot.set_deadline(Some(now + self.limits.header_timeout));
             }
         }
     }
@@ -633,16 +699,16 @@ mod tests {
             ..Limits::default()
         };
         let registry = Arc::new(Registry::new(limits));
-        let (served, _) = registry.admit().unwrap();
-        let (slow, mut slow_deadline) = registry.admit().unwrap();
+        let served = registry.admit().unwrap();
+        let slow = registry.admit().unwrap();
         registry.request_started(served.id);
         registry.request_ended(served.id);
         // `slow` never sent a head; `served` is idle after an answer, and
         // waiting less long: `slow` goes first.
-        let (third, _) = registry.admit().unwrap();
-        assert!(slow_deadline.has_changed().unwrap());
-        let closed_at = slow_deadline.borrow_and_update().unwrap();
-        assert!(closed_at <= Instant::now());
+        let third = registry.admit().unwrap();
+        let closed_at = slow.deadline().unwrap();
+        assert!(closed_at <= Instant::now(), "told to close now");
+        assert!(served.deadline().unwrap() > Instant::now(), "left alone");
         registry.close(slow.id);
         // Both left busy: the next one is refused.
         registry.request_started(served.id);
