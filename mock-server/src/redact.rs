@@ -117,41 +117,41 @@ fn is_jwt(run: &str) -> bool {
     parts.len() == 3 && parts[0].starts_with("eyJ") && parts[0].len() > 10 && parts[1].len() > 2
 }
 
+/// Words in the names of passwords and other secrets a person types
+/// (masked).
+const PASSWORDS: [&str; 5] = [
+    "password",
+    "passphrase",
+    "secret",
+    "credential",
+    "privatekey",
+];
+
+/// Words in the names of tokens and keys (fingerprinted).
+const TOKENS: [&str; 7] = [
+    "token",
+    "apikey",
+    "accesskey",
+    "authorization",
+    "cookie",
+    "verifier",
+    "assertion",
+];
+
 /// Whether a field of this name holds a secret.
 fn secret_name(name: &str) -> bool {
     let n = normal(name);
-    n == "code"
-        || [
-            "password",
-            "passphrase",
-            "secret",
-            "token",
-            "apikey",
-            "accesskey",
-            "privatekey",
-            "authorization",
-            "credential",
-            "cookie",
-            "verifier",
-            "assertion",
-        ]
-        .iter()
-        .any(|s| n.contains(s))
+    n == "code" || named(&n, &PASSWORDS) || named(&n, &TOKENS)
 }
 
 /// Whether a secret of this name is a password (masked) rather than a
 /// token (fingerprinted).
 fn password_name(name: &str) -> bool {
-    let n = normal(name);
-    [
-        "password",
-        "passphrase",
-        "secret",
-        "credential",
-        "privatekey",
-    ]
-    .iter()
-    .any(|s| n.contains(s))
+    named(&normal(name), &PASSWORDS)
+}
+
+fn named(normal: &str, words: &[&str]) -> bool {
+    words.iter().any(|w| normal.contains(w))
 }
 
 fn normal(name: &str) -> String {

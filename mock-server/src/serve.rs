@@ -633,56 +633,40 @@ impl Inner {
 mod tests {
     use super::*;
 
-    fn emfile() -> io::Error {
-        io::Error::from_raw_os_error(24)
+    /// `accept` over a listener that fails `failures` times with `error`:
+    /// what it returned, the (paused) time it took, its back-off after.
+    async fn accept_after(failures: u32, error: fn() -> io::Error) -> (u32, Duration, Backoff) {
+        let mut calls = 0u32;
+        let mut backoff = Backoff::default();
+        let started = Instant::now();
+        let listener = || {
+            calls += 1;
+            std::future::ready(if calls <= failures {
+                Err(error())
+            } else {
+                Ok(calls)
+            })
+        };
+        let got = accept(listener, &mut backoff).await;
+        (got, started.elapsed(), backoff)
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_failing_accept_backs_off_instead_of_spinning() {
-        let mut calls = 0u32;
-        let mut backoff = Backoff::default();
-        let started = Instant::now();
-        let got = accept(
-            || {
-                calls += 1;
-                let result = if calls <= 20 {
-                    Err(emfile())
-                } else {
-                    Ok(calls)
-                };
-                std::future::ready(result)
-            },
-            &mut backoff,
-        )
-        .await;
+        let (got, waited, backoff) = accept_after(20, || io::Error::from_raw_os_error(24)).await;
         assert_eq!(got, 21);
         // 5, 10, ... 640 ms (1.275 s), then a second each for the other
         // twelve failures: 13.275 s of (paused) time, not a spin.
-        let waited = started.elapsed();
         assert!(waited >= Duration::from_millis(13_275), "{waited:?}");
         assert_eq!(backoff.next, Duration::ZERO, "a success resets the pause");
     }
 
     #[tokio::test(start_paused = true)]
     async fn an_aborted_connection_is_skipped_at_once() {
-        let mut calls = 0u32;
-        let mut backoff = Backoff::default();
-        let started = Instant::now();
-        let got = accept(
-            || {
-                calls += 1;
-                let result = if calls <= 3 {
-                    Err(io::Error::from(io::ErrorKind::ConnectionAborted))
-                } else {
-                    Ok(calls)
-                };
-                std::future::ready(result)
-            },
-            &mut backoff,
-        )
-        .await;
+        let aborted = || io::Error::from(io::ErrorKind::ConnectionAborted);
+        let (got, waited, _) = accept_after(3, aborted).await;
         assert_eq!(got, 4);
-        assert_eq!(started.elapsed(), Duration::ZERO);
+        assert_eq!(waited, Duration::ZERO);
     }
 
     #[test]

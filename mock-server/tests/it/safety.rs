@@ -8,6 +8,10 @@ use serde_json::json;
 
 use crate::support::{connect, expect_problem, send, until_seen, Api};
 
+async fn status(req: reqwest::RequestBuilder) -> StatusCode {
+    req.send().await.unwrap().status()
+}
+
 #[tokio::test]
 async fn the_body_limit_holds_on_the_admin_api_without_reading_the_body() {
     let api = Api::start().await;
@@ -79,13 +83,8 @@ async fn a_rebound_host_is_refused_on_the_admin_api_only() {
     let dashboard = api.get("/__mock/ui").header("host", "evil.example:8080");
     expect_problem(dashboard.send().await.unwrap(), 403).await;
     for host in ["localhost:8080", "127.0.0.1", "[::1]:9", "app.localhost"] {
-        let resp = api
-            .get("/__mock/clock")
-            .header("host", host)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), StatusCode::OK, "{host}");
+        let resp = api.get("/__mock/clock").header("host", host);
+        assert_eq!(status(resp).await, StatusCode::OK, "{host}");
     }
     // The mocked API itself is not the admin API's business.
     let login = api
@@ -117,13 +116,8 @@ async fn a_cross_site_page_cannot_drive_the_admin_api() {
     // may.
     let own = format!("http://{}", api.server.address());
     for origin in [own.as_str(), "http://localhost:5173"] {
-        let resp = api
-            .post("/__mock/clock/freeze")
-            .header("origin", origin)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), StatusCode::OK, "{origin}");
+        let resp = api.post("/__mock/clock/freeze").header("origin", origin);
+        assert_eq!(status(resp).await, StatusCode::OK, "{origin}");
     }
 }
 
