@@ -199,3 +199,49 @@ async fn cors_star_allows_any_origin_without_credentials() {
     assert_eq!(resp.headers()["access-control-allow-origin"], app);
     assert_eq!(resp.headers()["access-control-allow-credentials"], "true");
 }
+
+/// The start banner's `admin access` line (and the one after it), from
+/// the binary started with `args` and `env`.
+fn banner_admin_lines(args: &[&str], env: &[(&str, &str)]) -> String {
+    use std::io::BufRead;
+    let mut child = crate::support::mock_binary()
+        .args(["--port", "0"])
+        .args(args)
+        .env_remove("MOCK_ADMIN_TOKEN")
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = std::io::BufReader::new(child.stdout.take().unwrap());
+    // The banner ends with the namespaces line.
+    let lines: Vec<String> = out
+        .lines()
+        .map_while(Result::ok)
+        .take_while(|l| !l.trim_start().starts_with("namespaces"))
+        .collect();
+    let _ = child.kill();
+    let _ = child.wait();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("admin access"))
+        .unwrap_or_else(|| panic!("no admin access line: {lines:?}"));
+    lines[at..].join("\n")
+}
+
+#[test]
+fn the_start_banner_says_who_may_use_the_admin_api() {
+    let local = banner_admin_lines(&[], &[]);
+    assert!(local.contains("open to this machine"), "{local}");
+    let secret = "banner-token-never-printed";
+    let env = banner_admin_lines(&[], &[("MOCK_ADMIN_TOKEN", secret)]);
+    assert!(env.contains("requires the admin token"), "{env}");
+    assert!(
+        !env.contains(secret) && !env.contains("prefer MOCK_ADMIN_TOKEN"),
+        "{env}"
+    );
+    let argv = banner_admin_lines(&["--admin-token", secret], &[]);
+    assert!(argv.contains("prefer MOCK_ADMIN_TOKEN"), "{argv}");
+    assert!(!argv.contains(secret), "{argv}");
+}
