@@ -12,13 +12,14 @@ use crate::admin::{self, Space};
 use crate::cors;
 use crate::docs::{self, SwaggerUi};
 use crate::events;
+use crate::guard::AdminAccess;
 use crate::handler::Mock;
 use crate::namespace;
 use crate::respond::{self, Reply};
 
 /// The methods and request headers a page may use on the admin API.
 const ADMIN_METHODS: &str = "GET, POST, DELETE, OPTIONS";
-const ADMIN_HEADERS: &str = "content-type, x-mock-namespace";
+const ADMIN_HEADERS: &str = "authorization, content-type, x-mock-namespace";
 
 /// The dashboard: one page, its script and style inline.
 const DASHBOARD: &str = include_str!("dashboard.html");
@@ -30,11 +31,12 @@ const DASHBOARD: &str = include_str!("dashboard.html");
 /// [`MockServerBuilder::build`]: crate::MockServerBuilder::build
 pub struct App {
     mock: Arc<Mock>,
+    access: AdminAccess,
     admin: BoxEndpoint<'static, Response>,
 }
 
 impl App {
-    pub(crate) fn new(mock: Arc<Mock>) -> App {
+    pub(crate) fn new(mock: Arc<Mock>, access: AdminAccess) -> App {
         let api = admin::service(mock.clone());
         let swagger = Arc::new(SwaggerUi::new(&api.swagger_ui_html(), &api.spec()));
         let (docs_mock, doc_mock) = (mock.clone(), mock.clone());
@@ -70,7 +72,11 @@ impl App {
             })
             .map_to_response()
             .boxed();
-        App { mock, admin }
+        App {
+            mock,
+            access,
+            admin,
+        }
     }
 
     pub(crate) fn mock(&self) -> &Arc<Mock> {
@@ -79,31 +85,53 @@ impl App {
 
     /// The admin API, CORS-enabled like the mock, so that a page's test
     /// harness can reset the mock or move its clock; it acts on the
-    /// namespace the request names.
+    /// namespace the request names. Who may call it is [`AdminAccess`]'s
+    /// to say; its bodies are read within the same limits as the mock's.
     async fn admin(&self, mut req: Request) -> poem::Result<Response> {
-        let origin = self.mock.cors.origin(req.headers());
-        if origin.is_none() {
-            if let Some(refused) = crate::read::header(req.headers(), "origin") {
+        let cors = &self.mock.cors;
+        let sent_origin = crate::read::header(req.headers(), "origin");
+        let origin = sent_origin
+            .filter(|o| self.access.page_allowed(cors, o))
+            .map(str::to_owned);
+        if let (None, Some(refused)) = (&origin, sent_origin) {
+            if !self.access.is_off() {
                 self.mock.warn_refused(refused);
             }
         }
         let mut resp = if origin.is_some() && cors::is_preflight(&req) {
             cors::preflight(ADMIN_METHODS, Some(ADMIN_HEADERS)).into_response(false)
         } else {
-            match self.mock.space(namespace_of(&req)) {
-                Ok(state) => {
-                    req.extensions_mut().insert(Space(state));
-                    self.admin.call(req).await?
-                }
-                Err(e) => {
-                    Reply::from(respond::problem(e.status(), e.to_string())).into_response(false)
-                }
+            let checked = self.access.check(&req, cors);
+            let body = match checked {
+                Ok(()) => crate::body::read(&mut req, self.mock.body).await,
+                Err(refusal) => Err(refusal),
+            };
+            match body.map(|body| req.set_body(body)) {
+                Ok(()) => self.namespaced(req).await?,
+                Err(refusal) => refusal.into_response(false),
             }
         };
+        if cors != &cors::Cors::Off {
+            resp.headers_mut()
+                .append("vary", poem::http::HeaderValue::from_static("Origin"));
+        }
         if let Some(origin) = origin {
             cors::allow(&mut resp, &origin, None);
         }
         Ok(resp)
+    }
+
+    /// An admin request, in the namespace it names.
+    async fn namespaced(&self, mut req: Request) -> poem::Result<Response> {
+        match self.mock.space(namespace_of(&req)) {
+            Ok(state) => {
+                req.extensions_mut().insert(Space(state));
+                self.admin.call(req).await
+            }
+            Err(e) => {
+                Ok(Reply::from(respond::problem(e.status(), e.to_string())).into_response(false))
+            }
+        }
     }
 }
 

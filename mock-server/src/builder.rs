@@ -5,19 +5,27 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use poem::listener::{Acceptor, Listener, TcpListener};
+use std::time::Duration;
+
 use tokio::sync::oneshot;
 
 use openapi::model::Model;
 use openapi::Spec;
 
 use crate::app::App;
+use crate::body::{BodyLimits, DEFAULT_BODY_TIMEOUT};
 use crate::cors::Cors;
+use crate::guard::AdminAccess;
 use crate::handler::Mock;
 use crate::namespace::{Namespaces, DEFAULT_MAX_NAMESPACES};
 use crate::prefer::Latency;
+use crate::serve::Limits;
 use crate::served::Served;
 use crate::server::MockServer;
+
+/// File descriptors kept free for everything but connections (the spec,
+/// its watcher, logs).
+const FD_RESERVE: usize = 64;
 
 /// The default body limit: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
@@ -58,6 +66,11 @@ pub struct MockServerBuilder {
     latency: Option<Latency>,
     max_namespaces: usize,
     watch: Option<PathBuf>,
+    limits: Limits,
+    max_connections: Option<usize>,
+    body_timeout: Duration,
+    admin_token: Option<String>,
+    allowed_hosts: Vec<String>,
 }
 
 impl Default for MockServerBuilder {
@@ -73,6 +86,11 @@ impl Default for MockServerBuilder {
             latency: None,
             max_namespaces: DEFAULT_MAX_NAMESPACES,
             watch: None,
+            limits: Limits::default(),
+            max_connections: None,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            admin_token: None,
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -144,14 +162,67 @@ impl MockServerBuilder {
         self
     }
 
+    /// How long a client has to send a request head (default 10 s): from
+    /// the connection's accept, or from the first byte of a request on a
+    /// kept-alive connection. Past it the connection is closed.
+    pub fn header_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.header_timeout = timeout;
+        self
+    }
+
+    /// How long a client has to send a request body once its head is
+    /// read (default 30 s); past it the answer is a 408 and the
+    /// connection is closed.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
+    /// How long a kept-alive connection may wait for its next request
+    /// (default 60 s) before it is closed.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.idle_timeout = timeout;
+        self
+    }
+
+    /// The most connections kept at once (default: as many as the
+    /// open-file limit allows, less 64 for the mock itself; never more).
+    /// At the maximum a new connection takes the place of the one waiting
+    /// longest for a request head; when every connection is busy it is
+    /// answered 503 and closed.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.max_connections = Some(max);
+        self
+    }
+
+    /// Require this token (`Authorization: Bearer TOKEN`) on every call of
+    /// the admin API, the dashboard and the API docs. Without one, a mock
+    /// listening beyond this machine (not on a loopback address) has them
+    /// off.
+    pub fn admin_token(mut self, token: impl Into<String>) -> Self {
+        self.admin_token = Some(token.into());
+        self
+    }
+
+    /// A host name the admin API answers to besides `localhost` and IP
+    /// addresses (the `Host` header is checked against DNS rebinding).
+    pub fn allowed_host(mut self, host: impl Into<String>) -> Self {
+        self.allowed_hosts.push(host.into());
+        self
+    }
+
     /// The mock as an in-process poem endpoint (no socket). A
     /// [`watch`](Self::watch)ed file is watched only by
     /// [`start`](Self::start).
     pub fn build(self) -> App {
-        self.into_mock().0
+        let access = match self.admin_token.clone() {
+            Some(token) => AdminAccess::new(self.host, Some(token), &self.allowed_hosts),
+            None => AdminAccess::local(),
+        };
+        self.into_mock(access).0
     }
 
-    fn into_mock(self) -> (App, Option<PathBuf>) {
+    fn into_mock(self, access: AdminAccess) -> (App, Option<PathBuf>) {
         let spec = self.spec.unwrap_or_else(openapi::reference_spec);
         let blank = blank_model(&spec, &self.users);
         let served = Served::new(spec);
@@ -160,44 +231,58 @@ impl MockServerBuilder {
             served,
             Namespaces::new(blank, signer, self.max_namespaces),
             self.cors,
-            self.body_limit,
+            BodyLimits {
+                limit: self.body_limit,
+                timeout: self.body_timeout,
+            },
             self.seed,
             self.latency,
             self.users,
         );
-        (App::new(Arc::new(mock)), self.watch)
+        (App::new(Arc::new(mock), access), self.watch)
     }
 
     /// Bind and serve in the background.
     pub async fn start(self) -> Result<MockServer, StartError> {
         let addr = SocketAddr::new(self.host, self.port);
-        let (app, watch) = self.into_mock();
+        let access = AdminAccess::new(self.host, self.admin_token.clone(), &self.allowed_hosts);
+        let admin = access.describe();
+        let mut limits = self.limits;
+        let most = open_file_limit().map(|files| files.saturating_sub(FD_RESERVE).max(1));
+        limits.max_connections = match (self.max_connections, most) {
+            (Some(asked), Some(most)) if asked > most => {
+                tracing::warn!(
+                    target: "mock_server::limits",
+                    "--max-connections {asked} lowered to {most}: the open-file limit \
+                     (ulimit -n) leaves room for no more"
+                );
+                most
+            }
+            (Some(asked), _) => asked,
+            (None, Some(most)) => most,
+            (None, None) => crate::serve::DEFAULT_MAX_CONNECTIONS,
+        };
+        let (app, watch) = self.into_mock(access);
         if let Some(path) = watch {
             crate::reload::watch(app.mock(), &path)
                 .map_err(|source| StartError::Watch { path, source })?;
         }
-        let acceptor = TcpListener::bind(addr)
-            .into_acceptor()
-            .await
-            .map_err(|source| StartError::Bind { addr, source })?;
-        let bound = acceptor
-            .local_addr()
-            .first()
-            .and_then(|a| a.as_socket_addr().copied())
-            .unwrap_or(addr);
+        let listener =
+            crate::serve::bind(addr).map_err(|source| StartError::Bind { addr, source })?;
+        let bound = listener.local_addr().unwrap_or(addr);
         let mock = app.mock().clone();
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let server = poem::Server::new_with_acceptor(acceptor);
-            let stop = async {
-                let _ = rx.await;
-            };
-            if let Err(e) = server.run_with_graceful_shutdown(app, stop, None).await {
-                tracing::error!("mock server stopped: {e}");
-            }
-        });
-        Ok(MockServer::new(bound, mock, tx, task))
+        let task = tokio::spawn(crate::serve::serve(listener, app, limits, rx));
+        Ok(MockServer::new(bound, mock, tx, task).with_limits(admin, limits.max_connections))
     }
+}
+
+/// The process's open-file limit, where the system says it
+/// (`/proc/self/limits` on Linux).
+fn open_file_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
 }
 
 /// A model with `spec`'s policy and accounts (and `users`), no sessions:

@@ -10,6 +10,9 @@ use crate::respond::Reply;
 /// How long a browser may cache a preflight answer, in seconds.
 const MAX_AGE: &str = "600";
 
+/// Any origin, without credentials.
+const ANY: &str = "*";
+
 /// The CORS policy.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Cors {
@@ -19,7 +22,11 @@ pub enum Cors {
     /// (the default).
     #[default]
     Localhost,
-    /// Every origin.
+    /// Every origin, without credentials: answers say
+    /// `Access-Control-Allow-Origin: *` (never the origin itself, `null`
+    /// included) and no `Access-Control-Allow-Credentials`, so a page may
+    /// read them but its cookies are not sent. The admin API is not opened
+    /// to every page by it.
     Any,
     /// Exactly these origins (`https://app.example.com`).
     Origins(Vec<String>),
@@ -48,13 +55,18 @@ impl Cors {
 }
 
 impl Cors {
-    /// The request's `Origin`, if this policy gives it CORS headers.
+    /// What `Access-Control-Allow-Origin` says to the request's `Origin`,
+    /// if this policy gives it CORS headers: the origin itself, or `*`
+    /// under [`Cors::Any`].
     pub(crate) fn origin(&self, headers: &HeaderMap) -> Option<String> {
-        headers
+        let origin = headers
             .get("origin")
             .and_then(|v| v.to_str().ok())
-            .filter(|o| self.allows(o))
-            .map(str::to_owned)
+            .filter(|o| self.allows(o))?;
+        Some(match self {
+            Cors::Any => ANY.to_owned(),
+            _ => origin.to_owned(),
+        })
     }
 }
 
@@ -76,17 +88,19 @@ pub(crate) fn preflight(methods: &str, headers: Option<&str>) -> Reply {
     }
 }
 
-/// Let `origin` read `resp` (with credentials), and these response
-/// headers beyond the CORS-safelisted ones.
+/// Let `origin` read `resp` (with credentials, unless it is `*`), and
+/// these response headers beyond the CORS-safelisted ones.
 pub(crate) fn allow(resp: &mut Response, origin: &str, exposed: Option<&str>) {
     let headers = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(origin) {
         headers.insert("access-control-allow-origin", v);
     }
-    headers.insert(
-        "access-control-allow-credentials",
-        HeaderValue::from_static("true"),
-    );
+    if origin != ANY {
+        headers.insert(
+            "access-control-allow-credentials",
+            HeaderValue::from_static("true"),
+        );
+    }
     if let Some(v) = exposed.and_then(|e| HeaderValue::from_str(e).ok()) {
         headers.insert("access-control-expose-headers", v);
     }
@@ -114,5 +128,21 @@ mod tests {
         assert!(!c.allows("https://other.example.com"));
         assert!(!Cors::Off.allows("http://localhost"));
         assert!(Cors::Any.allows("https://anything.example"));
+    }
+
+    #[test]
+    fn any_is_a_star_never_the_origin() {
+        let mut headers = poem::http::HeaderMap::new();
+        for origin in ["https://anything.example", "null"] {
+            headers.insert("origin", origin.parse().unwrap());
+            assert_eq!(Cors::Any.origin(&headers).as_deref(), Some("*"));
+        }
+        let mut resp = poem::Response::default();
+        super::allow(&mut resp, "*", None);
+        assert!(!resp
+            .headers()
+            .contains_key("access-control-allow-credentials"));
+        headers.insert("origin", "null".parse().unwrap());
+        assert_eq!(Cors::Localhost.origin(&headers), None);
     }
 }

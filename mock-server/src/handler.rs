@@ -14,6 +14,7 @@ use tokio::sync::broadcast;
 use openapi::spec::Operation;
 use openapi::Spec;
 
+use crate::body::{self, BodyLimits};
 use crate::cors::{self, Cors};
 use crate::events::Change;
 use crate::namespace::{self, NamespaceError, Namespaces, DEFAULT_NAMESPACE};
@@ -39,8 +40,8 @@ pub(crate) struct Mock {
     pub(crate) spaces: Namespaces,
     /// CORS policy.
     pub(crate) cors: Cors,
-    /// Largest accepted request body, in bytes.
-    pub(crate) body_limit: usize,
+    /// Largest accepted request body, and how long it may take.
+    pub(crate) body: BodyLimits,
     /// Seed for schema-generated bodies (`Prefer: dynamic=true`).
     pub(crate) seed: u64,
     /// Delay added to every answer (`Prefer: delay` overrides it).
@@ -90,7 +91,7 @@ impl Mock {
         served: Served,
         spaces: Namespaces,
         cors: Cors,
-        body_limit: usize,
+        body: BodyLimits,
         seed: u64,
         latency: Option<Latency>,
         users: Vec<(String, String)>,
@@ -99,7 +100,7 @@ impl Mock {
             served: RwLock::new(Arc::new(served)),
             spaces,
             cors,
-            body_limit,
+            body,
             seed,
             latency,
             users,
@@ -295,17 +296,8 @@ impl Mock {
                 return reply.header("allow", allow).into();
             }
         };
-        let mut answer = match req.take_body().into_bytes_limit(self.body_limit).await {
-            Err(poem::error::ReadBodyError::PayloadTooLarge) => {
-                let detail = format!("the request body exceeds {} bytes", self.body_limit);
-                Reply::from(respond::problem(413, detail)).into()
-            }
-            // A body that cannot be read (a bad chunk size, a connection
-            // cut mid-body) is the client's malformed request.
-            Err(e) => {
-                let detail = format!("the request body cannot be read: {e}");
-                Reply::from(respond::problem(400, detail)).into()
-            }
+        let mut answer = match body::read(&mut req, self.body).await {
+            Err(refusal) => refusal.into(),
             Ok(body) => {
                 let incoming = Incoming {
                     query: req.uri().query().unwrap_or(""),

@@ -64,12 +64,14 @@
 
 mod admin;
 mod app;
+mod body;
 mod bound;
 mod builder;
 mod codec;
 mod cors;
 mod docs;
 mod events;
+mod guard;
 mod handler;
 mod jwt;
 mod namespace;
@@ -82,17 +84,20 @@ mod request;
 mod respond;
 mod router;
 mod security;
+mod serve;
 mod served;
 mod server;
 mod state;
 mod unbound;
 
 pub use app::App;
+pub use body::DEFAULT_BODY_TIMEOUT;
 pub use builder::{MockServerBuilder, StartError, DEFAULT_BODY_LIMIT};
 pub use codec::{MockCodec, TOKEN_LEN};
 pub use cors::Cors;
 pub use namespace::{DEFAULT_MAX_NAMESPACES, DEFAULT_NAMESPACE, NAMESPACE_HEADER};
 pub use openapi::model::{SessionView, TokenView};
 pub use prefer::{Latency, MAX_DELAY_MS};
+pub use serve::{DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
 pub use server::{MockServer, Namespace};
 pub use state::{ClockView, JournalEntry, TokenStatus, JOURNAL_CAPACITY};

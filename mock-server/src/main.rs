@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
@@ -34,9 +35,45 @@ struct Args {
     /// `none` to turn CORS off. Default: localhost origins on any port.
     #[arg(long = "cors-origin", value_name = "ORIGIN", value_parser = parse_origin)]
     cors: Vec<String>,
-    /// The largest request body accepted, in bytes.
+    /// The largest request body accepted, in bytes, by every route (the
+    /// admin API included); past it, 413.
     #[arg(long, default_value_t = mock_server::DEFAULT_BODY_LIMIT)]
     body_limit: usize,
+    /// How long a client has to send a request head (from the connection's
+    /// start, or from the first byte of its next request); then the
+    /// connection is closed. `500ms`, `10s`, `1m`.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    header_timeout: Duration,
+    /// How long a client has to send a request body once its head is read;
+    /// then 408 and the connection is closed.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
+    body_timeout: Duration,
+    /// How long a kept-alive connection may wait for its next request
+    /// before it is closed.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
+    idle_timeout: Duration,
+    /// The most connections kept at once [default: what the open-file
+    /// limit, `ulimit -n`, allows, less 64; never more]. At the maximum a
+    /// new connection takes the place of the one waiting longest for a
+    /// request head; when all are busy it gets a 503.
+    #[arg(long, value_name = "N")]
+    max_connections: Option<usize>,
+    /// Require this token (Authorization: Bearer TOKEN) on the admin API,
+    /// the dashboard and the API docs. Without it, listening beyond this
+    /// machine (--host 0.0.0.0) turns them off. Prefer the environment
+    /// variable: an argument is visible to every user of the machine.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "MOCK_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
+    admin_token: Option<String>,
+    /// A host name the admin API answers to besides localhost and IP
+    /// addresses (its Host header is checked against DNS rebinding);
+    /// repeatable.
+    #[arg(long = "allowed-host", value_name = "NAME")]
+    allowed_hosts: Vec<String>,
     /// Seed of schema-generated bodies (Prefer: dynamic=true).
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -222,6 +259,9 @@ fn run(args: Args, spec: openapi::Spec) -> anyhow::Result<()> {
             .port(args.port)
             .cors(cors.clone())
             .body_limit(args.body_limit)
+            .header_timeout(args.header_timeout)
+            .body_timeout(args.body_timeout)
+            .idle_timeout(args.idle_timeout)
             .seed(args.seed)
             .max_namespaces(args.max_namespaces);
         if let Some(latency) = args.latency {
@@ -232,6 +272,19 @@ fn run(args: Args, spec: openapi::Spec) -> anyhow::Result<()> {
         }
         for (name, password) in args.users {
             builder = builder.user(name, password);
+        }
+        if let Some(max) = args.max_connections {
+            builder = builder.max_connections(max);
+        }
+        for host in &args.allowed_hosts {
+            builder = builder.allowed_host(host);
+        }
+        // Given on the command line rather than from the environment: say
+        // so, since other users can read it.
+        let token_in_argv = args.admin_token.is_some()
+            && std::env::var("MOCK_ADMIN_TOKEN").ok() != args.admin_token;
+        if let Some(token) = args.admin_token.filter(|t| !t.is_empty()) {
+            builder = builder.admin_token(token);
         }
         let server = builder.start().await?;
         let source = match &args.spec {
@@ -248,6 +301,15 @@ fn run(args: Args, spec: openapi::Spec) -> anyhow::Result<()> {
             cors: &cors,
             latency: args.latency,
             max_namespaces: args.max_namespaces,
+            admin: server.admin_access(),
+            token_in_argv,
+            limits: format!(
+                "head {}, body {}, idle {}; at most {} connections",
+                humantime::format_duration(args.header_timeout),
+                humantime::format_duration(args.body_timeout),
+                humantime::format_duration(args.idle_timeout),
+                server.max_connections()
+            ),
         };
         println!("{banner}");
         tracing::info!(address = %server.address(), "listening");
@@ -270,6 +332,9 @@ struct Banner<'a> {
     cors: &'a Cors,
     latency: Option<Latency>,
     max_namespaces: usize,
+    admin: &'a str,
+    token_in_argv: bool,
+    limits: String,
 }
 
 impl std::fmt::Display for Banner<'_> {
@@ -282,7 +347,9 @@ impl std::fmt::Display for Banner<'_> {
         let cors = match self.cors {
             Cors::Off => "off (--cors-origin none)".to_owned(),
             Cors::Localhost => "pages on localhost, 127.0.0.1 and [::1], any port".to_owned(),
-            Cors::Any => "any origin".to_owned(),
+            Cors::Any => {
+                "any origin, without credentials (Access-Control-Allow-Origin: *)".to_owned()
+            }
             Cors::Origins(list) => list.join(", "),
         };
         let latency = match self.latency {
@@ -298,12 +365,21 @@ impl std::fmt::Display for Banner<'_> {
         writeln!(f, "  accounts      {accounts}")?;
         writeln!(f, "  CORS          {cors}")?;
         writeln!(f, "  latency       {latency}")?;
+        writeln!(f, "  limits        {}", self.limits)?;
         writeln!(f, "  dashboard     {uri}/__mock/ui")?;
         writeln!(f, "  API docs      {uri}/__mock/api-docs/")?;
         writeln!(
             f,
             "  admin API     {uri}/__mock (Swagger UI: {uri}/__mock/docs/)"
         )?;
+        writeln!(f, "  admin access  {}", self.admin)?;
+        if self.token_in_argv {
+            writeln!(
+                f,
+                "                (the token was given as an argument, which every user \
+                 of this machine can read: prefer MOCK_ADMIN_TOKEN)"
+            )?;
+        }
         write!(
             f,
             "  namespaces    default; an x-mock-namespace header picks another (at most {})",

@@ -20,6 +20,8 @@ pub struct MockServer {
     mock: Arc<Mock>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    admin: String,
+    max_connections: usize,
 }
 
 impl std::fmt::Debug for MockServer {
@@ -42,7 +44,27 @@ impl MockServer {
             mock,
             shutdown: Some(shutdown),
             task: Some(task),
+            admin: String::new(),
+            max_connections: 0,
         }
+    }
+
+    /// With what the start banner says of its limits.
+    pub(crate) fn with_limits(mut self, admin: String, max_connections: usize) -> MockServer {
+        self.admin = admin;
+        self.max_connections = max_connections;
+        self
+    }
+
+    /// Who may use the admin API, in words (as the start banner says it).
+    pub fn admin_access(&self) -> &str {
+        &self.admin
+    }
+
+    /// The most connections it keeps at once (`--max-connections`, lowered
+    /// to what the open-file limit allows).
+    pub fn max_connections(&self) -> usize {
+        self.max_connections
     }
 
     /// Serve the embedded reference spec on a random loopback port.

@@ -438,6 +438,55 @@ async fn the_dashboard_follows_a_login_and_the_clock() {
     b.close().await;
 }
 
+/// With `--admin-token`, the dashboard asks for the token once, then
+/// shows the mock live (its event stream read with the token).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_asks_for_the_admin_token() {
+    let (Some(chromium), Some(driver)) = (chromium(), chromedriver()) else {
+        return;
+    };
+    let token = "dashboard-admin-token";
+    let mock = MockServer::builder()
+        .admin_token(token)
+        .start()
+        .await
+        .unwrap();
+    let b = Browser::start(&chromium, &driver).await;
+    b.client
+        .goto(&format!("{}/__mock/ui", mock.uri()))
+        .await
+        .unwrap();
+    // The page's first calls are refused: it asks (waiting on the page,
+    // bounded only against a broken page).
+    let asked = async {
+        loop {
+            if let Ok(text) = b.client.get_alert_text().await {
+                return text;
+            }
+        }
+    };
+    let text = tokio::time::timeout(Duration::from_secs(30), asked)
+        .await
+        .expect("the dashboard asks for the token");
+    assert!(text.contains("--admin-token"), "{text}");
+    b.client.send_alert_text(token).await.unwrap();
+    b.client.accept_alert().await.unwrap();
+    b.shown("#connection.live").await;
+    b.shown("#sessions .empty").await;
+    // A login elsewhere shows up live.
+    let login = reqwest::Client::new()
+        .post(format!("{}/auth/login", mock.uri()))
+        .json(&serde_json::json!({"username": "demo", "password": "demo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    b.shown("#sessions tr[data-session='0'][data-live='true']")
+        .await;
+    b.screenshot("dashboard-token").await;
+    b.close().await;
+}
+
 /// Swagger UI of the spec served: "Try it out" on login reaches the mock.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_docs_try_it_out_calls_the_mock() {

@@ -116,18 +116,22 @@ async fn other_origins_get_no_cors_headers_by_default() {
 }
 
 #[tokio::test]
-async fn cors_any_allows_every_origin() {
+async fn cors_any_allows_every_origin_without_credentials() {
     let api = Api::with(MockServer::builder().cors(Cors::Any)).await;
     let resp = preflight(&api, EVIL).await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     assert_eq!(
         get(resp.headers(), "access-control-allow-origin"),
-        Some(EVIL)
+        Some("*")
     );
     let resp = login_from(&api, EVIL, "demo").await;
     assert_eq!(
         get(resp.headers(), "access-control-allow-origin"),
-        Some(EVIL)
+        Some("*")
+    );
+    assert_eq!(
+        get(resp.headers(), "access-control-allow-credentials"),
+        None
     );
     let exposed = list(resp.headers(), "access-control-expose-headers");
     assert!(exposed.contains(&"www-authenticate".to_owned()));

@@ -91,3 +91,14 @@ mod readme;
 /// delay` and `--latency`, the index and the API docs, JSON logs and CORS
 /// refusals, completions and the man page.
 mod frontend;
+
+/// The server's limits: header, body and idle timeouts, the most
+/// connections, room made from slow clients.
+mod limits;
+
+/// The admin API's safety (body limit, JSON only, Host, Origin, admin
+/// token) and CORS `*` without credentials.
+mod safety;
+
+/// Tokens, secrets and passwords never in full in the journal or the log.
+mod redaction;

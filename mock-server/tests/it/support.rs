@@ -389,3 +389,62 @@ impl Started {
         self.stderr.join().unwrap_or_default()
     }
 }
+
+/// A raw TCP connection to the mock, for what an HTTP client would not
+/// send (half a head, a slow body).
+pub async fn connect(server: &MockServer) -> tokio::net::TcpStream {
+    tokio::net::TcpStream::connect(server.address())
+        .await
+        .unwrap()
+}
+
+/// Write `bytes` on a raw connection.
+pub async fn send(stream: &mut tokio::net::TcpStream, bytes: &[u8]) {
+    use tokio::io::AsyncWriteExt;
+    stream.write_all(bytes).await.unwrap();
+}
+
+/// Everything the mock sends on `stream` until it closes the connection
+/// (a reset counts as closed). Not a timing assertion: the generous bound
+/// only turns a connection that is never closed into a failure instead of
+/// a hung test.
+pub async fn until_closed(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(
+        read.is_ok(),
+        "the mock never closed the connection; it sent: {}",
+        String::from_utf8_lossy(&got)
+    );
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+/// Read from `stream` until `text` has arrived (what came so far).
+pub async fn until_seen(stream: &mut tokio::net::TcpStream, text: &str) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&got).contains(text) {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(60), stream.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| panic!("`{text}` never came: {}", String::from_utf8_lossy(&got)))
+            .unwrap();
+        assert!(
+            n > 0,
+            "closed before `{text}`: {}",
+            String::from_utf8_lossy(&got)
+        );
+        got.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
