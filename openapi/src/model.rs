@@ -94,6 +94,10 @@ pub struct Policy {
     /// Revoking a refresh token also revokes the access tokens of its
     /// session, the same grant (RFC 7009 section 2.1: SHOULD).
     pub revoke_cascades: bool,
+    /// Revoking an access token also revokes the refresh tokens of its
+    /// session, the same grant (RFC 7009 section 2.1: MAY;
+    /// django-oauth-toolkit 3 does).
+    pub revoke_access_revokes_refresh: bool,
     /// Seconds after its first use in which a spent refresh token still
     /// refreshes (and is not taken for reuse); 0: none. Auth0, Okta and
     /// django-oauth-toolkit have such a grace period.
@@ -143,6 +147,7 @@ impl Default for Policy {
             rotate_on_refresh: None,
             refresh_revokes_access: false,
             revoke_cascades: false,
+            revoke_access_revokes_refresh: false,
             reuse_grace_seconds: 0,
             refresh_lifetime: RefreshLifetime::Sliding,
             session_ttl: None,
@@ -958,7 +963,8 @@ impl Model {
     /// `revokeIgnoresInvalidTokens` (section 2.2: the client cannot do
     /// anything about it), refused otherwise; a missing one is refused.
     /// Revoking a refresh token cascades to its grant's access tokens under
-    /// `revokeCascades`.
+    /// `revokeCascades`; revoking an access token to its grant's refresh
+    /// tokens under `revokeAccessRevokesRefresh`.
     pub fn revoke_token(
         &mut self,
         token: Option<&str>,
@@ -978,7 +984,12 @@ impl Model {
             };
             match kind {
                 TokenKind::Refresh => self.revoke_refresh(&token, rec.session),
-                TokenKind::Access => self.set_state(&token, TokenState::Revoked),
+                TokenKind::Access => {
+                    self.set_state(&token, TokenState::Revoked);
+                    if self.policy.revoke_access_revokes_refresh {
+                        self.revoke_refresh_tokens(rec.session);
+                    }
+                }
             }
             return Outcome::Done;
         }
@@ -1140,6 +1151,19 @@ impl Model {
         self.set_state(token, TokenState::Revoked);
         if self.policy.revoke_cascades {
             self.revoke_access_tokens(session);
+        }
+    }
+
+    /// Revoke every live refresh token of `session` (spent ones stay spent:
+    /// presenting one is still reuse).
+    fn revoke_refresh_tokens(&mut self, session: SessionId) {
+        for rec in self.tokens.values_mut() {
+            if rec.session == session
+                && rec.kind == TokenKind::Refresh
+                && rec.state == TokenState::Live
+            {
+                rec.state = TokenState::Revoked;
+            }
         }
     }
 
