@@ -13,7 +13,7 @@ use std::sync::Arc;
 use conformance::{Property, Report, Status};
 use openapi::model::Client;
 
-use crate::support::{dot, failed_checks, root};
+use crate::support::{config, dot, failed_checks, root, spec, Served};
 
 const ROTATION: &str = "fixtures/django-oauth-toolkit.yaml";
 const REUSE: &str = "fixtures/django-oauth-toolkit-reuse.yaml";
@@ -130,4 +130,28 @@ fn status(report: &Report, p: Property) -> Status {
         .find(|c| c.name == p.name())
         .unwrap_or_else(|| panic!("no check {p}:\n{}", report.to_text()))
         .status
+}
+
+/// The pairing without Python: the mock serving the reuse-protection spec,
+/// checked against the rotation spec with a single random case. The
+/// directed phase alone must tell the two apart (before it ran the reuse
+/// script only where the spec says reuse ends the session, and a server
+/// that ended it against a spec saying it does not went unseen).
+#[test]
+fn a_server_that_ends_the_session_on_reuse_fails_a_spec_saying_it_does_not() {
+    let load = |f: &str| -> serde_json::Value {
+        serde_norway::from_str(&std::fs::read_to_string(root().join(f)).unwrap()).unwrap()
+    };
+    let served = Served::start(spec(load(REUSE)));
+    for seed in 0..3 {
+        let mut c = config(&served.uri(), load(ROTATION), 1, seed);
+        c.race_rounds = 0;
+        let report = conformance::run(&c, &conformance::NoProgress).unwrap();
+        assert_eq!(
+            failed_checks(&report),
+            [Property::ModelAgreement.name()],
+            "seed {seed}:\n{}",
+            report.to_text()
+        );
+    }
 }
