@@ -11,15 +11,6 @@ set -euo pipefail
 
 PORT="${1:?usage: run.sh PORT}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-VENV="${DOT_VENV:-$HERE/.venv}"
-
 "$HERE/install.sh"
-
-cd "$HERE"
-export DJANGO_SETTINGS_MODULE=settings
-export PYTHONDONTWRITEBYTECODE=1
-"$VENV/bin/python" manage.py migrate --noinput -v 0
-"$VENV/bin/python" manage.py shell -v 0 -c "exec(open('seed.py').read())" >&2
-
 echo "dot: starting on http://127.0.0.1:$PORT (reuse protection=${DOT_REUSE_PROTECTION:-0}, grace=${DOT_GRACE_SECONDS:-0}s)" >&2
-exec "$VENV/bin/python" manage.py runserver --noreload "127.0.0.1:$PORT"
+exec "$HERE/../django/serve.sh" "$HERE" "${DOT_VENV:-$HERE/.venv}" "$PORT" seed.py

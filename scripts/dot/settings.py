@@ -10,31 +10,20 @@ Environment:
 """
 
 import os
+import sys
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BASE_DIR.parent / "django"))
 
-
-def _flag(name, default):
-    return os.environ.get(name, default) not in ("0", "false", "no", "")
-
-
-SECRET_KEY = "tokenmock-conformance-not-a-secret"
-DEBUG = False
-ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
-ROOT_URLCONF = "urls"
-USE_TZ = True
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+from common_settings import *  # noqa: E402,F401,F403
+from common_settings import flag  # noqa: E402
 
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "rest_framework",
     "oauth2_provider",
-]
-
-MIDDLEWARE = [
-    "django.middleware.common.CommonMiddleware",
 ]
 
 DATABASES = {
@@ -59,27 +48,12 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
 
-# A fast hasher: this server exists to be tested, and Django's default
-# PBKDF2 (a million iterations) makes every login (and, since DOT 3 hashes
-# client secrets with the same hashers, every client authentication) slow.
-PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.MD5PasswordHasher",
-    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
-]
-
 OAUTH2_PROVIDER = {
     "ACCESS_TOKEN_EXPIRE_SECONDS": int(os.environ.get("DOT_ACCESS_TTL", "3600")),
     "REFRESH_TOKEN_EXPIRE_SECONDS": int(os.environ.get("DOT_REFRESH_TTL", "1209600")),
-    "ROTATE_REFRESH_TOKEN": _flag("DOT_ROTATE", "1"),
-    "REFRESH_TOKEN_REUSE_PROTECTION": _flag("DOT_REUSE_PROTECTION", "0"),
+    "ROTATE_REFRESH_TOKEN": flag("DOT_ROTATE", "1"),
+    "REFRESH_TOKEN_REUSE_PROTECTION": flag("DOT_REUSE_PROTECTION", "0"),
     "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": int(os.environ.get("DOT_GRACE_SECONDS", "0")),
     "SCOPES": {"read": "Read", "write": "Write", "introspection": "Introspect tokens"},
     "DEFAULT_SCOPES": ["read", "write"],
-}
-
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"django": {"handlers": ["console"], "level": "WARNING"}},
 }

@@ -615,21 +615,36 @@ fn django(name: &str, env: &[(&str, &str)], db_var: &str, log: bool) -> Option<D
         println!("skipped: python3 is not installed");
         return None;
     }
-    let port = free_port();
-    let db = std::env::temp_dir().join(format!("{name}-{}-{port}.sqlite3", std::process::id()));
-    let child = Command::new("bash")
-        .arg(root().join(format!("scripts/{name}/run.sh")))
-        .arg(port.to_string())
-        .envs(env.iter().copied())
-        .env(db_var, &db)
-        .stdout(Stdio::null())
-        .stderr(if log { Stdio::inherit() } else { Stdio::null() })
-        .spawn()
-        .unwrap();
-    let mut django = Django {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
+    // A free port can be taken by another test while the first start
+    // makes the venv: a start that exits before serving is tried again on
+    // a new port.
+    for attempt in 1..=3 {
+        let port = free_port();
+        let db = std::env::temp_dir().join(format!("{name}-{}-{port}.sqlite3", std::process::id()));
+        let child = Command::new("bash")
+            .arg(root().join(format!("scripts/{name}/run.sh")))
+            .arg(port.to_string())
+            .envs(env.iter().copied())
+            .env(db_var, &db)
+            .stdout(Stdio::null())
+            .stderr(if log { Stdio::inherit() } else { Stdio::null() })
+            .spawn()
+            .unwrap();
+        let mut django = Django {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        if wait_until_serving(&mut django, name) {
+            return Some(django);
+        }
+        println!("{name}: run.sh exited before serving (attempt {attempt} of 3)");
+    }
+    panic!("scripts/{name}/run.sh exited before serving three times");
+}
+
+/// Poll `/api/me/` until `django` answers (true) or its process exits
+/// (false); fails after 10 minutes (the first start creates the venv).
+fn wait_until_serving(django: &mut Django, name: &str) -> bool {
     let deadline = Instant::now() + Duration::from_secs(600);
     let client = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(5))
@@ -637,10 +652,10 @@ fn django(name: &str, env: &[(&str, &str)], db_var: &str, log: bool) -> Option<D
         .unwrap();
     loop {
         if client.get(format!("{}/api/me/", django.url)).send().is_ok() {
-            return Some(django);
+            return true;
         }
-        if let Ok(Some(status)) = django.child.try_wait() {
-            panic!("scripts/{name}/run.sh exited before serving: {status}");
+        if let Ok(Some(_)) = django.child.try_wait() {
+            return false;
         }
         assert!(
             Instant::now() < deadline,
