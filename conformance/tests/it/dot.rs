@@ -67,22 +67,28 @@ fn assert_verdict(report: &Report, expected: &[Property], snapshot: &str) {
     insta::assert_snapshot!(snapshot, verdict(report));
 }
 
-#[test]
-fn dot_with_rotation_follows_its_spec_and_differs_from_reuse_protection_where_it_should() {
-    let Some(server) = dot(&[("DOT_REUSE_PROTECTION", "0")], false) else {
+/// One DOT variant against both specs: `matching` passes with nothing
+/// failed and every one of `passed` passed; `other` fails exactly
+/// `differs`. Verdicts snapshotted as `dot_{variant}_against_{spec}_spec`.
+fn pairing(
+    reuse_protection: bool,
+    (matching, passed): (&str, &[Property]),
+    (other, differs): (&str, &[Property]),
+) {
+    let flag = if reuse_protection { "1" } else { "0" };
+    let Some(server) = dot(&[("DOT_REUSE_PROTECTION", flag)], false) else {
         return;
     };
-    let report = check(&server.url, ROTATION);
-    assert_verdict(&report, &[], "dot_rotation_against_rotation_spec");
-    for p in [
-        Property::LoginIssuesTokens,
-        Property::RefreshRotates,
-        Property::RefreshSingleUse,
-        Property::RevokeAlways,
-        Property::RevokedCannotRefresh,
-        Property::ClientBound,
-        Property::ModelAgreement,
-    ] {
+    let name = |spec: &str| if spec == REUSE { "reuse" } else { "rotation" };
+    let variant = if reuse_protection {
+        "reuse"
+    } else {
+        "rotation"
+    };
+    let report = check(&server.url, matching);
+    let snapshot = format!("dot_{variant}_against_{}_spec", name(matching));
+    assert_verdict(&report, &[], &snapshot);
+    for &p in passed {
         assert_eq!(
             status(&report, p),
             Status::Passed,
@@ -90,36 +96,44 @@ fn dot_with_rotation_follows_its_spec_and_differs_from_reuse_protection_where_it
             report.to_text()
         );
     }
+    let report = check(&server.url, other);
+    let snapshot = format!("dot_{variant}_against_{}_spec", name(other));
+    assert_verdict(&report, differs, &snapshot);
+}
+
+#[test]
+fn dot_with_rotation_follows_its_spec_and_differs_from_reuse_protection_where_it_should() {
     // The reuse-protection spec says a spent refresh token ends the
     // grant; this server lets the grant live on.
-    let report = check(&server.url, REUSE);
-    assert_verdict(
-        &report,
-        &[Property::ReuseEndsSession],
-        "dot_rotation_against_reuse_spec",
+    pairing(
+        false,
+        (
+            ROTATION,
+            &[
+                Property::LoginIssuesTokens,
+                Property::RefreshRotates,
+                Property::RefreshSingleUse,
+                Property::RevokeAlways,
+                Property::RevokedCannotRefresh,
+                Property::ClientBound,
+                Property::ModelAgreement,
+            ],
+        ),
+        (REUSE, &[Property::ReuseEndsSession]),
     );
 }
 
 #[test]
 fn dot_with_reuse_protection_follows_its_spec_and_differs_from_rotation_where_it_should() {
-    let Some(server) = dot(&[("DOT_REUSE_PROTECTION", "1")], false) else {
-        return;
-    };
-    let report = check(&server.url, REUSE);
-    assert_verdict(&report, &[], "dot_reuse_against_reuse_spec");
-    assert_eq!(
-        status(&report, Property::ReuseEndsSession),
-        Status::Passed,
-        "{}",
-        report.to_text()
-    );
     // The rotation spec says the grant outlives a reused token; this
     // server ends it, and the model sees the tokens die.
-    let report = check(&server.url, ROTATION);
-    assert_verdict(
-        &report,
-        &[Property::ModelAgreement],
-        "dot_reuse_against_rotation_spec",
+    pairing(
+        true,
+        (
+            REUSE,
+            &[Property::ReuseEndsSession, Property::ModelAgreement],
+        ),
+        (ROTATION, &[Property::ModelAgreement]),
     );
 }
 
