@@ -533,6 +533,16 @@ pub(crate) const OTHER_RULES: &[(&str, &str, &str)] = &[
         "a behaviour change of `x-token-lifecycle` (docs/bindings.md)",
     ),
     (
+        "lifecycle-revoke-access-keeps-refresh",
+        "breaking",
+        "a behaviour change of `x-token-lifecycle` (docs/bindings.md)",
+    ),
+    (
+        "lifecycle-revoke-access-revokes-refresh",
+        "breaking",
+        "a behaviour change of `x-token-lifecycle` (docs/bindings.md)",
+    ),
+    (
         "lifecycle-revoke-cascade-added",
         "breaking",
         "a behaviour change of `x-token-lifecycle` (docs/bindings.md)",

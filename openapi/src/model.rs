@@ -103,6 +103,10 @@ pub struct Policy {
     /// Revoking a refresh token also revokes the access tokens of its
     /// session, the same grant (RFC 7009 section 2.1: SHOULD).
     pub revoke_cascades: bool,
+    /// Revoking an access token also revokes the refresh tokens of its
+    /// session, the same grant (RFC 7009 section 2.1: MAY;
+    /// django-oauth-toolkit 3 does).
+    pub revoke_access_revokes_refresh: bool,
     /// Seconds after its first use in which a spent refresh token still
     /// refreshes (and is not taken for reuse); 0: none. Auth0, Okta and
     /// django-oauth-toolkit have such a grace period.
@@ -152,6 +156,7 @@ impl Default for Policy {
             rotate_on_refresh: None,
             refresh_revokes_access: false,
             revoke_cascades: false,
+            revoke_access_revokes_refresh: false,
             reuse_grace_seconds: 0,
             refresh_lifetime: RefreshLifetime::Sliding,
             session_ttl: None,
@@ -1062,7 +1067,8 @@ impl Model {
     /// `revokeIgnoresInvalidTokens` (section 2.2: the client cannot do
     /// anything about it), refused otherwise; a missing one is refused.
     /// Revoking a refresh token cascades to its grant's access tokens under
-    /// `revokeCascades`.
+    /// `revokeCascades`; revoking an access token to its grant's refresh
+    /// tokens under `revokeAccessRevokesRefresh`.
     pub fn revoke_token(
         &mut self,
         token: Option<&str>,
@@ -1084,7 +1090,12 @@ impl Model {
             };
             match kind {
                 TokenKind::Refresh => self.revoke_refresh(&rec.stamp, now),
-                TokenKind::Access => self.revoke_one(&rec.stamp, now, ActionKind::Revoke),
+                TokenKind::Access => {
+                    self.revoke_one(&rec.stamp, now, ActionKind::Revoke);
+                    if self.policy.revoke_access_revokes_refresh {
+                        self.revoke_refresh_tokens(rec.stamp.session);
+                    }
+                }
             }
             return Outcome::Done;
         }
@@ -1281,6 +1292,16 @@ impl Model {
         }
     }
 
+    /// Revoke every live refresh token of `session` (by epoch: every serial
+    /// issued so far is below the next one; spent ones stay spent, so
+    /// presenting one is still reuse).
+    fn revoke_refresh_tokens(&mut self, session: SessionId) {
+        let below = self.next_serial;
+        if let Some(s) = self.sessions.get_mut(session) {
+            s.refresh_revoked_below = below;
+        }
+    }
+
     /// Revoke every access token `session` has issued so far (by epoch:
     /// every serial issued so far is below the next one).
     fn revoke_access_tokens(&mut self, session: SessionId, by: ActionKind) {
@@ -1366,10 +1387,13 @@ impl Model {
         };
         let by_epoch = match stamp.kind {
             TokenKind::Access => stamp.serial < s.access_revoked_below,
-            TokenKind::Refresh => self
-                .accounts
-                .get(s.user as usize)
-                .is_some_and(|a| stamp.serial < a.refresh_revoked_below),
+            TokenKind::Refresh => {
+                stamp.serial < s.refresh_revoked_below
+                    || self
+                        .accounts
+                        .get(s.user as usize)
+                        .is_some_and(|a| stamp.serial < a.refresh_revoked_below)
+            }
         };
         Rec {
             stamp,

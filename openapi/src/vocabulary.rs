@@ -48,7 +48,7 @@ pub const CLIENT_BINDING_FIELDS: [&str; 3] = ["auth", "id", "secret"];
 pub const ACCOUNT_FIELDS: [&str; 2] = ["username", "password"];
 
 /// Fields of the root policy.
-pub const POLICY_FIELDS: [&str; 13] = [
+pub const POLICY_FIELDS: [&str; 14] = [
     "accessTokenTtl",
     "refreshTokenTtl",
     "refreshSingleUse",
@@ -58,6 +58,7 @@ pub const POLICY_FIELDS: [&str; 13] = [
     "rotateOnRefresh",
     "refreshRevokesAccess",
     "revokeCascades",
+    "revokeAccessRevokesRefresh",
     "reuseGraceSeconds",
     "refreshLifetime",
     "sessionTtl",
@@ -451,6 +452,10 @@ fn read_policy(r: &mut Reader<'_>, at: &str, v: &Value) -> Policy {
         ),
         ("refreshRevokesAccess", &mut p.refresh_revokes_access),
         ("revokeCascades", &mut p.revoke_cascades),
+        (
+            "revokeAccessRevokesRefresh",
+            &mut p.revoke_access_revokes_refresh,
+        ),
     ] {
         if let Some(b) = flag(k) {
             *field = b;

@@ -11,19 +11,17 @@ Environment:
 """
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BASE_DIR.parent / "django"))
 
-BLACKLIST = os.environ.get("SIMPLEJWT_BLACKLIST", "1") not in ("0", "false", "no", "")
+from common_settings import *  # noqa: E402,F401,F403
+from common_settings import flag  # noqa: E402
 
-SECRET_KEY = "tokenmock-conformance-not-a-secret"
-DEBUG = False
-ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
-ROOT_URLCONF = "urls"
-USE_TZ = True
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+BLACKLIST = flag("SIMPLEJWT_BLACKLIST", "1")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -33,10 +31,6 @@ INSTALLED_APPS = [
 ]
 if BLACKLIST:
     INSTALLED_APPS.append("rest_framework_simplejwt.token_blacklist")
-
-MIDDLEWARE = [
-    "django.middleware.common.CommonMiddleware",
-]
 
 _default_db = "db.sqlite3" if BLACKLIST else "db-noblacklist.sqlite3"
 DATABASES = {
@@ -60,14 +54,6 @@ REST_FRAMEWORK = {
     ],
 }
 
-# A fast hasher: this server exists to be tested, and Django's default
-# PBKDF2 (a million iterations) makes every login take ~0.4 s. PBKDF2 stays
-# second so that older databases still verify (and are rehashed).
-PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.MD5PasswordHasher",
-    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
-]
-
 SIMPLE_JWT = {
     # simplejwt's defaults, spelled out so the spec's policy block can cite them.
     "ACCESS_TOKEN_LIFETIME": timedelta(
@@ -81,11 +67,4 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,
     "ALGORITHM": "HS256",
     "AUTH_HEADER_TYPES": ("Bearer",),
-}
-
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"django": {"handlers": ["console"], "level": "WARNING"}},
 }

@@ -44,6 +44,9 @@ mod manners;
 /// The staging guide's commands, run as written.
 mod docs;
 
+/// A real OAuth 2.0 server: django-oauth-toolkit 3, rotation and reuse
+/// protection, each against both DOT specs.
+mod dot;
 /// Runs against the mock keep to a namespace of their own.
 mod namespaces;
 /// A real third-party implementation: djangorestframework-simplejwt.

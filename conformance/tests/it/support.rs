@@ -583,28 +583,68 @@ fn free_port() -> u16 {
 /// venv with pinned Django, DRF and simplejwt; users demo and alice) on a
 /// free port, or `None` (with the reason printed) where Python is missing;
 /// its log on stderr when `log`.
-/// Polls until it answers: the first start creates the venv.
 pub fn simplejwt(blacklist: bool, log: bool) -> Option<Django> {
+    let blacklist = if blacklist { "1" } else { "0" };
+    django(
+        "simplejwt",
+        &[("SIMPLEJWT_BLACKLIST", blacklist)],
+        "SIMPLEJWT_DB",
+        log,
+    )
+}
+
+/// Start django-oauth-toolkit (`scripts/dot/run.sh`: a venv with pinned
+/// Django, DRF and DOT 3; users demo and alice, confidential clients
+/// web-app and mobile-app) on a free port, with `env` (DOT_REUSE_PROTECTION,
+/// DOT_GRACE_SECONDS), or `None` (with the reason printed) where Python is
+/// missing and CI is not set.
+pub fn dot(env: &[(&str, &str)], log: bool) -> Option<Django> {
+    django("dot", env, "DOT_DB", log)
+}
+
+/// Start `scripts/NAME/run.sh PORT` with `env` and a fresh SQLite file in
+/// `db_var`, and poll `/api/me/` until it answers: the first start creates
+/// the venv (pip install), so it is allowed minutes. Under CI=true a
+/// missing Python fails rather than skips.
+fn django(name: &str, env: &[(&str, &str)], db_var: &str, log: bool) -> Option<Django> {
     if Command::new("python3").arg("--version").output().is_err() {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "python3 is not installed, and CI must run the {name} tests"
+        );
         println!("skipped: python3 is not installed");
         return None;
     }
-    let port = free_port();
-    let db = std::env::temp_dir().join(format!("simplejwt-{}-{port}.sqlite3", std::process::id()));
-    let child = Command::new("bash")
-        .arg(root().join("scripts/simplejwt/run.sh"))
-        .arg(port.to_string())
-        .env("SIMPLEJWT_BLACKLIST", if blacklist { "1" } else { "0" })
-        .env("SIMPLEJWT_DB", &db)
-        .stdout(Stdio::null())
-        .stderr(if log { Stdio::inherit() } else { Stdio::null() })
-        .spawn()
-        .unwrap();
-    let django = Django {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    // The first start creates the venv (pip install): allow it minutes.
+    // A free port can be taken by another test while the first start
+    // makes the venv: a start that exits before serving is tried again on
+    // a new port.
+    for attempt in 1..=3 {
+        let port = free_port();
+        let db = std::env::temp_dir().join(format!("{name}-{}-{port}.sqlite3", std::process::id()));
+        let child = Command::new("bash")
+            .arg(root().join(format!("scripts/{name}/run.sh")))
+            .arg(port.to_string())
+            .envs(env.iter().copied())
+            .env(db_var, &db)
+            .stdout(Stdio::null())
+            .stderr(if log { Stdio::inherit() } else { Stdio::null() })
+            .spawn()
+            .unwrap();
+        let mut django = Django {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        if wait_until_serving(&mut django, name) {
+            return Some(django);
+        }
+        println!("{name}: run.sh exited before serving (attempt {attempt} of 3)");
+    }
+    panic!("scripts/{name}/run.sh exited before serving three times");
+}
+
+/// Poll `/api/me/` until `django` answers (true) or its process exits
+/// (false); fails after 10 minutes (the first start creates the venv).
+fn wait_until_serving(django: &mut Django, name: &str) -> bool {
     let deadline = Instant::now() + Duration::from_secs(600);
     let client = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(5))
@@ -612,11 +652,14 @@ pub fn simplejwt(blacklist: bool, log: bool) -> Option<Django> {
         .unwrap();
     loop {
         if client.get(format!("{}/api/me/", django.url)).send().is_ok() {
-            return Some(django);
+            return true;
+        }
+        if let Ok(Some(_)) = django.child.try_wait() {
+            return false;
         }
         assert!(
             Instant::now() < deadline,
-            "simplejwt did not start within 10 minutes"
+            "{name} did not start within 10 minutes"
         );
         std::thread::sleep(Duration::from_millis(200));
     }

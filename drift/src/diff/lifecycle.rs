@@ -151,7 +151,7 @@ pub(crate) fn root(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) {
     }
     // The switches: what turning each off, then on, does to a client.
     type Turn = (&'static str, Severity, &'static str);
-    let switches: [(&str, bool, bool, Turn, Turn); 6] = [
+    let switches: [(&str, bool, bool, Turn, Turn); 7] = [
         (
             "refreshSingleUse",
             o.refresh_single_use,
@@ -210,6 +210,21 @@ pub(crate) fn root(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) {
                 "lifecycle-revoke-cascade-added",
                 Severity::Breaking,
                 "revoking a refresh token now revokes the access tokens of its grant: clients keeping the access token break",
+            ),
+        ),
+        (
+            "revokeAccessRevokesRefresh",
+            o.revoke_access_revokes_refresh,
+            n.revoke_access_revokes_refresh,
+            (
+                "lifecycle-revoke-access-keeps-refresh",
+                Severity::Breaking,
+                "revoking an access token no longer revokes the refresh tokens of its grant: clients relying on it to sign out leave a live refresh token",
+            ),
+            (
+                "lifecycle-revoke-access-revokes-refresh",
+                Severity::Breaking,
+                "revoking an access token now revokes the refresh tokens of its grant: clients that revoke an access token and keep refreshing break",
             ),
         ),
         (

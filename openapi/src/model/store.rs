@@ -73,6 +73,9 @@ pub(super) struct Session {
     /// Every access token of it with a smaller serial is revoked (a
     /// refresh under `refreshRevokesAccess`, a cascading revoke).
     pub(super) access_revoked_below: u64,
+    /// Every refresh token of it with a smaller serial is revoked (an
+    /// access token revoked under `revokeAccessRevokesRefresh`).
+    pub(super) refresh_revoked_below: u64,
     /// The refresh token spent last, and when (for the grace period and
     /// the words of the log).
     pub(super) last_spent: Issue,
@@ -101,6 +104,7 @@ impl Session {
             access: Issue::default(),
             refresh: Issue::default(),
             access_revoked_below: 0,
+            refresh_revoked_below: 0,
             last_spent: Issue::default(),
             ended_at: 0,
             extra: None,

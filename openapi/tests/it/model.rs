@@ -1550,6 +1550,38 @@ fn rfc7009_revokes_either_kind_and_answers_done_for_unknown_tokens() {
 }
 
 #[test]
+fn revoking_an_access_token_revokes_the_refresh_token_of_its_grant_where_the_policy_says_so() {
+    // django-oauth-toolkit 3: revoking an access token revokes the refresh
+    // token bound to it (RFC 7009 section 2.1: MAY).
+    let mut w = world(Policy {
+        revoke_access_revokes_refresh: true,
+        ..Policy::default()
+    });
+    let t = w.login(0);
+    let other = w.login(0);
+    assert_eq!(
+        w.model
+            .revoke_token(Some(&t.access_token), None, 1, &w.codec),
+        Outcome::Done
+    );
+    assert!(!w.access_ok(&t.access_token, 1));
+    assert_eq!(w.refresh(&t.refresh_token, 2), invalid());
+    // Another grant of the same user is untouched.
+    assert!(w.refresh_ok(&other.refresh_token, 2));
+    // A spent refresh token stays spent (its reuse is still reuse).
+    let mut w = world(Policy {
+        revoke_access_revokes_refresh: true,
+        ..Policy::default()
+    });
+    let t = w.login(0);
+    let next = w.refreshed(&t.refresh_token, 1);
+    w.model
+        .revoke_token(Some(&next.access_token), None, 2, &w.codec);
+    assert!(!w.refresh_ok(&next.refresh_token, 3));
+    assert_eq!(w.refresh(&t.refresh_token, 3), invalid());
+}
+
+#[test]
 fn rfc7662_introspection_is_the_models_own_word() {
     use openapi::model::TokenHint;
     let mut w = with_clients();

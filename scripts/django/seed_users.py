@@ -1,4 +1,5 @@
-"""Create the conformance accounts idempotently (run via `manage.py shell`)."""
+"""Create the conformance accounts idempotently (run via `manage.py shell`):
+demo/demo and alice/alice-secret, the accounts of every fixture."""
 from django.contrib.auth import get_user_model
 
 User = get_user_model()
