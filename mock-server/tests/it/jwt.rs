@@ -105,14 +105,19 @@ async fn rs256_access_tokens_verify_with_the_jwks_and_carry_the_models_claims() 
     assert_eq!(me.status(), 401);
 }
 
-#[tokio::test]
-async fn hs256_tokens_are_signed_with_the_specs_secret() {
+/// A mock whose access tokens are HS256 JWTs signed with `shared-secret`.
+async fn hs256_server() -> MockServer {
     let tokens = json!({"format": "jwt", "algorithm": "HS256", "secret": "shared-secret"});
-    let server = MockServer::builder()
+    MockServer::builder()
         .spec(spec(tokens))
         .start()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn hs256_tokens_are_signed_with_the_specs_secret() {
+    let server = hs256_server().await;
     let pair = login(&server).await;
     let access = pair["accessToken"].as_str().unwrap();
     let mut validation = Validation::new(Algorithm::HS256);
@@ -161,12 +166,7 @@ fn resigned(access: &str, secret: &[u8], edit: impl FnOnce(&mut Value)) -> Strin
 
 #[tokio::test]
 async fn a_jwt_counts_only_with_its_signature_and_the_stamp_in_its_jti() {
-    let tokens = json!({"format": "jwt", "algorithm": "HS256", "secret": "shared-secret"});
-    let server = MockServer::builder()
-        .spec(spec(tokens))
-        .start()
-        .await
-        .unwrap();
+    let server = hs256_server().await;
     let pair = login(&server).await;
     let access = pair["accessToken"].as_str().unwrap();
     let client = reqwest::Client::new();
