@@ -170,6 +170,10 @@ struct Inner {
     namespace: std::sync::OnceLock<(String, bool)>,
 }
 
+/// The environment variable that holds the mock's admin token (the mock
+/// reads the same one).
+pub const ADMIN_TOKEN_ENV: &str = "MOCK_ADMIN_TOKEN";
+
 /// The header that names a mock namespace.
 pub const NAMESPACE_HEADER: &str = "x-mock-namespace";
 
@@ -466,6 +470,13 @@ impl Target {
         }
         if let Some((ns, _)) = self.inner.namespace.get() {
             builder = builder.header(NAMESPACE_HEADER, ns.as_str());
+        }
+        // A mock whose admin API wants a token (`--admin-token`) gets the
+        // one in the environment, on its admin calls only.
+        if req.path.starts_with("/__mock") {
+            if let Ok(token) = std::env::var(ADMIN_TOKEN_ENV) {
+                builder = builder.bearer_auth(token);
+            }
         }
         // An empty media type sends the body without a content type.
         if let Some((media, bytes)) = &req.body {

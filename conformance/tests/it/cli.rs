@@ -259,3 +259,31 @@ fn diff_policy_version_and_config() {
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("version-major-bump-missing"), "{out}");
 }
+
+#[test]
+fn the_suite_sends_the_admin_token_from_the_environment() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mock = runtime
+        .block_on(
+            mock_server::MockServer::builder()
+                .spec(spec(openapi::reference::reference_json()))
+                .admin_token("s3cret-admin-token")
+                .start(),
+        )
+        .unwrap();
+    let target = mock.uri();
+    let args = ["run", "--target", target.as_str(), "--cases", "5"];
+    let (code, out, err) = crate::support::conformance_in(&root(), &args, &[]);
+    assert_ne!(code, 0, "without the token the admin API refuses: {out}{err}");
+    let env = [("MOCK_ADMIN_TOKEN", "s3cret-admin-token")];
+    let (code, out, err) = crate::support::conformance_in(&root(), &args, &env);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        !out.contains("s3cret-admin-token") && !err.contains("s3cret-admin-token"),
+        "the token is never printed"
+    );
+}
