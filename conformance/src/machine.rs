@@ -357,11 +357,15 @@ impl RefState {
             _ => None,
         };
         // Login is its own step: a call presents a token.
-        let a = action.action(Presented {
+        let Some(a) = action.action(Presented {
             access_token: sym,
             refresh_token: sym,
             ..Presented::default()
-        });
+        }) else {
+            // The code flow's steps are never sequence calls.
+            self.expected = Expected::Nothing;
+            return Property::ModelAgreement;
+        };
         let applied = self.predict(op, built.problem_texts(), a, property);
         if applied && action == ActionKind::RevokeAll {
             self.record_revoke_all(user, sym);

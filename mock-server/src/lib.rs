@@ -64,11 +64,13 @@
 
 mod admin;
 mod app;
+mod authorize;
 mod bound;
 mod builder;
 mod cors;
 mod docs;
 mod events;
+mod exchange;
 mod handler;
 mod jwt;
 mod namespace;

@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use parking_lot::Mutex;
 
+use openapi::authcode::Codes;
 use openapi::model::{
     Action, ActionKind, ClientAuth, Instant, Invalidity, Mint, Model, Outcome, SessionView, Token,
     TokenKind, TokenState, TokenView,
@@ -207,6 +208,9 @@ pub(crate) struct State {
     pub(crate) clock: Clock,
     /// The journal.
     pub(crate) journal: Mutex<Journal>,
+    /// The authorization codes issued and not yet forgotten (the
+    /// authorization-code flow; taken before the model's lock).
+    pub(crate) codes: Mutex<Codes>,
 }
 
 impl State {
@@ -218,7 +222,15 @@ impl State {
             deaths: Mutex::new(HashMap::new()),
             clock: Clock::default(),
             journal: Mutex::new(Journal::default()),
+            codes: Mutex::new(Codes::new()),
         }
+    }
+
+    /// Run `f` on the model at the clock's now, under the model's lock
+    /// (the code exchange starts and ends sessions with it).
+    pub(crate) fn with_model<R>(&self, f: impl FnOnce(&mut Model, Instant) -> R) -> R {
+        let now = self.clock.now();
+        f(&mut self.model.lock(), now)
     }
 
     /// Apply an action now. The model's lock makes every action atomic: of
@@ -322,6 +334,7 @@ impl State {
         self.model.lock().reset();
         self.deaths.lock().clear();
         self.journal.lock().clear();
+        self.codes.lock().clear();
         self.clock.reset();
     }
 }

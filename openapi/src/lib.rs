@@ -45,6 +45,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod authcode;
 pub mod binding;
 mod doc;
 pub mod error;

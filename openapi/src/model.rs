@@ -171,17 +171,26 @@ pub enum ActionKind {
     RevokeAll,
     /// A resource that needs an access token.
     Protected,
+    /// The authorization endpoint (RFC 6749 section 4.1.1): an account is
+    /// chosen and an authorization code sent to the client's redirect URI.
+    /// The mock runs it with the `authcode` module, not the model alone.
+    Authorize,
+    /// A token request with `grant_type=authorization_code`: a code is
+    /// exchanged for a session ([`Model::grant`]).
+    ExchangeCode,
 }
 
 impl ActionKind {
     /// Every action, in documentation order.
-    pub const ALL: [ActionKind; 6] = [
+    pub const ALL: [ActionKind; 8] = [
         ActionKind::Login,
         ActionKind::Refresh,
         ActionKind::Logout,
         ActionKind::Revoke,
         ActionKind::RevokeAll,
         ActionKind::Protected,
+        ActionKind::Authorize,
+        ActionKind::ExchangeCode,
     ];
 
     /// The name used in specs.
@@ -193,6 +202,8 @@ impl ActionKind {
             ActionKind::Revoke => "revoke",
             ActionKind::RevokeAll => "revoke-all",
             ActionKind::Protected => "protected",
+            ActionKind::Authorize => "authorize",
+            ActionKind::ExchangeCode => "exchange-code",
         }
     }
 
@@ -205,7 +216,7 @@ impl ActionKind {
     /// which takes credentials).
     pub fn token_kind(self) -> Option<TokenKind> {
         match self {
-            ActionKind::Login => None,
+            ActionKind::Login | ActionKind::Authorize | ActionKind::ExchangeCode => None,
             ActionKind::Refresh | ActionKind::Revoke => Some(TokenKind::Refresh),
             ActionKind::Logout | ActionKind::RevokeAll | ActionKind::Protected => {
                 Some(TokenKind::Access)
@@ -214,27 +225,40 @@ impl ActionKind {
     }
 
     /// The model action of this kind with what was presented: the
-    /// credentials for login, the token of the action's kind otherwise.
-    pub fn action(self, presented: Presented<'_>) -> Action<'_> {
+    /// credentials for login, the token of the action's kind otherwise;
+    /// `None` for the steps of the authorization-code flow
+    /// ([`ActionKind::is_code_flow`]), which the model does not take as
+    /// one action.
+    pub fn action(self, presented: Presented<'_>) -> Option<Action<'_>> {
         let Presented {
             username,
             password,
             access_token,
             refresh_token,
         } = presented;
-        match self {
+        Some(match self {
             ActionKind::Login => Action::Login { username, password },
             ActionKind::Refresh => Action::Refresh { refresh_token },
             ActionKind::Logout => Action::Logout { access_token },
             ActionKind::Revoke => Action::Revoke { refresh_token },
             ActionKind::RevokeAll => Action::RevokeAll { access_token },
             ActionKind::Protected => Action::Protected { access_token },
-        }
+            ActionKind::Authorize | ActionKind::ExchangeCode => return None,
+        })
     }
 
     /// Whether success issues tokens.
     pub fn issues_tokens(self) -> bool {
-        matches!(self, ActionKind::Login | ActionKind::Refresh)
+        matches!(
+            self,
+            ActionKind::Login | ActionKind::Refresh | ActionKind::ExchangeCode
+        )
+    }
+
+    /// Whether this is a step of the authorization-code flow (the
+    /// authorize endpoint, the code exchange).
+    pub fn is_code_flow(self) -> bool {
+        matches!(self, ActionKind::Authorize | ActionKind::ExchangeCode)
     }
 }
 
@@ -970,18 +994,8 @@ impl Model {
         if self.users[user as usize].1 != password {
             return Outcome::Rejected(Rejection::InvalidCredentials);
         }
-        let session = u32::try_from(self.sessions.len()).unwrap_or(u32::MAX);
-        self.sessions.push(Session {
-            user,
-            client: self.granting.take(),
-            live: true,
-            started_at: now,
-            refresh_epoch: 0,
-            access_epoch: 0,
-        });
-        self.user_sessions[user as usize].push(session);
-        let refresh = self.issue(session, TokenKind::Refresh, now, mint);
-        self.issue_pair(session, refresh, now, mint)
+        let client = self.granting.take();
+        self.start_session(user, client, now, mint)
     }
 
     fn refresh(&mut self, token: Option<&str>, now: Instant, mint: &mut dyn Mint) -> Outcome {
@@ -1305,4 +1319,81 @@ impl Model {
 
 fn present(value: Option<&str>) -> Option<&str> {
     value.filter(|v| !v.is_empty())
+}
+
+/// Sessions started without a password: the authorization-code flow
+/// authenticates the user elsewhere (a login page, here the mock's account
+/// picker) and the code exchange starts the session.
+impl Model {
+    /// Start a session for `username`, granted to the client `client_id`
+    /// (already authenticated, see [`Model::authenticate_client`]), and
+    /// issue its tokens. An unknown account is `invalidCredentials`, an
+    /// unknown client `invalidClient`; nothing is checked beyond that: the
+    /// caller has authenticated the user.
+    pub fn grant(
+        &mut self,
+        username: &str,
+        client_id: Option<&str>,
+        now: Instant,
+        mint: &mut dyn Mint,
+    ) -> Outcome {
+        let Some(&user) = self.user_index.get(username) else {
+            return Outcome::Rejected(Rejection::InvalidCredentials);
+        };
+        let client = match client_id {
+            None => None,
+            Some(id) => match self.clients.iter().position(|c| c.id == id) {
+                Some(i) => Some(u32::try_from(i).unwrap_or(u32::MAX)),
+                None => return Outcome::Rejected(Rejection::InvalidClient),
+            },
+        };
+        self.start_session(user, client, now, mint)
+    }
+
+    /// Whether `auth` authenticates a known client (its secret, for a
+    /// confidential one): RFC 6749 `invalid_client` otherwise.
+    pub fn authenticate_client(&self, auth: ClientAuth<'_>) -> Result<(), Rejection> {
+        self.authenticate(auth).map(|_| ())
+    }
+
+    /// End `session`: every token of it dies (an authorization code used
+    /// twice, RFC 6749 section 4.1.2). Unknown sessions are ignored.
+    pub fn end_session(&mut self, session: SessionId) {
+        if let Some(s) = self.sessions.get_mut(session as usize) {
+            s.live = false;
+        }
+    }
+
+    /// The session `id`, if there is one.
+    pub fn session(&self, id: SessionId) -> Option<SessionView> {
+        let s = self.sessions.get(id as usize)?;
+        Some(SessionView {
+            id,
+            username: self.users[s.user as usize].0.clone(),
+            live: s.live,
+            started_at: s.started_at,
+        })
+    }
+
+    /// A new session of `user` for `client`, with its first tokens.
+    fn start_session(
+        &mut self,
+        user: u32,
+        client: Option<u32>,
+        now: Instant,
+        mint: &mut dyn Mint,
+    ) -> Outcome {
+        let session = u32::try_from(self.sessions.len()).unwrap_or(u32::MAX);
+        self.sessions.push(Session {
+            user,
+            client,
+            live: true,
+            started_at: now,
+            refresh_epoch: 0,
+            access_epoch: 0,
+        });
+        self.user_sessions[user as usize].push(session);
+        let refresh = self.issue(session, TokenKind::Refresh, now, mint);
+        self.issue_pair(session, refresh, now, mint)
+    }
 }
