@@ -1,7 +1,7 @@
 use openapi::binding::ActionKind;
 
 #[test]
-fn reference_spec_loads_with_every_action_bound() {
+fn reference_spec_loads_with_every_action_but_the_code_flows_bound() {
     let spec = openapi::reference_spec();
     let mut actions: Vec<_> = spec
         .operations()
@@ -9,7 +9,12 @@ fn reference_spec_loads_with_every_action_bound() {
         .filter_map(|o| o.binding.as_ref().map(|b| b.action))
         .collect();
     actions.sort_by_key(|a| a.as_str());
-    let mut all = ActionKind::ALL.to_vec();
+    // The authorization-code flow is fixtures/oidc.yaml's: the reference
+    // API logs in with a password.
+    let mut all: Vec<_> = ActionKind::ALL
+        .into_iter()
+        .filter(|a| !a.is_code_flow())
+        .collect();
     all.sort_by_key(|a| a.as_str());
     assert_eq!(actions, all);
     assert_eq!(spec.lifecycle().accounts.len(), 2);
