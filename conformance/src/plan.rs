@@ -35,6 +35,11 @@ pub struct Plan {
     pub left_out: Vec<(String, String)>,
     /// The operations and properties the run looks at.
     pub selection: Selection,
+    /// The login command and the operations it logs in on
+    /// (`--login-command`).
+    pub login: Option<Arc<crate::login::CommandLogin>>,
+    /// The JWT checks (the declared settings, the key set).
+    pub jwt: crate::jwt::Checks,
 }
 
 /// A value to put at a binding's source, or to leave out.
@@ -84,6 +89,10 @@ impl Plan {
                 left_out.push((op.name(), why));
                 continue;
             }
+            if b.action.is_code_flow() {
+                left_out.push((op.name(), crate::login::CODE_FLOW_LEFT_OUT.into()));
+                continue;
+            }
             // A request presenting a placeholder token must be valid, or the
             // operation cannot be exercised.
             let probe = fills_for(b, |_| Fill::Value("probe-token-0123456789".into()));
@@ -100,6 +109,10 @@ impl Plan {
                 ));
             }
         }
+        let jwt = crate::jwt::Checks::new(
+            spec.lifecycle().tokens.jwt.clone(),
+            crate::jwt::DEFAULT_CLOCK_SKEW,
+        );
         Plan {
             spec,
             target,
@@ -109,6 +122,8 @@ impl Plan {
             ops,
             left_out,
             selection,
+            login: None,
+            jwt,
         }
     }
 

@@ -66,7 +66,11 @@ fn result(plan: &Arc<Plan>, out: &Outcome, facts: &RunFacts, p: Property) -> Che
             .detected_at(Some(f.detected_at));
     }
     if let Some(reason) = not_applicable(plan, p) {
-        return CheckResult::not_applicable(group, p.name(), reason);
+        // JWTs the spec does not declare are judged as found (the checks
+        // that need nothing declared).
+        if !(p.is_jwt() && checks > 0) {
+            return CheckResult::not_applicable(group, p.name(), reason);
+        }
     }
 
     // With one account, "no other user's" cannot be checked: half a
@@ -87,7 +91,13 @@ fn binds(plan: &Plan, action: ActionKind) -> bool {
     plan.spec
         .operations()
         .iter()
-        .any(|op| op.binding.as_ref().is_some_and(|b| b.action == action))
+        .any(|op| op.binding.as_ref().is_some_and(|b| acts(b.action, action)))
+}
+
+/// Whether an operation bound to `bound` performs `action`: a code
+/// exchange is a login (it starts a session).
+fn acts(bound: ActionKind, action: ActionKind) -> bool {
+    bound == action || (action == ActionKind::Login && bound == ActionKind::ExchangeCode)
 }
 
 fn needs(action: ActionKind) -> String {
@@ -186,6 +196,30 @@ pub fn not_applicable(plan: &Arc<Plan>, p: Property) -> Option<String> {
         Property::RaceNoFork if !policy.refresh_single_use => Some(
             "the spec declares refresh tokens reusable: concurrent refreshes may all win".into(),
         ),
+        p if p.is_jwt() => jwt_not_applicable(plan, p, b(Login) || b(Refresh)),
+        _ => None,
+    }
+}
+
+/// Why a JWT property does not apply: no operation issues tokens, the
+/// spec does not declare JWTs (`tokens.format: jwt`), or declares
+/// nothing the property compares with.
+fn jwt_not_applicable(plan: &Plan, p: Property, issues: bool) -> Option<String> {
+    if !issues {
+        return Some("the spec binds no operation that issues tokens".into());
+    }
+    let Some(declared) = plan.jwt.declared() else {
+        return Some(
+            "the spec does not declare JWTs (tokens.format: jwt), and no token issued was one"
+                .into(),
+        );
+    };
+    match p {
+        Property::JwtIssAndAudAsDeclared
+            if declared.declared_issuer.is_none() && declared.audience.is_none() =>
+        {
+            Some("the spec declares no `tokens.issuer` or `tokens.audience`".into())
+        }
         _ => None,
     }
 }
@@ -338,7 +372,7 @@ fn left_out(plan: &Plan, action: ActionKind) -> String {
         .spec
         .operations()
         .iter()
-        .filter(|op| op.binding.as_ref().is_some_and(|b| b.action == action))
+        .filter(|op| op.binding.as_ref().is_some_and(|b| acts(b.action, action)))
         .map(|op| op.name())
         .collect();
     let why = plan
