@@ -488,10 +488,13 @@ impl Driver {
         resp: &HttpResponse,
     ) -> Result<Vec<Violation>, RunError> {
         use crate::jwt::{Issued as Jwt, Role};
-        let (Expected::Outcome {
-            outcome: Outcome::Issued(t),
-            ..
-        }, Some(b)) = (&after.expected, op.binding.as_ref())
+        let (
+            Expected::Outcome {
+                outcome: Outcome::Issued(t),
+                ..
+            },
+            Some(b),
+        ) = (&after.expected, op.binding.as_ref())
         else {
             return Ok(Vec::new());
         };
@@ -515,7 +518,11 @@ impl Driver {
             .map(|c| c.id.clone());
         let i = &b.issue;
         let tokens = [
-            (&i.access_token, Role::Access, Some(seconds(&i.expires_in, t.expires_in))),
+            (
+                &i.access_token,
+                Role::Access,
+                Some(seconds(&i.expires_in, t.expires_in)),
+            ),
             (
                 &i.refresh_token,
                 Role::Refresh,

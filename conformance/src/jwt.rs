@@ -202,7 +202,10 @@ pub fn jwt_exp_agrees_with_expires_in(
 ) -> Option<Violation> {
     let p = Property::JwtExpAgreesWithExpiresIn;
     let (Some(exp), Some(iat)) = (number(claims, "exp"), number(claims, "iat")) else {
-        return Some(violation(p, "the JWT has no numeric `exp` and `iat`".into()));
+        return Some(violation(
+            p,
+            "the JWT has no numeric `exp` and `iat`".into(),
+        ));
     };
     let ttl = exp.saturating_sub(iat);
     (ttl.abs_diff(lifetime) > skew).then(|| {
@@ -243,8 +246,7 @@ pub fn jwt_jti_unique(claims: &Value, seen: &mut HashSet<String>) -> Option<Viol
             "the access token has no `jti` (RFC 9068 section 2.2 requires one)".into(),
         ));
     };
-    (!seen.insert(jti.to_owned()))
-        .then(|| violation(p, format!("jti `{jti}` was issued before")))
+    (!seen.insert(jti.to_owned())).then(|| violation(p, format!("jti `{jti}` was issued before")))
 }
 
 /// `jwt signature verifies`: the declared algorithm, and a signature the
@@ -356,7 +358,10 @@ pub fn jwt_iss_and_aud_as_declared(
 /// The key set where the spec locates it: `tokens.jwks` (a URL, or a path
 /// of the target), else the discovery document's `jwks_uri`, else
 /// `/.well-known/jwks.json`. Why it could not be read is the `Err`.
-fn fetch_key_set(target: &Target, declared: Option<&Jwt>) -> Result<Result<JwkSet, String>, RunError> {
+fn fetch_key_set(
+    target: &Target,
+    declared: Option<&Jwt>,
+) -> Result<Result<JwkSet, String>, RunError> {
     let place = match declared.and_then(|d| d.jwks.clone()) {
         Some(p) => p,
         None => match get_json(target, DISCOVERY_PATH)? {

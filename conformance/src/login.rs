@@ -141,8 +141,7 @@ impl Plan {
             .map(|(_, o)| o.name())
             .collect();
         self.left_out.retain(|(op, _)| !names.contains(op));
-        self.ops
-            .extend(ops.iter().map(|&i| (ActionKind::Login, i)));
+        self.ops.extend(ops.iter().map(|&i| (ActionKind::Login, i)));
         let lifecycle = spec.lifecycle();
         // The spec's clients exist on the mock only, as its accounts do.
         let client = lifecycle
@@ -233,7 +232,10 @@ fn answer(plan: &Plan, op: usize, t: &TokenResponse) -> HttpResponse {
     let i = &b.issue;
     let values = [
         (&i.access_token, Some(Value::from(t.access_token.as_str()))),
-        (&i.refresh_token, t.refresh_token.as_deref().map(Value::from)),
+        (
+            &i.refresh_token,
+            t.refresh_token.as_deref().map(Value::from),
+        ),
         (&i.expires_in, t.expires_in.map(Value::from)),
         (&i.id_token, t.id_token.as_deref().map(Value::from)),
     ];
@@ -296,8 +298,18 @@ pub fn run(
             bytes
         })
     };
-    let out = reader(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let err = reader(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let out = reader(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = reader(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let status = match child.wait_timeout(command.timeout) {
         Ok(Some(status)) => status,
         Ok(None) => {

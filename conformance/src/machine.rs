@@ -659,7 +659,8 @@ impl ReferenceStateMachine for RefMachine {
                 user,
                 wrong_password,
             } => {
-                *user < state.plan.accounts.len() && !(*wrong_password && state.plan.by_command(*op))
+                *user < state.plan.accounts.len()
+                    && !(*wrong_password && state.plan.by_command(*op))
             }
             // A path segment cannot be left out or empty: that is another
             // route, not a request without a token.

@@ -11,7 +11,7 @@ use anyhow::{bail, Context};
 use serde::Deserialize;
 
 use conformance::{
-    LoginCommand, Limits, OpFilter, Property, Rate, Secret, Selection, Tls, Transport,
+    Limits, LoginCommand, OpFilter, Property, Rate, Secret, Selection, Tls, Transport,
 };
 
 /// The config file's name, looked for in the current directory.

@@ -140,7 +140,13 @@ fn checked_client(spec: &Spec, params: &Params<'_>) -> Result<String, String> {
         .get(&client_id)
         .map_or(&[][..], Vec::as_slice);
     match params.get("redirect_uri") {
-        Some(uri) if registered.iter().any(|r| authcode::redirect_matches(r, &uri)) => Ok(uri),
+        Some(uri)
+            if registered
+                .iter()
+                .any(|r| authcode::redirect_matches(r, &uri)) =>
+        {
+            Ok(uri)
+        }
         Some(uri) => Err(format!(
             "`{uri}` is not a redirect URI of client `{client_id}` (it registers: {})",
             if registered.is_empty() {

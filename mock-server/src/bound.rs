@@ -120,7 +120,14 @@ pub(crate) fn answer(
             op,
             target.status,
             choice,
-            &fills(b, &outcome, signer, state, client_id.as_deref(), grant.as_ref()),
+            &fills(
+                b,
+                &outcome,
+                signer,
+                state,
+                client_id.as_deref(),
+                grant.as_ref(),
+            ),
         )
     } else {
         Reply::from(respond::problem(

@@ -163,7 +163,9 @@ fn endpoints(spec: &openapi::Spec) -> Endpoints<'_> {
             .find(|(o, b)| {
                 b.action == ActionKind::Protected
                     && o.method == "GET"
-                    && b.subject.as_ref().is_some_and(|s| s.to_string() == "$response.body#/sub")
+                    && b.subject
+                        .as_ref()
+                        .is_some_and(|s| s.to_string() == "$response.body#/sub")
             })
             .map(|(o, _)| o.path.as_str()),
         ..Endpoints::default()
@@ -178,7 +180,10 @@ fn endpoints(spec: &openapi::Spec) -> Endpoints<'_> {
         }
     }
     for (_, b) in bound().filter(|(_, b)| b.action.issues_tokens()) {
-        let method = b.client.as_ref().map_or(ClientAuthMethod::None, |c| c.method);
+        let method = b
+            .client
+            .as_ref()
+            .map_or(ClientAuthMethod::None, |c| c.method);
         if !e.client_auth.contains(&method.as_str()) {
             e.client_auth.push(method.as_str());
         }

@@ -99,7 +99,10 @@ pub fn redirect_matches(registered: &str, presented: &str) -> bool {
     if registered == presented {
         return true;
     }
-    match (loopback_without_port(registered), loopback_without_port(presented)) {
+    match (
+        loopback_without_port(registered),
+        loopback_without_port(presented),
+    ) {
         (Some(a), Some(b)) => a == b,
         _ => false,
     }

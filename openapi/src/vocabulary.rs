@@ -778,7 +778,10 @@ fn read_code_flow(
 /// An `authorize` operation documents its redirect and declares the
 /// parameters of RFC 6749 section 4.1.1 it cannot do without.
 fn check_authorize(r: &mut Reader<'_>, doc: &Value, at: &str, op: &Operation) {
-    if !AUTHORIZE_REDIRECTS.iter().any(|s| op.response(*s).is_some()) {
+    if !AUTHORIZE_REDIRECTS
+        .iter()
+        .any(|s| op.response(*s).is_some())
+    {
         r.push(
             Rule::NoSuccessResponse,
             at,

@@ -207,3 +207,43 @@ fn lint_and_diff_take_swagger_2_documents() {
         "{out}"
     );
 }
+
+#[test]
+fn a_failing_login_command_exits_2_naming_it_and_a_working_one_passes() {
+    let doc: serde_json::Value = serde_norway::from_str(
+        &std::fs::read_to_string(root().join("fixtures/oidc.yaml")).unwrap(),
+    )
+    .unwrap();
+    let mock = Served::start(spec(doc));
+    let run = |command: &str| {
+        conformance(&[
+            "run",
+            "--target",
+            &mock.uri(),
+            "--spec",
+            "fixtures/oidc.yaml",
+            "--cases",
+            "3",
+            "--race-rounds",
+            "1",
+            "--login-command",
+            command,
+            "--login-timeout",
+            "20s",
+        ])
+    };
+    let (code, _, err) = run("echo nope >&2; exit 1");
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(
+            "error: the login command `echo nope >&2; exit 1` failed (exit status: 1): nope"
+        ),
+        "{err}"
+    );
+    let (code, out, err) = run("python3 scripts/oauth/authcode-login.py");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("ok            jwt signature verifies"),
+        "{out}"
+    );
+}

@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use conformance::{LoginCommand, Property, RunError, Status};
 
-use crate::support::{config, failed_checks, login_command, root, spec, Served};
+use crate::support::{config, login_command, only_failure, root, spec, Served};
 
 fn oidc() -> Value {
     let text = std::fs::read_to_string(root().join("fixtures/oidc.yaml")).unwrap();
@@ -32,9 +32,11 @@ const JWT: [Property; 5] = [
 fn the_mock_on_oidc_yaml_passes_through_the_login_command_with_every_jwt_check() {
     let served = Served::start(spec(oidc()));
     for seed in [0, 1, 2] {
-        let report =
-            conformance::run(&config(&served.uri(), oidc(), 20, seed), &conformance::NoProgress)
-                .unwrap();
+        let report = conformance::run(
+            &config(&served.uri(), oidc(), 20, seed),
+            &conformance::NoProgress,
+        )
+        .unwrap();
         let text = report.to_text();
         assert!(report.passed(), "seed {seed}:\n{text}");
         for p in JWT.into_iter().chain([
@@ -43,7 +45,12 @@ fn the_mock_on_oidc_yaml_passes_through_the_login_command_with_every_jwt_check()
             Property::ReuseEndsSession,
             Property::TokensExpire,
         ]) {
-            assert_eq!(status_of(&report, p), Status::Passed, "{}:\n{text}", p.name());
+            assert_eq!(
+                status_of(&report, p),
+                Status::Passed,
+                "{}:\n{text}",
+                p.name()
+            );
         }
         // The login went through the command, as the journal says: no
         // password login exists.
@@ -73,10 +80,17 @@ fn without_a_login_command_the_code_flow_is_not_exercised_and_says_how_to() {
         .unwrap_or_else(|| panic!("{}", report.to_text()));
     assert_eq!(token.status, Status::NotExercised);
     assert!(
-        token.message.as_deref().unwrap_or("").contains("--login-command"),
+        token
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .contains("--login-command"),
         "{token:?}"
     );
-    assert_eq!(status_of(&report, Property::LoginIssuesTokens), Status::NotExercised);
+    assert_eq!(
+        status_of(&report, Property::LoginIssuesTokens),
+        Status::NotExercised
+    );
 }
 
 /// The reference spec with JWT access tokens (RS256, the mock's key).
@@ -100,19 +114,13 @@ fn a_key_set_other_than_the_signing_one_fails_the_signature_check_only() {
         &conformance::NoProgress,
     )
     .unwrap();
-    assert_eq!(
-        failed_checks(&report),
-        [Property::JwtSignatureVerifies.name()],
-        "{}",
-        report.to_text()
-    );
-    let check = report
-        .checks
-        .iter()
-        .find(|c| c.name == Property::JwtSignatureVerifies.name())
-        .unwrap();
+    let check = only_failure(&report, Property::JwtSignatureVerifies);
     assert!(
-        check.message.as_deref().unwrap_or("").contains("no key of the key set"),
+        check
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .contains("no key of the key set"),
         "{check:?}"
     );
     // Its own key set (the default place): everything passes.
@@ -146,17 +154,7 @@ fn a_lifetime_that_disagrees_with_expires_in_fails_the_exp_check_only() {
         &conformance::NoProgress,
     )
     .unwrap();
-    assert_eq!(
-        failed_checks(&report),
-        [Property::JwtExpAgreesWithExpiresIn.name()],
-        "{}",
-        report.to_text()
-    );
-    let f = report
-        .checks
-        .iter()
-        .find(|c| c.status == Status::Failed)
-        .unwrap();
+    let f = only_failure(&report, Property::JwtExpAgreesWithExpiresIn);
     assert!(f.message.as_deref().unwrap().contains("3600 s"), "{f:?}");
     // A short sequence: the first login shows it.
     assert!(f.steps.len() <= 2, "{}", report.to_text());
@@ -192,10 +190,18 @@ fn a_failing_login_command_is_a_clear_error_naming_it() {
     assert!(err.contains("the login command `echo"), "{err}");
     assert!(err.contains("exit status: 3"), "{err}");
     // (demo's password is `demo` too: both words go.)
-    assert!(err.contains("no luck for (password) with (password)"), "{err}");
-    assert!(!err.contains("with demo"), "the password in the message: {err}");
+    assert!(
+        err.contains("no luck for (password) with (password)"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("with demo"),
+        "the password in the message: {err}"
+    );
 
-    let err = run_with(LoginCommand::new("echo 'not json'")).unwrap_err().to_string();
+    let err = run_with(LoginCommand::new("echo 'not json'"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("printed no JSON token response"), "{err}");
     let err = run_with(LoginCommand::new("echo '{\"token_type\": \"Bearer\"}'"))
         .unwrap_err()

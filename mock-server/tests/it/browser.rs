@@ -500,11 +500,17 @@ async fn a_single_page_app_logs_in_with_the_authorization_code_flow_and_pkce() {
     assert!(!page.contains("alice-secret"), "a password on the picker");
     b.screenshot("oidc-1-picker").await;
     alice.click().await.unwrap();
-    let result = b.shown("#result[data-status='done'], #result[data-status='error']").await;
+    let result = b
+        .shown("#result[data-status='done'], #result[data-status='error']")
+        .await;
     let text = result.text().await.unwrap();
     b.screenshot("oidc-2-logged-in").await;
     let r: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
-    assert_eq!(result.attr("data-status").await.unwrap().as_deref(), Some("done"), "{r}");
+    assert_eq!(
+        result.attr("data-status").await.unwrap().as_deref(),
+        Some("done"),
+        "{r}"
+    );
     assert_eq!(r["origin"], app.as_str());
     assert_eq!(r["tokenStatus"], 200, "{r}");
     assert_eq!(r["tokenType"], "Bearer");

@@ -116,15 +116,19 @@ async fn userinfo(server: &MockServer, access: &str) -> u16 {
         .as_u16()
 }
 
-async fn id_claims(server: &MockServer, id_token: &str) -> Value {
-    let jwks: JwkSet = client()
-        .get(format!("{}/.well-known/jwks.json", server.uri()))
+async fn get_json(server: &MockServer, path: &str) -> Value {
+    let resp = client()
+        .get(format!("{}{path}", server.uri()))
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
         .unwrap();
+    assert_eq!(resp.status(), 200, "{path}");
+    resp.json().await.unwrap()
+}
+
+async fn id_claims(server: &MockServer, id_token: &str) -> Value {
+    let jwks: JwkSet =
+        serde_json::from_value(get_json(server, "/.well-known/jwks.json").await).unwrap();
     let kid = decode_header(id_token).unwrap().kid.unwrap();
     let key = DecodingKey::from_jwk(jwks.find(&kid).expect("the kid is published")).unwrap();
     let mut v = Validation::new(Algorithm::RS256);
@@ -193,7 +197,11 @@ async fn the_code_needs_its_verifier_redirect_uri_and_client() {
         }
         let sent: Vec<(&str, &str)> = sent.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let (status, body) = exchange(&server, &sent).await;
-        assert_eq!((status, &body["error"]), (400, &"invalid_grant".into()), "{what}: {body}");
+        assert_eq!(
+            (status, &body["error"]),
+            (400, &"invalid_grant".into()),
+            "{what}: {body}"
+        );
         // A failed attempt spends the code: the right verifier no longer
         // helps.
         let (status, _) = exchange(&server, &token_form(&code, VERIFIER)).await;
@@ -211,7 +219,11 @@ async fn the_code_needs_its_verifier_redirect_uri_and_client() {
     // No code at all: invalid_request.
     let (status, body) = exchange(
         &server,
-        &[("grant_type", "authorization_code"), ("code", ""), ("client_id", "spa")],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", ""),
+            ("client_id", "spa"),
+        ],
     )
     .await;
     assert_eq!((status, &body["error"]), (400, &"invalid_request".into()));
@@ -272,7 +284,11 @@ async fn the_picker_lists_the_accounts_without_passwords() {
     // An unknown hint shows the picker, saying so.
     let resp = authorize(&server, &usual(&challenge, "mallory")).await;
     assert_eq!(resp.status(), 200);
-    assert!(resp.text().await.unwrap().contains("No account is named `mallory`"));
+    assert!(resp
+        .text()
+        .await
+        .unwrap()
+        .contains("No account is named `mallory`"));
     // The form's POST chooses the account.
     let mut form = query.clone();
     form.push(("login_hint", "demo"));
@@ -326,12 +342,27 @@ async fn later_errors_go_back_to_the_client_with_error_and_state() {
         query
     };
     for (query, error) in [
-        (with(&[("response_type", "token")], &[]), "unsupported_response_type"),
-        (with(&[], &["code_challenge", "code_challenge_method"]), "invalid_request"),
-        (with(&[("code_challenge_method", "S512")], &[]), "invalid_request"),
+        (
+            with(&[("response_type", "token")], &[]),
+            "unsupported_response_type",
+        ),
+        (
+            with(&[], &["code_challenge", "code_challenge_method"]),
+            "invalid_request",
+        ),
+        (
+            with(&[("code_challenge_method", "S512")], &[]),
+            "invalid_request",
+        ),
         (with(&[("code_challenge", "short")], &[]), "invalid_request"),
-        (with(&[("prompt", "none")], &["login_hint"]), "login_required"),
-        (with(&[("error", "access_denied")], &["login_hint"]), "access_denied"),
+        (
+            with(&[("prompt", "none")], &["login_hint"]),
+            "login_required",
+        ),
+        (
+            with(&[("error", "access_denied")], &["login_hint"]),
+            "access_denied",
+        ),
     ] {
         let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let resp = authorize(&server, &query).await;
@@ -347,14 +378,7 @@ async fn later_errors_go_back_to_the_client_with_error_and_state() {
 #[tokio::test]
 async fn the_discovery_document_names_the_flow_and_the_endpoints() {
     let server = mock().await;
-    let doc: Value = client()
-        .get(format!("{}/.well-known/openid-configuration", server.uri()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = get_json(&server, "/.well-known/openid-configuration").await;
     let base = server.uri();
     assert_eq!(doc["issuer"], "http://127.0.0.1:8080");
     assert_eq!(doc["authorization_endpoint"], format!("{base}/authorize"));
@@ -402,6 +426,9 @@ async fn a_refresh_keeps_the_original_auth_time_and_drops_the_nonce() {
     let refreshed: Value = resp.json().await.unwrap();
     let again = id_claims(&server, refreshed["id_token"].as_str().unwrap()).await;
     assert_eq!(again["auth_time"], first["auth_time"]);
-    assert_eq!(again["iat"].as_u64(), first["iat"].as_u64().map(|t| t + 100));
+    assert_eq!(
+        again["iat"].as_u64(),
+        first["iat"].as_u64().map(|t| t + 100)
+    );
     assert!(again.get("nonce").is_none(), "{again}");
 }

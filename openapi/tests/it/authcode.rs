@@ -78,7 +78,9 @@ fn a_code_expires_after_its_lifetime_to_the_second() {
     let mut codes = Codes::new();
     codes.issue("c1".into(), s256_grant(), 100);
     codes.issue("c2".into(), s256_grant(), 100);
-    assert!(codes.redeem(redemption("c1", Some(VERIFIER)), 100 + CODE_TTL - 1).is_ok());
+    assert!(codes
+        .redeem(redemption("c1", Some(VERIFIER)), 100 + CODE_TTL - 1)
+        .is_ok());
     assert_eq!(
         codes.redeem(redemption("c2", Some(VERIFIER)), 100 + CODE_TTL),
         Err(CodeError::Expired)
@@ -102,7 +104,10 @@ fn pkce_s256_and_plain_and_no_downgrade() {
         "the challenge is not the verifier"
     );
     codes.issue("s2".into(), s256_grant(), 0);
-    assert_eq!(codes.redeem(redemption("s2", None), 1), Err(CodeError::VerifierMissing));
+    assert_eq!(
+        codes.redeem(redemption("s2", None), 1),
+        Err(CodeError::VerifierMissing)
+    );
     let plain = Challenge {
         method: ChallengeMethod::Plain,
         value: VERIFIER.into(),
@@ -117,7 +122,10 @@ fn pkce_s256_and_plain_and_no_downgrade() {
     codes.issue("n2".into(), grant(None), 0);
     assert!(codes.redeem(redemption("n2", None), 1).is_ok());
     assert_eq!(ChallengeMethod::parse(None), Some(ChallengeMethod::Plain));
-    assert_eq!(ChallengeMethod::parse(Some("S256")), Some(ChallengeMethod::S256));
+    assert_eq!(
+        ChallengeMethod::parse(Some("S256")),
+        Some(ChallengeMethod::S256)
+    );
     assert_eq!(ChallengeMethod::parse(Some("s256")), None);
 }
 
@@ -138,7 +146,11 @@ fn a_code_is_bound_to_its_client_and_redirect_uri() {
             redirect_uri: uri,
             ..redemption("r", Some(VERIFIER))
         };
-        assert_eq!(codes.redeem(r, 1), Err(CodeError::RedirectMismatch), "{uri:?}");
+        assert_eq!(
+            codes.redeem(r, 1),
+            Err(CodeError::RedirectMismatch),
+            "{uri:?}"
+        );
         // A wrong redirect spends the code.
         assert!(matches!(
             codes.redeem(redemption("r", Some(VERIFIER)), 1),
@@ -163,12 +175,27 @@ fn a_code_is_bound_to_its_client_and_redirect_uri() {
 
 #[test]
 fn loopback_redirect_uris_match_on_any_port() {
-    assert!(redirect_matches("http://127.0.0.1/cb", "http://127.0.0.1:5000/cb"));
+    assert!(redirect_matches(
+        "http://127.0.0.1/cb",
+        "http://127.0.0.1:5000/cb"
+    ));
     assert!(redirect_matches("http://[::1]:1/cb", "http://[::1]:2/cb"));
-    assert!(!redirect_matches("http://127.0.0.1/cb", "http://127.0.0.1:5000/other"));
-    assert!(!redirect_matches("https://app.example/cb", "https://app.example:444/cb"));
-    assert!(!redirect_matches("http://localhost/cb", "http://localhost:3000/cb"));
-    assert!(!redirect_matches("http://127.0.0.1/cb", "http://127.0.0.1.evil/cb"));
+    assert!(!redirect_matches(
+        "http://127.0.0.1/cb",
+        "http://127.0.0.1:5000/other"
+    ));
+    assert!(!redirect_matches(
+        "https://app.example/cb",
+        "https://app.example:444/cb"
+    ));
+    assert!(!redirect_matches(
+        "http://localhost/cb",
+        "http://localhost:3000/cb"
+    ));
+    assert!(!redirect_matches(
+        "http://127.0.0.1/cb",
+        "http://127.0.0.1.evil/cb"
+    ));
 }
 
 proptest! {
@@ -185,12 +212,11 @@ proptest! {
 
 #[test]
 fn grant_starts_a_session_without_a_password_for_a_known_client() {
-    let mut model = Model::new(Policy::default(), [("demo", "demo")]).with_clients([
-        openapi::model::Client {
+    let mut model =
+        Model::new(Policy::default(), [("demo", "demo")]).with_clients([openapi::model::Client {
             id: "spa".into(),
             secret: None,
-        },
-    ]);
+        }]);
     let mut n = 0;
     let mut mint = |kind: TokenKind| {
         n += 1;
@@ -270,7 +296,10 @@ fn the_code_flow_vocabulary_loads_and_names_what_is_wrong() {
         .find_map(|o| o.binding.as_ref()?.exchange.clone())
         .expect("the exchange's places");
     assert_eq!(exchange.code.expr.to_string(), "$request.body#/code");
-    assert_eq!(exchange.verifier.expr.to_string(), "$request.body#/code_verifier");
+    assert_eq!(
+        exchange.verifier.expr.to_string(),
+        "$request.body#/code_verifier"
+    );
 
     let mut broken = doc.clone();
     broken["paths"]["/authorize"]["get"]["responses"]
@@ -286,7 +315,8 @@ fn the_code_flow_vocabulary_loads_and_names_what_is_wrong() {
         .unwrap()
         .remove("client");
     broken["paths"]["/token"]["post"]["x-token-lifecycle"]["code"] = json!("$request.body#/nope");
-    broken["x-token-lifecycle"]["clients"][0]["redirectUris"] = json!(["/relative", "https://a.example/#x"]);
+    broken["x-token-lifecycle"]["clients"][0]["redirectUris"] =
+        json!(["/relative", "https://a.example/#x"]);
     broken["x-token-lifecycle"]["tokens"] = json!({"format": "jwt", "jwks": "jwks.json"});
     let found = problems(broken).join("\n");
     for expected in [
@@ -302,7 +332,11 @@ fn the_code_flow_vocabulary_loads_and_names_what_is_wrong() {
     }
     // The exchange's places on another action are refused.
     let mut misplaced = doc;
-    misplaced["paths"]["/authorize"]["get"]["x-token-lifecycle"]["code"] = json!("$request.query.code");
+    misplaced["paths"]["/authorize"]["get"]["x-token-lifecycle"]["code"] =
+        json!("$request.query.code");
     let found = problems(misplaced).join("\n");
-    assert!(found.contains("only `exchange-code` reads `code`"), "{found}");
+    assert!(
+        found.contains("only `exchange-code` reads `code`"),
+        "{found}"
+    );
 }
