@@ -399,3 +399,98 @@ fn get_json(target: &Target, place: &str) -> Result<Result<Value, String>, RunEr
         .json()
         .ok_or_else(|| format!("GET {place} did not answer JSON")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{encode, EncodingKey};
+    use serde_json::json;
+
+    fn hs256(claims: &Value, secret: &str) -> String {
+        encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &EncodingKey::from_secret(secret.as_bytes()).unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn declared(issuer: Option<&str>, audience: Option<&str>) -> Jwt {
+        Jwt {
+            algorithm: JwtAlgorithm::HS256,
+            declared_issuer: issuer.map(str::to_owned),
+            audience: audience.map(str::to_owned),
+            secret: Some("s3cret".into()),
+            jwks: None,
+        }
+    }
+
+    fn issued(role: Role, client: Option<&str>) -> Issued<'_> {
+        Issued {
+            token: "",
+            role,
+            lifetime: None,
+            now: 1000,
+            client,
+        }
+    }
+
+    #[test]
+    fn exp_and_iat_within_the_skew_only() {
+        let c = json!({"iat": 1000, "exp": 1300});
+        assert!(jwt_exp_agrees_with_expires_in(&c, 300, 0).is_none());
+        assert!(jwt_exp_agrees_with_expires_in(&c, 330, 30).is_none());
+        assert!(jwt_exp_agrees_with_expires_in(&c, 331, 30).is_some());
+        assert!(jwt_exp_agrees_with_expires_in(&json!({"iat": 1}), 300, 30).is_some());
+        assert!(jwt_iat_not_in_the_future(&c, 970, 30).is_none());
+        let v = jwt_iat_not_in_the_future(&c, 969, 30).unwrap();
+        assert!(v.message.contains("31 s after"), "{}", v.message);
+    }
+
+    #[test]
+    fn a_jti_is_required_and_never_repeated() {
+        let mut seen = HashSet::new();
+        assert!(jwt_jti_unique(&json!({"jti": "a"}), &mut seen).is_none());
+        assert!(jwt_jti_unique(&json!({"jti": "b"}), &mut seen).is_none());
+        assert!(jwt_jti_unique(&json!({"jti": "a"}), &mut seen).is_some());
+        assert!(jwt_jti_unique(&json!({}), &mut seen).is_some());
+    }
+
+    #[test]
+    fn iss_and_aud_as_declared_for_access_and_id_tokens() {
+        let d = declared(Some("https://idp"), Some("api"));
+        let ok = json!({"iss": "https://idp", "aud": ["other", "api"]});
+        assert!(jwt_iss_and_aud_as_declared(&ok, &d, &issued(Role::Access, None)).is_none());
+        let wrong_iss = json!({"iss": "https://evil", "aud": "api"});
+        assert!(jwt_iss_and_aud_as_declared(&wrong_iss, &d, &issued(Role::Access, None)).is_some());
+        let no_aud = json!({"iss": "https://idp"});
+        assert!(jwt_iss_and_aud_as_declared(&no_aud, &d, &issued(Role::Access, None)).is_some());
+        // An ID token's audience is its client.
+        let id = json!({"iss": "https://idp", "aud": "spa"});
+        assert!(jwt_iss_and_aud_as_declared(&id, &d, &issued(Role::Id, Some("spa"))).is_none());
+        assert!(jwt_iss_and_aud_as_declared(&id, &d, &issued(Role::Id, Some("web"))).is_some());
+    }
+
+    #[test]
+    fn the_signature_verifies_with_the_declared_secret_and_algorithm_only() {
+        let d = declared(None, None);
+        let claims = json!({"sub": "demo", "iat": 1, "exp": 2});
+        let good = hs256(&claims, "s3cret");
+        let (header, _) = decode(&good).unwrap();
+        assert!(jwt_signature_verifies(&good, &header, &d, None).is_none());
+        let forged = hs256(&claims, "guessed");
+        let v = jwt_signature_verifies(&forged, &header, &d, None).unwrap();
+        assert!(v.message.contains("does not verify"), "{}", v.message);
+        let rs = Jwt {
+            algorithm: JwtAlgorithm::RS256,
+            ..d
+        };
+        let v = jwt_signature_verifies(&good, &header, &rs, None).unwrap();
+        assert!(
+            v.message.contains("the spec declares RS256"),
+            "{}",
+            v.message
+        );
+        assert!(decode("opaque-token").is_none());
+    }
+}
