@@ -46,7 +46,7 @@ use conformance::{Config, NoProgress, Property, Report, Status};
 use serde_json::Value;
 
 use refimpl::{Defects, RefImpl};
-use support::{config, spec, with_guarded_operation, Served};
+use support::{config, oauth2, spec, with_guarded_operation, Served};
 
 struct Args {
     cases: u32,
@@ -166,6 +166,8 @@ fn main() {
     let correct = RefImpl::start(Defects::default());
     let mock = Served::start(spec(reference.clone()));
     let mock_guarded = Served::start(spec(guarded.clone()));
+    let oauth = oauth2();
+    let mock_oauth = Served::start(spec(oauth.clone()));
     for (name, uri, checked) in [
         ("mock, reference spec", mock.uri(), &reference),
         (
@@ -178,6 +180,7 @@ fn main() {
             correct.uri(),
             &reference,
         ),
+        ("mock, fixtures/oauth2.yaml", mock_oauth.uri(), &oauth),
     ] {
         let per_seed = coverage(&uri, checked, &a);
         let never = per_seed.iter().filter(|s| s.is_none()).count();

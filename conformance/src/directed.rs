@@ -20,7 +20,7 @@ use openapi::model::Outcome as ModelOutcome;
 
 use crate::error::RunError;
 use crate::machine::{Expected, RefMachine, RefState, Step, Tok};
-use crate::plan::Plan;
+use crate::plan::{Bound, Caller, Plan};
 use crate::stateful::Checker;
 
 /// Tokens of one kind and one user the token-quality check needs (see
@@ -79,19 +79,35 @@ impl Sim {
         }
     }
 
-    fn login(&mut self, op: usize, user: usize) -> Option<Pair> {
+    fn login(&mut self, op: Bound, user: usize) -> Option<Pair> {
+        self.login_as(op, user, Caller::Own)
+    }
+
+    fn login_as(&mut self, op: Bound, user: usize, client: Caller) -> Option<Pair> {
         self.push(Step::Login {
             op,
             user,
             wrong_password: false,
+            client,
         })
     }
 
-    fn call(&mut self, op: Option<usize>, action: ActionKind, token: Tok) -> Option<Pair> {
+    fn call(&mut self, op: Option<Bound>, action: ActionKind, token: Tok) -> Option<Pair> {
+        self.call_as(op, action, token, Caller::Own)
+    }
+
+    fn call_as(
+        &mut self,
+        op: Option<Bound>,
+        action: ActionKind,
+        token: Tok,
+        client: Caller,
+    ) -> Option<Pair> {
         self.push(Step::Call {
             op: op?,
             action,
             token,
+            client,
         })
     }
 
@@ -119,20 +135,18 @@ fn known(sym: &str) -> Tok {
 }
 
 /// The first usable operation of `action`.
-fn first(plan: &Plan, action: ActionKind) -> Option<usize> {
-    plan.ops
-        .iter()
-        .find(|(a, _)| *a == action)
-        .map(|(_, op)| *op)
+fn first(plan: &Plan, action: ActionKind) -> Option<Bound> {
+    plan.first(action)
 }
 
 /// Logging in with account `user`: the operation, and the step.
-pub fn login_step(plan: &Plan, user: usize) -> Option<(usize, Step)> {
+pub fn login_step(plan: &Plan, user: usize) -> Option<(Bound, Step)> {
     let op = first(plan, ActionKind::Login)?;
     let step = Step::Login {
         op,
         user,
         wrong_password: false,
+        client: Caller::Own,
     };
     Some((op, step))
 }
@@ -159,8 +173,19 @@ pub fn scripts(plan: &Arc<Plan>) -> Vec<Script> {
         op: login,
         user: 0,
         wrong_password: true,
+        client: Caller::Own,
     });
     out.push(s.done("login with a wrong password", true));
+
+    if plan.authenticates_clients() && !plan.clients.is_empty() {
+        out.push(clients(plan, login));
+    }
+    if let Some(revoke_token) = first(plan, ActionKind::RevokeToken) {
+        out.push(rfc7009(plan, login, revoke_token));
+    }
+    if let Some(introspect) = first(plan, ActionKind::Introspect) {
+        out.push(rfc7662(plan, login, introspect));
+    }
 
     if refresh.is_some() {
         // A refresh rotates, and the new pair works.
@@ -280,6 +305,7 @@ pub fn scripts(plan: &Arc<Plan>) -> Vec<Script> {
                 Step::Login {
                     user: 0,
                     wrong_password: false,
+                    client: Caller::Own,
                     ..
                 }
             )
@@ -295,6 +321,67 @@ pub fn scripts(plan: &Arc<Plan>) -> Vec<Script> {
     out.into_iter().filter(|s| !s.steps.is_empty()).collect()
 }
 
+/// Tokens stay with their client: a client the API does not know is
+/// refused, another client can neither refresh nor revoke a token (which
+/// its own client then still refreshes).
+fn clients(plan: &Arc<Plan>, login: Bound) -> Script {
+    let refresh = first(plan, ActionKind::Refresh);
+    let (revoke, revoke_action) = match first(plan, ActionKind::RevokeToken) {
+        Some(op) => (Some(op), ActionKind::RevokeToken),
+        None => (first(plan, ActionKind::Revoke), ActionKind::Revoke),
+    };
+    let protected = first(plan, ActionKind::Protected);
+    let other = Caller::Client(1);
+    let mut s = Sim::new(plan);
+    s.login_as(login, 0, Caller::Stranger);
+    if let Some((a1, r1)) = s.login(login, 0) {
+        s.call_as(refresh, ActionKind::Refresh, known(&r1), Caller::Stranger);
+        if plan.clients.len() > 1 {
+            s.call_as(refresh, ActionKind::Refresh, known(&r1), other);
+            s.call_as(revoke, revoke_action, known(&r1), other);
+            if revoke_action == ActionKind::RevokeToken {
+                s.call_as(revoke, revoke_action, known(&a1), other);
+            }
+        }
+        s.call(protected, ActionKind::Protected, known(&a1));
+        s.call(refresh, ActionKind::Refresh, known(&r1));
+    }
+    s.done("tokens stay with their client", true)
+}
+
+/// RFC 7009: an access token and a refresh token revoked, each refused
+/// after, and a revoked one revoked again.
+fn rfc7009(plan: &Arc<Plan>, login: Bound, revoke: Bound) -> Script {
+    let refresh = first(plan, ActionKind::Refresh);
+    let protected = first(plan, ActionKind::Protected);
+    let op = Some(revoke);
+    let mut s = Sim::new(plan);
+    if let Some((a1, r1)) = s.login(login, 0) {
+        s.call(op, ActionKind::RevokeToken, known(&a1));
+        s.call(protected, ActionKind::Protected, known(&a1));
+        s.call(op, ActionKind::RevokeToken, known(&r1));
+        s.call(refresh, ActionKind::Refresh, known(&r1));
+        s.call(op, ActionKind::RevokeToken, known(&r1));
+    }
+    s.done("RFC 7009 revocation", true)
+}
+
+/// RFC 7662: what introspection says of live and spent tokens (the
+/// oracle also asks after every step).
+fn rfc7662(plan: &Arc<Plan>, login: Bound, introspect: Bound) -> Script {
+    let refresh = first(plan, ActionKind::Refresh);
+    let op = Some(introspect);
+    let mut s = Sim::new(plan);
+    if let Some((a1, r1)) = s.login(login, 0) {
+        s.call(op, ActionKind::Introspect, known(&a1));
+        s.call(op, ActionKind::Introspect, known(&r1));
+        if s.call(refresh, ActionKind::Refresh, known(&r1)).is_some() {
+            s.call(op, ActionKind::Introspect, known(&r1));
+        }
+    }
+    s.done("introspection agrees with the model", true)
+}
+
 /// Garbage, empty and missing tokens on every action's first operation
 /// (and garbage on the first guarded one): no session needed.
 fn unknown_tokens(plan: &Arc<Plan>) -> Script {
@@ -305,14 +392,19 @@ fn unknown_tokens(plan: &Arc<Plan>) -> Script {
         ActionKind::Logout,
         ActionKind::Revoke,
         ActionKind::RevokeAll,
+        ActionKind::RevokeToken,
+        ActionKind::Introspect,
     ] {
-        let op = first(plan, action);
-        for token in [
-            Tok::Garbage("not-a-token-0123456789".into()),
-            Tok::Empty,
-            Tok::Missing,
-        ] {
-            s.call(op, action, token);
+        // Every variant of the action (a token endpoint's refresh grant).
+        let ops: Vec<Bound> = plan.all(action).collect();
+        for op in ops {
+            for token in [
+                Tok::Garbage("not-a-token-0123456789".into()),
+                Tok::Empty,
+                Tok::Missing,
+            ] {
+                s.call(Some(op), action, token);
+            }
         }
     }
     let guarded = s.state().guarded.first().map(|g| g.op);
@@ -372,16 +464,22 @@ pub fn run(checker: &mut Checker, progress: &dyn Fn()) -> Result<bool, RunError>
             checker.out.absorb(seen);
             continue;
         }
+        // The login answered as predicted, and what followed it (the
+        // introspection oracle asking about its tokens) disagreed: that
+        // is the oracle's property to report, and the login worked.
+        if log.len() > 1 {
+            checker.out.absorb(seen);
+            checker.script(std::slice::from_ref(&step))?;
+            continue;
+        }
         logged_in = false;
         let predicted = RefState::new(plan.clone()).step(&step).expected;
         let (status, body) = log.last().map_or((0, ""), |e| (e.status, e.body.as_str()));
-        let op = plan.op(op);
+        let name = plan.name_of(op);
+        let op = plan.op_of(op);
         checker.out.could_not_log_in = Some(format!(
-            "{} ({} {}) as \"{}\" answered {status} {body}",
-            op.name(),
-            op.method,
-            op.path,
-            plan.accounts[user].0
+            "{name} ({} {}) as \"{}\" answered {status} {body}",
+            op.method, op.path, plan.accounts[user].0
         ));
         // A server error, or the predicted status without the tokens: the
         // target's failure, not the account's.

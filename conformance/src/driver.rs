@@ -6,16 +6,16 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use openapi::binding::{ActionKind, Source};
+use openapi::binding::{ActionKind, Binding, Source};
 use openapi::expr::Expr;
-use openapi::model::{Issued, Outcome, OutcomeName, TokenKind};
+use openapi::model::{Introspection, Issued, Outcome, OutcomeName, TokenKind};
 use openapi::spec::Operation;
 
 use crate::check::response_problems;
 use crate::error::RunError;
 use crate::guard;
 use crate::machine::{Expected, RefState, Step, Tok};
-use crate::plan::{build, fills_for, Fill, Plan};
+use crate::plan::{build, Bound, Caller, Fill, Plan};
 use crate::property::Property;
 use crate::stateful::IssuedToken;
 use crate::target::HttpResponse;
@@ -48,6 +48,8 @@ pub struct Violation {
 struct Request<'p> {
     /// The operation index.
     op: usize,
+    /// The planned binding (none for a guarded operation).
+    bound: Option<Bound>,
     /// The action it performs.
     action: ActionKind,
     /// The token presented, as sent.
@@ -74,6 +76,13 @@ pub struct Driver {
     jtis: HashSet<String>,
     /// Seconds the mock's clock was moved in this sequence.
     advanced: u64,
+    /// The difference between the target's `exp` and the model's, once
+    /// introspection told one, and when it was seen: every later `exp`
+    /// must keep it (exactly on the mock's clock).
+    exp_offset: Option<(i128, std::time::Instant)>,
+    /// Whether the introspection oracle asks after each step (not once
+    /// its property is muted: reported, or deselected).
+    pub introspects: bool,
 }
 
 impl Driver {
@@ -93,6 +102,8 @@ impl Driver {
             issued: Vec::new(),
             jtis: HashSet::new(),
             advanced: 0,
+            exp_offset: None,
+            introspects: true,
         })
     }
 
@@ -124,21 +135,22 @@ impl Driver {
             return Ok(Vec::new());
         }
         let plan = self.plan.clone();
-        let Some(req) = self.request_of(&plan, step) else {
+        let Some(req) = self.request_of(&plan, after, step) else {
             return Ok(Vec::new());
         };
         let op = plan.op(req.op);
         let expected = &after.expected;
-        let step_text = describe(step, op.name());
+        let name = req.bound.map_or_else(|| op.name(), |b| plan.name_of(b));
+        let step_text = describe(step, name);
         let commanded = match step {
-            Step::Login { op, user, .. } if plan.by_command(*op) => Some(*user),
+            Step::Login { op, user, .. } if plan.by_command(*op) => Some((*op, *user)),
             _ => None,
         };
         let resp = match commanded {
-            Some(user) => {
+            Some((bound, user)) => {
                 let text = format!("{step_text} (by the login command)");
                 let (resp, exchange) =
-                    crate::login::log_in(&plan, req.op, user, text, expected_text(expected))?;
+                    crate::login::log_in(&plan, bound, user, text, expected_text(expected))?;
                 self.log.push(exchange);
                 resp
             }
@@ -159,8 +171,9 @@ impl Driver {
                 violations.extend(self.invalid_requests_rejected(&resp));
             }
             Expected::Outcome { .. } => {
+                let bound = req.bound;
                 violations.extend(self.judge_outcome(after, op, req, &resp));
-                violations.extend(self.issued_jwts(after, op, &resp)?);
+                violations.extend(self.issued_jwts(after, bound, &resp)?);
             }
             Expected::Guarded { .. } => {
                 match self.guards_refuse_dead_tokens(after, step, &resp)? {
@@ -169,40 +182,38 @@ impl Driver {
                 }
             }
         }
+        if violations.is_empty() {
+            violations.extend(self.introspection_agrees(after)?);
+        }
         Ok(violations)
     }
 
     /// The request a step sends: its operation and what to put where the
-    /// operation reads a token or credential.
-    fn request_of<'p>(&self, plan: &'p Plan, step: &Step) -> Option<Request<'p>> {
-        let (op, action, presented, fills) = match step {
+    /// operation reads a token or credential (`after` knows whose client
+    /// each token is).
+    fn request_of<'p>(&self, plan: &'p Plan, after: &RefState, step: &Step) -> Option<Request<'p>> {
+        let (action, presented) = match step {
             Step::Wait { .. } => return None,
-            Step::Login {
-                op,
-                user,
-                wrong_password,
-            } => {
-                let (u, password) = plan.credentials(*user, *wrong_password);
-                let fills = plan.login_fills(*op, &u, &password);
-                (*op, ActionKind::Login, None, fills)
-            }
-            Step::Call { op, action, token } => {
-                let value = self.value_of(token);
-                let presented = match &value {
-                    Fill::Value(v) => Some(v.clone()),
-                    Fill::Omit => None,
-                };
-                let fills = fills_for(plan.binding(*op), |_| value.clone());
-                (*op, *action, presented, fills)
-            }
+            Step::Login { .. } => (ActionKind::Login, None),
+            Step::Call { action, token, .. } => match self.value_of(token) {
+                Fill::Value(v) => (*action, Some(v)),
+                _ => (*action, None),
+            },
             Step::Guarded { op, token } => {
                 let source = guard::guard(plan, plan.op(*op))?;
-                let fills = vec![(source, self.value_of(token))];
-                (*op, ActionKind::Protected, None, fills)
+                return Some(Request {
+                    op: *op,
+                    bound: None,
+                    action: ActionKind::Protected,
+                    presented: None,
+                    fills: vec![(source, self.value_of(token))],
+                });
             }
         };
+        let (bound, fills) = after.step_fills(plan, step, |t| self.value_of(t))?;
         Some(Request {
-            op,
+            op: plan.planned(bound).op,
+            bound: Some(bound),
             action,
             presented,
             fills,
@@ -238,13 +249,18 @@ impl Driver {
             violations.extend(self.error_bodies_match(op, *status, name, resp));
         }
         violations.extend(self.unauthorized_carries_challenge(op, resp));
+        let plan = self.plan.clone();
+        let Some(b) = req.bound.map(|b| plan.binding(b)) else {
+            return violations;
+        };
         match outcome {
             Outcome::Issued(t) => {
-                violations.extend(self.take_issued(op, req.action, req.presented, t, resp));
+                violations.extend(self.take_issued(b, req.action, req.presented, t, resp));
             }
             Outcome::Authorized { username } => {
-                violations.extend(authorized_subject(op, username, resp));
+                violations.extend(authorized_subject(b, username, resp));
             }
+            Outcome::Introspected(i) => violations.extend(self.introspected(b, i, resp)),
             Outcome::Done | Outcome::Rejected(_) => {}
         }
         violations
@@ -385,13 +401,13 @@ impl Driver {
     /// symbolic tokens to them.
     fn take_issued(
         &mut self,
-        op: &Operation,
+        b: &Binding,
         action: ActionKind,
         presented: Option<String>,
         t: &Issued,
         resp: &HttpResponse,
     ) -> Vec<Violation> {
-        let (issued, mut violations) = tokens_at_issue_places(op, action, t, resp);
+        let (issued, mut violations) = tokens_at_issue_places(b, action, t, resp);
         for (sym, real) in issued {
             if self.real.get(&sym) == Some(&real) {
                 continue; // the same refresh token re-sent (no rotation)
@@ -456,15 +472,11 @@ impl Driver {
         let Some(control) = control.filter(|_| dead != guard::refuses(resp.status)) else {
             return Ok(Some(violation(Property::GuardsRefuseDeadTokens, message)));
         };
-        let plan = self.plan.clone();
-        let value = self.value_of(token);
-        let fills = fills_for(plan.binding(control), |_| value.clone());
-        let op = plan.op(control);
-        let step = format!("{} with {}", op.name(), describe_token(token));
         let expected = "its own view of the token (is the guard at fault?)".to_owned();
-        let answer = self.send(step, expected, op, &fills)?;
+        let answer = self.control(control, token, expected)?;
         let protected_refuses = (400..500).contains(&answer.status);
-        let message = format!("{message}; {} answered {}", op.name(), answer.status);
+        let name = self.plan.name_of(control);
+        let message = format!("{message}; {name} answered {}", answer.status);
         if protected_refuses != guard::refuses(resp.status) {
             return Ok(Some(violation(Property::GuardsRefuseDeadTokens, message)));
         }
@@ -484,7 +496,7 @@ impl Driver {
     fn issued_jwts(
         &mut self,
         after: &RefState,
-        op: &Operation,
+        bound: Option<Bound>,
         resp: &HttpResponse,
     ) -> Result<Vec<Violation>, RunError> {
         use crate::jwt::{Issued as Jwt, Role};
@@ -493,8 +505,8 @@ impl Driver {
                 outcome: Outcome::Issued(t),
                 ..
             },
-            Some(b),
-        ) = (&after.expected, op.binding.as_ref())
+            Some(bound),
+        ) = (&after.expected, bound)
         else {
             return Ok(Vec::new());
         };
@@ -502,6 +514,7 @@ impl Driver {
             return Ok(Vec::new());
         }
         let plan = self.plan.clone();
+        let b = plan.binding(bound);
         let seconds = |e: &Option<Expr>, model: u64| {
             e.as_ref()
                 .and_then(|e| read(e, resp))
@@ -549,6 +562,173 @@ impl Driver {
             violations.extend(found);
         }
         Ok(violations)
+    }
+
+    /// Ask the protected operation `control` for its own view of `token`.
+    fn control(
+        &mut self,
+        control: Bound,
+        token: &Tok,
+        expected: String,
+    ) -> Result<HttpResponse, RunError> {
+        let plan = self.plan.clone();
+        let fills = plan.presenting(control, self.value_of(token));
+        let op = plan.op_of(control);
+        let step = format!("{} with {}", plan.name_of(control), describe_token(token));
+        self.send(step, expected, op, &fills)
+    }
+
+    /// `introspection agrees with the model` as the second oracle: after
+    /// a step, the target's introspection endpoint is asked about every
+    /// token the step issued or killed, and must say what the model says.
+    /// Where it says a token is alive (or dead) that the model holds dead
+    /// (or alive), the target's protected operation is asked too: when it
+    /// agrees with the introspection, the token itself is at fault, and
+    /// the property that explains the token's state is blamed (`tokens
+    /// expire` for a token that lived through a clock move).
+    fn introspection_agrees(&mut self, after: &RefState) -> Result<Vec<Violation>, RunError> {
+        let plan = self.plan.clone();
+        let Some(op) = plan
+            .first(ActionKind::Introspect)
+            .filter(|_| self.introspects)
+        else {
+            return Ok(Vec::new());
+        };
+        for sym in &after.touched {
+            let Some(real) = self.real.get(sym).cloned() else {
+                continue;
+            };
+            let predicted = after.introspection_of(sym);
+            let b = plan.binding(op);
+            let fills = plan.presenting(op, Fill::Value(real));
+            let step = format!("{} with token {sym} (the second oracle)", plan.name_of(op));
+            let expected = introspection_text(&predicted);
+            let resp = self.send(step, expected, plan.op_of(op), &fills)?;
+            self.exercise(Property::IntrospectionAgrees);
+            let mut found = match resp.status {
+                200..=299 => self.introspected(b, &predicted, &resp),
+                s => vec![violation(
+                    Property::IntrospectionAgrees,
+                    format!("introspection of {sym} answered {s}"),
+                )],
+            };
+            if let Some(v) = found.first_mut() {
+                v.property = self.introspection_blame(after, sym, &predicted, &resp)?;
+                return Ok(found);
+            }
+        }
+        Ok(Vec::new())
+    }
+
+    /// Who is at fault when introspection disagrees with the model about
+    /// `sym`: the introspection, unless the target's own protected
+    /// operation treats the access token as introspection says.
+    fn introspection_blame(
+        &mut self,
+        after: &RefState,
+        sym: &str,
+        predicted: &Introspection,
+        resp: &HttpResponse,
+    ) -> Result<Property, RunError> {
+        let plan = self.plan.clone();
+        let introspect = plan.first(ActionKind::Introspect).map(|b| plan.binding(b));
+        let said_active = introspected_active(introspect, resp);
+        let known = after.known_token(sym);
+        let access = known.is_some_and(|k| k.kind == TokenKind::Access);
+        let (Some(control), Some(said)) = (plan.first(ActionKind::Protected), said_active) else {
+            return Ok(Property::IntrospectionAgrees);
+        };
+        if said == predicted.active || !access {
+            return Ok(Property::IntrospectionAgrees);
+        }
+        let token = Tok::Known(sym.to_owned());
+        let answer = self.control(control, &token, "its own view of the token".into())?;
+        let accepted = (200..300).contains(&answer.status);
+        if accepted != said {
+            return Ok(Property::IntrospectionAgrees);
+        }
+        let aged = known.is_some_and(|k| after.now > k.issued_at);
+        Ok(match (predicted.active, after.causes.get(sym)) {
+            (false, Some(p)) => *p,
+            (true, _) if aged => Property::TokensExpire,
+            _ => Property::ModelAgreement,
+        })
+    }
+
+    /// What an introspection answer must say: `active` as the model, and
+    /// for an active token its user, client and kind, and an `exp` that
+    /// keeps the difference between the target's clock and the model's.
+    fn introspected(
+        &mut self,
+        b: &Binding,
+        predicted: &Introspection,
+        resp: &HttpResponse,
+    ) -> Vec<Violation> {
+        let p = &b.introspection;
+        let mut wrong = Vec::new();
+        let active = introspected_active(Some(b), resp);
+        if active != Some(predicted.active) {
+            wrong.push(format!(
+                "`active` is {} where the model says {}",
+                active.map_or("missing".into(), |a| a.to_string()),
+                predicted.active
+            ));
+        }
+        if predicted.active && active == Some(true) {
+            let texts = [
+                ("sub", &p.sub, predicted.sub.clone()),
+                ("client_id", &p.client_id, predicted.client_id.clone()),
+                (
+                    "token_type",
+                    &p.token_type,
+                    predicted.token_type.map(|t| t.as_str().to_owned()),
+                ),
+            ];
+            for (name, place, wanted) in texts {
+                let (Some(place), Some(wanted)) = (place, wanted) else {
+                    continue;
+                };
+                let got = read(place, resp);
+                if got.as_deref() != Some(wanted.as_str()) {
+                    wrong.push(format!(
+                        "`{name}` is {got:?} where the model says {wanted:?}"
+                    ));
+                }
+            }
+            if let (Some(place), Some(exp)) = (&p.exp, predicted.exp) {
+                wrong.extend(self.exp_agrees(place, exp, resp));
+            }
+        }
+        (!wrong.is_empty())
+            .then(|| violation(Property::IntrospectionAgrees, wrong.join("; ")))
+            .into_iter()
+            .collect()
+    }
+
+    /// `exp` keeps the difference to the model's first seen: exactly with
+    /// the mock's clock, within the seconds since then (and two more)
+    /// against a real clock.
+    fn exp_agrees(&mut self, place: &Expr, exp: u64, resp: &HttpResponse) -> Option<String> {
+        let got = read(place, resp).and_then(|t| t.parse::<i128>().ok());
+        let Some(got) = got else {
+            return Some(format!("`exp` is not a number at {place}"));
+        };
+        let offset = got - i128::from(exp);
+        let Some((first, seen)) = self.exp_offset else {
+            self.exp_offset = Some((offset, std::time::Instant::now()));
+            return None;
+        };
+        let slack = if self.plan.clock {
+            0
+        } else {
+            i128::from(seen.elapsed().as_secs()) + 2
+        };
+        ((offset - first).abs() > slack).then(|| {
+            format!(
+                "`exp` is {got}: {} s off the lifetime the model gives the token",
+                offset - first
+            )
+        })
     }
 
     /// `tokens unique`: no token is issued twice.
@@ -605,16 +785,13 @@ fn predicted_status(after: &RefState, resp: &HttpResponse) -> Option<Violation> 
 /// the model issued is at its `issue` place. Returns the symbolic tokens
 /// with the real ones found.
 fn tokens_at_issue_places(
-    op: &Operation,
+    b: &Binding,
     action: ActionKind,
     t: &Issued,
     resp: &HttpResponse,
 ) -> (Vec<(String, String)>, Vec<Violation>) {
     let mut issued = Vec::new();
     let mut violations = Vec::new();
-    let Some(b) = op.binding.as_ref() else {
-        return (issued, violations);
-    };
     let pairs = [
         (&b.issue.access_token, &t.access_token),
         (&b.issue.refresh_token, &t.refresh_token),
@@ -655,8 +832,8 @@ fn refresh_rotates(
 
 /// `model agreement` for a protected call: the answer names the user the
 /// model authorized, where the binding says (`subject`).
-fn authorized_subject(op: &Operation, username: &str, resp: &HttpResponse) -> Option<Violation> {
-    let expr = op.binding.as_ref().and_then(|b| b.subject.as_ref())?;
+fn authorized_subject(b: &Binding, username: &str, resp: &HttpResponse) -> Option<Violation> {
+    let expr = b.subject.as_ref()?;
     let got = read(expr, resp);
     (got.as_deref() != Some(username)).then(|| {
         violation(
@@ -664,6 +841,25 @@ fn authorized_subject(op: &Operation, username: &str, resp: &HttpResponse) -> Op
             format!("expected user `{username}` at {expr}, got {got:?}"),
         )
     })
+}
+
+/// What introspection of a token must answer, in words.
+fn introspection_text(i: &Introspection) -> String {
+    match (&i.sub, i.token_type) {
+        (Some(sub), Some(kind)) if i.active => {
+            format!("active: {} of {sub}", kind.as_str())
+        }
+        _ if i.active => "active".into(),
+        _ => "inactive".into(),
+    }
+}
+
+/// The `active` an introspection answer says, where the binding reads it.
+fn introspected_active(b: Option<&Binding>, resp: &HttpResponse) -> Option<bool> {
+    let Expr::ResponseBody(ptr) = b?.introspection.active.as_ref()? else {
+        return None;
+    };
+    ptr.get(&resp.json()?)?.as_bool()
 }
 
 /// What the model expected, in words, for the report.
@@ -681,6 +877,11 @@ fn expected_text(expected: &Expected) -> String {
         } if outcome.name() == OutcomeName::Invalid => {
             format!("{status} (invalid: {})", d.name())
         }
+        Expected::Outcome {
+            outcome: Outcome::Introspected(i),
+            status,
+            ..
+        } => format!("{status} ({})", introspection_text(i)),
         Expected::Outcome {
             outcome, status, ..
         } => format!("{status} ({})", outcome.name()),
@@ -721,23 +922,44 @@ pub fn describe_token(token: &Tok) -> String {
     }
 }
 
+/// A step's client, in words.
+fn caller(c: &Caller) -> String {
+    match c {
+        Caller::Own => "its own client".into(),
+        Caller::Client(i) => format!("client #{i}"),
+        Caller::Stranger => "a client the API does not know".into(),
+    }
+}
+
 fn describe(step: &Step, op: String) -> String {
     match step {
         Step::Login {
             user,
             wrong_password,
+            client,
             ..
         } => {
             format!(
-                "{op}: log in as account #{user}{}",
+                "{op}: log in as account #{user}{}{}",
                 if *wrong_password {
                     " with a wrong password"
                 } else {
                     ""
+                },
+                match client {
+                    Caller::Own => String::new(),
+                    other => format!(" through {}", caller(other)),
                 }
             )
         }
-        Step::Call { token, .. } => format!("{op} with {}", describe_token(token)),
+        Step::Call {
+            token,
+            client: Caller::Own,
+            ..
+        } => format!("{op} with {}", describe_token(token)),
+        Step::Call { token, client, .. } => {
+            format!("{op} with {} as {}", describe_token(token), caller(client))
+        }
         Step::Guarded { token, .. } => format!("{op} (guarded) with {}", describe_token(token)),
         Step::Wait { seconds } => format!("wait {seconds} s"),
     }

@@ -6,7 +6,7 @@
 use openapi::binding::{ActionKind, Source};
 use openapi::spec::Operation;
 
-use crate::plan::{build, Fill, Plan};
+use crate::plan::{build, Bound, Fill, Plan};
 
 /// A guarded operation the suite can call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,18 +16,13 @@ pub struct Guarded {
     /// A planned protected operation reading the same place (the first
     /// one), asked for its own view of a token when the guarded operation
     /// disagrees with the model.
-    pub control: Option<usize>,
+    pub control: Option<Bound>,
 }
 
 /// The guarded operations of a plan: those for which a valid request
 /// presenting a token at their first guard place can be built.
 pub fn guarded(plan: &Plan) -> Vec<Guarded> {
-    let protected: Vec<usize> = plan
-        .ops
-        .iter()
-        .filter(|(a, _)| *a == ActionKind::Protected)
-        .map(|(_, i)| *i)
-        .collect();
+    let protected: Vec<Bound> = plan.all(ActionKind::Protected).collect();
     let mut out = Vec::new();
     for (i, op) in plan.spec.operations().iter().enumerate() {
         let Some(source) = guard(plan, op).filter(|_| plan.selected(i)) else {
@@ -37,7 +32,7 @@ pub fn guarded(plan: &Plan) -> Vec<Guarded> {
         if !build(&plan.spec, op, &probe).problems.is_empty() {
             continue;
         }
-        let reads_here = |p: &&usize| plan.binding(**p).access_token.as_ref() == Some(source);
+        let reads_here = |p: &&Bound| plan.binding(**p).access_token.as_ref() == Some(source);
         let control = protected
             .iter()
             .find(reads_here)

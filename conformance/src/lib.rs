@@ -87,6 +87,10 @@ pub struct Config {
     pub spec: Option<Arc<Spec>>,
     /// Accounts; empty: the spec's declared accounts.
     pub users: Vec<(String, String)>,
+    /// OAuth clients to authenticate as (`--client`); empty: the spec's
+    /// declared clients, when the target is the mock. Their secrets are
+    /// never written out in full.
+    pub clients: Vec<openapi::model::Client>,
     /// Generated requests per operation, and stateful sequences per round.
     pub cases: u32,
     /// Longest stateful sequence.
@@ -133,6 +137,7 @@ impl Config {
             target: target.to_owned(),
             spec: None,
             users: Vec::new(),
+            clients: Vec::new(),
             cases: 100,
             max_steps: 20,
             seed: 0,
@@ -192,12 +197,16 @@ fn prepare(config: &Config) -> Result<(Arc<Spec>, Arc<Plan>), RunError> {
         .spec
         .clone()
         .unwrap_or_else(|| Arc::new(openapi::reference_spec()));
+    let mut secrets = config.secrets.clone();
+    for c in &config.clients {
+        client_secrets(c, &mut secrets);
+    }
     let target = Target::new(
         &config.target,
         config.headers.clone(),
         &config.transport,
         config.limits.clone(),
-        config.secrets.clone(),
+        secrets,
     )?;
     target.reach()?;
     let clock = target.is_mock()?;
@@ -215,13 +224,65 @@ fn prepare(config: &Config) -> Result<(Arc<Spec>, Arc<Plan>), RunError> {
         (true, true) => spec.lifecycle().accounts.clone(),
         (true, false) => Vec::new(),
     };
+    let clients = match (config.clients.is_empty(), clock) {
+        (false, _) => config.clients.clone(),
+        (true, true) => spec.lifecycle().clients.clone(),
+        (true, false) => Vec::new(),
+    };
     let selection = config.selection.clone();
-    let mut plan = Plan::new(spec.clone(), target, users, clock, selection);
+    let people = (users, clients);
+    let mut plan = Plan::new(spec.clone(), target, people, clock, selection);
     plan.jwt = jwt::Checks::new(spec.lifecycle().tokens.jwt.clone(), config.clock_skew);
     if let Some(command) = &config.login_command {
         plan.use_login_command(command.clone())?;
     }
     Ok((spec, Arc::new(plan)))
+}
+
+/// How a given client's secret is written out: as the shell expression
+/// that reads it where it came from the environment (a [`Secret`] with
+/// its value is there already), else as its first two characters and
+/// `…`; and the HTTP Basic credentials that carry it likewise.
+fn client_secrets(client: &openapi::model::Client, secrets: &mut Vec<Secret>) {
+    let Some(secret) = client.secret.as_deref().filter(|s| !s.is_empty()) else {
+        return;
+    };
+    let known = secrets.iter().find(|s| s.value == secret).cloned();
+    let reference = match &known {
+        Some(s) => s.reference.clone(),
+        None => {
+            let shown: String = secret.chars().take(2).collect();
+            format!("{shown}…")
+        }
+    };
+    let basic = openapi::wire::basic_authorization(&client.id, secret);
+    let encoded = basic.trim_start_matches("Basic ").to_owned();
+    let form = openapi::wire::Component::Form;
+    let plain = form.encode(secret) == secret && form.encode(&client.id) == client.id;
+    let basic_reference = match known {
+        // The shell writes the same credentials, where the form encoding
+        // of RFC 6749 section 2.3.1 changes nothing.
+        Some(s) if plain => format!(
+            "$(printf '%s:%s' {} \"{}\" | base64 | tr -d '\\n')",
+            target::shell(&client.id),
+            s.reference
+        ),
+        _ => format!("<base64 of {}:{reference}>", client.id),
+    };
+    if known_missing(secrets, secret) {
+        secrets.push(Secret {
+            reference,
+            value: secret.to_owned(),
+        });
+    }
+    secrets.push(Secret {
+        reference: basic_reference,
+        value: encoded,
+    });
+}
+
+fn known_missing(secrets: &[Secret], value: &str) -> bool {
+    !secrets.iter().any(|s| s.value == value)
 }
 
 /// A report of no check yet.
@@ -492,11 +553,15 @@ fn left_out(plan: &Plan) -> Vec<CheckResult> {
         .iter()
         .map(|(op, reason)| {
             let name = format!("{op}: lifecycle");
-            let chosen = plan
-                .spec
-                .operations()
-                .iter()
-                .any(|o| o.name() == *op && plan.selection.leaves_out(&plan.spec, o).is_some());
+            let chosen = plan.spec.operations().iter().any(|o| {
+                (0..o.bindings.len()).any(|j| {
+                    o.variant_name(j) == *op
+                        && plan
+                            .selection
+                            .leaves_out_variant(&plan.spec, o, j)
+                            .is_some()
+                })
+            });
             if chosen {
                 CheckResult::deselected_by(Group::Stateful, name, reason.clone())
             } else {

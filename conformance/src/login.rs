@@ -32,7 +32,7 @@ use openapi::model::OutcomeName;
 
 use crate::driver::Exchange;
 use crate::error::RunError;
-use crate::plan::Plan;
+use crate::plan::{Bound, Plan, Planned};
 use crate::target::{shell, HttpResponse};
 
 /// The default `--login-timeout`.
@@ -82,7 +82,7 @@ pub struct CommandLogin {
     /// The command.
     pub command: LoginCommand,
     /// The operations whose logins it performs.
-    pub ops: Vec<usize>,
+    pub ops: Vec<Bound>,
     /// The client it is told of.
     pub client: Option<LoginClient>,
 }
@@ -112,36 +112,39 @@ impl Plan {
     /// operations it drives are no longer listed as left out.
     pub fn use_login_command(&mut self, command: LoginCommand) -> Result<(), RunError> {
         let spec = self.spec.clone();
-        let mut ops = Vec::new();
+        let mut found = Vec::new();
+        let mut names = Vec::new();
         for (i, op) in spec.operations().iter().enumerate() {
-            let Some(b) = &op.binding else { continue };
-            let chosen = self.selection.leaves_out(&spec, op).is_none();
-            let undrivable = b.action == ActionKind::Login && !self.ops.contains(&(b.action, i));
-            if chosen && (b.action == ActionKind::ExchangeCode || undrivable) {
-                ops.push(i);
+            for (j, b) in op.bindings.iter().enumerate() {
+                if b.action == ActionKind::Authorize {
+                    names.push(op.variant_name(j));
+                }
+                let chosen = self.selection.leaves_out_variant(&spec, op, j).is_none();
+                let planned = self.ops.iter().any(|p| p.op == i && p.binding == j);
+                let undrivable = b.action == ActionKind::Login && !planned;
+                if chosen && (b.action == ActionKind::ExchangeCode || undrivable) {
+                    found.push((i, j));
+                    names.push(op.variant_name(j));
+                }
             }
         }
-        if ops.is_empty() {
+        if found.is_empty() {
             return Err(RunError::LoginPlan(
                 "the spec binds no `exchange-code` operation, nor a `login` the suite cannot \
                  drive, for the command to stand for"
                     .into(),
             ));
         }
-        let names: Vec<String> = spec
-            .operations()
-            .iter()
-            .enumerate()
-            .filter(|(i, o)| {
-                ops.contains(i)
-                    || o.binding
-                        .as_ref()
-                        .is_some_and(|b| b.action == ActionKind::Authorize)
-            })
-            .map(|(_, o)| o.name())
-            .collect();
         self.left_out.retain(|(op, _)| !names.contains(op));
-        self.ops.extend(ops.iter().map(|&i| (ActionKind::Login, i)));
+        let mut ops = Vec::new();
+        for (op, binding) in found {
+            ops.push(Bound(self.ops.len()));
+            self.ops.push(Planned {
+                action: ActionKind::Login,
+                op,
+                binding,
+            });
+        }
         let lifecycle = spec.lifecycle();
         // The spec's clients exist on the mock only, as its accounts do.
         let client = lifecycle
@@ -163,7 +166,7 @@ impl Plan {
     }
 
     /// Whether logins on operation `op` are the login command's.
-    pub fn by_command(&self, op: usize) -> bool {
+    pub fn by_command(&self, op: Bound) -> bool {
         self.login.as_ref().is_some_and(|l| l.ops.contains(&op))
     }
 }
@@ -174,7 +177,7 @@ impl Plan {
 /// report.
 pub fn log_in(
     plan: &Plan,
-    op: usize,
+    op: Bound,
     user: usize,
     step: String,
     expected: String,
@@ -224,7 +227,7 @@ pub fn log_in(
 
 /// The token response as the answer of `op`: its success status, each
 /// token at its binding's `issue` place (a body field or a header).
-fn answer(plan: &Plan, op: usize, t: &TokenResponse) -> HttpResponse {
+fn answer(plan: &Plan, op: Bound, t: &TokenResponse) -> HttpResponse {
     let b = plan.binding(op);
     let status = b.outcome(OutcomeName::Success).status;
     let mut body = json!({});

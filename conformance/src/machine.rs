@@ -14,11 +14,14 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use proptest_state_machine::ReferenceStateMachine;
 
-use openapi::binding::ActionKind;
-use openapi::model::{Action, Invalidity, Model, Outcome, Presented, TokenKind};
+use openapi::binding::{ActionKind, Source};
+use openapi::model::{
+    Action, ClientAuth, Introspection, Invalidity, Model, Outcome, OutcomeName, Presented,
+    TokenHint, TokenKind,
+};
 
 use crate::guard::{self, Guarded};
-use crate::plan::{build, fills_for, Fill, Plan};
+use crate::plan::{build, fills_for, Bound, Caller, Fill, Plan};
 use crate::property::Property;
 
 thread_local! {
@@ -70,24 +73,29 @@ impl Tok {
 /// One step of a sequence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
-    /// Log in (operation index, account index, whether to send a wrong
-    /// password).
+    /// Log in (planned binding, account index, whether to send a wrong
+    /// password, the client).
     Login {
-        /// Operation index.
-        op: usize,
+        /// The planned binding.
+        op: Bound,
         /// Account index.
         user: usize,
         /// Send a wrong password.
         wrong_password: bool,
+        /// The client it logs in through (`Own`: the first).
+        client: Caller,
     },
-    /// Refresh, logout, revoke, revoke-all or protected with a token.
+    /// Refresh, logout, revoke, revoke-all, protected, revoke-token or
+    /// introspect with a token.
     Call {
-        /// Operation index.
-        op: usize,
+        /// The planned binding.
+        op: Bound,
         /// Its action.
         action: ActionKind,
         /// The token presented.
         token: Tok,
+        /// The client that presents it (`Own`: the one it was issued to).
+        client: Caller,
     },
     /// Call a guarded operation (unbound, carrying a credential where a
     /// `protected` binding reads its access token) with a token.
@@ -123,10 +131,13 @@ impl Step {
     /// The same step presenting `token` (steps without one are unchanged).
     pub fn with_token(&self, token: Tok) -> Step {
         match self {
-            Step::Call { op, action, .. } => Step::Call {
+            Step::Call {
+                op, action, client, ..
+            } => Step::Call {
                 op: *op,
                 action: *action,
                 token,
+                client: *client,
             },
             Step::Guarded { op, .. } => Step::Guarded { op: *op, token },
             other => other.clone(),
@@ -168,7 +179,7 @@ pub enum Expected {
         /// differs from the model's, not its guard).
         blame: Property,
         /// The protected operation to ask for its view of the token.
-        control: Option<usize>,
+        control: Option<Bound>,
     },
     /// A clock move: nothing to compare.
     Nothing,
@@ -203,6 +214,9 @@ pub struct KnownToken {
     pub issued_at: u64,
     /// Its place in the order of issue (the number in its name).
     pub serial: u64,
+    /// The client it was issued to (an index into the plan's clients),
+    /// where the login authenticated one.
+    pub client: Option<usize>,
 }
 
 /// The reference state.
@@ -239,12 +253,16 @@ pub struct RefState {
     /// target's lifetime is shorter than the spec's); else none (the
     /// step's own property).
     pub refusal_blame: Option<Property>,
+    /// The tokens the last step issued or killed: what the introspection
+    /// oracle asks the target about after it.
+    pub touched: Vec<String>,
 }
 
 impl RefState {
     /// A fresh state for `plan`.
     pub fn new(plan: Arc<Plan>) -> RefState {
-        let model = Model::new(plan.policy.clone(), plan.accounts.clone());
+        let model = Model::new(plan.policy.clone(), plan.accounts.clone())
+            .with_clients(plan.clients.clone());
         let guarded = Arc::new(guard::guarded(&plan));
         RefState {
             guarded,
@@ -259,11 +277,86 @@ impl RefState {
             taint: None,
             taint_by: (0, String::new()),
             refusal_blame: None,
+            touched: Vec::new(),
         }
     }
 
-    fn known_token(&self, sym: &str) -> Option<&KnownToken> {
+    /// What the reference knows of a symbolic token.
+    pub fn known_token(&self, sym: &str) -> Option<&KnownToken> {
         self.known.iter().find(|(s, _)| s == sym).map(|(_, k)| k)
+    }
+
+    /// The client index a step's caller means (`None`: a client the API
+    /// does not know, or the token's own when it has none).
+    fn client_index(&self, caller: Caller, token: Option<&str>) -> Option<usize> {
+        match caller {
+            Caller::Own => Some(
+                token
+                    .and_then(|s| self.known_token(s))
+                    .and_then(|k| k.client)
+                    .unwrap_or(0),
+            ),
+            Caller::Client(i) => Some(i),
+            Caller::Stranger => None,
+        }
+    }
+
+    /// The credentials a step's client presents, where its binding
+    /// authenticates one.
+    fn client_of(&self, step: &Step) -> Option<(String, Option<String>)> {
+        let (op, caller, token) = match step {
+            Step::Login { op, client, .. } => (*op, *client, None),
+            Step::Call {
+                op, client, token, ..
+            } => (*op, *client, token_sym(token)),
+            _ => return None,
+        };
+        let own = self.client_index(Caller::Own, token);
+        let caller = match (caller, self.client_index(caller, token)) {
+            (Caller::Stranger, _) | (_, None) => Caller::Stranger,
+            (_, Some(i)) => Caller::Client(i),
+        };
+        self.plan.credentials_of(op, caller, own)
+    }
+
+    /// Every fill of the request of a login or call step: its token
+    /// written by `value` (placeholders for the reference, real tokens
+    /// for the driver), the account, the `when` values, the client's
+    /// credentials and, for RFC 7009, the token's kind as the hint.
+    pub fn step_fills<'p>(
+        &self,
+        plan: &'p Plan,
+        step: &Step,
+        value: impl Fn(&Tok) -> Fill,
+    ) -> Option<(Bound, Vec<(&'p Source, Fill)>)> {
+        let (op, fills) = match step {
+            Step::Login {
+                op,
+                user,
+                wrong_password,
+                ..
+            } => {
+                let (u, password) = plan.credentials(*user, *wrong_password);
+                (*op, plan.login_fills(*op, &u, &password))
+            }
+            Step::Call { op, token, .. } => {
+                let b = plan.binding(*op);
+                let presented = value(token);
+                let mut fills = fills_for(b, |_| presented.clone());
+                if let Some(hint) = &b.token_type_hint {
+                    let kind = token_sym(token)
+                        .and_then(|s| self.known_token(s))
+                        .map(|k| k.kind);
+                    let fill = kind.map_or(Fill::Omit, |k| {
+                        Fill::Value(TokenHint::of(k).as_str().to_owned())
+                    });
+                    fills.push((hint, fill));
+                }
+                (*op, fills)
+            }
+            _ => return None,
+        };
+        Some((op, plan.fills(op, fills, self.client_of(step))))
     }
 
     fn usable(&self) -> Vec<String> {
@@ -284,6 +377,7 @@ impl RefState {
     /// its death.
     pub fn step(mut self, step: &Step) -> RefState {
         let before = self.usable();
+        let known_before = self.known.len();
         let presented = step.known_token().and_then(|s| self.known_token(s));
         let aged = presented.is_some_and(|k| self.now > k.issued_at);
         let (serial, user) = &self.taint_by;
@@ -302,46 +396,75 @@ impl RefState {
                 Property::TokensExpire
             }
             Step::Login {
-                op,
                 user,
                 wrong_password,
-            } => self.login(*op, *user, *wrong_password),
-            Step::Call { op, action, token } => self.call(*op, *action, token, &before),
+                ..
+            } => self.login(step, *user, *wrong_password),
+            Step::Call { action, token, .. } => self.call(step, *action, token, &before),
             Step::Guarded { op, token } => self.guarded(*op, token),
         };
         let after = self.usable();
+        let mut touched: Vec<String> = self.known[known_before..]
+            .iter()
+            .map(|(s, _)| s.clone())
+            .collect();
         for sym in before.into_iter().filter(|s| !after.contains(s)) {
+            touched.push(sym.clone());
             self.causes.insert(sym, cause);
         }
+        self.touched = touched;
         self
     }
 
     /// Predict a login; `login issues tokens` explains what it kills.
-    fn login(&mut self, op: usize, user: usize, wrong_password: bool) -> Property {
+    fn login(&mut self, step: &Step, user: usize, wrong_password: bool) -> Property {
         let plan = self.plan.clone();
         let (u, password) = plan.credentials(user, wrong_password);
+        let Some((op, fills)) = self.step_fills(&plan, step, Self::placeholder) else {
+            return Property::LoginIssuesTokens;
+        };
         // A login command's login sends no request of the suite's.
         let problems = if plan.by_command(op) {
             Vec::new()
         } else {
-            let fills = plan.login_fills(op, &u, &password);
-            build(&plan.spec, plan.op(op), &fills).problem_texts()
+            build(&plan.spec, plan.op_of(op), &fills).problem_texts()
         };
         let action = Action::Login {
             username: Some(&u),
             password: Some(&password),
         };
-        self.predict(op, problems, action, Property::LoginIssuesTokens);
+        let property = match step {
+            Step::Login {
+                client: Caller::Stranger,
+                ..
+            } if plan.binding(op).client.is_some() => Property::ClientBound,
+            _ => Property::LoginIssuesTokens,
+        };
+        let client = self.client_of(step);
+        let known = self.known.len();
+        self.predict(op, problems, action, client, property);
+        if let Step::Login { client, .. } = step {
+            let index = self.client_index(*client, None);
+            self.owned_by(known, index);
+        }
         Property::LoginIssuesTokens
     }
 
     /// Predict a call of a bound operation with a token; returns the
     /// property that explains the deaths it causes.
-    fn call(&mut self, op: usize, action: ActionKind, token: &Tok, before: &[String]) -> Property {
+    fn call(
+        &mut self,
+        step: &Step,
+        action: ActionKind,
+        token: &Tok,
+        before: &[String],
+    ) -> Property {
         let plan = self.plan.clone();
+        let Some((op, fills)) = self.step_fills(&plan, step, Self::placeholder) else {
+            return Property::ModelAgreement;
+        };
         let b = plan.binding(op);
-        let fills = fills_for(b, |_| Self::placeholder(token));
-        let mut built = build(&plan.spec, plan.op(op), &fills);
+        let mut built = build(&plan.spec, plan.op_of(op), &fills);
         // A request whose only problems are at the binding's token
         // gets what the spec maps `missing` to, where it maps it:
         // the mock's rule, not just any 4xx.
@@ -350,31 +473,49 @@ impl RefState {
         }
         let sym = token.presented();
         let reuse = matches!(token, Tok::Known(s) if self.causes.get(s) == Some(&Property::RefreshSingleUse));
-        let property = self.property_for(action, token);
+        let caller = match step {
+            Step::Call { client, .. } => *client,
+            _ => Caller::Own,
+        };
+        let property = match self.foreign(op, caller, token) {
+            true => Property::ClientBound,
+            false => self.property_for(action, token, b.maps(OutcomeName::Missing)),
+        };
         self.taint_through_blind_revocation(action, token, before);
         let user = match token {
             Tok::Known(s) => self.known_token(s).map(|k| k.username.clone()),
             _ => None,
         };
+        let own = token_sym(token)
+            .and_then(|s| self.known_token(s))
+            .and_then(|k| k.client);
+        let hint = token_sym(token)
+            .and_then(|s| self.known_token(s))
+            .map(|k| TokenHint::of(k.kind).as_str());
         // Login is its own step: a call presents a token.
         let Some(a) = action.action(Presented {
             access_token: sym,
             refresh_token: sym,
+            token: sym,
+            token_type_hint: hint,
             ..Presented::default()
         }) else {
             // The code flow's steps are never sequence calls.
             self.expected = Expected::Nothing;
             return Property::ModelAgreement;
         };
-        let applied = self.predict(op, built.problem_texts(), a, property);
+        let client = self.client_of(step);
+        let known = self.known.len();
+        let applied = self.predict(op, built.problem_texts(), a, client, property);
+        // A refresh's tokens are the presented token's client's.
+        self.owned_by(known, own);
         if applied && action == ActionKind::RevokeAll {
             self.record_revoke_all(user, sym);
         }
         // A revocation that answers the same whatever the token, with a
         // token that lived through a clock move: a target that gave it a
         // shorter lifetime revoked nothing, and cannot be told apart here.
-        let blind = matches!(action, ActionKind::Revoke | ActionKind::RevokeAll)
-            && self.plan.policy.revoke_always_succeeds;
+        let blind = is_revocation(action) && self.plan.policy.revoke_ignores_invalid_tokens;
         if blind && self.refusal_blame == Some(Property::TokensExpire) {
             return Property::TokensExpire;
         }
@@ -399,7 +540,7 @@ impl RefState {
             outcome,
             detail,
             refusal: self.plan.op(op).refusal_status(),
-            blame: self.property_for(ActionKind::Protected, token),
+            blame: self.property_for(ActionKind::Protected, token, false),
             control,
         };
         Property::ModelAgreement
@@ -420,7 +561,8 @@ impl RefState {
         before: &[String],
     ) {
         let Tok::Known(s) = token else { return };
-        let blind = action == ActionKind::RevokeAll && self.plan.policy.revoke_always_succeeds;
+        let blind =
+            action == ActionKind::RevokeAll && self.plan.policy.revoke_ignores_invalid_tokens;
         if blind && !before.contains(s) && self.taint.is_none() {
             let user = self.known_token(s).map(|k| k.username.clone());
             if let (Some(p), Some(user)) = (self.causes.get(s).copied(), user) {
@@ -452,18 +594,49 @@ impl RefState {
             }
             ActionKind::Refresh => Property::RefreshSingleUse,
             ActionKind::Logout => Property::LogoutEndsSession,
-            ActionKind::Revoke => Property::RevokedCannotRefresh,
+            ActionKind::Revoke | ActionKind::RevokeToken => Property::RevokedCannotRefresh,
             ActionKind::RevokeAll => Property::RevokeAllPerUser,
             _ => Property::ModelAgreement,
         }
     }
 
-    /// Predict a bound step. Returns whether the model was applied.
+    /// Mark the tokens known from index `from` on as issued to client
+    /// `client`.
+    fn owned_by(&mut self, from: usize, client: Option<usize>) {
+        for (_, k) in self.known.iter_mut().skip(from) {
+            if k.client.is_none() {
+                k.client = client;
+            }
+        }
+    }
+
+    /// Whether a call presents another client's token, or comes from a
+    /// client the API does not know, on a binding that authenticates
+    /// clients: `tokens stay with their client` is what it checks.
+    fn foreign(&self, op: Bound, caller: Caller, token: &Tok) -> bool {
+        if self.plan.binding(op).client.is_none() {
+            return false;
+        }
+        match caller {
+            Caller::Own => false,
+            Caller::Stranger => true,
+            Caller::Client(i) => {
+                let own = token_sym(token)
+                    .and_then(|s| self.known_token(s))
+                    .and_then(|k| k.client);
+                own.is_some_and(|o| o != i)
+            }
+        }
+    }
+
+    /// Predict a bound step (as `client` where the binding authenticates
+    /// one). Returns whether the model was applied.
     fn predict(
         &mut self,
-        op: usize,
+        op: Bound,
         problems: Vec<String>,
         action: Action<'_>,
+        client: Option<(String, Option<String>)>,
         property: Property,
     ) -> bool {
         if !problems.is_empty() {
@@ -480,7 +653,16 @@ impl RefState {
             format!("{p}.{counter}").into()
         };
         let detail = self.model.diagnose(&action, self.now);
-        let outcome = self.model.apply(action, self.now, &mut mint);
+        let outcome = match &client {
+            Some((id, secret)) => {
+                let auth = ClientAuth {
+                    id: Some(id),
+                    secret: secret.as_deref(),
+                };
+                self.model.apply_as(auth, action, self.now, &mut mint)
+            }
+            None => self.model.apply(action, self.now, &mut mint),
+        };
         if let Outcome::Issued(t) = &outcome {
             for (tok, kind) in [
                 (&t.access_token, TokenKind::Access),
@@ -494,6 +676,7 @@ impl RefState {
                             username: t.username.clone(),
                             issued_at: self.now,
                             serial: serial_of(tok),
+                            client: None,
                         },
                     ));
                 }
@@ -511,30 +694,38 @@ impl RefState {
         true
     }
 
-    /// The property a mismatch on this step violates.
-    fn property_for(&self, action: ActionKind, token: &Tok) -> Property {
+    /// The property a mismatch on this step violates (`maps_missing`: the
+    /// binding maps `missing` itself).
+    fn property_for(&self, action: ActionKind, token: &Tok, maps_missing: bool) -> Property {
+        let ignores_invalid = self.plan.policy.revoke_ignores_invalid_tokens;
         let sym = match token {
             Tok::Known(s) => s,
-            _ => {
+            // No token: answered as success by a revocation that ignores
+            // invalid tokens, unless its binding maps `missing`.
+            Tok::Empty | Tok::Missing => {
                 return match action {
-                    ActionKind::Revoke | ActionKind::RevokeAll
-                        if self.plan.policy.revoke_always_succeeds =>
-                    {
+                    a if is_revocation(a) && ignores_invalid && !maps_missing => {
                         Property::RevokeAlways
                     }
+                    _ => Property::UnknownTokensRejected,
+                }
+            }
+            Tok::Garbage(_) => {
+                return match action {
+                    a if is_revocation(a) && ignores_invalid => Property::RevokeAlways,
+                    ActionKind::Introspect => Property::IntrospectionAgrees,
                     _ => Property::UnknownTokensRejected,
                 }
             }
         };
         let kind = self.known_token(sym).map(|k| k.kind);
         let usable = kind.is_some_and(|k| self.model.is_usable(sym, k, self.now));
-        let right_kind = kind.is_some() && kind == action.token_kind();
+        // Revoke-token and introspect take a token of either kind.
+        let right_kind =
+            kind.is_some() && (action.token_kind().is_none() || kind == action.token_kind());
         match action {
-            ActionKind::Revoke | ActionKind::RevokeAll
-                if self.plan.policy.revoke_always_succeeds =>
-            {
-                Property::RevokeAlways
-            }
+            a if is_revocation(a) && ignores_invalid => Property::RevokeAlways,
+            ActionKind::Introspect => Property::IntrospectionAgrees,
             ActionKind::Logout if usable && right_kind => Property::LogoutEndsSession,
             _ if !right_kind => Property::WrongKindRejected,
             _ if usable => {
@@ -553,6 +744,27 @@ impl RefState {
                 .copied()
                 .unwrap_or(Property::ModelAgreement),
         }
+    }
+
+    /// What the model says of `sym` now, as RFC 7662 introspection.
+    pub fn introspection_of(&self, sym: &str) -> Introspection {
+        self.model.introspect(sym, self.now)
+    }
+}
+
+/// Whether `action` revokes (and so may ignore invalid tokens).
+pub fn is_revocation(action: ActionKind) -> bool {
+    matches!(
+        action,
+        ActionKind::Revoke | ActionKind::RevokeAll | ActionKind::RevokeToken
+    )
+}
+
+/// The symbolic token a step presents, if it presents a known one.
+fn token_sym(token: &Tok) -> Option<&str> {
+    match token {
+        Tok::Known(s) => Some(s),
+        _ => None,
     }
 }
 
@@ -588,35 +800,50 @@ impl ReferenceStateMachine for RefMachine {
         let plan = &state.plan;
         let mut options: Vec<(u32, BoxedStrategy<Step>)> = Vec::new();
         let n_users = plan.accounts.len();
-        for (action, op) in plan.ops.iter().copied() {
+        for (i, planned) in plan.ops.iter().enumerate() {
+            let (action, op) = (planned.action, Bound(i));
+            let callers = callers(plan, op);
             if action == ActionKind::Login {
                 if n_users > 0 {
-                    let s = (0..n_users, prop::bool::weighted(0.1)).prop_map(
-                        move |(user, wrong_password)| Step::Login {
+                    let s = (0..n_users, prop::bool::weighted(0.1), callers).prop_map(
+                        move |(user, wrong_password, client)| Step::Login {
                             op,
                             user,
                             wrong_password,
+                            client,
                         },
                     );
                     options.push((if state.known.is_empty() { 40 } else { 6 }, s.boxed()));
                 }
                 continue;
             }
-            let wanted = action.token_kind().unwrap_or(TokenKind::Access);
             let mut toks = vec![
                 (1, garbage().prop_map(Tok::Garbage).boxed()),
                 (1, Just(Tok::Empty).boxed()),
                 (1, Just(Tok::Missing).boxed()),
             ];
-            toks.extend(known_tokens(state, wanted));
+            match action.token_kind() {
+                Some(wanted) => toks.extend(known_tokens(state, wanted)),
+                // Revoke-token and introspect take either kind.
+                None => {
+                    toks.extend(known_tokens(state, TokenKind::Access));
+                    toks.extend(known_tokens(state, TokenKind::Refresh));
+                }
+            }
             let weight = match action {
                 ActionKind::Refresh => 6,
                 ActionKind::Protected => 4,
-                ActionKind::RevokeAll => 1,
+                ActionKind::RevokeAll | ActionKind::Introspect => 1,
                 _ => 2,
             };
-            let s = proptest::strategy::Union::new_weighted(toks)
-                .prop_map(move |token| Step::Call { op, action, token });
+            let s = (proptest::strategy::Union::new_weighted(toks), callers).prop_map(
+                move |(token, client)| Step::Call {
+                    op,
+                    action,
+                    token,
+                    client,
+                },
+            );
             options.push((weight, s.boxed()));
         }
         for g in state.guarded.iter() {
@@ -652,15 +879,26 @@ impl ReferenceStateMachine for RefMachine {
         if let Some(s) = step.known_token() {
             return state.known_token(s).is_some();
         }
+        let clients = state.plan.clients.len();
         match step {
-            // A login command is given good credentials only.
+            Step::Login {
+                client: Caller::Client(c),
+                ..
+            }
+            | Step::Call {
+                client: Caller::Client(c),
+                ..
+            } if *c >= clients => false,
+            // A login command is given good credentials only, and logs in
+            // through its own client.
             Step::Login {
                 op,
                 user,
                 wrong_password,
+                client,
             } => {
                 *user < state.plan.accounts.len()
-                    && !(*wrong_password && state.plan.by_command(*op))
+                    && !((*wrong_password || *client != Caller::Own) && state.plan.by_command(*op))
             }
             // A path segment cannot be left out or empty: that is another
             // route, not a request without a token.
@@ -669,9 +907,9 @@ impl ReferenceStateMachine for RefMachine {
                 token: Tok::Missing | Tok::Empty,
                 ..
             } => {
-                let b = state.plan.op(*op).binding.as_ref();
+                let b = Some(state.plan.binding(*op));
                 !b.is_some_and(|b| {
-                    [&b.access_token, &b.refresh_token]
+                    [&b.access_token, &b.refresh_token, &b.token]
                         .into_iter()
                         .flatten()
                         .any(|s| matches!(s.expr, openapi::expr::Expr::RequestPath(_)))
@@ -684,6 +922,22 @@ impl ReferenceStateMachine for RefMachine {
     fn apply(state: RefState, step: &Step) -> RefState {
         state.step(step)
     }
+}
+
+/// Who a step of `op` authenticates as: mostly the token's own client (or
+/// the first, for a login), now and then another client or one the API
+/// does not know, where the binding authenticates clients.
+fn callers(plan: &Plan, op: Bound) -> BoxedStrategy<Caller> {
+    if plan.binding(op).client.is_none() || plan.clients.is_empty() {
+        return Just(Caller::Own).boxed();
+    }
+    let n = plan.clients.len();
+    proptest::strategy::Union::new_weighted(vec![
+        (10, Just(Caller::Own).boxed()),
+        (2, (0..n).prop_map(Caller::Client).boxed()),
+        (1, Just(Caller::Stranger).boxed()),
+    ])
+    .boxed()
 }
 
 /// Known tokens to present where a token of `wanted` kind belongs, by

@@ -64,6 +64,18 @@ struct RunArgs {
     /// (repeatable): the password never appears in argv or reports.
     #[arg(long = "user-env", value_name = "VAR")]
     user_env: Vec<String>,
+    /// An OAuth client to authenticate as, ID:SECRET (ID alone for a
+    /// public client; twice for the other-client checks), where the
+    /// spec's bindings authenticate clients. Default: the spec's declared
+    /// clients when the target is the mock. Reports never show the secret
+    /// in full; prefer --client-env in CI.
+    #[arg(long = "client", value_name = "ID:SECRET", value_parser = parse_client)]
+    clients: Vec<openapi::model::Client>,
+    /// A client from an environment variable holding ID:SECRET
+    /// (repeatable): the secret never appears in argv, and reports show
+    /// the shell expression that reads it.
+    #[arg(long = "client-env", value_name = "VAR")]
+    client_env: Vec<String>,
     /// Generated requests per operation, and sequences per stateful round
     /// [default: 100].
     #[arg(long)]
@@ -127,8 +139,10 @@ struct RunArgs {
     /// [default: 10].
     #[arg(long, value_name = "N")]
     max_failures_in_a_row: Option<u32>,
-    /// Only these operations (repeatable): id:OPERATION_ID, path:GLOB,
-    /// method:METHOD, tag:TAG.
+    /// Only these operations (repeatable): id:OPERATION_ID (or a
+    /// variant's name, 'id:token [grant_type=password]'), path:GLOB,
+    /// method:METHOD, tag:TAG, when:NAME=VALUE (the bindings of an
+    /// operation with several whose `when` says so).
     #[arg(long, value_name = "FILTER")]
     include: Vec<String>,
     /// Not these operations (repeatable), as --include.
@@ -186,6 +200,16 @@ struct DiffArgs {
     old: String,
     /// The new spec: a file, or git:REV:path.
     new: String,
+    /// A new enum value, oneOf alternative or discriminator value in a
+    /// response: lenient (a warning, the default) or strict (breaking).
+    #[arg(long, value_name = "POLICY")]
+    breaking_policy: Option<drift::BreakingPolicy>,
+    /// A breaking change without a major bump of info.version is a finding.
+    #[arg(long)]
+    check_version: bool,
+    /// Rule severities and ignores (default: ./drift.toml when it exists).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -216,6 +240,10 @@ fn parse_user(s: &str) -> Result<(String, String), String> {
         Some((n, p)) if !n.is_empty() => Ok((n.to_owned(), p.to_owned())),
         _ => Err(format!("`{s}` is not NAME:PASSWORD")),
     }
+}
+
+fn parse_client(s: &str) -> Result<openapi::model::Client, String> {
+    options::client(s)
 }
 
 fn parse_report(s: &str) -> Result<(ReportKind, PathBuf), String> {
@@ -326,7 +354,31 @@ fn emit(report: &drift::Report, title: &str, output: &OutputArgs) -> anyhow::Res
 fn diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
     let old = load_document(&args.old)?;
     let new = load_document(&args.new)?;
-    emit(&drift::diff(&old, &new), "spec drift", &args.output)
+    let default = std::path::Path::new(drift::CONFIG_FILE);
+    let config = match args
+        .config
+        .as_deref()
+        .or(default.is_file().then_some(default))
+    {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            drift::Config::from_toml(&text).with_context(|| path.display().to_string())?
+        }
+        None => drift::Config::default(),
+    };
+    let mut options = drift::Options::from_config(config).today(drift::today_utc());
+    if let Some(policy) = args.breaking_policy {
+        options = options.policy(policy);
+    }
+    if args.check_version {
+        options = options.check_version(true);
+    }
+    emit(
+        &drift::diff_with(&old, &new, &options),
+        "spec drift",
+        &args.output,
+    )
 }
 
 fn lint(args: LintArgs) -> anyhow::Result<ExitCode> {
@@ -418,22 +470,19 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         headers.push((k, v));
     }
     config.headers = headers;
-    // Accounts: the flags' if any, else the file's.
-    let (users, user_env) = if args.users.is_empty() && args.user_env.is_empty() {
-        let users = file.users.iter().flatten().map(|u| parse_user(u));
-        let users = users
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| anyhow::anyhow!("{} users: {e}", options::CONFIG_FILE))?;
-        (users, file.user_env.clone().unwrap_or_default())
-    } else {
-        (args.users.clone(), args.user_env.clone())
-    };
-    config.users = users;
-    for var in &user_env {
-        config
-            .users
-            .push(options::user_from_env(var, &mut secrets)?);
+    // Accounts and clients: the flags' if any, else the file's.
+    config.users = options::Given {
+        flags: (&args.users, &args.user_env),
+        file: (file.users.as_deref(), file.user_env.as_deref()),
+        key: "users",
     }
+    .read(parse_user, options::user_from_env, &mut secrets)?;
+    config.clients = options::Given {
+        flags: (&args.clients, &args.client_env),
+        file: (file.clients.as_deref(), file.client_env.as_deref()),
+        key: "clients",
+    }
+    .read(options::client, options::client_from_env, &mut secrets)?;
     config.secrets = secrets;
     let resolved = options::resolve(
         &file,

@@ -11,7 +11,7 @@ use openapi::wire::preferred_media;
 
 use crate::driver::Exchange;
 use crate::error::RunError;
-use crate::plan::{build, fills_for, Fill, Plan};
+use crate::plan::{build, fills_for, with_conditions, Fill, Plan};
 use crate::property::Property;
 use crate::stateful::{Failure, Outcome};
 use crate::target::HttpRequest;
@@ -31,7 +31,7 @@ pub struct Malformed {
 /// The valid request of `op` the malformed ones are made from: canonical
 /// values, good credentials for a login, a placeholder token elsewhere.
 fn valid_request(plan: &Plan, op: &Operation) -> HttpRequest {
-    let Some(b) = &op.binding else {
+    let Some(b) = op.bindings.first() else {
         return build(&plan.spec, op, &[]).request;
     };
     let fills = if b.action == ActionKind::Login && !plan.accounts.is_empty() {
@@ -46,7 +46,7 @@ fn valid_request(plan: &Plan, op: &Operation) -> HttpRequest {
     } else {
         fills_for(b, |_| Fill::Value("probe-token-0123456789".into()))
     };
-    build(&plan.spec, op, &fills).request
+    build(&plan.spec, op, &with_conditions(b, fills)).request
 }
 
 /// The malformed requests of `op`; none when it takes no JSON body.

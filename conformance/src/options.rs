@@ -30,6 +30,10 @@ pub struct File {
     pub users: Option<Vec<String>>,
     /// Environment variables holding NAME:PASSWORD.
     pub user_env: Option<Vec<String>>,
+    /// OAuth clients, ID:SECRET (prefer `client-env`).
+    pub clients: Option<Vec<String>>,
+    /// Environment variables holding ID:SECRET.
+    pub client_env: Option<Vec<String>>,
     /// `--cases`.
     pub cases: Option<u32>,
     /// `--max-steps`.
@@ -267,6 +271,81 @@ pub fn clock_skew(file: &File, flag: Option<Duration>) -> anyhow::Result<u64> {
         (None, None) => return Ok(conformance::DEFAULT_CLOCK_SKEW),
     };
     Ok(skew.as_secs())
+}
+
+/// Accounts or clients as given: by flags (values, and environment
+/// variables holding them) and by the file (the same two keys).
+pub struct Given<'a, T> {
+    /// `--user`/`--client` values parsed, and `--user-env`/`--client-env`.
+    pub flags: (&'a [T], &'a [String]),
+    /// The file's `users`/`clients` and `user-env`/`client-env`.
+    pub file: (Option<&'a [String]>, Option<&'a [String]>),
+    /// The file's key, for messages.
+    pub key: &'a str,
+}
+
+impl<T: Clone> Given<'_, T> {
+    /// The flags' if any, else the file's (each value parsed by `parse`),
+    /// then those of the environment variables (read by `from_env`, which
+    /// records the secret).
+    pub fn read(
+        self,
+        parse: impl Fn(&str) -> Result<T, String>,
+        from_env: impl Fn(&str, &mut Vec<Secret>) -> anyhow::Result<T>,
+        secrets: &mut Vec<Secret>,
+    ) -> anyhow::Result<Vec<T>> {
+        let ((values, vars), (file_values, file_vars)) = (self.flags, self.file);
+        let (mut out, vars) = if values.is_empty() && vars.is_empty() {
+            let parsed = file_values
+                .unwrap_or_default()
+                .iter()
+                .map(|v| parse(v))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| anyhow::anyhow!("{CONFIG_FILE} {}: {e}", self.key))?;
+            (parsed, file_vars.unwrap_or_default())
+        } else {
+            (values.to_vec(), vars)
+        };
+        for var in vars {
+            out.push(from_env(var, secrets)?);
+        }
+        Ok(out)
+    }
+}
+
+/// A client, `ID:SECRET` (or `ID` alone, a public client).
+pub fn client(s: &str) -> Result<openapi::model::Client, String> {
+    let (id, secret) = match s.split_once(':') {
+        Some((id, secret)) => (id, Some(secret.to_owned()).filter(|s| !s.is_empty())),
+        None => (s, None),
+    };
+    if id.is_empty() {
+        // Never the value: it holds a secret.
+        return Err("a client is ID:SECRET (or ID alone); the ID is empty".into());
+    }
+    Ok(openapi::model::Client {
+        id: id.to_owned(),
+        secret,
+    })
+}
+
+/// A client from the environment variable `var` (ID:SECRET, or ID); the
+/// secret is a secret, written out as `${VAR#*:}`.
+pub fn client_from_env(
+    var: &str,
+    secrets: &mut Vec<Secret>,
+) -> anyhow::Result<openapi::model::Client> {
+    let Ok(v) = std::env::var(var) else {
+        bail!("--client-env {var}: the environment variable is not set");
+    };
+    let c = client(&v).map_err(|e| anyhow::anyhow!("--client-env {var}: {e}"))?;
+    if let Some(secret) = &c.secret {
+        secrets.push(Secret {
+            reference: format!("${{{var}#*:}}"),
+            value: secret.clone(),
+        });
+    }
+    Ok(c)
 }
 
 /// Parse `--include`/`--exclude` values.

@@ -1,13 +1,16 @@
 //! What the spec lets the suite do: the bound operations per lifecycle
-//! action, the accounts, and how to build a request that presents a given
-//! token or credential exactly where the binding says.
+//! action (each binding of an operation with several is a variant of its
+//! own), the accounts and clients, and how to build a request that
+//! presents a given token or credential exactly where the binding says,
+//! with the values its `when` needs and the client's credentials.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use serde_json::Value;
 
-use openapi::binding::{ActionKind, Binding, Policy, Source};
+use openapi::binding::{ActionKind, Binding, ClientAuthMethod, Policy, Source};
 use openapi::expr::Expr;
+use openapi::model::Client;
 use openapi::problem::FieldError;
 use openapi::spec::{Operation, Parameter};
 use openapi::wire::{self, Builder};
@@ -25,13 +28,16 @@ pub struct Plan {
     pub target: Target,
     /// Accounts to log in with.
     pub accounts: Vec<(String, String)>,
+    /// OAuth clients to authenticate as, where bindings authenticate one.
+    pub clients: Vec<Client>,
     /// The declared policy.
     pub policy: Policy,
     /// Whether the target's clock can be moved (it is the mock).
     pub clock: bool,
-    /// Bound operations usable in sequences: `(action, operation index)`.
-    pub ops: Vec<(ActionKind, usize)>,
-    /// Bound operations left out, with the reason.
+    /// Bound operations usable in sequences, one per binding (a
+    /// [`Bound`] indexes this list).
+    pub ops: Vec<Planned>,
+    /// Bound operations (variants) left out, with the reason.
     pub left_out: Vec<(String, String)>,
     /// The operations and properties the run looks at.
     pub selection: Selection,
@@ -42,11 +48,50 @@ pub struct Plan {
     pub jwt: crate::jwt::Checks,
 }
 
+/// One binding of one operation the suite can drive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Planned {
+    /// Its action.
+    pub action: ActionKind,
+    /// The operation's index in the spec.
+    pub op: usize,
+    /// The binding's index in the operation.
+    pub binding: usize,
+}
+
+/// A planned binding: an index into [`Plan::ops`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Bound(pub usize);
+
+/// Who a step authenticates as, where its binding authenticates a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Caller {
+    /// The client the presented token was issued to (the first client,
+    /// for a login or a token no client got).
+    Own,
+    /// Client `i` of the plan (another client's token, for a call).
+    Client(usize),
+    /// A client the API does not know.
+    Stranger,
+}
+
+/// The client id of [`Caller::Stranger`].
+pub const STRANGER_ID: &str = "conformance-unknown-client";
+
+/// Where HTTP Basic client credentials go.
+static AUTHORIZATION: LazyLock<Source> = LazyLock::new(|| Source {
+    expr: Expr::RequestHeader("authorization".into()),
+    scheme: None,
+});
+
 /// A value to put at a binding's source, or to leave out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fill {
     /// Present this value (formatted with the source's scheme).
     Value(String),
+    /// Present this JSON value as it is (a `when` value: a number stays a
+    /// number in a JSON body).
+    Exactly(Value),
     /// Leave the location out entirely.
     Omit,
 }
@@ -76,37 +121,47 @@ impl Plan {
     pub fn new(
         spec: Arc<Spec>,
         target: Target,
-        accounts: Vec<(String, String)>,
+        people: (Vec<(String, String)>, Vec<Client>),
         clock: bool,
         selection: Selection,
     ) -> Plan {
+        let (accounts, clients) = people;
         let policy = spec.lifecycle().policy.clone();
         let mut ops = Vec::new();
         let mut left_out = Vec::new();
         for (i, op) in spec.operations().iter().enumerate() {
-            let Some(b) = &op.binding else { continue };
-            if let Some(why) = selection.leaves_out(&spec, op) {
-                left_out.push((op.name(), why));
-                continue;
-            }
-            if b.action.is_code_flow() {
-                left_out.push((op.name(), crate::login::CODE_FLOW_LEFT_OUT.into()));
-                continue;
-            }
-            // A request presenting a placeholder token must be valid, or the
-            // operation cannot be exercised.
-            let probe = fills_for(b, |_| Fill::Value("probe-token-0123456789".into()));
-            let built = build(&spec, op, &probe);
-            if built.problems.is_empty() {
-                ops.push((b.action, i));
-            } else {
-                left_out.push((
-                    op.name(),
-                    format!(
-                        "no valid request can be built: {}",
-                        built.problem_texts().join("; ")
-                    ),
-                ));
+            for (j, b) in op.bindings.iter().enumerate() {
+                let name = op.variant_name(j);
+                if let Some(why) = selection.leaves_out_variant(&spec, op, j) {
+                    left_out.push((name, why));
+                    continue;
+                }
+                if b.action.is_code_flow() {
+                    left_out.push((name, crate::login::CODE_FLOW_LEFT_OUT.into()));
+                    continue;
+                }
+                // A request presenting a placeholder token must be valid,
+                // or the binding cannot be exercised.
+                let probe = with_conditions(
+                    b,
+                    fills_for(b, |_| Fill::Value("probe-token-0123456789".into())),
+                );
+                let built = build(&spec, op, &probe);
+                if built.problems.is_empty() {
+                    ops.push(Planned {
+                        action: b.action,
+                        op: i,
+                        binding: j,
+                    });
+                } else {
+                    left_out.push((
+                        name,
+                        format!(
+                            "no valid request can be built: {}",
+                            built.problem_texts().join("; ")
+                        ),
+                    ));
+                }
             }
         }
         let jwt = crate::jwt::Checks::new(
@@ -117,6 +172,7 @@ impl Plan {
             spec,
             target,
             accounts,
+            clients,
             policy,
             clock,
             ops,
@@ -140,6 +196,87 @@ impl Plan {
         &self.spec.operations()[index]
     }
 
+    /// The planned binding `b`.
+    pub fn planned(&self, b: Bound) -> Planned {
+        self.ops[b.0]
+    }
+
+    /// The operation of planned binding `b`.
+    pub fn op_of(&self, b: Bound) -> &Operation {
+        self.op(self.ops[b.0].op)
+    }
+
+    /// The name of planned binding `b` in reports: its operation's, with
+    /// its conditions where the operation has several bindings.
+    pub fn name_of(&self, b: Bound) -> String {
+        let p = self.ops[b.0];
+        self.op(p.op).variant_name(p.binding)
+    }
+
+    /// The planned bindings performing `action`, in document order.
+    pub fn all(&self, action: ActionKind) -> impl Iterator<Item = Bound> + '_ {
+        (0..self.ops.len())
+            .filter(move |i| self.ops[*i].action == action)
+            .map(Bound)
+    }
+
+    /// The first planned binding performing `action`.
+    pub fn first(&self, action: ActionKind) -> Option<Bound> {
+        self.all(action).next()
+    }
+
+    /// The id and secret `caller` presents on binding `b`'s requests, with
+    /// `own` the client the presented token was issued to; `None` where
+    /// the binding authenticates no client.
+    pub fn credentials_of(
+        &self,
+        b: Bound,
+        caller: Caller,
+        own: Option<usize>,
+    ) -> Option<(String, Option<String>)> {
+        self.binding(b).client.as_ref()?;
+        let index = match caller {
+            Caller::Own => own.unwrap_or(0),
+            Caller::Client(i) => i,
+            Caller::Stranger => usize::MAX,
+        };
+        Some(match self.clients.get(index) {
+            Some(c) => (c.id.clone(), c.secret.clone()),
+            None => (STRANGER_ID.to_owned(), Some("not-a-secret".to_owned())),
+        })
+    }
+
+    /// Every fill of a request of binding `b`: `fills` at its token and
+    /// credential places, the values its `when` needs, and the client's
+    /// `credentials` where it authenticates one.
+    pub fn fills<'p>(
+        &'p self,
+        b: Bound,
+        fills: Vec<(&'p Source, Fill)>,
+        credentials: Option<(String, Option<String>)>,
+    ) -> Vec<(&'p Source, Fill)> {
+        let binding = self.binding(b);
+        let mut out = with_conditions(binding, fills);
+        let (Some(client), Some((id, secret))) = (&binding.client, credentials) else {
+            return out;
+        };
+        match client.method {
+            ClientAuthMethod::ClientSecretBasic => {
+                let header = wire::basic_authorization(&id, secret.as_deref().unwrap_or(""));
+                out.push((&*AUTHORIZATION, Fill::Value(header)));
+            }
+            ClientAuthMethod::ClientSecretPost | ClientAuthMethod::None => {
+                if let Some(s) = &client.id {
+                    out.push((s, Fill::Value(id)));
+                }
+                if let Some(s) = &client.secret {
+                    out.push((s, secret.map_or(Fill::Omit, Fill::Value)));
+                }
+            }
+        }
+        out
+    }
+
     /// The user name and password a login step sends: account `user`'s,
     /// or its password made wrong.
     pub fn credentials(&self, user: usize, wrong_password: bool) -> (String, String) {
@@ -152,16 +289,23 @@ impl Plan {
         (u.clone(), password)
     }
 
-    /// The binding of a planned operation.
-    pub fn binding(&self, index: usize) -> &Binding {
-        self.op(index)
-            .binding
-            .as_ref()
-            .expect("planned operations are bound")
+    /// The fills of binding `b` presenting `token` at each of its token
+    /// places, authenticated as the first client where it authenticates
+    /// one.
+    pub fn presenting(&self, b: Bound, token: Fill) -> Vec<(&Source, Fill)> {
+        let fills = fills_for(self.binding(b), |_| token.clone());
+        self.fills(b, fills, self.credentials_of(b, Caller::Own, None))
     }
 
-    /// The fills of a login with these credentials.
-    pub fn login_fills(&self, op: usize, username: &str, password: &str) -> Vec<(&Source, Fill)> {
+    /// The binding of a planned operation.
+    pub fn binding(&self, b: Bound) -> &Binding {
+        let p = self.ops[b.0];
+        &self.op(p.op).bindings[p.binding]
+    }
+
+    /// The fills of a login with these credentials (the account's; the
+    /// client's are [`Plan::fills`]'s).
+    pub fn login_fills(&self, op: Bound, username: &str, password: &str) -> Vec<(&Source, Fill)> {
         let b = self.binding(op);
         fills_for(b, |s| {
             if Some(s) == b.username.as_ref() {
@@ -174,7 +318,16 @@ impl Plan {
 
     /// Whether some usable operation performs `action`.
     pub fn has(&self, action: ActionKind) -> bool {
-        self.ops.iter().any(|(a, _)| *a == action)
+        self.first(action).is_some()
+    }
+
+    /// Whether some bound operation authenticates a client.
+    pub fn authenticates_clients(&self) -> bool {
+        self.spec
+            .operations()
+            .iter()
+            .flat_map(|o| &o.bindings)
+            .any(|b| b.client.is_some())
     }
 }
 
@@ -184,6 +337,19 @@ pub fn fills_for<'b>(
     mut value: impl FnMut(&'b Source) -> Fill,
 ) -> Vec<(&'b Source, Fill)> {
     b.sources().map(|s| (s, value(s))).collect()
+}
+
+/// `fills` with the values the binding's `when` needs.
+pub fn with_conditions<'b>(
+    b: &'b Binding,
+    mut fills: Vec<(&'b Source, Fill)>,
+) -> Vec<(&'b Source, Fill)> {
+    fills.extend(
+        b.when
+            .iter()
+            .map(|c| (&c.place, Fill::Exactly(c.value.clone()))),
+    );
+    fills
 }
 
 fn canonical(spec: &Spec, schema: Option<&openapi::spec::SchemaRef>) -> Value {
@@ -202,6 +368,7 @@ pub fn build(spec: &Spec, op: &Operation, fills: &[(&Source, Fill)]) -> Built {
         fills.iter().find_map(|(s, f)| {
             wire::names_parameter(&s.expr, p).then(|| match f {
                 Fill::Value(v) => Some(Value::String(s.format(v))),
+                Fill::Exactly(v) => Some(v.clone()),
                 Fill::Omit => None,
             })
         })
@@ -224,12 +391,17 @@ pub fn build(spec: &Spec, op: &Operation, fills: &[(&Source, Fill)]) -> Built {
     // Sources the operation does not declare as parameters (the
     // Authorization header of a security scheme).
     for (s, f) in fills {
-        match (&s.expr, f) {
-            (Expr::RequestHeader(n), Fill::Value(v)) if !b.has_header(n) => {
-                b.header(n, &s.format(v));
+        let text = match f {
+            Fill::Value(v) => s.format(v),
+            Fill::Exactly(v) => openapi::media::simple_text(v),
+            Fill::Omit => continue,
+        };
+        match &s.expr {
+            Expr::RequestHeader(n) if !b.has_header(n) => {
+                b.header(n, &text);
             }
-            (Expr::RequestCookie(n), Fill::Value(v)) if !b.has_cookie(n) => {
-                b.cookie(n, v);
+            Expr::RequestCookie(n) if !b.has_cookie(n) => {
+                b.cookie(n, &text);
             }
             _ => {}
         }
@@ -247,6 +419,7 @@ pub fn build(spec: &Spec, op: &Operation, fills: &[(&Source, Fill)]) -> Built {
             if let Expr::RequestBody(ptr) = &s.expr {
                 match f {
                     Fill::Value(v) => ptr.set(&mut body, Value::String(v.clone())),
+                    Fill::Exactly(v) => ptr.set(&mut body, v.clone()),
                     Fill::Omit => ptr.remove(&mut body),
                 };
             }

@@ -22,7 +22,8 @@ pub enum Property {
     ReuseEndsSession,
     /// Logout answers its documented success and ends the session.
     LogoutEndsSession,
-    /// Revoke and revoke-all answer success whatever the token.
+    /// Revocations answer success whatever token they are given (where the
+    /// spec says they ignore invalid tokens).
     RevokeAlways,
     /// A revoked refresh token cannot refresh.
     RevokedCannotRefresh,
@@ -34,6 +35,13 @@ pub enum Property {
     UnknownTokensRejected,
     /// An access token is no refresh token and the reverse.
     WrongKindRejected,
+    /// A client the API does not know is refused, and another client's
+    /// token can be neither refreshed nor revoked (RFC 6749 section 6,
+    /// RFC 7009 section 2.1).
+    ClientBound,
+    /// A bound introspection endpoint (RFC 7662) says of every token what
+    /// the model says: active or not, and whose.
+    IntrospectionAgrees,
     /// A token the model holds dead is refused on every guarded operation
     /// (unbound, carrying a credential where a `protected` binding reads
     /// its access token); a live one is not.
@@ -87,7 +95,7 @@ pub enum Property {
 
 impl Property {
     /// Every property, in report order.
-    pub const ALL: [Property; 31] = [
+    pub const ALL: [Property; 33] = [
         Property::LoginIssuesTokens,
         Property::TokensUnique,
         Property::RefreshRotates,
@@ -100,6 +108,8 @@ impl Property {
         Property::TokensExpire,
         Property::UnknownTokensRejected,
         Property::WrongKindRejected,
+        Property::ClientBound,
+        Property::IntrospectionAgrees,
         Property::GuardsRefuseDeadTokens,
         Property::UnauthorizedChallenge,
         Property::ErrorBodiesMatch,
@@ -138,12 +148,14 @@ impl Property {
             Property::RefreshSingleUse => "refresh single-use",
             Property::ReuseEndsSession => "reuse ends the session",
             Property::LogoutEndsSession => "logout answers 204 and ends the session",
-            Property::RevokeAlways => "revoke always 204",
+            Property::RevokeAlways => "revoke succeeds whatever the token",
             Property::RevokedCannotRefresh => "revoked token cannot refresh",
             Property::RevokeAllPerUser => "revoke-all is per user",
             Property::TokensExpire => "tokens expire",
             Property::UnknownTokensRejected => "unknown tokens rejected",
             Property::WrongKindRejected => "wrong kind of token rejected",
+            Property::ClientBound => "tokens stay with their client",
+            Property::IntrospectionAgrees => "introspection agrees with the model",
             Property::GuardsRefuseDeadTokens => "dead tokens refused on guarded operations",
             Property::UnauthorizedChallenge => "401 carries WWW-Authenticate",
             Property::ErrorBodiesMatch => "error bodies match the spec",
@@ -200,6 +212,8 @@ impl Property {
             Property::TokensExpire => "tokens-expire",
             Property::UnknownTokensRejected => "unknown-tokens-rejected",
             Property::WrongKindRejected => "wrong-kind-rejected",
+            Property::ClientBound => "client-bound-tokens",
+            Property::IntrospectionAgrees => "introspection-agrees",
             Property::GuardsRefuseDeadTokens => "guards-refuse-dead-tokens",
             Property::UnauthorizedChallenge => "unauthorized-challenge",
             Property::ErrorBodiesMatch => "error-bodies-match",

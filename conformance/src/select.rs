@@ -1,22 +1,28 @@
 //! What a run looks at: operations picked by `--include`/`--exclude`
-//! (operationId, path glob, method, tag) and properties by `--checks`/
-//! `--exclude-checks`. An operation left out is never requested; a
-//! property left out is never judged and is reported as deselected.
+//! (operationId or variant name, path glob, method, tag, a binding's
+//! `when` condition) and properties by `--checks`/`--exclude-checks`. An
+//! operation left out is never requested; a property left out is never
+//! judged and is reported as deselected.
 
 use globset::{Glob, GlobMatcher};
 use serde_json::Value;
 
+use openapi::binding::Binding;
 use openapi::spec::Operation;
 use openapi::Spec;
 
 use crate::property::Property;
 
 /// One operation filter: `id:login`, `path:/auth/*`, `method:POST`,
-/// `tag:auth`.
+/// `tag:auth`, `when:grant_type=refresh_token`.
 #[derive(Debug, Clone)]
 pub enum OpFilter {
-    /// By `operationId`.
+    /// By `operationId`, or a variant's name (`token [grant_type=password]`).
     Id(String),
+    /// The bindings whose `when` has this condition (`grant_type=password`,
+    /// as reports name variants); an operation with none of them is
+    /// matched by none.
+    When(String),
     /// By path template, a glob (`/auth/*`, `/users/**`).
     Path(String, GlobMatcher),
     /// By method, any case.
@@ -30,7 +36,9 @@ impl std::str::FromStr for OpFilter {
 
     fn from_str(s: &str) -> Result<OpFilter, String> {
         let (kind, value) = s.split_once(':').ok_or_else(|| {
-            format!("`{s}` is not id:OPERATION_ID, path:GLOB, method:METHOD or tag:TAG")
+            format!(
+                "`{s}` is not id:OPERATION_ID, path:GLOB, method:METHOD, tag:TAG or when:NAME=VALUE"
+            )
         })?;
         if value.is_empty() {
             return Err(format!("`{s}` names nothing after `{kind}:`"));
@@ -43,9 +51,11 @@ impl std::str::FromStr for OpFilter {
             }
             "method" => OpFilter::Method(value.to_uppercase()),
             "tag" => OpFilter::Tag(value.to_owned()),
+            "when" if value.contains('=') => OpFilter::When(value.to_owned()),
+            "when" => return Err(format!("`{s}`: write when:NAME=VALUE")),
             _ => {
                 return Err(format!(
-                    "`{kind}:` is not id:, path:, method: or tag: (in `{s}`)"
+                    "`{kind}:` is not id:, path:, method:, tag: or when: (in `{s}`)"
                 ))
             }
         })
@@ -56,6 +66,7 @@ impl std::fmt::Display for OpFilter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             OpFilter::Id(v) => write!(f, "id:{v}"),
+            OpFilter::When(v) => write!(f, "when:{v}"),
             OpFilter::Path(v, _) => write!(f, "path:{v}"),
             OpFilter::Method(v) => write!(f, "method:{v}"),
             OpFilter::Tag(v) => write!(f, "tag:{v}"),
@@ -64,9 +75,23 @@ impl std::fmt::Display for OpFilter {
 }
 
 impl OpFilter {
-    fn matches(&self, spec: &Spec, op: &Operation) -> bool {
+    /// Whether the filter picks `op`, or (`binding`: `Some(i)`) its
+    /// binding `i`; an operation is picked by a variant's filter when one
+    /// of its bindings is.
+    fn matches(&self, spec: &Spec, op: &Operation, binding: Option<usize>) -> bool {
+        let variants: Vec<usize> = match binding {
+            Some(i) => vec![i],
+            None => (0..op.bindings.len()).collect(),
+        };
+        let conditioned = |b: &Binding, wanted: &str| b.when.iter().any(|c| c.label() == wanted);
         match self {
-            OpFilter::Id(id) => op.operation_id.as_deref() == Some(id),
+            OpFilter::Id(id) => {
+                op.operation_id.as_deref() == Some(id)
+                    || variants.iter().any(|i| op.variant_name(*i) == *id)
+            }
+            OpFilter::When(wanted) => variants
+                .iter()
+                .any(|i| conditioned(&op.bindings[*i], wanted)),
             OpFilter::Path(_, glob) => glob.is_match(&op.path),
             OpFilter::Method(m) => op.method.eq_ignore_ascii_case(m),
             OpFilter::Tag(t) => spec
@@ -93,15 +118,34 @@ pub struct Selection {
 }
 
 impl Selection {
-    /// Why `op` is left out, or `None` when the run requests it.
+    /// Why `op` is left out, or `None` when the run requests it (some of
+    /// its variants, at least).
     pub fn leaves_out(&self, spec: &Spec, op: &Operation) -> Option<String> {
-        if !self.include.is_empty() && !self.include.iter().any(|f| f.matches(spec, op)) {
+        self.leaves_out_as(spec, op, None)
+    }
+
+    /// Why binding `index` of `op` is left out, or `None` when the run
+    /// requests it.
+    pub fn leaves_out_variant(&self, spec: &Spec, op: &Operation, index: usize) -> Option<String> {
+        self.leaves_out_as(spec, op, Some(index))
+    }
+
+    fn leaves_out_as(&self, spec: &Spec, op: &Operation, binding: Option<usize>) -> Option<String> {
+        let picks = |f: &OpFilter| f.matches(spec, op, binding);
+        if !self.include.is_empty() && !self.include.iter().any(picks) {
             let names: Vec<String> = self.include.iter().map(ToString::to_string).collect();
             return Some(format!("not included (--include {})", names.join(", ")));
         }
+        // Excluding one variant leaves the operation's others in.
+        let excludes = |f: &&OpFilter| match (f, binding) {
+            (OpFilter::When(_), None) => {
+                op.is_bound() && (0..op.bindings.len()).all(|i| f.matches(spec, op, Some(i)))
+            }
+            _ => picks(f),
+        };
         self.exclude
             .iter()
-            .find(|f| f.matches(spec, op))
+            .find(excludes)
             .map(|f| format!("excluded (--exclude {f})"))
     }
 

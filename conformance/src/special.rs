@@ -22,16 +22,13 @@ use crate::directed::{expiry_of, login_step};
 use crate::driver::{read, Driver, Exchange};
 use crate::error::RunError;
 use crate::machine::{Expected, RefState};
-use crate::plan::{build, fills_for, Fill, Plan};
+use crate::plan::{build, Bound, Fill, Plan};
 use crate::property::Property;
 use crate::stateful::{run_case, Failure, Outcome};
 use crate::target::HttpResponse;
 
-fn first_op(plan: &Plan, action: ActionKind) -> Option<usize> {
-    plan.ops
-        .iter()
-        .find(|(a, _)| *a == action)
-        .map(|(_, op)| *op)
+fn first_op(plan: &Plan, action: ActionKind) -> Option<Bound> {
+    plan.first(action)
 }
 
 /// Whether a plan can race refreshes at all.
@@ -126,6 +123,8 @@ pub fn race_round(plan: &Arc<Plan>, burst: usize, out: &mut Outcome) -> Result<(
     }
     // Log in through the reference, so the token lands where bound.
     let mut driver = Driver::new(plan.clone())?;
+    // The round judges the burst; introspection is the sequences' oracle.
+    driver.introspects = false;
     let state = RefState::new(plan.clone()).step(&login);
     let violations = driver.step(&state, &login)?;
     let Expected::Outcome {
@@ -141,10 +140,10 @@ pub fn race_round(plan: &Arc<Plan>, burst: usize, out: &mut Outcome) -> Result<(
     else {
         return Ok(());
     };
-    let op = plan.op(refresh);
+    let op = plan.op_of(refresh);
     let b = plan.binding(refresh);
-    let request = build(&plan.spec, op, &fills_for(b, |_| Fill::Value(real.clone()))).request;
-    let operation = op.name();
+    let request = build(&plan.spec, op, &plan.presenting(refresh, Fill::Value(real))).request;
+    let operation = plan.name_of(refresh);
     let operation = operation.as_str();
     let barrier = Arc::new(Barrier::new(burst));
     let answers: Vec<Result<HttpResponse, RunError>> = std::thread::scope(|s| {
@@ -226,11 +225,11 @@ pub fn race_round(plan: &Arc<Plan>, burst: usize, out: &mut Outcome) -> Result<(
     let mut live = |tokens: &[String]| -> Result<usize, RunError> {
         let mut still = 0;
         for token in tokens.iter().take(3) {
-            let fills = fills_for(b, |_| Fill::Value(token.clone()));
+            let fills = plan.presenting(refresh, Fill::Value(token.clone()));
             let req = build(&plan.spec, op, &fills).request;
             let resp = plan.target.send_op(operation, &req)?;
             log.push(Exchange {
-                step: format!("{} with one winner's refresh token", op.name()),
+                step: format!("{operation} with one winner's refresh token"),
                 curl: plan.target.curl(&req),
                 expected: "at most one winner's refresh token still refreshes".into(),
                 status: resp.status,
@@ -362,7 +361,13 @@ mod tests {
         )
         .unwrap();
         let accounts = vec![("demo".into(), "demo".into())];
-        Plan::new(spec, target, accounts, false, Default::default())
+        Plan::new(
+            spec,
+            target,
+            (accounts, Vec::new()),
+            false,
+            Default::default(),
+        )
     }
 
     fn won(a: &str, r: &str) -> Won {

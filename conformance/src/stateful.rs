@@ -140,6 +140,7 @@ pub fn run_case(
         Err(RunError::NoAnswer { .. }) => return Ok((None, Vec::new())),
         d => d?,
     };
+    driver.introspects = !muted.contains(&Property::IntrospectionAgrees);
     let mut state = init;
     out.sequences += 1;
     let mut found = None;

@@ -21,7 +21,7 @@ use openapi::wire::preferred_media;
 use crate::budget::Stop;
 use crate::guard;
 use crate::machine::{Expected, RefMachine, RefState, Step, Tok};
-use crate::plan::Plan;
+use crate::plan::{Bound, Caller, Plan};
 use crate::property::Property;
 use crate::quality::{self, Quality};
 use crate::report::{CheckResult, Group};
@@ -73,9 +73,10 @@ fn result(plan: &Arc<Plan>, out: &Outcome, facts: &RunFacts, p: Property) -> Che
         }
     }
 
-    // With one account, "no other user's" cannot be checked: half a
-    // property is not a pass.
-    let half = p == Property::RevokeAllPerUser && plan.accounts.len() < 2;
+    // With one account, "no other user's" cannot be checked, nor with one
+    // client "another client's": half a property is not a pass.
+    let half = (p == Property::RevokeAllPerUser && plan.accounts.len() < 2)
+        || (p == Property::ClientBound && plan.clients.len() < 2);
     if checks > 0 && !half {
         return CheckResult::passed(group, p.name(), checks).first_at(first_at);
     }
@@ -88,16 +89,27 @@ fn result(plan: &Arc<Plan>, out: &Outcome, facts: &RunFacts, p: Property) -> Che
 /// Whether the spec binds an operation to `action` (usable by the suite
 /// or not).
 fn binds(plan: &Plan, action: ActionKind) -> bool {
-    plan.spec
-        .operations()
-        .iter()
-        .any(|op| op.binding.as_ref().is_some_and(|b| acts(b.action, action)))
+    !variants_of(plan, action).is_empty()
 }
 
 /// Whether an operation bound to `bound` performs `action`: a code
 /// exchange is a login (it starts a session).
 fn acts(bound: ActionKind, action: ActionKind) -> bool {
     bound == action || (action == ActionKind::Login && bound == ActionKind::ExchangeCode)
+}
+
+/// Every binding that performs `action` in the spec, as `(operation,
+/// binding)` indices.
+fn variants_of(plan: &Plan, action: ActionKind) -> Vec<(usize, usize)> {
+    let ops = plan.spec.operations().iter().enumerate();
+    ops.flat_map(|(i, op)| {
+        op.bindings
+            .iter()
+            .enumerate()
+            .filter(move |(_, b)| acts(b.action, action))
+            .map(move |(j, _)| (i, j))
+    })
+    .collect()
 }
 
 fn needs(action: ActionKind) -> String {
@@ -109,15 +121,15 @@ pub fn not_applicable(plan: &Arc<Plan>, p: Property) -> Option<String> {
     use ActionKind::*;
     let policy = &plan.policy;
     let b = |a| binds(plan, a);
-    let any_bound = plan.spec.operations().iter().any(|op| op.binding.is_some());
+    let any_bound = plan.spec.operations().iter().any(|op| op.is_bound());
     if !any_bound && p != Property::MalformedRequestsRejected {
         return Some("the spec binds no operation (x-token-lifecycle)".into());
     }
-    let revokes_blindly = policy.revoke_always_succeeds;
+    let revokes_blindly = policy.revoke_ignores_invalid_tokens;
     let refuses_tokens = b(Refresh)
         || b(Logout)
         || b(Protected)
-        || (!revokes_blindly && (b(Revoke) || b(RevokeAll)));
+        || (!revokes_blindly && (b(Revoke) || b(RevokeAll) || b(RevokeToken)));
     match p {
         Property::LoginIssuesTokens if !b(Login) => Some(needs(Login)),
         Property::TokensUnique | Property::TokensUnpredictable if !b(Login) && !b(Refresh) => {
@@ -137,13 +149,17 @@ pub fn not_applicable(plan: &Arc<Plan>, p: Property) -> Option<String> {
             Some("the spec declares that reuse does not end the session".into())
         }
         Property::LogoutEndsSession if !b(Logout) => Some(needs(Logout)),
-        Property::RevokeAlways if !b(Revoke) && !b(RevokeAll) => {
-            Some("the spec binds no `revoke` or `revoke-all` operation".into())
+        Property::RevokeAlways if !b(Revoke) && !b(RevokeAll) && !b(RevokeToken) => {
+            Some("the spec binds no `revoke`, `revoke-all` or `revoke-token` operation".into())
         }
-        Property::RevokeAlways if !policy.revoke_always_succeeds => {
-            Some("the spec declares that revoke does not always succeed".into())
+        Property::RevokeAlways if !policy.revoke_ignores_invalid_tokens => Some(
+            "the spec declares that revocations refuse invalid tokens \
+             (revokeIgnoresInvalidTokens: false)"
+                .into(),
+        ),
+        Property::RevokedCannotRefresh if !b(Revoke) && !b(RevokeToken) => {
+            Some("the spec binds no `revoke` or `revoke-token` operation".into())
         }
-        Property::RevokedCannotRefresh if !b(Revoke) => Some(needs(Revoke)),
         Property::RevokedCannotRefresh if !b(Refresh) => Some(needs(Refresh)),
         Property::RevokeAllPerUser if !b(RevokeAll) => Some(needs(RevokeAll)),
         Property::TokensExpire if !b(Login) && !b(Refresh) => {
@@ -158,6 +174,11 @@ pub fn not_applicable(plan: &Arc<Plan>, p: Property) -> Option<String> {
         Property::WrongKindRejected if !refuses_tokens || !b(Login) => {
             Some("the spec binds no login and operation that refuses a token".into())
         }
+        Property::ClientBound if !plan.authenticates_clients() => {
+            Some("no binding authenticates a client (`client`)".into())
+        }
+        Property::ClientBound if !b(Login) => Some(needs(Login)),
+        Property::IntrospectionAgrees if !b(Introspect) => Some(needs(Introspect)),
         Property::GuardsRefuseDeadTokens
             if !plan
                 .spec
@@ -227,7 +248,7 @@ fn jwt_not_applicable(plan: &Plan, p: Property, issues: bool) -> Option<String> 
 fn documents_challenge(plan: &Plan) -> bool {
     plan.spec.operations().iter().any(|op| {
         let guarded = guard::guard(plan, op).is_some();
-        (op.binding.is_some() || guarded)
+        (op.is_bound() || guarded)
             && op
                 .response(401)
                 .is_some_and(|r| r.headers.iter().any(|h| h.name == "www-authenticate"))
@@ -236,9 +257,9 @@ fn documents_challenge(plan: &Plan) -> bool {
 
 fn names_examples(plan: &Plan) -> bool {
     plan.spec.operations().iter().any(|op| {
-        op.binding
-            .as_ref()
-            .is_some_and(|b| b.outcomes.values().any(|o| o.example.is_some()))
+        op.bindings
+            .iter()
+            .any(|b| b.outcomes.values().any(|o| o.example.is_some()))
     })
 }
 
@@ -255,10 +276,16 @@ fn takes_json(plan: &Plan) -> bool {
 /// a request the spec forbids, as the reference predicts it.
 fn forbids_some_step(plan: &Arc<Plan>) -> bool {
     let init = RefState::new(plan.clone());
-    plan.ops.iter().any(|&(action, op)| {
+    plan.ops.iter().enumerate().any(|(i, planned)| {
+        let (action, op) = (planned.action, Bound(i));
         action != ActionKind::Login
             && [Tok::Empty, Tok::Missing].into_iter().any(|token| {
-                let step = Step::Call { op, action, token };
+                let step = Step::Call {
+                    op,
+                    action,
+                    token,
+                    client: Caller::Own,
+                };
                 RefMachine::preconditions(&init, &step)
                     && matches!(
                         init.clone().step(&step).expected,
@@ -286,6 +313,18 @@ fn unexercised(plan: &Plan, out: &Outcome, facts: &RunFacts, p: Property) -> Str
     if lifecycle && binds(plan, Login) && !plan.has(Login) {
         return left_out(plan, Login);
     }
+    let login_needs_client = plan
+        .spec
+        .operations()
+        .iter()
+        .flat_map(|o| &o.bindings)
+        .any(|b| b.action == Login && b.client.is_some());
+    if lifecycle && login_needs_client && plan.clients.is_empty() {
+        return "no client to authenticate as: pass --client ID:SECRET (or --client-env VAR, \
+                twice for the other-client checks); the spec's declared clients are used only \
+                when the target is the mock"
+            .into();
+    }
     if lifecycle && plan.accounts.is_empty() && binds(plan, Login) {
         return "no account to log in with: pass --user NAME:PASSWORD (twice for the cross-user \
                 checks); the spec's declared accounts are used only when the target is the mock"
@@ -297,6 +336,9 @@ fn unexercised(plan: &Plan, out: &Outcome, facts: &RunFacts, p: Property) -> Str
     match p {
         Property::RevokeAllPerUser if plan.accounts.len() < 2 => {
             "needs two accounts (pass --user twice)".into()
+        }
+        Property::ClientBound if plan.clients.len() < 2 => {
+            "needs two clients (pass --client twice)".into()
         }
         Property::GuardsRefuseDeadTokens if guard::guarded(plan).is_empty() => {
             "no valid request can be built for a guarded operation".into()
@@ -336,6 +378,7 @@ fn needed_action(p: Property) -> Option<ActionKind> {
         Property::RevokedCannotRefresh => Revoke,
         Property::RevokeAllPerUser => RevokeAll,
         Property::ModelAgreement => Protected,
+        Property::IntrospectionAgrees => Introspect,
         _ => return None,
     })
 }
@@ -345,12 +388,10 @@ fn needed_action(p: Property) -> Option<ActionKind> {
 /// left out.
 fn left_out_by_selection(plan: &Plan, p: Property) -> Option<String> {
     let why = |action: ActionKind| -> Option<String> {
-        let mut reasons = plan
-            .spec
-            .operations()
-            .iter()
-            .filter(|op| op.binding.as_ref().is_some_and(|b| b.action == action))
-            .map(|op| plan.selection.leaves_out(&plan.spec, op));
+        let ops = plan.spec.operations();
+        let mut reasons = variants_of(plan, action)
+            .into_iter()
+            .map(|(i, j)| plan.selection.leaves_out_variant(&plan.spec, &ops[i], j));
         let first = reasons.next()??;
         reasons
             .all(|r| r.is_some())
@@ -360,7 +401,21 @@ fn left_out_by_selection(plan: &Plan, p: Property) -> Option<String> {
         return None;
     }
     if p == Property::RevokeAlways {
-        return why(ActionKind::Revoke).and(why(ActionKind::RevokeAll));
+        // Left out when every revocation the spec binds is.
+        let bound: Vec<ActionKind> = [
+            ActionKind::Revoke,
+            ActionKind::RevokeAll,
+            ActionKind::RevokeToken,
+        ]
+        .into_iter()
+        .filter(|a| binds(plan, *a))
+        .collect();
+        let reasons: Vec<Option<String>> = bound.into_iter().map(why).collect();
+        return reasons
+            .iter()
+            .all(Option::is_some)
+            .then(|| reasons.into_iter().flatten().next())
+            .flatten();
     }
     needed_action(p)
         .and_then(why)
@@ -368,12 +423,10 @@ fn left_out_by_selection(plan: &Plan, p: Property) -> Option<String> {
 }
 
 fn left_out(plan: &Plan, action: ActionKind) -> String {
-    let names: Vec<String> = plan
-        .spec
-        .operations()
-        .iter()
-        .filter(|op| op.binding.as_ref().is_some_and(|b| acts(b.action, action)))
-        .map(|op| op.name())
+    let ops = plan.spec.operations();
+    let names: Vec<String> = variants_of(plan, action)
+        .into_iter()
+        .map(|(i, j)| ops[i].variant_name(j))
         .collect();
     let why = plan
         .left_out

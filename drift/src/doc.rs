@@ -12,12 +12,32 @@ const MAX_HOPS: usize = 32;
 
 /// Escapes one JSON pointer reference token (RFC 6901).
 pub(crate) fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+    let mut out = String::with_capacity(token.len());
+    push_escaped(&mut out, token);
+    out
+}
+
+fn push_escaped(out: &mut String, token: &str) {
+    if !token.contains(['~', '/']) {
+        out.push_str(token);
+        return;
+    }
+    for c in token.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
+    }
 }
 
 /// Appends a token to a `#/...` pointer.
 pub(crate) fn join(base: &str, token: &str) -> String {
-    format!("{base}/{}", escape(token))
+    let mut out = String::with_capacity(base.len() + 1 + token.len());
+    out.push_str(base);
+    out.push('/');
+    push_escaped(&mut out, token);
+    out
 }
 
 /// Decodes `%XX` escapes (refs are URI fragments).

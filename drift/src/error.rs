@@ -11,6 +11,12 @@ pub enum Error {
     /// An output format name that is not known.
     #[error("unknown output format `{0}` (expected text, json, junit, github or markdown)")]
     UnknownFormat(String),
+    /// A `--breaking-policy` value that is not `strict` or `lenient`.
+    #[error("unknown breaking policy `{0}` (expected strict or lenient)")]
+    UnknownPolicy(String),
+    /// A `drift.toml` that cannot be read as one.
+    #[error("invalid drift config: {0}")]
+    Config(String),
     /// Serialising a report to JSON failed.
     #[error("cannot serialise the report: {0}")]
     Json(#[from] serde_json::Error),

@@ -94,6 +94,13 @@ pub struct Finding {
     /// A JSON pointer into the new document; for a lint, into the linted one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new: Option<String>,
+    /// The shared component the change is in (`#/components/schemas/Pet`,
+    /// `#/definitions/Pet` in a Swagger 2.0 document), when its pointer is
+    /// inside one: set by [`Report::from_findings`]. A change to a component
+    /// used by several operations is one finding per operation, and the
+    /// renderers group them under the component.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component: Option<String>,
 }
 
 impl Finding {
@@ -106,6 +113,7 @@ impl Finding {
             operation: None,
             old: None,
             new: None,
+            component: None,
         }
     }
 
@@ -128,18 +136,44 @@ impl Finding {
     }
 }
 
+/// The component a pointer is inside: its first tokens up to the
+/// component's name (`#/components/schemas/Pet` of
+/// `#/components/schemas/Pet/properties/id`), with the Swagger 2.0
+/// sections (`#/definitions/Pet`, `#/parameters/limit`, `#/responses/NotFound`).
+pub(crate) fn component_of(pointer: &str) -> Option<String> {
+    let rest = pointer.strip_prefix("#/")?;
+    let mut tokens = rest.split('/');
+    let first = tokens.next()?;
+    let depth = match first {
+        "components" => 3,
+        "definitions" | "parameters" | "responses" => 2,
+        _ => return None,
+    };
+    let taken: Vec<&str> = rest.split('/').take(depth).collect();
+    (taken.len() == depth && taken.iter().all(|t| !t.is_empty()))
+        .then(|| format!("#/{}", taken.join("/")))
+}
+
 /// The findings of one diff or one lint, in a stable order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     /// The findings, most severe first.
     pub findings: Vec<Finding>,
+    /// Findings an ignore entry of the config hid, with its reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<crate::config::Ignored>,
 }
 
 impl Report {
     /// Builds a report: sorts the findings (most severe first, then by rule,
-    /// pointer and message) and drops repeats of the same rule, pointers and
-    /// message (a shared component changed once is reported once).
+    /// operation, pointer and message), drops repeats of the same rule,
+    /// operation, pointers and message, and sets each finding's
+    /// [`Finding::component`]. A shared component changed once stays one
+    /// finding per operation that uses it.
     pub fn from_findings(mut findings: Vec<Finding>) -> Self {
+        for f in &mut findings {
+            f.component = f.pointer().and_then(component_of);
+        }
         findings.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)
@@ -156,12 +190,33 @@ impl Report {
             }
             seen.insert((
                 f.rule.clone(),
+                f.operation.clone(),
                 f.old.clone(),
                 f.new.clone(),
                 f.message.clone(),
             ))
         });
-        Report { findings }
+        Report {
+            findings,
+            ignored: Vec::new(),
+        }
+    }
+
+    /// The report with repeats of a problem at one place dropped whatever
+    /// the operation (lint: an example of a shared component is wrong once,
+    /// not once per operation that uses it).
+    pub(crate) fn once_per_place(mut self) -> Report {
+        let mut seen = std::collections::HashSet::new();
+        self.findings.retain(|f| {
+            f.pointer().is_none()
+                || seen.insert((
+                    f.rule.clone(),
+                    f.old.clone(),
+                    f.new.clone(),
+                    f.message.clone(),
+                ))
+        });
+        self
     }
 
     /// The report with every pointer into the old document passed through
@@ -181,7 +236,9 @@ impl Report {
                 f
             })
             .collect();
-        Report::from_findings(findings)
+        let mut report = Report::from_findings(findings);
+        report.ignored = self.ignored;
+        report
     }
 
     /// True when there is no finding.

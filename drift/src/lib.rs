@@ -15,6 +15,14 @@
 //!   name or meaning, and reordering is never a change. Behaviour changes of
 //!   the `x-token-lifecycle` extension (`docs/bindings.md`) are rules too:
 //!   `lifecycle-refresh-no-longer-single-use`, `lifecycle-access-token-ttl-decreased`...
+//! - [`diff_with`] judges the same changes with [`Options`]: a
+//!   [`BreakingPolicy`] for the changes that break only exhaustive matches
+//!   (a new enum value in a response...), a [`Config`] read from a
+//!   `drift.toml` (per-rule severities, ignores with a reason and an expiry
+//!   date), and the version policy (a breaking change needs a major bump of
+//!   `info.version`). A change to a shared component is one finding per
+//!   operation it reaches, with its [`Finding::component`]; [`rules`] lists
+//!   every rule with its severity and direction.
 //! - [`lint`] checks one document: bodies under 204/304, examples against
 //!   their schemas, bindings pointing at nothing, undeclared security
 //!   schemes, dangling refs...
@@ -46,15 +54,21 @@
 #![deny(missing_docs)]
 
 mod binding;
+mod config;
 mod diff;
 mod doc;
 mod error;
 mod finding;
 mod lint;
+mod options;
 mod render;
+mod rules;
 
-pub use diff::diff;
+pub use config::{Config, Ignore, Ignored, Level, CONFIG_FILE, IGNORE_EXPIRED, IGNORE_UNUSED};
+pub use diff::{diff, diff_with};
 pub use error::Error;
 pub use finding::{FailOn, Finding, Report, Severity};
 pub use lint::lint;
+pub use options::{today_utc, BreakingPolicy, Date, Options};
 pub use render::Format;
+pub use rules::{rules, Direction, RuleInfo, EXHAUSTIVE_MATCH_CHANGES};

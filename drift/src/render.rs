@@ -1,6 +1,7 @@
 //! Output formats for a [`Report`]: text, JSON, JUnit XML, GitHub Actions
 //! annotations and Markdown.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::str::FromStr;
 
@@ -53,40 +54,60 @@ impl Report {
         }
     }
 
-    /// `1 breaking, 2 warnings, 0 info`.
+    /// `1 breaking, 2 warnings, 0 info` (and `, 3 ignored` when a config
+    /// hid some).
     pub fn summary(&self) -> String {
         let w = self.count(Severity::Warning);
-        format!(
+        let mut s = format!(
             "{} breaking, {} warning{}, {} info",
             self.count(Severity::Breaking),
             w,
             if w == 1 { "" } else { "s" },
             self.count(Severity::Info)
-        )
+        );
+        if !self.ignored.is_empty() {
+            let _ = write!(s, ", {} ignored", self.ignored.len());
+        }
+        s
     }
 
-    /// Human text, one finding per block.
+    /// Human text, one finding per block; a change to a shared component
+    /// is one block under the component, listing every operation it
+    /// reaches.
     pub fn to_text(&self) -> String {
-        if self.is_empty() {
+        if self.is_empty() && self.ignored.is_empty() {
             return "no findings\n".to_owned();
         }
         let mut s = String::new();
-        for f in &self.findings {
-            let _ = writeln!(
-                s,
-                "{:<8} {}: {}",
-                f.severity.as_str().to_ascii_uppercase(),
-                f.rule,
-                f.message
-            );
-            if let Some(op) = &f.operation {
-                let _ = writeln!(s, "         operation: {op}");
+        for entry in self.entries() {
+            match entry {
+                Entry::One(f) => text_block(&mut s, f, "", f.operation.as_deref().into_iter()),
+                Entry::Shared(component, changes) => {
+                    let ops = changes.iter().flat_map(|c| c.operations.iter()).count();
+                    let _ = writeln!(
+                        s,
+                        "shared component {component}: {} change{}, {ops} findings",
+                        changes.len(),
+                        plural(changes.len())
+                    );
+                    for c in &changes {
+                        text_block(&mut s, c.first, "  ", c.operations.iter().copied());
+                    }
+                }
             }
-            if let Some(p) = &f.old {
-                let _ = writeln!(s, "         old: {p}");
+        }
+        if !self.ignored.is_empty() {
+            if !s.is_empty() {
+                s.push('\n');
             }
-            if let Some(p) = &f.new {
-                let _ = writeln!(s, "         new: {p}");
+            let _ = writeln!(s, "ignored by the config ({}):", self.ignored.len());
+            for i in &self.ignored {
+                let f = &i.finding;
+                let _ = writeln!(s, "  {}: {}", f.rule, f.message);
+                if let Some(op) = &f.operation {
+                    let _ = writeln!(s, "           operation: {op}");
+                }
+                let _ = writeln!(s, "           until {}: {}", i.expires, i.reason);
             }
         }
         let _ = writeln!(
@@ -99,6 +120,55 @@ impl Report {
         s
     }
 
+    /// The findings as the text and Markdown renderers show them: each on
+    /// its own, except the changes to a shared component that reach
+    /// several operations, gathered under the component. In the order of
+    /// the findings (most severe first); a component stands where its most
+    /// severe change is.
+    fn entries(&self) -> Vec<Entry<'_>> {
+        let mut changes: HashMap<ChangeKey<'_>, Change<'_>> = HashMap::new();
+        for f in &self.findings {
+            if let Some((_, k)) = change_key(f) {
+                let change = changes.entry(k).or_insert(Change {
+                    first: f,
+                    operations: Vec::new(),
+                });
+                if let Some(op) = f.operation.as_deref() {
+                    if !change.operations.contains(&op) {
+                        change.operations.push(op);
+                    }
+                }
+            }
+        }
+        changes.retain(|_, c| c.operations.len() > 1);
+        let mut out: Vec<Entry<'_>> = Vec::new();
+        let mut placed: HashMap<String, usize> = HashMap::new();
+        let mut done: HashSet<ChangeKey<'_>> = HashSet::new();
+        for f in &self.findings {
+            let shared = change_key(f).filter(|(_, k)| done.contains(k) || changes.contains_key(k));
+            let Some((component, k)) = shared else {
+                out.push(Entry::One(f));
+                continue;
+            };
+            let Some(change) = changes.remove(&k) else {
+                continue; // placed with its first finding
+            };
+            done.insert(k);
+            match placed.get(&component) {
+                Some(&i) => {
+                    if let Entry::Shared(_, list) = &mut out[i] {
+                        list.push(change);
+                    }
+                }
+                None => {
+                    placed.insert(component.clone(), out.len());
+                    out.push(Entry::Shared(component, vec![change]));
+                }
+            }
+        }
+        out
+    }
+
     /// Pretty JSON.
     pub fn to_json(&self) -> Result<String, Error> {
         let mut s = serde_json::to_string_pretty(self)?;
@@ -109,27 +179,27 @@ impl Report {
     /// JUnit XML.
     pub fn to_junit(&self, title: &str) -> String {
         let failures = self.count(Severity::Breaking);
-        let tests = self.findings.len().max(1);
+        let skipped = self.ignored.len();
+        let tests = (self.findings.len() + skipped).max(1);
         let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         let name = xml(title);
         let _ = writeln!(
             s,
             "<testsuites name=\"{name}\" tests=\"{tests}\" failures=\"{failures}\">"
         );
-        let _ = writeln!(s, "  <testsuite name=\"{name}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">");
-        if self.is_empty() {
+        let _ = writeln!(s, "  <testsuite name=\"{name}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">");
+        if self.is_empty() && self.ignored.is_empty() {
             let _ = writeln!(
                 s,
                 "    <testcase classname=\"{name}\" name=\"no findings\"/>"
             );
         }
         for f in &self.findings {
-            let case = format!("{} {}", f.rule, f.pointer().unwrap_or(""));
             let _ = writeln!(
                 s,
                 "    <testcase classname=\"{name}.{}\" name=\"{}\">",
                 xml(&f.rule),
-                xml(case.trim_end())
+                xml(&junit_case(f))
             );
             if f.severity == Severity::Breaking {
                 let _ = writeln!(
@@ -149,12 +219,24 @@ impl Report {
             }
             s.push_str("    </testcase>\n");
         }
+        for i in &self.ignored {
+            let f = &i.finding;
+            let _ = writeln!(
+                s,
+                "    <testcase classname=\"{name}.{}\" name=\"{}\">\n      <skipped message=\"ignored until {}: {}\"/>\n    </testcase>",
+                xml(&f.rule),
+                xml(&junit_case(f)),
+                xml(&i.expires),
+                xml(&i.reason)
+            );
+        }
         s.push_str("  </testsuite>\n</testsuites>\n");
         s
     }
 
     /// GitHub Actions annotations: breaking as `::error`, warnings as
-    /// `::warning`, info as `::notice`.
+    /// `::warning`, info as `::notice`; one per finding, so a change to a
+    /// shared component is annotated once per operation it reaches.
     pub fn to_github(&self, title: &str) -> String {
         let mut s = String::new();
         for f in &self.findings {
@@ -165,44 +247,210 @@ impl Report {
             };
             let t = gh_property(&format!("{title}: {}", f.rule));
             let mut msg = f.message.clone();
-            if let Some(p) = f.pointer() {
-                let _ = write!(msg, " ({p})");
+            match (f.operation.as_deref(), f.pointer()) {
+                (Some(op), Some(p)) => {
+                    let _ = write!(msg, " ({op}; {p})");
+                }
+                (Some(x), None) | (None, Some(x)) => {
+                    let _ = write!(msg, " ({x})");
+                }
+                (None, None) => {}
             }
             let _ = writeln!(s, "::{level} title={t}::{}", gh_data(&msg));
         }
         s
     }
 
-    /// A Markdown section for a pull-request comment.
+    /// A Markdown section for a pull-request comment: a table of the
+    /// findings, then one table per shared component whose changes reach
+    /// several operations (each change once, with the operations it
+    /// reaches).
     pub fn to_markdown(&self, title: &str) -> String {
         let mut s = format!("### {title}: {}\n\n", self.summary());
         if self.is_empty() {
             s.push_str("No findings.\n");
-            return s;
         }
-        s.push_str("| Severity | Rule | Operation | Finding | Where |\n|---|---|---|---|---|\n");
-        for f in &self.findings {
-            let sev = match f.severity {
-                Severity::Breaking => "**breaking**",
-                Severity::Warning => "warning",
-                Severity::Info => "info",
-            };
+        let entries = self.entries();
+        let ones: Vec<&Finding> = entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::One(f) => Some(*f),
+                Entry::Shared(..) => None,
+            })
+            .collect();
+        if !ones.is_empty() {
+            s.push_str(
+                "| Severity | Rule | Operation | Finding | Where |\n|---|---|---|---|---|\n",
+            );
+        }
+        for f in ones {
             let op = f
                 .operation
                 .as_deref()
                 .map_or_else(String::new, |o| format!("`{}`", md(o)));
-            let at = f
-                .pointer()
-                .map_or_else(String::new, |p| format!("`{}`", md(p)));
             let _ = writeln!(
                 s,
-                "| {sev} | `{}` | {op} | {} | {at} |",
+                "| {} | `{}` | {op} | {} | {} |",
+                md_severity(f.severity),
                 f.rule,
-                md(&f.message)
+                md(&f.message),
+                md_pointer(f)
             );
+        }
+        for entry in &entries {
+            let Entry::Shared(component, changes) = entry else {
+                continue;
+            };
+            if !s.ends_with("\n\n") {
+                s.push('\n');
+            }
+            let _ = write!(
+                s,
+                "#### Shared component `{}`\n\n| Severity | Rule | Finding | Operations | Where |\n|---|---|---|---|---|\n",
+                md(component)
+            );
+            for c in changes {
+                let ops: Vec<String> = c
+                    .operations
+                    .iter()
+                    .map(|o| format!("`{}`", md(o)))
+                    .collect();
+                let ops = if ops.len() <= MD_OPERATIONS_INLINE {
+                    ops.join("<br>")
+                } else {
+                    format!(
+                        "<details><summary>{} operations</summary>{}</details>",
+                        ops.len(),
+                        ops.join("<br>")
+                    )
+                };
+                let f = c.first;
+                let _ = writeln!(
+                    s,
+                    "| {} | `{}` | {} | {ops} | {} |",
+                    md_severity(f.severity),
+                    f.rule,
+                    md(&f.message),
+                    md_pointer(f)
+                );
+            }
+        }
+        if !self.ignored.is_empty() {
+            let _ = write!(
+                s,
+                "\n<details><summary>{} ignored by the config</summary>\n\n| Rule | Operation | Finding | Until | Reason |\n|---|---|---|---|---|\n",
+                self.ignored.len()
+            );
+            for i in &self.ignored {
+                let f = &i.finding;
+                let op = f
+                    .operation
+                    .as_deref()
+                    .map_or_else(String::new, |o| format!("`{}`", md(o)));
+                let _ = writeln!(
+                    s,
+                    "| `{}` | {op} | {} | {} | {} |",
+                    f.rule,
+                    md(&f.message),
+                    i.expires,
+                    md(&i.reason)
+                );
+            }
+            s.push_str("\n</details>\n");
         }
         s
     }
+}
+
+/// Up to this many operations of a shared change are listed in its
+/// Markdown cell as they are; more fold into a `<details>`.
+const MD_OPERATIONS_INLINE: usize = 3;
+
+/// What makes findings of several operations one change: rule, severity,
+/// message and pointers.
+type ChangeKey<'k> = (&'k str, Severity, &'k str, Option<&'k str>, Option<&'k str>);
+
+/// The component of a finding about an operation, and its change's key.
+fn change_key(f: &Finding) -> Option<(String, ChangeKey<'_>)> {
+    let c = f.component.as_ref()?;
+    f.operation.as_ref()?;
+    let key = (
+        f.rule.as_str(),
+        f.severity,
+        f.message.as_str(),
+        f.old.as_deref(),
+        f.new.as_deref(),
+    );
+    Some((c.clone(), key))
+}
+
+/// One finding, or the changes to one shared component.
+enum Entry<'a> {
+    One(&'a Finding),
+    Shared(String, Vec<Change<'a>>),
+}
+
+/// One change to a shared component: its first finding, and every
+/// operation it reaches.
+struct Change<'a> {
+    first: &'a Finding,
+    operations: Vec<&'a str>,
+}
+
+fn text_block<'a>(
+    s: &mut String,
+    f: &Finding,
+    indent: &str,
+    mut operations: impl ExactSizeIterator<Item = &'a str>,
+) {
+    let _ = writeln!(
+        s,
+        "{indent}{:<8} {}: {}",
+        f.severity.as_str().to_ascii_uppercase(),
+        f.rule,
+        f.message
+    );
+    match operations.len() {
+        0 => {}
+        1 => {
+            let op = operations.next().unwrap_or_default();
+            let _ = writeln!(s, "{indent}         operation: {op}");
+        }
+        n => {
+            let _ = writeln!(s, "{indent}         operations ({n}):");
+            for op in operations {
+                let _ = writeln!(s, "{indent}           {op}");
+            }
+        }
+    }
+    if let Some(p) = &f.old {
+        let _ = writeln!(s, "{indent}         old: {p}");
+    }
+    if let Some(p) = &f.new {
+        let _ = writeln!(s, "{indent}         new: {p}");
+    }
+}
+
+/// A JUnit testcase's name: rule, operation and pointer.
+fn junit_case(f: &Finding) -> String {
+    [Some(f.rule.as_str()), f.operation.as_deref(), f.pointer()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn md_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Breaking => "**breaking**",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    }
+}
+
+fn md_pointer(f: &Finding) -> String {
+    f.pointer()
+        .map_or_else(String::new, |p| format!("`{}`", md(p)))
 }
 
 fn plural(n: usize) -> &'static str {

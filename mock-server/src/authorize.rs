@@ -303,9 +303,9 @@ fn picker(
     let post = spec.operations().iter().any(|o| {
         o.path == op.path
             && o.method == "POST"
-            && o.binding
-                .as_ref()
-                .is_some_and(|b: &Binding| b.action == ActionKind::Authorize)
+            && o.bindings
+                .iter()
+                .any(|b: &Binding| b.action == ActionKind::Authorize)
     });
     let hidden: String = params
         .all()

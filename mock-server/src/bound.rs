@@ -1,14 +1,17 @@
 //! Answers of bound operations: what the binding reads becomes the model's
 //! `Action` (`ActionKind::action`), the model (under its lock) gives the outcome, and the
-//! binding says which documented response it gets, with the issued tokens
-//! and the user's name filled in.
+//! binding says which documented response it gets, with the issued tokens,
+//! the user's name or what introspection says filled in. A request that no
+//! binding of the operation matches gets the operation's `unsupported`.
 
 use serde_json::Value;
 
 use openapi::authcode::Grant;
 use openapi::binding::{ActionKind, Binding, ClientAuthMethod, Source};
 use openapi::expr::Expr;
-use openapi::model::{ClientAuth, Invalidity, Outcome, OutcomeName, Presented, Rejection};
+use openapi::model::{
+    ClientAuth, Introspection, Invalidity, Outcome, OutcomeName, Presented, Rejection,
+};
 use openapi::spec::Operation;
 use openapi::wire::basic_credentials;
 use openapi::Spec;
@@ -24,6 +27,8 @@ struct Read {
     password: Option<String>,
     access_token: Option<String>,
     refresh_token: Option<String>,
+    token: Option<String>,
+    token_type_hint: Option<String>,
     /// The client's id and secret, where the binding authenticates one.
     client: Option<(Option<String>, Option<String>)>,
 }
@@ -47,6 +52,8 @@ impl Read {
             password: at(&b.password),
             access_token: at(&b.access_token),
             refresh_token: at(&b.refresh_token),
+            token: at(&b.token),
+            token_type_hint: at(&b.token_type_hint),
             client,
         }
     }
@@ -64,6 +71,8 @@ impl Read {
             password: self.password.as_deref(),
             access_token: self.access_token.as_deref(),
             refresh_token: self.refresh_token.as_deref(),
+            token: self.token.as_deref(),
+            token_type_hint: self.token_type_hint.as_deref(),
         }
     }
 }
@@ -108,11 +117,17 @@ pub(crate) fn answer(
     };
     let name = outcome.name();
     let (target, hints) = b.respond_to(name, detail);
+    // RFC 7662 section 2.2: an inactive token's answer says nothing more.
+    let silent = match &outcome {
+        Outcome::Introspected(i) if !i.active => silent_places(b),
+        _ => Vec::new(),
+    };
     let reply = if op.response(target.status).is_some() {
         let choice = Choice {
             example: target.example.as_deref(),
             outcome: &hints,
             accept: sent.header("accept"),
+            clear: &silent,
             ..Choice::default()
         };
         respond::documented(
@@ -143,6 +158,7 @@ pub(crate) fn answer(
     };
     let why = match (&outcome, detail) {
         (Outcome::Issued(t), _) => format!("session {}", t.session),
+        (Outcome::Introspected(i), _) => introspected_words(i),
         (Outcome::Authorized { username }, _) => username.clone(),
         (Outcome::Rejected(Rejection::Invalid), Some(d)) => {
             let died = token.as_deref().and_then(|t| state.death_of(t));
@@ -217,6 +233,81 @@ fn fills<'b>(
             .iter()
             .map(|e| (e, Value::from(username.as_str())))
             .collect(),
+        Outcome::Introspected(i) => introspection_fills(b, i),
         Outcome::Done | Outcome::Rejected(_) => Vec::new(),
+    }
+}
+
+/// What introspection says, at the binding's places: `active`, and for
+/// an active token its `exp`, `sub`, `client_id` and `token_type`.
+fn introspection_fills<'b>(b: &'b Binding, i: &Introspection) -> Vec<(&'b Expr, Value)> {
+    let p = &b.introspection;
+    [
+        (&p.active, Some(Value::Bool(i.active))),
+        (&p.exp, i.exp.map(Value::from)),
+        (&p.sub, i.sub.as_deref().map(Value::from)),
+        (&p.client_id, i.client_id.as_deref().map(Value::from)),
+        (&p.token_type, i.token_type.map(|t| Value::from(t.as_str()))),
+    ]
+    .into_iter()
+    .filter_map(|(e, v)| Some((e.as_ref()?, v?)))
+    .collect()
+}
+
+/// The places an inactive token's introspection leaves out: all but
+/// `active`.
+fn silent_places(b: &Binding) -> Vec<&Expr> {
+    let p = &b.introspection;
+    [&p.exp, &p.sub, &p.client_id, &p.token_type]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+fn introspected_words(i: &Introspection) -> String {
+    match (&i.sub, i.token_type) {
+        (Some(sub), Some(kind)) if i.active => format!("active {} of {sub}", kind.as_str()),
+        _ if i.active => "active".to_owned(),
+        _ => "inactive".to_owned(),
+    }
+}
+
+/// The answer of a request no binding of `op` matches: the operation's
+/// `unsupported` response (RFC 6749's `unsupported_grant_type`), or a
+/// problem document where it documents none.
+pub(crate) fn unsupported(spec: &Spec, op: &Operation, sent: Sent<'_>) -> Told {
+    let target = op.unsupported.clone().unwrap_or(respond_400());
+    let conditions: Vec<String> = op
+        .bindings
+        .iter()
+        .map(Binding::label)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let words = format!(
+        "unsupported: the request meets no binding's condition ({})",
+        conditions.join("; ")
+    );
+    let reply = if op.response(target.status).is_some() {
+        let choice = Choice {
+            example: target.example.as_deref(),
+            outcome: &[OutcomeName::Unsupported],
+            accept: sent.header("accept"),
+            ..Choice::default()
+        };
+        respond::documented(spec, op, target.status, choice, &[])
+    } else {
+        Reply::from(respond::problem(target.status, words.clone()))
+    };
+    Told {
+        reply,
+        outcome: OutcomeName::Unsupported.to_string(),
+        words,
+    }
+}
+
+fn respond_400() -> openapi::binding::OutcomeResponse {
+    openapi::binding::OutcomeResponse {
+        status: 400,
+        example: None,
     }
 }

@@ -149,7 +149,7 @@ fn endpoints(spec: &openapi::Spec) -> Endpoints<'_> {
     let bound = || {
         spec.operations()
             .iter()
-            .filter_map(|o| Some((o, o.binding.as_ref()?)))
+            .flat_map(|o| o.bindings.iter().map(move |b| (o, b)))
     };
     let path_of = |action: ActionKind| {
         bound()

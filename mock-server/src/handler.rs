@@ -333,15 +333,27 @@ impl Mock {
         incoming: &Incoming<'_>,
     ) -> Answer {
         let spec = &served.spec;
-        let parsed = match check(spec, op, incoming) {
-            Ok(parsed) => parsed,
+        let (parsed, errors) = match check(op, incoming, spec) {
+            Ok(checked) => checked,
             Err(refusal) => return refusal.into(),
         };
         let sent = Sent {
             incoming,
             parsed: &parsed,
         };
-        match &op.binding {
+        // The binding whose `when` the request meets (the only one, on an
+        // operation with a single unconditional binding).
+        let binding = op.binding_for(|e| sent.value(e));
+        // Where the only problems are at the binding's token or
+        // credential and the spec says what a missing one gets, the model
+        // answers (as the spec documents), not a generic 400.
+        let missing_answered = |b: &openapi::binding::Binding| {
+            b.answers_missing(errors.iter().map(|e| e.location.as_str()))
+        };
+        if !errors.is_empty() && !binding.is_some_and(missing_answered) {
+            return bad_request(spec, op, errors).into();
+        }
+        match binding {
             Some(b) => {
                 let told = bound::answer(spec, served.signer.as_deref(), state, op, b, sent);
                 Answer {
@@ -351,27 +363,31 @@ impl Mock {
                     ..told.reply.into()
                 }
             }
+            None if op.is_bound() => {
+                let told = bound::unsupported(spec, op, sent);
+                Answer {
+                    outcome: Some(told.outcome),
+                    subject: Some(op.name()),
+                    words: Some(told.words),
+                    ..told.reply.into()
+                }
+            }
             None => unbound::answer(spec, state, self.seed, op, sent).into(),
         }
     }
 }
 
-/// The request's parsed parts, or why it is refused (400, 415).
-fn check(spec: &Spec, op: &Operation, incoming: &Incoming<'_>) -> Result<Parsed, Reply> {
+/// The request's parsed parts with the problems found in it (a request
+/// with problems may still be the model's to answer: a missing token), or
+/// a refusal (415).
+fn check(
+    op: &Operation,
+    incoming: &Incoming<'_>,
+    spec: &Spec,
+) -> Result<(Parsed, Vec<FieldError>), Reply> {
     match request::check(spec, op, incoming) {
-        Checked::Valid(parsed) => Ok(parsed),
-        // Where the only problems are at the binding's token or
-        // credential and the spec says what a missing one gets, the
-        // model answers (as the spec documents), not a generic 400.
-        Checked::Invalid(errors, parsed)
-            if op
-                .binding
-                .as_ref()
-                .is_some_and(|b| b.answers_missing(errors.iter().map(|e| e.location.as_str()))) =>
-        {
-            Ok(parsed)
-        }
-        Checked::Invalid(errors, _) => Err(bad_request(spec, op, errors)),
+        Checked::Valid(parsed) => Ok((parsed, Vec::new())),
+        Checked::Invalid(errors, parsed) => Ok((parsed, errors)),
         Checked::UnsupportedMediaType { sent, accepted } => {
             let detail = format!(
                 "{sent} is not accepted here; send one of: {}",

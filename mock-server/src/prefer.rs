@@ -149,6 +149,7 @@ impl Prefer {
                 0
             },
             accept,
+            clear: &[],
         })
     }
 }

@@ -31,6 +31,16 @@ impl<'a> Sent<'a> {
         Some(source.strip(&raw).to_owned())
     }
 
+    /// The value the request carries at `expr`, as a binding's `when`
+    /// compares it: a body value as parsed (typed by the schema), a
+    /// parameter or header as its text.
+    pub(crate) fn value(&self, expr: &Expr) -> Option<Value> {
+        match expr {
+            Expr::RequestBody(ptr) => ptr.get(self.parsed.body.as_ref()?).cloned(),
+            other => self.expr(other).map(Value::String),
+        }
+    }
+
     fn expr(&self, expr: &Expr) -> Option<String> {
         let text = |v: &Value| match v {
             Value::String(s) => Some(s.clone()),

@@ -123,6 +123,9 @@ pub(crate) struct Choice<'a> {
     pub(crate) variant: u64,
     /// The request's `Accept` header.
     pub(crate) accept: Option<&'a str>,
+    /// Body places to leave out (what an inactive token's introspection
+    /// does not say).
+    pub(crate) clear: &'a [&'a Expr],
 }
 
 /// The media type of `resp` that `accept` prefers (the first documented one
@@ -212,6 +215,11 @@ pub(crate) fn documented(
     for (expr, value) in fills {
         if let Expr::ResponseBody(ptr) = expr {
             ptr.set(&mut body, value.clone());
+        }
+    }
+    for expr in choice.clear {
+        if let Expr::ResponseBody(ptr) = expr {
+            ptr.remove(&mut body);
         }
     }
     let media_name = openapi::wire::sendable_media(&essence(&media.name));

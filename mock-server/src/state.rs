@@ -261,7 +261,9 @@ impl State {
         };
         let ended = match (&outcome, kind) {
             (Outcome::Issued(_), ActionKind::Refresh) => model.policy().refresh_single_use,
-            (Outcome::Done, ActionKind::Logout | ActionKind::Revoke) => true,
+            (Outcome::Done, ActionKind::Logout | ActionKind::Revoke | ActionKind::RevokeToken) => {
+                true
+            }
             _ => false,
         };
         if let Some(token) = token.filter(|_| ended) {

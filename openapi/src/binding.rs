@@ -4,7 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use serde_json::Value;
+
 use crate::expr::Expr;
+use crate::media::simple_text;
 use crate::model::{Client, Invalidity, OutcomeName};
 
 pub use crate::model::{ActionKind, ConcurrentRefresh, LogoutScope, Policy};
@@ -207,6 +210,62 @@ pub struct CodePlaces {
     pub verifier: Source,
 }
 
+/// Where an introspection answer (RFC 7662) carries what it says of a
+/// token.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IntrospectionPlaces {
+    /// `active`: whether the token would be accepted now.
+    pub active: Option<Expr>,
+    /// `exp`: when it expires, in seconds since the epoch.
+    pub exp: Option<Expr>,
+    /// `sub`: its user.
+    pub sub: Option<Expr>,
+    /// `client_id`: the client it was issued to.
+    pub client_id: Option<Expr>,
+    /// `token_type`: `access_token` or `refresh_token`.
+    pub token_type: Option<Expr>,
+}
+
+/// One condition of a binding's `when`: the request carries `value` at
+/// `place`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    /// The request place (no scheme word).
+    pub place: Source,
+    /// The value it must hold: a string, number or boolean.
+    pub value: Value,
+}
+
+impl Condition {
+    /// Whether `found` (the value at the place, as parsed; `None` where
+    /// the request has nothing there) satisfies the condition: the same
+    /// value, or the same text (a form body or a parameter carries text).
+    pub fn holds(&self, found: Option<&Value>) -> bool {
+        found.is_some_and(|f| *f == self.value || simple_text(f) == self.text())
+    }
+
+    /// The value as the request writes it.
+    pub fn text(&self) -> String {
+        simple_text(&self.value)
+    }
+
+    /// `grant_type=password`: the place's last name and the value, for
+    /// variant names in reports and `--include`.
+    pub fn label(&self) -> String {
+        let name = match &self.place.expr {
+            Expr::RequestBody(ptr) => ptr
+                .tokens()
+                .last()
+                .cloned()
+                .unwrap_or_else(|| "body".to_owned()),
+            e => e
+                .request_place()
+                .map_or_else(|| e.to_string(), |(_, n)| n.to_owned()),
+        };
+        format!("{name}={}", self.text())
+    }
+}
+
 /// Which documented response an outcome gets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutcomeResponse {
@@ -221,6 +280,9 @@ pub struct OutcomeResponse {
 pub struct Binding {
     /// The action.
     pub action: ActionKind,
+    /// The conditions on the request (all must hold) under which this
+    /// binding, of several on one operation, answers; empty: always.
+    pub when: Vec<Condition>,
     /// Login user name.
     pub username: Option<Source>,
     /// Login password.
@@ -229,6 +291,12 @@ pub struct Binding {
     pub access_token: Option<Source>,
     /// The presented refresh token.
     pub refresh_token: Option<Source>,
+    /// A presented token of either kind (revoke-token, introspect).
+    pub token: Option<Source>,
+    /// RFC 7009's `token_type_hint` (revoke-token).
+    pub token_type_hint: Option<Source>,
+    /// Where an introspection answer says what it says (introspect).
+    pub introspection: IntrospectionPlaces,
     /// Where issued tokens go.
     pub issue: Issue,
     /// Where the user's name goes (protected).
@@ -261,17 +329,34 @@ impl Binding {
             })
     }
 
-    /// The request places the binding reads: user name, password, access
-    /// token, refresh token (those it has).
+    /// The request places the binding reads a token or credential at:
+    /// user name, password, access token, refresh token, token (those it
+    /// has).
     pub fn sources(&self) -> impl Iterator<Item = &Source> {
         [
             &self.username,
             &self.password,
             &self.access_token,
             &self.refresh_token,
+            &self.token,
         ]
         .into_iter()
         .flatten()
+    }
+
+    /// Whether the binding answers a request: every condition of its
+    /// `when` holds for what `read` finds at the condition's place.
+    pub fn matches(&self, mut read: impl FnMut(&Expr) -> Option<Value>) -> bool {
+        self.when
+            .iter()
+            .all(|c| c.holds(read(&c.place.expr).as_ref()))
+    }
+
+    /// `grant_type=password`: the conditions in words (empty without
+    /// any).
+    pub fn label(&self) -> String {
+        let labels: Vec<String> = self.when.iter().map(Condition::label).collect();
+        labels.join(", ")
     }
 
     /// The missing-token rule, one for the mock and the oracle: a request

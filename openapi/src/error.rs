@@ -53,7 +53,7 @@ pub enum LoadError {
         message: String,
     },
     /// Behaviour bindings that do not fit the document: every problem the
-    /// vocabulary's reader found, one a line.
+    /// vocabulary's reader found (warnings aside), one a line.
     #[error("{}", BindingProblems(.0))]
     Bindings(Vec<BindingProblem>),
     /// A schema the validator cannot compile.
@@ -117,11 +117,21 @@ pub enum Rule {
     /// A value of the wrong JSON type where the vocabulary wants an object
     /// or a string.
     Malformed,
+    /// Two bindings of one operation that can both match a request.
+    Overlap,
+    /// A binding no request can reach: a `when` value its place's schema
+    /// forbids, or a binding after an unconditional one.
+    Unreachable,
+    /// `unsupported` mapped to different responses by bindings of one
+    /// operation.
+    OutcomeConflict,
+    /// An old name of a field, still read (a warning: the document loads).
+    DeprecatedName,
 }
 
 impl Rule {
     /// Every rule, in documentation order.
-    pub const ALL: [Rule; 10] = [
+    pub const ALL: [Rule; 14] = [
         Rule::UnknownField,
         Rule::UnknownAction,
         Rule::MissingField,
@@ -132,6 +142,10 @@ impl Rule {
         Rule::AccountInvalid,
         Rule::NoSuccessResponse,
         Rule::Malformed,
+        Rule::Overlap,
+        Rule::Unreachable,
+        Rule::OutcomeConflict,
+        Rule::DeprecatedName,
     ];
 
     /// The rule's id, as lint findings name it (`lifecycle-unknown-field`).
@@ -147,7 +161,17 @@ impl Rule {
             Rule::AccountInvalid => "lifecycle-account-invalid",
             Rule::NoSuccessResponse => "lifecycle-no-success-response",
             Rule::Malformed => "lifecycle-binding-malformed",
+            Rule::Overlap => "lifecycle-binding-overlap",
+            Rule::Unreachable => "lifecycle-binding-unreachable",
+            Rule::OutcomeConflict => "lifecycle-outcome-conflict",
+            Rule::DeprecatedName => "lifecycle-deprecated-name",
         }
+    }
+
+    /// Whether a problem of this rule is only a warning: the document
+    /// still loads (and lint reports it as a warning, not breaking).
+    pub fn is_warning(self) -> bool {
+        matches!(self, Rule::DeprecatedName)
     }
 }
 

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::doc::{esc, resolve, METHODS};
 use crate::error::{BindingProblem, LoadError};
+use crate::model::Policy;
 use crate::operation::{
     same_place, Header, Location, MediaType, Operation, Parameter, RequestBody, Response,
     SchemaRef, SecurityAlternative, SecurityScheme,
@@ -17,11 +18,13 @@ use crate::vocabulary::{self, EXTENSION};
 /// unresolvable `$ref`) ends the indexing.
 pub(crate) fn operations(
     doc: &Value,
+    policy: &Policy,
     problems: &mut Vec<BindingProblem>,
 ) -> Result<Vec<Operation>, LoadError> {
     let mut ops = Vec::new();
     for_each_operation(
         doc,
+        policy,
         |op| {
             ops.push(op?);
             Ok(())
@@ -35,11 +38,13 @@ pub(crate) fn operations(
 /// over (its problems are not the vocabulary's): what lint reads.
 pub(crate) fn operations_tolerant(
     doc: &Value,
+    policy: &Policy,
     problems: &mut Vec<BindingProblem>,
 ) -> Vec<Operation> {
     let mut ops = Vec::new();
     let all = for_each_operation(
         doc,
+        policy,
         |op| {
             if let Ok(op) = op {
                 ops.push(op);
@@ -54,6 +59,7 @@ pub(crate) fn operations_tolerant(
 
 fn for_each_operation(
     doc: &Value,
+    policy: &Policy,
     mut visit: impl FnMut(Result<Operation, LoadError>) -> Result<(), LoadError>,
     problems: &mut Vec<BindingProblem>,
 ) -> Result<(), LoadError> {
@@ -78,8 +84,10 @@ fn for_each_operation(
             let indexed = indexed.map(|mut operation| {
                 if let Some(b) = op.get(EXTENSION) {
                     let at = format!("{pointer}/{EXTENSION}");
-                    operation.binding =
-                        vocabulary::read_operation(doc, &at, b, &operation, problems);
+                    let (bindings, unsupported) =
+                        vocabulary::read_bindings(doc, &at, b, &operation, policy, problems);
+                    operation.bindings = bindings;
+                    operation.unsupported = unsupported;
                 }
                 operation
             });
@@ -124,7 +132,8 @@ fn operation(
         request_body,
         responses,
         security,
-        binding: None,
+        bindings: Vec::new(),
+        unsupported: None,
     })
 }
 

@@ -80,8 +80,11 @@ pub struct Policy {
     pub reuse_ends_session: bool,
     /// What logout ends.
     pub logout_ends: LogoutScope,
-    /// Revoke and revoke-all succeed whatever the token.
-    pub revoke_always_succeeds: bool,
+    /// Revocations (revoke, revoke-all, RFC 7009 revoke-token) answer
+    /// success for a token they cannot revoke: unknown, spent, revoked,
+    /// expired, of an ended session or of another client (RFC 7009 section
+    /// 2.2). A missing token is still refused as `missing`.
+    pub revoke_ignores_invalid_tokens: bool,
     /// Whether a refresh issues a new refresh token (default:
     /// `refresh_single_use`).
     pub rotate_on_refresh: Option<bool>,
@@ -136,7 +139,7 @@ impl Default for Policy {
             refresh_single_use: true,
             reuse_ends_session: true,
             logout_ends: LogoutScope::Session,
-            revoke_always_succeeds: true,
+            revoke_ignores_invalid_tokens: true,
             rotate_on_refresh: None,
             refresh_revokes_access: false,
             revoke_cascades: false,
@@ -171,6 +174,10 @@ pub enum ActionKind {
     RevokeAll,
     /// A resource that needs an access token.
     Protected,
+    /// RFC 7009 revocation of an access or a refresh token.
+    RevokeToken,
+    /// RFC 7662 introspection: what the server says of a token.
+    Introspect,
     /// The authorization endpoint (RFC 6749 section 4.1.1): an account is
     /// chosen and an authorization code sent to the client's redirect URI.
     /// The mock runs it with the `authcode` module, not the model alone.
@@ -182,13 +189,15 @@ pub enum ActionKind {
 
 impl ActionKind {
     /// Every action, in documentation order.
-    pub const ALL: [ActionKind; 8] = [
+    pub const ALL: [ActionKind; 10] = [
         ActionKind::Login,
         ActionKind::Refresh,
         ActionKind::Logout,
         ActionKind::Revoke,
         ActionKind::RevokeAll,
         ActionKind::Protected,
+        ActionKind::RevokeToken,
+        ActionKind::Introspect,
         ActionKind::Authorize,
         ActionKind::ExchangeCode,
     ];
@@ -202,6 +211,8 @@ impl ActionKind {
             ActionKind::Revoke => "revoke",
             ActionKind::RevokeAll => "revoke-all",
             ActionKind::Protected => "protected",
+            ActionKind::RevokeToken => "revoke-token",
+            ActionKind::Introspect => "introspect",
             ActionKind::Authorize => "authorize",
             ActionKind::ExchangeCode => "exchange-code",
         }
@@ -213,10 +224,15 @@ impl ActionKind {
     }
 
     /// The kind of token the action is presented with (`None` for login,
-    /// which takes credentials).
+    /// which takes credentials, and for revoke-token and introspect, which
+    /// take a token of either kind).
     pub fn token_kind(self) -> Option<TokenKind> {
         match self {
-            ActionKind::Login | ActionKind::Authorize | ActionKind::ExchangeCode => None,
+            ActionKind::Login
+            | ActionKind::RevokeToken
+            | ActionKind::Introspect
+            | ActionKind::Authorize
+            | ActionKind::ExchangeCode => None,
             ActionKind::Refresh | ActionKind::Revoke => Some(TokenKind::Refresh),
             ActionKind::Logout | ActionKind::RevokeAll | ActionKind::Protected => {
                 Some(TokenKind::Access)
@@ -235,6 +251,8 @@ impl ActionKind {
             password,
             access_token,
             refresh_token,
+            token,
+            token_type_hint,
         } = presented;
         Some(match self {
             ActionKind::Login => Action::Login { username, password },
@@ -243,6 +261,11 @@ impl ActionKind {
             ActionKind::Revoke => Action::Revoke { refresh_token },
             ActionKind::RevokeAll => Action::RevokeAll { access_token },
             ActionKind::Protected => Action::Protected { access_token },
+            ActionKind::RevokeToken => Action::RevokeToken {
+                token,
+                hint: token_type_hint.and_then(TokenHint::parse),
+            },
+            ActionKind::Introspect => Action::Introspect { token },
             ActionKind::Authorize | ActionKind::ExchangeCode => return None,
         })
     }
@@ -326,6 +349,10 @@ pub struct Presented<'a> {
     pub access_token: Option<&'a str>,
     /// The refresh token.
     pub refresh_token: Option<&'a str>,
+    /// A token of either kind (RFC 7009 and 7662 `token`).
+    pub token: Option<&'a str>,
+    /// RFC 7009's `token_type_hint`, as sent.
+    pub token_type_hint: Option<&'a str>,
 }
 
 /// A lifecycle action with what the caller presented. `None` or an empty
@@ -364,11 +391,24 @@ pub enum Action<'a> {
         /// The presented access token.
         access_token: Option<&'a str>,
     },
+    /// RFC 7009: revoke an access or a refresh token.
+    RevokeToken {
+        /// The presented token.
+        token: Option<&'a str>,
+        /// What the client says it is.
+        hint: Option<TokenHint>,
+    },
+    /// RFC 7662: say whether a token is active, and whose it is.
+    Introspect {
+        /// The presented token.
+        token: Option<&'a str>,
+    },
 }
 
 /// The name of an outcome, as a binding maps it to a response
-/// (`outcomes:` keys): success, the four refusals, and the five finer
-/// reasons for `invalid` ([`Invalidity`]), which fall back to `invalid`.
+/// (`outcomes:` keys): success, the refusals, the five finer reasons for
+/// `invalid` ([`Invalidity`]), which fall back to `invalid`, and
+/// `unsupported`: no binding of the operation matches the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum OutcomeName {
@@ -394,6 +434,10 @@ pub enum OutcomeName {
     Revoked,
     /// See [`Invalidity::Ended`].
     Ended,
+    /// No binding of an operation with several (`when`) matches the
+    /// request: RFC 6749's `unsupported_grant_type`. The model never
+    /// answers it; the operation's bindings map it.
+    Unsupported,
 }
 
 impl OutcomeName {
@@ -407,9 +451,9 @@ impl OutcomeName {
         OutcomeName::Invalid,
     ];
 
-    /// Every name, in documentation order: [`OutcomeName::MAPPED`], then
-    /// the details of `invalid`.
-    pub const ALL: [OutcomeName; 11] = [
+    /// Every name, in documentation order: [`OutcomeName::MAPPED`], the
+    /// details of `invalid`, then `unsupported`.
+    pub const ALL: [OutcomeName; 12] = [
         OutcomeName::Success,
         OutcomeName::InvalidCredentials,
         OutcomeName::InvalidClient,
@@ -421,6 +465,7 @@ impl OutcomeName {
         OutcomeName::Spent,
         OutcomeName::Revoked,
         OutcomeName::Ended,
+        OutcomeName::Unsupported,
     ];
 
     /// The name used in specs.
@@ -437,6 +482,7 @@ impl OutcomeName {
             OutcomeName::Spent => "spent",
             OutcomeName::Revoked => "revoked",
             OutcomeName::Ended => "ended",
+            OutcomeName::Unsupported => "unsupported",
         }
     }
 
@@ -479,6 +525,8 @@ impl Action<'_> {
             Action::Revoke { .. } => ActionKind::Revoke,
             Action::RevokeAll { .. } => ActionKind::RevokeAll,
             Action::Protected { .. } => ActionKind::Protected,
+            Action::RevokeToken { .. } => ActionKind::RevokeToken,
+            Action::Introspect { .. } => ActionKind::Introspect,
         }
     }
 
@@ -490,6 +538,7 @@ impl Action<'_> {
             Action::Logout { access_token }
             | Action::RevokeAll { access_token }
             | Action::Protected { access_token } => access_token,
+            Action::RevokeToken { token, .. } | Action::Introspect { token } => token,
         }
     }
 }
@@ -593,9 +642,12 @@ pub enum Outcome {
         /// The access token's user.
         username: String,
     },
-    /// Logout, revoke or revoke-all succeeded (or, for revocations under
-    /// `revokeAlwaysSucceeds`, answered as if it had).
+    /// Logout, revoke, revoke-all or revoke-token succeeded (or, for
+    /// revocations under `revokeIgnoresInvalidTokens`, answered as if it
+    /// had).
     Done,
+    /// What introspection says of the token.
+    Introspected(Introspection),
     /// The action was refused.
     Rejected(Rejection),
 }
@@ -730,6 +782,33 @@ pub enum TokenHint {
     RefreshToken,
 }
 
+impl TokenHint {
+    /// Both hints, in documentation order.
+    pub const ALL: [TokenHint; 2] = [TokenHint::AccessToken, TokenHint::RefreshToken];
+
+    /// The RFC's name (`access_token`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenHint::AccessToken => "access_token",
+            TokenHint::RefreshToken => "refresh_token",
+        }
+    }
+
+    /// The hint of an RFC name; `None` for any other value (RFC 7009
+    /// section 2.1: a server may ignore a hint it does not understand).
+    pub fn parse(s: &str) -> Option<TokenHint> {
+        TokenHint::ALL.into_iter().find(|h| h.as_str() == s)
+    }
+
+    /// The hint that names tokens of `kind`.
+    pub fn of(kind: TokenKind) -> TokenHint {
+        match kind {
+            TokenKind::Access => TokenHint::AccessToken,
+            TokenKind::Refresh => TokenHint::RefreshToken,
+        }
+    }
+}
+
 /// What RFC 7662 introspection answers about a token.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Introspection {
@@ -849,7 +928,11 @@ impl Model {
         let kind = action.kind();
         if !matches!(
             kind,
-            ActionKind::Login | ActionKind::Refresh | ActionKind::Revoke
+            ActionKind::Login
+                | ActionKind::Refresh
+                | ActionKind::Revoke
+                | ActionKind::RevokeToken
+                | ActionKind::Introspect
         ) {
             return self.apply(action, now, mint);
         }
@@ -863,13 +946,16 @@ impl Model {
             self.granting = None;
             return outcome;
         }
-        // A token of another client is no token of this one.
+        // A token of another client is no token of this one (introspection
+        // is asked by a resource server about any token: RFC 7662).
         let foreign = present(action.token())
             .and_then(|t| self.tokens.get(t))
             .is_some_and(|rec| self.sessions[rec.session as usize].client != Some(client));
-        if foreign {
+        if foreign && kind != ActionKind::Introspect {
             return match kind {
-                ActionKind::Revoke if self.policy.revoke_always_succeeds => Outcome::Done,
+                ActionKind::Revoke | ActionKind::RevokeToken => {
+                    self.refused_revocation(Rejection::Invalid)
+                }
                 _ => Outcome::Rejected(Rejection::Invalid),
             };
         }
@@ -896,10 +982,11 @@ impl Model {
     /// RFC 7009 revocation of an access or a refresh token. `hint` says
     /// where to look first; a token of the other kind is revoked all the
     /// same (section 2.1 lets a server search further). An unknown,
-    /// expired or already dead token is answered as done (section 2.2: the
-    /// client cannot do anything about it), unless the binding maps that
-    /// refusal. Revoking a refresh token cascades to its grant's access
-    /// tokens under `revokeCascades`.
+    /// expired or already dead token is answered as done under
+    /// `revokeIgnoresInvalidTokens` (section 2.2: the client cannot do
+    /// anything about it), refused otherwise; a missing one is refused.
+    /// Revoking a refresh token cascades to its grant's access tokens under
+    /// `revokeCascades`.
     pub fn revoke_token(
         &mut self,
         token: Option<&str>,
@@ -923,7 +1010,13 @@ impl Model {
             }
             return Outcome::Done;
         }
-        Outcome::Done
+        // Expiry first, as everywhere: a dead token past its lifetime is
+        // expired.
+        let why = match self.tokens.get(token) {
+            Some(rec) if now >= rec.expires_at => Rejection::Expired,
+            _ => Rejection::Invalid,
+        };
+        self.refused_revocation(why)
     }
 
     /// RFC 7662 introspection: what the server says of `token` now. A
@@ -952,10 +1045,7 @@ impl Model {
                 .client
                 .and_then(|c| self.clients.get(c as usize))
                 .map(|c| c.id.clone()),
-            token_type: Some(match rec.kind {
-                TokenKind::Access => TokenHint::AccessToken,
-                TokenKind::Refresh => TokenHint::RefreshToken,
-            }),
+            token_type: Some(TokenHint::of(rec.kind)),
         }
     }
 
@@ -975,6 +1065,11 @@ impl Model {
                     Err(r) => Outcome::Rejected(r),
                 }
             }
+            Action::RevokeToken { token, hint } => self.revoke_token(token, hint, now),
+            Action::Introspect { token } => match present(token) {
+                Some(token) => Outcome::Introspected(self.introspect(token, now)),
+                None => Outcome::Rejected(Rejection::Missing),
+            },
         }
     }
 
@@ -1078,16 +1173,25 @@ impl Model {
                 self.revoke_refresh(&token, rec.session);
                 Outcome::Done
             }
-            Err(_) if self.policy.revoke_always_succeeds => Outcome::Done,
-            Err(r) => Outcome::Rejected(r),
+            Err(r) => self.refused_revocation(r),
+        }
+    }
+
+    /// The answer of a revocation that revoked nothing: done where the
+    /// policy ignores invalid tokens (a missing token is refused all the
+    /// same: there is nothing to ignore), else the refusal.
+    fn refused_revocation(&self, r: Rejection) -> Outcome {
+        if r != Rejection::Missing && self.policy.revoke_ignores_invalid_tokens {
+            Outcome::Done
+        } else {
+            Outcome::Rejected(r)
         }
     }
 
     fn revoke_all(&mut self, token: Option<&str>, now: Instant) -> Outcome {
         let rec = match self.check(token, TokenKind::Access, now) {
             Ok((_, rec)) => rec,
-            Err(_) if self.policy.revoke_always_succeeds => return Outcome::Done,
-            Err(r) => return Outcome::Rejected(r),
+            Err(r) => return self.refused_revocation(r),
         };
         let user = self.sessions[rec.session as usize].user;
         for &s in &self.user_sessions[user as usize] {

@@ -3,7 +3,8 @@
 
 use serde_json::Value;
 
-use crate::binding::{Binding, Source};
+use crate::binding::{Binding, OutcomeResponse, Source};
+use crate::expr::Expr;
 pub use crate::expr::Location;
 
 /// A schema in the document: where it is and what it says (resolved).
@@ -125,8 +126,12 @@ pub struct Operation {
     pub responses: Vec<Response>,
     /// Security alternatives; empty means no security.
     pub security: Vec<SecurityAlternative>,
-    /// The behaviour binding, if the operation has one.
-    pub binding: Option<Binding>,
+    /// The behaviour bindings, in document order: none (unbound), one,
+    /// or several, each answering the requests its `when` matches.
+    pub bindings: Vec<Binding>,
+    /// The response of a request no binding matches (`unsupported`),
+    /// where some binding has a `when`.
+    pub unsupported: Option<OutcomeResponse>,
 }
 
 impl Operation {
@@ -135,6 +140,28 @@ impl Operation {
         match &self.operation_id {
             Some(id) => id.clone(),
             None => format!("{} {}", self.method, self.path),
+        }
+    }
+
+    /// Whether the operation has a binding.
+    pub fn is_bound(&self) -> bool {
+        !self.bindings.is_empty()
+    }
+
+    /// The binding that answers a request: the first whose `when` holds
+    /// for what `read` finds at each condition's place (`None`: no binding
+    /// matches, the request gets [`Operation::unsupported`]).
+    pub fn binding_for(&self, mut read: impl FnMut(&Expr) -> Option<Value>) -> Option<&Binding> {
+        self.bindings.iter().find(|b| b.matches(&mut read))
+    }
+
+    /// The name of binding `index` of the operation in reports and
+    /// `--include`: the operation's name, with the binding's conditions
+    /// where it has any (`POST /o/token/ [grant_type=refresh_token]`).
+    pub fn variant_name(&self, index: usize) -> String {
+        match self.bindings.get(index).map(Binding::label) {
+            Some(label) if !label.is_empty() => format!("{} [{label}]", self.name()),
+            _ => self.name(),
         }
     }
 

@@ -402,7 +402,7 @@ impl Modify for ReferenceModifier {
                         "refreshSingleUse": true,
                         "reuseEndsSession": true,
                         "logoutEnds": "session",
-                        "revokeAlwaysSucceeds": true
+                        "revokeIgnoresInvalidTokens": true
                     }
                 }),
             )

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::binding::{Lifecycle, Source};
 use crate::doc::check_refs;
-use crate::error::LoadError;
+use crate::error::{BindingProblem, LoadError};
 use crate::model::ActionKind;
 use crate::schema::Schemas;
 use crate::swagger2::{self, Origins};
@@ -34,6 +34,7 @@ pub struct Spec {
     lifecycle: Lifecycle,
     schemas: Schemas,
     guards: Vec<Source>,
+    warnings: Vec<BindingProblem>,
     swagger2: bool,
     origins: Origins,
 }
@@ -68,6 +69,9 @@ impl Spec {
                 let origins = converted.origins;
                 let mut spec = Spec::from_openapi(converted.document)
                     .map_err(|e| e.relocate(|p| origins.original(p)))?;
+                for w in &mut spec.warnings {
+                    w.at = origins.original(&w.at);
+                }
                 spec.swagger2 = true;
                 spec.origins = origins;
                 Ok(spec)
@@ -92,13 +96,15 @@ impl Spec {
         check_refs(&doc, &doc, &mut String::new(), 0)?;
         let mut problems = Vec::new();
         let lifecycle = vocabulary::read_root(&doc, &mut problems);
-        let operations = index::operations(&doc, &mut problems)?;
-        if !problems.is_empty() {
-            return Err(LoadError::Bindings(problems));
+        let operations = index::operations(&doc, &lifecycle.policy, &mut problems)?;
+        let (warnings, errors): (Vec<_>, Vec<_>) =
+            problems.into_iter().partition(|p| p.rule.is_warning());
+        if !errors.is_empty() {
+            return Err(LoadError::Bindings(errors));
         }
         let schemas = Schemas::new(&doc, version)?;
         let mut guards: Vec<Source> = Vec::new();
-        for b in operations.iter().filter_map(|o| o.binding.as_ref()) {
+        for b in operations.iter().flat_map(|o| &o.bindings) {
             if b.action == ActionKind::Protected {
                 if let Some(s) = b.access_token.as_ref().filter(|s| !guards.contains(s)) {
                     guards.push(s.clone());
@@ -112,6 +118,7 @@ impl Spec {
             lifecycle,
             schemas,
             guards,
+            warnings,
             swagger2: false,
             origins: Origins::default(),
         })
@@ -176,8 +183,14 @@ impl Spec {
     /// gets a 401, as on the protected operations themselves. None for
     /// bound operations (their binding says what they do).
     pub fn guards_of<'s>(&'s self, op: &'s Operation) -> impl Iterator<Item = &'s Source> + 's {
-        let unbound = op.binding.is_none();
+        let unbound = !op.is_bound();
         self.guards.iter().filter(move |s| unbound && op.carries(s))
+    }
+
+    /// What the vocabulary warns of in the document (an old field name):
+    /// problems that do not stop it loading. Lint reports them too.
+    pub fn warnings(&self) -> &[BindingProblem] {
+        &self.warnings
     }
 
     /// The schema validators of this document.
@@ -202,7 +215,7 @@ pub fn binding_problems(doc: &Value) -> Vec<crate::BindingProblem> {
         return problems;
     }
     let mut problems = Vec::new();
-    vocabulary::read_root(doc, &mut problems);
-    index::operations_tolerant(doc, &mut problems);
+    let lifecycle = vocabulary::read_root(doc, &mut problems);
+    index::operations_tolerant(doc, &lifecycle.policy, &mut problems);
     problems
 }

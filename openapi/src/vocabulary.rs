@@ -13,13 +13,14 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::binding::{
-    Binding, ClientAuthMethod, ClientBinding, CodePlaces, Issue, Jwt, JwtAlgorithm, Lifecycle,
-    OutcomeResponse, Source, Tokens,
+    Binding, ClientAuthMethod, ClientBinding, CodePlaces, Condition, IntrospectionPlaces, Issue,
+    Jwt, JwtAlgorithm, Lifecycle, OutcomeResponse, Source, Tokens,
 };
 use crate::doc::resolve;
 use crate::error::{BindingProblem, Rule};
 use crate::expr::Location;
 use crate::expr::{Expr, Pointer};
+use crate::media::simple_text;
 use crate::model::{
     ActionKind, Client, ConcurrentRefresh, LogoutScope, OutcomeName, Policy, RefreshLifetime,
 };
@@ -60,7 +61,7 @@ pub const POLICY_FIELDS: [&str; 13] = [
     "refreshSingleUse",
     "reuseEndsSession",
     "logoutEnds",
-    "revokeAlwaysSucceeds",
+    "revokeIgnoresInvalidTokens",
     "rotateOnRefresh",
     "refreshRevokesAccess",
     "revokeCascades",
@@ -70,24 +71,44 @@ pub const POLICY_FIELDS: [&str; 13] = [
     "concurrentRefresh",
 ];
 
-/// Request-side fields of a binding: where it reads what is presented.
-pub const SOURCE_FIELDS: [&str; 4] = ["username", "password", "accessToken", "refreshToken"];
+/// Old names of policy fields, still read (with a warning): `(old,
+/// new)`.
+pub const POLICY_ALIASES: [(&str, &str); 1] =
+    [("revokeAlwaysSucceeds", "revokeIgnoresInvalidTokens")];
 
-/// Every field an operation binding may have.
-pub const BINDING_FIELDS: [&str; 12] = [
-    "action",
+/// Request-side fields of a binding: where it reads what is presented.
+pub const SOURCE_FIELDS: [&str; 6] = [
     "username",
     "password",
     "accessToken",
     "refreshToken",
+    "token",
+    "tokenTypeHint",
+];
+
+/// Every field an operation binding may have.
+pub const BINDING_FIELDS: [&str; 16] = [
+    "action",
+    "when",
+    "username",
+    "password",
+    "accessToken",
+    "refreshToken",
+    "token",
+    "tokenTypeHint",
     "code",
     "redirectUri",
     "codeVerifier",
     "issue",
     "subject",
+    "introspection",
     "client",
     "outcomes",
 ];
+
+/// Fields under `introspection`: where an RFC 7662 answer says what it
+/// says of a token.
+pub const INTROSPECTION_FIELDS: [&str; 5] = ["active", "exp", "sub", "clientId", "tokenType"];
 
 /// The request places of a code exchange (`exchange-code`), each with its
 /// default: RFC 6749's form fields.
@@ -129,14 +150,17 @@ pub fn needs(action: ActionKind) -> &'static [&'static str] {
         ActionKind::Refresh => &["refreshToken", "issue/accessToken"],
         ActionKind::Revoke => &["refreshToken"],
         ActionKind::Logout | ActionKind::RevokeAll | ActionKind::Protected => &["accessToken"],
+        ActionKind::RevokeToken => &["token"],
+        ActionKind::Introspect => &["token", "introspection/active"],
         ActionKind::Authorize => &[],
         ActionKind::ExchangeCode => &["client", "issue/accessToken"],
     }
 }
 
 /// The status an outcome gets when the binding does not map it: success
-/// is the lowest documented 2xx; every refusal is 401 where documented,
-/// else the lowest documented 4xx. `None` when there is no such status.
+/// is the lowest documented 2xx; `unsupported` the lowest documented 4xx;
+/// every other refusal is 401 where documented, else the lowest documented
+/// 4xx. `None` when there is no such status.
 /// (A detail of `invalid` unmapped gets `invalid`'s response; see
 /// [`Binding::outcome`].)
 pub fn default_status(outcome: OutcomeName, documented: &[u16]) -> Option<u16> {
@@ -149,7 +173,7 @@ pub fn default_status(outcome: OutcomeName, documented: &[u16]) -> Option<u16> {
     };
     if outcome == OutcomeName::Success {
         lowest(200..300)
-    } else if documented.contains(&401) {
+    } else if outcome != OutcomeName::Unsupported && documented.contains(&401) {
         Some(401)
     } else {
         lowest(400..500)
@@ -410,7 +434,13 @@ fn choice<T: Copy>(
 fn read_policy(r: &mut Reader<'_>, at: &str, v: &Value) -> Policy {
     let mut p = Policy::default();
     let Some(m) = r.object(at, v) else { return p };
-    r.known(at, m, &POLICY_FIELDS);
+    // An old name is known, and not offered in the list of names.
+    let current: Map<String, Value> = m
+        .iter()
+        .filter(|(k, _)| !POLICY_ALIASES.iter().any(|(old, _)| old == k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    r.known(at, &current, &POLICY_FIELDS);
     let mut ttl = |k: &str, value: &mut u64| {
         if let Some(v) = m.get(k) {
             match v.as_u64().filter(|n| *n > 0) {
@@ -453,12 +483,22 @@ fn read_policy(r: &mut Reader<'_>, at: &str, v: &Value) -> Policy {
     for (k, field) in [
         ("refreshSingleUse", &mut p.refresh_single_use),
         ("reuseEndsSession", &mut p.reuse_ends_session),
-        ("revokeAlwaysSucceeds", &mut p.revoke_always_succeeds),
+        (
+            "revokeIgnoresInvalidTokens",
+            &mut p.revoke_ignores_invalid_tokens,
+        ),
         ("refreshRevokesAccess", &mut p.refresh_revokes_access),
         ("revokeCascades", &mut p.revoke_cascades),
     ] {
         if let Some(b) = flag(k) {
             *field = b;
+        }
+    }
+    // The old name of `revokeIgnoresInvalidTokens`, read with a warning.
+    let [(old, new)] = POLICY_ALIASES;
+    if m.contains_key(old) && !m.contains_key(new) {
+        if let Some(b) = flag(old) {
+            p.revoke_ignores_invalid_tokens = b;
         }
     }
     if let Some(b) = flag("rotateOnRefresh") {
@@ -494,17 +534,34 @@ fn read_policy(r: &mut Reader<'_>, at: &str, v: &Value) -> Policy {
     ) {
         p.concurrent_refresh = c;
     }
+    if m.contains_key(old) {
+        let (rule, message) = if m.contains_key(new) {
+            (
+                Rule::PolicyInvalid,
+                format!("`{old}` is the old name of `{new}`: give only `{new}`"),
+            )
+        } else {
+            (
+                Rule::DeprecatedName,
+                format!(
+                    "`{old}` is the old name of `{new}` (a name that says what it does): rename it"
+                ),
+            )
+        };
+        r.push(rule, format!("{at}/{old}"), message);
+    }
     p
 }
 
 /// Read and check an operation's binding at `at` against `op`. `None`
 /// when its action cannot be read (the problems say why); otherwise the
 /// binding as far as it could be read, the problems beside it.
-pub(crate) fn read_operation(
+fn read_operation(
     doc: &Value,
     at: &str,
     v: &Value,
     op: &Operation,
+    policy: &Policy,
     problems: &mut Vec<BindingProblem>,
 ) -> Option<Binding> {
     let mut r = Reader {
@@ -550,6 +607,12 @@ pub(crate) fn read_operation(
     let password = source(&mut r, "password");
     let access_token = source(&mut r, "accessToken");
     let refresh_token = source(&mut r, "refreshToken");
+    let token = source(&mut r, "token");
+    let token_type_hint = source(&mut r, "tokenTypeHint");
+    let when = match m.get("when") {
+        Some(w) => read_when(&mut r, doc, &format!("{at}/when"), w, op),
+        None => Vec::new(),
+    };
     let success = op.success_status();
     if success.is_none() {
         let documented: Vec<&str> = op.responses.iter().map(|r| r.status.as_str()).collect();
@@ -581,30 +644,43 @@ pub(crate) fn read_operation(
         }
         Some(e)
     };
-    let mut issue = Issue::default();
-    if let Some(iv) = m.get("issue") {
-        let iat = format!("{at}/issue");
-        if let Some(im) = r.object(&iat, iv) {
-            r.known(&iat, im, &ISSUE_FIELDS);
-            let field = |r: &mut Reader<'_>, k: &str| {
-                im.get(k).and_then(|v| response(r, format!("{iat}/{k}"), v))
-            };
-            issue = Issue {
-                access_token: field(&mut r, "accessToken"),
-                refresh_token: field(&mut r, "refreshToken"),
-                expires_in: field(&mut r, "expiresIn"),
-                refresh_expires_in: field(&mut r, "refreshExpiresIn"),
-                id_token: field(&mut r, "idToken"),
-            };
-        }
-    }
+    let [access_token_at, refresh_token_at, expires_in, refresh_expires_in, id_token] =
+        response_places(
+            &mut r,
+            &format!("{at}/issue"),
+            m.get("issue"),
+            &ISSUE_FIELDS,
+            &response,
+        );
+    let issue = Issue {
+        access_token: access_token_at,
+        refresh_token: refresh_token_at,
+        expires_in,
+        refresh_expires_in,
+        id_token,
+    };
     let subject = m
         .get("subject")
         .and_then(|v| response(&mut r, format!("{at}/subject"), v));
+    let [active, exp, sub, client_id, token_type] = response_places(
+        &mut r,
+        &format!("{at}/introspection"),
+        m.get("introspection"),
+        &INTROSPECTION_FIELDS,
+        &response,
+    );
+    let introspection = IntrospectionPlaces {
+        active,
+        exp,
+        sub,
+        client_id,
+        token_type,
+    };
     let client = m
         .get("client")
         .and_then(|v| read_client(&mut r, doc, &format!("{at}/client"), v, op));
-    let (outcomes, explicit) = read_outcomes(&mut r, at, m.get("outcomes"), op, success);
+    let missing = action.and_then(|a| missing_default(a, policy, success));
+    let (outcomes, explicit) = read_outcomes(&mut r, at, m.get("outcomes"), op, (success, missing));
     let action = action?;
     let exchange = read_code_flow(&mut r, doc, at, m, op, action);
     let has = |k: &str| match k {
@@ -612,10 +688,16 @@ pub(crate) fn read_operation(
         "password" => password.is_some() || m.contains_key(k),
         "accessToken" => access_token.is_some() || m.contains_key(k),
         "refreshToken" => refresh_token.is_some() || m.contains_key(k),
+        "token" => token.is_some() || m.contains_key(k),
         "issue/accessToken" => {
             issue.access_token.is_some()
                 || m.get("issue")
                     .is_some_and(|i| i.get("accessToken").is_some())
+        }
+        "introspection/active" => {
+            introspection.active.is_some()
+                || m.get("introspection")
+                    .is_some_and(|i| i.get("active").is_some())
         }
         _ => true,
     };
@@ -628,10 +710,14 @@ pub(crate) fn read_operation(
     }
     Some(Binding {
         action,
+        when,
         username,
         password,
         access_token,
         refresh_token,
+        token,
+        token_type_hint,
+        introspection,
         issue,
         subject,
         client,
@@ -639,6 +725,408 @@ pub(crate) fn read_operation(
         outcomes,
         explicit,
     })
+}
+
+/// What an operation's `x-token-lifecycle` says: one binding (an object)
+/// or several (a list, each with its `when`), read and checked against
+/// `op` and against each other, and the response of a request no binding
+/// matches (where any binding has conditions).
+pub(crate) fn read_bindings(
+    doc: &Value,
+    at: &str,
+    v: &Value,
+    op: &Operation,
+    policy: &Policy,
+    problems: &mut Vec<BindingProblem>,
+) -> (Vec<Binding>, Option<OutcomeResponse>) {
+    let list = match v {
+        Value::Array(list) => list,
+        single => {
+            let bindings: Vec<Binding> = read_operation(doc, at, single, op, policy, problems)
+                .into_iter()
+                .collect();
+            let unsupported = unsupported(&bindings, &[at.to_owned()], op, problems);
+            return (bindings, unsupported);
+        }
+    };
+    if list.is_empty() {
+        problems.push(BindingProblem {
+            at: at.to_owned(),
+            rule: Rule::Malformed,
+            message: "a list of bindings must name at least one".into(),
+            operation: Some(format!("{} {}", op.method, op.path)),
+        });
+        return (Vec::new(), None);
+    }
+    let mut bindings = Vec::new();
+    let mut variants = Vec::new();
+    for (i, v) in list.iter().enumerate() {
+        let bat = format!("{at}/{i}");
+        let before = problems.len();
+        if let Some(b) = read_operation(doc, &bat, v, op, policy, problems) {
+            let when_at = format!("{bat}/when");
+            let unsure = problems[before..]
+                .iter()
+                .any(|p| p.at.starts_with(&when_at));
+            variants.push(Variant {
+                at: bat,
+                conditional: v.get("when").is_some(),
+                unsure,
+            });
+            bindings.push(b);
+        }
+    }
+    let places: Vec<String> = variants.iter().map(|v| v.at.clone()).collect();
+    let mut r = Reader {
+        problems,
+        operation: Some(format!("{} {}", op.method, op.path)),
+    };
+    check_variants(&mut r, &bindings, &variants);
+    let unsupported = unsupported(&bindings, &places, op, r.problems);
+    (bindings, unsupported)
+}
+
+/// One binding of a list, as written.
+struct Variant {
+    /// Its pointer.
+    at: String,
+    /// Whether it has a `when`.
+    conditional: bool,
+    /// Whether its `when` has problems of its own (its conditions are then
+    /// not compared, so that one mistake is reported once).
+    unsure: bool,
+}
+
+/// The bindings of one operation against each other: a binding after an
+/// unconditional one is unreachable; an unconditional one after others,
+/// and two whose conditions can hold together, overlap (a request could
+/// be meant for either).
+fn check_variants(r: &mut Reader<'_>, bindings: &[Binding], variants: &[Variant]) {
+    for (i, b) in bindings.iter().enumerate() {
+        let v = &variants[i];
+        if let Some(u) = variants[..i].iter().find(|e| !e.conditional) {
+            r.push(
+                Rule::Unreachable,
+                &v.at,
+                format!(
+                    "no request reaches this binding: the one at {} has no `when`, so it answers every request",
+                    u.at
+                ),
+            );
+            continue;
+        }
+        if !v.conditional {
+            if i > 0 {
+                r.push(
+                    Rule::Overlap,
+                    &v.at,
+                    format!(
+                        "without `when` this binding matches the requests of the one at {} too: give it a condition",
+                        variants[0].at
+                    ),
+                );
+            }
+            continue;
+        }
+        if v.unsure {
+            continue;
+        }
+        let overlapping = bindings[..i]
+            .iter()
+            .zip(&variants[..i])
+            .find(|(e, ev)| !ev.unsure && can_both_hold(&e.when, &b.when));
+        if let Some((e, ev)) = overlapping {
+            r.push(
+                Rule::Overlap,
+                format!("{}/when", v.at),
+                format!(
+                    "a request with {} matches both this binding and the one at {} ({}): give them different values at a place both name",
+                    joined(&b.when, &e.when),
+                    ev.at,
+                    e.label()
+                ),
+            );
+        }
+    }
+}
+
+/// Whether some request satisfies both sets of conditions: every place
+/// both name wants the same value.
+fn can_both_hold(a: &[Condition], b: &[Condition]) -> bool {
+    a.iter().all(|x| {
+        b.iter()
+            .filter(|y| y.place.expr == x.place.expr)
+            .all(|y| simple_text(&y.value) == simple_text(&x.value))
+    })
+}
+
+/// The conditions of both, each place once, in words.
+fn joined(a: &[Condition], b: &[Condition]) -> String {
+    let mut labels: Vec<String> = Vec::new();
+    for c in a.iter().chain(b) {
+        let l = c.label();
+        if !labels.contains(&l) {
+            labels.push(l);
+        }
+    }
+    labels.join(", ")
+}
+
+/// The response of a request no binding matches, where some binding has
+/// conditions: `unsupported` as the bindings map it (they must agree),
+/// else the lowest documented 4xx (else 400).
+fn unsupported(
+    bindings: &[Binding],
+    at: &[String],
+    op: &Operation,
+    problems: &mut Vec<BindingProblem>,
+) -> Option<OutcomeResponse> {
+    if bindings.iter().all(|b| b.when.is_empty()) {
+        return None;
+    }
+    let mut chosen: Option<(usize, OutcomeResponse)> = None;
+    for (i, b) in bindings.iter().enumerate() {
+        if !b.maps(OutcomeName::Unsupported) {
+            continue;
+        }
+        let mapped = b.outcome(OutcomeName::Unsupported);
+        match &chosen {
+            None => chosen = Some((i, mapped)),
+            Some((j, first)) if *first != mapped => problems.push(BindingProblem {
+                at: format!("{}/outcomes/unsupported", at[i]),
+                rule: Rule::OutcomeConflict,
+                message: format!(
+                    "`unsupported` maps to {} here but to {} at {}: a request no binding matches gets one answer",
+                    mapped.status, first.status, at[*j]
+                ),
+                operation: Some(format!("{} {}", op.method, op.path)),
+            }),
+            Some(_) => {}
+        }
+    }
+    let documented: Vec<u16> = op.statuses().collect();
+    Some(chosen.map_or_else(
+        || OutcomeResponse {
+            status: default_status(OutcomeName::Unsupported, &documented).unwrap_or(400),
+            example: None,
+        },
+        |(_, r)| r,
+    ))
+}
+
+/// A binding's `when`: request places and the values they must hold,
+/// each place declared by the operation and each value one its schema
+/// allows.
+fn read_when(
+    r: &mut Reader<'_>,
+    doc: &Value,
+    at: &str,
+    v: &Value,
+    op: &Operation,
+) -> Vec<Condition> {
+    let Some(m) = r.object(at, v) else {
+        return Vec::new();
+    };
+    if m.is_empty() {
+        r.push(
+            Rule::Malformed,
+            at,
+            "`when` names no condition (leave it out for a binding that answers every request)",
+        );
+    }
+    let mut out = Vec::new();
+    for (key, value) in m {
+        let kat = format!("{at}/{}", esc(key));
+        let Some(expr) = read_expr(r, &kat, key, true) else {
+            continue;
+        };
+        if !matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_)) {
+            r.push(
+                Rule::Malformed,
+                &kat,
+                format!("the value of `{key}` must be a string, a number or a boolean"),
+            );
+            continue;
+        }
+        let before = r.problems.len();
+        check_request_expr(r, doc, &kat, key, &expr, op);
+        if r.problems.len() == before && !place_allows(doc, op, &expr, value) {
+            r.push(
+                Rule::Unreachable,
+                &kat,
+                format!(
+                    "the schema of `{key}` does not allow {value}: no valid request matches this binding"
+                ),
+            );
+        }
+        out.push(Condition {
+            place: Source { expr, scheme: None },
+            value: value.clone(),
+        });
+    }
+    out
+}
+
+/// Whether a request may carry `value` at `expr` by the operation's
+/// schemas (a place without a schema takes anything).
+fn place_allows(doc: &Value, op: &Operation, expr: &Expr, value: &Value) -> bool {
+    match expr {
+        Expr::RequestBody(ptr) => {
+            let Some(body) = &op.request_body else {
+                return true;
+            };
+            let schemas: Vec<&Value> = body
+                .content
+                .iter()
+                .filter_map(|m| m.schema.as_ref().map(|s| &s.value))
+                .collect();
+            schemas.is_empty()
+                || schemas
+                    .iter()
+                    .any(|s| schema_at_allows(doc, s, ptr.tokens(), value, 0))
+        }
+        e => {
+            let Some((loc, name)) = e.request_place() else {
+                return true;
+            };
+            op.parameters
+                .iter()
+                .find(|p| p.location == loc && crate::operation::same_place(loc, &p.name, name))
+                .and_then(|p| p.schema.as_ref())
+                .is_none_or(|s| allows(doc, &s.value, value, 0))
+        }
+    }
+}
+
+/// Whether the schema admits `value` at the path `tokens` (through
+/// properties, items, alternatives and `additionalProperties`; a path the
+/// schema leaves open admits anything).
+fn schema_at_allows(
+    doc: &Value,
+    schema: &Value,
+    tokens: &[String],
+    value: &Value,
+    depth: usize,
+) -> bool {
+    if depth > MAX_DEPTH {
+        return true;
+    }
+    let Ok((_, schema)) = resolve(doc, String::new(), schema) else {
+        return true;
+    };
+    let Some((first, rest)) = tokens.split_first() else {
+        return allows(doc, schema, value, depth);
+    };
+    let mut reached = false;
+    for key in ["allOf", "anyOf", "oneOf"] {
+        for s in schema
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if schema_has(doc, s, tokens, depth + 1) {
+                reached = true;
+                if schema_at_allows(doc, s, tokens, value, depth + 1) {
+                    return true;
+                }
+            }
+        }
+    }
+    let property = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .and_then(|p| p.get(first));
+    let items = schema
+        .get("items")
+        .filter(|_| first.parse::<usize>().is_ok());
+    let additional = schema.get("additionalProperties").filter(|a| a.is_object());
+    for s in [property, items, additional].into_iter().flatten() {
+        reached = true;
+        if schema_at_allows(doc, s, rest, value, depth + 1) {
+            return true;
+        }
+    }
+    !reached
+}
+
+/// Whether a schema admits a scalar `value`, compared as the request
+/// carries it (text, for forms and parameters): `const`, `enum`, `type`,
+/// `pattern`, through `allOf` (all) and `anyOf`/`oneOf` (any).
+fn allows(doc: &Value, schema: &Value, value: &Value, depth: usize) -> bool {
+    if depth > MAX_DEPTH {
+        return true;
+    }
+    let Ok((_, schema)) = resolve(doc, String::new(), schema) else {
+        return true;
+    };
+    let text = simple_text(value);
+    let same = |v: &Value| v == value || simple_text(v) == text;
+    if schema.get("const").is_some_and(|c| !same(c)) {
+        return false;
+    }
+    if let Some(e) = schema.get("enum").and_then(Value::as_array) {
+        if !e.iter().any(same) {
+            return false;
+        }
+    }
+    let typed = |t: &str| match t {
+        "integer" => text.parse::<i64>().is_ok(),
+        "number" => text.parse::<f64>().is_ok(),
+        "boolean" => text == "true" || text == "false",
+        "string" | "null" => true,
+        _ => false,
+    };
+    let type_ok = match schema.get("type") {
+        Some(Value::String(t)) => typed(t),
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).any(typed),
+        _ => true,
+    };
+    if !type_ok {
+        return false;
+    }
+    if let Some(p) = schema.get("pattern").and_then(Value::as_str) {
+        if regex::Regex::new(p).is_ok_and(|re| !re.is_match(&text)) {
+            return false;
+        }
+    }
+    if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
+        if !all.iter().all(|s| allows(doc, s, value, depth + 1)) {
+            return false;
+        }
+    }
+    for key in ["anyOf", "oneOf"] {
+        if let Some(any) = schema.get(key).and_then(Value::as_array) {
+            if !any.iter().any(|s| allows(doc, s, value, depth + 1)) {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// A response expression read at a place (checked against the success
+/// response).
+type ResponseReader<'a> = dyn Fn(&mut Reader<'_>, String, &Value) -> Option<Expr> + 'a;
+
+/// An object of response places (`issue`, `introspection`) at `at`: each
+/// of `fields` read by `response`, `None` where it is absent.
+fn response_places<const N: usize>(
+    r: &mut Reader<'_>,
+    at: &str,
+    v: Option<&Value>,
+    fields: &[&str; N],
+    response: &ResponseReader<'_>,
+) -> [Option<Expr>; N] {
+    let mut out = std::array::from_fn(|_| None);
+    let Some(m) = v.and_then(|v| r.object(at, v)) else {
+        return out;
+    };
+    r.known(at, m, fields);
+    for (slot, k) in out.iter_mut().zip(fields) {
+        *slot = m.get(*k).and_then(|v| response(r, format!("{at}/{k}"), v));
+    }
+    out
 }
 
 /// A binding's `client`: `auth` (how it authenticates) and, for the body
@@ -1046,18 +1534,34 @@ fn schema_has(doc: &Value, schema: &Value, tokens: &[String], depth: usize) -> b
 
 type Outcomes = (BTreeMap<OutcomeName, OutcomeResponse>, Vec<OutcomeName>);
 
+/// The default status of `missing` where it is not `default_status`'s: a
+/// revocation that ignores invalid tokens answers a request without one
+/// with its success too, unless the binding maps `missing` (RFC 7009
+/// servers answer it `invalid_request`).
+fn missing_default(action: ActionKind, policy: &Policy, success: Option<u16>) -> Option<u16> {
+    let revocation = matches!(
+        action,
+        ActionKind::Revoke | ActionKind::RevokeAll | ActionKind::RevokeToken
+    );
+    success.filter(|_| revocation && policy.revoke_ignores_invalid_tokens)
+}
+
+/// `defaults`: the success status, and the default of `missing` where it
+/// is not [`default_status`]'s.
 fn read_outcomes(
     r: &mut Reader<'_>,
     at: &str,
     v: Option<&Value>,
     op: &Operation,
-    success: Option<u16>,
+    defaults: (Option<u16>, Option<u16>),
 ) -> Outcomes {
+    let (success, missing) = defaults;
     let documented: Vec<u16> = op.statuses().collect();
     let mut out = BTreeMap::new();
     for name in OutcomeName::MAPPED {
         let status = match name {
             OutcomeName::Success => success.unwrap_or(200),
+            OutcomeName::Missing if missing.is_some() => missing.unwrap_or(200),
             _ => default_status(name, &documented).unwrap_or(401),
         };
         out.insert(

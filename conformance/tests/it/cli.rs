@@ -247,3 +247,55 @@ fn a_failing_login_command_exits_2_naming_it_and_a_working_one_passes() {
         "{out}"
     );
 }
+
+/// `diff --breaking-policy`, `--check-version` and `--config` (a
+/// `drift.toml`): a new response enum value fails only the strict gate, an
+/// ignore with a reason lets it through until it expires, a breaking change
+/// without a major bump fails the version policy, a bad config exits 2.
+#[test]
+fn diff_policy_version_and_config() {
+    let pair = "drift/tests/it/pairs/response-enum-value-added";
+    let (old, new) = (format!("{pair}/old.yaml"), format!("{pair}/new.yaml"));
+    let (code, out, err) = conformance(&["diff", &old, &new]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = conformance(&["diff", &old, &new, "--breaking-policy", "strict"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("BREAKING response-enum-value-added"), "{out}");
+    let (code, _, err) = conformance(&["diff", &old, &new, "--breaking-policy", "loose"]);
+    assert_eq!(code, 2, "{err}");
+
+    let scratch = Scratch::new("drift-config");
+    let config = scratch.path("drift.toml");
+    std::fs::write(
+        &config,
+        "breaking-policy = \"strict\"\n[[ignore]]\nrule = \"response-enum-value-added\"\nreason = \"the app tolerates it\"\nexpires = 2999-12-31\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let (code, out, err) = conformance(&["diff", &old, &new, "--config", config]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("ignored by the config (2)"), "{out}");
+    assert!(
+        out.contains("until 2999-12-31: the app tolerates it"),
+        "{out}"
+    );
+
+    std::fs::write(
+        scratch.path("bad.toml"),
+        "[rules]\nresponse-enum-value-add = \"off\"\n",
+    )
+    .unwrap();
+    let bad = scratch.path("bad.toml");
+    let (code, _, err) = conformance(&["diff", &old, &new, "--config", bad.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("did you mean `response-enum-value-added`"),
+        "{err}"
+    );
+
+    let pair = "drift/tests/it/pairs/operation-removed";
+    let (old, new) = (format!("{pair}/old.yaml"), format!("{pair}/new.yaml"));
+    let (code, out, err) = conformance(&["diff", &old, &new, "--check-version"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("version-major-bump-missing"), "{out}");
+}

@@ -26,6 +26,10 @@ mod defects;
 /// failures, fixtures/oidc.yaml through the authorization-code flow.
 mod oidc;
 
+/// fixtures/oauth2.yaml: variants, clients, RFC 7009, the introspection
+/// oracle, client secrets never written out.
+mod oauth;
+
 /// The report formats (insta snapshots).
 mod report;
 

@@ -68,7 +68,7 @@ fn bad_manners_flags_exit_2_with_the_reason() {
         (&["--max-body", "lots"], "not a size"),
         (
             &["--include", "verb:GET"],
-            "not id:, path:, method: or tag:",
+            "not id:, path:, method:, tag: or when:",
         ),
         (
             &["--checks", "tokens-unikue"],

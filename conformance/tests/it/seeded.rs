@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use conformance::Property;
 
-use crate::support::{policy, reference_with, with_guarded_operation};
+use crate::support::{oauth2, policy, reference_with, with_guarded_operation};
 
 /// A served spec that breaks the checked one.
 pub struct Seeded {
@@ -55,7 +55,7 @@ pub fn refresh_tokens_work_twice() -> Seeded {
 }
 
 pub fn revoke_answers_404_for_unknown_tokens() -> Seeded {
-    let mut served = reference_with("revokeAlwaysSucceeds", json!(false));
+    let mut served = reference_with("revokeIgnoresInvalidTokens", json!(false));
     let op = &mut served["paths"]["/refresh-tokens/{refreshToken}"]["delete"];
     op["responses"]["404"] = json!({"description": "unknown token"});
     op["x-token-lifecycle"]["outcomes"] = json!({"invalid": 404, "expired": 404, "missing": 404});
@@ -152,6 +152,67 @@ pub fn token_alive_everywhere_after_reuse() -> Seeded {
     )
 }
 
+/// `fixtures/oauth2.yaml` served as `modify` changes it, checked against
+/// itself.
+fn oauth(name: &'static str, modify: impl FnOnce(&mut Value), property: Property) -> Seeded {
+    let checked = oauth2();
+    let mut served = checked.clone();
+    modify(&mut served);
+    Seeded {
+        name,
+        served,
+        checked,
+        property,
+    }
+}
+
+const TOKEN: &str = "/paths/~1oauth~1token/post/x-token-lifecycle";
+const INTROSPECT: &str = "/paths/~1oauth~1introspect/post/x-token-lifecycle";
+
+pub fn introspection_calls_every_token_an_access_token() -> Seeded {
+    // The served endpoint does not say `token_type`: the example's
+    // `access_token` stays in every answer.
+    oauth(
+        "introspection calls every token an access token",
+        |doc| {
+            let places = doc.pointer_mut(&format!("{INTROSPECT}/introspection"));
+            if let Some(p) = places.and_then(Value::as_object_mut) {
+                p.shift_remove("tokenType");
+            }
+        },
+        Property::IntrospectionAgrees,
+    )
+}
+
+pub fn introspection_reads_the_wrong_field() -> Seeded {
+    // The served endpoint introspects `token_type_hint`: every token is
+    // inactive to it, and a request without a hint has no token.
+    oauth(
+        "introspection reads the wrong field",
+        |doc| {
+            if let Some(b) = doc.pointer_mut(INTROSPECT) {
+                b["token"] = json!("$request.body#/token_type_hint");
+            }
+        },
+        Property::IntrospectionAgrees,
+    )
+}
+
+pub fn refresh_ignores_the_client() -> Seeded {
+    // The served refresh grant authenticates no client: anyone may
+    // refresh anyone's token.
+    oauth(
+        "the refresh grant ignores the client",
+        |doc| {
+            let b = doc.pointer_mut(&format!("{TOKEN}/1"));
+            if let Some(b) = b.and_then(Value::as_object_mut) {
+                b.shift_remove("client");
+            }
+        },
+        Property::ClientBound,
+    )
+}
+
 /// Every seeded defect.
 pub fn all() -> Vec<Seeded> {
     vec![
@@ -165,5 +226,8 @@ pub fn all() -> Vec<Seeded> {
         guarded_operation_ignores_tokens(),
         guarded_operation_refuses_live_tokens(),
         token_alive_everywhere_after_reuse(),
+        introspection_calls_every_token_an_access_token(),
+        introspection_reads_the_wrong_field(),
+        refresh_ignores_the_client(),
     ]
 }

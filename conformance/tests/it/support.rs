@@ -94,6 +94,12 @@ pub fn specs() -> Vec<(String, Value)> {
     out
 }
 
+/// `fixtures/oauth2.yaml`.
+pub fn oauth2() -> Value {
+    let text = std::fs::read_to_string(root().join("fixtures/oauth2.yaml")).unwrap();
+    serde_norway::from_str(&text).unwrap()
+}
+
 pub fn spec(value: Value) -> Spec {
     Spec::from_value(value).unwrap()
 }

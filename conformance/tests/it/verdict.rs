@@ -232,6 +232,8 @@ fn what_the_spec_says_the_api_does_not_do_is_not_applicable_and_passes() {
         [
             Property::RefreshSingleUse.name(),
             Property::ReuseEndsSession.name(),
+            Property::ClientBound.name(),
+            Property::IntrospectionAgrees.name(),
             Property::GuardsRefuseDeadTokens.name(),
             // Opaque tokens: nothing for the JWT checks.
             Property::JwtExpAgreesWithExpiresIn.name(),

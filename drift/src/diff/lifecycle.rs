@@ -6,7 +6,7 @@ use openapi::model::OutcomeName;
 use openapi::vocabulary::policy_of;
 
 use crate::binding::{locations, outcome_status, KEY};
-use crate::doc::Doc;
+use crate::doc::{Doc, Node};
 use crate::finding::{Finding, Severity};
 
 /// Compares the root policies (defaults filled in, so an explicit default is
@@ -183,9 +183,9 @@ pub(crate) fn root(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) {
             ),
         ),
         (
-            "revokeAlwaysSucceeds",
-            o.revoke_always_succeeds,
-            n.revoke_always_succeeds,
+            "revokeIgnoresInvalidTokens",
+            o.revoke_ignores_invalid_tokens,
+            n.revoke_ignores_invalid_tokens,
             (
                 "lifecycle-revoke-no-longer-always-succeeds",
                 Severity::Breaking,
@@ -264,11 +264,94 @@ fn existing(doc: Doc<'_>, field: &str) -> Option<String> {
         .map(|p| format!("#{p}"))
 }
 
-/// Compares the bindings of two matched operations.
+/// The bindings of an operation (one object, or a list of them), each with
+/// its `when` condition in a canonical form (`""` for none).
+fn bindings<'a>(op: &Node<'a>) -> Vec<(String, Node<'a>)> {
+    let list = match op.get(KEY) {
+        None => Vec::new(),
+        Some(b) if b.v.is_array() => op.items(KEY),
+        Some(b) => vec![b],
+    };
+    list.into_iter().map(|b| (condition(&b), b)).collect()
+}
+
+/// A binding's `when` as sorted `place=value` pairs.
+fn condition(binding: &Node<'_>) -> String {
+    let mut pairs: Vec<String> = binding
+        .entries("when")
+        .into_iter()
+        .map(|(place, v)| match v.v.as_str() {
+            Some(s) => format!("{place}={s}"),
+            None => format!("{place}={}", v.v),
+        })
+        .collect();
+    pairs.sort();
+    pairs.join(", ")
+}
+
+/// Compares the bindings of two matched operations: bindings are paired by
+/// their `when` condition, then what is left by a unique action on both
+/// sides (a changed condition), and each pair is compared alone.
 pub(crate) fn operation(pair: &Pair<'_, '_>, out: &mut Vec<Finding>) {
-    let ob = pair.o.node.get(KEY);
-    let nb = pair.n.node.get(KEY);
-    let action = |b: &Option<crate::doc::Node<'_>>| {
+    let mut old = bindings(&pair.o.node);
+    let mut new = bindings(&pair.n.node);
+    let mut matched = Vec::new();
+    old.retain(|(c, o)| match new.iter().position(|(nc, _)| nc == c) {
+        Some(i) => {
+            matched.push((o.clone(), new.remove(i).1));
+            false
+        }
+        None => true,
+    });
+    let action = |b: &Node<'_>| b.str("action").unwrap_or("?").to_owned();
+    let unique = |list: &[(String, Node<'_>)], a: &str| {
+        list.iter().filter(|(_, b)| action(b) == a).count() == 1
+    };
+    let (o_left, n_left) = (old.clone(), new.clone());
+    old.retain(|(oc, o)| {
+        let a = action(o);
+        if !unique(&o_left, &a) || !unique(&n_left, &a) {
+            return true;
+        }
+        let Some(i) = new.iter().position(|(_, n)| action(n) == a) else {
+            return true;
+        };
+        let (nc, n) = new.remove(i);
+        let show = |c: &str| if c.is_empty() { "always".to_owned() } else { c.to_owned() };
+        let msg = format!(
+            "the condition of lifecycle binding `{a}` changed from {} to {}: requests that matched it may no longer",
+            show(oc),
+            show(&nc)
+        );
+        out.push(pair.finding(
+            "lifecycle-binding-condition-changed",
+            Severity::Breaking,
+            msg,
+            Some(&o.ptr),
+            Some(&n.ptr),
+        ));
+        matched.push((o.clone(), n));
+        false
+    });
+    for (_, o) in old {
+        compare(pair, Some(o), None, out);
+    }
+    for (_, n) in new {
+        compare(pair, None, Some(n), out);
+    }
+    for (o, n) in matched {
+        compare(pair, Some(o), Some(n), out);
+    }
+}
+
+/// Compares one binding of the old operation with one of the new.
+fn compare(
+    pair: &Pair<'_, '_>,
+    ob: Option<Node<'_>>,
+    nb: Option<Node<'_>>,
+    out: &mut Vec<Finding>,
+) {
+    let action = |b: &Option<Node<'_>>| {
         b.as_ref()
             .and_then(|b| b.str("action"))
             .unwrap_or("?")

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Dir, Pair, SchemaDiff};
+use super::{Dir, Pair};
 use crate::doc::{path_params, Doc, Node, Operation};
 use crate::finding::{Finding, Severity};
 
@@ -148,25 +148,25 @@ pub(crate) fn parameters(pair: &Pair<'_, '_>, out: &mut Vec<Finding>) {
 
 fn one(pair: &Pair<'_, '_>, o: &Param<'_>, n: &Param<'_>, out: &mut Vec<Finding>) {
     let (op, np) = (Some(o.node.ptr.as_str()), Some(n.node.ptr.as_str()));
-    if !o.required && n.required {
-        let msg = format!("{} parameter `{}` made required", n.loc, n.name);
-        out.push(pair.finding(
-            "request-parameter-made-required",
-            Severity::Breaking,
-            msg,
-            op,
-            np,
-        ));
-    } else if o.required && !n.required {
-        let msg = format!("{} parameter `{}` made optional", n.loc, n.name);
-        out.push(pair.finding(
-            "request-parameter-made-optional",
-            Severity::Info,
-            msg,
-            op,
-            np,
-        ));
-    }
+    pair.flag((o.required, n.required), (op, np), out, |on| {
+        if on {
+            let msg = format!("{} parameter `{}` made required", n.loc, n.name);
+            ("request-parameter-made-required", Severity::Breaking, msg)
+        } else {
+            let msg = format!("{} parameter `{}` made optional", n.loc, n.name);
+            ("request-parameter-made-optional", Severity::Info, msg)
+        }
+    });
+    let deprecated = |p: &Param<'_>| p.node.bool("deprecated").unwrap_or(false);
+    pair.flag((deprecated(o), deprecated(n)), (op, np), out, |on| {
+        if on {
+            let msg = format!("{} parameter `{}` deprecated", n.loc, n.name);
+            ("request-parameter-deprecated", Severity::Info, msg)
+        } else {
+            let msg = format!("{} parameter `{}` no longer deprecated", n.loc, n.name);
+            ("request-parameter-undeprecated", Severity::Info, msg)
+        }
+    });
     if o.style != n.style {
         let msg = format!(
             "parameter `{}` style changed from {} to {}",
@@ -195,15 +195,13 @@ fn one(pair: &Pair<'_, '_>, o: &Param<'_>, n: &Param<'_>, out: &mut Vec<Finding>
         ));
     }
     if let (Some(os), Some(ns)) = (&o.schema, &n.schema) {
-        let mut sd = SchemaDiff::new(
-            pair.old,
-            pair.new,
+        pair.schemas(
             Dir::Request,
             "request-parameter",
-            pair.label.clone(),
+            (os.clone(), ns.clone()),
+            &n.name,
+            out,
         );
-        sd.compare(os.clone(), ns.clone(), &n.name);
-        out.append(&mut sd.findings);
     }
 }
 
@@ -261,55 +259,31 @@ pub(crate) fn body(pair: &Pair<'_, '_>, out: &mut Vec<Finding>) {
         (Some(o), Some(n)) => (o, n),
     };
     let (op, np) = (Some(ob.ptr.as_str()), Some(nb.ptr.as_str()));
-    let was = ob.bool("required").unwrap_or(false);
-    let is = nb.bool("required").unwrap_or(false);
-    if !was && is {
-        let msg = "request body made required".to_owned();
-        out.push(pair.finding(
-            "request-body-made-required",
-            Severity::Breaking,
-            msg,
-            op,
-            np,
-        ));
-    } else if was && !is {
-        let msg = "request body made optional".to_owned();
-        out.push(pair.finding("request-body-made-optional", Severity::Info, msg, op, np));
-    }
+    let required = |b: &Node<'_>| b.bool("required").unwrap_or(false);
+    pair.flag((required(&ob), required(&nb)), (op, np), out, |on| {
+        if on {
+            let msg = "request body made required".to_owned();
+            ("request-body-made-required", Severity::Breaking, msg)
+        } else {
+            let msg = "request body made optional".to_owned();
+            ("request-body-made-optional", Severity::Info, msg)
+        }
+    });
     let (om, nm) = (media(&ob), media(&nb));
-    for (ct, o) in &om {
-        match nm.get(ct) {
-            Some(n) => {
-                if let (Some(os), Some(ns)) = (o.get("schema"), n.get("schema")) {
-                    let mut sd = SchemaDiff::new(
-                        pair.old,
-                        pair.new,
-                        Dir::Request,
-                        "request-body",
-                        pair.label.clone(),
-                    );
-                    sd.compare(os, ns, "body");
-                    out.append(&mut sd.findings);
-                }
-            }
-            None => out.push(pair.finding(
-                "request-body-content-type-removed",
-                Severity::Breaking,
-                format!("request content type `{ct}` removed"),
-                Some(&o.ptr),
-                np,
-            )),
+    let told = |ct: &str, added: bool| {
+        if added {
+            let msg = format!("request content type `{ct}` added");
+            ("request-body-content-type-added", Severity::Info, msg)
+        } else {
+            let msg = format!("request content type `{ct}` removed");
+            ("request-body-content-type-removed", Severity::Breaking, msg)
         }
-    }
-    for (ct, n) in &nm {
-        if !om.contains_key(ct) {
-            out.push(pair.finding(
-                "request-body-content-type-added",
-                Severity::Info,
-                format!("request content type `{ct}` added"),
-                op,
-                Some(&n.ptr),
-            ));
-        }
-    }
+    };
+    pair.media_types(
+        (&om, &nm),
+        (Dir::Request, "request-body"),
+        (op, np),
+        told,
+        out,
+    );
 }

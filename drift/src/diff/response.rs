@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::request::media;
-use super::{Dir, Pair, SchemaDiff};
+use super::{Dir, Pair};
 use crate::doc::{is_success, Doc, Node, Operation};
 use crate::finding::{Finding, Severity};
 
@@ -59,7 +59,7 @@ pub(crate) fn responses(pair: &Pair<'_, '_>, out: &mut Vec<Finding>) {
     }
 }
 
-fn one(pair: &Pair<'_, '_>, status: &str, o: &Node<'_>, n: &Node<'_>, out: &mut Vec<Finding>) {
+fn one<'a>(pair: &Pair<'_, 'a>, status: &str, o: &Node<'a>, n: &Node<'a>, out: &mut Vec<Finding>) {
     let status = status.to_ascii_lowercase();
     let (om, nm) = (media(o), media(n));
     let (op, np) = (Some(o.ptr.as_str()), Some(n.ptr.as_str()));
@@ -70,65 +70,80 @@ fn one(pair: &Pair<'_, '_>, status: &str, o: &Node<'_>, n: &Node<'_>, out: &mut 
         let msg = format!("response {status} now has a body");
         out.push(pair.finding("response-body-added", Severity::Info, msg, op, np));
     } else {
-        for (ct, om) in &om {
-            match nm.get(ct) {
-                Some(nmt) => {
-                    if let (Some(os), Some(ns)) = (om.get("schema"), nmt.get("schema")) {
-                        let mut sd = SchemaDiff::new(
-                            pair.old,
-                            pair.new,
-                            Dir::Response,
-                            "response",
-                            pair.label.clone(),
-                        );
-                        sd.compare(os, ns, "body");
-                        out.append(&mut sd.findings);
-                    }
-                }
-                None => out.push(pair.finding(
-                    "response-content-type-removed",
-                    Severity::Breaking,
-                    format!("response {status} content type `{ct}` removed"),
-                    Some(&om.ptr),
-                    np,
-                )),
+        let told = |ct: &str, added: bool| {
+            if added {
+                let msg = format!("response {status} content type `{ct}` added");
+                ("response-content-type-added", Severity::Info, msg)
+            } else {
+                let msg = format!("response {status} content type `{ct}` removed");
+                ("response-content-type-removed", Severity::Breaking, msg)
             }
-        }
-        for (ct, nmt) in &nm {
-            if !om.contains_key(ct) {
-                out.push(pair.finding(
-                    "response-content-type-added",
-                    Severity::Info,
-                    format!("response {status} content type `{ct}` added"),
-                    op,
-                    Some(&nmt.ptr),
-                ));
-            }
-        }
+        };
+        pair.media_types((&om, &nm), (Dir::Response, "response"), (op, np), told, out);
     }
-    let headers = |node: &Node<'_>| -> BTreeMap<String, String> {
+    let headers = |doc: Doc<'a>, node: &Node<'a>| -> BTreeMap<String, Node<'a>> {
         node.entries("headers")
             .into_iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.ptr))
+            .map(|(k, v)| (k.to_ascii_lowercase(), doc.resolve(v).0))
             .collect()
     };
-    let (oh, nh) = (headers(o), headers(n));
-    for (name, ptr) in &oh {
-        if !nh.contains_key(name) {
+    let (oh, nh) = (headers(pair.old, o), headers(pair.new, n));
+    for (name, oh_node) in &oh {
+        let Some(nh_node) = nh.get(name) else {
             let msg = format!("response {status} header `{name}` removed");
             out.push(pair.finding(
                 "response-header-removed",
                 Severity::Warning,
                 msg,
-                Some(ptr),
+                Some(&oh_node.ptr),
                 np,
+            ));
+            continue;
+        };
+        header(pair, &status, name, oh_node, nh_node, out);
+    }
+    for (name, nh_node) in &nh {
+        if !oh.contains_key(name) {
+            let msg = format!("response {status} header `{name}` added");
+            out.push(pair.finding(
+                "response-header-added",
+                Severity::Info,
+                msg,
+                op,
+                Some(&nh_node.ptr),
             ));
         }
     }
-    for (name, ptr) in &nh {
-        if !oh.contains_key(name) {
-            let msg = format!("response {status} header `{name}` added");
-            out.push(pair.finding("response-header-added", Severity::Info, msg, op, Some(ptr)));
+}
+
+/// One response header on both sides: clients that read a header that was
+/// required break when it becomes optional or changes its schema.
+fn header<'a>(
+    pair: &Pair<'_, 'a>,
+    status: &str,
+    name: &str,
+    o: &Node<'a>,
+    n: &Node<'a>,
+    out: &mut Vec<Finding>,
+) {
+    let (op, np) = (Some(o.ptr.as_str()), Some(n.ptr.as_str()));
+    let required = |h: &Node<'_>| h.bool("required").unwrap_or(false);
+    pair.flag((required(o), required(n)), (op, np), out, |on| {
+        if on {
+            let msg = format!("response {status} header `{name}` made required");
+            ("response-header-made-required", Severity::Info, msg)
+        } else {
+            let msg = format!(
+                "response {status} header `{name}` made optional: clients reading it may find none"
+            );
+            ("response-header-made-optional", Severity::Breaking, msg)
         }
+    });
+    let schema = |h: &Node<'a>| {
+        h.get("schema")
+            .or_else(|| media(h).into_values().next().and_then(|m| m.get("schema")))
+    };
+    if let (Some(os), Some(ns)) = (schema(o), schema(n)) {
+        pair.schemas(Dir::Response, "response-header", (os, ns), name, out);
     }
 }

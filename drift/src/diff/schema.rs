@@ -3,10 +3,13 @@
 
 use serde_json::Value;
 
-use std::collections::BTreeSet;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
 
 use super::shape::{
-    accepts, covers, flag, implies, similarity, types_label, Shape, Sub, LOWER, UPPER,
+    accepts, covers, flag, implies, intersect_types, similarity, types_label, Shape, Sub, LOWER,
+    SCHEMA_KEYWORDS, UPPER,
 };
 use crate::doc::{Doc, Node};
 use crate::finding::{Finding, Severity};
@@ -15,7 +18,7 @@ use crate::finding::{Finding, Severity};
 const MAX_STACK: usize = 64;
 
 /// Which way data flows through the schema.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Dir {
     /// Sent by the client: narrowing breaks.
     Request,
@@ -42,21 +45,48 @@ impl Dir {
     }
 }
 
+/// What one comparison of two schemas found, by direction, prefix,
+/// pointers and label.
+type MemoKey = (Dir, &'static str, String, String, String);
+
+/// The comparisons of one diff, shared by every operation: a component
+/// used by many operations is compared once, and its findings are told
+/// again, under each operation, for the others.
+///
+/// Only comparisons that are the same wherever they happen are kept: one
+/// whose walk was cut short by a ref cycle through a schema compared
+/// above it (or by the depth guard) depends on where it was reached.
+#[derive(Default)]
+pub(crate) struct Memo {
+    found: RefCell<HashMap<MemoKey, Rc<[Finding]>>>,
+}
+
 /// One schema comparison: collects findings whose rule ids start with
 /// `prefix` (`request-body`, `response`, `request-parameter`).
-pub(crate) struct SchemaDiff<'a> {
+pub(crate) struct SchemaDiff<'a, 'm> {
     old: Doc<'a>,
     new: Doc<'a>,
     dir: Dir,
     prefix: &'static str,
     op: String,
     stack: Vec<(String, String)>,
+    /// The lowest index of the stack a cut reached since the comparison
+    /// being made began (`usize::MAX`: none).
+    low: Cell<usize>,
+    memo: &'m Memo,
     /// The findings so far.
     pub findings: Vec<Finding>,
 }
 
-impl<'a> SchemaDiff<'a> {
-    pub fn new(old: Doc<'a>, new: Doc<'a>, dir: Dir, prefix: &'static str, op: String) -> Self {
+impl<'a, 'm> SchemaDiff<'a, 'm> {
+    pub fn new(
+        old: Doc<'a>,
+        new: Doc<'a>,
+        dir: Dir,
+        prefix: &'static str,
+        op: String,
+        memo: &'m Memo,
+    ) -> Self {
         SchemaDiff {
             old,
             new,
@@ -64,7 +94,25 @@ impl<'a> SchemaDiff<'a> {
             prefix,
             op,
             stack: Vec::new(),
+            low: Cell::new(usize::MAX),
+            memo,
             findings: Vec::new(),
+        }
+    }
+
+    /// A walk stopped at stack index `at` (0 for the depth guard).
+    fn cut(&self, at: usize) {
+        self.low.set(self.low.get().min(at));
+    }
+
+    /// Was `key` being compared above? Then the walk stops here.
+    fn on_stack(&self, key: &(String, String)) -> bool {
+        match self.stack.iter().position(|k| k == key) {
+            Some(at) => {
+                self.cut(at);
+                true
+            }
+            None => false,
         }
     }
 
@@ -80,20 +128,44 @@ impl<'a> SchemaDiff<'a> {
     /// parameter name); it restarts at a component's name when a ref is followed.
     pub fn compare(&mut self, old: Node<'a>, new: Node<'a>, label: &str) {
         if self.stack.len() >= MAX_STACK {
+            self.cut(0);
             return;
         }
         let (o, oname) = self.old.resolve(old);
         let (n, nname) = self.new.resolve(new);
         let key = (o.ptr.clone(), n.ptr.clone());
-        if self.stack.contains(&key) {
+        if self.on_stack(&key) {
             return;
         }
         let label = nname.or(oname).unwrap_or_else(|| label.to_owned());
+        let memo_key = (
+            self.dir,
+            self.prefix,
+            key.0.clone(),
+            key.1.clone(),
+            label.clone(),
+        );
+        if let Some(found) = self.memo.found.borrow().get(&memo_key) {
+            for f in found.iter() {
+                let mut f = f.clone();
+                f.operation = Some(self.op.clone());
+                self.findings.push(f);
+            }
+            return;
+        }
+        let depth = self.stack.len();
+        let (start, outer) = (self.findings.len(), self.low.replace(usize::MAX));
         self.stack.push(key);
         let os = Shape::of(self.old, o.clone());
         let ns = Shape::of(self.new, n.clone());
         self.shapes(&os, &ns, &o, &n, &label);
         self.stack.pop();
+        // Cuts at this comparison or below it only: the same anywhere.
+        if self.low.get() >= depth {
+            let found: Rc<[Finding]> = self.findings[start..].into();
+            self.memo.found.borrow_mut().insert(memo_key, found);
+        }
+        self.cut(outer);
     }
 
     /// Compares two sub-schemas (a property, `items`...), each one node or
@@ -104,6 +176,7 @@ impl<'a> SchemaDiff<'a> {
             return;
         }
         if self.stack.len() >= MAX_STACK {
+            self.cut(0);
             return;
         }
         let ptrs = |s: &Sub<'_>| {
@@ -114,7 +187,7 @@ impl<'a> SchemaDiff<'a> {
                 .join(" ")
         };
         let key = (ptrs(old), ptrs(new));
-        if self.stack.contains(&key) {
+        if self.on_stack(&key) {
             return;
         }
         self.stack.push(key);
@@ -137,10 +210,11 @@ impl<'a> SchemaDiff<'a> {
         label: &str,
     ) {
         if self.stack.len() >= MAX_STACK {
+            self.cut(0);
             return;
         }
         let key = (o.node.ptr.clone(), n.node.ptr.clone());
-        if self.stack.contains(&key) {
+        if self.on_stack(&key) {
             return;
         }
         let label = n
@@ -167,6 +241,7 @@ impl<'a> SchemaDiff<'a> {
 
     fn shapes(&mut self, os: &Shape<'a>, ns: &Shape<'a>, o: &Node<'a>, n: &Node<'a>, label: &str) {
         let (op, np) = (o.ptr.as_str(), n.ptr.as_str());
+        self.discriminator(os, ns, op, np, label);
         if !os.variants.is_empty() || !ns.variants.is_empty() {
             // Alternatives on either side: compare the alternatives, each
             // with its parent's own keywords, and nullability once.
@@ -176,24 +251,41 @@ impl<'a> SchemaDiff<'a> {
             self.variants(&ov, &nv, op, np, label);
             return;
         }
-        if os.types != ns.types {
-            let sev = if covers(&ns.types, &os.types) {
+        // Types with nothing in common (an object became an array): the
+        // type change is the finding; the old type's keywords (its
+        // properties, bounds, enum) are not compared one by one.
+        let (oi, ni) = (os.implied_types(), ns.implied_types());
+        let disjoint = matches!((&oi, &ni), (Some(a), Some(b)) if intersect_types(a, b).is_empty());
+        if os.types != ns.types || disjoint {
+            let (from, to) = if os.types != ns.types {
+                (&os.types, &ns.types)
+            } else {
+                (&oi, &ni)
+            };
+            let sev = if disjoint {
+                Severity::Breaking
+            } else if covers(to, from) {
                 self.dir.widening(Severity::Breaking)
-            } else if covers(&os.types, &ns.types) {
+            } else if covers(from, to) {
                 self.dir.narrowing()
             } else {
                 Severity::Breaking
             };
             let msg = format!(
                 "`{label}` type changed from {} to {}",
-                types_label(&os.types),
-                types_label(&ns.types)
+                types_label(from),
+                types_label(to)
             );
             self.emit("type-changed", sev, msg, op, np);
         }
         self.nullability(os.nullable, ns.nullable, op, np, label);
+        if disjoint {
+            return;
+        }
         self.enums(os, ns, op, np, label);
         self.bounds(os, ns, op, np, label);
+        self.defaults(os, ns, op, np, label);
+        self.keywords(os, ns, op, np, label);
         self.properties(os, ns, op, np, label);
         if let (Some(oi), Some(ni)) = (&os.items, &ns.items) {
             self.compare_sub(oi, ni, &format!("{label}[]"));
@@ -213,18 +305,14 @@ impl<'a> SchemaDiff<'a> {
     }
 
     fn enums(&mut self, os: &Shape<'a>, ns: &Shape<'a>, op: &str, np: &str, label: &str) {
+        if os.extensible.is_some() || ns.extensible.is_some() {
+            self.extensible(os, ns, op, np, label);
+            return;
+        }
         match (&os.enumv, &ns.enumv) {
             (Some(ov), Some(nv)) => {
-                for v in ov.iter().filter(|v| !nv.contains(v)) {
-                    let msg = format!("`{label}` enum value {} removed", show(v));
-                    let sev = self.dir.narrowing();
-                    self.emit("enum-value-removed", sev, msg, op, np);
-                }
-                for v in nv.iter().filter(|v| !ov.contains(v)) {
-                    let msg = format!("`{label}` enum value {} added", show(v));
-                    let sev = self.dir.widening(Severity::Warning);
-                    self.emit("enum-value-added", sev, msg, op, np);
-                }
+                let added = self.dir.widening(Severity::Warning);
+                self.values((ov, nv), ("enum", "enum"), added, (op, np, label));
             }
             (None, Some(nv)) => {
                 let msg = format!("`{label}` restricted to the values {}", list(nv));
@@ -235,6 +323,340 @@ impl<'a> SchemaDiff<'a> {
                 let msg = format!("`{label}` is no longer restricted to an enum");
                 let sev = self.dir.widening(Severity::Warning);
                 self.emit("enum-constraint-removed", sev, msg, op, np);
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// The values removed from and added to a list (`what`, named `rule` in
+    /// rule ids): a value removed narrows, one added has severity `added`.
+    fn values(
+        &mut self,
+        (ov, nv): (&[Value], &[Value]),
+        (what, rule): (&str, &str),
+        added: Severity,
+        (op, np, label): (&str, &str, &str),
+    ) {
+        for v in ov.iter().filter(|v| !nv.contains(v)) {
+            let msg = format!("`{label}` {what} value {} removed", show(v));
+            let sev = self.dir.narrowing();
+            self.emit(&format!("{rule}-value-removed"), sev, msg, op, np);
+        }
+        for v in nv.iter().filter(|v| !ov.contains(v)) {
+            let msg = format!("`{label}` {what} value {} added", show(v));
+            self.emit(&format!("{rule}-value-added"), added, msg, op, np);
+        }
+    }
+
+    /// `x-extensible-enum` on either side: an open set of values, whose
+    /// growth breaks no one (clients must accept values they do not know).
+    fn extensible(&mut self, os: &Shape<'a>, ns: &Shape<'a>, op: &str, np: &str, label: &str) {
+        match (&os.extensible, &ns.extensible) {
+            (Some(ov), Some(nv)) => {
+                let what = ("extensible enum", "extensible-enum");
+                self.values((ov, nv), what, Severity::Info, (op, np, label));
+            }
+            (None, Some(nv)) => {
+                // Closed (or unrestricted) before, open now: in a response,
+                // values beyond the list are announced.
+                let msg = format!(
+                    "`{label}` is now an extensible enum ({}): values beyond the list may come",
+                    list(nv)
+                );
+                let sev = if os.enumv.is_some() {
+                    self.dir.widening(Severity::Warning)
+                } else {
+                    self.dir.narrowing()
+                };
+                self.emit("enum-made-extensible", sev, msg, op, np);
+            }
+            (Some(ov), None) => {
+                let msg = match &ns.enumv {
+                    Some(nv) => format!(
+                        "`{label}` is no longer an extensible enum: only {} now",
+                        list(nv)
+                    ),
+                    None => format!(
+                        "`{label}` is no longer an extensible enum (it listed {})",
+                        list(ov)
+                    ),
+                };
+                let sev = if ns.enumv.is_some() {
+                    self.dir.narrowing()
+                } else {
+                    self.dir.widening(Severity::Warning)
+                };
+                self.emit("enum-no-longer-extensible", sev, msg, op, np);
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// `default`: what the server assumes when a client leaves the value out
+    /// (request), or what it documents filling in (response).
+    fn defaults(&mut self, os: &Shape<'a>, ns: &Shape<'a>, op: &str, np: &str, label: &str) {
+        let soft = match self.dir {
+            Dir::Request => Severity::Warning,
+            Dir::Response => Severity::Info,
+        };
+        match (&os.default, &ns.default) {
+            (Some(a), Some(b)) if a != b => {
+                let msg = match self.dir {
+                    Dir::Request => format!(
+                        "`{label}` default changed from {} to {}: clients that leave it out get the new value",
+                        show(a),
+                        show(b)
+                    ),
+                    Dir::Response => {
+                        format!("`{label}` default changed from {} to {}", show(a), show(b))
+                    }
+                };
+                self.emit("default-changed", soft, msg, op, np);
+            }
+            (None, Some(b)) => {
+                let msg = format!("`{label}` default {} added", show(b));
+                self.emit("default-added", Severity::Info, msg, op, np);
+            }
+            (Some(a), None) => {
+                let msg = format!("`{label}` default {} removed", show(a));
+                self.emit("default-removed", soft, msg, op, np);
+            }
+            _ => {}
+        }
+    }
+
+    /// `discriminator`: the property a client reads (response) or the
+    /// server reads (request) to tell the alternatives apart.
+    fn discriminator(&mut self, os: &Shape<'a>, ns: &Shape<'a>, op: &str, np: &str, label: &str) {
+        let (Some(od), Some(nd)) = (&os.discriminator, &ns.discriminator) else {
+            match (&os.discriminator, &ns.discriminator) {
+                (None, Some(d)) => {
+                    let sev = match self.dir {
+                        Dir::Request => Severity::Warning,
+                        Dir::Response => Severity::Info,
+                    };
+                    let msg = format!("`{label}` gained a discriminator on `{}`", d.property);
+                    self.emit("discriminator-added", sev, msg, op, np);
+                }
+                (Some(d), None) => {
+                    let sev = match self.dir {
+                        Dir::Request => Severity::Info,
+                        Dir::Response => Severity::Warning,
+                    };
+                    let msg = format!("`{label}` lost its discriminator on `{}`", d.property);
+                    self.emit("discriminator-removed", sev, msg, op, np);
+                }
+                _ => {}
+            }
+            return;
+        };
+        if od.property != nd.property {
+            let msg = format!(
+                "`{label}` discriminator property changed from `{}` to `{}`",
+                od.property, nd.property
+            );
+            self.emit(
+                "discriminator-property-changed",
+                Severity::Breaking,
+                msg,
+                op,
+                np,
+            );
+        }
+        for (value, target) in &od.mapping {
+            match nd.mapping.get(value) {
+                Some(t) if t != target => {
+                    let msg = format!(
+                        "`{label}` discriminator value `{value}` now maps to `{t}` instead of `{target}`"
+                    );
+                    self.emit(
+                        "discriminator-mapping-changed",
+                        Severity::Breaking,
+                        msg,
+                        op,
+                        np,
+                    );
+                }
+                Some(_) => {}
+                None => {
+                    let msg =
+                        format!("`{label}` discriminator value `{value}` (`{target}`) removed");
+                    let sev = self.dir.narrowing();
+                    self.emit("discriminator-mapping-removed", sev, msg, op, np);
+                }
+            }
+        }
+        for (value, target) in &nd.mapping {
+            if !od.mapping.contains_key(value) {
+                let msg = format!("`{label}` discriminator value `{value}` (`{target}`) added");
+                let sev = self.dir.widening(Severity::Warning);
+                self.emit("discriminator-mapping-added", sev, msg, op, np);
+            }
+        }
+    }
+
+    /// A constraint that narrows (`tightened`) or widens the values.
+    fn constraint(&mut self, tightened: bool, msg: String, op: &str, np: &str) {
+        if tightened {
+            let sev = self.dir.narrowing();
+            self.emit("constraint-tightened", sev, msg, op, np);
+        } else {
+            let sev = self.dir.widening(Severity::Warning);
+            self.emit("constraint-relaxed", sev, msg, op, np);
+        }
+    }
+
+    /// `multipleOf`, `uniqueItems` and the JSON Schema 2020-12 keywords:
+    /// a keyword added is a constraint tightened, removed is one relaxed,
+    /// and the schemas they hold are compared like properties.
+    fn keywords(&mut self, os: &Shape<'a>, ns: &Shape<'a>, op: &str, np: &str, label: &str) {
+        match (os.multiple_of, ns.multiple_of) {
+            (Some(a), Some(b)) if a == b => {}
+            (None, None) => {}
+            (a, b) => {
+                let msg = format!(
+                    "`{label}` multipleOf changed from {} to {}",
+                    num(a.as_ref()),
+                    num(b.as_ref())
+                );
+                match (a, b) {
+                    (Some(a), Some(b)) if (b / a).fract() != 0.0 && (a / b).fract() != 0.0 => {
+                        // Neither divides the other: some values leave, others come.
+                        let sev = self
+                            .dir
+                            .narrowing()
+                            .max(self.dir.widening(Severity::Warning));
+                        self.emit("constraint-tightened", sev, msg, op, np);
+                    }
+                    (Some(a), Some(b)) => self.constraint((b / a).fract() == 0.0, msg, op, np),
+                    (a, _) => self.constraint(a.is_none(), msg, op, np),
+                }
+            }
+        }
+        if os.unique != ns.unique {
+            let msg = format!(
+                "`{label}` uniqueItems changed from {} to {}",
+                os.unique, ns.unique
+            );
+            self.constraint(ns.unique, msg, op, np);
+        }
+        if os.items_closed != ns.items_closed {
+            let msg = format!(
+                "`{label}` unevaluatedItems: false {}",
+                if ns.items_closed { "added" } else { "removed" }
+            );
+            self.constraint(ns.items_closed, msg, op, np);
+        }
+        for (rule, key, a, b) in [
+            (
+                "content-media-type-changed",
+                "contentMediaType",
+                &os.content_media_type,
+                &ns.content_media_type,
+            ),
+            (
+                "content-encoding-changed",
+                "contentEncoding",
+                &os.content_encoding,
+                &ns.content_encoding,
+            ),
+        ] {
+            if a != b {
+                let msg = format!(
+                    "`{label}` {key} changed from {} to {}: both ends must read the string the same way",
+                    a.as_deref().unwrap_or("none"),
+                    b.as_deref().unwrap_or("none")
+                );
+                self.emit(rule, Severity::Breaking, msg, op, np);
+            }
+        }
+        let at = (op, np, label);
+        for key in SCHEMA_KEYWORDS {
+            let sub = Keyword {
+                what: format!("`{key}`"),
+                label: format!("{label}{{{key}}}"),
+                opens: false,
+            };
+            self.keyword_sub(os.keyed.get(key), ns.keyed.get(key), &sub, at);
+        }
+        let longest = os.prefix_items.len().max(ns.prefix_items.len());
+        for i in 0..longest {
+            let sub = Keyword {
+                what: format!("`prefixItems` item {i}"),
+                label: format!("{label}[{i}]"),
+                opens: false,
+            };
+            self.keyword_sub(os.prefix_items.get(i), ns.prefix_items.get(i), &sub, at);
+        }
+        // In a closed object a pattern lets properties in; in an open one
+        // it constrains the properties it matches.
+        let opens = os.closed && ns.closed;
+        let maps = (&os.pattern_props, &ns.pattern_props);
+        self.keyword_map(maps, "patternProperties", opens, at);
+        let maps = (&os.dependent_schemas, &ns.dependent_schemas);
+        self.keyword_map(maps, "dependentSchemas", false, at);
+        let props: BTreeSet<&String> = os
+            .dependent_required
+            .keys()
+            .chain(ns.dependent_required.keys())
+            .collect();
+        let none = BTreeSet::new();
+        for p in props {
+            let a = os.dependent_required.get(p).unwrap_or(&none);
+            let b = ns.dependent_required.get(p).unwrap_or(&none);
+            for x in b.difference(a) {
+                let msg = format!("`{label}`: `{p}` now requires `{x}` (dependentRequired)");
+                self.constraint(true, msg, op, np);
+            }
+            for x in a.difference(b) {
+                let msg = format!("`{label}`: `{p}` no longer requires `{x}` (dependentRequired)");
+                self.constraint(false, msg, op, np);
+            }
+        }
+    }
+
+    /// A keyword holding schemas by name (`patternProperties`,
+    /// `dependentSchemas`): each compared as [`Self::keyword_sub`] does.
+    fn keyword_map(
+        &mut self,
+        (om, nm): (&BTreeMap<String, Sub<'a>>, &BTreeMap<String, Sub<'a>>),
+        keyword: &str,
+        opens: bool,
+        at: (&str, &str, &str),
+    ) {
+        let names: BTreeSet<&String> = om.keys().chain(nm.keys()).collect();
+        for name in names {
+            let sub = Keyword {
+                what: format!("`{keyword}` `{name}`"),
+                label: format!("{}{{{keyword} {name}}}", at.2),
+                opens,
+            };
+            self.keyword_sub(om.get(name), nm.get(name), &sub, at);
+        }
+    }
+
+    /// A keyword holding a schema: compared when on both sides; added is a
+    /// constraint tightened, removed one relaxed (the reverse for a
+    /// keyword that `opens`, such as a pattern of a closed object). `at`
+    /// is the parent's pointers and label.
+    fn keyword_sub(
+        &mut self,
+        old: Option<&Sub<'a>>,
+        new: Option<&Sub<'a>>,
+        k: &Keyword,
+        (op, np, parent): (&str, &str, &str),
+    ) {
+        match (old, new) {
+            (Some(o), Some(n)) => self.compare_sub(o, n, &k.label),
+            (None, Some(n)) => {
+                let msg = format!("`{parent}` gained a {} constraint", k.what);
+                let at = n.node().ptr.clone();
+                self.constraint(!k.opens, msg, op, &at);
+            }
+            (Some(o), None) => {
+                let msg = format!("`{parent}` lost its {} constraint", k.what);
+                let at = o.node().ptr.clone();
+                self.constraint(k.opens, msg, &at, np);
             }
             (None, None) => {}
         }
@@ -256,13 +678,7 @@ impl<'a> SchemaDiff<'a> {
                     (None, None) => continue,
                 };
                 let msg = format!("`{label}` {key} changed from {} to {}", num(ob), num(nb));
-                if tightened {
-                    let sev = self.dir.narrowing();
-                    self.emit("constraint-tightened", sev, msg, op, np);
-                } else {
-                    let sev = self.dir.widening(Severity::Warning);
-                    self.emit("constraint-relaxed", sev, msg, op, np);
-                }
+                self.constraint(tightened, msg, op, np);
             }
         }
         if os.pattern != ns.pattern {
@@ -304,6 +720,7 @@ impl<'a> SchemaDiff<'a> {
                     let is = nreq.contains(name);
                     let hidden =
                         flag(self.old, oprop, skip_flag) || flag(self.new, nprop, skip_flag);
+                    self.flips(oprop, nprop, &path);
                     if was != is && !hidden {
                         let (rule, sev, what) = match (is, self.dir) {
                             (true, Dir::Request) => {
@@ -359,6 +776,53 @@ impl<'a> SchemaDiff<'a> {
         }
     }
 
+    /// A property's `readOnly`/`writeOnly`/`deprecated` changed: in a
+    /// request a property turned read-only may no longer be sent; in a
+    /// response one turned write-only is no longer returned.
+    fn flips(&mut self, o: &Sub<'a>, n: &Sub<'a>, path: &str) {
+        let (op, np) = (o.node().ptr.clone(), n.node().ptr.clone());
+        let key = match self.dir {
+            Dir::Request => "readOnly",
+            Dir::Response => "writeOnly",
+        };
+        let (was, is) = (flag(self.old, o, key), flag(self.new, n, key));
+        let what = match self.dir {
+            Dir::Request => "read-only",
+            Dir::Response => "write-only",
+        };
+        if !was && is {
+            let (sev, why) = match self.dir {
+                Dir::Request => (
+                    Severity::Warning,
+                    "clients sending it may be refused or ignored",
+                ),
+                Dir::Response => (Severity::Breaking, "it is no longer returned"),
+            };
+            let msg = format!("property `{path}` became {what}: {why}");
+            self.emit(&format!("property-became-{what}"), sev, msg, &op, &np);
+        } else if was && !is {
+            let msg = format!("property `{path}` is no longer {what}");
+            self.emit(
+                &format!("property-no-longer-{what}"),
+                Severity::Info,
+                msg,
+                &op,
+                &np,
+            );
+        }
+        let (was, is) = (
+            flag(self.old, o, "deprecated"),
+            flag(self.new, n, "deprecated"),
+        );
+        if !was && is {
+            let msg = format!("property `{path}` deprecated");
+            self.emit("property-deprecated", Severity::Info, msg, &op, &np);
+        } else if was && !is {
+            let msg = format!("property `{path}` no longer deprecated");
+            self.emit("property-undeprecated", Severity::Info, msg, &op, &np);
+        }
+    }
+
     /// `anyOf: [{required: [a]}, {required: [b, c]}]`: reports a change of
     /// which property sets must be present that no per-property finding
     /// already told.
@@ -390,9 +854,18 @@ impl<'a> SchemaDiff<'a> {
 
     /// Would these two alternatives compare without a single finding?
     fn equivalent(&self, o: &Alt<'a>, n: &Alt<'a>) -> bool {
-        let mut sub = SchemaDiff::new(self.old, self.new, self.dir, self.prefix, String::new());
+        let mut sub = SchemaDiff::new(
+            self.old,
+            self.new,
+            self.dir,
+            self.prefix,
+            String::new(),
+            self.memo,
+        );
         sub.stack = self.stack.clone();
         sub.compare_alt(o, &o.shape, n, &n.shape, "");
+        // What the answer depended on, this comparison depends on too.
+        self.cut(sub.low.get());
         sub.findings.is_empty()
     }
 
@@ -652,6 +1125,16 @@ impl<'a> SchemaDiff<'a> {
             self.emit("type-changed", sev, msg, &o, &n);
         }
     }
+}
+
+/// A keyword that holds a schema, as findings name it.
+struct Keyword {
+    /// How a message names it: `` `contains` ``, `` `patternProperties` `^x-` ``.
+    what: String,
+    /// The label of the schema it holds (`body.tags{contains}`).
+    label: String,
+    /// Adding it lets more values in (a pattern of a closed object).
+    opens: bool,
 }
 
 /// One alternative of a schema: a `oneOf`/`anyOf` branch combined with the

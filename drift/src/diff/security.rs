@@ -76,6 +76,7 @@ pub(crate) fn requirements(pair: &Pair<'_, '_>, out: &mut Vec<Finding>) {
     let (olds, optr) = effective(pair.old, pair.o);
     let (news, nptr) = effective(pair.new, pair.n);
     let (op, np) = (optr.as_deref(), nptr.as_deref());
+    let (olds, news) = scopes(pair, &olds, &news, (op, np), out);
     let (was_anon, is_anon) = (anonymous(&olds), anonymous(&news));
     if was_anon && !is_anon {
         let all = news.iter().map(show).collect::<Vec<_>>().join(" or ");
@@ -96,6 +97,51 @@ pub(crate) fn requirements(pair: &Pair<'_, '_>, out: &mut Vec<Finding>) {
             out.push(pair.finding("security-removed", Severity::Breaking, msg, op, np));
         }
     }
+}
+
+/// Alternatives naming the same schemes on both sides whose scopes
+/// changed: more scopes break clients whose tokens lack them, fewer break
+/// no one. Returns the alternatives left to compare as wholes.
+fn scopes(
+    pair: &Pair<'_, '_>,
+    olds: &[Alternative],
+    news: &[Alternative],
+    (op, np): (Option<&str>, Option<&str>),
+    out: &mut Vec<Finding>,
+) -> (Vec<Alternative>, Vec<Alternative>) {
+    let names = |a: &Alternative| a.keys().cloned().collect::<Vec<_>>();
+    let mut olds = olds.to_vec();
+    let mut news = news.to_vec();
+    let mut i = 0;
+    while i < olds.len() {
+        let o = &olds[i];
+        let twin = (!news.contains(o))
+            .then(|| {
+                news.iter()
+                    .position(|n| !olds.contains(n) && names(n) == names(o) && !o.is_empty())
+            })
+            .flatten();
+        let Some(j) = twin else {
+            i += 1;
+            continue;
+        };
+        let n = news.remove(j);
+        let o = olds.remove(i);
+        for (scheme, os) in &o {
+            let ns = &n[scheme];
+            for s in ns.difference(os) {
+                let msg = format!(
+                    "`{scheme}` now needs scope `{s}` too: tokens granted without it are refused"
+                );
+                out.push(pair.finding("security-scope-added", Severity::Breaking, msg, op, np));
+            }
+            for s in os.difference(ns) {
+                let msg = format!("`{scheme}` no longer needs scope `{s}`");
+                out.push(pair.finding("security-scope-removed", Severity::Info, msg, op, np));
+            }
+        }
+    }
+    (olds, news)
 }
 
 /// The fields of a security scheme that clients depend on.
@@ -132,6 +178,9 @@ pub(crate) fn schemes(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) {
         };
         let (o, n) = (old.resolve(o).0, new.resolve(n).0);
         let (oi, ni) = (scheme_identity(&o), scheme_identity(&n));
+        if oi == ni {
+            flows(name, &o, &n, out);
+        }
         if oi != ni {
             let fmt = |i: &[(&str, String)]| {
                 i.iter()
@@ -150,6 +199,113 @@ pub(crate) fn schemes(old: Doc<'_>, new: Doc<'_>, out: &mut Vec<Finding>) {
                     ),
                 )
                 .at(Some(&o.ptr), Some(&n.ptr)),
+            );
+        }
+    }
+}
+
+/// The URLs of an OAuth flow or an OpenID Connect scheme.
+const URLS: [&str; 4] = [
+    "authorizationUrl",
+    "tokenUrl",
+    "refreshUrl",
+    "openIdConnectUrl",
+];
+
+/// OAuth 2 flows of one scheme on both sides: a flow removed breaks the
+/// clients using it, a URL moved breaks clients configured with it, a
+/// scope removed breaks clients asking for it.
+fn flows(name: &str, o: &Node<'_>, n: &Node<'_>, out: &mut Vec<Finding>) {
+    let mut push = |rule: &str, sev: Severity, msg: String, op: &str, np: &str| {
+        out.push(Finding::new(rule, sev, msg).at(Some(op), Some(np)));
+    };
+    url_changes(name, "", o, n, &mut push);
+    let (Some(of), Some(nf)) = (o.get("flows"), n.get("flows")) else {
+        return;
+    };
+    let news: BTreeMap<_, _> = nf.children().into_iter().collect();
+    for (flow, ofl) in of.children() {
+        let Some(nfl) = news.get(flow) else {
+            let msg = format!("OAuth flow `{flow}` of `{name}` removed");
+            push(
+                "security-oauth-flow-removed",
+                Severity::Breaking,
+                msg,
+                &ofl.ptr,
+                &nf.ptr,
+            );
+            continue;
+        };
+        url_changes(name, flow, &ofl, nfl, &mut push);
+        let scopes = |f: &Node<'_>| -> BTreeSet<String> {
+            f.v.get("scopes")
+                .and_then(Value::as_object)
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default()
+        };
+        let (os, ns) = (scopes(&ofl), scopes(nfl));
+        for s in os.difference(&ns) {
+            let msg = format!("scope `{s}` removed from the `{flow}` flow of `{name}`: clients asking for it are refused");
+            push(
+                "security-oauth-scope-removed",
+                Severity::Breaking,
+                msg,
+                &ofl.ptr,
+                &nfl.ptr,
+            );
+        }
+        for s in ns.difference(&os) {
+            let msg = format!("scope `{s}` added to the `{flow}` flow of `{name}`");
+            push(
+                "security-oauth-scope-added",
+                Severity::Info,
+                msg,
+                &ofl.ptr,
+                &nfl.ptr,
+            );
+        }
+    }
+    let olds: BTreeSet<&String> = of.children().into_iter().map(|(k, _)| k).collect();
+    for (flow, nfl) in &news {
+        if !olds.contains(flow) {
+            let msg = format!("OAuth flow `{flow}` added to `{name}`");
+            push(
+                "security-oauth-flow-added",
+                Severity::Info,
+                msg,
+                &of.ptr,
+                &nfl.ptr,
+            );
+        }
+    }
+}
+
+fn url_changes(
+    name: &str,
+    flow: &str,
+    o: &Node<'_>,
+    n: &Node<'_>,
+    push: &mut impl FnMut(&str, Severity, String, &str, &str),
+) {
+    for key in URLS {
+        let (a, b) = (o.str(key), n.str(key));
+        if a != b {
+            let whose = if flow.is_empty() {
+                format!("`{name}`")
+            } else {
+                format!("the `{flow}` flow of `{name}`")
+            };
+            let msg = format!(
+                "{key} of {whose} changed from {} to {}",
+                a.unwrap_or("none"),
+                b.unwrap_or("none")
+            );
+            push(
+                "security-oauth-url-changed",
+                Severity::Warning,
+                msg,
+                &o.ptr,
+                &n.ptr,
             );
         }
     }

@@ -13,26 +13,41 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::doc::{ref_name, Doc, Node};
+use crate::doc::{join, ref_name, Doc, Node};
 
 /// How deep `allOf`/`oneOf` nesting is followed while building a shape.
 const MAX_DEPTH: usize = 24;
 
 /// Lower-bound keywords: raising one narrows.
-pub(crate) const LOWER: [&str; 5] = [
+pub(crate) const LOWER: [&str; 6] = [
     "minimum",
     "exclusiveMinimum",
     "minLength",
     "minItems",
     "minProperties",
+    "minContains",
 ];
 /// Upper-bound keywords: lowering one narrows.
-pub(crate) const UPPER: [&str; 5] = [
+pub(crate) const UPPER: [&str; 6] = [
     "maximum",
     "exclusiveMaximum",
     "maxLength",
     "maxItems",
     "maxProperties",
+    "maxContains",
+];
+
+/// The JSON Schema keywords whose value is one schema, by the name findings
+/// give it: `contains`, `propertyNames`, `if`/`then`/`else`,
+/// `unevaluatedItems` (as a schema), `contentSchema`.
+pub(crate) const SCHEMA_KEYWORDS: [&str; 7] = [
+    "contains",
+    "propertyNames",
+    "if",
+    "then",
+    "else",
+    "unevaluatedItems",
+    "contentSchema",
 ];
 
 /// A sub-schema (a property, `items`, `additionalProperties`): one node,
@@ -107,6 +122,59 @@ pub(crate) struct Shape<'a> {
     pub pattern: Option<String>,
     /// `format` (likewise).
     pub format: Option<String>,
+    /// `default`.
+    pub default: Option<Value>,
+    /// `discriminator` (beside `oneOf`/`anyOf`; never copied into the
+    /// alternatives).
+    pub discriminator: Option<Discriminator>,
+    /// `multipleOf`.
+    pub multiple_of: Option<f64>,
+    /// `uniqueItems: true`.
+    pub unique: bool,
+    /// `x-extensible-enum`: the documented values of an open set.
+    pub extensible: Option<Vec<Value>>,
+    /// `prefixItems`, by position.
+    pub prefix_items: Vec<Sub<'a>>,
+    /// The one-schema keywords ([`SCHEMA_KEYWORDS`]) by name.
+    pub keyed: BTreeMap<&'static str, Sub<'a>>,
+    /// `patternProperties` by pattern.
+    pub pattern_props: BTreeMap<String, Sub<'a>>,
+    /// `dependentSchemas` by property.
+    pub dependent_schemas: BTreeMap<String, Sub<'a>>,
+    /// `dependentRequired`: a property to the ones it requires.
+    pub dependent_required: BTreeMap<String, BTreeSet<String>>,
+    /// `unevaluatedItems: false`.
+    pub items_closed: bool,
+    /// `contentMediaType`.
+    pub content_media_type: Option<String>,
+    /// `contentEncoding`.
+    pub content_encoding: Option<String>,
+}
+
+/// A `discriminator`: the property that names the alternative, and the
+/// explicit mapping of its values to schema names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Discriminator {
+    /// `propertyName`.
+    pub property: String,
+    /// `mapping`, each value reduced to the component it names.
+    pub mapping: BTreeMap<String, String>,
+}
+
+impl Discriminator {
+    fn read(v: &Value) -> Option<Self> {
+        let property = v.get("propertyName")?.as_str()?.to_owned();
+        let mapping = v
+            .get("mapping")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), ref_name(v.as_str()?))))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some(Discriminator { property, mapping })
+    }
 }
 
 impl<'a> Shape<'a> {
@@ -140,15 +208,113 @@ impl<'a> Shape<'a> {
         if depth > MAX_DEPTH {
             return s;
         }
-        match m.get("type") {
-            Some(Value::String(t)) => s.set_types([t.as_str()]),
-            Some(Value::Array(ts)) => s.set_types(ts.iter().filter_map(Value::as_str)),
-            _ => {}
+        // One pass over the keywords (a schema has few; looking each
+        // keyword up would hash every name the shape knows).
+        let (mut enum_v, mut const_v, mut unevaluated) = (None, None, None);
+        let at = |k: &str| join(&n.ptr, k);
+        for (k, v) in m {
+            match k.as_str() {
+                "type" => match v {
+                    Value::String(t) => s.set_types([t.as_str()]),
+                    Value::Array(ts) => s.set_types(ts.iter().filter_map(Value::as_str)),
+                    _ => {}
+                },
+                "nullable" => s.nullable |= v == &Value::Bool(true),
+                "enum" => enum_v = Some(v),
+                "const" => const_v = Some(v),
+                "properties" => {
+                    if let Value::Object(props) = v {
+                        let base = at(k);
+                        for (name, prop) in props {
+                            s.props
+                                .insert(name.clone(), Sub::one(Node::new(prop, join(&base, name))));
+                        }
+                    }
+                }
+                "required" => {
+                    if let Value::Array(req) = v {
+                        s.required
+                            .extend(req.iter().filter_map(Value::as_str).map(str::to_owned));
+                    }
+                }
+                "items" if v.is_object() => s.items = Some(Sub::one(Node::new(v, at(k)))),
+                "additionalProperties" => {
+                    if v == &Value::Bool(false) {
+                        s.closed = true;
+                    } else if v.is_object() {
+                        s.additional = Some(Sub::one(Node::new(v, at(k))));
+                    }
+                }
+                "pattern" => s.pattern = v.as_str().map(str::to_owned),
+                "format" => s.format = v.as_str().map(str::to_owned),
+                "default" => s.default = Some(v.clone()),
+                "discriminator" => s.discriminator = Discriminator::read(v),
+                "multipleOf" => s.multiple_of = v.as_f64().filter(|x| *x > 0.0),
+                "uniqueItems" => s.unique = v == &Value::Bool(true),
+                "x-extensible-enum" => {
+                    if let Value::Array(values) = v {
+                        s.extensible =
+                            Some(values.iter().filter(|v| !v.is_null()).cloned().collect());
+                    }
+                }
+                "prefixItems" => {
+                    if let Value::Array(items) = v {
+                        let base = at(k);
+                        s.prefix_items = items
+                            .iter()
+                            .enumerate()
+                            .map(|(i, item)| Sub::one(Node::new(item, format!("{base}/{i}"))))
+                            .collect();
+                    }
+                }
+                "patternProperties" | "dependentSchemas" => {
+                    if let Value::Object(subs) = v {
+                        let base = at(k);
+                        let map = if k == "patternProperties" {
+                            &mut s.pattern_props
+                        } else {
+                            &mut s.dependent_schemas
+                        };
+                        for (name, sub) in subs {
+                            map.insert(name.clone(), Sub::one(Node::new(sub, join(&base, name))));
+                        }
+                    }
+                }
+                "dependentRequired" => {
+                    if let Value::Object(deps) = v {
+                        for (name, req) in deps {
+                            let names = req
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .filter_map(Value::as_str);
+                            s.dependent_required
+                                .insert(name.clone(), names.map(str::to_owned).collect());
+                        }
+                    }
+                }
+                "unevaluatedProperties" => unevaluated = Some(v),
+                "unevaluatedItems" if v == &Value::Bool(false) => s.items_closed = true,
+                "contentMediaType" => s.content_media_type = v.as_str().map(str::to_owned),
+                "contentEncoding" => s.content_encoding = v.as_str().map(str::to_owned),
+                key => {
+                    if let Some(&bound) = LOWER.iter().find(|b| **b == key) {
+                        if let Some(x) = v.as_f64() {
+                            s.lower.insert(bound, x);
+                        }
+                    } else if let Some(&bound) = UPPER.iter().find(|b| **b == key) {
+                        if let Some(x) = v.as_f64() {
+                            s.upper.insert(bound, x);
+                        }
+                    } else if let Some(&kw) = SCHEMA_KEYWORDS.iter().find(|w| **w == key) {
+                        if v.is_object() {
+                            s.keyed.insert(kw, Sub::one(Node::new(v, at(k))));
+                        }
+                    }
+                }
+            }
         }
-        if m.get("nullable") == Some(&Value::Bool(true)) {
-            s.nullable = true;
-        }
-        if let Some(Value::Array(values)) = m.get("enum") {
+        if let Some(Value::Array(values)) = enum_v {
             let mut kept = Vec::new();
             for v in values {
                 if v.is_null() {
@@ -159,7 +325,7 @@ impl<'a> Shape<'a> {
             }
             s.enumv = Some(kept);
         }
-        if let Some(c) = m.get("const") {
+        if let Some(c) = const_v {
             if c.is_null() {
                 s.nullable = true;
                 s.enumv = Some(Vec::new());
@@ -167,33 +333,16 @@ impl<'a> Shape<'a> {
                 s.enumv = Some(vec![c.clone()]);
             }
         }
-        for (name, prop) in n.entries("properties") {
-            s.props.insert(name.clone(), Sub::one(prop));
-        }
-        if let Some(Value::Array(req)) = m.get("required") {
-            s.required
-                .extend(req.iter().filter_map(Value::as_str).map(str::to_owned));
-        }
-        if let Some(items) = n.get("items").filter(|i| i.v.is_object()) {
-            s.items = Some(Sub::one(items));
-        }
-        match n.get("additionalProperties") {
-            Some(ap) if ap.v == &Value::Bool(false) => s.closed = true,
-            Some(ap) if ap.v.is_object() => s.additional = Some(Sub::one(ap)),
+        match unevaluated {
+            Some(Value::Bool(false)) => s.closed = true,
+            Some(u) if u.is_object() && s.additional.is_none() => {
+                s.additional = Some(Sub::one(Node::new(u, at("unevaluatedProperties"))));
+            }
             _ => {}
         }
-        for key in LOWER {
-            if let Some(x) = m.get(key).and_then(Value::as_f64) {
-                s.lower.insert(key, x);
-            }
+        if !m.contains_key("allOf") && !m.contains_key("oneOf") && !m.contains_key("anyOf") {
+            return s;
         }
-        for key in UPPER {
-            if let Some(x) = m.get(key).and_then(Value::as_f64) {
-                s.upper.insert(key, x);
-            }
-        }
-        s.pattern = m.get("pattern").and_then(Value::as_str).map(str::to_owned);
-        s.format = m.get("format").and_then(Value::as_str).map(str::to_owned);
         for branch in n.items("allOf") {
             let b = Shape::build(doc, branch, depth + 1);
             s.merge(b);
@@ -275,6 +424,34 @@ impl<'a> Shape<'a> {
         }
         self.pattern = join_text(self.pattern.take(), b.pattern);
         self.format = join_text(self.format.take(), b.format);
+        self.default = self.default.take().or(b.default);
+        self.discriminator = self.discriminator.take().or(b.discriminator);
+        self.multiple_of = match (self.multiple_of, b.multiple_of) {
+            // Both hold: keep the stricter when one divides the other.
+            (Some(x), Some(y)) if (y / x).fract() == 0.0 => Some(y),
+            (x, y) => x.or(y),
+        };
+        self.unique |= b.unique;
+        self.extensible = self.extensible.take().or(b.extensible);
+        for (i, sub) in b.prefix_items.into_iter().enumerate() {
+            match self.prefix_items.get_mut(i) {
+                Some(mine) => mine.join(sub),
+                None => self.prefix_items.push(sub),
+            }
+        }
+        for (mine, theirs) in [
+            (&mut self.pattern_props, b.pattern_props),
+            (&mut self.dependent_schemas, b.dependent_schemas),
+        ] {
+            join_subs(mine, theirs);
+        }
+        join_subs(&mut self.keyed, b.keyed);
+        for (k, v) in b.dependent_required {
+            self.dependent_required.entry(k).or_default().extend(v);
+        }
+        self.items_closed |= b.items_closed;
+        self.content_media_type = join_text(self.content_media_type.take(), b.content_media_type);
+        self.content_encoding = join_text(self.content_encoding.take(), b.content_encoding);
     }
 
     /// The alternatives this shape stands for, and whether `null` is one of
@@ -285,6 +462,7 @@ impl<'a> Shape<'a> {
     pub fn alternatives(&self, doc: Doc<'a>) -> (Vec<Shape<'a>>, bool) {
         let mut own = self.clone();
         own.variants.clear();
+        own.discriminator = None;
         let mut nullable = own.nullable;
         own.nullable = false;
         if self.variants.is_empty() {
@@ -330,7 +508,7 @@ impl<'a> Shape<'a> {
 
     /// The types, with `object` implied by object keywords and `array` by
     /// `items` when `type` is not given.
-    fn implied_types(&self) -> Option<BTreeSet<String>> {
+    pub fn implied_types(&self) -> Option<BTreeSet<String>> {
         if self.types.is_some() {
             return self.types.clone();
         }
@@ -372,9 +550,30 @@ impl<'a> Shape<'a> {
         if !has("string") && !number {
             s.format = None;
         }
+        if !number {
+            s.multiple_of = None;
+        }
+        if !has("array") {
+            s.unique = false;
+            s.prefix_items.clear();
+            s.items_closed = false;
+            s.keyed.remove("contains");
+            s.keyed.remove("unevaluatedItems");
+        }
+        if !has("object") {
+            s.pattern_props.clear();
+            s.dependent_schemas.clear();
+            s.dependent_required.clear();
+            s.keyed.remove("propertyNames");
+        }
+        if !has("string") {
+            s.content_media_type = None;
+            s.content_encoding = None;
+            s.keyed.remove("contentSchema");
+        }
         let applies = |key: &str| match key {
             "minProperties" | "maxProperties" => has("object"),
-            "minItems" | "maxItems" => has("array"),
+            "minItems" | "maxItems" | "minContains" | "maxContains" => has("array"),
             "minLength" | "maxLength" => has("string"),
             _ => number,
         };
@@ -400,6 +599,18 @@ fn value_type(v: &Value) -> Option<BTreeSet<String>> {
         Value::Object(_) => "object",
     };
     Some(BTreeSet::from([t.to_owned()]))
+}
+
+/// Both maps of sub-schemas at once: a key in both is both schemas.
+fn join_subs<'a, K: Ord>(mine: &mut BTreeMap<K, Sub<'a>>, other: BTreeMap<K, Sub<'a>>) {
+    for (k, v) in other {
+        match mine.get_mut(&k) {
+            Some(m) => m.join(v),
+            None => {
+                mine.insert(k, v);
+            }
+        }
+    }
 }
 
 fn join_sub<'a>(mine: &mut Option<Sub<'a>>, other: Option<Sub<'a>>) {
@@ -582,6 +793,14 @@ fn accepts_at<'a>(ad: Doc<'a>, a: &Shape<'a>, bd: Doc<'a>, b: &Shape<'a>, depth:
     if a.format.is_some() && a.format != b.format && b.enumv.is_none() {
         return false;
     }
+    if let Some(x) = a.multiple_of {
+        if !b.multiple_of.is_some_and(|y| (y / x).fract() == 0.0) {
+            return false;
+        }
+    }
+    if a.unique && !b.unique {
+        return false;
+    }
     let (aterms, bterms) = (a.required_terms(), b.required_terms());
     if !implies(&bterms, &aterms) {
         return false;
@@ -675,7 +894,7 @@ fn is_null_schema(doc: Doc<'_>, node: &Node<'_>) -> bool {
     }
 }
 
-fn intersect_types(x: &BTreeSet<String>, y: &BTreeSet<String>) -> BTreeSet<String> {
+pub(crate) fn intersect_types(x: &BTreeSet<String>, y: &BTreeSet<String>) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for t in x {
         if y.contains(t) || (t == "integer" && y.contains("number")) {

@@ -26,10 +26,11 @@ const MAX_WALK: usize = 512;
 /// ([`openapi::swagger2`], the loader's), and every pointer names the
 /// place of the 2.0 document it came from.
 pub fn lint(spec: &Value) -> Report {
-    match openapi::swagger2::normalize(spec) {
+    let report = match openapi::swagger2::normalize(spec) {
         Some(c) => lint_openapi(&c.document).relocated(&c.origins, &c.origins),
         None => lint_openapi(spec),
-    }
+    };
+    report.once_per_place()
 }
 
 fn lint_openapi(spec: &Value) -> Report {

@@ -44,17 +44,23 @@ fn findings_are_sorted_most_severe_first_and_deduplicated() {
 }
 
 #[test]
-fn a_shared_component_change_is_reported_once() {
-    // Pet is the response of GET and POST: its removed property is one finding.
+fn a_shared_component_change_is_reported_for_every_operation() {
+    // Pet is the response of GET and POST: its removed property is one
+    // finding per operation, each naming the component.
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/it/pairs/response-property-removed");
     let report = drift::diff(
         &crate::load(&dir.join("old.yaml")),
         &crate::load(&dir.join("new.yaml")),
     );
+    let found: Vec<(Option<&str>, Option<&str>)> = report
+        .by_rule("response-property-removed")
+        .map(|f| (f.operation.as_deref(), f.component.as_deref()))
+        .collect();
+    let pet = Some("#/components/schemas/Pet");
     assert_eq!(
-        report.by_rule("response-property-removed").count(),
-        1,
+        found,
+        [(Some("GET /pets"), pet), (Some("POST /pets"), pet)],
         "{}",
         report.to_text()
     );

@@ -164,6 +164,13 @@ fn github_release_pair() {
             "GET /enterprises/{enterprise}/code-security/configurations",
             "description"
         ));
+        // A shared component's change is told for every operation it
+        // reaches: `minimal-repository` is in the responses of dozens.
+        let reached = report
+            .by_rule("response-nullable-added")
+            .filter(|f| f.message.contains("`minimal-repository.license.url`"))
+            .count();
+        assert!(reached > 10, "{reached} operations");
         // A request string got a maxLength.
         assert!(has(
             "request-body-constraint-tightened",

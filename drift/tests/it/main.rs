@@ -5,10 +5,12 @@ mod agreement;
 mod api;
 mod fixtures;
 mod garbage;
+mod gate;
 mod github;
 mod lint;
 mod pairs;
 mod render;
+mod rules;
 mod same;
 
 use std::path::Path;

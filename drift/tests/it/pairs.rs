@@ -2,13 +2,23 @@
 
 use crate::{case, load};
 
+/// The date the pairs are diffed on: sunsets before it have passed.
+pub fn today() -> drift::Date {
+    drift::Date::from_calendar_date(2026, time::Month::June, 1).expect("a date")
+}
+
+/// The diff the pairs are judged by: the default options on [`today`].
+pub fn diff(old: &serde_json::Value, new: &serde_json::Value) -> drift::Report {
+    drift::diff_with(old, new, &drift::Options::default().today(today()))
+}
+
 #[test]
 fn every_pair_reports_its_rule() {
     insta::glob!("pairs/*/old.yaml", |path| {
         let (_, rule) = case(path);
         let old = load(path);
         let new = load(&path.with_file_name("new.yaml"));
-        let report = drift::diff(&old, &new);
+        let report = diff(&old, &new);
         assert!(
             report.by_rule(&rule).next().is_some(),
             "{rule} not reported:\n{}",
@@ -117,4 +127,14 @@ fn reordered_inline_alternatives_are_matched_by_meaning_then_compared() {
         f.old.as_deref(),
         Some("#/paths/~1a/get/responses/200/content/application~1json/schema/oneOf/0/properties/y")
     );
+}
+
+#[test]
+fn an_object_becoming_an_array_is_one_type_change_not_ten_removals() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/it/pairs/response-type-changed--object-to-array");
+    let report = drift::diff(&load(&dir.join("old.yaml")), &load(&dir.join("new.yaml")));
+    let rules: Vec<&str> = report.findings.iter().map(|f| f.rule.as_str()).collect();
+    assert_eq!(rules, ["response-type-changed"], "{}", report.to_text());
+    assert!(report.findings[0].message.contains("from object to array"));
 }

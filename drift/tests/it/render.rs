@@ -66,3 +66,47 @@ fn junit_and_annotations_escape() {
         "::error title=t%3A u%3A x::a <b> & \"c\"%0Ad: e, f%25\n"
     );
 }
+
+/// A shared parameter removed from five operations (directus 14 -> 15 lost
+/// `meta` in 52): five findings, one per operation, grouped under the
+/// component in text and Markdown, one annotation each in GitHub output,
+/// and each listed in JSON and JUnit.
+fn shared() -> Report {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/it/pairs/request-parameter-removed--shared-component");
+    drift::diff(&load(&dir.join("old.yaml")), &load(&dir.join("new.yaml")))
+}
+
+#[test]
+fn a_shared_component_is_grouped_in_text_and_markdown_and_listed_elsewhere() {
+    let report = shared();
+    assert_eq!(report.by_rule("request-parameter-removed").count(), 5);
+    let text = report.render(Format::Text, "spec drift");
+    assert_eq!(
+        text.matches("query parameter `meta` removed").count(),
+        1,
+        "{text}"
+    );
+    let md = report.render(Format::Markdown, "spec drift");
+    assert_eq!(
+        md.matches("query parameter `meta` removed").count(),
+        1,
+        "{md}"
+    );
+    let gh = report.render(Format::Github, "spec drift");
+    assert_eq!(gh.lines().count(), 5, "{gh}");
+    let junit = report.render(Format::Junit, "spec drift");
+    assert_eq!(junit.matches("<testcase ").count(), 5, "{junit}");
+    let json: Report = serde_json::from_str(&report.render(Format::Json, "spec drift")).unwrap();
+    assert_eq!(json.findings.len(), 5);
+    insta::assert_snapshot!(format!("{text}\n{md}\n{gh}\n{junit}"));
+}
+
+#[test]
+fn many_operations_fold_in_markdown() {
+    let md = shared().render(Format::Markdown, "spec drift");
+    assert!(
+        md.contains("<details><summary>5 operations</summary>"),
+        "{md}"
+    );
+}

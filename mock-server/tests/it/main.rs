@@ -24,6 +24,10 @@ mod revoke;
 /// OAuth clients: client authentication, tokens bound to their client.
 mod clients;
 
+/// `fixtures/oauth2.yaml`: a token endpoint dispatching by grant type,
+/// RFC 7009 revocation, RFC 7662 introspection.
+mod oauth;
+
 /// JWT access and ID tokens, the JWKS and the discovery document.
 mod jwt;
 

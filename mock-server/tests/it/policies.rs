@@ -10,7 +10,7 @@ fn lenient_spec() -> openapi::Spec {
     let policy = &mut doc["x-token-lifecycle"]["policy"];
     policy["reuseEndsSession"] = json!(false);
     policy["logoutEnds"] = json!("access-token");
-    policy["revokeAlwaysSucceeds"] = json!(false);
+    policy["revokeIgnoresInvalidTokens"] = json!(false);
     let revoke = &mut doc["paths"]["/refresh-tokens/{refreshToken}"]["delete"];
     revoke["responses"]["404"] = json!({"description": "No such live refresh token."});
     revoke["x-token-lifecycle"]["outcomes"] = json!({"invalid": 404});

@@ -293,7 +293,7 @@ fn the_code_flow_vocabulary_loads_and_names_what_is_wrong() {
     let exchange = spec
         .operations()
         .iter()
-        .find_map(|o| o.binding.as_ref()?.exchange.clone())
+        .find_map(|o| o.bindings.iter().find_map(|b| b.exchange.clone()))
         .expect("the exchange's places");
     assert_eq!(exchange.code.expr.to_string(), "$request.body#/code");
     assert_eq!(

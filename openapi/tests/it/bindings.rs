@@ -139,7 +139,7 @@ fn the_base_spec_loads() {
     let actions: Vec<_> = spec
         .operations()
         .iter()
-        .map(|o| o.binding.as_ref().unwrap().action)
+        .map(|o| o.bindings.first().unwrap().action)
         .collect();
     assert_eq!(
         actions,
@@ -157,7 +157,7 @@ fn the_base_spec_loads() {
         [("demo".to_owned(), "demo".to_owned())]
     );
     // Outcomes default to the lowest 2xx and 401.
-    let login = spec.operation("login").unwrap().binding.as_ref().unwrap();
+    let login = spec.operation("login").unwrap().bindings.first().unwrap();
     assert_eq!(
         login.outcome(OutcomeName::Success),
         OutcomeResponse {
@@ -172,7 +172,7 @@ fn the_base_spec_loads() {
             example: None
         }
     );
-    let revoke = spec.operation("revoke").unwrap().binding.as_ref().unwrap();
+    let revoke = spec.operation("revoke").unwrap().bindings.first().unwrap();
     assert_eq!(revoke.outcome(OutcomeName::Success).status, 204);
     assert_eq!(
         revoke.refresh_token.as_ref().unwrap().expr,
@@ -558,7 +558,7 @@ paths:
 #[test]
 fn header_via_an_http_bearer_security_scheme_counts_as_declared() {
     let spec = Spec::from_str(SECURED).unwrap();
-    let me = spec.operation("me").unwrap().binding.as_ref().unwrap();
+    let me = spec.operation("me").unwrap().bindings.first().unwrap();
     let source = me.access_token.as_ref().unwrap();
     assert_eq!(source.expr, Expr::RequestHeader("authorization".into()));
     assert_eq!(me.subject, Expr::parse("$response.body#/username"));
@@ -567,7 +567,7 @@ fn header_via_an_http_bearer_security_scheme_counts_as_declared() {
 #[test]
 fn from_and_scheme_source() {
     let spec = Spec::from_str(SECURED).unwrap();
-    let me = spec.operation("me").unwrap().binding.as_ref().unwrap();
+    let me = spec.operation("me").unwrap().bindings.first().unwrap();
     let source = me.access_token.as_ref().unwrap();
     assert_eq!(source.scheme.as_deref(), Some("Bearer"));
     assert_eq!(source.format("tok"), "Bearer tok");
@@ -584,7 +584,7 @@ fn from_and_scheme_source() {
 #[test]
 fn shorthand_outcome_status() {
     let spec = Spec::from_str(SECURED).unwrap();
-    let me = spec.operation("me").unwrap().binding.as_ref().unwrap();
+    let me = spec.operation("me").unwrap().bindings.first().unwrap();
     assert_eq!(
         me.outcome(OutcomeName::Invalid),
         OutcomeResponse {
@@ -605,7 +605,7 @@ fn shorthand_outcome_status() {
 #[test]
 fn api_key_in_header_security_counts_as_declared() {
     let spec = Spec::from_str(SECURED).unwrap();
-    let logout = spec.operation("logout").unwrap().binding.as_ref().unwrap();
+    let logout = spec.operation("logout").unwrap().bindings.first().unwrap();
     assert_eq!(
         logout.access_token.as_ref().unwrap().expr,
         Expr::RequestHeader("x-api-key".into())
@@ -653,7 +653,7 @@ fn every_policy_field_is_read() {
             "refreshSingleUse": false,
             "reuseEndsSession": false,
             "logoutEnds": "access-token",
-            "revokeAlwaysSucceeds": false,
+            "revokeIgnoresInvalidTokens": false,
             "rotateOnRefresh": true,
             "refreshRevokesAccess": true,
             "revokeCascades": true,
@@ -673,7 +673,7 @@ fn every_policy_field_is_read() {
             refresh_single_use: false,
             reuse_ends_session: false,
             logout_ends: LogoutScope::AccessToken,
-            revoke_always_succeeds: false,
+            revoke_ignores_invalid_tokens: false,
             rotate_on_refresh: Some(true),
             refresh_revokes_access: true,
             revoke_cascades: true,

@@ -4,8 +4,9 @@
 
 use openapi::model::{ActionKind, OutcomeName, Policy};
 use openapi::vocabulary::{
-    needs, ACCOUNT_FIELDS, BINDING_FIELDS, CLIENT_BINDING_FIELDS, CLIENT_FIELDS, ISSUE_FIELDS,
-    OUTCOME_FIELDS, POLICY_FIELDS, ROOT_FIELDS, SOURCE_OBJECT_FIELDS, TOKENS_FIELDS,
+    needs, ACCOUNT_FIELDS, BINDING_FIELDS, CLIENT_BINDING_FIELDS, CLIENT_FIELDS,
+    INTROSPECTION_FIELDS, ISSUE_FIELDS, OUTCOME_FIELDS, POLICY_ALIASES, POLICY_FIELDS, ROOT_FIELDS,
+    SOURCE_OBJECT_FIELDS, TOKENS_FIELDS,
 };
 use openapi::Rule;
 
@@ -52,11 +53,26 @@ fn every_object_lists_exactly_the_fields_the_reader_knows() {
         ("policy field", &POLICY_FIELDS[..]),
         ("binding field", &BINDING_FIELDS[..]),
         ("issue field", &ISSUE_FIELDS[..]),
+        ("introspection field", &INTROSPECTION_FIELDS[..]),
         ("location field", &SOURCE_OBJECT_FIELDS[..]),
         ("outcome field", &OUTCOME_FIELDS[..]),
     ] {
         assert_eq!(first_column(&page, header), fields, "table `{header}`");
     }
+}
+
+#[test]
+fn the_old_names_and_their_new_ones() {
+    let page = page();
+    let rows: Vec<(String, String)> = table(&page, "old name")
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].clone()))
+        .collect();
+    let aliases: Vec<(String, String)> = POLICY_ALIASES
+        .iter()
+        .map(|(o, n)| (o.to_string(), n.to_string()))
+        .collect();
+    assert_eq!(rows, aliases);
 }
 
 #[test]
@@ -81,6 +97,7 @@ fn the_outcomes_and_the_details_of_invalid() {
     let page = page();
     let mut names = first_column(&page, "outcome");
     names.extend(first_column(&page, "detail"));
+    names.extend(first_column(&page, "operation outcome"));
     assert_eq!(names, OutcomeName::ALL.map(OutcomeName::as_str));
     let mapped = first_column(&page, "outcome");
     assert_eq!(mapped, OutcomeName::MAPPED.map(OutcomeName::as_str));

@@ -22,5 +22,8 @@ mod support;
 /// Swagger 2.0 documents: the conversion, its pointer maps, load errors
 /// and bindings, and agreement with npm `swagger2openapi`.
 mod swagger2;
+/// Several bindings on one operation (`when`), the RFC 7009 and 7662
+/// actions, the renamed revocation policy.
+mod variants;
 /// The wire codec: build a request from values, parse it back, same values.
 mod wire;

@@ -101,7 +101,7 @@ fn policy() -> impl Strategy<Value = Policy> {
             } else {
                 LogoutScope::AccessToken
             },
-            revoke_always_succeeds: always,
+            revoke_ignores_invalid_tokens: always,
             rotate_on_refresh: rotate,
             ..Policy::default()
         })
@@ -513,15 +513,21 @@ proptest! {
         })?;
     }
 
-    /// Under revokeAlwaysSucceeds revoke and revoke-all are always Done.
+    /// Under revokeIgnoresInvalidTokens revoke and revoke-all are Done
+    /// whatever token they are given, and refuse only a missing one.
     #[test]
-    fn revocation_is_always_done_when_it_always_succeeds(
-        policy in policy().prop_map(|p| Policy { revoke_always_succeeds: true, ..p }),
+    fn revocation_is_done_for_any_token_when_it_ignores_invalid_ones(
+        policy in policy().prop_map(|p| Policy { revoke_ignores_invalid_tokens: true, ..p }),
         ops in ops(),
     ) {
         run(policy, &ops, &mut |s| {
             if matches!(s.op, Op::Revoke(_) | Op::RevokeAll(_)) {
-                prop_assert_eq!(s.outcome, &Outcome::Done);
+                let expected = if s.presented.is_none_or(str::is_empty) {
+                    Outcome::Rejected(Rejection::Missing)
+                } else {
+                    Outcome::Done
+                };
+                prop_assert_eq!(s.outcome, &expected);
             }
             Ok(())
         })?;
@@ -582,7 +588,7 @@ proptest! {
                     prop_assert_eq!(known.map(|k| k.kind), Some(wanted));
                 }
                 (_, Outcome::Rejected(Rejection::InvalidCredentials)) => prop_assert!(false, "not a login"),
-                (Op::Revoke(_) | Op::RevokeAll(_), Outcome::Done) if s.policy.revoke_always_succeeds => {}
+                (Op::Revoke(_) | Op::RevokeAll(_), Outcome::Done) if s.policy.revoke_ignores_invalid_tokens => {}
                 (_, Outcome::Rejected(Rejection::Invalid)) => {
                     let t = s.presented.unwrap_or_default();
                     prop_assert!(!absent);

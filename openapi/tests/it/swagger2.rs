@@ -242,7 +242,7 @@ fn bindings_read_converted_bodies_with_the_same_expressions() {
     let form = at("/form-login");
     let body = form.request_body.as_ref().unwrap();
     assert_eq!(body.content[0].name, "application/x-www-form-urlencoded");
-    let binding = form.binding.as_ref().unwrap();
+    let binding = form.bindings.first().unwrap();
     assert_eq!(
         binding.username.as_ref().unwrap().expr.to_string(),
         "$request.body#/username"
@@ -250,8 +250,8 @@ fn bindings_read_converted_bodies_with_the_same_expressions() {
     let json_login = at("/json-login");
     assert_eq!(
         json_login
-            .binding
-            .as_ref()
+            .bindings
+            .first()
             .unwrap()
             .password
             .as_ref()
