@@ -72,6 +72,10 @@ pub struct Driver {
     pub first_at: BTreeMap<Property, u64>,
     /// The tokens the target issued, in order.
     pub issued: Vec<IssuedToken>,
+    /// The `jti`s of the JWTs issued so far.
+    jtis: HashSet<String>,
+    /// Seconds the mock's clock was moved in this sequence.
+    advanced: u64,
     /// The difference between the target's `exp` and the model's, once
     /// introspection told one, and when it was seen: every later `exp`
     /// must keep it (exactly on the mock's clock).
@@ -96,6 +100,8 @@ impl Driver {
             exercised: BTreeMap::new(),
             first_at: BTreeMap::new(),
             issued: Vec::new(),
+            jtis: HashSet::new(),
+            advanced: 0,
             exp_offset: None,
             introspects: true,
         })
@@ -136,18 +142,38 @@ impl Driver {
         let expected = &after.expected;
         let name = req.bound.map_or_else(|| op.name(), |b| plan.name_of(b));
         let step_text = describe(step, name);
-        let resp = self.send(step_text, expected_text(expected), op, &req.fills)?;
-        let mut violations: Vec<Violation> = self
-            .responses_match_the_spec(op, expected, &resp)
-            .into_iter()
-            .collect();
+        let commanded = match step {
+            Step::Login { op, user, .. } if plan.by_command(*op) => Some((*op, *user)),
+            _ => None,
+        };
+        let resp = match commanded {
+            Some((bound, user)) => {
+                let text = format!("{step_text} (by the login command)");
+                let (resp, exchange) =
+                    crate::login::log_in(&plan, bound, user, text, expected_text(expected))?;
+                self.log.push(exchange);
+                resp
+            }
+            None => self.send(step_text, expected_text(expected), op, &req.fills)?,
+        };
+        // The login command's answer is the suite's own writing, not the
+        // target's: only what it issued is judged.
+        let mut violations: Vec<Violation> = match commanded {
+            Some(_) => Vec::new(),
+            None => self
+                .responses_match_the_spec(op, expected, &resp)
+                .into_iter()
+                .collect(),
+        };
         match expected {
             Expected::Nothing => {}
             Expected::ClientError { .. } => {
                 violations.extend(self.invalid_requests_rejected(&resp));
             }
             Expected::Outcome { .. } => {
-                violations.extend(self.judge_outcome(after, op, req, &resp))
+                let bound = req.bound;
+                violations.extend(self.judge_outcome(after, op, req, &resp));
+                violations.extend(self.issued_jwts(after, bound, &resp)?);
             }
             Expected::Guarded { .. } => {
                 match self.guards_refuse_dead_tokens(after, step, &resp)? {
@@ -245,6 +271,7 @@ impl Driver {
         let plan = &self.plan;
         if plan.clock {
             plan.target.mock_advance(seconds)?;
+            self.advanced += seconds;
         } else {
             // A real target's clock cannot be moved: wait for real, a
             // second longer so that second boundaries cannot make the
@@ -461,6 +488,80 @@ impl Driver {
             _ => *blame,
         };
         Ok(Some(violation(property, message)))
+    }
+
+    /// The JWT properties ([`crate::jwt`]) of every token an answer
+    /// issued as predicted: the access and refresh tokens at their `issue`
+    /// places, and the ID token.
+    fn issued_jwts(
+        &mut self,
+        after: &RefState,
+        bound: Option<Bound>,
+        resp: &HttpResponse,
+    ) -> Result<Vec<Violation>, RunError> {
+        use crate::jwt::{Issued as Jwt, Role};
+        let (
+            Expected::Outcome {
+                outcome: Outcome::Issued(t),
+                ..
+            },
+            Some(bound),
+        ) = (&after.expected, bound)
+        else {
+            return Ok(Vec::new());
+        };
+        if after.expected.differs(resp.status) {
+            return Ok(Vec::new());
+        }
+        let plan = self.plan.clone();
+        let b = plan.binding(bound);
+        let seconds = |e: &Option<Expr>, model: u64| {
+            e.as_ref()
+                .and_then(|e| read(e, resp))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(model)
+        };
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let client = plan
+            .login
+            .as_ref()
+            .and_then(|l| l.client.as_ref())
+            .map(|c| c.id.clone());
+        let i = &b.issue;
+        let tokens = [
+            (
+                &i.access_token,
+                Role::Access,
+                Some(seconds(&i.expires_in, t.expires_in)),
+            ),
+            (
+                &i.refresh_token,
+                Role::Refresh,
+                Some(seconds(&i.refresh_expires_in, t.refresh_expires_in)),
+            ),
+            (&i.id_token, Role::Id, None),
+        ];
+        let mut violations = Vec::new();
+        for (place, role, lifetime) in tokens {
+            let Some(token) = place.as_ref().and_then(|e| read(e, resp)) else {
+                continue;
+            };
+            let issued = Jwt {
+                token: &token,
+                role,
+                lifetime,
+                now: wall + self.advanced,
+                client: client.as_deref(),
+            };
+            let (checked, found) = plan.jwt.judge(&plan.target, &issued, &mut self.jtis)?;
+            for p in checked {
+                self.exercise(p);
+            }
+            violations.extend(found);
+        }
+        Ok(violations)
     }
 
     /// Ask the protected operation `control` for its own view of `token`.

@@ -63,4 +63,17 @@ pub enum RunError {
     /// The spec could not be loaded.
     #[error("cannot load the spec")]
     Spec(#[source] openapi::LoadError),
+    /// `--login-command` failed: it could not start, exited non-zero,
+    /// timed out, or printed no token response.
+    #[error("the login command `{command}` {message}")]
+    LoginCommand {
+        /// The command as given.
+        command: String,
+        /// What went wrong (its standard error's end, passwords removed).
+        message: String,
+    },
+    /// `--login-command` was given for a spec with no login it can stand
+    /// for.
+    #[error("--login-command: {0}")]
+    LoginPlan(String),
 }

@@ -42,6 +42,8 @@ mod directed;
 mod driver;
 mod error;
 mod guard;
+mod jwt;
+mod login;
 mod machine;
 mod negative;
 mod plan;
@@ -64,6 +66,8 @@ use openapi::Spec;
 pub use budget::{Limits, Rate, Stop};
 pub use driver::Exchange;
 pub use error::RunError;
+pub use jwt::DEFAULT_CLOCK_SKEW;
+pub use login::{LoginCommand, DEFAULT_LOGIN_TIMEOUT};
 pub use machine::RefMachine;
 pub use property::Property;
 pub use report::{CheckResult, Group, Report, Status, Verdict};
@@ -118,6 +122,12 @@ pub struct Config {
     /// Whether applicable checks that were not exercised still let the
     /// run pass.
     pub allow_unexercised: bool,
+    /// A command that logs in where the suite cannot
+    /// (`--login-command`).
+    pub login_command: Option<LoginCommand>,
+    /// Seconds the target's clock may differ from the suite's (JWT `iat`)
+    /// and a JWT's lifetime from its `expiresIn`.
+    pub clock_skew: u64,
 }
 
 impl Config {
@@ -144,6 +154,8 @@ impl Config {
             namespace: None,
             race_rounds: 5,
             allow_unexercised: false,
+            login_command: None,
+            clock_skew: DEFAULT_CLOCK_SKEW,
         }
     }
 
@@ -219,8 +231,12 @@ fn prepare(config: &Config) -> Result<(Arc<Spec>, Arc<Plan>), RunError> {
     };
     let selection = config.selection.clone();
     let people = (users, clients);
-    let plan = Arc::new(Plan::new(spec.clone(), target, people, clock, selection));
-    Ok((spec, plan))
+    let mut plan = Plan::new(spec.clone(), target, people, clock, selection);
+    plan.jwt = jwt::Checks::new(spec.lifecycle().tokens.jwt.clone(), config.clock_skew);
+    if let Some(command) = &config.login_command {
+        plan.use_login_command(command.clone())?;
+    }
+    Ok((spec, Arc::new(plan)))
 }
 
 /// How a given client's secret is written out: as the shell expression

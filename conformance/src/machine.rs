@@ -429,7 +429,12 @@ impl RefState {
         let Some((op, fills)) = self.step_fills(&plan, step, Self::placeholder) else {
             return Property::LoginIssuesTokens;
         };
-        let built = build(&plan.spec, plan.op_of(op), &fills);
+        // A login command's login sends no request of the suite's.
+        let problems = if plan.by_command(op) {
+            Vec::new()
+        } else {
+            build(&plan.spec, plan.op_of(op), &fills).problem_texts()
+        };
         let action = Action::Login {
             username: Some(&u),
             password: Some(&password),
@@ -443,7 +448,7 @@ impl RefState {
         };
         let client = self.client_of(step);
         let known = self.known.len();
-        self.predict(op, built.problem_texts(), action, client, property);
+        self.predict(op, problems, action, client, property);
         if let Step::Login { client, .. } = step {
             let index = self.client_index(*client, None);
             self.owned_by(known, index);
@@ -494,13 +499,17 @@ impl RefState {
             .and_then(|s| self.known_token(s))
             .map(|k| TokenHint::of(k.kind).as_str());
         // Login is its own step: a call presents a token.
-        let a = action.action(Presented {
+        let Some(a) = action.action(Presented {
             access_token: sym,
             refresh_token: sym,
             token: sym,
             token_type_hint: hint,
             ..Presented::default()
-        });
+        }) else {
+            // The code flow's steps are never sequence calls.
+            self.expected = Expected::Nothing;
+            return Property::ModelAgreement;
+        };
         let client = self.client_of(step);
         let known = self.known.len();
         let applied = self.predict(op, built.problem_texts(), a, client, property);
@@ -881,7 +890,17 @@ impl ReferenceStateMachine for RefMachine {
                 client: Caller::Client(c),
                 ..
             } if *c >= clients => false,
-            Step::Login { user, .. } => *user < state.plan.accounts.len(),
+            // A login command is given good credentials only, and logs in
+            // through its own client.
+            Step::Login {
+                op,
+                user,
+                wrong_password,
+                client,
+            } => {
+                *user < state.plan.accounts.len()
+                    && !((*wrong_password || *client != Caller::Own) && state.plan.by_command(*op))
+            }
             // A path segment cannot be left out or empty: that is another
             // route, not a request without a token.
             Step::Call {

@@ -167,6 +167,20 @@ struct RunArgs {
     /// The PEM private key of --client-cert.
     #[arg(long, value_name = "FILE")]
     client_key: Option<PathBuf>,
+    /// A command that logs in where the suite cannot (the
+    /// authorization-code flow, SSO, MFA), run by `sh -c` with the account
+    /// and target in its environment (CONFORMANCE_USERNAME,
+    /// CONFORMANCE_PASSWORD, CONFORMANCE_TARGET, ...; never argv); it
+    /// prints a token response JSON. See docs/oauth.md.
+    #[arg(long, value_name = "CMD")]
+    login_command: Option<String>,
+    /// Longest run of --login-command (30s, 2m) [default: 30s].
+    #[arg(long, value_parser = options::duration)]
+    login_timeout: Option<Duration>,
+    /// How far the target's clock, and a JWT's lifetime from its
+    /// expiresIn, may be off (30s) [default: 30s].
+    #[arg(long, value_parser = options::duration)]
+    clock_skew: Option<Duration>,
     /// Also write a report: junit=FILE, json=FILE or html=FILE
     /// (repeatable); written whatever the outcome.
     #[arg(long = "report", value_name = "KIND=FILE", value_parser = parse_report)]
@@ -496,6 +510,9 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     config.transport = resolved.transport;
     config.selection = resolved.selection;
     config.limits = resolved.limits;
+    config.login_command =
+        options::login_command(&file, &dir, args.login_command.clone(), args.login_timeout)?;
+    config.clock_skew = options::clock_skew(&file, args.clock_skew)?;
     let interrupt = Arc::new(AtomicBool::new(false));
     config.limits.interrupt = Some(interrupt.clone());
     if config.transport.tls.insecure {

@@ -10,7 +10,9 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use serde::Deserialize;
 
-use conformance::{Limits, OpFilter, Property, Rate, Secret, Selection, Tls, Transport};
+use conformance::{
+    Limits, LoginCommand, OpFilter, Property, Rate, Secret, Selection, Tls, Transport,
+};
 
 /// The config file's name, looked for in the current directory.
 pub const CONFIG_FILE: &str = "conformance.toml";
@@ -70,6 +72,12 @@ pub struct File {
     pub checks: Option<Vec<String>>,
     /// `--exclude-checks`.
     pub exclude_checks: Option<Vec<String>>,
+    /// `--login-command` (run in the file's directory).
+    pub login_command: Option<String>,
+    /// `--login-timeout` ("30s").
+    pub login_timeout: Option<String>,
+    /// `--clock-skew` ("30s").
+    pub clock_skew: Option<String>,
     /// `[tls]`.
     pub tls: Option<TlsFile>,
     /// `[reports]`.
@@ -219,6 +227,50 @@ pub fn user_from_env(var: &str, secrets: &mut Vec<Secret>) -> anyhow::Result<(St
         // Never the value: it is a secret.
         _ => bail!("--user-env {var}: the variable does not hold NAME:PASSWORD"),
     }
+}
+
+/// `--login-command` over `login-command`, with its timeout; a command
+/// of the file runs in the file's directory.
+pub fn login_command(
+    file: &File,
+    dir: &Path,
+    flag: Option<String>,
+    timeout: Option<Duration>,
+) -> anyhow::Result<Option<LoginCommand>> {
+    let (command, cwd) = match (flag, &file.login_command) {
+        (Some(c), _) => (c, None),
+        (None, Some(c)) => (c.clone(), Some(dir.to_owned())),
+        (None, None) => return Ok(None),
+    };
+    if command.trim().is_empty() {
+        bail!("--login-command is empty");
+    }
+    let timeout = match (timeout, &file.login_timeout) {
+        (Some(t), _) => t,
+        (None, Some(s)) => {
+            duration(s).map_err(|e| anyhow::anyhow!("{CONFIG_FILE} login-timeout: {e}"))?
+        }
+        (None, None) => conformance::DEFAULT_LOGIN_TIMEOUT,
+    };
+    if timeout.is_zero() {
+        bail!("--login-timeout must be more than 0");
+    }
+    let mut login = LoginCommand::new(&command);
+    login.timeout = timeout;
+    login.dir = cwd;
+    Ok(Some(login))
+}
+
+/// `--clock-skew` over `clock-skew`, in whole seconds.
+pub fn clock_skew(file: &File, flag: Option<Duration>) -> anyhow::Result<u64> {
+    let skew = match (flag, &file.clock_skew) {
+        (Some(d), _) => d,
+        (None, Some(s)) => {
+            duration(s).map_err(|e| anyhow::anyhow!("{CONFIG_FILE} clock-skew: {e}"))?
+        }
+        (None, None) => return Ok(conformance::DEFAULT_CLOCK_SKEW),
+    };
+    Ok(skew.as_secs())
 }
 
 /// Accounts or clients as given: by flags (values, and environment

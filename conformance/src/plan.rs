@@ -41,6 +41,11 @@ pub struct Plan {
     pub left_out: Vec<(String, String)>,
     /// The operations and properties the run looks at.
     pub selection: Selection,
+    /// The login command and the operations it logs in on
+    /// (`--login-command`).
+    pub login: Option<Arc<crate::login::CommandLogin>>,
+    /// The JWT checks (the declared settings, the key set).
+    pub jwt: crate::jwt::Checks,
 }
 
 /// One binding of one operation the suite can drive.
@@ -131,6 +136,10 @@ impl Plan {
                     left_out.push((name, why));
                     continue;
                 }
+                if b.action.is_code_flow() {
+                    left_out.push((name, crate::login::CODE_FLOW_LEFT_OUT.into()));
+                    continue;
+                }
                 // A request presenting a placeholder token must be valid,
                 // or the binding cannot be exercised.
                 let probe = with_conditions(
@@ -155,6 +164,10 @@ impl Plan {
                 }
             }
         }
+        let jwt = crate::jwt::Checks::new(
+            spec.lifecycle().tokens.jwt.clone(),
+            crate::jwt::DEFAULT_CLOCK_SKEW,
+        );
         Plan {
             spec,
             target,
@@ -165,6 +178,8 @@ impl Plan {
             ops,
             left_out,
             selection,
+            login: None,
+            jwt,
         }
     }
 

@@ -59,6 +59,19 @@ pub enum Property {
     /// Tokens cannot be predicted from earlier ones: what varies between
     /// successive tokens carries at least 128 bits.
     TokensUnpredictable,
+    /// A JWT's `exp - iat` is the lifetime the answer's `expiresIn` (or
+    /// the model) says, within the clock skew.
+    JwtExpAgreesWithExpiresIn,
+    /// A JWT's `iat` is not after the target's now plus the clock skew.
+    JwtIatNotInTheFuture,
+    /// No two JWT access tokens carry one `jti`.
+    JwtJtiUnique,
+    /// A JWT is signed with the declared algorithm by a key of the key set
+    /// the spec locates (or the declared HS256 secret).
+    JwtSignatureVerifies,
+    /// A JWT's `iss` is the declared issuer and its `aud` holds the
+    /// declared audience (an ID token's: the client).
+    JwtIssAndAudAsDeclared,
     /// Syntactically broken JSON bodies, a wrong or missing content type
     /// and an empty body get a 4xx, never a 5xx.
     MalformedRequestsRejected,
@@ -82,7 +95,7 @@ pub enum Property {
 
 impl Property {
     /// Every property, in report order.
-    pub const ALL: [Property; 28] = [
+    pub const ALL: [Property; 33] = [
         Property::LoginIssuesTokens,
         Property::TokensUnique,
         Property::RefreshRotates,
@@ -104,6 +117,11 @@ impl Property {
         Property::InvalidRequestsRejected,
         Property::ModelAgreement,
         Property::TokensUnpredictable,
+        Property::JwtExpAgreesWithExpiresIn,
+        Property::JwtIatNotInTheFuture,
+        Property::JwtJtiUnique,
+        Property::JwtSignatureVerifies,
+        Property::JwtIssAndAudAsDeclared,
         Property::MalformedRequestsRejected,
         Property::RaceOneWins,
         Property::RaceNoFork,
@@ -145,6 +163,11 @@ impl Property {
             Property::InvalidRequestsRejected => "invalid requests rejected",
             Property::ModelAgreement => "model agreement",
             Property::TokensUnpredictable => "tokens unpredictable",
+            Property::JwtExpAgreesWithExpiresIn => "jwt exp agrees with expiresIn",
+            Property::JwtIatNotInTheFuture => "jwt iat not in the future",
+            Property::JwtJtiUnique => "jwt jti unique",
+            Property::JwtSignatureVerifies => "jwt signature verifies",
+            Property::JwtIssAndAudAsDeclared => "jwt iss and aud as declared",
             Property::MalformedRequestsRejected => "malformed requests rejected",
             Property::RaceOneWins => "concurrent refreshes: one wins",
             Property::RaceNoFork => "concurrent refreshes do not fork the session",
@@ -198,6 +221,11 @@ impl Property {
             Property::InvalidRequestsRejected => "invalid-requests-rejected",
             Property::ModelAgreement => "model-agreement",
             Property::TokensUnpredictable => "tokens-unpredictable",
+            Property::JwtExpAgreesWithExpiresIn => "jwt-exp",
+            Property::JwtIatNotInTheFuture => "jwt-iat",
+            Property::JwtJtiUnique => "jwt-jti-unique",
+            Property::JwtSignatureVerifies => "jwt-signature",
+            Property::JwtIssAndAudAsDeclared => "jwt-iss-aud",
             Property::MalformedRequestsRejected => "malformed-requests-rejected",
             Property::RaceOneWins => "race-one-wins",
             Property::RaceNoFork => "race-no-fork",
@@ -220,6 +248,18 @@ impl Property {
             | Property::AnswersEveryRequest => Group::Transport,
             _ => Group::Stateful,
         }
+    }
+
+    /// Whether this is one of the JWT checks (`crate::jwt`).
+    pub fn is_jwt(self) -> bool {
+        matches!(
+            self,
+            Property::JwtExpAgreesWithExpiresIn
+                | Property::JwtIatNotInTheFuture
+                | Property::JwtJtiUnique
+                | Property::JwtSignatureVerifies
+                | Property::JwtIssAndAudAsDeclared
+        )
     }
 
     /// The property of a report name, if any.

@@ -306,6 +306,12 @@ impl Target {
         }
     }
 
+    /// `GET` a URL that may be another server's (a key set the spec
+    /// locates elsewhere), within the run's budget like every request.
+    pub fn get_url(&self, url: &str) -> Result<HttpResponse, RunError> {
+        self.send(&HttpRequest::new("GET", url))
+    }
+
     /// Send a request that is no operation's (the mock's admin API).
     pub fn send(&self, req: &HttpRequest) -> Result<HttpResponse, RunError> {
         self.send_op(&format!("{} {}", req.method, req.path), req)
@@ -457,7 +463,12 @@ impl Target {
 
     /// Send and read the answer, its body up to the bound.
     fn exchange(&self, req: &HttpRequest) -> Result<HttpResponse, Failure> {
-        let url = format!("{}{}", self.base(), req.path_and_query());
+        // A path of the target, or a URL of its own (`Target::get_url`).
+        let url = if req.path.contains("://") {
+            req.path_and_query()
+        } else {
+            format!("{}{}", self.base(), req.path_and_query())
+        };
         let method = reqwest::Method::from_bytes(req.method.as_bytes())
             .map_err(|e| Failure::Dropped(e.to_string()))?;
         let mut builder = self
@@ -618,6 +629,11 @@ impl Target {
         // the budget now, so the run keeps to its budget to the last one.
         let drop_it = fresh && self.inner.budget.acquire().is_ok();
         let _ = self.inner.namespace.set((name, drop_it));
+    }
+
+    /// The mock namespace every request names, if any.
+    pub fn namespace(&self) -> Option<&str> {
+        self.inner.namespace.get().map(|(ns, _)| ns.as_str())
     }
 
     /// Drop the run's own namespace from the mock (best effort; its

@@ -66,7 +66,11 @@ fn result(plan: &Arc<Plan>, out: &Outcome, facts: &RunFacts, p: Property) -> Che
             .detected_at(Some(f.detected_at));
     }
     if let Some(reason) = not_applicable(plan, p) {
-        return CheckResult::not_applicable(group, p.name(), reason);
+        // JWTs the spec does not declare are judged as found (the checks
+        // that need nothing declared).
+        if !(p.is_jwt() && checks > 0) {
+            return CheckResult::not_applicable(group, p.name(), reason);
+        }
     }
 
     // With one account, "no other user's" cannot be checked, nor with one
@@ -88,15 +92,21 @@ fn binds(plan: &Plan, action: ActionKind) -> bool {
     !variants_of(plan, action).is_empty()
 }
 
-/// Every binding of `action` in the spec, as `(operation, binding)`
-/// indices.
+/// Whether an operation bound to `bound` performs `action`: a code
+/// exchange is a login (it starts a session).
+fn acts(bound: ActionKind, action: ActionKind) -> bool {
+    bound == action || (action == ActionKind::Login && bound == ActionKind::ExchangeCode)
+}
+
+/// Every binding that performs `action` in the spec, as `(operation,
+/// binding)` indices.
 fn variants_of(plan: &Plan, action: ActionKind) -> Vec<(usize, usize)> {
     let ops = plan.spec.operations().iter().enumerate();
     ops.flat_map(|(i, op)| {
         op.bindings
             .iter()
             .enumerate()
-            .filter(move |(_, b)| b.action == action)
+            .filter(move |(_, b)| acts(b.action, action))
             .map(move |(j, _)| (i, j))
     })
     .collect()
@@ -207,6 +217,30 @@ pub fn not_applicable(plan: &Arc<Plan>, p: Property) -> Option<String> {
         Property::RaceNoFork if !policy.refresh_single_use => Some(
             "the spec declares refresh tokens reusable: concurrent refreshes may all win".into(),
         ),
+        p if p.is_jwt() => jwt_not_applicable(plan, p, b(Login) || b(Refresh)),
+        _ => None,
+    }
+}
+
+/// Why a JWT property does not apply: no operation issues tokens, the
+/// spec does not declare JWTs (`tokens.format: jwt`), or declares
+/// nothing the property compares with.
+fn jwt_not_applicable(plan: &Plan, p: Property, issues: bool) -> Option<String> {
+    if !issues {
+        return Some("the spec binds no operation that issues tokens".into());
+    }
+    let Some(declared) = plan.jwt.declared() else {
+        return Some(
+            "the spec does not declare JWTs (tokens.format: jwt), and no token issued was one"
+                .into(),
+        );
+    };
+    match p {
+        Property::JwtIssAndAudAsDeclared
+            if declared.declared_issuer.is_none() && declared.audience.is_none() =>
+        {
+            Some("the spec declares no `tokens.issuer` or `tokens.audience`".into())
+        }
         _ => None,
     }
 }

@@ -6,7 +6,8 @@
 
 use serde_json::Value;
 
-use openapi::binding::{Binding, ClientAuthMethod, Source};
+use openapi::authcode::Grant;
+use openapi::binding::{ActionKind, Binding, ClientAuthMethod, Source};
 use openapi::expr::Expr;
 use openapi::model::{
     ClientAuth, Introspection, Invalidity, Outcome, OutcomeName, Presented, Rejection,
@@ -15,7 +16,7 @@ use openapi::spec::Operation;
 use openapi::wire::basic_credentials;
 use openapi::Spec;
 
-use crate::jwt::Signer;
+use crate::jwt::{IdToken, Signer};
 use crate::read::Sent;
 use crate::respond::{self, Choice, Reply};
 use crate::state::State;
@@ -96,11 +97,23 @@ pub(crate) fn answer(
     b: &Binding,
     sent: Sent<'_>,
 ) -> Told {
+    if b.action == ActionKind::Authorize {
+        return crate::authorize::answer(spec, state, op, sent);
+    }
     let read = Read::of(b, sent);
-    let action = b.action.action(read.presented());
-    let token = action.token().map(str::to_owned);
     let client_id = read.client().and_then(|c| c.id).map(str::to_owned);
-    let (outcome, detail) = state.apply_explained(read.client(), action);
+    // The code exchange is no single model action (`ActionKind::action`).
+    let (outcome, detail, token, grant, code_why) = match b.action.action(read.presented()) {
+        Some(action) => {
+            let token = action.token().map(str::to_owned);
+            let (outcome, detail) = state.apply_explained(read.client(), action);
+            (outcome, detail, token, None, None)
+        }
+        None => {
+            let e = crate::exchange::apply(state, b, sent, read.client());
+            (e.outcome, e.detail, None, e.grant, e.why)
+        }
+    };
     let name = outcome.name();
     let (target, hints) = b.respond_to(name, detail);
     // RFC 7662 section 2.2: an inactive token's answer says nothing more.
@@ -121,7 +134,14 @@ pub(crate) fn answer(
             op,
             target.status,
             choice,
-            &fills(b, &outcome, signer, state, client_id.as_deref()),
+            &fills(
+                b,
+                &outcome,
+                signer,
+                state,
+                client_id.as_deref(),
+                grant.as_ref(),
+            ),
         )
     } else {
         Reply::from(respond::problem(
@@ -147,7 +167,7 @@ pub(crate) fn answer(
             }
             why
         }
-        _ => String::new(),
+        _ => code_why.unwrap_or_default(),
     };
     let words = match why.as_str() {
         "" => name.to_string(),
@@ -160,24 +180,35 @@ pub(crate) fn answer(
     }
 }
 
-/// The response fields the binding fills from the outcome: issued tokens
-/// and lifetimes, or the authorized user's name.
 /// The values a bound response carries at the binding's places: the
-/// issued tokens and lifetimes (and an ID token where tokens are JWTs), the
-/// user's name.
+/// issued tokens and lifetimes (and an ID token where tokens are JWTs: for
+/// a code exchange only where the scope has `openid`, with its `nonce`),
+/// the user's name.
 fn fills<'b>(
     b: &'b Binding,
     outcome: &Outcome,
     signer: Option<&Signer>,
     state: &State,
     client: Option<&str>,
+    grant: Option<&Grant>,
 ) -> Vec<(&'b Expr, Value)> {
     match outcome {
         Outcome::Issued(t) => {
             let i = &b.issue;
-            let id_token = signer.filter(|_| i.id_token.is_some()).map(|s| {
+            let wanted = i.id_token.is_some() && grant.is_none_or(Grant::openid);
+            let id_token = signer.filter(|_| wanted).map(|s| {
                 let now = state.clock.now();
-                let token = s.id_token(&t.username, client, now, now + t.expires_in);
+                let started =
+                    state.with_model(|m, _, _| m.session(t.session).map(|s| s.started_at));
+                let token = s.id_token(&IdToken {
+                    username: &t.username,
+                    client,
+                    now,
+                    expires_at: now + t.expires_in,
+                    auth_time: grant.map_or(started.unwrap_or(now), |g| g.issued_at),
+                    access_token: &t.access_token,
+                    nonce: grant.and_then(|g| g.nonce.as_deref()),
+                });
                 Value::from(token.as_str())
             });
             [

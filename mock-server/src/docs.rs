@@ -5,6 +5,9 @@
 use poem::http::HeaderMap;
 use serde_json::{json, Value};
 
+use openapi::model::ActionKind;
+
+use crate::jwt::Endpoints;
 use crate::read;
 use crate::respond::Reply;
 use crate::served::Served;
@@ -128,19 +131,62 @@ pub(crate) fn escape(s: &str) -> String {
 /// are the ones the client used (its `Host`).
 pub(crate) fn well_known(served: &Served, path: &str, headers: &HeaderMap) -> Option<Reply> {
     let signer = served.signer.as_ref()?;
-    let body = match path {
-        crate::jwt::JWKS_PATH => signer.jwks(),
-        crate::jwt::DISCOVERY_PATH => {
-            let host = read::header(headers, "host").unwrap_or("127.0.0.1");
-            let base = format!("http://{host}{}", served.base_path());
-            let login = served.spec.operations().iter().find(|o| {
-                o.bindings
-                    .iter()
-                    .any(|b| b.action == openapi::model::ActionKind::Login)
-            });
-            signer.discovery(&base, login.map(|o| o.path.as_str()))
-        }
-        _ => return None,
+    let body = if path == signer.config().jwks_path() {
+        signer.jwks()
+    } else if path == crate::jwt::DISCOVERY_PATH {
+        let host = read::header(headers, "host").unwrap_or("127.0.0.1");
+        let base = format!("http://{host}{}", served.base_path());
+        signer.discovery(&base, &endpoints(&served.spec))
+    } else {
+        return None;
     };
     Some(Reply::json(200, &body))
+}
+
+/// What the spec's bindings make of the mock as an OpenID provider.
+fn endpoints(spec: &openapi::Spec) -> Endpoints<'_> {
+    use openapi::binding::ClientAuthMethod;
+    let bound = || {
+        spec.operations()
+            .iter()
+            .flat_map(|o| o.bindings.iter().map(move |b| (o, b)))
+    };
+    let path_of = |action: ActionKind| {
+        bound()
+            .find(|(_, b)| b.action == action)
+            .map(|(o, _)| o.path.as_str())
+    };
+    let mut e = Endpoints {
+        authorize: path_of(ActionKind::Authorize),
+        token: path_of(ActionKind::ExchangeCode).or_else(|| path_of(ActionKind::Login)),
+        userinfo: bound()
+            .find(|(o, b)| {
+                b.action == ActionKind::Protected
+                    && o.method == "GET"
+                    && b.subject
+                        .as_ref()
+                        .is_some_and(|s| s.to_string() == "$response.body#/sub")
+            })
+            .map(|(o, _)| o.path.as_str()),
+        ..Endpoints::default()
+    };
+    for (action, grant) in [
+        (ActionKind::ExchangeCode, "authorization_code"),
+        (ActionKind::Refresh, "refresh_token"),
+        (ActionKind::Login, "password"),
+    ] {
+        if path_of(action).is_some() {
+            e.grants.push(grant);
+        }
+    }
+    for (_, b) in bound().filter(|(_, b)| b.action.issues_tokens()) {
+        let method = b
+            .client
+            .as_ref()
+            .map_or(ClientAuthMethod::None, |c| c.method);
+        if !e.client_auth.contains(&method.as_str()) {
+            e.client_auth.push(method.as_str());
+        }
+    }
+    e
 }

@@ -273,16 +273,17 @@ impl Mock {
     ) -> Answer {
         let path = req.uri().path().to_owned();
         let spec = &served.spec;
+        // Where tokens are JWTs the mock's own key set and discovery
+        // document answer their paths, documented by the spec or not.
+        if served.signer.is_some() && matches!(method, "GET" | "HEAD") {
+            if let Some(reply) = docs::well_known(served, &path, req.headers()) {
+                return reply.into();
+            }
+        }
         let (op, params) = match served.router.route(method, &path) {
             Routed::Found { op, params } => (&spec.operations()[op], params),
             Routed::NotFound if path == "/" && matches!(method, "GET" | "HEAD") => {
                 return docs::index(served, req.headers()).into();
-            }
-            Routed::NotFound if served.signer.is_some() && matches!(method, "GET" | "HEAD") => {
-                match docs::well_known(served, &path, req.headers()) {
-                    Some(reply) => return reply.into(),
-                    None => return not_found(&path).into(),
-                }
             }
             Routed::NotFound => return not_found(&path).into(),
             Routed::MethodNotAllowed { allow } => {

@@ -9,11 +9,14 @@
 //! model like any other token once its signature holds, so a revoked JWT
 //! is refused even though its signature is good.
 
+use base64::Engine as _;
 use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use openapi::authcode::ChallengeMethod;
 use openapi::binding::{Jwt, JwtAlgorithm};
 use openapi::model::{Claims, Token, TokenKind};
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 
 use crate::state::random_token;
 
@@ -123,7 +126,7 @@ impl Signer {
     /// fail: it works for every client but a JWT-decoding one).
     pub(crate) fn access_token(&self, c: &Claims<'_>, jti: &str) -> Token {
         let mut claims = json!({
-            "iss": self.config.issuer,
+            "iss": self.config.issuer(),
             "sub": c.username,
             "iat": c.stamp.issued_at,
             "exp": c.stamp.expires_at,
@@ -158,27 +161,33 @@ impl Signer {
             .map(|data| data.claims.jti)
     }
 
-    /// An OpenID Connect ID token for the user of a login or refresh:
-    /// `aud` is the client (or the configured audience).
-    pub(crate) fn id_token(
-        &self,
-        username: &str,
-        client: Option<&str>,
-        now: u64,
-        expires_at: u64,
-    ) -> Token {
-        let aud = client
-            .map(str::to_owned)
-            .or_else(|| self.config.audience.clone())
-            .unwrap_or_else(|| self.config.issuer.clone());
-        self.sign(&json!({
-            "iss": self.config.issuer,
-            "sub": username,
+    /// An OpenID Connect ID token (OpenID Connect Core section 2) for the
+    /// user of a login, refresh or code exchange: `aud` is the client (or
+    /// the configured audience), `azp` the client, `auth_time` when the
+    /// session started, `at_hash` the left half of the SHA-256 of the
+    /// access token issued with it, `nonce` the authorization request's.
+    pub(crate) fn id_token(&self, id: &IdToken<'_>) -> Token {
+        let issuer = self.config.issuer();
+        let aud = id
+            .client
+            .or(self.config.audience.as_deref())
+            .unwrap_or(issuer);
+        let mut claims = json!({
+            "iss": issuer,
+            "sub": id.username,
             "aud": aud,
-            "iat": now,
-            "exp": expires_at,
-            "auth_time": now,
-        }))
+            "iat": id.now,
+            "exp": id.expires_at,
+            "auth_time": id.auth_time,
+            "at_hash": at_hash(id.access_token),
+        });
+        if let Some(client) = id.client {
+            claims["azp"] = json!(client);
+        }
+        if let Some(nonce) = id.nonce {
+            claims["nonce"] = json!(nonce);
+        }
+        self.sign(&claims)
     }
 
     /// The JWKS: the public key (RS256), or no key (HS256).
@@ -187,30 +196,87 @@ impl Signer {
         serde_json::to_value(JwkSet { keys }).unwrap_or_else(|_| json!({"keys": []}))
     }
 
-    /// The OpenID Connect discovery document of a mock at `base`
-    /// (`http://127.0.0.1:8080`), naming its token endpoint when the spec
-    /// has a login operation.
-    pub(crate) fn discovery(&self, base: &str, token_endpoint: Option<&str>) -> Value {
+    /// The OpenID Connect discovery document (OpenID Connect Discovery
+    /// section 3, RFC 8414) of a mock at `base` (`http://127.0.0.1:8080`),
+    /// naming the endpoints the spec binds.
+    pub(crate) fn discovery(&self, base: &str, e: &Endpoints<'_>) -> Value {
+        let jwks_uri = match self.config.jwks.as_deref() {
+            Some(url) if url.contains("://") => url.to_owned(),
+            _ => format!("{base}{}", self.config.jwks_path()),
+        };
         let mut doc = json!({
-            "issuer": self.config.issuer,
-            "jwks_uri": format!("{base}{JWKS_PATH}"),
-            "response_types_supported": ["code", "token"],
+            "issuer": self.config.issuer(),
+            "jwks_uri": jwks_uri,
+            "response_types_supported": if e.authorize.is_some() { json!(["code"]) } else { json!([]) },
+            "response_modes_supported": ["query"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": [self.config.algorithm.as_str()],
-            "grant_types_supported": ["password", "refresh_token"],
-            "token_endpoint_auth_methods_supported":
-                ["client_secret_basic", "client_secret_post", "none"],
-            "claims_supported": ["iss", "sub", "aud", "exp", "iat", "jti", "client_id"],
+            "grant_types_supported": e.grants,
+            "token_endpoint_auth_methods_supported": e.client_auth,
+            "scopes_supported": ["openid"],
+            "claims_supported": ["iss", "sub", "aud", "exp", "iat", "jti", "client_id",
+                                 "auth_time", "nonce", "azp", "at_hash"],
         });
-        if let Some(path) = token_endpoint {
-            doc["token_endpoint"] = json!(format!("{base}{path}"));
+        let url = |path: &str| json!(format!("{base}{path}"));
+        if let Some(path) = e.authorize {
+            doc["authorization_endpoint"] = url(path);
+            doc["code_challenge_methods_supported"] =
+                json!(ChallengeMethod::ALL.map(ChallengeMethod::as_str));
+        }
+        if let Some(path) = e.token {
+            doc["token_endpoint"] = url(path);
+        }
+        if let Some(path) = e.userinfo {
+            doc["userinfo_endpoint"] = url(path);
         }
         doc
     }
 }
 
-/// Where the mock serves the JWKS (unless the spec routes the path).
-pub(crate) const JWKS_PATH: &str = "/.well-known/jwks.json";
+/// What an ID token is about.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IdToken<'a> {
+    /// The user.
+    pub(crate) username: &'a str,
+    /// The client it is issued to, where known.
+    pub(crate) client: Option<&'a str>,
+    /// Now (`iat`).
+    pub(crate) now: u64,
+    /// `exp`.
+    pub(crate) expires_at: u64,
+    /// When the user authenticated.
+    pub(crate) auth_time: u64,
+    /// The access token issued with it.
+    pub(crate) access_token: &'a str,
+    /// The authorization request's `nonce`.
+    pub(crate) nonce: Option<&'a str>,
+}
 
-/// Where the mock serves the discovery document.
+/// `at_hash`: the left half of the SHA-256 of the access token, base64url
+/// (OpenID Connect Core section 3.1.3.6; RS256 and HS256 both hash with
+/// SHA-256).
+pub(crate) fn at_hash(access_token: &str) -> String {
+    let digest = Sha256::digest(access_token.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
+}
+
+/// What the discovery document names: paths of the spec's bound
+/// operations, and what they accept.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Endpoints<'a> {
+    /// The `authorize` operation.
+    pub(crate) authorize: Option<&'a str>,
+    /// The token endpoint: the code exchange, else the login.
+    pub(crate) token: Option<&'a str>,
+    /// A `protected` operation whose answer names the user (`subject`)
+    /// and that GET reaches: the userinfo endpoint.
+    pub(crate) userinfo: Option<&'a str>,
+    /// `grant_types_supported`.
+    pub(crate) grants: Vec<&'static str>,
+    /// `token_endpoint_auth_methods_supported`.
+    pub(crate) client_auth: Vec<&'static str>,
+}
+
+/// Where the mock serves the discovery document (and the JWKS at
+/// `Jwt::jwks_path`), whether or not the spec documents the paths.
 pub(crate) const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";

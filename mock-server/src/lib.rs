@@ -64,6 +64,7 @@
 
 mod admin;
 mod app;
+mod authorize;
 mod body;
 mod bound;
 mod builder;
@@ -71,6 +72,7 @@ mod codec;
 mod cors;
 mod docs;
 mod events;
+mod exchange;
 mod guard;
 mod handler;
 mod jwt;

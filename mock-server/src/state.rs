@@ -9,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use parking_lot::{Mutex, RwLock};
 
+use openapi::authcode::Codes;
 use openapi::model::{
     Action, ActionKind, ClientAuth, Death, Instant, Invalidity, Listed, Model, Outcome, SessionId,
     SessionView, Token, TokenCodec, TokenKind, TokenState, TokenView,
@@ -220,6 +221,9 @@ pub(crate) struct State {
     pub(crate) clock: Clock,
     /// The journal.
     pub(crate) journal: Mutex<Journal>,
+    /// The authorization codes issued and not yet forgotten (the
+    /// authorization-code flow; taken before the model's lock).
+    pub(crate) codes: Mutex<Codes>,
 }
 
 /// Where a page of the token listing starts after: a token's session, kind
@@ -255,6 +259,7 @@ impl State {
             signer: RwLock::new(signer),
             clock: Clock::default(),
             journal: Mutex::new(Journal::default()),
+            codes: Mutex::new(Codes::new()),
         }
     }
 
@@ -265,6 +270,17 @@ impl State {
             key: &self.key,
             signer: signer.as_deref(),
         })
+    }
+
+    /// Run `f` on the model at the clock's now, under the model's lock,
+    /// with this namespace's codec (the code exchange starts and ends
+    /// sessions with it).
+    pub(crate) fn with_model<R>(
+        &self,
+        f: impl FnOnce(&mut Model, Instant, &mut Codec<'_>) -> R,
+    ) -> R {
+        let now = self.clock.now();
+        self.with_codec(|codec| f(&mut self.model.lock(), now, codec))
     }
 
     /// Apply an action now. The model's lock makes every action atomic: of
@@ -422,6 +438,7 @@ impl State {
     pub(crate) fn reset(&self) {
         self.model.lock().reset();
         self.journal.lock().clear();
+        self.codes.lock().clear();
         self.clock.reset();
     }
 }

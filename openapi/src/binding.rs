@@ -21,6 +21,9 @@ pub struct Lifecycle {
     pub accounts: Vec<(String, String)>,
     /// The OAuth clients (RFC 6749 section 2).
     pub clients: Vec<Client>,
+    /// The redirect URIs each client registered (RFC 6749 section 3.1.2),
+    /// by client id: where the authorize endpoint may send a code.
+    pub redirect_uris: BTreeMap<String, Vec<String>>,
     /// What the tokens look like.
     pub tokens: Tokens,
     /// The policies.
@@ -39,12 +42,42 @@ pub struct Tokens {
 pub struct Jwt {
     /// The signing algorithm.
     pub algorithm: JwtAlgorithm,
-    /// The `iss` claim.
-    pub issuer: String,
+    /// The `iss` claim, where the spec declares it ([`Jwt::issuer`] is
+    /// the one the mock writes).
+    pub declared_issuer: Option<String>,
     /// The `aud` claim of access tokens, if any.
     pub audience: Option<String>,
     /// The HS256 secret (the mock makes an RS256 key itself).
     pub secret: Option<String>,
+    /// Where the JWKS is: an `http(s)` URL, or a path on the API's server
+    /// (where the mock publishes its keys). `None`: the discovery
+    /// document's `jwks_uri`, else [`DEFAULT_JWKS_PATH`].
+    pub jwks: Option<String>,
+}
+
+/// The issuer of a spec that declares none.
+pub const DEFAULT_ISSUER: &str = "urn:tokenmock";
+
+/// Where the JWKS is when the spec does not say.
+pub const DEFAULT_JWKS_PATH: &str = "/.well-known/jwks.json";
+
+impl Jwt {
+    /// The `iss` claim: the declared issuer, or [`DEFAULT_ISSUER`].
+    pub fn issuer(&self) -> &str {
+        self.declared_issuer.as_deref().unwrap_or(DEFAULT_ISSUER)
+    }
+
+    /// The path the mock serves its JWKS at: the declared location's path
+    /// (of a URL too), else [`DEFAULT_JWKS_PATH`].
+    pub fn jwks_path(&self) -> &str {
+        let Some(at) = self.jwks.as_deref() else {
+            return DEFAULT_JWKS_PATH;
+        };
+        match at.split_once("://") {
+            Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+            None => at,
+        }
+    }
 }
 
 /// A JWT signing algorithm the mock offers.
@@ -165,6 +198,18 @@ pub struct Issue {
     pub id_token: Option<Expr>,
 }
 
+/// Where a code exchange (`exchange-code`) reads what the token request
+/// presents (RFC 6749 section 4.1.3, RFC 7636 section 4.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodePlaces {
+    /// `code` (default `$request.body#/code`).
+    pub code: Source,
+    /// `redirect_uri` (default `$request.body#/redirect_uri`).
+    pub redirect_uri: Source,
+    /// `code_verifier` (default `$request.body#/code_verifier`).
+    pub verifier: Source,
+}
+
 /// Where an introspection answer (RFC 7662) carries what it says of a
 /// token.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -258,6 +303,9 @@ pub struct Binding {
     pub subject: Option<Expr>,
     /// How the client authenticates, where the API has clients.
     pub client: Option<ClientBinding>,
+    /// Where a code exchange reads the code, redirect URI and verifier
+    /// (`exchange-code` only).
+    pub exchange: Option<CodePlaces>,
     /// Every name of [`OutcomeName::MAPPED`] mapped to a response, and
     /// the details of `invalid` the spec maps.
     pub outcomes: BTreeMap<OutcomeName, OutcomeResponse>,

@@ -42,6 +42,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod authcode;
 pub mod binding;
 mod doc;
 pub mod error;

@@ -192,11 +192,18 @@ pub enum ActionKind {
     RevokeToken,
     /// RFC 7662 introspection: what the server says of a token.
     Introspect,
+    /// The authorization endpoint (RFC 6749 section 4.1.1): an account is
+    /// chosen and an authorization code sent to the client's redirect URI.
+    /// The mock runs it with the `authcode` module, not the model alone.
+    Authorize,
+    /// A token request with `grant_type=authorization_code`: a code is
+    /// exchanged for a session ([`Model::grant`]).
+    ExchangeCode,
 }
 
 impl ActionKind {
     /// Every action, in documentation order.
-    pub const ALL: [ActionKind; 8] = [
+    pub const ALL: [ActionKind; 10] = [
         ActionKind::Login,
         ActionKind::Refresh,
         ActionKind::Logout,
@@ -205,6 +212,8 @@ impl ActionKind {
         ActionKind::Protected,
         ActionKind::RevokeToken,
         ActionKind::Introspect,
+        ActionKind::Authorize,
+        ActionKind::ExchangeCode,
     ];
 
     /// The name used in specs.
@@ -218,6 +227,8 @@ impl ActionKind {
             ActionKind::Protected => "protected",
             ActionKind::RevokeToken => "revoke-token",
             ActionKind::Introspect => "introspect",
+            ActionKind::Authorize => "authorize",
+            ActionKind::ExchangeCode => "exchange-code",
         }
     }
 
@@ -231,7 +242,11 @@ impl ActionKind {
     /// take a token of either kind).
     pub fn token_kind(self) -> Option<TokenKind> {
         match self {
-            ActionKind::Login | ActionKind::RevokeToken | ActionKind::Introspect => None,
+            ActionKind::Login
+            | ActionKind::RevokeToken
+            | ActionKind::Introspect
+            | ActionKind::Authorize
+            | ActionKind::ExchangeCode => None,
             ActionKind::Refresh | ActionKind::Revoke => Some(TokenKind::Refresh),
             ActionKind::Logout | ActionKind::RevokeAll | ActionKind::Protected => {
                 Some(TokenKind::Access)
@@ -240,8 +255,11 @@ impl ActionKind {
     }
 
     /// The model action of this kind with what was presented: the
-    /// credentials for login, the token of the action's kind otherwise.
-    pub fn action(self, presented: Presented<'_>) -> Action<'_> {
+    /// credentials for login, the token of the action's kind otherwise;
+    /// `None` for the steps of the authorization-code flow
+    /// ([`ActionKind::is_code_flow`]), which the model does not take as
+    /// one action.
+    pub fn action(self, presented: Presented<'_>) -> Option<Action<'_>> {
         let Presented {
             username,
             password,
@@ -250,7 +268,7 @@ impl ActionKind {
             token,
             token_type_hint,
         } = presented;
-        match self {
+        Some(match self {
             ActionKind::Login => Action::Login { username, password },
             ActionKind::Refresh => Action::Refresh { refresh_token },
             ActionKind::Logout => Action::Logout { access_token },
@@ -262,12 +280,22 @@ impl ActionKind {
                 hint: token_type_hint.and_then(TokenHint::parse),
             },
             ActionKind::Introspect => Action::Introspect { token },
-        }
+            ActionKind::Authorize | ActionKind::ExchangeCode => return None,
+        })
     }
 
     /// Whether success issues tokens.
     pub fn issues_tokens(self) -> bool {
-        matches!(self, ActionKind::Login | ActionKind::Refresh)
+        matches!(
+            self,
+            ActionKind::Login | ActionKind::Refresh | ActionKind::ExchangeCode
+        )
+    }
+
+    /// Whether this is a step of the authorization-code flow (the
+    /// authorize endpoint, the code exchange).
+    pub fn is_code_flow(self) -> bool {
+        matches!(self, ActionKind::Authorize | ActionKind::ExchangeCode)
     }
 }
 
@@ -1189,11 +1217,7 @@ impl Model {
             return Outcome::Rejected(Rejection::InvalidCredentials);
         }
         let client = self.granting.take();
-        let session = self
-            .sessions
-            .start(|id| Session::new(id, user, client, now));
-        let refresh = self.issue(session, TokenKind::Refresh, now, codec);
-        self.issue_pair(session, refresh, now, codec)
+        self.start_session(user, client, now, codec)
     }
 
     fn refresh(
@@ -1700,6 +1724,76 @@ impl Model {
 
 fn present(value: Option<&str>) -> Option<&str> {
     value.filter(|v| !v.is_empty())
+}
+
+/// Sessions started without a password: the authorization-code flow
+/// authenticates the user elsewhere (a login page, here the mock's account
+/// picker) and the code exchange starts the session.
+impl Model {
+    /// Start a session for `username`, granted to the client `client_id`
+    /// (already authenticated, see [`Model::authenticate_client`]), and
+    /// issue its tokens. An unknown account is `invalidCredentials`, an
+    /// unknown client `invalidClient`; nothing is checked beyond that: the
+    /// caller has authenticated the user.
+    pub fn grant(
+        &mut self,
+        username: &str,
+        client_id: Option<&str>,
+        now: Instant,
+        codec: &mut dyn TokenCodec,
+    ) -> Outcome {
+        self.reclaim(now);
+        let Some(&user) = self.user_index.get(username) else {
+            return Outcome::Rejected(Rejection::InvalidCredentials);
+        };
+        let client = match client_id {
+            None => None,
+            Some(id) => match self.clients.iter().position(|c| c.id == id) {
+                Some(i) => Some(u32::try_from(i).unwrap_or(u32::MAX)),
+                None => return Outcome::Rejected(Rejection::InvalidClient),
+            },
+        };
+        self.start_session(user, client, now, codec)
+    }
+
+    /// Whether `auth` authenticates a known client (its secret, for a
+    /// confidential one): RFC 6749 `invalid_client` otherwise.
+    pub fn authenticate_client(&self, auth: ClientAuth<'_>) -> Result<(), Rejection> {
+        self.authenticate(auth).map(|_| ())
+    }
+
+    /// End `session` at `now`: every token of it dies (an authorization
+    /// code used twice, RFC 6749 section 4.1.2, a reuse of the grant).
+    /// Unknown sessions are ignored.
+    pub fn end_session(&mut self, session: SessionId, now: Instant) {
+        self.end(session, now, EndedBy::Reuse);
+    }
+
+    /// The session `id`, if it is stored.
+    pub fn session(&self, id: SessionId) -> Option<SessionView> {
+        let s = self.sessions.get(id)?;
+        Some(SessionView {
+            id,
+            username: self.username_of(id).to_owned(),
+            live: s.live(),
+            started_at: s.started_at,
+        })
+    }
+
+    /// A new session of `user` for `client`, with its first tokens.
+    fn start_session(
+        &mut self,
+        user: u32,
+        client: Option<u32>,
+        now: Instant,
+        codec: &mut dyn TokenCodec,
+    ) -> Outcome {
+        let session = self
+            .sessions
+            .start(|id| Session::new(id, user, client, now));
+        let refresh = self.issue(session, TokenKind::Refresh, now, codec);
+        self.issue_pair(session, refresh, now, codec)
+    }
 }
 
 #[cfg(test)]

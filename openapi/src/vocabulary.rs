@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::binding::{
-    Binding, ClientAuthMethod, ClientBinding, Condition, IntrospectionPlaces, Issue, Jwt,
-    JwtAlgorithm, Lifecycle, OutcomeResponse, Source, Tokens,
+    Binding, ClientAuthMethod, ClientBinding, CodePlaces, Condition, IntrospectionPlaces, Issue,
+    Jwt, JwtAlgorithm, Lifecycle, OutcomeResponse, Source, Tokens,
 };
 use crate::doc::resolve;
 use crate::error::{BindingProblem, Rule};
@@ -33,13 +33,20 @@ pub const EXTENSION: &str = "x-token-lifecycle";
 pub const ROOT_FIELDS: [&str; 4] = ["accounts", "clients", "tokens", "policy"];
 
 /// Fields of the root `tokens`.
-pub const TOKENS_FIELDS: [&str; 5] = ["format", "algorithm", "issuer", "audience", "secret"];
+pub const TOKENS_FIELDS: [&str; 6] = [
+    "format",
+    "algorithm",
+    "issuer",
+    "audience",
+    "secret",
+    "jwks",
+];
 
 /// The token formats.
 pub const TOKEN_FORMATS: [&str; 2] = ["opaque", "jwt"];
 
 /// Fields of one client.
-pub const CLIENT_FIELDS: [&str; 2] = ["id", "secret"];
+pub const CLIENT_FIELDS: [&str; 3] = ["id", "secret", "redirectUris"];
 
 /// Fields of a binding's `client`.
 pub const CLIENT_BINDING_FIELDS: [&str; 3] = ["auth", "id", "secret"];
@@ -81,7 +88,7 @@ pub const SOURCE_FIELDS: [&str; 6] = [
 ];
 
 /// Every field an operation binding may have.
-pub const BINDING_FIELDS: [&str; 13] = [
+pub const BINDING_FIELDS: [&str; 16] = [
     "action",
     "when",
     "username",
@@ -90,6 +97,9 @@ pub const BINDING_FIELDS: [&str; 13] = [
     "refreshToken",
     "token",
     "tokenTypeHint",
+    "code",
+    "redirectUri",
+    "codeVerifier",
     "issue",
     "subject",
     "introspection",
@@ -100,6 +110,23 @@ pub const BINDING_FIELDS: [&str; 13] = [
 /// Fields under `introspection`: where an RFC 7662 answer says what it
 /// says of a token.
 pub const INTROSPECTION_FIELDS: [&str; 5] = ["active", "exp", "sub", "clientId", "tokenType"];
+
+/// The request places of a code exchange (`exchange-code`), each with its
+/// default: RFC 6749's form fields.
+pub const CODE_PLACES: [(&str, &str); 3] = [
+    ("code", "$request.body#/code"),
+    ("redirectUri", "$request.body#/redirect_uri"),
+    ("codeVerifier", "$request.body#/code_verifier"),
+];
+
+/// The request parameters an `authorize` operation must declare (RFC 6749
+/// section 4.1.1), in its query (or its form body, for POST); it also
+/// reads `redirect_uri`, `scope`, `state`, `nonce`, `code_challenge`,
+/// `code_challenge_method`, `login_hint` and `prompt` where sent.
+pub const AUTHORIZE_PARAMETERS: [&str; 2] = ["response_type", "client_id"];
+
+/// The statuses an `authorize` operation may redirect with.
+pub const AUTHORIZE_REDIRECTS: [u16; 2] = [302, 303];
 
 /// Fields under `issue`: where the response carries issued tokens.
 pub const ISSUE_FIELDS: [&str; 5] = [
@@ -126,6 +153,8 @@ pub fn needs(action: ActionKind) -> &'static [&'static str] {
         ActionKind::Logout | ActionKind::RevokeAll | ActionKind::Protected => &["accessToken"],
         ActionKind::RevokeToken => &["token"],
         ActionKind::Introspect => &["token", "introspection/active"],
+        ActionKind::Authorize => &[],
+        ActionKind::ExchangeCode => &["client", "issue/accessToken"],
     }
 }
 
@@ -251,9 +280,13 @@ fn read_tokens(r: &mut Reader<'_>, at: &str, v: &Value) -> Tokens {
         }
         s
     };
-    let issuer = text("issuer");
+    let declared_issuer = text("issuer");
     let audience = text("audience");
     let secret = text("secret");
+    let jwks = text("jwks");
+    if let Some(place) = jwks.as_deref() {
+        check_jwks_location(r, &format!("{at}/jwks"), place);
+    }
     let name = |f: &'static str| f;
     if choice(r, at, m, "format", &TOKEN_FORMATS, name) != Some("jwt") {
         return Tokens::default();
@@ -277,9 +310,10 @@ fn read_tokens(r: &mut Reader<'_>, at: &str, v: &Value) -> Tokens {
     Tokens {
         jwt: Some(Jwt {
             algorithm,
-            issuer: issuer.unwrap_or_else(|| "urn:tokenmock".to_owned()),
+            declared_issuer,
             audience,
             secret,
+            jwks,
         }),
     }
 }
@@ -324,6 +358,10 @@ fn read_clients(r: &mut Reader<'_>, at: &str, v: &Value, lifecycle: &mut Lifecyc
                 format!("client `{id}` is declared twice"),
             );
             continue;
+        }
+        if let Some(uris) = c.get("redirectUris") {
+            let uris = read_redirect_uris(r, &format!("{at}/redirectUris"), uris);
+            lifecycle.redirect_uris.insert(id.to_owned(), uris);
         }
         lifecycle.clients.push(Client {
             id: id.to_owned(),
@@ -649,6 +687,7 @@ fn read_operation(
     let missing = action.and_then(|a| missing_default(a, policy, success));
     let (outcomes, explicit) = read_outcomes(&mut r, at, m.get("outcomes"), op, (success, missing));
     let action = action?;
+    let exchange = read_code_flow(&mut r, doc, at, m, op, action);
     let has = |k: &str| match k {
         "username" => username.is_some() || m.contains_key(k),
         "password" => password.is_some() || m.contains_key(k),
@@ -687,6 +726,7 @@ fn read_operation(
         issue,
         subject,
         client,
+        exchange,
         outcomes,
         explicit,
     })
@@ -1168,6 +1208,127 @@ fn read_client(
         ClientAuthMethod::None => (place(r, "id", "$request.body#/client_id"), None),
     };
     Some(ClientBinding { method, id, secret })
+}
+
+/// The code-flow parts of a binding: the request places of a code
+/// exchange (defaults where not written), and what an `authorize`
+/// operation must declare. Other actions may not name the exchange's
+/// places.
+fn read_code_flow(
+    r: &mut Reader<'_>,
+    doc: &Value,
+    at: &str,
+    m: &Map<String, Value>,
+    op: &Operation,
+    action: ActionKind,
+) -> Option<CodePlaces> {
+    if action == ActionKind::Authorize {
+        check_authorize(r, doc, at, op);
+    }
+    if action != ActionKind::ExchangeCode {
+        for (k, _) in CODE_PLACES.iter().filter(|(k, _)| m.contains_key(*k)) {
+            r.push(
+                Rule::UnknownField,
+                format!("{at}/{k}"),
+                format!(
+                    "only `exchange-code` reads `{k}`, not `{}`",
+                    action.as_str()
+                ),
+            );
+        }
+        return None;
+    }
+    if !m.contains_key("client") {
+        // RFC 6749 section 4.1.3: the client the code was issued to
+        // authenticates, or names itself (`none`).
+        r.push(
+            Rule::MissingField,
+            format!("{at}/client"),
+            "action `exchange-code` needs `client`",
+        );
+    }
+    let mut place = |k: &str, default: &str| -> Option<Source> {
+        let pat = format!("{at}/{k}");
+        match m.get(k) {
+            Some(v) => {
+                let s = read_source(r, &pat, v)?;
+                let text = v.get("from").unwrap_or(v).as_str().unwrap_or_default();
+                check_request_expr(r, doc, &pat, text, &s.expr, op);
+                Some(s)
+            }
+            // The RFC's own field: read where sent, never a load error.
+            None => read_source(r, &pat, &Value::from(default)),
+        }
+    };
+    let [code, redirect_uri, verifier] = CODE_PLACES.map(|(k, default)| place(k, default));
+    Some(CodePlaces {
+        code: code?,
+        redirect_uri: redirect_uri?,
+        verifier: verifier?,
+    })
+}
+
+/// An `authorize` operation documents its redirect and declares the
+/// parameters of RFC 6749 section 4.1.1 it cannot do without.
+fn check_authorize(r: &mut Reader<'_>, doc: &Value, at: &str, op: &Operation) {
+    if !AUTHORIZE_REDIRECTS
+        .iter()
+        .any(|s| op.response(*s).is_some())
+    {
+        r.push(
+            Rule::NoSuccessResponse,
+            at,
+            "an `authorize` operation must document its redirect (302 or 303)",
+        );
+    }
+    let in_body = op.request_body.is_some();
+    for name in AUTHORIZE_PARAMETERS {
+        let text = if in_body {
+            format!("$request.body#/{name}")
+        } else {
+            format!("$request.query.{name}")
+        };
+        if let Some(e) = Expr::parse(&text) {
+            check_request_expr(r, doc, at, &text, &e, op);
+        }
+    }
+}
+
+/// A client's `redirectUris`: absolute URIs without a fragment (RFC 6749
+/// section 3.1.2).
+fn read_redirect_uris(r: &mut Reader<'_>, at: &str, v: &Value) -> Vec<String> {
+    let Some(list) = v.as_array() else {
+        r.push(Rule::AccountInvalid, at, "must be a list of absolute URIs");
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, u) in list.iter().enumerate() {
+        let uri = u.as_str().filter(|u| {
+            let scheme = u.split_once("://").map(|(s, _)| s);
+            scheme.is_some_and(|s| !s.is_empty()) && !u.contains('#')
+        });
+        match uri {
+            Some(uri) => out.push(uri.to_owned()),
+            None => r.push(
+                Rule::AccountInvalid,
+                format!("{at}/{i}"),
+                format!("must be an absolute URI without a fragment, not {u}"),
+            ),
+        }
+    }
+    out
+}
+
+/// `tokens.jwks`: an `http(s)` URL or an absolute path.
+fn check_jwks_location(r: &mut Reader<'_>, at: &str, place: &str) {
+    let url = place.starts_with("http://") || place.starts_with("https://");
+    if !url && !place.starts_with('/') {
+        r.push(
+            Rule::PolicyInvalid,
+            at,
+            format!("`jwks` must be an http(s) URL or a path starting with `/`, not `{place}`"),
+        );
+    }
 }
 
 fn read_source(r: &mut Reader<'_>, at: &str, v: &Value) -> Option<Source> {

@@ -208,6 +208,46 @@ fn lint_and_diff_take_swagger_2_documents() {
     );
 }
 
+#[test]
+fn a_failing_login_command_exits_2_naming_it_and_a_working_one_passes() {
+    let doc: serde_json::Value = serde_norway::from_str(
+        &std::fs::read_to_string(root().join("fixtures/oidc.yaml")).unwrap(),
+    )
+    .unwrap();
+    let mock = Served::start(spec(doc));
+    let run = |command: &str| {
+        conformance(&[
+            "run",
+            "--target",
+            &mock.uri(),
+            "--spec",
+            "fixtures/oidc.yaml",
+            "--cases",
+            "3",
+            "--race-rounds",
+            "1",
+            "--login-command",
+            command,
+            "--login-timeout",
+            "20s",
+        ])
+    };
+    let (code, _, err) = run("echo nope >&2; exit 1");
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(
+            "error: the login command `echo nope >&2; exit 1` failed (exit status: 1): nope"
+        ),
+        "{err}"
+    );
+    let (code, out, err) = run("python3 scripts/oauth/authcode-login.py");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("ok            jwt signature verifies"),
+        "{out}"
+    );
+}
+
 /// `diff --breaking-policy`, `--check-version` and `--config` (a
 /// `drift.toml`): a new response enum value fails only the strict gate, an
 /// ignore with a reason lets it through until it expires, a breaking change
@@ -278,7 +318,10 @@ fn the_suite_sends_the_admin_token_from_the_environment() {
     let target = mock.uri();
     let args = ["run", "--target", target.as_str(), "--cases", "5"];
     let (code, out, err) = crate::support::conformance_in(&root(), &args, &[]);
-    assert_ne!(code, 0, "without the token the admin API refuses: {out}{err}");
+    assert_ne!(
+        code, 0,
+        "without the token the admin API refuses: {out}{err}"
+    );
     let env = [("MOCK_ADMIN_TOKEN", "s3cret-admin-token")];
     let (code, out, err) = crate::support::conformance_in(&root(), &args, &env);
     assert_eq!(code, 0, "{out}{err}");

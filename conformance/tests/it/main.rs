@@ -21,6 +21,11 @@ mod seeded;
 /// The suite catches each of them, under the right property.
 mod defects;
 
+/// OpenID Connect: the JWT checks (and their defects: a foreign key set, a
+/// lifetime that disagrees with `expiresIn`), `--login-command` and its
+/// failures, fixtures/oidc.yaml through the authorization-code flow.
+mod oidc;
+
 /// fixtures/oauth2.yaml: variants, clients, RFC 7009, the introspection
 /// oracle, client secrets never written out.
 mod oauth;

@@ -36,10 +36,14 @@ fn the_mock_passes_its_own_suite_for_every_spec_over_many_seeds() {
 }
 
 /// The reference spec has no guarded operation: one is added, so that the
-/// guard property is exercised too.
+/// guard property is exercised too; and its tokens are declared JWTs, so
+/// that the JWT checks are.
 #[test]
 fn every_lifecycle_property_is_exercised_on_the_reference_spec() {
-    let (value, _) = with_guarded_operation(openapi::reference::reference_json());
+    let mut doc = openapi::reference::reference_json();
+    doc["x-token-lifecycle"]["tokens"] =
+        serde_json::json!({"format": "jwt", "issuer": "https://issuer.example", "audience": "api"});
+    let (value, _) = with_guarded_operation(doc);
     let served = Served::start(spec(value.clone()));
     let report = conformance::run(
         &config(&served.uri(), value, 150, 7),

@@ -106,11 +106,30 @@ pub fn spec(value: Value) -> Spec {
 
 pub fn config(target: &str, checked: Value, cases: u32, seed: u64) -> conformance::Config {
     let mut c = conformance::Config::new(target);
+    // A spec that logs in through the authorization-code flow only is
+    // logged in with the worked example's command (docs/oauth.md).
+    let code_flow = checked["paths"].as_object().is_some_and(|paths| {
+        paths
+            .values()
+            .filter_map(Value::as_object)
+            .flatten()
+            .any(|(_, op)| op["x-token-lifecycle"]["action"] == json!("exchange-code"))
+    });
+    if code_flow {
+        c.login_command = Some(login_command());
+    }
     c.spec = Some(Arc::new(spec(checked)));
     c.cases = cases;
     c.seed = seed;
     c.concurrency = 2;
     c
+}
+
+/// The worked example's login command: the authorization-code flow with
+/// PKCE and `login_hint` (scripts/oauth/authcode-login.py).
+pub fn login_command() -> conformance::LoginCommand {
+    let script = root().join("scripts/oauth/authcode-login.py");
+    conformance::LoginCommand::new(&format!("python3 '{}'", script.display()))
 }
 
 /// Set a policy key of a document's root `x-token-lifecycle`.
@@ -149,6 +168,25 @@ pub fn failed_checks(report: &conformance::Report) -> Vec<String> {
         .filter(|c| c.status == conformance::Status::Failed)
         .map(|c| c.name.clone())
         .collect()
+}
+
+/// The one failed check of `report`, which must be `property`'s.
+#[track_caller]
+pub fn only_failure(
+    report: &conformance::Report,
+    property: conformance::Property,
+) -> &conformance::CheckResult {
+    assert_eq!(
+        failed_checks(report),
+        [property.name()],
+        "{}",
+        report.to_text()
+    );
+    report
+        .checks
+        .iter()
+        .find(|c| c.status == conformance::Status::Failed)
+        .expect("a failed check")
 }
 
 /// What a [`Faulty`] target does to the requests its predicate picks.

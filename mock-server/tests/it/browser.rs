@@ -28,6 +28,7 @@ use serde_json::Value;
 
 const PAGE: &str = include_str!("../../../scripts/browser/page.html");
 const LOGIN_PAGE: &str = include_str!("../../../scripts/browser/login.html");
+const OIDC_PAGE: &str = include_str!("../../../scripts/browser/oidc-spa.html");
 
 /// Chromium, or `None` after printing why the test is skipped.
 fn chromium() -> Option<PathBuf> {
@@ -66,7 +67,10 @@ async fn serve_page(page: &'static str) -> String {
         .first()
         .and_then(|a| a.as_socket_addr().copied())
         .expect("a socket address");
-    let app = Route::new().at("/", make_sync(move |_| Html(page)));
+    // At `/` and at `/callback` (where an OpenID Connect app is sent back).
+    let app = Route::new()
+        .at("/", make_sync(move |_| Html(page)))
+        .at("/callback", make_sync(move |_| Html(page)));
     tokio::spawn(async move {
         let _ = poem::Server::new_with_acceptor(acceptor).run(app).await;
     });
@@ -515,5 +519,66 @@ async fn the_api_docs_try_it_out_calls_the_mock() {
             .any(|e| e.uri == "/auth/login" && e.status == 200),
         "the mock did not see the call: {journal:?}"
     );
+    b.close().await;
+}
+
+/// A single-page app on another origin logs in the way SPAs do against an
+/// OpenID provider (fixtures/oidc.yaml): it redirects to the authorize
+/// endpoint with PKCE, a person picks an account on the mock's page, the
+/// app gets code and state back, exchanges the code with `fetch` (CORS),
+/// decodes the ID token and calls the userinfo endpoint; the code is good
+/// once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_single_page_app_logs_in_with_the_authorization_code_flow_and_pkce() {
+    let (Some(chromium), Some(driver)) = (chromium(), chromedriver()) else {
+        return;
+    };
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/oidc.yaml");
+    let spec = openapi::Spec::from_path(path.as_ref()).unwrap();
+    let mock = MockServer::builder().spec(spec).start().await.unwrap();
+    let app = serve_page(OIDC_PAGE).await;
+    let b = Browser::start(&chromium, &driver).await;
+    b.client
+        .goto(&format!("{app}/?api={}", mock.uri()))
+        .await
+        .unwrap();
+    b.click("#login").await;
+    // The mock's account picker: names, no passwords.
+    let alice = b.shown("button[data-account='alice']").await;
+    let page = b.client.source().await.unwrap();
+    assert!(!page.contains("alice-secret"), "a password on the picker");
+    b.screenshot("oidc-1-picker").await;
+    alice.click().await.unwrap();
+    let result = b
+        .shown("#result[data-status='done'], #result[data-status='error']")
+        .await;
+    let text = result.text().await.unwrap();
+    b.screenshot("oidc-2-logged-in").await;
+    let r: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(
+        result.attr("data-status").await.unwrap().as_deref(),
+        Some("done"),
+        "{r}"
+    );
+    assert_eq!(r["origin"], app.as_str());
+    assert_eq!(r["tokenStatus"], 200, "{r}");
+    assert_eq!(r["tokenType"], "Bearer");
+    assert_eq!(r["nonceMatches"], true, "{r}");
+    assert_eq!(r["claims"]["sub"], "alice");
+    assert_eq!(r["claims"]["aud"], "spa");
+    assert_eq!(r["userinfoStatus"], 200, "{r}");
+    assert_eq!(r["userinfo"]["sub"], "alice");
+    assert_eq!(r["againStatus"], 400, "{r}");
+    assert_eq!(r["again"]["error"], "invalid_grant");
+    // What the mock saw: the picker's POST, the exchange twice, the
+    // preflighted userinfo call.
+    let journal = mock.journal(100);
+    let seen = |method: &str, path: &str| {
+        journal
+            .iter()
+            .any(|e| e.method == method && e.uri.starts_with(path))
+    };
+    assert!(seen("POST", "/authorize"), "{journal:?}");
+    assert!(seen("OPTIONS", "/userinfo"), "{journal:?}");
     b.close().await;
 }

@@ -31,6 +31,11 @@ mod oauth;
 /// JWT access and ID tokens, the JWKS and the discovery document.
 mod jwt;
 
+/// The authorization-code flow with PKCE (fixtures/oidc.yaml): the
+/// authorize endpoint and its account picker, the code exchange, the ID
+/// token, the errors of RFC 6749 section 4.1.2.1.
+mod oidc;
+
 /// `GET /me`, and the `WWW-Authenticate` challenge on every 401 of the API.
 mod me;
 

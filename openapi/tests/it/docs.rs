@@ -86,6 +86,7 @@ fn the_actions_and_what_each_needs() {
         let listed: Vec<String> = row[1]
             .split(',')
             .map(|f| f.trim().trim_matches('`').to_owned())
+            .filter(|f| !f.starts_with("nothing"))
             .collect();
         assert_eq!(listed, needs(action), "what `{}` needs", row[0]);
     }

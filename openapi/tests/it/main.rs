@@ -1,5 +1,8 @@
 //! Integration tests of the contract crate.
 
+/// Authorization codes and PKCE, the code flow's vocabulary, sessions
+/// granted without a password.
+mod authcode;
 /// Load errors of specs and bindings (snapshots), and the accepted forms.
 mod bindings;
 /// docs/bindings.md agrees with the reader of the vocabulary, table by table.
