@@ -689,8 +689,14 @@ fn wait_until_serving(django: &mut Django, name: &str) -> bool {
         .build()
         .unwrap();
     loop {
-        if client.get(format!("{}/api/me/", django.url)).send().is_ok() {
-            return true;
+        // Only Django's own answer counts (DRF refuses an anonymous
+        // `/api/me/` with a `detail`): another test's server may hold the
+        // port, and then Django exits without serving.
+        if let Ok(resp) = client.get(format!("{}/api/me/", django.url)).send() {
+            let refused = matches!(resp.status().as_u16(), 401 | 403);
+            if refused && resp.text().is_ok_and(|t| t.contains("\"detail\"")) {
+                return true;
+            }
         }
         if let Ok(Some(_)) = django.child.try_wait() {
             return false;
