@@ -1322,7 +1322,7 @@ impl Model {
     fn revoke_refresh_tokens(&mut self, session: SessionId) {
         let below = self.next_serial;
         if let Some(s) = self.sessions.get_mut(session) {
-            s.refresh_revoked_below = below;
+            s.revoke_refresh_below(below);
         }
     }
 
@@ -1412,7 +1412,7 @@ impl Model {
         let by_epoch = match stamp.kind {
             TokenKind::Access => stamp.serial < s.access_revoked_below,
             TokenKind::Refresh => {
-                stamp.serial < s.refresh_revoked_below
+                stamp.serial < s.refresh_revoked_below()
                     || self
                         .accounts
                         .get(s.user as usize)

@@ -51,11 +51,18 @@ pub(super) struct Extra {
     /// Refresh tokens spent within the grace period, with when (besides
     /// [`Session::last_spent`]); only kept while the grace lasts.
     pub(super) spent: Vec<Issue>,
+    /// Every refresh token of the session with a smaller serial is revoked
+    /// (an access token revoked under `revokeAccessRevokesRefresh`; rare,
+    /// so out of line).
+    pub(super) refresh_revoked_below: u64,
 }
 
 impl Extra {
     fn is_empty(&self) -> bool {
-        self.live.is_empty() && self.revoked.is_empty() && self.spent.is_empty()
+        self.live.is_empty()
+            && self.revoked.is_empty()
+            && self.spent.is_empty()
+            && self.refresh_revoked_below == 0
     }
 }
 
@@ -73,9 +80,6 @@ pub(super) struct Session {
     /// Every access token of it with a smaller serial is revoked (a
     /// refresh under `refreshRevokesAccess`, a cascading revoke).
     pub(super) access_revoked_below: u64,
-    /// Every refresh token of it with a smaller serial is revoked (an
-    /// access token revoked under `revokeAccessRevokesRefresh`).
-    pub(super) refresh_revoked_below: u64,
     /// The refresh token spent last, and when (for the grace period and
     /// the words of the log).
     pub(super) last_spent: Issue,
@@ -104,7 +108,6 @@ impl Session {
             access: Issue::default(),
             refresh: Issue::default(),
             access_revoked_below: 0,
-            refresh_revoked_below: 0,
             last_spent: Issue::default(),
             ended_at: 0,
             extra: None,
@@ -176,6 +179,16 @@ impl Session {
     /// The older refresh tokens still live (under single use).
     pub(super) fn older_live(&self) -> &[Issue] {
         self.extra.as_deref().map_or(&[], |e| &e.live)
+    }
+
+    /// Every refresh token of it with a smaller serial is revoked.
+    pub(super) fn refresh_revoked_below(&self) -> u64 {
+        self.extra.as_deref().map_or(0, |e| e.refresh_revoked_below)
+    }
+
+    /// Revoke every refresh token of it with a serial below `below`.
+    pub(super) fn revoke_refresh_below(&mut self, below: u64) {
+        self.extra_mut().refresh_revoked_below = below;
     }
 
     /// The out-of-line part, made on first use.
