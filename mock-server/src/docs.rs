@@ -168,6 +168,8 @@ fn endpoints(spec: &openapi::Spec) -> Endpoints<'_> {
                         .is_some_and(|s| s.to_string() == "$response.body#/sub")
             })
             .map(|(o, _)| o.path.as_str()),
+        revocation: path_of(ActionKind::RevokeToken),
+        introspection: path_of(ActionKind::Introspect),
         ..Endpoints::default()
     };
     for (action, grant) in [

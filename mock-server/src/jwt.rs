@@ -229,6 +229,12 @@ impl Signer {
         if let Some(path) = e.userinfo {
             doc["userinfo_endpoint"] = url(path);
         }
+        if let Some(path) = e.revocation {
+            doc["revocation_endpoint"] = url(path);
+        }
+        if let Some(path) = e.introspection {
+            doc["introspection_endpoint"] = url(path);
+        }
         doc
     }
 }
@@ -271,6 +277,10 @@ pub(crate) struct Endpoints<'a> {
     /// A `protected` operation whose answer names the user (`subject`)
     /// and that GET reaches: the userinfo endpoint.
     pub(crate) userinfo: Option<&'a str>,
+    /// The RFC 7009 `revoke-token` operation (RFC 8414 section 2).
+    pub(crate) revocation: Option<&'a str>,
+    /// The RFC 7662 `introspect` operation (RFC 8414 section 2).
+    pub(crate) introspection: Option<&'a str>,
     /// `grant_types_supported`.
     pub(crate) grants: Vec<&'static str>,
     /// `token_endpoint_auth_methods_supported`.

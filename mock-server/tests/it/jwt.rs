@@ -202,3 +202,30 @@ async fn a_jwt_counts_only_with_its_signature_and_the_stamp_in_its_jti() {
     // The JWT itself still works.
     assert_eq!(me(access.to_owned()).await.unwrap().status(), 200);
 }
+
+#[tokio::test]
+async fn discovery_names_the_revocation_and_introspection_endpoints_the_spec_binds() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/oauth2.yaml"
+    ))
+    .unwrap()
+    .replacen(
+        "x-token-lifecycle:\n",
+        "x-token-lifecycle:\n  tokens:\n    format: jwt\n    algorithm: RS256\n",
+        1,
+    );
+    let spec = openapi::Spec::from_str(&text).expect("the fixture with JWTs loads");
+    let server = MockServer::builder().spec(spec).start().await.unwrap();
+    let discovery = get(&server, "/.well-known/openid-configuration").await;
+    let base = server.uri();
+    assert_eq!(discovery["token_endpoint"], format!("{base}/oauth/token"));
+    assert_eq!(
+        discovery["revocation_endpoint"],
+        format!("{base}/oauth/revoke")
+    );
+    assert_eq!(
+        discovery["introspection_endpoint"],
+        format!("{base}/oauth/introspect")
+    );
+}

@@ -384,6 +384,9 @@ async fn the_discovery_document_names_the_flow_and_the_endpoints() {
     assert_eq!(doc["authorization_endpoint"], format!("{base}/authorize"));
     assert_eq!(doc["token_endpoint"], format!("{base}/token"));
     assert_eq!(doc["userinfo_endpoint"], format!("{base}/userinfo"));
+    // The fixture binds neither RFC 7009 nor RFC 7662.
+    assert!(doc.get("revocation_endpoint").is_none(), "{doc}");
+    assert!(doc.get("introspection_endpoint").is_none(), "{doc}");
     assert_eq!(doc["jwks_uri"], format!("{base}/.well-known/jwks.json"));
     assert_eq!(doc["response_types_supported"], serde_json::json!(["code"]));
     assert_eq!(
