@@ -76,7 +76,7 @@ fn without_a_login_command_the_code_flow_is_not_exercised_and_says_how_to() {
     let token = report
         .checks
         .iter()
-        .find(|c| c.name == "token: lifecycle")
+        .find(|c| c.name == "token [grant_type=authorization_code]: lifecycle")
         .unwrap_or_else(|| panic!("{}", report.to_text()));
     assert_eq!(token.status, Status::NotExercised);
     assert!(

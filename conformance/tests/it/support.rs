@@ -108,17 +108,16 @@ pub fn config(target: &str, checked: Value, cases: u32, seed: u64) -> conformanc
     let mut c = conformance::Config::new(target);
     // A spec that logs in through the authorization-code flow only is
     // logged in with the worked example's command (docs/oauth.md).
-    let code_flow = checked["paths"].as_object().is_some_and(|paths| {
-        paths
-            .values()
-            .filter_map(Value::as_object)
-            .flatten()
-            .any(|(_, op)| op["x-token-lifecycle"]["action"] == json!("exchange-code"))
+    let checked = spec(checked);
+    let code_flow = checked.operations().iter().any(|op| {
+        op.bindings
+            .iter()
+            .any(|b| b.action == openapi::binding::ActionKind::ExchangeCode)
     });
     if code_flow {
         c.login_command = Some(login_command());
     }
-    c.spec = Some(Arc::new(spec(checked)));
+    c.spec = Some(Arc::new(checked));
     c.cases = cases;
     c.seed = seed;
     c.concurrency = 2;

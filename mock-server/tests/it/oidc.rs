@@ -416,7 +416,7 @@ async fn a_refresh_keeps_the_original_auth_time_and_drops_the_nonce() {
     let first = id_claims(&server, tokens["id_token"].as_str().unwrap()).await;
     server.advance_clock(100);
     let resp = client()
-        .post(format!("{}/token/refresh", server.uri()))
+        .post(format!("{}/token", server.uri()))
         .form(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
@@ -434,4 +434,23 @@ async fn a_refresh_keeps_the_original_auth_time_and_drops_the_nonce() {
         first["iat"].as_u64().map(|t| t + 100)
     );
     assert!(again.get("nonce").is_none(), "{again}");
+}
+
+#[tokio::test]
+async fn the_token_endpoint_answers_another_grant_type_unsupported() {
+    let server = mock().await;
+    let resp = client()
+        .post(format!("{}/token", server.uri()))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", "demo"),
+            ("password", "demo"),
+            ("client_id", "spa"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"], "unsupported_grant_type", "{body}");
 }
