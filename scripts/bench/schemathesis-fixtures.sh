@@ -28,6 +28,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 export SCHEMATHESIS_EXAMPLES=${SCHEMATHESIS_EXAMPLES:-20}
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in scripts/bench
 mock=${MOCK_SERVER:-$root/target/release/mock-server}
 out=${OUT:-$root/target/bench/schemathesis-fixtures}
 mkdir -p "$out"
@@ -62,7 +63,7 @@ for spec in "${specs[@]}"; do
     mock_pid=$!
     url=
     for _ in $(seq 1 200); do
-        url=$(grep -o 'listening on *http://127\.0\.0\.1:[0-9]*' "$out/$name.mock.log" | grep -o 'http://.*' || true)
+        url=$(grep -so 'listening on *http://127\.0\.0\.1:[0-9]*' "$out/$name.mock.log" | grep -o 'http://.*' || true)
         [ -n "$url" ] && break
         kill -0 "$mock_pid" 2>/dev/null || break
         sleep 0.05

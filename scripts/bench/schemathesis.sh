@@ -61,6 +61,7 @@ if [ "${SCHEMATHESIS_LOGIN:-0}" = 1 ]; then
     export SCHEMATHESIS_HOOKS=schemathesis_hooks
     export PYTHONPATH="$root/scripts/bench${PYTHONPATH:+:$PYTHONPATH}"
     export AUTH_HOOK_SPEC="$spec" AUTH_HOOK_URL="$url"
+    export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in scripts/bench
 fi
 
 report_dir=$(mktemp -d)

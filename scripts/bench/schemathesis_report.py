@@ -65,7 +65,7 @@ def main():
         if "NonFatalError" in event:
             figures["errors"] += 1
             error = event["NonFatalError"]
-            findings[("error", error.get("label", ""), str(error.get("info", {}).get("title", "")))] = "error"
+            findings[("error", error.get("label", ""), json.dumps(error.get("value"))[:200])] = "error"
         if "EngineFinished" in event:
             figures["reauth"] = (event["EngineFinished"].get("payload") or {}).get("reauth_count", 0)
         if "ScenarioFinished" not in event:
