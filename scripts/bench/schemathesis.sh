@@ -16,6 +16,13 @@
 # (no example database: every run starts from scratch, as the suite does,
 # and nothing is written to the working directory).
 #
+# With SCHEMATHESIS_LOGIN=1 the auth hook scripts/bench/schemathesis_hooks.py
+# is loaded (SCHEMATHESIS_HOOKS, with AUTH_HOOK_SPEC=SPEC and AUTH_HOOK_URL=URL):
+# it logs in the way the spec's x-token-lifecycle says and presents the token
+# where each operation reads it (see the hook's docstring; AUTH_HOOK_REFRESH
+# sets its refresh interval). SCHEMATHESIS_KEEP_REPORT=FILE copies the ndjson
+# event stream there (scripts/bench/schemathesis-fixtures.sh reads it).
+#
 # and prints, after Schemathesis's own output, machine-readable lines:
 #
 #   schemathesis_version=4.x.y
@@ -50,6 +57,13 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
 fi
 version=$("$venv/bin/schemathesis" --version | awk '{print $NF}')
 
+if [ "${SCHEMATHESIS_LOGIN:-0}" = 1 ]; then
+    export SCHEMATHESIS_HOOKS=schemathesis_hooks
+    export PYTHONPATH="$root/scripts/bench${PYTHONPATH:+:$PYTHONPATH}"
+    export AUTH_HOOK_SPEC="$spec" AUTH_HOOK_URL="$url"
+    export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in scripts/bench
+fi
+
 report_dir=$(mktemp -d)
 trap 'rm -rf "$report_dir"' EXIT
 
@@ -77,6 +91,9 @@ echo "schemathesis_seconds=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f
 # Every exchange Schemathesis made is one interaction in its ndjson event
 # stream; count them when the report exists.
 ndjson=$(find "$report_dir" -name '*.ndjson' | head -n 1)
+if [ -n "$ndjson" ] && [ -n "${SCHEMATHESIS_KEEP_REPORT:-}" ]; then
+    cp "$ndjson" "$SCHEMATHESIS_KEEP_REPORT"
+fi
 if [ -n "$ndjson" ]; then
     n=$("$venv/bin/python" - "$ndjson" <<'PY'
 import json, sys
