@@ -64,6 +64,8 @@ impl Schemas {
         let mut translated = doc.clone();
         if version == Version::V30 {
             translate_document(&mut translated);
+        } else {
+            bound_integer_formats(&mut translated);
         }
         let resource = Draft::Draft202012.create_resource(translated);
         let registry = Registry::new()
@@ -143,15 +145,28 @@ fn child(path: &str, name: &str) -> String {
 /// Translate every schema of an OpenAPI 3.0 document to JSON Schema 2020-12
 /// in place.
 pub fn translate_document(doc: &mut Value) {
-    if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
-        for s in schemas.values_mut() {
-            translate_schema(s);
-        }
-    }
-    find_schemas(doc, 0);
+    every_schema(doc, translate_node);
 }
 
-fn find_schemas(v: &mut Value, depth: usize) {
+/// Give the integer schemas of any document the range their OpenAPI
+/// `format` implies (`int32`, `int64`), which JSON Schema's `format`
+/// (about strings) does not check.
+pub fn bound_integer_formats(doc: &mut Value) {
+    every_schema(doc, integer_format_bounds);
+}
+
+/// Apply `node` to every schema of `doc` (components and every `schema`
+/// field) and their subschemas.
+fn every_schema(doc: &mut Value, node: fn(&mut Map<String, Value>) -> bool) {
+    if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
+        for s in schemas.values_mut() {
+            each_subschema(s, node);
+        }
+    }
+    find_schemas(doc, 0, node);
+}
+
+fn find_schemas(v: &mut Value, depth: usize, node: fn(&mut Map<String, Value>) -> bool) {
     if depth > 32 {
         return;
     }
@@ -159,24 +174,52 @@ fn find_schemas(v: &mut Value, depth: usize) {
         Value::Object(m) => {
             for (k, child) in m.iter_mut() {
                 if k == "schema" {
-                    translate_schema(child);
+                    each_subschema(child, node);
                 } else if k != "example" && k != "examples" && k != "schemas" {
-                    find_schemas(child, depth + 1);
+                    find_schemas(child, depth + 1, node);
                 }
             }
         }
-        Value::Array(a) => a.iter_mut().for_each(|c| find_schemas(c, depth + 1)),
+        Value::Array(a) => a.iter_mut().for_each(|c| find_schemas(c, depth + 1, node)),
         _ => {}
     }
 }
 
 /// Translate one OpenAPI 3.0 schema (and its subschemas) to 2020-12.
 pub fn translate_schema(s: &mut Value) {
+    each_subschema(s, translate_node);
+}
+
+/// Apply `node` to `s` and, where it says to go on, to its subschemas.
+fn each_subschema(s: &mut Value, node: fn(&mut Map<String, Value>) -> bool) {
     let Value::Object(m) = s else { return };
+    if !node(m) {
+        return;
+    }
+    for key in ["properties", "patternProperties", "$defs", "definitions"] {
+        if let Some(Value::Object(props)) = m.get_mut(key) {
+            props.values_mut().for_each(|c| each_subschema(c, node));
+        }
+    }
+    for key in ["allOf", "anyOf", "oneOf", "prefixItems"] {
+        if let Some(Value::Array(list)) = m.get_mut(key) {
+            list.iter_mut().for_each(|c| each_subschema(c, node));
+        }
+    }
+    for key in ["items", "additionalProperties", "not", "contains"] {
+        if let Some(child @ Value::Object(_)) = m.get_mut(key) {
+            each_subschema(child, node);
+        }
+    }
+}
+
+/// One 3.0 schema node in 2020-12 terms; false where its subschemas are
+/// not to be visited (a `$ref`).
+fn translate_node(m: &mut Map<String, Value>) -> bool {
     if m.contains_key("$ref") {
         // 3.0 ignores the siblings of `$ref`.
         m.retain(|k, _| k == "$ref");
-        return;
+        return false;
     }
     if m.remove("nullable") == Some(Value::Bool(true)) {
         match m.get_mut("type") {
@@ -206,21 +249,34 @@ pub fn translate_schema(s: &mut Value) {
             }
         }
     }
-    for key in ["properties", "patternProperties", "$defs", "definitions"] {
-        if let Some(Value::Object(props)) = m.get_mut(key) {
-            props.values_mut().for_each(translate_schema);
-        }
+    integer_format_bounds(m)
+}
+
+/// `format: int32` or `int64` on an integer schema as `minimum` and
+/// `maximum` (the tighter of the format's and the schema's own).
+fn integer_format_bounds(m: &mut Map<String, Value>) -> bool {
+    let is_integer = match m.get("type") {
+        Some(Value::String(t)) => t == "integer",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "integer"),
+        _ => false,
+    };
+    let range = match m.get("format").and_then(Value::as_str) {
+        Some("int32") => (i64::from(i32::MIN), i64::from(i32::MAX)),
+        Some("int64") => (i64::MIN, i64::MAX),
+        _ => return true,
+    };
+    if !is_integer {
+        return true;
     }
-    for key in ["allOf", "anyOf", "oneOf", "prefixItems"] {
-        if let Some(Value::Array(list)) = m.get_mut(key) {
-            list.iter_mut().for_each(translate_schema);
-        }
+    let own_min = m.get("minimum").and_then(Value::as_f64);
+    if own_min.is_none_or(|n| n < range.0 as f64) {
+        m.insert("minimum".into(), json!(range.0));
     }
-    for key in ["items", "additionalProperties", "not", "contains"] {
-        if let Some(child @ Value::Object(_)) = m.get_mut(key) {
-            translate_schema(child);
-        }
+    let own_max = m.get("maximum").and_then(Value::as_f64);
+    if own_max.is_none_or(|n| n > range.1 as f64) {
+        m.insert("maximum".into(), json!(range.1));
     }
+    true
 }
 
 /// A value for `schema`, deterministic: the schema's own `example`,
