@@ -270,7 +270,9 @@ pub struct Report {
     /// The generated units the run sent, by list (stateless cases of each
     /// probe, sequences of each stateful round, directed scripts, race
     /// rounds, ...), each list's unit numbers in order: what a shard ran.
-    #[serde(default)]
+    /// In JSON, each list's numbers as one text of ranges (`0-99`,
+    /// `1,4,7`).
+    #[serde(default, with = "crate::shard::compact")]
     pub units: BTreeMap<String, Vec<u64>>,
     /// Set when the run could not log in: one line, with the answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]

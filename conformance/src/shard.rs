@@ -112,6 +112,71 @@ pub fn take(shard: Shard, ledger: &Ledger, list: &str, number: u64) -> bool {
     takes
 }
 
+/// Unit numbers in reports: one line per list, runs of consecutive
+/// numbers as ranges (`0-99`, `1,4,7`), so a whole run's report stays
+/// short.
+pub mod compact {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// `numbers` (sorted) as `0-3,7,9-10`.
+    pub fn text(numbers: &[u64]) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        let mut i = 0;
+        while i < numbers.len() {
+            let start = numbers[i];
+            let mut end = start;
+            while i + 1 < numbers.len() && numbers[i + 1] == end + 1 {
+                i += 1;
+                end = numbers[i];
+            }
+            parts.push(if end == start {
+                start.to_string()
+            } else {
+                format!("{start}-{end}")
+            });
+            i += 1;
+        }
+        parts.join(",")
+    }
+
+    /// The numbers of `0-3,7,9-10`.
+    pub fn numbers(text: &str) -> Result<Vec<u64>, String> {
+        let mut out = Vec::new();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let bad = || format!("`{part}` is not a unit number or a range N-M");
+            let (a, b) = part.split_once('-').unwrap_or((part, part));
+            let (a, b): (u64, u64) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
+            if b < a {
+                return Err(bad());
+            }
+            out.extend(a..=b);
+        }
+        Ok(out)
+    }
+
+    /// Serialize a report's units.
+    pub fn serialize<S: Serializer>(
+        units: &BTreeMap<String, Vec<u64>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let texts: BTreeMap<&String, String> = units.iter().map(|(k, v)| (k, text(v))).collect();
+        texts.serialize(s)
+    }
+
+    /// Deserialize a report's units.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, Vec<u64>>, D::Error> {
+        let texts = BTreeMap::<String, String>::deserialize(d)?;
+        texts
+            .into_iter()
+            .map(|(k, v)| Ok((k, numbers(&v).map_err(serde::de::Error::custom)?)))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +193,14 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn unit_numbers_read_back_from_their_text() {
+        let numbers = vec![0, 1, 2, 3, 7, 9, 10];
+        assert_eq!(compact::text(&numbers), "0-3,7,9-10");
+        assert_eq!(compact::numbers("0-3,7,9-10"), Ok(numbers));
+        assert!(compact::numbers("3-1").is_err());
     }
 
     #[test]
