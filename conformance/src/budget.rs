@@ -65,7 +65,7 @@ impl std::fmt::Display for Rate {
 }
 
 /// Why a run stopped before its phases were over.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "reason")]
 pub enum Stop {
     /// `--budget` requests were sent.

@@ -494,8 +494,10 @@ pub fn run(checker: &mut Checker, progress: &dyn Fn()) -> Result<bool, RunError>
             checker.script(std::slice::from_ref(&step))?;
         }
     }
-    for script in scripts(&plan) {
-        if script.needs_login && !logged_in {
+    // Script `i` is unit `i` of the directed list; the logins above are
+    // what every shard's scripts and sequences need, and run in each.
+    for (i, script) in scripts(&plan).into_iter().enumerate() {
+        if (script.needs_login && !logged_in) || !plan.takes("directed", i as u64) {
             continue;
         }
         tracing::debug!(script = script.name, steps = script.steps.len(), "directed");

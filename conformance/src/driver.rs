@@ -21,7 +21,7 @@ use crate::stateful::IssuedToken;
 use crate::target::HttpResponse;
 
 /// One request of a sequence, as reports show it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Exchange {
     /// The step, in words.
     pub step: String,

@@ -51,6 +51,7 @@ mod property;
 mod quality;
 mod report;
 mod select;
+mod shard;
 mod special;
 mod stateful;
 mod stateless;
@@ -70,8 +71,10 @@ pub use jwt::DEFAULT_CLOCK_SKEW;
 pub use login::{LoginCommand, DEFAULT_LOGIN_TIMEOUT};
 pub use machine::RefMachine;
 pub use property::Property;
+pub use report::merge::{merge, MergeError, MergeOptions};
 pub use report::{CheckResult, Group, Report, Status, Verdict};
 pub use select::{OpFilter, Selection};
+pub use shard::Shard;
 pub use stateful::HttpTarget;
 pub use target::{Secret, Tls, Transport, DEFAULT_MAX_BODY, DEFAULT_REQUEST_TIMEOUT};
 
@@ -128,6 +131,10 @@ pub struct Config {
     /// Seconds the target's clock may differ from the suite's (JWT `iat`)
     /// and a JWT's lifetime from its `expiresIn`.
     pub clock_skew: u64,
+    /// The share of the generated units this run sends (`--shard I/N`;
+    /// [`Shard::WHOLE`]: every one). The budget and the other limits
+    /// apply to the shard.
+    pub shard: Shard,
 }
 
 impl Config {
@@ -156,6 +163,7 @@ impl Config {
             allow_unexercised: false,
             login_command: None,
             clock_skew: DEFAULT_CLOCK_SKEW,
+            shard: Shard::WHOLE,
         }
     }
 
@@ -233,6 +241,7 @@ fn prepare(config: &Config) -> Result<(Arc<Spec>, Arc<Plan>), RunError> {
     let people = (users, clients);
     let mut plan = Plan::new(spec.clone(), target, people, clock, selection);
     plan.jwt = jwt::Checks::new(spec.lifecycle().tokens.jwt.clone(), config.clock_skew);
+    plan.shard = config.shard;
     if let Some(command) = &config.login_command {
         plan.use_login_command(command.clone())?;
     }
@@ -289,7 +298,20 @@ fn known_missing(secrets: &[Secret], value: &str) -> bool {
 fn empty_report(spec: &Spec, config: &Config) -> Report {
     let mut report = Report::new(spec.title(), &config.target, config.seed);
     report.allow_unexercised = config.allow_unexercised;
+    report.spec_digest = spec_digest(spec);
+    report.shard = (!config.shard.is_whole()).then_some(config.shard);
     report
+}
+
+/// The SHA-256 of `spec`'s document as JSON, hex: the same document gives
+/// the same digest on every machine.
+pub fn spec_digest(spec: &Spec) -> String {
+    use sha2::{Digest, Sha256};
+    let text = serde_json::to_vec(spec.document()).unwrap_or_default();
+    Sha256::digest(&text)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Run every check and report. The report covers what was checked when the
@@ -325,13 +347,13 @@ fn every_phase(
     let logged_in = directed::run(checker, &|| progress.tick(Group::Stateful))?;
     progress.finish(Group::Stateful);
     still_running(plan)?;
-    if plan.selection.judges(Property::MalformedRequestsRejected) {
+    if plan.selection.judges(Property::MalformedRequestsRejected) && plan.takes("malformed", 0) {
         negative::run(plan, &mut checker.out)?;
     }
     still_running(plan)?;
     let races = logged_in && special::can_race(plan);
     if races && config.race_rounds > 0 {
-        race(config, plan, &mut checker.out)?;
+        race(config, plan, 0, &mut checker.out)?;
     }
 
     let counters = stateless::Counters::default();
@@ -354,23 +376,29 @@ fn every_phase(
         })?;
         progress.finish(Group::Stateful);
     }
-    for _ in 1..config.race_rounds {
+    for round in 1..config.race_rounds {
         if !races {
             break;
         }
         still_running(plan)?;
-        race(config, plan, &mut checker.out)?;
+        race(config, plan, round, &mut checker.out)?;
     }
     still_running(plan)?;
-    if logged_in && plan.selection.judges(Property::TokensExpire) {
+    if logged_in && plan.selection.judges(Property::TokensExpire) && plan.takes("expiry", 0) {
         special::expiry_by_waiting(plan, config.expiry_wait, &mut checker.out)?;
     }
     Ok(())
 }
 
-/// One race round, of at most a quarter of what a budget has left; a
-/// request without an answer leaves it unjudged.
-fn race(config: &Config, plan: &Arc<Plan>, out: &mut stateful::Outcome) -> Result<(), RunError> {
+/// Race round `round` (when it is the shard's), of at most a quarter of
+/// what a budget has left; a request without an answer leaves it
+/// unjudged.
+fn race(
+    config: &Config,
+    plan: &Arc<Plan>,
+    round: u32,
+    out: &mut stateful::Outcome,
+) -> Result<(), RunError> {
     let race = [
         Property::RaceOneWins,
         Property::RaceNoFork,
@@ -383,7 +411,7 @@ fn race(config: &Config, plan: &Arc<Plan>, out: &mut stateful::Outcome) -> Resul
     let n = config
         .race_burst()
         .min(usize::try_from(left / 4).unwrap_or(usize::MAX));
-    if n < 2 {
+    if n < 2 || !plan.takes("race", u64::from(round)) {
         return Ok(());
     }
     match special::race_round(plan, n, out) {
@@ -451,6 +479,7 @@ fn finish(
     report.requests = plan.target.budget().sent();
     report.sequences = out.sequences;
     report.seconds = started.elapsed().as_secs_f64();
+    report.units = plan.units.units();
     plan.target.forget_namespace();
     Ok(report)
 }

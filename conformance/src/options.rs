@@ -11,7 +11,7 @@ use anyhow::{bail, Context};
 use serde::Deserialize;
 
 use conformance::{
-    Limits, LoginCommand, OpFilter, Property, Rate, Secret, Selection, Tls, Transport,
+    Limits, LoginCommand, OpFilter, Property, Rate, Secret, Selection, Shard, Tls, Transport,
 };
 
 /// The config file's name, looked for in the current directory.
@@ -78,6 +78,8 @@ pub struct File {
     pub login_timeout: Option<String>,
     /// `--clock-skew` ("30s").
     pub clock_skew: Option<String>,
+    /// `--shard` ("2/3").
+    pub shard: Option<String>,
     /// `[tls]`.
     pub tls: Option<TlsFile>,
     /// `[reports]`.
@@ -271,6 +273,17 @@ pub fn clock_skew(file: &File, flag: Option<Duration>) -> anyhow::Result<u64> {
         (None, None) => return Ok(conformance::DEFAULT_CLOCK_SKEW),
     };
     Ok(skew.as_secs())
+}
+
+/// `--shard` over `shard`; the whole run by default.
+pub fn shard(file: &File, flag: Option<Shard>) -> anyhow::Result<Shard> {
+    match (flag, &file.shard) {
+        (Some(s), _) => Ok(s),
+        (None, Some(s)) => s
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("{CONFIG_FILE} shard: {e}")),
+        (None, None) => Ok(Shard::WHOLE),
+    }
 }
 
 /// Accounts or clients as given: by flags (values, and environment

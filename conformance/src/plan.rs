@@ -46,6 +46,10 @@ pub struct Plan {
     pub login: Option<Arc<crate::login::CommandLogin>>,
     /// The JWT checks (the declared settings, the key set).
     pub jwt: crate::jwt::Checks,
+    /// The shard of the run (`--shard`).
+    pub shard: crate::shard::Shard,
+    /// The units the run sent.
+    pub units: crate::shard::Ledger,
 }
 
 /// One binding of one operation the suite can drive.
@@ -180,6 +184,8 @@ impl Plan {
             selection,
             login: None,
             jwt,
+            shard: crate::shard::Shard::WHOLE,
+            units: crate::shard::Ledger::default(),
         }
     }
 
@@ -189,6 +195,12 @@ impl Plan {
         self.selection
             .leaves_out(&self.spec, self.op(index))
             .is_none()
+    }
+
+    /// Whether the run sends unit `number` of `list` (its shard's), and
+    /// records it when it does.
+    pub fn takes(&self, list: &str, number: u64) -> bool {
+        crate::shard::take(self.shard, &self.units, list, number)
     }
 
     /// The operation at `index`.

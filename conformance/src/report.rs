@@ -3,14 +3,19 @@
 //! one self-contained HTML page for a QA lead ([`html`]).
 
 mod html;
+pub mod merge;
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::budget::Stop;
 use crate::driver::Exchange;
+use crate::shard::Shard;
 
 /// The kind of a check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Group {
     /// Per-operation requests generated from schemas.
@@ -37,7 +42,9 @@ impl Group {
 }
 
 /// How a check ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// It held every time it was checked.
@@ -95,7 +102,7 @@ impl Status {
 }
 
 /// What a run means, and its exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     /// Nothing failed and every applicable check was exercised (or that
@@ -119,7 +126,7 @@ impl Verdict {
 }
 
 /// One check's result.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CheckResult {
     /// Its kind.
     pub group: Group,
@@ -136,11 +143,11 @@ pub struct CheckResult {
     pub steps: Vec<Exchange>,
     /// The request of the run (counted from its start) that first
     /// exercised it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_at: Option<u64>,
     /// The request of the run that first showed the failure, before
     /// shrinking.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detected_at: Option<u64>,
 }
 
@@ -242,16 +249,33 @@ impl CheckResult {
 }
 
 /// The report of a run.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Report {
     /// The spec's title.
     pub spec: String,
+    /// The SHA-256 of the spec document (as JSON), hex: the reports
+    /// `conformance merge` joins must have the same.
+    #[serde(default)]
+    pub spec_digest: String,
     /// The target's base URL.
     pub target: String,
     /// The seed that replays the run.
     pub seed: u64,
+    /// The shard the run was (`--shard I/N`); `None`: the whole run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+    /// The shards a merged report joins (empty: not a merge).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged: Vec<Shard>,
+    /// The generated units the run sent, by list (stateless cases of each
+    /// probe, sequences of each stateful round, directed scripts, race
+    /// rounds, ...), each list's unit numbers in order: what a shard ran.
+    /// In JSON, each list's numbers as one text of ranges (`0-99`,
+    /// `1,4,7`).
+    #[serde(default, with = "crate::shard::compact")]
+    pub units: BTreeMap<String, Vec<u64>>,
     /// Set when the run could not log in: one line, with the answer.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub could_not_log_in: Option<String>,
     /// Whether checks that were not exercised still let the run pass.
     pub allow_unexercised: bool,
@@ -282,8 +306,12 @@ impl Report {
     pub fn new(spec: &str, target: &str, seed: u64) -> Report {
         Report {
             spec: spec.to_owned(),
+            spec_digest: String::new(),
             target: target.to_owned(),
             seed,
+            shard: None,
+            merged: Vec::new(),
+            units: BTreeMap::new(),
             could_not_log_in: None,
             allow_unexercised: false,
             checks: Vec::new(),
@@ -370,6 +398,17 @@ impl Report {
         })
     }
 
+    /// `, shard 2/3` or `, shards 1/3, 2/3, 3/3 merged`; empty for a
+    /// whole run.
+    fn shard_words(&self) -> String {
+        if !self.merged.is_empty() {
+            let shards: Vec<String> = self.merged.iter().map(ToString::to_string).collect();
+            return format!(", shards {} merged", shards.join(", "));
+        }
+        self.shard
+            .map_or_else(String::new, |s| format!(", shard {s}"))
+    }
+
     /// The human summary.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
@@ -381,8 +420,11 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "conformance of {} against \"{}\" (seed {})",
-            self.target, self.spec, self.seed
+            "conformance of {} against \"{}\" (seed {}{})",
+            self.target,
+            self.spec,
+            self.seed,
+            self.shard_words()
         );
         let mut group = None;
         for c in &self.checks {

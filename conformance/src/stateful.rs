@@ -9,7 +9,7 @@
 //! [`Outcome`] is the evidence of a whole run: what each property's checks
 //! found, and when (request ordinals), whichever check made them.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -364,9 +364,19 @@ impl Checker {
             let out = RefCell::new(std::mem::take(&mut self.out));
             let muted = &self.muted;
             let strategy = RefMachine::sequential_strategy(1..=options.max_steps);
+            // Sequence `j` of the round is unit `j` of its list; once one
+            // of this shard's failed, every later call is its shrinking.
+            let list = format!("stateful round {round}");
+            let (generated, shrinking) = (Cell::new(0u64), Cell::new(false));
             let result = runner.run(&strategy, |(init, steps, seen)| {
                 if stop.borrow().is_some() {
                     return Ok(());
+                }
+                if !shrinking.get() {
+                    let j = generated.replace(generated.get() + 1);
+                    if !plan.takes(&list, j) {
+                        return Ok(());
+                    }
                 }
                 let r = run_case(&plan, init, &steps, muted, &mut out.borrow_mut(), seen.as_deref());
                 progress(out.borrow().sequences);
@@ -380,6 +390,7 @@ impl Checker {
                             .borrow_mut()
                             .entry(v.property)
                             .or_insert((at, v, log));
+                        shrinking.set(true);
                         Err(TestCaseError::fail(name))
                     }
                     Err(e) => {

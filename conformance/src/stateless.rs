@@ -416,9 +416,22 @@ impl Probe<'_> {
         let rng = rng(self.seed, stream * 1000 + self.index as u64);
         let mut runner = TestRunner::new_with_rng(config(self.cases), rng);
         let operation = self.op.name();
+        // Case `j` (in proptest's order for the seed) is unit `j` of this
+        // probe's list; once one of this shard's cases failed, every later
+        // call is its shrinking, and is sent.
+        let list = format!("stateless {name}");
+        let (generated, taken) = (AtomicU64::new(0), AtomicU64::new(0));
+        let shrinking = std::sync::atomic::AtomicBool::new(false);
         let result = runner.run(strategy, |case| {
             if error.lock().expect("no panics hold this lock").is_some() {
                 return Ok(());
+            }
+            if !shrinking.load(Ordering::Relaxed) {
+                let j = generated.fetch_add(1, Ordering::Relaxed);
+                if !self.plan.takes(&list, j) {
+                    return Ok(());
+                }
+                taken.fetch_add(1, Ordering::Relaxed);
             }
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
             match self
@@ -428,7 +441,11 @@ impl Probe<'_> {
             {
                 Ok(resp) => {
                     judged.fetch_add(1, Ordering::Relaxed);
-                    judge(&resp).map_err(TestCaseError::fail)
+                    let verdict = judge(&resp);
+                    if verdict.is_err() {
+                        shrinking.store(true, Ordering::Relaxed);
+                    }
+                    verdict.map_err(TestCaseError::fail)
                 }
                 // No answer: a transport finding of the target's; go on.
                 Err(RunError::NoAnswer { .. }) => Ok(()),
@@ -450,6 +467,11 @@ impl Probe<'_> {
             None => {}
         }
         Ok(match result {
+            Ok(()) if taken.load(Ordering::Relaxed) == 0 => CheckResult::not_exercised(
+                Group::Stateless,
+                name,
+                format!("none of its cases is in shard {}", self.plan.shard),
+            ),
             Ok(()) if judged == 0 => CheckResult::not_exercised(
                 Group::Stateless,
                 name,

@@ -54,5 +54,7 @@ mod docs;
 mod dot;
 /// Runs against the mock keep to a namespace of their own.
 mod namespaces;
+/// Suite sharding: `run --shard I/N` and `merge`.
+mod shard;
 /// A real third-party implementation: djangorestframework-simplejwt.
 mod simplejwt;
