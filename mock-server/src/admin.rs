@@ -339,11 +339,7 @@ impl Admin {
         self.mock.changed(Change::State(space.0.name.clone()));
     }
 
-    fn clock_moved(
-        &self,
-        space: &Space,
-        f: impl Fn(&mut Clock),
-    ) -> poem::Result<Json<ClockView>> {
+    fn clock_moved(&self, space: &Space, f: impl Fn(&mut Clock)) -> poem::Result<Json<ClockView>> {
         let view = space.0.move_clock(f)?;
         self.changed(space);
         Ok(Json(view))

@@ -107,29 +107,31 @@ pub(crate) fn answer(
         let sep = if redirect_uri.contains('?') { '&' } else { '?' };
         Reply::empty(status).header("location", format!("{redirect_uri}{sep}{query}"))
     };
-    let (accounts, now): (Vec<String>, _) = state
-        .with_model(|m, now, _| (m.accounts().map(|(u, _)| u.to_owned()).collect(), now))?;
-    Ok(match request(spec, state, op, &params, &redirect_uri, (&accounts, now)) {
-        Ok(Chosen::Code(code, username)) => Told {
-            reply: back(&[("code", Some(code)), ("state", state_param)]),
-            outcome: "success".into(),
-            words: format!("code issued for {username}"),
+    let (accounts, now): (Vec<String>, _) =
+        state.with_model(|m, now, _| (m.accounts().map(|(u, _)| u.to_owned()).collect(), now))?;
+    Ok(
+        match request(spec, state, op, &params, &redirect_uri, (&accounts, now)) {
+            Ok(Chosen::Code(code, username)) => Told {
+                reply: back(&[("code", Some(code)), ("state", state_param)]),
+                outcome: "success".into(),
+                words: format!("code issued for {username}"),
+            },
+            Ok(Chosen::Page(page)) => Told {
+                reply: page,
+                outcome: "success".into(),
+                words: "the account picker".into(),
+            },
+            Err(e) => Told {
+                reply: back(&[
+                    ("error", Some(e.error.to_owned())),
+                    ("error_description", Some(e.description.clone())),
+                    ("state", state_param),
+                ]),
+                outcome: e.error.into(),
+                words: format!("{}: {}", e.error, e.description),
+            },
         },
-        Ok(Chosen::Page(page)) => Told {
-            reply: page,
-            outcome: "success".into(),
-            words: "the account picker".into(),
-        },
-        Err(e) => Told {
-            reply: back(&[
-                ("error", Some(e.error.to_owned())),
-                ("error_description", Some(e.description.clone())),
-                ("state", state_param),
-            ]),
-            outcome: e.error.into(),
-            words: format!("{}: {}", e.error, e.description),
-        },
-    })
+    )
 }
 
 /// The redirect URI to answer at: the client is known and the URI is one

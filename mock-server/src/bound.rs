@@ -220,9 +220,8 @@ fn fills<'b>(
             let i = &b.issue;
             let wanted = i.id_token.is_some() && grant.is_none_or(Grant::openid);
             let id_token = signer.filter(|_| wanted).map(|s| {
-                let (now, started) = state.with_model(|m, now, _| {
-                    (now, m.session(t.session).map(|s| s.started_at))
-                })?;
+                let (now, started) = state
+                    .with_model(|m, now, _| (now, m.session(t.session).map(|s| s.started_at)))?;
                 let token = s.id_token(&IdToken {
                     username: &t.username,
                     client,

@@ -103,5 +103,5 @@ pub use openapi::model::{SessionView, TokenView};
 pub use prefer::{Latency, MAX_DELAY_MS};
 pub use serve::{DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
 pub use server::{MockServer, Namespace};
-pub use store::StateError;
 pub use state::{ClockView, JournalEntry, TokenStatus, JOURNAL_CAPACITY};
+pub use store::StateError;

@@ -14,7 +14,6 @@ use crate::handler::Mock;
 use crate::state::{ClockView, JournalEntry, State};
 use crate::MockServerBuilder;
 
-
 /// A running mock server; it stops when dropped.
 pub struct MockServer {
     addr: SocketAddr,

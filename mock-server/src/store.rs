@@ -181,11 +181,17 @@ impl Store {
     pub(crate) fn read(&self, namespace: &str, have: u64) -> Result<Read, StateError> {
         let [version, state] = self.keys(namespace);
         let (v, bytes): (u64, Option<Vec<u8>>) = self.with(|c| {
-            self.read
-                .key(&version)
-                .key(&state)
-                .arg(have)
-                .invoke(c)
+            let reply: Vec<redis::Value> =
+                self.read.key(&version).key(&state).arg(have).invoke(c)?;
+            let v = match reply.first() {
+                Some(v) => redis::from_redis_value(v)?,
+                None => 0,
+            };
+            let bytes = match reply.get(1) {
+                Some(b) => redis::from_redis_value(b)?,
+                None => None,
+            };
+            Ok((v, bytes))
         })?;
         Ok(match (v, bytes) {
             (0, _) => Read::Missing,
@@ -272,6 +278,9 @@ mod tests {
             shown("redis://:hunter2@127.0.0.1:6379/0"),
             "redis://***@127.0.0.1:6379/0"
         );
-        assert_eq!(shown("redis://127.0.0.1:6379/1"), "redis://127.0.0.1:6379/1");
+        assert_eq!(
+            shown("redis://127.0.0.1:6379/1"),
+            "redis://127.0.0.1:6379/1"
+        );
     }
 }
