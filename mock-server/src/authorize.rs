@@ -227,7 +227,7 @@ fn request(
         let note = params
             .get("login_hint")
             .map(|h| format!("No account is named `{h}`. "));
-        return Ok(Chosen::Page(picker(spec, op, params, &accounts, note)));
+        return Ok(Chosen::Page(picker(spec, op, params, accounts, note)));
     };
     let code = random_token(TokenKind::Refresh).to_string();
     let grant = Grant {
