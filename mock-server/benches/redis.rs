@@ -36,7 +36,7 @@ async fn client_loop(client: reqwest::Client, uris: Arc<Vec<String>>, who: usize
         n += 1;
         uris[n % uris.len()].clone()
     };
-    let mut uri = uris[n % uris.len()].clone();
+    let mut uri = uris[who % uris.len()].clone();
     for _ in 0..SESSIONS {
         let t = Instant::now();
         let body: Value = client
@@ -122,7 +122,10 @@ async fn main() {
          whole namespace state in one key"
     );
     let memory = MockServer::start().await;
-    print("in memory, one mock", &run(std::slice::from_ref(&memory)).await);
+    print(
+        "in memory, one mock",
+        &run(std::slice::from_ref(&memory)).await,
+    );
 
     let one = MockServer::builder()
         .state_redis(redis.url())
@@ -141,8 +144,16 @@ async fn main() {
     redis.restart();
 
     let replicas = [
-        MockServer::builder().state_redis(redis.url()).start().await.unwrap(),
-        MockServer::builder().state_redis(redis.url()).start().await.unwrap(),
+        MockServer::builder()
+            .state_redis(redis.url())
+            .start()
+            .await
+            .unwrap(),
+        MockServer::builder()
+            .state_redis(redis.url())
+            .start()
+            .await
+            .unwrap(),
     ];
     print("redis, two replicas", &run(&replicas).await);
 }
