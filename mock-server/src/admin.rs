@@ -17,7 +17,16 @@ use crate::handler::Mock;
 use crate::namespace::DEFAULT_NAMESPACE;
 use crate::page::{self, Listing, DEFAULT_LIMIT};
 use crate::redact;
-use crate::state::{ClockView, JournalEntry, State, TokenStatus};
+use crate::state::{Clock, ClockView, JournalEntry, State, StateError, TokenStatus};
+
+/// The shared state's failures are 503 problem documents (the app makes
+/// every admin error one).
+impl From<StateError> for poem::Error {
+    fn from(e: StateError) -> poem::Error {
+        tracing::warn!(error = %e, "admin request answered 503");
+        poem::Error::from_string(e.to_string(), StatusCode::SERVICE_UNAVAILABLE)
+    }
+}
 
 /// The admin API's prefix.
 pub(crate) const PREFIX: &str = "/__mock";
@@ -129,39 +138,41 @@ impl Admin {
     /// Forget every session, token and journal entry of the namespace; put
     /// its clock back to wall time. Accounts stay.
     #[oai(path = "/reset", method = "post")]
-    async fn reset(&self, space: Data<&Space>) -> Reset {
-        space.0 .0.reset();
+    async fn reset(&self, space: Data<&Space>) -> poem::Result<Reset> {
+        space.0 .0.reset()?;
         self.changed(&space);
-        Reset::Done
+        Ok(Reset::Done)
     }
 
     /// The namespace's clock.
     #[oai(path = "/clock", method = "get")]
-    async fn clock(&self, space: Data<&Space>) -> Json<ClockView> {
-        Json(space.0 .0.clock.view())
+    async fn clock(&self, space: Data<&Space>) -> poem::Result<Json<ClockView>> {
+        Ok(Json(space.0 .0.clock()?))
     }
 
     /// Move the namespace's clock forward, so that tokens expire without
     /// waiting.
     #[oai(path = "/clock/advance", method = "post")]
-    async fn advance(&self, space: Data<&Space>, body: Json<Advance>) -> Json<ClockView> {
-        space.0 .0.clock.advance(body.0.seconds.min(MAX_ADVANCE));
-        self.clock_moved(&space)
+    async fn advance(
+        &self,
+        space: Data<&Space>,
+        body: Json<Advance>,
+    ) -> poem::Result<Json<ClockView>> {
+        let seconds = body.0.seconds.min(MAX_ADVANCE);
+        self.clock_moved(&space, |c| c.advance(seconds))
     }
 
     /// Stop the namespace's clock: from now on it only moves when
     /// advanced, so that expiry can be tested to the second.
     #[oai(path = "/clock/freeze", method = "post")]
-    async fn freeze(&self, space: Data<&Space>) -> Json<ClockView> {
-        space.0 .0.clock.freeze();
-        self.clock_moved(&space)
+    async fn freeze(&self, space: Data<&Space>) -> poem::Result<Json<ClockView>> {
+        self.clock_moved(&space, Clock::freeze)
     }
 
     /// Let a frozen clock run again.
     #[oai(path = "/clock/resume", method = "post")]
-    async fn resume(&self, space: Data<&Space>) -> Json<ClockView> {
-        space.0 .0.clock.resume();
-        self.clock_moved(&space)
+    async fn resume(&self, space: Data<&Space>) -> poem::Result<Json<ClockView>> {
+        self.clock_moved(&space, Clock::resume)
     }
 
     /// The namespace's stored sessions, oldest first, a page at a time: those
@@ -182,7 +193,7 @@ impl Admin {
     ) -> poem::Result<Json<Listing<SessionOut>>> {
         let after = page::after::<1>("sessions", cursor.0.as_deref())?;
         let after = after.map(|[a]| u32::try_from(a).unwrap_or(u32::MAX));
-        let found = space.0 .0.sessions_page(after, limit.0 as usize);
+        let found = space.0 .0.sessions_page(after, limit.0 as usize)?;
         let items = found.items.into_iter().map(|s| SessionOut {
             id: s.id,
             username: s.username,
@@ -220,7 +231,7 @@ impl Admin {
             let session = u32::try_from(session).unwrap_or(u32::MAX);
             (session, refresh != 0, serial)
         });
-        let found = space.0 .0.tokens_page(after, limit.0 as usize);
+        let found = space.0 .0.tokens_page(after, limit.0 as usize)?;
         let items = found.items.into_iter().map(|(t, status, why)| TokenOut {
             fingerprint: redact::fingerprint(&t.token),
             token: t.token.to_string(),
@@ -276,27 +287,27 @@ impl Admin {
     /// Every namespace: `default` (requests without `x-mock-namespace`)
     /// and those made by requests naming one.
     #[oai(path = "/namespaces", method = "get")]
-    async fn namespaces(&self) -> Json<Namespaces> {
+    async fn namespaces(&self) -> poem::Result<Json<Namespaces>> {
         let spaces = &self.mock.spaces;
         let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         let namespaces = spaces
-            .list()
+            .list_shared()?
             .into_iter()
             .map(|s| {
-                let (started, live) = s.session_counts();
-                NamespaceOut {
+                let (started, live) = s.session_counts()?;
+                Ok(NamespaceOut {
                     name: s.name.clone(),
                     sessions: count(started),
                     live_sessions: count(live),
                     requests: count(s.journal.lock().len()),
-                    clock: s.clock.view(),
-                }
+                    clock: s.clock()?,
+                })
             })
-            .collect();
-        Json(Namespaces {
+            .collect::<Result<_, StateError>>()?;
+        Ok(Json(Namespaces {
             max: count(spaces.max()),
             namespaces,
-        })
+        }))
     }
 
     /// Forget a namespace and all its state (a finished test run's).
@@ -307,7 +318,7 @@ impl Admin {
             let detail = "the default namespace cannot be deleted; reset it (POST /__mock/reset)";
             return Err(refuse(StatusCode::CONFLICT, detail.into()));
         }
-        if self.mock.spaces.remove(&name.0) {
+        if self.mock.spaces.remove(&name.0)? {
             self.mock.changed(Change::Namespaces);
             Ok(Reset::Done)
         } else {
@@ -328,9 +339,10 @@ impl Admin {
         self.mock.changed(Change::State(space.0.name.clone()));
     }
 
-    fn clock_moved(&self, space: &Space) -> Json<ClockView> {
+    fn clock_moved(&self, space: &Space, f: impl Fn(&mut Clock)) -> poem::Result<Json<ClockView>> {
+        let view = space.0.move_clock(f)?;
         self.changed(space);
-        Json(space.0.clock.view())
+        Ok(Json(view))
     }
 }
 

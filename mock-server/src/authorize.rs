@@ -13,7 +13,7 @@
 
 use openapi::authcode::{self, Challenge, ChallengeMethod, Grant};
 use openapi::binding::{ActionKind, Binding};
-use openapi::model::TokenKind;
+use openapi::model::{Instant, TokenKind};
 use openapi::spec::Operation;
 use openapi::vocabulary::AUTHORIZE_REDIRECTS;
 use openapi::wire::Component;
@@ -23,7 +23,7 @@ use crate::bound::Told;
 use crate::docs::escape;
 use crate::read::Sent;
 use crate::respond::Reply;
-use crate::state::{random_token, State};
+use crate::state::{random_token, State, StateError};
 
 /// The parameters of an authorization request: from the query, or the
 /// form body of a POST (OpenID Connect Core section 3.1.2.1 has both).
@@ -83,11 +83,16 @@ fn redirected(error: &'static str, description: impl Into<String>) -> Redirected
 }
 
 /// The answer of the authorize operation `op`.
-pub(crate) fn answer(spec: &Spec, state: &State, op: &Operation, sent: Sent<'_>) -> Told {
+pub(crate) fn answer(
+    spec: &Spec,
+    state: &State,
+    op: &Operation,
+    sent: Sent<'_>,
+) -> Result<Told, StateError> {
     let params = Params(&sent);
     let redirect_uri = match checked_client(spec, &params) {
         Ok(uri) => uri,
-        Err(why) => return page_error(&why),
+        Err(why) => return Ok(page_error(&why)),
     };
     let status = redirect_status(op);
     let state_param = params.get("state");
@@ -102,27 +107,31 @@ pub(crate) fn answer(spec: &Spec, state: &State, op: &Operation, sent: Sent<'_>)
         let sep = if redirect_uri.contains('?') { '&' } else { '?' };
         Reply::empty(status).header("location", format!("{redirect_uri}{sep}{query}"))
     };
-    match request(spec, state, op, &params, &redirect_uri) {
-        Ok(Chosen::Code(code, username)) => Told {
-            reply: back(&[("code", Some(code)), ("state", state_param)]),
-            outcome: "success".into(),
-            words: format!("code issued for {username}"),
+    let (accounts, now): (Vec<String>, _) =
+        state.with_model(|m, now, _| (m.accounts().map(|(u, _)| u.to_owned()).collect(), now))?;
+    Ok(
+        match request(spec, state, op, &params, &redirect_uri, (&accounts, now)) {
+            Ok(Chosen::Code(code, username)) => Told {
+                reply: back(&[("code", Some(code)), ("state", state_param)]),
+                outcome: "success".into(),
+                words: format!("code issued for {username}"),
+            },
+            Ok(Chosen::Page(page)) => Told {
+                reply: page,
+                outcome: "success".into(),
+                words: "the account picker".into(),
+            },
+            Err(e) => Told {
+                reply: back(&[
+                    ("error", Some(e.error.to_owned())),
+                    ("error_description", Some(e.description.clone())),
+                    ("state", state_param),
+                ]),
+                outcome: e.error.into(),
+                words: format!("{}: {}", e.error, e.description),
+            },
         },
-        Ok(Chosen::Page(page)) => Told {
-            reply: page,
-            outcome: "success".into(),
-            words: "the account picker".into(),
-        },
-        Err(e) => Told {
-            reply: back(&[
-                ("error", Some(e.error.to_owned())),
-                ("error_description", Some(e.description.clone())),
-                ("state", state_param),
-            ]),
-            outcome: e.error.into(),
-            words: format!("{}: {}", e.error, e.description),
-        },
-    }
+    )
 }
 
 /// The redirect URI to answer at: the client is known and the URI is one
@@ -178,6 +187,7 @@ fn request(
     op: &Operation,
     params: &Params<'_>,
     redirect_uri: &str,
+    (accounts, now): (&[String], Instant),
 ) -> Result<Chosen, Redirected> {
     match params.get("response_type").as_deref() {
         Some("code") => {}
@@ -205,8 +215,7 @@ fn request(
             "a public client must send a PKCE code_challenge",
         ));
     }
-    let accounts: Vec<String> =
-        state.with_model(|m, _, _| m.accounts().map(|(u, _)| u.to_owned()).collect());
+
     let hint = params.get("login_hint");
     let Some(username) = hint.filter(|h| accounts.contains(h)) else {
         if params.get("prompt").as_deref() == Some("none") {
@@ -218,10 +227,9 @@ fn request(
         let note = params
             .get("login_hint")
             .map(|h| format!("No account is named `{h}`. "));
-        return Ok(Chosen::Page(picker(spec, op, params, &accounts, note)));
+        return Ok(Chosen::Page(picker(spec, op, params, accounts, note)));
     };
     let code = random_token(TokenKind::Refresh).to_string();
-    let now = state.clock.now();
     let grant = Grant {
         username: username.clone(),
         client_id,

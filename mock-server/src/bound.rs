@@ -19,7 +19,7 @@ use openapi::Spec;
 use crate::jwt::{IdToken, Signer};
 use crate::read::Sent;
 use crate::respond::{self, Choice, Reply};
-use crate::state::State;
+use crate::state::{State, StateError};
 
 /// What the request carries where the binding looks.
 struct Read {
@@ -88,7 +88,8 @@ pub(crate) struct Told {
     pub(crate) words: String,
 }
 
-/// The answer of `op`, bound by `b`.
+/// The answer of `op`, bound by `b`: a 503 problem when the shared state
+/// cannot be read or written (`--state redis://…`), never a guess.
 pub(crate) fn answer(
     spec: &Spec,
     signer: Option<&Signer>,
@@ -97,6 +98,28 @@ pub(crate) fn answer(
     b: &Binding,
     sent: Sent<'_>,
 ) -> Told {
+    decide(spec, signer, state, op, b, sent).unwrap_or_else(|e| unavailable(&e))
+}
+
+/// The 503 of a request the shared state could not serve.
+pub(crate) fn unavailable(e: &StateError) -> Told {
+    let words = e.to_string();
+    tracing::warn!(error = %words, "answered 503");
+    Told {
+        reply: Reply::from(respond::problem(503, words.clone())).header("retry-after", "1"),
+        outcome: "unavailable".into(),
+        words,
+    }
+}
+
+fn decide(
+    spec: &Spec,
+    signer: Option<&Signer>,
+    state: &State,
+    op: &Operation,
+    b: &Binding,
+    sent: Sent<'_>,
+) -> Result<Told, StateError> {
     if b.action == ActionKind::Authorize {
         return crate::authorize::answer(spec, state, op, sent);
     }
@@ -106,11 +129,11 @@ pub(crate) fn answer(
     let (outcome, detail, token, grant, code_why) = match b.action.action(read.presented()) {
         Some(action) => {
             let token = action.token().map(str::to_owned);
-            let (outcome, detail) = state.apply_explained(read.client(), action);
+            let (outcome, detail) = state.apply_explained(read.client(), action)?;
             (outcome, detail, token, None, None)
         }
         None => {
-            let e = crate::exchange::apply(state, b, sent, read.client());
+            let e = crate::exchange::apply(state, b, sent, read.client())?;
             (e.outcome, e.detail, None, e.grant, e.why)
         }
     };
@@ -141,7 +164,7 @@ pub(crate) fn answer(
                 state,
                 client_id.as_deref(),
                 grant.as_ref(),
-            ),
+            )?,
         )
     } else {
         Reply::from(respond::problem(
@@ -173,11 +196,11 @@ pub(crate) fn answer(
         "" => name.to_string(),
         _ => format!("{name}: {why}"),
     };
-    Told {
+    Ok(Told {
         reply,
         outcome: journaled,
         words,
-    }
+    })
 }
 
 /// The values a bound response carries at the binding's places: the
@@ -191,15 +214,14 @@ fn fills<'b>(
     state: &State,
     client: Option<&str>,
     grant: Option<&Grant>,
-) -> Vec<(&'b Expr, Value)> {
+) -> Result<Vec<(&'b Expr, Value)>, StateError> {
     match outcome {
         Outcome::Issued(t) => {
             let i = &b.issue;
             let wanted = i.id_token.is_some() && grant.is_none_or(Grant::openid);
             let id_token = signer.filter(|_| wanted).map(|s| {
-                let now = state.clock.now();
-                let started =
-                    state.with_model(|m, _, _| m.session(t.session).map(|s| s.started_at));
+                let (now, started) = state
+                    .with_model(|m, now, _| (now, m.session(t.session).map(|s| s.started_at)))?;
                 let token = s.id_token(&IdToken {
                     username: &t.username,
                     client,
@@ -209,9 +231,10 @@ fn fills<'b>(
                     access_token: &t.access_token,
                     nonce: grant.and_then(|g| g.nonce.as_deref()),
                 });
-                Value::from(token.as_str())
+                Ok::<_, StateError>(Value::from(token.as_str()))
             });
-            [
+            let id_token = id_token.transpose()?;
+            Ok([
                 (&i.access_token, Some(Value::from(t.access_token.as_str()))),
                 (
                     &i.refresh_token,
@@ -226,15 +249,15 @@ fn fills<'b>(
             ]
             .into_iter()
             .filter_map(|(e, v)| Some((e.as_ref()?, v?)))
-            .collect()
+            .collect())
         }
-        Outcome::Authorized { username } => b
+        Outcome::Authorized { username } => Ok(b
             .subject
             .iter()
             .map(|e| (e, Value::from(username.as_str())))
-            .collect(),
-        Outcome::Introspected(i) => introspection_fills(b, i),
-        Outcome::Done | Outcome::Rejected(_) => Vec::new(),
+            .collect()),
+        Outcome::Introspected(i) => Ok(introspection_fills(b, i)),
+        Outcome::Done | Outcome::Rejected(_) => Ok(Vec::new()),
     }
 }
 

@@ -22,6 +22,7 @@ use crate::prefer::Latency;
 use crate::serve::Limits;
 use crate::served::Served;
 use crate::server::MockServer;
+use crate::store::{StateError, Store};
 
 /// File descriptors kept free for everything but connections (the spec,
 /// its watcher, logs).
@@ -51,6 +52,15 @@ pub enum StartError {
         #[source]
         source: notify::Error,
     },
+    /// The shared state (`--state redis://…`) did not answer.
+    #[error("cannot reach the shared state at {url}")]
+    State {
+        /// The URL, password hidden.
+        url: String,
+        /// Why.
+        #[source]
+        source: StateError,
+    },
 }
 
 /// Options of a mock server; see [`MockServer::builder`].
@@ -71,6 +81,7 @@ pub struct MockServerBuilder {
     body_timeout: Duration,
     admin_token: Option<String>,
     allowed_hosts: Vec<String>,
+    state: Option<String>,
 }
 
 impl Default for MockServerBuilder {
@@ -91,6 +102,7 @@ impl Default for MockServerBuilder {
             body_timeout: DEFAULT_BODY_TIMEOUT,
             admin_token: None,
             allowed_hosts: Vec::new(),
+            state: None,
         }
     }
 }
@@ -211,25 +223,61 @@ impl MockServerBuilder {
         self
     }
 
+    /// Keep the state (sessions, clock, token key, namespaces) in the
+    /// Redis at `url` (`redis://HOST:PORT/DB`) instead of in the process:
+    /// every mock started with the same URL serves one lifecycle, so
+    /// replicas behind a load balancer agree (see docs/replicas.md).
+    pub fn state_redis(mut self, url: impl Into<String>) -> Self {
+        self.state = Some(url.into());
+        self
+    }
+
     /// The mock as an in-process poem endpoint (no socket). A
     /// [`watch`](Self::watch)ed file is watched only by
     /// [`start`](Self::start).
+    ///
+    /// # Panics
+    ///
+    /// With [`state_redis`](Self::state_redis), if Redis does not answer
+    /// (use [`try_build`](Self::try_build) to get the error).
     pub fn build(self) -> App {
+        match self.try_build() {
+            Ok(app) => app,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// [`build`](Self::build), or why the shared state cannot be reached.
+    pub fn try_build(self) -> Result<App, StartError> {
         let access = match self.admin_token.clone() {
             Some(token) => AdminAccess::new(self.host, Some(token), &self.allowed_hosts),
             None => AdminAccess::local(),
         };
-        self.into_mock(access).0
+        Ok(self.into_mock(access)?.0)
     }
 
-    fn into_mock(self, access: AdminAccess) -> (App, Option<PathBuf>) {
+    /// The shared state the options name, opened (`None`: in memory).
+    fn store(&self) -> Result<Option<Arc<Store>>, StartError> {
+        let Some(url) = &self.state else {
+            return Ok(None);
+        };
+        let store = Store::open(url).map_err(|source| StartError::State {
+            url: crate::store::shown(url),
+            source,
+        })?;
+        tracing::info!(state = %store.url(), "state shared through redis");
+        Ok(Some(Arc::new(store)))
+    }
+
+    fn into_mock(self, access: AdminAccess) -> Result<(App, Option<PathBuf>), StartError> {
+        let store = self.store()?;
         let spec = self.spec.unwrap_or_else(openapi::reference_spec);
         let blank = blank_model(&spec, &self.users);
         let served = Served::new(spec);
         let signer = served.signer.clone();
         let mock = Mock::new(
             served,
-            Namespaces::new(blank, signer, self.max_namespaces),
+            Namespaces::new(blank, signer, self.max_namespaces, store),
             self.cors,
             BodyLimits {
                 limit: self.body_limit,
@@ -239,7 +287,7 @@ impl MockServerBuilder {
             self.latency,
             self.users,
         );
-        (App::new(Arc::new(mock), access), self.watch)
+        Ok((App::new(Arc::new(mock), access), self.watch))
     }
 
     /// Bind and serve in the background.
@@ -262,7 +310,7 @@ impl MockServerBuilder {
             (None, Some(most)) => most,
             (None, None) => crate::serve::DEFAULT_MAX_CONNECTIONS,
         };
-        let (app, watch) = self.into_mock(access);
+        let (app, watch) = self.into_mock(access)?;
         if let Some(path) = watch {
             crate::reload::watch(app.mock(), &path)
                 .map_err(|source| StartError::Watch { path, source })?;

@@ -57,7 +57,7 @@ impl Key {
         Key::from_secret(&secret)
     }
 
-    fn from_secret(secret: &[u8; 32]) -> Key {
+    pub(crate) fn from_secret(secret: &[u8; 32]) -> Key {
         // HMAC takes a key of any length: this never fails.
         match HmacSha256::new_from_slice(secret) {
             Ok(mac) => Key(mac),

@@ -17,7 +17,7 @@ use openapi::binding::Binding;
 use openapi::model::{ClientAuth, Invalidity, Outcome, Rejection};
 
 use crate::read::Sent;
-use crate::state::State;
+use crate::state::{State, StateError};
 
 /// What a code exchange came to.
 pub(crate) struct Exchanged {
@@ -46,17 +46,21 @@ pub(crate) fn apply(
     b: &Binding,
     sent: Sent<'_>,
     client: Option<ClientAuth<'_>>,
-) -> Exchanged {
+) -> Result<Exchanged, StateError> {
     let Some(places) = &b.exchange else {
-        return refused(Rejection::Missing, None, "no code places".into());
+        return Ok(refused(Rejection::Missing, None, "no code places".into()));
     };
     let code = sent.source(&places.code).filter(|c| !c.is_empty());
     let Some(code) = code else {
-        return refused(Rejection::Missing, None, CodeError::Missing.to_string());
+        return Ok(refused(
+            Rejection::Missing,
+            None,
+            CodeError::Missing.to_string(),
+        ));
     };
     if let Some(auth) = client {
-        if let Err(r) = state.with_model(|m, _, _| m.authenticate_client(auth)) {
-            return refused(r, None, "the client did not authenticate".into());
+        if let Err(r) = state.with_model(|m, _, _| m.authenticate_client(auth))? {
+            return Ok(refused(r, None, "the client did not authenticate".into()));
         }
     }
     let redirect_uri = sent.source(&places.redirect_uri);
@@ -71,17 +75,17 @@ pub(crate) fn apply(
         redirect_uri: redirect_uri.as_deref(),
         verifier: verifier.as_deref(),
     };
-    let grant = match codes.redeem(redemption, state.clock.now()) {
+    let grant = match codes.redeem(redemption, state.now()?) {
         Ok(grant) => grant,
         Err(e) => {
             let why = e.to_string();
-            return match e {
+            return Ok(match e {
                 CodeError::Missing => refused(Rejection::Missing, None, why),
                 CodeError::Expired => refused(Rejection::Expired, None, why),
                 CodeError::Unknown => refused(Rejection::Invalid, Some(Invalidity::Unknown), why),
                 CodeError::Reused { session } => {
                     if let Some(s) = session {
-                        state.with_model(|m, now, _| m.end_session(s, now));
+                        state.with_model(|m, now, _| m.end_session(s, now))?;
                     }
                     let why = match session {
                         Some(s) => format!("{why}: session {s} ended"),
@@ -90,17 +94,18 @@ pub(crate) fn apply(
                     refused(Rejection::Invalid, Some(Invalidity::Spent), why)
                 }
                 _ => refused(Rejection::Invalid, None, why),
-            };
+            });
         }
     };
-    let outcome = state.with_model(|m, now, codec| m.grant(&grant.username, client_id, now, codec));
+    let outcome =
+        state.with_model(|m, now, codec| m.grant(&grant.username, client_id, now, codec))?;
     if let Outcome::Issued(t) = &outcome {
         codes.started(&code, t.session);
     }
-    Exchanged {
+    Ok(Exchanged {
         outcome,
         detail: None,
         grant: Some(grant),
         why: None,
-    }
+    })
 }

@@ -208,7 +208,7 @@ impl Mock {
                 .and_then(|(_, b)| redact::body(b));
             state.journal.lock().push(JournalEntry {
                 seq: 0,
-                at: state.clock.now(),
+                at: state.seen_now(),
                 method,
                 uri,
                 operation: answer.operation,

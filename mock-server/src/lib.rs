@@ -90,6 +90,7 @@ mod serve;
 mod served;
 mod server;
 mod state;
+mod store;
 mod unbound;
 
 pub use app::App;
@@ -103,3 +104,4 @@ pub use prefer::{Latency, MAX_DELAY_MS};
 pub use serve::{DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
 pub use server::{MockServer, Namespace};
 pub use state::{ClockView, JournalEntry, TokenStatus, JOURNAL_CAPACITY};
+pub use store::StateError;

@@ -89,6 +89,11 @@ struct Args {
     /// included.
     #[arg(long, default_value_t = mock_server::DEFAULT_MAX_NAMESPACES)]
     max_namespaces: usize,
+    /// Where the state lives: `memory` (this process), or
+    /// `redis://HOST:PORT/DB`, shared by every replica given the same URL
+    /// (see docs/replicas.md).
+    #[arg(long, value_name = "memory|redis://HOST:PORT/DB", default_value = "memory", value_parser = parse_state)]
+    state: StateArg,
     /// How log lines are written to stderr (colour only on a terminal,
     /// never with NO_COLOR set).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
@@ -197,6 +202,23 @@ fn cors(list: &[String]) -> Cors {
     }
 }
 
+/// The `--state` option.
+#[derive(Debug, Clone)]
+enum StateArg {
+    Memory,
+    Redis(String),
+}
+
+fn parse_state(s: &str) -> Result<StateArg, String> {
+    if s == "memory" {
+        return Ok(StateArg::Memory);
+    }
+    if s.starts_with("redis://") || s.starts_with("rediss://") {
+        return Ok(StateArg::Redis(s.to_owned()));
+    }
+    Err("expected `memory` or a redis://HOST:PORT/DB URL".to_owned())
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let shell = match args.command {
@@ -285,6 +307,9 @@ fn run(args: Args, spec: openapi::Spec) -> anyhow::Result<()> {
             && std::env::var("MOCK_ADMIN_TOKEN").ok() != args.admin_token;
         if let Some(token) = args.admin_token.filter(|t| !t.is_empty()) {
             builder = builder.admin_token(token);
+        }
+        if let StateArg::Redis(url) = &args.state {
+            builder = builder.state_redis(url.clone());
         }
         let server = builder.start().await?;
         let source = match &args.spec {

@@ -17,6 +17,7 @@ use openapi::model::Model;
 
 use crate::jwt::Signer;
 use crate::state::State;
+use crate::store::{StateError, Store};
 
 /// The header that picks a namespace.
 pub const NAMESPACE_HEADER: &str = "x-mock-namespace";
@@ -48,6 +49,15 @@ pub(crate) enum NamespaceError {
         /// The bound.
         max: usize,
     },
+    /// The shared state (`--state redis://…`) cannot say.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl From<StateError> for NamespaceError {
+    fn from(e: StateError) -> NamespaceError {
+        NamespaceError::Unavailable(e.to_string())
+    }
 }
 
 impl NamespaceError {
@@ -56,6 +66,7 @@ impl NamespaceError {
         match self {
             NamespaceError::BadName(_) => 400,
             NamespaceError::Full { .. } => 409,
+            NamespaceError::Unavailable(_) => 503,
         }
     }
 }
@@ -85,17 +96,44 @@ pub(crate) struct Namespaces {
     blank: Mutex<(Model, Option<Arc<Signer>>)>,
     max: usize,
     map: RwLock<BTreeMap<String, Arc<State>>>,
+    /// Where replicas share their namespaces, if they do.
+    store: Option<Arc<Store>>,
 }
 
 impl Namespaces {
     /// The default namespace alone; at most `max` namespaces in all.
-    pub(crate) fn new(blank: Model, signer: Option<Arc<Signer>>, max: usize) -> Namespaces {
-        let default = Arc::new(State::new(DEFAULT_NAMESPACE, blank.clone(), signer.clone()));
+    /// With a `store`, every namespace's state is the one it holds, and
+    /// the names (and the bound) are shared by every replica.
+    pub(crate) fn new(
+        blank: Model,
+        signer: Option<Arc<Signer>>,
+        max: usize,
+        store: Option<Arc<Store>>,
+    ) -> Namespaces {
+        let default = Arc::new(State::new(
+            DEFAULT_NAMESPACE,
+            blank.clone(),
+            signer.clone(),
+            store.clone(),
+        ));
         Namespaces {
             blank: Mutex::new((blank, signer)),
             max: max.max(1),
             map: RwLock::new(BTreeMap::from([(DEFAULT_NAMESPACE.to_owned(), default)])),
+            store,
         }
+    }
+
+    /// The local copy of a namespace, made if new (no check of the bound).
+    fn local(&self, name: &str) -> Arc<State> {
+        let mut map = self.map.write();
+        if let Some(state) = map.get(name) {
+            return state.clone();
+        }
+        let (blank, signer) = self.blank.lock().clone();
+        let state = Arc::new(State::new(name, blank, signer, self.store.clone()));
+        map.insert(name.to_owned(), state.clone());
+        state
     }
 
     /// The default namespace.
@@ -122,6 +160,14 @@ impl Namespaces {
         if !valid(name) {
             return Err(NamespaceError::BadName(name.to_owned()));
         }
+        if let Some(store) = &self.store {
+            // The default namespace is never recorded: the others share
+            // the rest of the bound.
+            if !store.register(name, self.max - 1)? {
+                return Err(NamespaceError::Full { max: self.max });
+            }
+            return Ok((self.local(name), true));
+        }
         let mut map = self.map.write();
         if let Some(state) = map.get(name) {
             return Ok((state.clone(), false));
@@ -130,14 +176,26 @@ impl Namespaces {
             return Err(NamespaceError::Full { max: self.max });
         }
         let (blank, signer) = self.blank.lock().clone();
-        let state = Arc::new(State::new(name, blank, signer));
+        let state = Arc::new(State::new(name, blank, signer, None));
         map.insert(name.to_owned(), state.clone());
         Ok((state, true))
     }
 
-    /// Every namespace, by name.
+    /// Every namespace this replica knows, by name.
     pub(crate) fn list(&self) -> Vec<Arc<State>> {
         self.map.read().values().cloned().collect()
+    }
+
+    /// Every namespace, by name: with a store, those any replica made.
+    pub(crate) fn list_shared(&self) -> Result<Vec<Arc<State>>, StateError> {
+        let Some(store) = &self.store else {
+            return Ok(self.list());
+        };
+        let names = store.namespaces()?;
+        let mut list = vec![self.default_space()];
+        list.extend(names.iter().map(|n| self.local(n)));
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(list)
     }
 
     /// The bound.
@@ -147,8 +205,17 @@ impl Namespaces {
 
     /// Forget a namespace. `false` if there was none of that name; the
     /// default namespace cannot go (reset it instead).
-    pub(crate) fn remove(&self, name: &str) -> bool {
-        name != DEFAULT_NAMESPACE && self.map.write().remove(name).is_some()
+    pub(crate) fn remove(&self, name: &str) -> Result<bool, StateError> {
+        if name == DEFAULT_NAMESPACE {
+            return Ok(false);
+        }
+        let local = self.map.write().remove(name).is_some();
+        let Some(store) = &self.store else {
+            return Ok(local);
+        };
+        let shared = store.namespaces()?.iter().any(|n| n == name);
+        store.remove(name)?;
+        Ok(local || shared)
     }
 
     /// A reloaded spec's policy and accounts. Sessions are kept while the
@@ -159,7 +226,9 @@ impl Namespaces {
     pub(crate) fn reload(&self, blank: Model, signer: Option<Arc<Signer>>) -> bool {
         let changed = self.blank.lock().0.policy() != blank.policy();
         for state in self.list() {
-            state.adopt(&blank, changed, signer.clone());
+            if let Err(e) = state.adopt(&blank, changed, signer.clone()) {
+                tracing::warn!(namespace = %state.name, error = %e, "the reload did not reach the shared state");
+            }
         }
         *self.blank.lock() = (blank, signer);
         changed
@@ -175,6 +244,7 @@ mod tests {
             Model::new(Default::default(), [("demo", "demo")]),
             None,
             max,
+            None,
         )
     }
 
@@ -191,8 +261,8 @@ mod tests {
             let e = s.get_or_create(Some(bad)).unwrap_err();
             assert_eq!(e.status(), 400, "{bad}");
         }
-        assert!(!s.remove(DEFAULT_NAMESPACE));
-        assert!(s.remove("run-1.a_b"));
+        assert!(!s.remove(DEFAULT_NAMESPACE).unwrap());
+        assert!(s.remove("run-1.a_b").unwrap());
         assert!(s.get_or_create(Some("run-2")).is_ok());
     }
 }

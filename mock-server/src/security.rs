@@ -10,7 +10,7 @@ use openapi::Spec;
 
 use crate::read::Sent;
 use crate::respond::{self, Choice, Reply};
-use crate::state::State;
+use crate::state::{State, StateError};
 
 /// The refusal of `op`, if the request does not pass its credential
 /// checks.
@@ -22,7 +22,10 @@ pub(crate) fn refusal(spec: &Spec, state: &State, op: &Operation, sent: Sent<'_>
             "this operation requires credentials",
         ));
     }
-    let rejection = guard(spec, state, op, sent)?;
+    let rejection = match guard(spec, state, op, sent) {
+        Ok(rejection) => rejection?,
+        Err(e) => return Some(crate::bound::unavailable(&e).reply),
+    };
     Some(unauthorized(
         spec,
         op,
@@ -70,14 +73,18 @@ fn guard(
     state: &State,
     op: &Operation,
     sent: Sent<'_>,
-) -> Option<openapi::model::Rejection> {
-    let token = spec.guards_of(op).find_map(|source| sent.source(source))?;
-    match state.apply(Action::Protected {
-        access_token: Some(&token),
-    }) {
-        Outcome::Rejected(r) => Some(r),
-        _ => None,
-    }
+) -> Result<Option<openapi::model::Rejection>, StateError> {
+    let Some(token) = spec.guards_of(op).find_map(|source| sent.source(source)) else {
+        return Ok(None);
+    };
+    Ok(
+        match state.apply(Action::Protected {
+            access_token: Some(&token),
+        })? {
+            Outcome::Rejected(r) => Some(r),
+            _ => None,
+        },
+    )
 }
 
 /// The 401 (or the documented 403) of an operation, with a challenge.

@@ -111,7 +111,7 @@ impl MockServer {
 
     /// The names of every namespace, `default` included.
     pub fn namespaces(&self) -> Vec<String> {
-        let list = self.mock.spaces.list();
+        let list = shared(self.mock.spaces.list_shared());
         list.iter().map(|s| s.name.clone()).collect()
     }
 
@@ -181,8 +181,34 @@ impl Drop for MockServer {
     }
 }
 
+/// The value of a read or write of the shared state.
+///
+/// # Panics
+///
+/// With [`MockServerBuilder::state_redis`], if Redis does not answer: these
+/// accessors are for tests, where that is a broken setup (requests answer
+/// 503 then).
+fn shared<T>(r: Result<T, crate::StateError>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+impl MockServer {
+    /// Bytes Redis uses for the default namespace's state, with
+    /// [`MockServerBuilder::state_redis`] (`MEMORY USAGE` of its keys);
+    /// `None` in memory.
+    pub fn stored_bytes(&self) -> Option<Result<u64, crate::StateError>> {
+        self.default_namespace().state.stored_bytes()
+    }
+}
+
 /// One namespace of a mock (see [`MockServer::namespace`]): its state as
 /// Rust values, read from the same place the admin API reads it.
+///
+/// With [`MockServerBuilder::state_redis`] its accessors read and write
+/// Redis, and panic if it does not answer.
 #[derive(Clone)]
 pub struct Namespace {
     state: Arc<State>,
@@ -204,40 +230,40 @@ impl Namespace {
 
     /// Its clock: its now, how far it was moved, whether it is frozen.
     pub fn clock(&self) -> ClockView {
-        self.state.clock.view()
+        shared(self.state.clock())
     }
 
     /// Move its clock forward.
     pub fn advance_clock(&self, seconds: u64) {
-        self.state.clock.advance(seconds);
+        shared(self.state.move_clock(|c| c.advance(seconds)));
     }
 
     /// Stop its clock: it then moves only with
     /// [`advance_clock`](Self::advance_clock), so TTL boundaries are exact.
     pub fn freeze_clock(&self) {
-        self.state.clock.freeze();
+        shared(self.state.move_clock(crate::state::Clock::freeze));
     }
 
     /// Let a frozen clock run again (from wall time plus the offset).
     pub fn resume_clock(&self) {
-        self.state.clock.resume();
+        shared(self.state.move_clock(crate::state::Clock::resume));
     }
 
     /// Forget sessions, tokens and the journal, and put the clock back to
     /// wall time, running. Accounts stay.
     pub fn reset(&self) {
-        self.state.reset();
+        shared(self.state.reset());
     }
 
     /// Every session of its behaviour model, oldest first.
     pub fn sessions(&self) -> Vec<SessionView> {
-        self.state.sessions()
+        shared(self.state.sessions())
     }
 
     /// Every token issued since the last reset, by session, access tokens
     /// first; `usable` says whether the mock would accept it now.
     pub fn tokens(&self) -> Vec<TokenView> {
-        self.state.tokens()
+        shared(self.state.tokens())
     }
 
     /// The newest `limit` journal entries, oldest first.

@@ -1,8 +1,9 @@
 //! The mock's state: the behaviour model behind one lock with the key of
-//! its tokens, the adjustable clock, and the request journal.
+//! its tokens, the adjustable clock, and the request journal; with
+//! `--state redis://…`, model, clock and key shared by every replica
+//! through [`crate::store`].
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -15,8 +16,11 @@ use openapi::model::{
     SessionView, Token, TokenCodec, TokenKind, TokenState, TokenView,
 };
 
+pub(crate) use crate::store::StateError;
+
 use crate::codec::{Codec, Key};
 use crate::jwt::Signer;
+use crate::store::{Read, Store};
 
 /// Requests the journal keeps (the oldest go first).
 pub const JOURNAL_CAPACITY: usize = 1000;
@@ -27,12 +31,13 @@ const TOKEN_BYTES: usize = 18;
 
 /// The clock: wall time plus an offset the admin API can advance, or a
 /// frozen instant that only moves when advanced (what the conformance suite
-/// uses, so that TTL boundaries are exact).
-#[derive(Debug, Default)]
+/// uses, so that TTL boundaries are exact). Part of a namespace's shared
+/// state, so every replica on one Redis has the same clock.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Clock {
-    offset: AtomicU64,
-    /// The frozen instant plus one (0: not frozen).
-    frozen: AtomicU64,
+    offset: u64,
+    /// The frozen instant, if frozen.
+    frozen: Option<u64>,
 }
 
 fn wall() -> Instant {
@@ -44,51 +49,31 @@ fn wall() -> Instant {
 impl Clock {
     /// The mock's now, Unix seconds.
     pub(crate) fn now(&self) -> Instant {
-        match self.frozen.load(Ordering::SeqCst) {
-            0 => wall().saturating_add(self.offset()),
-            f => f - 1,
+        match self.frozen {
+            None => wall().saturating_add(self.offset),
+            Some(f) => f,
         }
     }
 
-    /// Seconds the clock has been moved past wall time (or frozen ahead of
-    /// it).
-    pub(crate) fn offset(&self) -> u64 {
-        self.offset.load(Ordering::SeqCst)
-    }
-
-    /// Whether the clock is frozen.
-    pub(crate) fn is_frozen(&self) -> bool {
-        self.frozen.load(Ordering::SeqCst) != 0
-    }
-
     /// Move the clock forward.
-    pub(crate) fn advance(&self, seconds: u64) {
-        let add = |o: u64| Some(o.saturating_add(seconds));
-        let _ = self
-            .offset
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, add);
-        let _ = self
-            .frozen
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |f| {
-                (f != 0).then(|| f.saturating_add(seconds))
-            });
+    pub(crate) fn advance(&mut self, seconds: u64) {
+        self.offset = self.offset.saturating_add(seconds);
+        self.frozen = self.frozen.map(|f| f.saturating_add(seconds));
     }
 
     /// Stop the clock at its current instant.
-    pub(crate) fn freeze(&self) {
-        let now = self.now();
-        self.frozen.store(now.saturating_add(1), Ordering::SeqCst);
+    pub(crate) fn freeze(&mut self) {
+        self.frozen = Some(self.now());
     }
 
     /// Let the clock run again from wall time plus the offset.
-    pub(crate) fn resume(&self) {
-        self.frozen.store(0, Ordering::SeqCst);
+    pub(crate) fn resume(&mut self) {
+        self.frozen = None;
     }
 
     /// Back to wall time, running.
-    pub(crate) fn reset(&self) {
-        self.offset.store(0, Ordering::SeqCst);
-        self.frozen.store(0, Ordering::SeqCst);
+    pub(crate) fn reset(&mut self) {
+        *self = Clock::default();
     }
 
     /// The clock as the admin API and [`MockServer::clock`] show it.
@@ -97,8 +82,8 @@ impl Clock {
     pub(crate) fn view(&self) -> ClockView {
         ClockView {
             now: self.now(),
-            offset: self.offset(),
-            frozen: self.is_frozen(),
+            offset: self.offset,
+            frozen: self.frozen.is_some(),
         }
     }
 }
@@ -204,21 +189,68 @@ impl Journal {
     }
 }
 
+/// What a namespace's replicas share: its model, clock and the secret of
+/// its token key (the whole value Redis stores for it, serialised).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Shared {
+    pub(crate) model: Model,
+    pub(crate) clock: Clock,
+    /// The secret of the key its tokens are authenticated with (see
+    /// [`crate::codec`]): made with the namespace, kept across reloads and
+    /// resets.
+    secret: [u8; 32],
+}
+
+impl Shared {
+    fn fresh(model: Model) -> Shared {
+        Shared {
+            model,
+            clock: Clock::default(),
+            secret: rand::random(),
+        }
+    }
+}
+
+/// A replica's copy of the shared state, and the version it is of.
+#[derive(Debug)]
+struct Cached {
+    shared: Shared,
+    key: Key,
+    /// The Redis version it is of (0: none yet).
+    version: u64,
+    /// Its bytes as stored (empty: nothing stored yet).
+    bytes: Vec<u8>,
+}
+
+impl Cached {
+    fn of(shared: Shared) -> Cached {
+        Cached {
+            key: Key::from_secret(&shared.secret),
+            shared,
+            version: 0,
+            bytes: Vec::new(),
+        }
+    }
+}
+
+/// Tries of one action against other replicas' writes before a 503.
+pub const MAX_ATTEMPTS: u32 = 64;
+
 /// One namespace: model, clock and journal together, and the key its
-/// tokens are authenticated with.
+/// tokens are authenticated with. With a [`Store`], model, clock and key
+/// live in Redis and this holds a copy; the journal and authorization
+/// codes stay the replica's.
 #[derive(Debug)]
 pub(crate) struct State {
     /// The namespace's name.
     pub(crate) name: String,
-    model: Mutex<Model>,
-    /// The key of its tokens (see [`crate::codec`]): made with the
-    /// namespace, kept across reloads.
-    key: Key,
+    cached: Mutex<Cached>,
+    /// What the namespace starts as when Redis has nothing for it.
+    blank: Mutex<Model>,
+    store: Option<Arc<Store>>,
     /// The served spec's JWT signer, where its tokens are JWTs (the same
     /// one as [`crate::served::Served`]'s, replaced on a reload).
     signer: RwLock<Option<Arc<Signer>>>,
-    /// The clock.
-    pub(crate) clock: Clock,
     /// The journal.
     pub(crate) journal: Mutex<Journal>,
     /// The authorization codes issued and not yet forgotten (the
@@ -249,63 +281,159 @@ fn page<T, C>(mut items: Vec<T>, limit: usize, cursor: impl Fn(&T) -> C) -> Page
 /// A listed token with what a person reads: its five-word status and why.
 pub(crate) type TokenLine = (TokenView, TokenStatus, String);
 
+/// A short random pause before trying again, growing with the attempt.
+fn backoff(attempt: u32) {
+    let ceiling = 50u64 << attempt.min(5);
+    let micros = rand::random::<u64>() % ceiling;
+    std::thread::sleep(std::time::Duration::from_micros(micros));
+}
+
 impl State {
-    /// State around a fresh model, with a fresh key.
-    pub(crate) fn new(name: &str, model: Model, signer: Option<Arc<Signer>>) -> State {
+    /// State around a fresh model, with a fresh key; shared through
+    /// `store` if there is one.
+    pub(crate) fn new(
+        name: &str,
+        model: Model,
+        signer: Option<Arc<Signer>>,
+        store: Option<Arc<Store>>,
+    ) -> State {
         State {
             name: name.to_owned(),
-            model: Mutex::new(model),
-            key: Key::random(),
+            blank: Mutex::new(model.clone()),
+            cached: Mutex::new(Cached::of(Shared::fresh(model))),
+            store,
             signer: RwLock::new(signer),
-            clock: Clock::default(),
             journal: Mutex::new(Journal::default()),
             codes: Mutex::new(Codes::new()),
         }
     }
 
-    /// Run `f` with this namespace's token codec.
-    fn with_codec<R>(&self, f: impl FnOnce(&mut Codec<'_>) -> R) -> R {
+    /// Run `f` on the namespace's state with its codec, atomically: under
+    /// the lock of the replica's copy and, with a store, as one
+    /// compare-and-set of the shared state (`f` may then run more than
+    /// once, on the newest state, until its write wins; what it returns of
+    /// the winning run is the answer). The model decides everything; this
+    /// only moves its bytes.
+    pub(crate) fn transact<R>(
+        &self,
+        mut f: impl FnMut(&mut Shared, &mut Codec<'_>) -> R,
+    ) -> Result<R, StateError> {
         let signer = self.signer.read().clone();
-        f(&mut Codec {
-            key: &self.key,
-            signer: signer.as_deref(),
+        let mut c = self.cached.lock();
+        let Some(store) = &self.store else {
+            let Cached { shared, key, .. } = &mut *c;
+            let mut codec = Codec {
+                key,
+                signer: signer.as_deref(),
+            };
+            return Ok(f(shared, &mut codec));
+        };
+        for attempt in 0..MAX_ATTEMPTS {
+            match store.read(&self.name, c.version)? {
+                Read::Same => {}
+                Read::Missing => {
+                    // Nothing stored (a first start, or a Redis that lost
+                    // its data): a fresh namespace with a fresh key, so
+                    // the tokens of before are unknown.
+                    if c.version != 0 || c.bytes.is_empty() {
+                        *c = Cached::of(Shared::fresh(self.blank.lock().clone()));
+                    }
+                }
+                Read::Newer(version, bytes) => {
+                    let shared: Shared =
+                        postcard::from_bytes(&bytes).map_err(StateError::Corrupt)?;
+                    let secret_changed = shared.secret != c.shared.secret;
+                    c.shared = shared;
+                    if secret_changed {
+                        c.key = Key::from_secret(&c.shared.secret);
+                    }
+                    c.version = version;
+                    c.bytes = bytes;
+                }
+            }
+            let mut work = c.shared.clone();
+            let r = f(
+                &mut work,
+                &mut Codec {
+                    key: &c.key,
+                    signer: signer.as_deref(),
+                },
+            );
+            let bytes = postcard::to_stdvec(&work).map_err(StateError::Corrupt)?;
+            if bytes == c.bytes {
+                return Ok(r);
+            }
+            if let Some(version) = store.write(&self.name, c.version, &bytes)? {
+                c.shared = work;
+                c.version = version;
+                c.bytes = bytes;
+                return Ok(r);
+            }
+            tracing::debug!(namespace = %self.name, attempt, "lost a write race; retrying");
+            backoff(attempt);
+        }
+        Err(StateError::Contention {
+            attempts: MAX_ATTEMPTS,
         })
     }
 
-    /// Run `f` on the model at the clock's now, under the model's lock,
-    /// with this namespace's codec (the code exchange starts and ends
-    /// sessions with it).
+    /// Run `f` on the model at the clock's now with this namespace's codec
+    /// (the code exchange starts and ends sessions with it), atomically
+    /// (see [`State::transact`]).
     pub(crate) fn with_model<R>(
         &self,
-        f: impl FnOnce(&mut Model, Instant, &mut Codec<'_>) -> R,
-    ) -> R {
-        let now = self.clock.now();
-        self.with_codec(|codec| f(&mut self.model.lock(), now, codec))
+        mut f: impl FnMut(&mut Model, Instant, &mut Codec<'_>) -> R,
+    ) -> Result<R, StateError> {
+        self.transact(|s, codec| {
+            let now = s.clock.now();
+            f(&mut s.model, now, codec)
+        })
     }
 
-    /// Apply an action now. The model's lock makes every action atomic: of
-    /// concurrent refreshes with one token exactly one wins.
-    pub(crate) fn apply(&self, action: Action<'_>) -> Outcome {
-        let now = self.clock.now();
-        self.with_codec(|codec| self.model.lock().apply(action, now, codec))
+    /// The clock.
+    pub(crate) fn clock(&self) -> Result<ClockView, StateError> {
+        self.transact(|s, _| s.clock.view())
     }
 
-    /// Apply an action now, and say why a token was invalid (under the same
-    /// lock, so the explanation is of this very action).
+    /// The clock's now.
+    pub(crate) fn now(&self) -> Result<Instant, StateError> {
+        self.transact(|s, _| s.clock.now())
+    }
+
+    /// The clock's now as this replica last saw it (for the journal: no
+    /// round trip, never fails).
+    pub(crate) fn seen_now(&self) -> Instant {
+        self.cached.lock().shared.clock.now()
+    }
+
+    /// Change the clock; its view after.
+    pub(crate) fn move_clock(&self, f: impl Fn(&mut Clock)) -> Result<ClockView, StateError> {
+        self.transact(|s, _| {
+            f(&mut s.clock);
+            s.clock.view()
+        })
+    }
+
+    /// Apply an action now. Every action is atomic: of concurrent
+    /// refreshes with one token exactly one wins, on every replica.
+    pub(crate) fn apply(&self, action: Action<'_>) -> Result<Outcome, StateError> {
+        self.with_model(|m, now, codec| m.apply(action.clone(), now, codec))
+    }
+
+    /// Apply an action now, and say why a token was invalid (in the same
+    /// transaction, so the explanation is of this very action).
     /// With `client`, the client the binding authenticates is checked and
     /// bound to the tokens (`Model::apply_as`).
     pub(crate) fn apply_explained(
         &self,
         client: Option<ClientAuth<'_>>,
         action: Action<'_>,
-    ) -> (Outcome, Option<Invalidity>) {
-        let now = self.clock.now();
-        self.with_codec(|codec| {
-            let mut model = self.model.lock();
+    ) -> Result<(Outcome, Option<Invalidity>), StateError> {
+        self.with_model(|model, now, codec| {
             let detail = model.diagnose(&action, now, codec);
             let outcome = match client {
-                Some(client) => model.apply_as(client, action, now, codec),
-                None => model.apply(action, now, codec),
+                Some(client) => model.apply_as(client, action.clone(), now, codec),
+                None => model.apply(action.clone(), now, codec),
             };
             (outcome, detail)
         })
@@ -313,52 +441,60 @@ impl State {
 
     /// Why `token` is refused, in words, for the log (`spent by a refresh
     /// 4 s ago`), from the model's diagnosis and its session's times:
-    /// `None` when there is no more to say than the outcome's name.
+    /// `None` when there is no more to say than the outcome's name (or the
+    /// shared state cannot be read).
     pub(crate) fn death_of(&self, token: &str) -> Option<String> {
-        let now = self.clock.now();
-        let death = self.with_codec(|codec| {
-            // Either kind: the words are of the token, whatever it was
-            // presented as.
-            let model = self.model.lock();
-            [
-                Action::Refresh {
-                    refresh_token: Some(token),
-                },
-                Action::Protected {
-                    access_token: Some(token),
-                },
-            ]
-            .iter()
-            .find_map(|a| model.explain(a, now, codec).filter(|d| d.by.is_some()))
-        })?;
-        Some(words(&death, now))
+        let (death, now) = self
+            .with_model(|model, now, codec| {
+                // Either kind: the words are of the token, whatever it was
+                // presented as.
+                let death = [
+                    Action::Refresh {
+                        refresh_token: Some(token),
+                    },
+                    Action::Protected {
+                        access_token: Some(token),
+                    },
+                ]
+                .iter()
+                .find_map(|a| model.explain(a, now, codec).filter(|d| d.by.is_some()));
+                (death, now)
+            })
+            .ok()?;
+        Some(words(&death?, now))
     }
 
     /// A reloaded spec's blank model and signer: replace this namespace's
     /// model when the policy changed (tokens of before are then unknown),
     /// else add or change its accounts in place.
-    pub(crate) fn adopt(&self, blank: &Model, policy_changed: bool, signer: Option<Arc<Signer>>) {
-        let mut model = self.model.lock();
-        if policy_changed {
-            model.renew(blank);
-        } else {
-            for (user, password) in blank.accounts() {
-                model.set_account(user.to_owned(), password.to_owned());
-            }
-        }
+    pub(crate) fn adopt(
+        &self,
+        blank: &Model,
+        policy_changed: bool,
+        signer: Option<Arc<Signer>>,
+    ) -> Result<(), StateError> {
+        *self.blank.lock() = blank.clone();
         *self.signer.write() = signer;
+        self.transact(|s, _| {
+            if policy_changed {
+                s.model.renew(blank);
+            } else {
+                for (user, password) in blank.accounts() {
+                    s.model.set_account(user.to_owned(), password.to_owned());
+                }
+            }
+        })
     }
 
     /// Sessions started since the last reset, and those stored and not
     /// ended.
-    pub(crate) fn session_counts(&self) -> (usize, usize) {
-        let model = self.model.lock();
-        (model.session_count(), model.live_sessions())
+    pub(crate) fn session_counts(&self) -> Result<(usize, usize), StateError> {
+        self.transact(|s, _| (s.model.session_count(), s.model.live_sessions()))
     }
 
     /// Every stored session, oldest first.
-    pub(crate) fn sessions(&self) -> Vec<SessionView> {
-        self.model.lock().sessions().collect()
+    pub(crate) fn sessions(&self) -> Result<Vec<SessionView>, StateError> {
+        self.transact(|s, _| s.model.sessions().collect())
     }
 
     /// Up to `limit` stored sessions after the session `after`, oldest
@@ -367,26 +503,26 @@ impl State {
         &self,
         after: Option<SessionId>,
         limit: usize,
-    ) -> Page<SessionView, SessionId> {
+    ) -> Result<Page<SessionView, SessionId>, StateError> {
         let from = after.map_or(Some(0), |a| a.checked_add(1));
         let items = match from {
-            Some(from) => self
-                .model
-                .lock()
-                .sessions_from(from)
-                .take(limit.saturating_add(1))
-                .collect(),
+            Some(from) => self.transact(|s, _| {
+                s.model
+                    .sessions_from(from)
+                    .take(limit.saturating_add(1))
+                    .collect()
+            })?,
             None => Vec::new(),
         };
-        page(items, limit, |s| s.id)
+        Ok(page(items, limit, |s| s.id))
     }
 
     /// The tokens of every stored session (see [`Model::listed`]): each
     /// session's newest access and refresh tokens, access tokens first.
-    pub(crate) fn tokens(&self) -> Vec<TokenView> {
-        let now = self.clock.now();
-        let listed: Vec<Listed> = self.model.lock().listed(0, now).collect();
-        self.with_codec(|codec| {
+    pub(crate) fn tokens(&self) -> Result<Vec<TokenView>, StateError> {
+        self.transact(|s, codec| {
+            let now = s.clock.now();
+            let listed: Vec<Listed> = s.model.listed(0, now).collect();
             listed
                 .iter()
                 .filter_map(|l| codec.rewrite(&l.claims()).map(|t| l.view(t)))
@@ -395,29 +531,26 @@ impl State {
     }
 
     /// Up to `limit` tokens after `after` as [`State::tokens`] orders them,
-    /// with their status and why: taken under the lock, written (JWTs
-    /// signed) outside it.
+    /// with their status and why.
     pub(crate) fn tokens_page(
         &self,
         after: Option<TokenCursor>,
         limit: usize,
-    ) -> Page<TokenLine, TokenCursor> {
-        let now = self.clock.now();
+    ) -> Result<Page<TokenLine, TokenCursor>, StateError> {
         let key = |l: &Listed| {
             let s = &l.stamp;
             (s.session, s.kind == TokenKind::Refresh, s.serial)
         };
-        let listed: Vec<Listed> = {
-            let model = self.model.lock();
-            model
+        self.transact(|s, codec| {
+            let now = s.clock.now();
+            let listed: Vec<Listed> = s
+                .model
                 .listed(after.map_or(0, |a| a.0), now)
                 .filter(|l| after.is_none_or(|a| key(l) > a))
                 .take(limit.saturating_add(1))
-                .collect()
-        };
-        let listed = page(listed, limit, key);
-        let items = self.with_codec(|codec| {
-            listed
+                .collect();
+            let listed = page(listed, limit, key);
+            let items = listed
                 .items
                 .iter()
                 .filter_map(|l| {
@@ -425,21 +558,29 @@ impl State {
                     let (status, why) = status_of(l, now);
                     Some((l.view(token), status, why))
                 })
-                .collect()
-        });
-        Page {
-            items,
-            next: listed.next,
-        }
+                .collect();
+            Page {
+                items,
+                next: listed.next,
+            }
+        })
     }
 
     /// Forget sessions, tokens and the journal; put the clock back. The
     /// model's memory goes back (new storage).
-    pub(crate) fn reset(&self) {
-        self.model.lock().reset();
+    pub(crate) fn reset(&self) -> Result<(), StateError> {
+        self.transact(|s, _| {
+            s.model.reset();
+            s.clock.reset();
+        })?;
         self.journal.lock().clear();
         self.codes.lock().clear();
-        self.clock.reset();
+        Ok(())
+    }
+
+    /// Bytes Redis uses for this namespace's state (`None` in memory).
+    pub(crate) fn stored_bytes(&self) -> Option<Result<u64, StateError>> {
+        self.store.as_ref().map(|s| s.memory_usage(&self.name))
     }
 }
 

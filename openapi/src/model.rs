@@ -26,7 +26,7 @@ pub use codec::{Claims, Stamp, Symbolic, TokenCodec};
 use store::{EndedBy, Issue, Revoked, Session, Sessions};
 
 /// What logout ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LogoutScope {
     /// The whole session: its access and refresh tokens.
@@ -51,7 +51,7 @@ impl LogoutScope {
 /// What concurrent refreshes with one refresh token may answer. The model
 /// applies one action at a time, so it never reads this: it is the race
 /// check's (the conformance suite's) policy, declared with the others.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConcurrentRefresh {
     /// Exactly one succeeds; the others present a spent token.
@@ -76,7 +76,7 @@ impl ConcurrentRefresh {
 }
 
 /// The lifecycle policies of an API.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Policy {
     /// Seconds an access token lives.
@@ -122,7 +122,7 @@ pub struct Policy {
 }
 
 /// How a refresh token's lifetime is counted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RefreshLifetime {
     /// From the token's own issue: each refresh starts a new lifetime.
@@ -173,7 +173,7 @@ impl Policy {
 }
 
 /// The lifecycle action an operation performs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ActionKind {
     /// Start a session.
@@ -306,7 +306,7 @@ pub type Instant = u64;
 pub type Token = CompactString;
 
 /// Which kind a token is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum TokenKind {
     /// Presented on protected operations, logout and revoke-all.
@@ -752,7 +752,7 @@ pub struct SessionView {
 }
 
 /// An account, and when its refresh tokens were last revoked at once.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Account {
     name: String,
     password: String,
@@ -769,7 +769,7 @@ struct Account {
 /// (`store`), and no token: each token carries its [`Stamp`], vouched for
 /// by the [`TokenCodec`] passed in. Memory is proportional to the stored
 /// sessions, whatever the number of refreshes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Model {
     policy: Policy,
     accounts: Vec<Account>,
@@ -786,7 +786,7 @@ pub struct Model {
 }
 
 /// An OAuth client the API knows (RFC 6749 section 2).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Client {
     /// Its `client_id`.

@@ -8,6 +8,12 @@
 /// the 401 assertion every test uses.
 mod support;
 
+/// A real redis-server on a free port, for the replica tests.
+mod support_redis;
+
+/// Replicas sharing state through Redis (`--state redis://…`).
+mod redis;
+
 /// `POST /auth/login`: token pairs, 400 problem documents, 401 for bad
 /// credentials, builder accounts.
 mod login;

@@ -14,14 +14,14 @@ use super::{ActionKind, Instant, SessionId, TokenKind};
 
 /// A token of a session known by its serial and issue time (serial 0:
 /// none).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) struct Issue {
     pub(super) serial: u64,
     pub(super) at: Instant,
 }
 
 /// How a session ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) enum EndedBy {
     /// A logout.
     Logout,
@@ -30,7 +30,7 @@ pub(super) enum EndedBy {
 }
 
 /// A token revoked on its own (not by an epoch), kept until it expires.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) struct Revoked {
     pub(super) kind: TokenKind,
     pub(super) serial: u64,
@@ -40,7 +40,7 @@ pub(super) struct Revoked {
 }
 
 /// What few sessions need: kept out of line, and dropped when empty.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) struct Extra {
     /// Under single use: refresh tokens still live besides the newest (a
     /// spent token refreshed again within the grace period leaves two).
@@ -70,7 +70,7 @@ impl Extra {
 const NO_CLIENT: u32 = u32::MAX;
 
 /// One session.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) struct Session {
     pub(super) started_at: Instant,
     /// Its newest access token.
@@ -261,7 +261,7 @@ impl Session {
 }
 
 /// Every stored session.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Sessions {
     records: Vec<Session>,
     /// Session id to its place in `records`.

@@ -1,0 +1,175 @@
+//! Replicas sharing state through one real redis-server (`--state
+//! redis://…`): a token of one replica works on the other, logout, clock,
+//! reset and namespaces apply to both, concurrent refreshes have one
+//! winner, and Redis going away means 503s, never a wrong answer.
+
+use std::sync::Arc;
+
+use mock_server::MockServer;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::support::{expect_401, expect_problem, json, Api, Pair};
+use crate::support_redis::Redis;
+
+/// Two replicas on `redis`.
+async fn replicas(redis: &Redis) -> (Api, Api) {
+    let start = || Api::with(MockServer::builder().state_redis(redis.url()));
+    (start().await, start().await)
+}
+
+async fn admin_json(api: &Api, method: &str, path: &str, body: Option<Value>) -> Value {
+    let url = api.url(&format!("/__mock{path}"));
+    let req = match method {
+        "GET" => api.client.get(url),
+        _ => api.client.post(url),
+    };
+    let req = match body {
+        Some(b) => req.json(&b),
+        None => req,
+    };
+    let resp = req.send().await.unwrap();
+    assert!(resp.status().is_success(), "{method} {path}: {resp:?}");
+    if resp.status() == StatusCode::NO_CONTENT {
+        return Value::Null;
+    }
+    json(resp).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_token_from_one_replica_works_on_the_other_and_logout_ends_it_everywhere() {
+    let Some(redis) = Redis::start() else { return };
+    let (a, b) = replicas(&redis).await;
+    let pair = a.login("demo", "demo").await;
+    b.me_ok(&pair.access, "demo").await;
+    let next = b.refresh(&pair.refresh).await;
+    a.me_ok(&next.access, "demo").await;
+    // The spent refresh token is spent on both.
+    a.refresh_refused(&pair.refresh, "RefreshToken Invalid")
+        .await;
+    let second = b.login("demo", "demo").await;
+    assert_eq!(a.logout(&second.access).await.status(), 204);
+    expect_401(b.me(&second.access).await, "Invalid token").await;
+    // The admin listings read the shared state.
+    let sessions = admin_json(&b, "GET", "/sessions", None).await;
+    assert_eq!(sessions["items"].as_array().unwrap().len(), 2, "{sessions}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_scripted_lifecycle_through_alternating_replicas_is_one_lifecycle() {
+    let Some(redis) = Redis::start() else { return };
+    let (a, b) = replicas(&redis).await;
+    let apis = [&a, &b];
+    let mut pair = apis[0].login("demo", "demo").await;
+    for i in 1..=10 {
+        let api = apis[i % 2];
+        api.me_ok(&pair.access, "demo").await;
+        pair = api.refresh(&pair.refresh).await;
+    }
+    let old = pair.clone();
+    let newer = apis[1].refresh(&pair.refresh).await;
+    // Reuse of a spent token on the other replica ends the session there.
+    apis[0]
+        .refresh_refused(&old.refresh, "RefreshToken Invalid")
+        .await;
+    expect_401(apis[1].me(&newer.access).await, "Invalid token").await;
+    assert_eq!(a.server.sessions(), b.server.sessions());
+    assert!(b.server.sessions().iter().all(|s| !s.live));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_a_thousand_concurrent_refreshes_over_two_replicas_exactly_one_wins() {
+    let Some(redis) = Redis::start() else { return };
+    let (a, b) = replicas(&redis).await;
+    let pair = a.login("demo", "demo").await;
+    let apis = Arc::new([a, b]);
+    let tasks: Vec<_> = (0..1000)
+        .map(|i| {
+            let apis = apis.clone();
+            let refresh = pair.refresh.clone();
+            tokio::spawn(async move { apis[i % 2].refresh_raw(&refresh).await.status() })
+        })
+        .collect();
+    let mut ok = 0;
+    let mut refused = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            StatusCode::OK => ok += 1,
+            StatusCode::UNAUTHORIZED => refused += 1,
+            other => panic!("a refresh answered {other}"),
+        }
+    }
+    assert_eq!((ok, refused), (1, 999));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn clock_reset_and_namespaces_apply_to_every_replica() {
+    let Some(redis) = Redis::start() else { return };
+    let (a, b) = replicas(&redis).await;
+    let pair = a.login("demo", "demo").await;
+    admin_json(&a, "POST", "/clock/freeze", None).await;
+    let moved = admin_json(&a, "POST", "/clock/advance", Some(json!({"seconds": 3600}))).await;
+    let seen = admin_json(&b, "GET", "/clock", None).await;
+    assert_eq!(seen, moved);
+    assert_eq!(seen["frozen"], true);
+    // An hour on: the access token expired on both.
+    expect_401(b.me(&pair.access).await, "Token expired").await;
+    let fresh = b.login("demo", "demo").await;
+    admin_json(&b, "POST", "/reset", None).await;
+    expect_401(a.me(&fresh.access).await, "Invalid token").await;
+    assert_eq!(a.server.clock(), b.server.clock());
+    assert!(!a.server.clock().frozen);
+    // A namespace made through one replica is listed by the other, with
+    // its own state.
+    let resp = a
+        .post("/auth/login")
+        .header("x-mock-namespace", "run-1")
+        .json(&json!({"username": "demo", "password": "demo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let listed = admin_json(&b, "GET", "/namespaces", None).await;
+    let names: Vec<&str> = listed["namespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["default", "run-1"]);
+    assert_eq!(listed["namespaces"][1]["sessions"], 1);
+    let deleted = b.delete("/__mock/namespaces/run-1").send().await.unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(a.server.namespaces(), ["default"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn redis_down_answers_503_and_after_its_restart_the_replicas_reconnect() {
+    let Some(mut redis) = Redis::start() else {
+        return;
+    };
+    let (a, b) = replicas(&redis).await;
+    let before = a.login("demo", "demo").await;
+    b.me_ok(&before.access, "demo").await;
+    redis.kill();
+    for api in [&a, &b] {
+        let problem = expect_problem(api.me(&before.access).await, 503).await;
+        assert!(problem.detail.contains("redis"), "{}", problem.detail);
+        let resp = api
+            .login_raw(json!({"username": "demo", "password": "demo"}))
+            .await;
+        expect_problem(resp, 503).await;
+        let resp = api.get("/__mock/sessions").send().await.unwrap();
+        expect_problem(resp, 503).await;
+    }
+    redis.restart();
+    // The restarted Redis is empty (no persistence): the namespace starts
+    // anew with a new token key, so the tokens of before are unknown on
+    // both replicas, and new logins work across them.
+    expect_401(a.me(&before.access).await, "Invalid token").await;
+    expect_401(b.me(&before.access).await, "Invalid token").await;
+    let after: Pair = b.login("demo", "demo").await;
+    a.me_ok(&after.access, "demo").await;
+    assert_eq!(a.logout(&after.access).await.status(), 204);
+    expect_401(b.me(&after.access).await, "Invalid token").await;
+}
