@@ -12,6 +12,9 @@ mod refimpl;
 /// malformed requests, token quality, races.
 mod verdict;
 
+/// Two mock replicas on one Redis behind a round-robin balancer: the
+/// verdicts of one mock.
+mod replicas;
 /// The suite passes against the mock for every spec in the repository.
 mod selftest;
 

@@ -707,3 +707,213 @@ fn wait_until_serving(django: &mut Django, name: &str) -> bool {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+/// A load balancer for tests: every request goes to the next of
+/// `upstreams` in turn (method, path, query, headers but `Host`, body),
+/// and its answer comes back as it was; so a suite run through it sends
+/// consecutive requests to different replicas.
+pub struct RoundRobin {
+    uri: String,
+    /// How many requests went to each upstream.
+    pub counts: Arc<Vec<AtomicU64>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl RoundRobin {
+    pub fn start(upstreams: Vec<String>) -> RoundRobin {
+        use poem::listener::{Acceptor, Listener, TcpListener};
+        assert!(!upstreams.is_empty());
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let counts: Arc<Vec<AtomicU64>> =
+            Arc::new(upstreams.iter().map(|_| AtomicU64::new(0)).collect());
+        let next = Arc::new(AtomicU64::new(0));
+        let upstreams = Arc::new(upstreams);
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let shared = (counts.clone(), next, upstreams, client);
+        let uri = runtime.block_on(async move {
+            let acceptor = TcpListener::bind("127.0.0.1:0")
+                .into_acceptor()
+                .await
+                .unwrap();
+            let addr = acceptor.local_addr()[0].as_socket_addr().copied().unwrap();
+            let endpoint = poem::endpoint::make(move |req: poem::Request| {
+                let (counts, next, upstreams, client) = shared.clone();
+                async move {
+                    let i = (next.fetch_add(1, Ordering::SeqCst) as usize) % upstreams.len();
+                    counts[i].fetch_add(1, Ordering::SeqCst);
+                    Ok::<poem::Response, poem::Error>(forward(&client, &upstreams[i], req).await)
+                }
+            });
+            tokio::spawn(async move {
+                let stop = async {
+                    let _ = rx.await;
+                };
+                let _ = poem::Server::new_with_acceptor(acceptor)
+                    .run_with_graceful_shutdown(endpoint, stop, None)
+                    .await;
+            });
+            format!("http://{addr}")
+        });
+        RoundRobin {
+            uri,
+            counts,
+            stop: Some(tx),
+            runtime: Some(runtime),
+        }
+    }
+
+    pub fn uri(&self) -> String {
+        self.uri.clone()
+    }
+
+    /// How many requests each upstream got.
+    pub fn sent(&self) -> Vec<u64> {
+        self.counts
+            .iter()
+            .map(|c| c.load(Ordering::SeqCst))
+            .collect()
+    }
+}
+
+impl Drop for RoundRobin {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+async fn forward(client: &reqwest::Client, upstream: &str, req: poem::Request) -> poem::Response {
+    let target = format!(
+        "{upstream}{}",
+        req.uri().path_and_query().map_or("/", |p| p.as_str())
+    );
+    let method = req.method().clone();
+    let mut headers = req.headers().clone();
+    headers.remove("host");
+    let body = req.into_body().into_bytes().await.unwrap_or_default();
+    match client
+        .request(method, target)
+        .headers(headers)
+        .body(body)
+        .send()
+        .await
+    {
+        Ok(resp) => {
+            let mut out = poem::Response::builder().status(resp.status());
+            for (name, value) in resp.headers() {
+                out = out.header(name, value);
+            }
+            let bytes = resp.bytes().await.unwrap_or_default();
+            out.body(bytes)
+        }
+        Err(e) => poem::Response::builder()
+            .status(poem::http::StatusCode::BAD_GATEWAY)
+            .body(format!("round robin: {e}")),
+    }
+}
+
+impl Served {
+    /// A mock replica keeping its state in the Redis at `url`.
+    pub fn start_replica(spec: Spec, url: &str) -> Served {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = runtime
+            .block_on(MockServer::builder().spec(spec).state_redis(url).start())
+            .unwrap();
+        Served {
+            server,
+            _runtime: runtime,
+        }
+    }
+}
+
+/// A real `redis-server` (Debian's package) on a free loopback port, with
+/// nothing persisted, killed when dropped.
+pub struct Redis {
+    child: Child,
+    port: u16,
+}
+
+impl Redis {
+    /// A redis-server on a free port; `None` (with a note) only where it is
+    /// not installed and `CI` is not set: in CI it must run.
+    pub fn start() -> Option<Redis> {
+        let installed = Command::new("redis-server")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !installed {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "redis-server is not installed (.ci/run installs it)"
+            );
+            eprintln!("skipped: redis-server is not installed (scripts/redis/install.sh)");
+            return None;
+        }
+        // redis-server cannot take port 0: a free port, again if another
+        // process takes it first.
+        for _ in 0..10 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .unwrap()
+                .port();
+            let mut child = Command::new("redis-server")
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--save", "", "--appendonly", "no"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline && child.try_wait().ok().flatten().is_none() {
+                if pong(port) {
+                    return Some(Redis { child, port });
+                }
+                std::thread::yield_now();
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("redis-server did not start on any of 10 free ports");
+    }
+
+    /// `redis://127.0.0.1:PORT/0`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+}
+
+/// Whether the redis-server on `port` answers PING.
+fn pong(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut buf = [0; 7];
+    s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
