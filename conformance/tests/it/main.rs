@@ -56,3 +56,8 @@ mod dot;
 mod namespaces;
 /// A real third-party implementation: djangorestframework-simplejwt.
 mod simplejwt;
+
+/// The validating proxy (`conformance proxy`): the suite through it in
+/// front of the mock, scripted clients in front of defective mocks, the
+/// 502 of `--errors`, the reports.
+mod proxy;
