@@ -232,3 +232,42 @@ fn the_report_is_written_on_post_and_at_finish() {
         .unwrap()
         .contains("refresh single-use"));
 }
+
+#[test]
+fn the_binary_exits_1_after_a_violation_and_0_without() {
+    use std::io::BufRead;
+    let d = seeded::refresh_tokens_work_twice();
+    let mock = Served::start(spec(d.served));
+    for (violate, code) in [(true, 1), (false, 0)] {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_conformance"))
+            .args(["proxy", "--upstream", &mock.uri(), "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The banner says it listens.
+        let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut banner = String::new();
+        stderr.read_line(&mut banner).unwrap();
+        assert!(banner.contains("conformance proxy on"), "{banner}");
+        let client = Client::new(format!("http://127.0.0.1:{port}"));
+        if violate {
+            client.refresh_twice();
+        } else {
+            client.login();
+        }
+        let pid = child.id().to_string();
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(code), "violation: {violate}");
+    }
+}
