@@ -291,7 +291,7 @@ mod tests {
                 m
             }),
         });
-        let spec = openapi::Spec::from_value(spec).unwrap();
+        let spec = crate::Spec::from_value(spec).unwrap();
         Router::new(spec.operations(), "/v1")
     }
 

@@ -271,3 +271,30 @@ fn the_binary_exits_1_after_a_violation_and_0_without() {
         assert_eq!(status.code(), Some(code), "violation: {violate}");
     }
 }
+
+#[test]
+fn simplejwt_without_the_blacklist_is_reported_as_single_use_by_passive_observation() {
+    let Some(django) = crate::support::simplejwt(false, false) else {
+        return;
+    };
+    let checked =
+        openapi::Spec::from_path(&crate::support::root().join("fixtures/simplejwt.yaml")).unwrap();
+    let mut c = ProxyConfig::new(&django.url, Arc::new(checked));
+    c.users = vec![("demo".into(), "demo".into())];
+    let proxy = Proxy::start(c, ReportPaths::default()).unwrap();
+    let client = Client::new(proxy.uri());
+    let (status, pair) = client.post(
+        "/api/token/",
+        json!({"username": "demo", "password": "demo"}),
+        None,
+    );
+    assert_eq!(status, 200, "{pair}");
+    let body = json!({ "refresh": pair["refresh"] });
+    assert_eq!(
+        client.post("/api/token/refresh/", body.clone(), None).0,
+        200
+    );
+    client.post("/api/token/refresh/", body, None);
+    assert!(proxy.tally().bound >= 3, "{:?}", proxy.tally());
+    assert_eq!(failed(&proxy), [Property::RefreshSingleUse.name()]);
+}
