@@ -83,6 +83,9 @@ pub struct Driver {
     /// Whether the introspection oracle asks after each step (not once
     /// its property is muted: reported, or deselected).
     pub introspects: bool,
+    /// Whether the driver only observes (the proxy): it sends no request
+    /// of its own (no control request, no introspection, no key set).
+    pub passive: bool,
 }
 
 impl Driver {
@@ -104,6 +107,7 @@ impl Driver {
             advanced: 0,
             exp_offset: None,
             introspects: true,
+            passive: false,
         })
     }
 
@@ -156,36 +160,89 @@ impl Driver {
             }
             None => self.send(step_text, expected_text(expected), op, &req.fills)?,
         };
+        let mut violations = self.judge(after, step, req, commanded.is_some(), &resp)?;
+        if violations.is_empty() {
+            violations.extend(self.introspection_agrees(after)?);
+        }
+        Ok(violations)
+    }
+
+    /// Judge the answer `resp` to `step` (whose prediction is in
+    /// `after.expected`), each property by the function named after it.
+    fn judge(
+        &mut self,
+        after: &RefState,
+        step: &Step,
+        req: Request<'_>,
+        commanded: bool,
+        resp: &HttpResponse,
+    ) -> Result<Vec<Violation>, RunError> {
+        let plan = self.plan.clone();
+        let op = plan.op(req.op);
+        let expected = &after.expected;
         // The login command's answer is the suite's own writing, not the
         // target's: only what it issued is judged.
         let mut violations: Vec<Violation> = match commanded {
-            Some(_) => Vec::new(),
-            None => self
-                .responses_match_the_spec(op, expected, &resp)
+            true => Vec::new(),
+            false => self
+                .responses_match_the_spec(op, expected, resp)
                 .into_iter()
                 .collect(),
         };
         match expected {
             Expected::Nothing => {}
             Expected::ClientError { .. } => {
-                violations.extend(self.invalid_requests_rejected(&resp));
+                violations.extend(self.invalid_requests_rejected(resp));
             }
             Expected::Outcome { .. } => {
                 let bound = req.bound;
-                violations.extend(self.judge_outcome(after, op, req, &resp));
-                violations.extend(self.issued_jwts(after, bound, &resp)?);
+                violations.extend(self.judge_outcome(after, op, req, resp));
+                violations.extend(self.issued_jwts_unless_passive(after, bound, resp)?);
             }
-            Expected::Guarded { .. } => {
-                match self.guards_refuse_dead_tokens(after, step, &resp)? {
-                    Some(v) => violations.push(v),
-                    None => violations.extend(self.unauthorized_carries_challenge(op, &resp)),
-                }
-            }
-        }
-        if violations.is_empty() {
-            violations.extend(self.introspection_agrees(after)?);
+            Expected::Guarded { .. } => match self.guards_refuse_dead_tokens(after, step, resp)? {
+                Some(v) => violations.push(v),
+                None => violations.extend(self.unauthorized_carries_challenge(op, resp)),
+            },
         }
         Ok(violations)
+    }
+
+    /// Judge an exchange the driver did not send (the proxy saw it):
+    /// `step` is what the request did, `resp` the target's answer.
+    pub fn observe(
+        &mut self,
+        after: &RefState,
+        step: &Step,
+        resp: &HttpResponse,
+    ) -> Result<Vec<Violation>, RunError> {
+        let plan = self.plan.clone();
+        let Some(req) = self.request_of(&plan, after, step) else {
+            return Ok(Vec::new());
+        };
+        self.judge(after, step, req, false, resp)
+    }
+
+    /// Forget the symbolic tokens `syms` (the proxy's bound on memory).
+    pub fn forget(&mut self, syms: &[String]) {
+        for s in syms {
+            if let Some(real) = self.real.remove(s) {
+                self.seen.remove(&real);
+            }
+        }
+        self.issued.clear();
+        self.log.clear();
+    }
+
+    fn issued_jwts_unless_passive(
+        &mut self,
+        after: &RefState,
+        bound: Option<Bound>,
+        resp: &HttpResponse,
+    ) -> Result<Vec<Violation>, RunError> {
+        if self.passive {
+            return Ok(Vec::new());
+        }
+        self.issued_jwts(after, bound, resp)
     }
 
     /// The request a step sends: its operation and what to put where the
@@ -469,7 +526,9 @@ impl Driver {
         );
         // Refused, but not with the documented refusal, or no protected
         // operation to ask: the guard's fault.
-        let Some(control) = control.filter(|_| dead != guard::refuses(resp.status)) else {
+        let passive = self.passive;
+        let Some(control) = control.filter(|_| dead != guard::refuses(resp.status) && !passive)
+        else {
             return Ok(Some(violation(Property::GuardsRefuseDeadTokens, message)));
         };
         let expected = "its own view of the token (is the guard at fault?)".to_owned();

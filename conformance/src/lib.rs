@@ -48,6 +48,7 @@ mod machine;
 mod negative;
 mod plan;
 mod property;
+pub mod proxy;
 mod quality;
 mod report;
 mod select;

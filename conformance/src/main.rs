@@ -37,6 +37,9 @@ enum Command {
     /// Join the JSON reports of the shards of one run (`run --shard I/N`)
     /// into one report.
     Merge(MergeArgs),
+    /// Forward to an implementation and judge every exchange as the suite
+    /// does (docs/proxy.md); exit 1 at shutdown if any violation was seen.
+    Proxy(ProxyArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -44,6 +47,40 @@ enum Command {
     },
     /// Print the man page (roff).
     Man,
+}
+
+#[derive(Debug, clap::Args)]
+struct ProxyArgs {
+    /// Base URL of the implementation the proxy forwards to
+    /// (http://127.0.0.1:8000).
+    #[arg(long)]
+    upstream: String,
+    /// The OpenAPI document; the embedded reference spec when absent.
+    #[arg(long)]
+    spec: Option<PathBuf>,
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    listen: std::net::SocketAddr,
+    /// Answer an exchange with a violation with a 502 problem instead of
+    /// the upstream's answer (for CI).
+    #[arg(long)]
+    errors: bool,
+    /// An account whose logins the model follows, NAME:PASSWORD (default:
+    /// the spec's declared accounts).
+    #[arg(long = "user", value_name = "NAME:PASSWORD")]
+    users: Vec<String>,
+    /// Seconds around a token's expiry in which no verdict is given.
+    #[arg(long, default_value_t = conformance::proxy::DEFAULT_TOLERANCE)]
+    tolerance: u64,
+    /// Write the JSON report here (at exit and on POST /__mock/report).
+    #[arg(long, value_name = "FILE")]
+    report_json: Option<PathBuf>,
+    /// Write the JUnit XML report here.
+    #[arg(long, value_name = "FILE")]
+    report_junit: Option<PathBuf>,
+    /// Write the HTML report here.
+    #[arg(long, value_name = "FILE")]
+    report_html: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -319,6 +356,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => diff(args),
         Command::Lint(args) => lint(args),
         Command::Merge(args) => merge(args),
+        Command::Proxy(args) => proxy(args),
         Command::Completions { shell } => shell_help(Some(shell)),
         Command::Man => shell_help(None),
     };
@@ -680,4 +718,48 @@ fn merge(args: MergeArgs) -> anyhow::Result<ExitCode> {
         None => print!("{text}"),
     }
     Ok(ExitCode::from(merged.verdict().exit_code()))
+}
+
+/// `proxy`: serve until Ctrl-C or SIGTERM, then write the reports; exit 1
+/// if any violation was seen, 0 otherwise.
+fn proxy(args: ProxyArgs) -> anyhow::Result<ExitCode> {
+    use conformance::proxy::{exit_code, Proxy, ProxyConfig, ReportPaths};
+    let spec = match &args.spec {
+        Some(path) => openapi::Spec::from_path(path)
+            .with_context(|| format!("cannot load {}", path.display()))?,
+        None => openapi::reference_spec(),
+    };
+    let mut config = ProxyConfig::new(&args.upstream, Arc::new(spec));
+    config.listen = args.listen;
+    config.errors = args.errors;
+    config.tolerance = args.tolerance;
+    for u in &args.users {
+        let Some((name, password)) = u.split_once(':') else {
+            bail!(
+                "--user takes NAME:PASSWORD, got `{}`",
+                u.split(':').next().unwrap_or("")
+            );
+        };
+        config.users.push((name.to_owned(), password.to_owned()));
+    }
+    let reports = ReportPaths {
+        json: args.report_json,
+        junit: args.report_junit,
+        html: args.report_html,
+    };
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let _ = ctrlc::set_handler(move || {
+        let _ = stop.send(());
+    });
+    let proxy = Proxy::start(config, reports)?;
+    eprintln!(
+        "conformance proxy on {} -> {} (dashboard: {}/__mock/ui)",
+        proxy.uri(),
+        args.upstream,
+        proxy.uri()
+    );
+    let _ = stopped.recv();
+    let report = proxy.finish().context("cannot write the reports")?;
+    eprint!("{}", report.to_text());
+    Ok(ExitCode::from(exit_code(&report)))
 }

@@ -23,10 +23,10 @@ use crate::read::{self, Sent};
 use crate::redact;
 use crate::request::{self, Checked, FieldError, Incoming, Parsed};
 use crate::respond::{self, Choice, Reply};
-use crate::router::Routed;
 use crate::served::Served;
 use crate::state::{JournalEntry, State};
 use crate::{bound, docs, unbound};
+use openapi::router::Routed;
 
 /// How many refused origins the mock remembers having warned about.
 const REFUSED_ORIGINS: usize = 100;

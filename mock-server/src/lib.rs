@@ -84,7 +84,6 @@ mod redact;
 mod reload;
 mod request;
 mod respond;
-mod router;
 mod security;
 mod serve;
 mod served;

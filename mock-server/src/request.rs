@@ -1,22 +1,13 @@
-//! Checking a request against its operation: parameters (with their styles),
-//! content type and body, validated with the spec's schemas.
-//!
-//! Every problem is collected, not just the first, and each names its
-//! location as a runtime expression (`$request.body#/refreshToken`,
-//! `$request.header.x-auth-token`). How values are written on the wire
-//! (styles, percent-encoding, form and multipart bodies) is
-//! `openapi::wire`'s, the codec the conformance suite builds requests with.
+//! Checking a request against its operation: `openapi::request`'s check
+//! (the one the conformance proxy runs too), over poem's headers.
 
 use poem::http::HeaderMap;
-use serde_json::Value;
 
-use openapi::spec::{MediaType, Operation, Parameter};
-use openapi::wire::{self, Received};
+use openapi::spec::Operation;
+use openapi::wire;
 use openapi::Spec;
 
-/// One problem with a request: where, as a runtime expression, and what is
-/// wrong.
-pub use openapi::problem::FieldError;
+pub use openapi::request::{Checked, FieldError, Parsed};
 
 /// A request as the checker sees it.
 #[derive(Debug)]
@@ -30,35 +21,6 @@ pub struct Incoming<'a> {
     /// Decoded path parameters.
     pub path_params: &'a [(String, String)],
 }
-
-/// What checking found.
-#[derive(Debug)]
-pub enum Checked {
-    /// The request fits the spec; the body parsed (if any).
-    Valid(Parsed),
-    /// Parameters or body break the spec.
-    Invalid(Vec<FieldError>, Parsed),
-    /// The body's media type is not one the operation accepts.
-    UnsupportedMediaType {
-        /// What was sent.
-        sent: String,
-        /// What the operation documents.
-        accepted: Vec<String>,
-    },
-}
-
-/// The parts of a valid request the bindings read.
-#[derive(Debug, Default)]
-pub struct Parsed {
-    /// The body as JSON (JSON bodies, and form bodies as an object).
-    pub body: Option<Value>,
-    /// Query pairs, decoded.
-    pub query: Vec<(String, String)>,
-    /// Cookies.
-    pub cookies: Vec<(String, String)>,
-}
-
-use openapi::media::media_matches;
 
 /// poem's headers as the codec reads them.
 struct PoemHeaders<'a>(&'a HeaderMap);
@@ -76,100 +38,11 @@ impl wire::Headers for PoemHeaders<'_> {
 /// Check `req` against `op`.
 pub fn check(spec: &Spec, op: &Operation, req: &Incoming<'_>) -> Checked {
     let headers = PoemHeaders(req.headers);
-    let received = Received::new(req.path_params, req.query, &headers);
-    let mut errors = Vec::new();
-    for p in &op.parameters {
-        check_parameter(spec, p, &received, &mut errors);
-    }
-    let (query, cookies) = received.into_pairs();
-    let mut parsed = Parsed {
-        body: None,
-        query,
-        cookies,
+    let incoming = openapi::request::Incoming {
+        query: req.query,
+        headers: &headers,
+        body: req.body,
+        path_params: req.path_params,
     };
-    if let Some(rb) = &op.request_body {
-        let sent = req
-            .headers
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if req.body.is_empty() {
-            if rb.required {
-                errors.push(wire::field_error(
-                    "$request.body",
-                    "a request body is required",
-                ));
-            }
-        } else {
-            let media = rb.content.iter().find(|m| media_matches(&m.name, sent));
-            match media {
-                None if !rb.content.is_empty() => {
-                    return Checked::UnsupportedMediaType {
-                        sent: if sent.is_empty() {
-                            "no Content-Type".into()
-                        } else {
-                            sent.to_owned()
-                        },
-                        accepted: rb.content.iter().map(|m| m.name.clone()).collect(),
-                    }
-                }
-                None => {}
-                Some(m) => parsed.body = check_body(spec, m, sent, req.body, &mut errors),
-            }
-        }
-    }
-    if errors.is_empty() {
-        Checked::Valid(parsed)
-    } else {
-        Checked::Invalid(errors, parsed)
-    }
-}
-
-/// The body as JSON (`None` for media types taken as they are), its
-/// problems added to `errors`.
-fn check_body(
-    spec: &Spec,
-    media: &MediaType,
-    sent: &str,
-    bytes: &[u8],
-    errors: &mut Vec<FieldError>,
-) -> Option<Value> {
-    let value = match wire::parse_body(spec.document(), media, sent, bytes) {
-        Ok(value) => value?,
-        Err(problem) => {
-            errors.push(problem);
-            return None;
-        }
-    };
-    if let Some(schema) = &media.schema {
-        validate(spec, &schema.pointer, &value, "$request.body#", errors);
-    }
-    Some(value)
-}
-
-fn validate(spec: &Spec, pointer: &str, value: &Value, at: &str, errors: &mut Vec<FieldError>) {
-    match wire::violations(spec, pointer, value, at) {
-        Ok(problems) => errors.extend(problems),
-        Err(e) => tracing::warn!("schema not checked: {e}"),
-    }
-}
-
-fn check_parameter(
-    spec: &Spec,
-    p: &Parameter,
-    received: &Received<'_>,
-    errors: &mut Vec<FieldError>,
-) {
-    let value = match received.param(spec.document(), p) {
-        None if p.required => return errors.push(wire::missing(p)),
-        None => return,
-        // Without a schema nothing about the value is checked.
-        Some(Err(_)) if p.schema.is_none() => return,
-        Some(Err(problem)) => return errors.push(problem),
-        Some(Ok(value)) => value,
-    };
-    if let Some(schema) = &p.schema {
-        let location = wire::location_of(p);
-        validate(spec, &schema.pointer, &value, &location, errors);
-    }
+    openapi::request::check(spec, op, &incoming)
 }

@@ -4,12 +4,10 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
-
 use openapi::Spec;
 
 use crate::jwt::Signer;
-use crate::router::Router;
+use openapi::router::Router;
 
 /// A loaded spec, ready to serve.
 #[derive(Debug)]
@@ -39,7 +37,10 @@ impl Served {
     }
 
     fn after(spec: Spec, old_signer: Option<Arc<Signer>>) -> Served {
-        let router = Router::new(spec.operations(), &base_path(spec.document()));
+        let router = Router::new(
+            spec.operations(),
+            &openapi::router::base_path(spec.document()),
+        );
         let mut exposed: Vec<String> = spec
             .operations()
             .iter()
@@ -69,28 +70,6 @@ impl Served {
 
     /// The path the spec's operations are served under (`/v1`), or "".
     pub(crate) fn base_path(&self) -> String {
-        base_path(self.spec.document())
-    }
-}
-
-/// The path of the first server URL (`/v1` of `https://x.example/v1`).
-fn base_path(doc: &Value) -> String {
-    let url = doc
-        .pointer("/servers/0/url")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    // `https://host/v1`, `//host/v1` (a converted Swagger 2.0 document
-    // without `schemes`), or `/v1`.
-    let path = match url
-        .split_once("://")
-        .or_else(|| url.strip_prefix("//").map(|r| ("", r)))
-    {
-        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
-        None => url,
-    };
-    if path.contains('{') {
-        String::new()
-    } else {
-        path.trim_end_matches('/').to_owned()
+        openapi::router::base_path(self.spec.document())
     }
 }

@@ -53,6 +53,8 @@ pub mod model;
 mod operation;
 pub mod problem;
 pub mod reference;
+pub mod request;
+pub mod router;
 pub mod schema;
 pub mod spec;
 pub mod swagger2;

@@ -61,3 +61,8 @@ mod namespaces;
 mod shard;
 /// A real third-party implementation: djangorestframework-simplejwt.
 mod simplejwt;
+
+/// The validating proxy (`conformance proxy`): the suite through it in
+/// front of the mock, scripted clients in front of defective mocks, the
+/// 502 of `--errors`, the reports.
+mod proxy;

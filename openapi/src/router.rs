@@ -9,9 +9,10 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use regex::Regex;
+use serde_json::Value;
 
-use openapi::spec::Operation;
-use openapi::wire::Component;
+use crate::spec::Operation;
+use crate::wire::Component;
 
 #[derive(Debug)]
 enum Segment {
@@ -254,6 +255,28 @@ fn parse_template(path: &str) -> Vec<Segment> {
         .collect()
 }
 
+/// The path of the first server URL (`/v1` of `https://x.example/v1`).
+pub fn base_path(doc: &Value) -> String {
+    let url = doc
+        .pointer("/servers/0/url")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    // `https://host/v1`, `//host/v1` (a converted Swagger 2.0 document
+    // without `schemes`), or `/v1`.
+    let path = match url
+        .split_once("://")
+        .or_else(|| url.strip_prefix("//").map(|r| ("", r)))
+    {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => url,
+    };
+    if path.contains('{') {
+        String::new()
+    } else {
+        path.trim_end_matches('/').to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,7 +291,7 @@ mod tests {
                 m
             }),
         });
-        let spec = openapi::Spec::from_value(spec).unwrap();
+        let spec = crate::Spec::from_value(spec).unwrap();
         Router::new(spec.operations(), "/v1")
     }
 

@@ -1,0 +1,349 @@
+//! The proxy's judge: every exchange it forwarded, checked as the suite
+//! checks it. Stateless checks by `check::response_problems` and the
+//! request check of `openapi::request`; the lifecycle by the suite's own
+//! reference ([`RefState`], the pure model with the `Symbolic` codec) and
+//! driver ([`Driver::observe`]), with each real token seen in a bound
+//! answer mapped to the symbolic token the model minted for it.
+//!
+//! Invariant: no verdict without knowledge. A request presenting a token
+//! the proxy never saw issued (issued before it started, or forgotten), a
+//! login of an account it does not know, or a token within the expiry
+//! tolerance of its lifetime's end is forwarded and not judged.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Instant;
+
+use openapi::binding::{ActionKind, Binding};
+use openapi::model::TokenKind;
+use openapi::request::{Checked, Incoming};
+use openapi::router::{base_path, Routed, Router};
+
+use crate::check::response_problems;
+use crate::driver::{Driver, Exchange, Violation};
+use crate::machine::{RefState, Step, Tok};
+use crate::plan::{Bound, Caller, Plan};
+use crate::property::Property;
+use crate::target::HttpResponse;
+
+/// Symbolic tokens kept before expired ones are forgotten.
+const KNOWN_TOKENS: usize = 10_000;
+
+/// One exchange as the oracle sees it.
+pub struct Seen<'a> {
+    /// The method, uppercase.
+    pub method: &'a str,
+    /// The path, without the query.
+    pub path: &'a str,
+    /// The raw query.
+    pub query: &'a str,
+    /// The request headers, names lowercase.
+    pub headers: &'a Vec<(String, String)>,
+    /// The request body.
+    pub body: &'a [u8],
+}
+
+/// What the oracle found over every exchange.
+#[derive(Debug, Default, Clone)]
+pub struct Tally {
+    /// How often each property was judged.
+    pub exercised: BTreeMap<Property, u64>,
+    /// Each property's violations: how many, the first message, and the
+    /// first exchange that showed it.
+    pub failed: BTreeMap<Property, (u64, String, Exchange)>,
+    /// Exchanges judged against the model (bound operations or guarded
+    /// ones with a known token).
+    pub bound: u64,
+    /// Exchanges with no verdict on their lifecycle (an unknown token or
+    /// account, within the expiry tolerance).
+    pub no_verdict: u64,
+    /// Exchanges forwarded.
+    pub exchanges: u64,
+}
+
+/// The judge.
+pub struct Oracle {
+    plan: Arc<Plan>,
+    router: Router,
+    state: Option<RefState>,
+    driver: Driver,
+    /// Real token -> symbolic token.
+    reverse: HashMap<String, String>,
+    started: Instant,
+    tolerance: u64,
+    /// Everything found so far.
+    pub tally: Tally,
+}
+
+impl Oracle {
+    /// A judge for `plan` (a passive plan: its target is never asked),
+    /// with `tolerance` seconds of slack around every token's expiry.
+    pub fn new(plan: Arc<Plan>, tolerance: u64) -> Result<Oracle, crate::RunError> {
+        let router = Router::new(plan.spec.operations(), &base_path(plan.spec.document()));
+        let mut driver = Driver::new(plan.clone())?;
+        driver.passive = true;
+        driver.introspects = false;
+        Ok(Oracle {
+            state: Some(RefState::new(plan.clone())),
+            plan,
+            router,
+            driver,
+            reverse: HashMap::new(),
+            started: Instant::now(),
+            tolerance,
+            tally: Tally::default(),
+        })
+    }
+
+    /// Judge one exchange: the violations it shows.
+    pub fn judge(&mut self, seen: &Seen<'_>, resp: &HttpResponse) -> Vec<Violation> {
+        self.tally.exchanges += 1;
+        let found = self.judge_inner(seen, resp);
+        for v in &found {
+            let e = self.tally.failed.entry(v.property).or_insert_with(|| {
+                let exchange = Exchange {
+                    step: format!("{} {}", seen.method, seen.path),
+                    curl: String::new(),
+                    expected: v.message.clone(),
+                    status: resp.status,
+                    body: resp.body_text(400),
+                };
+                (0, v.message.clone(), exchange)
+            });
+            e.0 += 1;
+        }
+        found
+    }
+
+    fn exercise(&mut self, p: Property) {
+        *self.tally.exercised.entry(p).or_default() += 1;
+    }
+
+    fn judge_inner(&mut self, seen: &Seen<'_>, resp: &HttpResponse) -> Vec<Violation> {
+        let plan = self.plan.clone();
+        let spec = &plan.spec;
+        let (index, params) = match self.router.route(seen.method, seen.path) {
+            Routed::Found { op, params } => (op, params),
+            _ => return Vec::new(),
+        };
+        let op = &spec.operations()[index];
+        let incoming = Incoming {
+            query: seen.query,
+            headers: seen.headers,
+            body: seen.body,
+            path_params: &params,
+        };
+        let (parsed, problems) = match openapi::request::check(spec, op, &incoming) {
+            Checked::Valid(p) => (p, Vec::new()),
+            Checked::Invalid(e, p) => (p, e),
+            Checked::UnsupportedMediaType { sent, .. } => {
+                return self.rejected(vec![format!("content type {sent}")], resp)
+            }
+        };
+        let binding = op.binding_for(|e| incoming.value(&parsed, e));
+        let missing = binding
+            .is_some_and(|b| b.answers_missing(problems.iter().map(|p| p.location.as_str())));
+        if !problems.is_empty() && !missing {
+            let texts = problems
+                .iter()
+                .map(|p| format!("{}: {}", p.location, p.message))
+                .collect();
+            return self.rejected(texts, resp);
+        }
+        let step = match binding {
+            Some(b) => {
+                let j = op
+                    .bindings
+                    .iter()
+                    .position(|x| std::ptr::eq(x, b))
+                    .unwrap_or(0);
+                let bound = plan
+                    .ops
+                    .iter()
+                    .position(|p| p.op == index && p.binding == j)
+                    .map(Bound);
+                match bound {
+                    Some(bound) => self.bound_step(bound, b, |e| incoming.text(&parsed, e)),
+                    None => None,
+                }
+            }
+            None => crate::guard::guard(&plan, op).and_then(|source| {
+                let raw = incoming.text(&parsed, &source.expr)?;
+                let sym = self.reverse.get(source.strip(&raw))?.clone();
+                Some(Step::Guarded {
+                    op: index,
+                    token: Tok::Known(sym),
+                })
+            }),
+        };
+        let Some(step) = step else {
+            // Unbound, or nothing the model knows: the stateless checks.
+            if op.is_bound() || crate::guard::guard(&plan, op).is_some() {
+                self.tally.no_verdict += 1;
+            }
+            return self.documented(op, resp);
+        };
+        self.lifecycle(step, resp)
+    }
+
+    /// A request the spec forbids: any 4xx.
+    fn rejected(&mut self, problems: Vec<String>, resp: &HttpResponse) -> Vec<Violation> {
+        self.exercise(Property::InvalidRequestsRejected);
+        if (400..500).contains(&resp.status) {
+            return Vec::new();
+        }
+        vec![Violation {
+            property: Property::InvalidRequestsRejected,
+            message: format!(
+                "a request the spec forbids ({}) got {} instead of a 4xx",
+                problems.join("; "),
+                resp.status
+            ),
+        }]
+    }
+
+    /// `responses match the spec` alone.
+    fn documented(&mut self, op: &openapi::spec::Operation, resp: &HttpResponse) -> Vec<Violation> {
+        self.exercise(Property::ResponsesDocumented);
+        let problems = response_problems(&self.plan.spec, op, resp);
+        if problems.is_empty() {
+            return Vec::new();
+        }
+        vec![Violation {
+            property: Property::ResponsesDocumented,
+            message: problems.join("; "),
+        }]
+    }
+
+    /// The step a request to a bound operation is, where the model knows
+    /// enough: the account of a login, the token of a call.
+    fn bound_step(
+        &self,
+        bound: Bound,
+        b: &Binding,
+        read: impl Fn(&openapi::expr::Expr) -> Option<String>,
+    ) -> Option<Step> {
+        let text = |s: &Option<openapi::binding::Source>| {
+            s.as_ref()
+                .and_then(|s| read(&s.expr).map(|raw| s.strip(&raw).to_owned()))
+        };
+        match b.action {
+            ActionKind::Login => {
+                let user = text(&b.username)?;
+                let password = text(&b.password)?;
+                let i = self.plan.accounts.iter().position(|(u, _)| *u == user)?;
+                Some(Step::Login {
+                    op: bound,
+                    user: i,
+                    wrong_password: self.plan.accounts[i].1 != password,
+                    client: Caller::Own,
+                })
+            }
+            a if a.is_code_flow() => None,
+            action => {
+                let sources = [&b.access_token, &b.refresh_token, &b.token];
+                let presented = sources.into_iter().find_map(text);
+                let token = match presented {
+                    None => Tok::Missing,
+                    Some(t) if t.is_empty() => Tok::Empty,
+                    Some(t) => Tok::Known(self.reverse.get(&t)?.clone()),
+                };
+                Some(Step::Call {
+                    op: bound,
+                    action,
+                    token,
+                    client: Caller::Own,
+                })
+            }
+        }
+    }
+
+    /// Run `step` through the reference at the real clock, and judge the
+    /// answer with the suite's driver.
+    fn lifecycle(&mut self, step: Step, resp: &HttpResponse) -> Vec<Violation> {
+        let mut state = self.state.take().expect("the reference state");
+        let now = self.started.elapsed().as_secs();
+        if now > state.now {
+            let seconds = now - state.now;
+            state = state.step(&Step::Wait { seconds });
+        }
+        let near_expiry = step
+            .known_token()
+            .is_some_and(|s| self.near_expiry(&state, s));
+        let known = state.known.len();
+        let after = state.step(&step);
+        let found = match self.driver.observe(&after, &step, resp) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!("not judged: {e}");
+                Vec::new()
+            }
+        };
+        for (sym, _) in &after.known[known..] {
+            if let Some(real) = self.driver.real_token(sym) {
+                self.reverse.insert(real, sym.clone());
+            }
+        }
+        for (p, n) in std::mem::take(&mut self.driver.exercised) {
+            *self.tally.exercised.entry(p).or_default() += n;
+        }
+        self.state = Some(after);
+        self.forget_expired();
+        if near_expiry {
+            self.tally.no_verdict += 1;
+            return Vec::new();
+        }
+        self.tally.bound += 1;
+        found
+    }
+
+    /// The lifetime of a token of `kind`.
+    fn ttl(&self, kind: TokenKind) -> u64 {
+        match kind {
+            TokenKind::Access => self.plan.policy.access_token_ttl,
+            TokenKind::Refresh => self.plan.policy.refresh_token_ttl,
+        }
+    }
+
+    /// Whether the real clock is within the tolerance of `sym`'s expiry.
+    fn near_expiry(&self, state: &RefState, sym: &str) -> bool {
+        let Some(k) = state.known_token(sym) else {
+            return false;
+        };
+        let end = k.issued_at + self.ttl(k.kind);
+        let now = self.started.elapsed().as_secs_f64();
+        (now - end as f64).abs() <= self.tolerance as f64 + 1.0
+    }
+
+    /// Past [`KNOWN_TOKENS`], forget the tokens whose lifetime ended more
+    /// than the tolerance ago (a later request with one gets no verdict).
+    fn forget_expired(&mut self) {
+        let Some(state) = self.state.as_mut() else {
+            return;
+        };
+        if state.known.len() <= KNOWN_TOKENS {
+            return;
+        }
+        let now = state.now;
+        let policy = &self.plan.policy;
+        let tolerance = self.tolerance;
+        let mut gone = Vec::new();
+        state.known.retain(|(s, k)| {
+            let ttl = match k.kind {
+                TokenKind::Access => policy.access_token_ttl,
+                TokenKind::Refresh => policy.refresh_token_ttl,
+            };
+            let keep = k.issued_at + ttl + tolerance + 1 >= now;
+            if !keep {
+                gone.push(s.clone());
+            }
+            keep
+        });
+        for s in &gone {
+            state.causes.remove(s);
+        }
+        self.driver.forget(&gone);
+        let gone: std::collections::HashSet<&String> = gone.iter().collect();
+        self.reverse.retain(|_, s| !gone.contains(s));
+    }
+}

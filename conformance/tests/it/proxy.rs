@@ -1,0 +1,300 @@
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use conformance::proxy::{Proxy, ProxyConfig, ReportPaths};
+use conformance::{Property, Status};
+
+use crate::seeded;
+use crate::support::{config, spec, Served};
+
+/// A proxy in front of `upstream`, judging against `checked`.
+fn proxy(upstream: &str, checked: Value, errors: bool) -> Proxy {
+    let mut c = ProxyConfig::new(upstream, Arc::new(spec(checked)));
+    c.errors = errors;
+    Proxy::start(c, ReportPaths::default()).unwrap()
+}
+
+/// The properties the proxy's report lists as failed.
+fn failed(proxy: &Proxy) -> Vec<String> {
+    proxy
+        .report()
+        .with_status(Status::Failed)
+        .map(|c| c.name.clone())
+        .collect()
+}
+
+/// A scripted client: JSON in, status and JSON out.
+struct Client {
+    base: String,
+    http: reqwest::blocking::Client,
+}
+
+impl Client {
+    fn new(base: String) -> Client {
+        Client {
+            base,
+            http: reqwest::blocking::Client::new(),
+        }
+    }
+
+    fn post(&self, path: &str, body: Value, bearer: Option<&str>) -> (u16, Value) {
+        let mut req = self.http.post(format!("{}{path}", self.base)).json(&body);
+        if let Some(t) = bearer {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().unwrap_or(Value::Null))
+    }
+
+    fn get(&self, path: &str, bearer: &str) -> u16 {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(bearer)
+            .send()
+            .unwrap();
+        resp.status().as_u16()
+    }
+
+    fn login(&self) -> (String, String) {
+        let (status, body) = self.post(
+            "/auth/login",
+            json!({"username": "demo", "password": "demo"}),
+            None,
+        );
+        assert_eq!(status, 200, "{body}");
+        (
+            body["accessToken"].as_str().unwrap().to_owned(),
+            body["refreshToken"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Log in, refresh, refresh with the same token again.
+    fn refresh_twice(&self) {
+        let (_, refresh) = self.login();
+        let body = json!({ "refreshToken": refresh });
+        assert_eq!(self.post("/auth/refresh", body.clone(), None).0, 200);
+        self.post("/auth/refresh", body, None);
+    }
+}
+
+fn reference() -> Value {
+    openapi::reference::reference_json()
+}
+
+#[test]
+fn the_suite_through_the_proxy_in_front_of_the_mock_sees_no_violation() {
+    let mock = Served::start(spec(reference()));
+    let proxy = proxy(&mock.uri(), reference(), false);
+    for seed in 1..3 {
+        let mut c = config(&proxy.uri(), reference(), 5, seed);
+        c.users = spec(reference()).lifecycle().accounts.clone();
+        c.race_rounds = 0;
+        conformance::run(&c, &conformance::NoProgress).unwrap();
+    }
+    let tally = proxy.tally();
+    assert!(tally.bound > 20, "{tally:?}");
+    assert!(
+        tally.exercised[&Property::RefreshSingleUse] > 0,
+        "{tally:?}"
+    );
+    assert!(
+        tally.exercised[&Property::ResponsesDocumented] > 0,
+        "{tally:?}"
+    );
+    assert_eq!(
+        failed(&proxy),
+        Vec::<String>::new(),
+        "{}",
+        proxy.report().to_text()
+    );
+    assert!(proxy.journal().is_empty());
+}
+
+#[test]
+fn a_refresh_token_that_works_twice_is_reported_as_single_use() {
+    let d = seeded::refresh_tokens_work_twice();
+    let mock = Served::start(spec(d.served));
+    let proxy = proxy(&mock.uri(), d.checked, false);
+    Client::new(proxy.uri()).refresh_twice();
+    assert_eq!(failed(&proxy), [Property::RefreshSingleUse.name()]);
+    let journal = proxy.journal();
+    assert_eq!(journal.len(), 1, "{journal:?}");
+    assert_eq!(journal[0].path, "/auth/refresh");
+    assert_eq!(
+        journal[0].violations[0].0,
+        Property::RefreshSingleUse.name()
+    );
+}
+
+#[test]
+fn a_reuse_that_does_not_end_the_session_is_reported() {
+    let d = seeded::reuse_does_not_end_the_session();
+    let mock = Served::start(spec(d.served));
+    let proxy = proxy(&mock.uri(), d.checked, false);
+    let client = Client::new(proxy.uri());
+    let (_, refresh) = client.login();
+    let (_, second) = client.post("/auth/refresh", json!({ "refreshToken": refresh }), None);
+    let access = second["accessToken"].as_str().unwrap().to_owned();
+    // The reuse is refused (as it should be), but the session lives on.
+    client.post("/auth/refresh", json!({ "refreshToken": refresh }), None);
+    client.get("/me", &access);
+    assert_eq!(failed(&proxy), [Property::ReuseEndsSession.name()]);
+}
+
+#[test]
+fn a_logout_that_keeps_the_refresh_token_alive_is_reported() {
+    let d = seeded::logout_keeps_the_refresh_token_alive();
+    let mock = Served::start(spec(d.served));
+    let proxy = proxy(&mock.uri(), d.checked, false);
+    let client = Client::new(proxy.uri());
+    let (access, refresh) = client.login();
+    client.post("/auth/logout", json!({}), Some(&access));
+    client.post("/auth/refresh", json!({ "refreshToken": refresh }), None);
+    assert_eq!(failed(&proxy), [Property::LogoutEndsSession.name()]);
+}
+
+#[test]
+fn a_refresh_that_does_not_rotate_is_reported() {
+    let d = seeded::refresh_does_not_rotate();
+    let mock = Served::start(spec(d.served));
+    let proxy = proxy(&mock.uri(), d.checked, false);
+    let client = Client::new(proxy.uri());
+    let (_, refresh) = client.login();
+    client.post("/auth/refresh", json!({ "refreshToken": refresh }), None);
+    assert_eq!(failed(&proxy), [Property::RefreshRotates.name()]);
+}
+
+#[test]
+fn tokens_issued_before_the_proxy_started_get_no_verdict() {
+    let d = seeded::refresh_tokens_work_twice();
+    let mock = Served::start(spec(d.served));
+    let direct = Client::new(mock.uri());
+    let (_, refresh) = direct.login();
+    let proxy = proxy(&mock.uri(), d.checked, false);
+    let client = Client::new(proxy.uri());
+    let body = json!({ "refreshToken": refresh });
+    client.post("/auth/refresh", body.clone(), None);
+    client.post("/auth/refresh", body, None);
+    assert_eq!(failed(&proxy), Vec::<String>::new());
+    assert_eq!(proxy.tally().no_verdict, 2);
+}
+
+#[test]
+fn with_errors_a_violation_is_a_502_problem() {
+    let d = seeded::refresh_tokens_work_twice();
+    let mock = Served::start(spec(d.served));
+    let proxy = proxy(&mock.uri(), d.checked, true);
+    let client = Client::new(proxy.uri());
+    let (_, refresh) = client.login();
+    let body = json!({ "refreshToken": refresh });
+    assert_eq!(client.post("/auth/refresh", body.clone(), None).0, 200);
+    let (status, problem) = client.post("/auth/refresh", body, None);
+    assert_eq!(status, 502, "{problem}");
+    assert_eq!(problem["upstreamStatus"], 200);
+    assert_eq!(
+        problem["violations"][0]["property"],
+        Property::RefreshSingleUse.name()
+    );
+}
+
+#[test]
+fn the_report_is_written_on_post_and_at_finish() {
+    let d = seeded::refresh_tokens_work_twice();
+    let mock = Served::start(spec(d.served));
+    let dir = crate::support::Scratch::new("proxy-report");
+    let reports = ReportPaths {
+        json: Some(dir.path("proxy.json")),
+        junit: Some(dir.path("proxy.xml")),
+        html: Some(dir.path("proxy.html")),
+    };
+    let c = ProxyConfig::new(&mock.uri(), Arc::new(spec(d.checked)));
+    let proxy = Proxy::start(c, reports).unwrap();
+    let client = Client::new(proxy.uri());
+    client.refresh_twice();
+    let (status, report) = client.post("/__mock/report", json!({}), None);
+    assert_eq!(status, 200);
+    let failed: Vec<&Value> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{report}");
+    assert_eq!(failed[0]["name"], Property::RefreshSingleUse.name());
+    let written = std::fs::read_to_string(dir.path("proxy.xml")).unwrap();
+    assert!(written.contains("refresh single-use"), "{written}");
+    let report = proxy.finish().unwrap();
+    assert_eq!(conformance::proxy::exit_code(&report), 1);
+    assert!(std::fs::read_to_string(dir.path("proxy.html"))
+        .unwrap()
+        .contains("refresh single-use"));
+}
+
+#[test]
+fn the_binary_exits_1_after_a_violation_and_0_without() {
+    use std::io::BufRead;
+    let d = seeded::refresh_tokens_work_twice();
+    let mock = Served::start(spec(d.served));
+    for (violate, code) in [(true, 1), (false, 0)] {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_conformance"))
+            .args(["proxy", "--upstream", &mock.uri(), "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The banner says it listens.
+        let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut banner = String::new();
+        stderr.read_line(&mut banner).unwrap();
+        assert!(banner.contains("conformance proxy on"), "{banner}");
+        let client = Client::new(format!("http://127.0.0.1:{port}"));
+        if violate {
+            client.refresh_twice();
+        } else {
+            client.login();
+        }
+        let pid = child.id().to_string();
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(code), "violation: {violate}");
+    }
+}
+
+#[test]
+fn simplejwt_without_the_blacklist_is_reported_as_single_use_by_passive_observation() {
+    let Some(django) = crate::support::simplejwt(false, false) else {
+        return;
+    };
+    let checked =
+        openapi::Spec::from_path(&crate::support::root().join("fixtures/simplejwt.yaml")).unwrap();
+    let mut c = ProxyConfig::new(&django.url, Arc::new(checked));
+    c.users = vec![("demo".into(), "demo".into())];
+    let proxy = Proxy::start(c, ReportPaths::default()).unwrap();
+    let client = Client::new(proxy.uri());
+    let (status, pair) = client.post(
+        "/api/token/",
+        json!({"username": "demo", "password": "demo"}),
+        None,
+    );
+    assert_eq!(status, 200, "{pair}");
+    let body = json!({ "refresh": pair["refresh"] });
+    assert_eq!(
+        client.post("/api/token/refresh/", body.clone(), None).0,
+        200
+    );
+    client.post("/api/token/refresh/", body, None);
+    assert!(proxy.tally().bound >= 3, "{:?}", proxy.tally());
+    assert_eq!(failed(&proxy), [Property::RefreshSingleUse.name()]);
+}
