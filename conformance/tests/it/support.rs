@@ -17,14 +17,21 @@ pub struct Served {
 
 impl Served {
     pub fn start(spec: Spec) -> Served {
+        Served::from_builder(MockServer::builder().spec(spec))
+    }
+
+    /// A mock replica keeping its state in the Redis at `url`.
+    pub fn start_replica(spec: Spec, url: &str) -> Served {
+        Served::from_builder(MockServer::builder().spec(spec).state_redis(url))
+    }
+
+    fn from_builder(builder: mock_server::MockServerBuilder) -> Served {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        let server = runtime
-            .block_on(MockServer::builder().spec(spec).start())
-            .unwrap();
+        let server = runtime.block_on(builder.start()).unwrap();
         Served {
             server,
             _runtime: runtime,
@@ -822,24 +829,6 @@ async fn forward(client: &reqwest::Client, upstream: &str, req: poem::Request) -
         Err(e) => poem::Response::builder()
             .status(poem::http::StatusCode::BAD_GATEWAY)
             .body(format!("round robin: {e}")),
-    }
-}
-
-impl Served {
-    /// A mock replica keeping its state in the Redis at `url`.
-    pub fn start_replica(spec: Spec, url: &str) -> Served {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let server = runtime
-            .block_on(MockServer::builder().spec(spec).state_redis(url).start())
-            .unwrap();
-        Served {
-            server,
-            _runtime: runtime,
-        }
     }
 }
 
