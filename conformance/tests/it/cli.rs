@@ -1,20 +1,5 @@
-use std::process::Command;
-
 use crate::refimpl::{Defects, RefImpl};
-use crate::support::{reference_with, root, spec, Scratch, Served};
-
-fn conformance(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_conformance"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::support::{conformance, reference_with, root, spec, Scratch, Served};
 
 #[test]
 fn bad_arguments_exit_2() {

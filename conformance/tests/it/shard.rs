@@ -3,12 +3,11 @@
 //! shards' reports into the verdicts of the unsharded run.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Command;
 
 use conformance::{merge, Group, MergeOptions, Property, Report, Shard, Status};
 
 use crate::seeded;
-use crate::support::{config, failed_checks, root, spec, Scratch, Served};
+use crate::support::{config, conformance, failed_checks, spec, Scratch, Served};
 
 const SEED: u64 = 11;
 const CASES: u32 = 8;
@@ -184,19 +183,6 @@ fn merge_errors_name_the_shards() {
         ["a partial merge: shard 2/3 missing".to_owned()]
     );
     assert_eq!(partial.checks[0].checks, 2);
-}
-
-fn conformance(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_conformance"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]

@@ -582,6 +582,12 @@ impl Drop for Scratch {
     }
 }
 
+/// The `conformance` binary run in the repository's root: exit code,
+/// stdout, stderr.
+pub fn conformance(args: &[&str]) -> (i32, String, String) {
+    conformance_in(&root(), args, &[])
+}
+
 /// The `conformance` binary run in `dir` with `env` set: exit code,
 /// stdout, stderr.
 pub fn conformance_in(
