@@ -16,9 +16,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::support::Background;
 use base64::Engine as _;
 use poem::http::{Method, StatusCode};
-use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::{Body, Request, Response};
 use rand::RngCore;
 use serde_json::{json, Map, Value};
@@ -433,9 +433,7 @@ fn read_json(defects: Defects, content_type: Option<&str>, bytes: &[u8]) -> Resu
 
 /// A served reference implementation; stops when dropped.
 pub struct RefImpl {
-    uri: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    runtime: Option<tokio::runtime::Runtime>,
+    server: Background,
 }
 
 impl RefImpl {
@@ -452,11 +450,6 @@ impl RefImpl {
     }
 
     fn serve(defects: Defects, hooks: bool) -> RefImpl {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
         let server = Arc::new(Server {
             defects,
             hooks,
@@ -464,48 +457,18 @@ impl RefImpl {
             counter: AtomicU64::new(0),
             started: std::time::Instant::now(),
         });
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let uri = runtime.block_on(async {
-            let acceptor = TcpListener::bind("127.0.0.1:0")
-                .into_acceptor()
-                .await
-                .unwrap();
-            let addr = acceptor.local_addr()[0].as_socket_addr().copied().unwrap();
-            let endpoint = poem::endpoint::make(move |req: Request| {
-                let server = server.clone();
-                async move { Ok::<Response, poem::Error>(serve(&server, req).await) }
-            });
-            tokio::spawn(async move {
-                let stop = async {
-                    let _ = rx.await;
-                };
-                let _ = poem::Server::new_with_acceptor(acceptor)
-                    .run_with_graceful_shutdown(endpoint, stop, None)
-                    .await;
-            });
-            format!("http://{addr}")
+        let endpoint = poem::endpoint::make(move |req: Request| {
+            let server = server.clone();
+            async move { Ok::<Response, poem::Error>(serve(&server, req).await) }
         });
         RefImpl {
-            uri,
-            stop: Some(tx),
-            runtime: Some(runtime),
+            server: Background::serve(endpoint),
         }
     }
 
     /// Its base URL.
     pub fn uri(&self) -> String {
-        self.uri.clone()
-    }
-}
-
-impl Drop for RefImpl {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(rt) = self.runtime.take() {
-            rt.shutdown_background();
-        }
+        self.server.uri()
     }
 }
 

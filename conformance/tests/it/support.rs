@@ -721,51 +721,30 @@ fn wait_until_serving(django: &mut Django, name: &str) -> bool {
     }
 }
 
-/// A load balancer for tests: every request goes to the next of
-/// `upstreams` in turn (method, path, query, headers but `Host`, body),
-/// and its answer comes back as it was; so a suite run through it sends
-/// consecutive requests to different replicas.
-pub struct RoundRobin {
+/// A poem endpoint served on 127.0.0.1 (a free port) from a runtime of its
+/// own, so that blocking clients can run on the test thread; stops when
+/// dropped.
+pub struct Background {
     uri: String,
-    /// How many requests went to each upstream.
-    pub counts: Arc<Vec<AtomicU64>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
-impl RoundRobin {
-    pub fn start(upstreams: Vec<String>) -> RoundRobin {
+impl Background {
+    pub fn serve(endpoint: impl poem::Endpoint + 'static) -> Background {
         use poem::listener::{Acceptor, Listener, TcpListener};
-        assert!(!upstreams.is_empty());
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        let counts: Arc<Vec<AtomicU64>> =
-            Arc::new(upstreams.iter().map(|_| AtomicU64::new(0)).collect());
-        let next = Arc::new(AtomicU64::new(0));
-        let upstreams = Arc::new(upstreams);
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let shared = (counts.clone(), next, upstreams, client);
-        let uri = runtime.block_on(async move {
+        let uri = runtime.block_on(async {
             let acceptor = TcpListener::bind("127.0.0.1:0")
                 .into_acceptor()
                 .await
                 .unwrap();
             let addr = acceptor.local_addr()[0].as_socket_addr().copied().unwrap();
-            let endpoint = poem::endpoint::make(move |req: poem::Request| {
-                let (counts, next, upstreams, client) = shared.clone();
-                async move {
-                    let i = (next.fetch_add(1, Ordering::SeqCst) as usize) % upstreams.len();
-                    counts[i].fetch_add(1, Ordering::SeqCst);
-                    Ok::<poem::Response, poem::Error>(forward(&client, &upstreams[i], req).await)
-                }
-            });
             tokio::spawn(async move {
                 let stop = async {
                     let _ = rx.await;
@@ -776,16 +755,68 @@ impl RoundRobin {
             });
             format!("http://{addr}")
         });
-        RoundRobin {
+        Background {
             uri,
-            counts,
             stop: Some(tx),
             runtime: Some(runtime),
         }
     }
 
+    /// Its base URL.
     pub fn uri(&self) -> String {
         self.uri.clone()
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// A load balancer for tests: every request goes to the next of
+/// `upstreams` in turn (method, path, query, headers but `Host`, body),
+/// and its answer comes back as it was; so a suite run through it sends
+/// consecutive requests to different replicas.
+pub struct RoundRobin {
+    server: Background,
+    /// How many requests went to each upstream.
+    counts: Arc<Vec<AtomicU64>>,
+}
+
+impl RoundRobin {
+    pub fn start(upstreams: Vec<String>) -> RoundRobin {
+        assert!(!upstreams.is_empty());
+        let counts: Arc<Vec<AtomicU64>> =
+            Arc::new(upstreams.iter().map(|_| AtomicU64::new(0)).collect());
+        let next = Arc::new(AtomicU64::new(0));
+        let upstreams = Arc::new(upstreams);
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let shared = (counts.clone(), next, upstreams, client);
+        let endpoint = poem::endpoint::make(move |req: poem::Request| {
+            let (counts, next, upstreams, client) = shared.clone();
+            async move {
+                let i = (next.fetch_add(1, Ordering::SeqCst) as usize) % upstreams.len();
+                counts[i].fetch_add(1, Ordering::SeqCst);
+                Ok::<poem::Response, poem::Error>(forward(&client, &upstreams[i], req).await)
+            }
+        });
+        RoundRobin {
+            server: Background::serve(endpoint),
+            counts,
+        }
+    }
+
+    pub fn uri(&self) -> String {
+        self.server.uri()
     }
 
     /// How many requests each upstream got.
@@ -794,17 +825,6 @@ impl RoundRobin {
             .iter()
             .map(|c| c.load(Ordering::SeqCst))
             .collect()
-    }
-}
-
-impl Drop for RoundRobin {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(rt) = self.runtime.take() {
-            rt.shutdown_background();
-        }
     }
 }
 
