@@ -33,16 +33,29 @@ impl wire::Headers for PoemHeaders<'_> {
             .filter_map(|v| v.to_str().ok())
             .collect()
     }
+
+    fn first_lossy(&self, name: &str) -> Option<std::borrow::Cow<'_, str>> {
+        self.0
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()))
+    }
+}
+
+impl Incoming<'_> {
+    /// Run `f` on the request as `openapi::request` reads it (the one
+    /// reader of requests, the conformance proxy's too).
+    pub(crate) fn shared<R>(&self, f: impl FnOnce(&openapi::request::Incoming<'_>) -> R) -> R {
+        let headers = PoemHeaders(self.headers);
+        f(&openapi::request::Incoming {
+            query: self.query,
+            headers: &headers,
+            body: self.body,
+            path_params: self.path_params,
+        })
+    }
 }
 
 /// Check `req` against `op`.
 pub fn check(spec: &Spec, op: &Operation, req: &Incoming<'_>) -> Checked {
-    let headers = PoemHeaders(req.headers);
-    let incoming = openapi::request::Incoming {
-        query: req.query,
-        headers: &headers,
-        body: req.body,
-        path_params: req.path_params,
-    };
-    openapi::request::check(spec, op, &incoming)
+    req.shared(|incoming| openapi::request::check(spec, op, incoming))
 }

@@ -178,9 +178,7 @@ impl Incoming<'_> {
                 Value::Number(n) => Some(n.to_string()),
                 _ => None,
             },
-            Expr::RequestHeader(name) => {
-                self.headers.get_all(name).first().map(|v| (*v).to_owned())
-            }
+            Expr::RequestHeader(name) => self.headers.first_lossy(name).map(|v| v.into_owned()),
             Expr::RequestQuery(name) => named(&parsed.query, name),
             Expr::RequestPath(name) => named(self.path_params, name),
             Expr::RequestCookie(name) => named(&parsed.cookies, name),

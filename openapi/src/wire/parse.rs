@@ -16,6 +16,14 @@ pub trait Headers {
     /// Every value of the header `name` (names compare case-insensitively)
     /// that is text.
     fn get_all(&self, name: &str) -> Vec<&str>;
+
+    /// The first value of the header `name`, bytes that are not text
+    /// replaced (a token with such bytes is a wrong token, not none).
+    fn first_lossy(&self, name: &str) -> Option<std::borrow::Cow<'_, str>> {
+        self.get_all(name)
+            .first()
+            .map(|v| std::borrow::Cow::Borrowed(*v))
+    }
 }
 
 impl Headers for Vec<(String, String)> {
