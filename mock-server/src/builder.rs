@@ -197,6 +197,13 @@ impl MockServerBuilder {
         self
     }
 
+    /// How long a write may wait for a client that does not read its
+    /// answer (default 30 s) before the connection is closed.
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.write_timeout = timeout;
+        self
+    }
+
     /// The most connections kept at once (default: as many as the
     /// open-file limit allows, less 64 for the mock itself; never more).
     /// At the maximum a new connection takes the place of the one waiting

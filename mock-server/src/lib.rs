@@ -100,7 +100,9 @@ pub use cors::Cors;
 pub use namespace::{DEFAULT_MAX_NAMESPACES, DEFAULT_NAMESPACE, NAMESPACE_HEADER};
 pub use openapi::model::{SessionView, TokenView};
 pub use prefer::{Latency, MAX_DELAY_MS};
-pub use serve::{DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS};
+pub use serve::{
+    DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_WRITE_TIMEOUT,
+};
 pub use server::{MockServer, Namespace};
 pub use state::{ClockView, JournalEntry, TokenStatus, JOURNAL_CAPACITY};
 pub use store::StateError;

@@ -52,6 +52,10 @@ struct Args {
     /// before it is closed.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
     idle_timeout: Duration,
+    /// How long a write may wait for a client that stops reading its
+    /// answer; then the connection is closed.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
+    write_timeout: Duration,
     /// The most connections kept at once [default: what the open-file
     /// limit, `ulimit -n`, allows, less 64; never more]. At the maximum a
     /// new connection takes the place of the one waiting longest for a
@@ -284,6 +288,7 @@ fn run(args: Args, spec: openapi::Spec) -> anyhow::Result<()> {
             .header_timeout(args.header_timeout)
             .body_timeout(args.body_timeout)
             .idle_timeout(args.idle_timeout)
+            .write_timeout(args.write_timeout)
             .seed(args.seed)
             .max_namespaces(args.max_namespaces);
         if let Some(latency) = args.latency {
@@ -329,10 +334,11 @@ fn run(args: Args, spec: openapi::Spec) -> anyhow::Result<()> {
             admin: server.admin_access(),
             token_in_argv,
             limits: format!(
-                "head {}, body {}, idle {}; at most {} connections",
+                "head {}, body {}, idle {}, write {}; at most {} connections",
                 humantime::format_duration(args.header_timeout),
                 humantime::format_duration(args.body_timeout),
                 humantime::format_duration(args.idle_timeout),
+                humantime::format_duration(args.write_timeout),
                 server.max_connections()
             ),
         };

@@ -2,7 +2,9 @@
 //! back-off when `accept` fails, so a full file table never makes it spin),
 //! the most connections kept at once, and each connection's deadlines: its
 //! request head within the header timeout, its next request within the idle
-//! timeout. Request bodies have their own deadline (`body.rs`).
+//! timeout, and no write stalled (a client that stops reading its answer)
+//! past the write timeout. Request bodies have their own deadline
+//! (`body.rs`).
 //!
 //! Each connection is in one of two phases. *Waiting* (for a request head):
 //! from its accept until its first head is read, the header timeout runs;
@@ -47,6 +49,9 @@ pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a keep-alive connection may wait for its next request, by
 /// default.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a write may wait for a client that does not read its answer,
+/// by default.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// The most connections kept at once, by default, where the open-file
 /// limit is unknown (elsewhere the default is that limit, less what the
 /// mock keeps for itself).
@@ -74,6 +79,7 @@ fn full() -> Vec<u8> {
 pub(crate) struct Limits {
     pub(crate) header_timeout: Duration,
     pub(crate) idle_timeout: Duration,
+    pub(crate) write_timeout: Duration,
     pub(crate) max_connections: usize,
 }
 
@@ -82,6 +88,7 @@ impl Default for Limits {
         Limits {
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
@@ -222,12 +229,14 @@ async fn connection(
     let _ = stream.set_nodelay(true);
     let io = TokioIo::new(Watched {
         inner: stream,
+        write_timeout: conn.registry.limits.write_timeout,
         conn: conn.clone(),
         timer: Timer {
             sleep: Box::pin(tokio::time::sleep_until(Instant::now())),
             seen: u64::MAX,
             armed: false,
         },
+        stalled: None,
     });
     let service_conn = conn.clone();
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
@@ -315,6 +324,35 @@ struct Watched {
     inner: TcpStream,
     conn: Arc<Conn>,
     timer: Timer,
+    write_timeout: Duration,
+    /// Since a write first waited for the client to read, and no byte
+    /// went out since: the end of its patience.
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Watched {
+    /// A write's result, with the write timeout applied: progress ends a
+    /// stall; a stall longer than the timeout fails the connection.
+    fn stall<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        result: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        if result.is_ready() {
+            self.stalled = None;
+            return result;
+        }
+        let timeout = self.write_timeout;
+        let sleep = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        if sleep.as_mut().poll(cx).is_ready() {
+            tracing::debug!(target: "mock_server::limits", "connection closed: the client stopped reading (--write-timeout)");
+            let e = io::Error::new(io::ErrorKind::TimedOut, "the client stopped reading");
+            return Poll::Ready(Err(e));
+        }
+        Poll::Pending
+    }
 }
 
 /// The sleep of a socket's deadline, reset when the deadline changes.
@@ -359,11 +397,15 @@ impl AsyncWrite for Watched {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.stall(cx, result)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.inner).poll_flush(cx);
+        this.stall(cx, result)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -375,7 +417,9 @@ impl AsyncWrite for Watched {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.stall(cx, result)
     }
 
     fn is_write_vectored(&self) -> bool {

@@ -1,4 +1,4 @@
-//! The server's limits: header, body and idle timeouts, the most
+//! The server's limits: header, body, idle and write timeouts, the most
 //! connections. Not timed: each test sets a tiny timeout and waits for
 //! the mock to close the connection (asserting that it does, not how
 //! soon); the others are left long, so only the one under test can act.
@@ -17,6 +17,7 @@ fn limits() -> mock_server::MockServerBuilder {
         .header_timeout(LONG)
         .body_timeout(LONG)
         .idle_timeout(LONG)
+        .write_timeout(LONG)
 }
 
 const LOGIN_BODY: &str = r#"{"username":"demo","password":"demo"}"#;
@@ -123,4 +124,59 @@ async fn the_maximum_is_kept_within_the_open_file_limit() {
     let api = Api::with(limits().max_connections(usize::MAX)).await;
     let max = api.server.max_connections();
     assert!(max < usize::MAX && max > 0, "{max}");
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_cut_off_after_the_write_timeout() {
+    use tokio::io::AsyncWriteExt;
+    let api = Api::with(limits().write_timeout(TINY)).await;
+    // A client with a small receive window that sends request after
+    // request and reads none of the answers: the mock's writes stall, it
+    // stops reading the requests, and then, past the write timeout, it
+    // closes the connection, so the client's writes fail. (The bound
+    // below only keeps a broken mock from hanging the test.)
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stuck = socket.connect(api.server.address()).await.unwrap();
+    let requests = b"GET /__mock/clock HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n".repeat(1000);
+    let cut = tokio::time::timeout(Duration::from_secs(120), async {
+        for _ in 0..100_000 {
+            if stuck.write_all(&requests).await.is_err() {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(cut, Ok(true), "the connection was closed");
+    // Others are served.
+    api.login("demo", "demo").await;
+}
+
+#[tokio::test]
+async fn a_slow_reader_within_the_write_timeout_gets_its_whole_answer() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let api = Api::with(limits()).await;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut conn = socket.connect(api.server.address()).await.unwrap();
+    let n = 2000;
+    let requests = b"GET /__mock/clock HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n".repeat(n);
+    let (mut read, mut write) = conn.split();
+    let writing = async { write.write_all(&requests).await.unwrap() };
+    let reading = async {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 512];
+        while got.windows(8).filter(|w| w == b"\"frozen\"").count() < n {
+            let k = read.read(&mut buf).await.unwrap();
+            assert!(k > 0, "closed early");
+            got.extend_from_slice(&buf[..k]);
+        }
+        got
+    };
+    let (_, got) = tokio::join!(writing, reading);
+    assert_eq!(
+        got.windows(15).filter(|w| w == b"HTTP/1.1 200 OK").count(),
+        n
+    );
 }
