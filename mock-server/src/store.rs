@@ -48,6 +48,15 @@ redis.call('SADD', KEYS[1], ARGV[1])
 return 1
 ";
 
+/// Set `KEYS[1]` to `ARGV[1]` unless it holds a value; the value it holds
+/// after (the first writer's).
+const FIRST: &str = r"
+local v = redis.call('GET', KEYS[1])
+if v then return v end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]
+";
+
 /// Why the shared state could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -85,6 +94,7 @@ pub(crate) struct Store {
     read: Script,
     cas: Script,
     register: Script,
+    first: Script,
 }
 
 impl std::fmt::Debug for Store {
@@ -116,6 +126,7 @@ impl Store {
             read: Script::new(READ),
             cas: Script::new(CAS),
             register: Script::new(REGISTER),
+            first: Script::new(FIRST),
         };
         store.with(|c| redis::cmd("PING").query::<String>(c))?;
         Ok(store)
@@ -249,6 +260,24 @@ impl Store {
                 .del(&state)
                 .query::<()>(c)
         })
+    }
+
+    /// The value every replica shares under `name` (a mock-wide one, not
+    /// a namespace's): the stored one, or, if none is stored, `make`'s,
+    /// stored unless another replica stored one first (then that one is
+    /// the answer). `make` runs only when nothing is stored yet.
+    pub(crate) fn shared_value<E: From<StateError>>(
+        &self,
+        name: &str,
+        make: impl FnOnce() -> Result<Vec<u8>, E>,
+    ) -> Result<Vec<u8>, E> {
+        let key = format!("{}:shared:{name}", self.prefix);
+        let stored: Option<Vec<u8>> = self.with(|c| redis::cmd("GET").arg(&key).query(c))?;
+        if let Some(bytes) = stored {
+            return Ok(bytes);
+        }
+        let made = make()?;
+        Ok(self.with(|c| self.first.key(&key).arg(&made).invoke(c))?)
     }
 
     /// Bytes Redis uses for the namespace's state (`MEMORY USAGE`).

@@ -9,6 +9,9 @@ use mock_server::MockServer;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
+
 use crate::support::{expect_401, expect_problem, json, Api, Pair};
 use crate::support_redis::Redis;
 
@@ -172,4 +175,46 @@ async fn redis_down_answers_503_and_after_its_restart_the_replicas_reconnect() {
     a.me_ok(&after.access, "demo").await;
     assert_eq!(a.logout(&after.access).await.status(), 204);
     expect_401(b.me(&after.access).await, "Invalid token").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicas_sign_rs256_tokens_with_one_key_and_publish_one_jwks() {
+    let Some(redis) = Redis::start() else { return };
+    let spec = || crate::jwt::spec(json!({"format": "jwt", "algorithm": "RS256"}));
+    let start = || Api::with(MockServer::builder().spec(spec()).state_redis(redis.url()));
+    let (a, b) = (start().await, start().await);
+    let jwks = a.get_json("/.well-known/jwks.json").await;
+    assert_eq!(b.get_json("/.well-known/jwks.json").await, jwks);
+    let set: JwkSet = serde_json::from_value(jwks).unwrap();
+    assert_eq!(set.keys.len(), 1, "{set:?}");
+    let resp = a
+        .post_json(
+            "/auth/login",
+            &json!({"username": "demo", "password": "demo"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let body = json(resp).await;
+    let pair = Pair {
+        access: body["accessToken"].as_str().unwrap().to_owned(),
+        refresh: body["refreshToken"].as_str().unwrap().to_owned(),
+    };
+    // A's JWT verifies with B's published key, and B accepts it.
+    let kid = decode_header(&pair.access).unwrap().kid.unwrap();
+    let key = DecodingKey::from_jwk(set.find(&kid).expect("the kid is published")).unwrap();
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.validate_aud = false;
+    let claims = decode::<Value>(&pair.access, &key, &validation)
+        .unwrap()
+        .claims;
+    assert_eq!(claims["sub"], "demo");
+    b.me_ok(&pair.access, "demo").await;
+    assert_eq!(b.logout(&pair.access).await.status(), 204);
+    expect_401(a.me(&pair.access).await, "Invalid token").await;
+    // A replica started later reads the same key.
+    let c = start().await;
+    assert_eq!(
+        c.get_json("/.well-known/jwks.json").await,
+        b.get_json("/.well-known/jwks.json").await
+    );
 }
