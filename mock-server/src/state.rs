@@ -199,6 +199,10 @@ pub(crate) struct Shared {
     /// [`crate::codec`]): made with the namespace, kept across reloads and
     /// resets.
     secret: [u8; 32],
+    /// The authorization codes issued and not yet forgotten (the
+    /// authorization-code flow): a code issued by one replica is
+    /// exchanged, once, on any.
+    pub(crate) codes: Codes,
 }
 
 impl Shared {
@@ -207,6 +211,7 @@ impl Shared {
             model,
             clock: Clock::default(),
             secret: rand::random(),
+            codes: Codes::new(),
         }
     }
 }
@@ -253,9 +258,6 @@ pub(crate) struct State {
     signer: RwLock<Option<Arc<Signer>>>,
     /// The journal.
     pub(crate) journal: Mutex<Journal>,
-    /// The authorization codes issued and not yet forgotten (the
-    /// authorization-code flow; taken before the model's lock).
-    pub(crate) codes: Mutex<Codes>,
 }
 
 /// Where a page of the token listing starts after: a token's session, kind
@@ -304,7 +306,6 @@ impl State {
             store,
             signer: RwLock::new(signer),
             journal: Mutex::new(Journal::default()),
-            codes: Mutex::new(Codes::new()),
         }
     }
 
@@ -348,7 +349,10 @@ impl State {
                         c.key = Key::from_secret(&c.shared.secret);
                     }
                     c.version = version;
-                    c.bytes = bytes;
+                    // Its bytes as this copy writes them: a map's order is
+                    // the copy's own, so an action that changes nothing
+                    // writes nothing.
+                    c.bytes = postcard::to_stdvec(&c.shared).map_err(StateError::Corrupt)?;
                 }
             }
             let mut work = c.shared.clone();
@@ -393,11 +397,6 @@ impl State {
     /// The clock.
     pub(crate) fn clock(&self) -> Result<ClockView, StateError> {
         self.transact(|s, _| s.clock.view())
-    }
-
-    /// The clock's now.
-    pub(crate) fn now(&self) -> Result<Instant, StateError> {
-        self.transact(|s, _| s.clock.now())
     }
 
     /// The clock's now as this replica last saw it (for the journal: no
@@ -572,9 +571,9 @@ impl State {
         self.transact(|s, _| {
             s.model.reset();
             s.clock.reset();
+            s.codes.clear();
         })?;
         self.journal.lock().clear();
-        self.codes.lock().clear();
         Ok(())
     }
 

@@ -218,3 +218,123 @@ async fn replicas_sign_rs256_tokens_with_one_key_and_publish_one_jwks() {
         b.get_json("/.well-known/jwks.json").await
     );
 }
+
+/// fixtures/oidc.yaml (the authorization-code flow, RS256) on `redis`.
+async fn oidc_replica(redis: &Redis) -> Api {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/oidc.yaml");
+    let spec = openapi::Spec::from_path(path.as_ref()).expect("fixtures/oidc.yaml loads");
+    let mut api = Api::with(MockServer::builder().spec(spec).state_redis(redis.url())).await;
+    // The authorize endpoint answers with a redirect the test reads.
+    api.client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    api
+}
+
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const REDIRECT: &str = "http://127.0.0.1/callback";
+
+/// A code for alice from `api`'s authorize endpoint (S256 PKCE).
+async fn code_from(api: &Api) -> String {
+    let challenge = openapi::authcode::s256(VERIFIER);
+    let resp = api
+        .get("/authorize")
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", "spa"),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("login_hint", "alice"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 302);
+    let at = resp.headers()["location"].to_str().unwrap().to_owned();
+    let (_, query) = at.split_once('?').expect("a query");
+    openapi::wire::query_pairs(query)
+        .into_iter()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| panic!("no code in {at}"))
+}
+
+/// The code exchanged at `api`'s token endpoint: status and body.
+async fn exchange_at(api: &Api, code: &str) -> (u16, Value) {
+    let resp = api
+        .post("/token")
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("client_id", "spa"),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn userinfo(api: &Api, access: &str) -> u16 {
+    let resp = api.get("/userinfo").bearer_auth(access).send().await;
+    resp.unwrap().status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_code_issued_by_one_replica_is_exchanged_on_another_once() {
+    let Some(redis) = Redis::start() else { return };
+    let (a, b) = (oidc_replica(&redis).await, oidc_replica(&redis).await);
+    let code = code_from(&a).await;
+    let (status, tokens) = exchange_at(&b, &code).await;
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(userinfo(&a, access).await, 200);
+    // The same code again, on the replica that issued it: refused, and
+    // the session its first use started ends on both.
+    let (status, body) = exchange_at(&a, &code).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "invalid_grant");
+    assert_eq!(userinfo(&b, access).await, 401);
+    let (status, _) = exchange_at(&b, &code).await;
+    assert_eq!(status, 400);
+    // A reset through one replica forgets the codes of both.
+    let unused = code_from(&b).await;
+    let reset = a.post("/__mock/reset").send().await.unwrap();
+    assert!(reset.status().is_success(), "{reset:?}");
+    let (status, body) = exchange_at(&b, &unused).await;
+    assert_eq!((status, &body["error"]), (400, &json!("invalid_grant")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_concurrent_exchanges_of_one_code_over_two_replicas_exactly_one_wins() {
+    let Some(redis) = Redis::start() else { return };
+    let apis = Arc::new([oidc_replica(&redis).await, oidc_replica(&redis).await]);
+    let code = code_from(&apis[0]).await;
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let apis = apis.clone();
+            let code = code.clone();
+            tokio::spawn(async move { exchange_at(&apis[i % 2], &code).await })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        if status == 400 {
+            assert_eq!(body["error"], "invalid_grant", "{body}");
+        }
+        statuses.push(status);
+    }
+    statuses.sort_unstable();
+    let ok = statuses.iter().filter(|s| **s == 200).count();
+    assert_eq!(ok, 1, "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| [200, 400].contains(s)),
+        "{statuses:?}"
+    );
+}
