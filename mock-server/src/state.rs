@@ -320,8 +320,8 @@ impl State {
         mut f: impl FnMut(&mut Shared, &mut Codec<'_>) -> R,
     ) -> Result<R, StateError> {
         let signer = self.signer.read().clone();
-        let mut c = self.cached.lock();
         let Some(store) = &self.store else {
+            let mut c = self.cached.lock();
             let Cached { shared, key, .. } = &mut *c;
             let mut codec = Codec {
                 key,
@@ -329,55 +329,61 @@ impl State {
             };
             return Ok(f(shared, &mut codec));
         };
-        for attempt in 0..MAX_ATTEMPTS {
-            match store.read(&self.name, c.version)? {
-                Read::Same => {}
-                Read::Missing => {
-                    // Nothing stored (a first start, or a Redis that lost
-                    // its data): a fresh namespace with a fresh key, so
-                    // the tokens of before are unknown.
-                    if c.version != 0 || c.bytes.is_empty() {
-                        *c = Cached::of(Shared::fresh(self.blank.lock().clone()));
+        // Waiting for the replica's copy, the round trips and the backoff
+        // block: the runtime's other requests go on on other threads
+        // meanwhile.
+        crate::store::blocking(|| {
+            let mut c = self.cached.lock();
+            for attempt in 0..MAX_ATTEMPTS {
+                match store.read(&self.name, c.version)? {
+                    Read::Same => {}
+                    Read::Missing => {
+                        // Nothing stored (a first start, or a Redis that lost
+                        // its data): a fresh namespace with a fresh key, so
+                        // the tokens of before are unknown.
+                        if c.version != 0 || c.bytes.is_empty() {
+                            *c = Cached::of(Shared::fresh(self.blank.lock().clone()));
+                        }
+                    }
+                    Read::Newer(version, bytes) => {
+                        let shared: Shared =
+                            postcard::from_bytes(&bytes).map_err(StateError::Corrupt)?;
+                        let secret_changed = shared.secret != c.shared.secret;
+                        c.shared = shared;
+                        if secret_changed {
+                            c.key = Key::from_secret(&c.shared.secret);
+                        }
+                        c.version = version;
+                        // Its bytes as this copy writes them: a map's order is
+                        // the copy's own, so an action that changes nothing
+                        // writes nothing.
+                        c.bytes = postcard::to_stdvec(&c.shared).map_err(StateError::Corrupt)?;
                     }
                 }
-                Read::Newer(version, bytes) => {
-                    let shared: Shared =
-                        postcard::from_bytes(&bytes).map_err(StateError::Corrupt)?;
-                    let secret_changed = shared.secret != c.shared.secret;
-                    c.shared = shared;
-                    if secret_changed {
-                        c.key = Key::from_secret(&c.shared.secret);
-                    }
+                let mut work = c.shared.clone();
+                let r = f(
+                    &mut work,
+                    &mut Codec {
+                        key: &c.key,
+                        signer: signer.as_deref(),
+                    },
+                );
+                let bytes = postcard::to_stdvec(&work).map_err(StateError::Corrupt)?;
+                if bytes == c.bytes {
+                    return Ok(r);
+                }
+                if let Some(version) = store.write(&self.name, c.version, &bytes)? {
+                    c.shared = work;
                     c.version = version;
-                    // Its bytes as this copy writes them: a map's order is
-                    // the copy's own, so an action that changes nothing
-                    // writes nothing.
-                    c.bytes = postcard::to_stdvec(&c.shared).map_err(StateError::Corrupt)?;
+                    c.bytes = bytes;
+                    return Ok(r);
                 }
+                tracing::debug!(namespace = %self.name, attempt, "lost a write race; retrying");
+                backoff(attempt);
             }
-            let mut work = c.shared.clone();
-            let r = f(
-                &mut work,
-                &mut Codec {
-                    key: &c.key,
-                    signer: signer.as_deref(),
-                },
-            );
-            let bytes = postcard::to_stdvec(&work).map_err(StateError::Corrupt)?;
-            if bytes == c.bytes {
-                return Ok(r);
-            }
-            if let Some(version) = store.write(&self.name, c.version, &bytes)? {
-                c.shared = work;
-                c.version = version;
-                c.bytes = bytes;
-                return Ok(r);
-            }
-            tracing::debug!(namespace = %self.name, attempt, "lost a write race; retrying");
-            backoff(attempt);
-        }
-        Err(StateError::Contention {
-            attempts: MAX_ATTEMPTS,
+            Err(StateError::Contention {
+                attempts: MAX_ATTEMPTS,
+            })
         })
     }
 

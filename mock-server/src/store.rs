@@ -57,6 +57,19 @@ redis.call('SET', KEYS[1], ARGV[1])
 return ARGV[1]
 ";
 
+/// Run `f`, which blocks on Redis, without stalling the other requests
+/// of the runtime: on a multi-thread tokio runtime through
+/// [`tokio::task::block_in_place`] (the worker's other tasks move to
+/// another thread while this one waits); elsewhere (a current-thread
+/// runtime, no runtime) as it is.
+pub(crate) fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
 /// Why the shared state could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -148,6 +161,13 @@ impl Store {
     /// idle or the pooled one turns out dead (Redis restarted); a
     /// connection that failed is dropped, so the next call reconnects.
     fn with<R>(
+        &self,
+        f: impl Fn(&mut Connection) -> Result<R, RedisError>,
+    ) -> Result<R, StateError> {
+        blocking(|| self.with_blocking(f))
+    }
+
+    fn with_blocking<R>(
         &self,
         f: impl Fn(&mut Connection) -> Result<R, RedisError>,
     ) -> Result<R, StateError> {
