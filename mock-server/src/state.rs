@@ -111,7 +111,7 @@ pub(crate) fn random_token(_kind: TokenKind) -> Token {
 }
 
 /// One journal entry.
-#[derive(Debug, Clone, serde::Serialize, poem_openapi::Object)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, poem_openapi::Object)]
 #[oai(rename_all = "camelCase")]
 #[serde(rename_all = "camelCase")]
 pub struct JournalEntry {
@@ -156,12 +156,6 @@ impl Journal {
             self.entries.pop_front();
         }
         self.entries.push_back(entry);
-    }
-
-    /// The newest `limit` entries, oldest first.
-    pub(crate) fn last(&self, limit: usize) -> Vec<JournalEntry> {
-        let skip = self.entries.len().saturating_sub(limit);
-        self.entries.iter().skip(skip).cloned().collect()
     }
 
     /// Up to `limit` entries older than the entry `before` (the newest
@@ -256,8 +250,12 @@ pub(crate) struct State {
     /// The served spec's JWT signer, where its tokens are JWTs (the same
     /// one as [`crate::served::Served`]'s, replaced on a reload).
     signer: RwLock<Option<Arc<Signer>>>,
-    /// The journal.
-    pub(crate) journal: Mutex<Journal>,
+    /// The journal (with a store, the journal is in Redis and this stays
+    /// empty).
+    journal: Mutex<Journal>,
+    /// The clock as this replica last read it from the store (for the
+    /// journal, without waiting for the copy's lock).
+    seen_clock: Mutex<Clock>,
 }
 
 /// Where a page of the token listing starts after: a token's session, kind
@@ -306,6 +304,7 @@ impl State {
             store,
             signer: RwLock::new(signer),
             journal: Mutex::new(Journal::default()),
+            seen_clock: Mutex::new(Clock::default()),
         }
     }
 
@@ -360,6 +359,7 @@ impl State {
                         c.bytes = postcard::to_stdvec(&c.shared).map_err(StateError::Corrupt)?;
                     }
                 }
+                *self.seen_clock.lock() = c.shared.clock;
                 let mut work = c.shared.clone();
                 let r = f(
                     &mut work,
@@ -408,7 +408,82 @@ impl State {
     /// The clock's now as this replica last saw it (for the journal: no
     /// round trip, never fails).
     pub(crate) fn seen_now(&self) -> Instant {
-        self.cached.lock().shared.clock.now()
+        match self.store {
+            Some(_) => self.seen_clock.lock().now(),
+            None => self.cached.lock().shared.clock.now(),
+        }
+    }
+
+    /// Record a request in the journal: with a store, the one every
+    /// replica shares (numbered by one sequence); an entry Redis does not
+    /// take is logged and dropped, never a failed request.
+    pub(crate) fn record(&self, entry: JournalEntry) {
+        let Some(store) = &self.store else {
+            self.journal.lock().push(entry);
+            return;
+        };
+        let recorded = serde_json::to_vec(&entry)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| {
+                store
+                    .record(&self.name, &bytes, JOURNAL_CAPACITY)
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = recorded {
+            tracing::warn!(namespace = %self.name, "a journal entry was not recorded: {e}");
+        }
+    }
+
+    /// Up to `limit` journal entries older than the entry `before` (the
+    /// newest without), oldest first, and the `before` of older ones if
+    /// there are any: every replica's, with a store.
+    pub(crate) fn journal_page(
+        &self,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Page<JournalEntry, u64>, StateError> {
+        let Some(store) = &self.store else {
+            return Ok(self.journal.lock().page(before, limit));
+        };
+        let mut found = store.recorded(&self.name, before, limit.saturating_add(1))?;
+        let more = found.len() > limit;
+        found.truncate(limit);
+        let items: Vec<JournalEntry> = found
+            .into_iter()
+            .rev()
+            .filter_map(|(seq, bytes)| {
+                // An entry another version of the mock wrote is skipped.
+                let mut entry: JournalEntry = serde_json::from_slice(&bytes).ok()?;
+                entry.seq = seq;
+                Some(entry)
+            })
+            .collect();
+        let next = more.then(|| items.first().map(|e| e.seq)).flatten();
+        Ok(Page { items, next })
+    }
+
+    /// The newest `limit` journal entries, oldest first.
+    pub(crate) fn journal(&self, limit: usize) -> Result<Vec<JournalEntry>, StateError> {
+        Ok(self.journal_page(None, limit)?.items)
+    }
+
+    /// Entries in the journal.
+    pub(crate) fn journal_len(&self) -> Result<usize, StateError> {
+        match &self.store {
+            Some(store) => store.recorded_len(&self.name),
+            None => Ok(self.journal.lock().len()),
+        }
+    }
+
+    /// Forget the journal (every replica's, with a store).
+    pub(crate) fn clear_journal(&self) -> Result<(), StateError> {
+        match &self.store {
+            Some(store) => store.clear_recorded(&self.name),
+            None => {
+                self.journal.lock().clear();
+                Ok(())
+            }
+        }
     }
 
     /// Change the clock; its view after.
@@ -579,7 +654,7 @@ impl State {
             s.clock.reset();
             s.codes.clear();
         })?;
-        self.journal.lock().clear();
+        self.clear_journal()?;
         Ok(())
     }
 

@@ -57,6 +57,16 @@ redis.call('SET', KEYS[1], ARGV[1])
 return ARGV[1]
 ";
 
+/// Append `ARGV[1]` to the journal `KEYS[2]` under the next number of
+/// the sequence `KEYS[1]` (member `SEQ:BYTES`, score `SEQ`), keeping the
+/// newest `ARGV[2]`; the number.
+const RECORD: &str = r"
+local s = redis.call('INCR', KEYS[1])
+redis.call('ZADD', KEYS[2], s, s .. ':' .. ARGV[1])
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -1 - tonumber(ARGV[2]))
+return s
+";
+
 /// Run `f`, which blocks on Redis, without stalling the other requests
 /// of the runtime: on a multi-thread tokio runtime through
 /// [`tokio::task::block_in_place`] (the worker's other tasks move to
@@ -108,6 +118,7 @@ pub(crate) struct Store {
     cas: Script,
     register: Script,
     first: Script,
+    record: Script,
 }
 
 impl std::fmt::Debug for Store {
@@ -140,6 +151,7 @@ impl Store {
             cas: Script::new(CAS),
             register: Script::new(REGISTER),
             first: Script::new(FIRST),
+            record: Script::new(RECORD),
         };
         store.with(|c| redis::cmd("PING").query::<String>(c))?;
         Ok(store)
@@ -201,6 +213,15 @@ impl Store {
         [
             format!("{p}:ns:{namespace}:version"),
             format!("{p}:ns:{namespace}:state"),
+        ]
+    }
+
+    /// The namespace's journal sequence and journal.
+    fn journal_keys(&self, namespace: &str) -> [String; 2] {
+        let p = &self.prefix;
+        [
+            format!("{p}:ns:{namespace}:journal-seq"),
+            format!("{p}:ns:{namespace}:journal"),
         ]
     }
 
@@ -268,18 +289,83 @@ impl Store {
         Ok(names)
     }
 
-    /// Forget a namespace and its state.
+    /// Forget a namespace, its state and its journal.
     pub(crate) fn remove(&self, namespace: &str) -> Result<(), StateError> {
         let set = self.set();
         let [version, state] = self.keys(namespace);
+        let [seq, journal] = self.journal_keys(namespace);
         self.with(|c| {
             redis::pipe()
                 .atomic()
                 .srem(&set, namespace)
                 .del(&version)
                 .del(&state)
+                .del(&seq)
+                .del(&journal)
                 .query::<()>(c)
         })
+    }
+
+    /// Append `bytes` to the namespace's journal, shared by every
+    /// replica, keeping the newest `capacity`: its sequence number (one
+    /// sequence for all replicas).
+    pub(crate) fn record(
+        &self,
+        namespace: &str,
+        bytes: &[u8],
+        capacity: usize,
+    ) -> Result<u64, StateError> {
+        let [seq, journal] = self.journal_keys(namespace);
+        self.with(|c| {
+            self.record
+                .key(&seq)
+                .key(&journal)
+                .arg(bytes)
+                .arg(capacity)
+                .invoke(c)
+        })
+    }
+
+    /// Up to `limit` journal entries numbered below `before` (all: no
+    /// bound), newest first, each with its number.
+    pub(crate) fn recorded(
+        &self,
+        namespace: &str,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<(u64, Vec<u8>)>, StateError> {
+        let [_, journal] = self.journal_keys(namespace);
+        let max = before.map_or_else(|| "+inf".to_owned(), |b| format!("({b}"));
+        let members: Vec<Vec<u8>> = self.with(|c| {
+            redis::cmd("ZREVRANGEBYSCORE")
+                .arg(&journal)
+                .arg(&max)
+                .arg("-inf")
+                .arg("LIMIT")
+                .arg(0)
+                .arg(limit)
+                .query(c)
+        })?;
+        Ok(members
+            .into_iter()
+            .filter_map(|m| {
+                let colon = m.iter().position(|&b| b == b':')?;
+                let seq = std::str::from_utf8(&m[..colon]).ok()?.parse().ok()?;
+                Some((seq, m[colon + 1..].to_vec()))
+            })
+            .collect())
+    }
+
+    /// Entries in the namespace's journal.
+    pub(crate) fn recorded_len(&self, namespace: &str) -> Result<usize, StateError> {
+        let [_, journal] = self.journal_keys(namespace);
+        self.with(|c| redis::cmd("ZCARD").arg(&journal).query(c))
+    }
+
+    /// Empty the namespace's journal (its sequence goes on).
+    pub(crate) fn clear_recorded(&self, namespace: &str) -> Result<(), StateError> {
+        let [_, journal] = self.journal_keys(namespace);
+        self.with(|c| redis::cmd("DEL").arg(&journal).query::<()>(c))
     }
 
     /// The value every replica shares under `name` (a mock-wide one, not

@@ -338,3 +338,66 @@ async fn of_concurrent_exchanges_of_one_code_over_two_replicas_exactly_one_wins(
         "{statuses:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_journal_is_shared_by_the_replicas_and_a_reset_clears_it_for_all() {
+    let Some(redis) = Redis::start() else { return };
+    let (a, b) = replicas(&redis).await;
+    let pair = a.login("demo", "demo").await;
+    b.me_ok(&pair.access, "demo").await;
+    a.me_ok(&pair.access, "demo").await;
+    let next = b.refresh(&pair.refresh).await;
+    a.me_ok(&next.access, "demo").await;
+    // Either replica lists every replica's requests, in one sequence.
+    let seen = |page: &Value| -> Vec<(u64, String)> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let line = format!(
+                    "{} {}",
+                    e["method"].as_str().unwrap(),
+                    e["uri"].as_str().unwrap()
+                );
+                (e["seq"].as_u64().unwrap(), line)
+            })
+            .collect()
+    };
+    let on_a = admin_json(&a, "GET", "/journal", None).await;
+    let on_b = admin_json(&b, "GET", "/journal", None).await;
+    assert_eq!(seen(&on_a), seen(&on_b));
+    let lines: Vec<String> = seen(&on_a).into_iter().map(|(_, l)| l).collect();
+    assert_eq!(
+        lines,
+        [
+            "POST /auth/login",
+            "GET /me",
+            "GET /me",
+            "POST /auth/refresh",
+            "GET /me"
+        ]
+    );
+    let seqs: Vec<u64> = seen(&on_a).into_iter().map(|(s, _)| s).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    assert_eq!(a.server.journal(10).len(), 5);
+    // Pages: the newest two on B, then the older ones from A's cursor.
+    let newest = admin_json(&b, "GET", "/journal?limit=2", None).await;
+    assert_eq!(seen(&newest), seen(&on_a)[3..]);
+    let cursor = newest["next"].as_str().expect("older entries follow");
+    let older = admin_json(
+        &a,
+        "GET",
+        &format!("/journal?limit=2&cursor={cursor}"),
+        None,
+    )
+    .await;
+    assert_eq!(seen(&older), seen(&on_a)[1..3]);
+    let listed = admin_json(&b, "GET", "/namespaces", None).await;
+    assert_eq!(listed["namespaces"][0]["requests"], 5, "{listed}");
+    // A reset through B clears the journal A lists.
+    admin_json(&b, "POST", "/reset", None).await;
+    let after = admin_json(&a, "GET", "/journal", None).await;
+    assert_eq!(seen(&after), []);
+    assert!(a.server.journal(10).is_empty());
+}
