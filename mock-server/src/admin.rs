@@ -269,7 +269,7 @@ impl Admin {
         cursor: Query<Option<String>>,
     ) -> poem::Result<Json<Listing<JournalEntry>>> {
         let before = page::after::<1>("journal", cursor.0.as_deref())?.map(|[seq]| seq);
-        let found = space.0 .0.journal.lock().page(before, limit.0 as usize);
+        let found = space.0 .0.journal_page(before, limit.0 as usize)?;
         Ok(Json(Listing {
             items: found.items,
             next: found.next.map(|seq| page::cursor("journal", &[seq])),
@@ -278,10 +278,10 @@ impl Admin {
 
     /// Forget the namespace's journal.
     #[oai(path = "/journal", method = "delete")]
-    async fn clear_journal(&self, space: Data<&Space>) -> Reset {
-        space.0 .0.journal.lock().clear();
+    async fn clear_journal(&self, space: Data<&Space>) -> poem::Result<Reset> {
+        space.0 .0.clear_journal()?;
         self.changed(&space);
-        Reset::Done
+        Ok(Reset::Done)
     }
 
     /// Every namespace: `default` (requests without `x-mock-namespace`)
@@ -299,7 +299,7 @@ impl Admin {
                     name: s.name.clone(),
                     sessions: count(started),
                     live_sessions: count(live),
-                    requests: count(s.journal.lock().len()),
+                    requests: count(s.journal_len()?),
                     clock: s.clock()?,
                 })
             })

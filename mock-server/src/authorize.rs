@@ -110,12 +110,17 @@ pub(crate) fn answer(
     let (accounts, now): (Vec<String>, _) =
         state.with_model(|m, now, _| (m.accounts().map(|(u, _)| u.to_owned()).collect(), now))?;
     Ok(
-        match request(spec, state, op, &params, &redirect_uri, (&accounts, now)) {
-            Ok(Chosen::Code(code, username)) => Told {
-                reply: back(&[("code", Some(code)), ("state", state_param)]),
-                outcome: "success".into(),
-                words: format!("code issued for {username}"),
-            },
+        match request(spec, op, &params, &redirect_uri, (&accounts, now)) {
+            Ok(Chosen::Code(code, grant)) => {
+                let words = format!("code issued for {}", grant.username);
+                // Into the shared state: any replica exchanges it.
+                state.transact(|s, _| s.codes.issue(code.clone(), grant.clone(), now))?;
+                Told {
+                    reply: back(&[("code", Some(code)), ("state", state_param)]),
+                    outcome: "success".into(),
+                    words,
+                }
+            }
             Ok(Chosen::Page(page)) => Told {
                 reply: page,
                 outcome: "success".into(),
@@ -173,8 +178,8 @@ fn checked_client(spec: &Spec, params: &Params<'_>) -> Result<String, String> {
 }
 
 enum Chosen {
-    /// A code was issued for this user.
-    Code(String, String),
+    /// A code to issue, and what it grants.
+    Code(String, Grant),
     /// The account picker.
     Page(Reply),
 }
@@ -183,7 +188,6 @@ enum Chosen {
 /// a code for the account `login_hint` names, or the picker.
 fn request(
     spec: &Spec,
-    state: &State,
     op: &Operation,
     params: &Params<'_>,
     redirect_uri: &str,
@@ -240,8 +244,7 @@ fn request(
         challenge,
         issued_at: now,
     };
-    state.codes.lock().issue(code.clone(), grant, now);
-    Ok(Chosen::Code(code, username))
+    Ok(Chosen::Code(code, grant))
 }
 
 /// The PKCE challenge of the request, if any.

@@ -280,7 +280,7 @@ impl MockServerBuilder {
         let store = self.store()?;
         let spec = self.spec.unwrap_or_else(openapi::reference_spec);
         let blank = blank_model(&spec, &self.users);
-        let served = Served::new(spec);
+        let served = Served::new(spec, store.as_deref());
         let signer = served.signer.clone();
         let mock = Mock::new(
             served,

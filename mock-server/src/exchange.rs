@@ -8,9 +8,10 @@
 //! starts a session for the account chosen at the authorize endpoint
 //! ([`openapi::model::Model::grant`]). A code presented a second time is
 //! refused and the session its first use started ends, so the tokens
-//! issued with it die (RFC 6749 section 4.1.2). Under the codes' lock the
-//! whole exchange is one step: of two concurrent exchanges of one code,
-//! one wins.
+//! issued with it die (RFC 6749 section 4.1.2). The whole exchange is one
+//! [`State::transact`] of the namespace's shared state (codes and model
+//! together): of concurrent exchanges of one code, on one replica or on
+//! several sharing a Redis, one wins.
 
 use openapi::authcode::{CodeError, Grant, Redemption};
 use openapi::binding::Binding;
@@ -66,17 +67,39 @@ pub(crate) fn apply(
     let redirect_uri = sent.source(&places.redirect_uri);
     let verifier = sent.source(&places.verifier);
     let client_id = client.and_then(|c| c.id);
-    // The codes' lock is held until the session is recorded, so that a
-    // concurrent replay finds the session to end.
-    let mut codes = state.codes.lock();
-    let redemption = Redemption {
-        code: Some(&code),
-        client_id,
-        redirect_uri: redirect_uri.as_deref(),
-        verifier: verifier.as_deref(),
-    };
-    let grant = match codes.redeem(redemption, state.now()?) {
-        Ok(grant) => grant,
+    // Redeeming the code, starting its session and recording it (or
+    // ending the session of a replayed code) is one transaction, so that
+    // of concurrent exchanges of one code on any replicas one wins and a
+    // replay finds the session to end.
+    let redeemed = state.transact(|s, codec| {
+        let now = s.clock.now();
+        let redemption = Redemption {
+            code: Some(&code),
+            client_id,
+            redirect_uri: redirect_uri.as_deref(),
+            verifier: verifier.as_deref(),
+        };
+        match s.codes.redeem(redemption, now) {
+            Ok(grant) => {
+                let outcome = s.model.grant(&grant.username, client_id, now, codec);
+                if let Outcome::Issued(t) = &outcome {
+                    s.codes.started(&code, t.session);
+                }
+                Ok((grant, outcome))
+            }
+            Err(e) => {
+                if let CodeError::Reused {
+                    session: Some(session),
+                } = e
+                {
+                    s.model.end_session(session, now);
+                }
+                Err(e)
+            }
+        }
+    })?;
+    let (grant, outcome) = match redeemed {
+        Ok(redeemed) => redeemed,
         Err(e) => {
             let why = e.to_string();
             return Ok(match e {
@@ -84,9 +107,6 @@ pub(crate) fn apply(
                 CodeError::Expired => refused(Rejection::Expired, None, why),
                 CodeError::Unknown => refused(Rejection::Invalid, Some(Invalidity::Unknown), why),
                 CodeError::Reused { session } => {
-                    if let Some(s) = session {
-                        state.with_model(|m, now, _| m.end_session(s, now))?;
-                    }
                     let why = match session {
                         Some(s) => format!("{why}: session {s} ended"),
                         None => why,
@@ -97,11 +117,6 @@ pub(crate) fn apply(
             });
         }
     };
-    let outcome =
-        state.with_model(|m, now, codec| m.grant(&grant.username, client_id, now, codec))?;
-    if let Outcome::Issued(t) = &outcome {
-        codes.started(&code, t.session);
-    }
     Ok(Exchanged {
         outcome,
         detail: None,

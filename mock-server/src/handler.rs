@@ -206,7 +206,7 @@ impl Mock {
                 .body
                 .as_ref()
                 .and_then(|(_, b)| redact::body(b));
-            state.journal.lock().push(JournalEntry {
+            state.record(JournalEntry {
                 seq: 0,
                 at: state.seen_now(),
                 method,

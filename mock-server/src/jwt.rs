@@ -10,15 +10,15 @@
 //! is refused even though its signature is good.
 
 use base64::Engine as _;
-use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
+use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse, ThumbprintHash};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use openapi::authcode::ChallengeMethod;
 use openapi::binding::{Jwt, JwtAlgorithm};
-use openapi::model::{Claims, Token, TokenKind};
+use openapi::model::{Claims, Token};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::state::random_token;
+use crate::store::{StateError, Store};
 
 /// Why the signing key could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +29,9 @@ pub enum JwtError {
     /// jsonwebtoken refused the key.
     #[error("cannot use the signing key")]
     Jwt(#[source] jsonwebtoken::errors::Error),
+    /// The key replicas share could not be read or stored.
+    #[error("cannot read the shared RS256 signing key")]
+    Shared(#[from] StateError),
 }
 
 /// Signs the tokens of one served spec.
@@ -54,10 +57,27 @@ impl std::fmt::Debug for Signer {
     }
 }
 
+/// The name of the RS256 key replicas share (see [`Store::shared_value`]).
+const SHARED_RSA_KEY: &str = "jwt:rs256-key";
+
+/// A fresh 2048-bit RSA private key, PKCS#1 DER.
+fn fresh_rsa_der() -> Result<Vec<u8>, JwtError> {
+    use rsa::pkcs1::EncodeRsaPrivateKey;
+    use rsa::Generate;
+    let private = rsa::PrivateKey::generate();
+    let der = private
+        .to_pkcs1_der()
+        .map_err(|e| JwtError::Key(e.to_string()))?;
+    Ok(der.as_bytes().to_vec())
+}
+
 impl Signer {
-    /// A signer for `config`: a fresh 2048-bit RSA key for RS256, the
-    /// spec's secret for HS256.
-    pub(crate) fn new(config: &Jwt) -> Result<Signer, JwtError> {
+    /// A signer for `config`: for RS256 a 2048-bit RSA key, fresh, or with
+    /// a `store` the one every replica on it shares (the first replica
+    /// makes and stores it, the others read it); the spec's secret for
+    /// HS256. The key id is the key's RFC 7638 thumbprint, so replicas
+    /// with one key publish one JWKS.
+    pub(crate) fn new(config: &Jwt, store: Option<&Store>) -> Result<Signer, JwtError> {
         let (algorithm, key, secret) = match config.algorithm {
             JwtAlgorithm::HS256 => {
                 let secret = config.secret.as_deref().unwrap_or_default();
@@ -65,26 +85,27 @@ impl Signer {
                 (Algorithm::HS256, key, Some(secret))
             }
             JwtAlgorithm::RS256 => {
-                use rsa::pkcs1::EncodeRsaPrivateKey;
-                use rsa::Generate;
-                let private = rsa::PrivateKey::generate();
-                let der = private
-                    .to_pkcs1_der()
-                    .map_err(|e| JwtError::Key(e.to_string()))?;
-                let key = EncodingKey::from_rsa_der(der.as_bytes());
-                (Algorithm::RS256, key, None)
+                let der = match store {
+                    Some(store) => store.shared_value(SHARED_RSA_KEY, fresh_rsa_der)?,
+                    None => fresh_rsa_der()?,
+                };
+                (Algorithm::RS256, EncodingKey::from_rsa_der(&der), None)
             }
         };
-        let kid = random_token(TokenKind::Access)[..16].to_owned();
-        let jwk = match algorithm {
+        let mut jwk = Jwk::from_encoding_key(&key, algorithm).map_err(JwtError::Jwt)?;
+        let thumbprint = jwk
+            .thumbprint(ThumbprintHash::SHA256)
+            .map_err(JwtError::Jwt)?;
+        let (kid, jwk) = match algorithm {
             Algorithm::RS256 => {
-                let mut jwk = Jwk::from_encoding_key(&key, algorithm).map_err(JwtError::Jwt)?;
-                jwk.common.key_id = Some(kid.clone());
+                jwk.common.key_id = Some(thumbprint.clone());
                 jwk.common.public_key_use = Some(PublicKeyUse::Signature);
                 jwk.common.key_algorithm = Some(KeyAlgorithm::RS256);
-                Some(jwk)
+                (thumbprint, Some(jwk))
             }
-            _ => None,
+            // The thumbprint of a secret is a hash of it: only a part is
+            // shown, and the key is not published.
+            _ => (thumbprint[..16].to_owned(), None),
         };
         let verifier = match (&jwk, secret) {
             (Some(jwk), _) => DecodingKey::from_jwk(jwk).map_err(JwtError::Jwt)?,

@@ -124,6 +124,11 @@ impl Namespaces {
         }
     }
 
+    /// Where replicas share their state, if they do.
+    pub(crate) fn store(&self) -> Option<&Store> {
+        self.store.as_deref()
+    }
+
     /// The local copy of a namespace, made if new (no check of the bound).
     fn local(&self, name: &str) -> Arc<State> {
         let mut map = self.map.write();

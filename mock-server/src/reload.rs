@@ -67,7 +67,7 @@ pub(crate) fn reload(mock: &Mock, path: &Path) {
     let blank = blank_model(&spec, &mock.users);
     let title = spec.title().to_owned();
     let count = spec.operations().len();
-    let served = Served::reloaded(spec, &old);
+    let served = Served::reloaded(spec, &old, mock.spaces.store());
     let dropped = mock.spaces.reload(blank, served.signer.clone());
     mock.replace(served);
     tracing::info!(

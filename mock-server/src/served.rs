@@ -7,6 +7,7 @@ use std::sync::Arc;
 use openapi::Spec;
 
 use crate::jwt::Signer;
+use crate::store::Store;
 use openapi::router::Router;
 
 /// A loaded spec, ready to serve.
@@ -25,18 +26,19 @@ pub(crate) struct Served {
 }
 
 impl Served {
-    /// Index `spec` for serving.
-    pub(crate) fn new(spec: Spec) -> Served {
-        Served::after(spec, None)
+    /// Index `spec` for serving; an RS256 key is the one replicas share
+    /// through `store`, if there is one.
+    pub(crate) fn new(spec: Spec, store: Option<&Store>) -> Served {
+        Served::after(spec, None, store)
     }
 
-    /// Index `spec` to replace `old`: the signing key is kept when the
-    /// token settings are the same.
-    pub(crate) fn reloaded(spec: Spec, old: &Served) -> Served {
-        Served::after(spec, old.signer.clone())
+    /// Index `spec` to replace `old`: the signer is kept when the token
+    /// settings are the same.
+    pub(crate) fn reloaded(spec: Spec, old: &Served, store: Option<&Store>) -> Served {
+        Served::after(spec, old.signer.clone(), store)
     }
 
-    fn after(spec: Spec, old_signer: Option<Arc<Signer>>) -> Served {
+    fn after(spec: Spec, old_signer: Option<Arc<Signer>>, store: Option<&Store>) -> Served {
         let router = Router::new(
             spec.operations(),
             &openapi::router::base_path(spec.document()),
@@ -54,7 +56,7 @@ impl Served {
         let signer = spec.lifecycle().tokens.jwt.as_ref().and_then(|jwt| {
             match old_signer.filter(|s| s.config() == jwt) {
                 Some(kept) => Some(kept),
-                None => Signer::new(jwt)
+                None => Signer::new(jwt, store)
                     .inspect_err(|e| tracing::error!("tokens stay opaque: {e}"))
                     .ok()
                     .map(Arc::new),

@@ -268,11 +268,11 @@ impl Namespace {
 
     /// The newest `limit` journal entries, oldest first.
     pub fn journal(&self, limit: usize) -> Vec<JournalEntry> {
-        self.state.journal.lock().last(limit)
+        shared(self.state.journal(limit))
     }
 
     /// Forget the journal.
     pub fn clear_journal(&self) {
-        self.state.journal.lock().clear();
+        shared(self.state.clear_journal());
     }
 }

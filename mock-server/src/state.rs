@@ -111,7 +111,7 @@ pub(crate) fn random_token(_kind: TokenKind) -> Token {
 }
 
 /// One journal entry.
-#[derive(Debug, Clone, serde::Serialize, poem_openapi::Object)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, poem_openapi::Object)]
 #[oai(rename_all = "camelCase")]
 #[serde(rename_all = "camelCase")]
 pub struct JournalEntry {
@@ -158,12 +158,6 @@ impl Journal {
         self.entries.push_back(entry);
     }
 
-    /// The newest `limit` entries, oldest first.
-    pub(crate) fn last(&self, limit: usize) -> Vec<JournalEntry> {
-        let skip = self.entries.len().saturating_sub(limit);
-        self.entries.iter().skip(skip).cloned().collect()
-    }
-
     /// Up to `limit` entries older than the entry `before` (the newest
     /// without), oldest first, and the `before` of the entries older
     /// still, if there are any.
@@ -199,6 +193,10 @@ pub(crate) struct Shared {
     /// [`crate::codec`]): made with the namespace, kept across reloads and
     /// resets.
     secret: [u8; 32],
+    /// The authorization codes issued and not yet forgotten (the
+    /// authorization-code flow): a code issued by one replica is
+    /// exchanged, once, on any.
+    pub(crate) codes: Codes,
 }
 
 impl Shared {
@@ -207,6 +205,7 @@ impl Shared {
             model,
             clock: Clock::default(),
             secret: rand::random(),
+            codes: Codes::new(),
         }
     }
 }
@@ -251,11 +250,12 @@ pub(crate) struct State {
     /// The served spec's JWT signer, where its tokens are JWTs (the same
     /// one as [`crate::served::Served`]'s, replaced on a reload).
     signer: RwLock<Option<Arc<Signer>>>,
-    /// The journal.
-    pub(crate) journal: Mutex<Journal>,
-    /// The authorization codes issued and not yet forgotten (the
-    /// authorization-code flow; taken before the model's lock).
-    pub(crate) codes: Mutex<Codes>,
+    /// The journal (with a store, the journal is in Redis and this stays
+    /// empty).
+    journal: Mutex<Journal>,
+    /// The clock as this replica last read it from the store (for the
+    /// journal, without waiting for the copy's lock).
+    seen_clock: Mutex<Clock>,
 }
 
 /// Where a page of the token listing starts after: a token's session, kind
@@ -304,7 +304,7 @@ impl State {
             store,
             signer: RwLock::new(signer),
             journal: Mutex::new(Journal::default()),
-            codes: Mutex::new(Codes::new()),
+            seen_clock: Mutex::new(Clock::default()),
         }
     }
 
@@ -319,8 +319,8 @@ impl State {
         mut f: impl FnMut(&mut Shared, &mut Codec<'_>) -> R,
     ) -> Result<R, StateError> {
         let signer = self.signer.read().clone();
-        let mut c = self.cached.lock();
         let Some(store) = &self.store else {
+            let mut c = self.cached.lock();
             let Cached { shared, key, .. } = &mut *c;
             let mut codec = Codec {
                 key,
@@ -328,52 +328,62 @@ impl State {
             };
             return Ok(f(shared, &mut codec));
         };
-        for attempt in 0..MAX_ATTEMPTS {
-            match store.read(&self.name, c.version)? {
-                Read::Same => {}
-                Read::Missing => {
-                    // Nothing stored (a first start, or a Redis that lost
-                    // its data): a fresh namespace with a fresh key, so
-                    // the tokens of before are unknown.
-                    if c.version != 0 || c.bytes.is_empty() {
-                        *c = Cached::of(Shared::fresh(self.blank.lock().clone()));
+        // Waiting for the replica's copy, the round trips and the backoff
+        // block: the runtime's other requests go on on other threads
+        // meanwhile.
+        crate::store::blocking(|| {
+            let mut c = self.cached.lock();
+            for attempt in 0..MAX_ATTEMPTS {
+                match store.read(&self.name, c.version)? {
+                    Read::Same => {}
+                    Read::Missing => {
+                        // Nothing stored (a first start, or a Redis that lost
+                        // its data): a fresh namespace with a fresh key, so
+                        // the tokens of before are unknown.
+                        if c.version != 0 || c.bytes.is_empty() {
+                            *c = Cached::of(Shared::fresh(self.blank.lock().clone()));
+                        }
+                    }
+                    Read::Newer(version, bytes) => {
+                        let shared: Shared =
+                            postcard::from_bytes(&bytes).map_err(StateError::Corrupt)?;
+                        let secret_changed = shared.secret != c.shared.secret;
+                        c.shared = shared;
+                        if secret_changed {
+                            c.key = Key::from_secret(&c.shared.secret);
+                        }
+                        c.version = version;
+                        // Its bytes as this copy writes them: a map's order is
+                        // the copy's own, so an action that changes nothing
+                        // writes nothing.
+                        c.bytes = postcard::to_stdvec(&c.shared).map_err(StateError::Corrupt)?;
                     }
                 }
-                Read::Newer(version, bytes) => {
-                    let shared: Shared =
-                        postcard::from_bytes(&bytes).map_err(StateError::Corrupt)?;
-                    let secret_changed = shared.secret != c.shared.secret;
-                    c.shared = shared;
-                    if secret_changed {
-                        c.key = Key::from_secret(&c.shared.secret);
-                    }
+                *self.seen_clock.lock() = c.shared.clock;
+                let mut work = c.shared.clone();
+                let r = f(
+                    &mut work,
+                    &mut Codec {
+                        key: &c.key,
+                        signer: signer.as_deref(),
+                    },
+                );
+                let bytes = postcard::to_stdvec(&work).map_err(StateError::Corrupt)?;
+                if bytes == c.bytes {
+                    return Ok(r);
+                }
+                if let Some(version) = store.write(&self.name, c.version, &bytes)? {
+                    c.shared = work;
                     c.version = version;
                     c.bytes = bytes;
+                    return Ok(r);
                 }
+                tracing::debug!(namespace = %self.name, attempt, "lost a write race; retrying");
+                backoff(attempt);
             }
-            let mut work = c.shared.clone();
-            let r = f(
-                &mut work,
-                &mut Codec {
-                    key: &c.key,
-                    signer: signer.as_deref(),
-                },
-            );
-            let bytes = postcard::to_stdvec(&work).map_err(StateError::Corrupt)?;
-            if bytes == c.bytes {
-                return Ok(r);
-            }
-            if let Some(version) = store.write(&self.name, c.version, &bytes)? {
-                c.shared = work;
-                c.version = version;
-                c.bytes = bytes;
-                return Ok(r);
-            }
-            tracing::debug!(namespace = %self.name, attempt, "lost a write race; retrying");
-            backoff(attempt);
-        }
-        Err(StateError::Contention {
-            attempts: MAX_ATTEMPTS,
+            Err(StateError::Contention {
+                attempts: MAX_ATTEMPTS,
+            })
         })
     }
 
@@ -395,15 +405,85 @@ impl State {
         self.transact(|s, _| s.clock.view())
     }
 
-    /// The clock's now.
-    pub(crate) fn now(&self) -> Result<Instant, StateError> {
-        self.transact(|s, _| s.clock.now())
-    }
-
     /// The clock's now as this replica last saw it (for the journal: no
     /// round trip, never fails).
     pub(crate) fn seen_now(&self) -> Instant {
-        self.cached.lock().shared.clock.now()
+        match self.store {
+            Some(_) => self.seen_clock.lock().now(),
+            None => self.cached.lock().shared.clock.now(),
+        }
+    }
+
+    /// Record a request in the journal: with a store, the one every
+    /// replica shares (numbered by one sequence); an entry Redis does not
+    /// take is logged and dropped, never a failed request.
+    pub(crate) fn record(&self, entry: JournalEntry) {
+        let Some(store) = &self.store else {
+            self.journal.lock().push(entry);
+            return;
+        };
+        let recorded = serde_json::to_vec(&entry)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| {
+                store
+                    .record(&self.name, &bytes, JOURNAL_CAPACITY)
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = recorded {
+            tracing::warn!(namespace = %self.name, "a journal entry was not recorded: {e}");
+        }
+    }
+
+    /// Up to `limit` journal entries older than the entry `before` (the
+    /// newest without), oldest first, and the `before` of older ones if
+    /// there are any: every replica's, with a store.
+    pub(crate) fn journal_page(
+        &self,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Page<JournalEntry, u64>, StateError> {
+        let Some(store) = &self.store else {
+            return Ok(self.journal.lock().page(before, limit));
+        };
+        let mut found = store.recorded(&self.name, before, limit.saturating_add(1))?;
+        let more = found.len() > limit;
+        found.truncate(limit);
+        let items: Vec<JournalEntry> = found
+            .into_iter()
+            .rev()
+            .filter_map(|(seq, bytes)| {
+                // An entry another version of the mock wrote is skipped.
+                let mut entry: JournalEntry = serde_json::from_slice(&bytes).ok()?;
+                entry.seq = seq;
+                Some(entry)
+            })
+            .collect();
+        let next = more.then(|| items.first().map(|e| e.seq)).flatten();
+        Ok(Page { items, next })
+    }
+
+    /// The newest `limit` journal entries, oldest first.
+    pub(crate) fn journal(&self, limit: usize) -> Result<Vec<JournalEntry>, StateError> {
+        Ok(self.journal_page(None, limit)?.items)
+    }
+
+    /// Entries in the journal.
+    pub(crate) fn journal_len(&self) -> Result<usize, StateError> {
+        match &self.store {
+            Some(store) => store.recorded_len(&self.name),
+            None => Ok(self.journal.lock().len()),
+        }
+    }
+
+    /// Forget the journal (every replica's, with a store).
+    pub(crate) fn clear_journal(&self) -> Result<(), StateError> {
+        match &self.store {
+            Some(store) => store.clear_recorded(&self.name),
+            None => {
+                self.journal.lock().clear();
+                Ok(())
+            }
+        }
     }
 
     /// Change the clock; its view after.
@@ -572,9 +652,9 @@ impl State {
         self.transact(|s, _| {
             s.model.reset();
             s.clock.reset();
+            s.codes.clear();
         })?;
-        self.journal.lock().clear();
-        self.codes.lock().clear();
+        self.clear_journal()?;
         Ok(())
     }
 

@@ -48,6 +48,38 @@ redis.call('SADD', KEYS[1], ARGV[1])
 return 1
 ";
 
+/// Set `KEYS[1]` to `ARGV[1]` unless it holds a value; the value it holds
+/// after (the first writer's).
+const FIRST: &str = r"
+local v = redis.call('GET', KEYS[1])
+if v then return v end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]
+";
+
+/// Append `ARGV[1]` to the journal `KEYS[2]` under the next number of
+/// the sequence `KEYS[1]` (member `SEQ:BYTES`, score `SEQ`), keeping the
+/// newest `ARGV[2]`; the number.
+const RECORD: &str = r"
+local s = redis.call('INCR', KEYS[1])
+redis.call('ZADD', KEYS[2], s, s .. ':' .. ARGV[1])
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -1 - tonumber(ARGV[2]))
+return s
+";
+
+/// Run `f`, which blocks on Redis, without stalling the other requests
+/// of the runtime: on a multi-thread tokio runtime through
+/// [`tokio::task::block_in_place`] (the worker's other tasks move to
+/// another thread while this one waits); elsewhere (a current-thread
+/// runtime, no runtime) as it is.
+pub(crate) fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
 /// Why the shared state could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -85,6 +117,8 @@ pub(crate) struct Store {
     read: Script,
     cas: Script,
     register: Script,
+    first: Script,
+    record: Script,
 }
 
 impl std::fmt::Debug for Store {
@@ -116,6 +150,8 @@ impl Store {
             read: Script::new(READ),
             cas: Script::new(CAS),
             register: Script::new(REGISTER),
+            first: Script::new(FIRST),
+            record: Script::new(RECORD),
         };
         store.with(|c| redis::cmd("PING").query::<String>(c))?;
         Ok(store)
@@ -137,6 +173,13 @@ impl Store {
     /// idle or the pooled one turns out dead (Redis restarted); a
     /// connection that failed is dropped, so the next call reconnects.
     fn with<R>(
+        &self,
+        f: impl Fn(&mut Connection) -> Result<R, RedisError>,
+    ) -> Result<R, StateError> {
+        blocking(|| self.with_blocking(f))
+    }
+
+    fn with_blocking<R>(
         &self,
         f: impl Fn(&mut Connection) -> Result<R, RedisError>,
     ) -> Result<R, StateError> {
@@ -170,6 +213,15 @@ impl Store {
         [
             format!("{p}:ns:{namespace}:version"),
             format!("{p}:ns:{namespace}:state"),
+        ]
+    }
+
+    /// The namespace's journal sequence and journal.
+    fn journal_keys(&self, namespace: &str) -> [String; 2] {
+        let p = &self.prefix;
+        [
+            format!("{p}:ns:{namespace}:journal-seq"),
+            format!("{p}:ns:{namespace}:journal"),
         ]
     }
 
@@ -237,18 +289,101 @@ impl Store {
         Ok(names)
     }
 
-    /// Forget a namespace and its state.
+    /// Forget a namespace, its state and its journal.
     pub(crate) fn remove(&self, namespace: &str) -> Result<(), StateError> {
         let set = self.set();
         let [version, state] = self.keys(namespace);
+        let [seq, journal] = self.journal_keys(namespace);
         self.with(|c| {
             redis::pipe()
                 .atomic()
                 .srem(&set, namespace)
                 .del(&version)
                 .del(&state)
+                .del(&seq)
+                .del(&journal)
                 .query::<()>(c)
         })
+    }
+
+    /// Append `bytes` to the namespace's journal, shared by every
+    /// replica, keeping the newest `capacity`: its sequence number (one
+    /// sequence for all replicas).
+    pub(crate) fn record(
+        &self,
+        namespace: &str,
+        bytes: &[u8],
+        capacity: usize,
+    ) -> Result<u64, StateError> {
+        let [seq, journal] = self.journal_keys(namespace);
+        self.with(|c| {
+            self.record
+                .key(&seq)
+                .key(&journal)
+                .arg(bytes)
+                .arg(capacity)
+                .invoke(c)
+        })
+    }
+
+    /// Up to `limit` journal entries numbered below `before` (all: no
+    /// bound), newest first, each with its number.
+    pub(crate) fn recorded(
+        &self,
+        namespace: &str,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<(u64, Vec<u8>)>, StateError> {
+        let [_, journal] = self.journal_keys(namespace);
+        let max = before.map_or_else(|| "+inf".to_owned(), |b| format!("({b}"));
+        let members: Vec<Vec<u8>> = self.with(|c| {
+            redis::cmd("ZREVRANGEBYSCORE")
+                .arg(&journal)
+                .arg(&max)
+                .arg("-inf")
+                .arg("LIMIT")
+                .arg(0)
+                .arg(limit)
+                .query(c)
+        })?;
+        Ok(members
+            .into_iter()
+            .filter_map(|m| {
+                let colon = m.iter().position(|&b| b == b':')?;
+                let seq = std::str::from_utf8(&m[..colon]).ok()?.parse().ok()?;
+                Some((seq, m[colon + 1..].to_vec()))
+            })
+            .collect())
+    }
+
+    /// Entries in the namespace's journal.
+    pub(crate) fn recorded_len(&self, namespace: &str) -> Result<usize, StateError> {
+        let [_, journal] = self.journal_keys(namespace);
+        self.with(|c| redis::cmd("ZCARD").arg(&journal).query(c))
+    }
+
+    /// Empty the namespace's journal (its sequence goes on).
+    pub(crate) fn clear_recorded(&self, namespace: &str) -> Result<(), StateError> {
+        let [_, journal] = self.journal_keys(namespace);
+        self.with(|c| redis::cmd("DEL").arg(&journal).query::<()>(c))
+    }
+
+    /// The value every replica shares under `name` (a mock-wide one, not
+    /// a namespace's): the stored one, or, if none is stored, `make`'s,
+    /// stored unless another replica stored one first (then that one is
+    /// the answer). `make` runs only when nothing is stored yet.
+    pub(crate) fn shared_value<E: From<StateError>>(
+        &self,
+        name: &str,
+        make: impl FnOnce() -> Result<Vec<u8>, E>,
+    ) -> Result<Vec<u8>, E> {
+        let key = format!("{}:shared:{name}", self.prefix);
+        let stored: Option<Vec<u8>> = self.with(|c| redis::cmd("GET").arg(&key).query(c))?;
+        if let Some(bytes) = stored {
+            return Ok(bytes);
+        }
+        let made = make()?;
+        Ok(self.with(|c| self.first.key(&key).arg(&made).invoke(c))?)
     }
 
     /// Bytes Redis uses for the namespace's state (`MEMORY USAGE`).

@@ -24,7 +24,7 @@ pub const CODE_TTL: u64 = 600;
 
 /// How a `code_challenge` was derived from the verifier (RFC 7636 section
 /// 4.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ChallengeMethod {
     /// `BASE64URL(SHA256(ASCII(code_verifier)))`.
     S256,
@@ -55,7 +55,7 @@ impl ChallengeMethod {
 }
 
 /// A PKCE challenge of an authorization request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Challenge {
     /// How it was derived.
     pub method: ChallengeMethod,
@@ -122,7 +122,7 @@ fn loopback_without_port(uri: &str) -> Option<(&str, &str)> {
 }
 
 /// What an authorization request granted: stored under the code.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Grant {
     /// The account that was chosen (logged in).
     pub username: String,
@@ -205,7 +205,7 @@ pub enum CodeError {
     UnexpectedVerifier,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Record {
     grant: Grant,
     expires_at: Instant,
@@ -213,8 +213,9 @@ struct Record {
     session: Option<SessionId>,
 }
 
-/// The codes issued and not yet forgotten.
-#[derive(Debug, Clone, Default)]
+/// The codes issued and not yet forgotten (serde: the mock's replicas
+/// share them in their state).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Codes {
     records: HashMap<String, Record>,
 }

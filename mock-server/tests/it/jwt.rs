@@ -1,13 +1,13 @@
 //! JWT access tokens and ID tokens (`x-token-lifecycle.tokens.format:
 //! jwt`), checked as a client checks them: with the mock's JWKS.
 
-use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::jwk::{JwkSet, ThumbprintHash};
 use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 use mock_server::MockServer;
 use serde_json::{json, Value};
 
 /// The reference spec with JWT tokens, and an ID token at login.
-fn spec(tokens: Value) -> openapi::Spec {
+pub fn spec(tokens: Value) -> openapi::Spec {
     let mut doc = openapi::reference::reference_json();
     doc["x-token-lifecycle"]["tokens"] = tokens;
     let login = doc
@@ -64,6 +64,11 @@ async fn rs256_access_tokens_verify_with_the_jwks_and_carry_the_models_claims() 
     let jwk = jwks
         .find(header.kid.as_deref().unwrap())
         .expect("the kid is in the JWKS");
+    // The key id is derived from the key (RFC 7638), not random.
+    assert_eq!(
+        header.kid,
+        Some(jwk.thumbprint(ThumbprintHash::SHA256).unwrap())
+    );
     let key = DecodingKey::from_jwk(jwk).unwrap();
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_issuer(&["https://issuer.example"]);

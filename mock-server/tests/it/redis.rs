@@ -9,6 +9,9 @@ use mock_server::MockServer;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
+
 use crate::support::{expect_401, expect_problem, json, Api, Pair};
 use crate::support_redis::Redis;
 
@@ -172,4 +175,229 @@ async fn redis_down_answers_503_and_after_its_restart_the_replicas_reconnect() {
     a.me_ok(&after.access, "demo").await;
     assert_eq!(a.logout(&after.access).await.status(), 204);
     expect_401(b.me(&after.access).await, "Invalid token").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicas_sign_rs256_tokens_with_one_key_and_publish_one_jwks() {
+    let Some(redis) = Redis::start() else { return };
+    let spec = || crate::jwt::spec(json!({"format": "jwt", "algorithm": "RS256"}));
+    let start = || Api::with(MockServer::builder().spec(spec()).state_redis(redis.url()));
+    let (a, b) = (start().await, start().await);
+    let jwks = a.get_json("/.well-known/jwks.json").await;
+    assert_eq!(b.get_json("/.well-known/jwks.json").await, jwks);
+    let set: JwkSet = serde_json::from_value(jwks).unwrap();
+    assert_eq!(set.keys.len(), 1, "{set:?}");
+    let resp = a
+        .post_json(
+            "/auth/login",
+            &json!({"username": "demo", "password": "demo"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let body = json(resp).await;
+    let pair = Pair {
+        access: body["accessToken"].as_str().unwrap().to_owned(),
+        refresh: body["refreshToken"].as_str().unwrap().to_owned(),
+    };
+    // A's JWT verifies with B's published key, and B accepts it.
+    let kid = decode_header(&pair.access).unwrap().kid.unwrap();
+    let key = DecodingKey::from_jwk(set.find(&kid).expect("the kid is published")).unwrap();
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.validate_aud = false;
+    let claims = decode::<Value>(&pair.access, &key, &validation)
+        .unwrap()
+        .claims;
+    assert_eq!(claims["sub"], "demo");
+    b.me_ok(&pair.access, "demo").await;
+    assert_eq!(b.logout(&pair.access).await.status(), 204);
+    expect_401(a.me(&pair.access).await, "Invalid token").await;
+    // A replica started later reads the same key.
+    let c = start().await;
+    assert_eq!(
+        c.get_json("/.well-known/jwks.json").await,
+        b.get_json("/.well-known/jwks.json").await
+    );
+}
+
+/// fixtures/oidc.yaml (the authorization-code flow, RS256) on `redis`.
+async fn oidc_replica(redis: &Redis) -> Api {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/oidc.yaml");
+    let spec = openapi::Spec::from_path(path.as_ref()).expect("fixtures/oidc.yaml loads");
+    let mut api = Api::with(MockServer::builder().spec(spec).state_redis(redis.url())).await;
+    // The authorize endpoint answers with a redirect the test reads.
+    api.client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    api
+}
+
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const REDIRECT: &str = "http://127.0.0.1/callback";
+
+/// A code for alice from `api`'s authorize endpoint (S256 PKCE).
+async fn code_from(api: &Api) -> String {
+    let challenge = openapi::authcode::s256(VERIFIER);
+    let resp = api
+        .get("/authorize")
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", "spa"),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("login_hint", "alice"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 302);
+    let at = resp.headers()["location"].to_str().unwrap().to_owned();
+    let (_, query) = at.split_once('?').expect("a query");
+    openapi::wire::query_pairs(query)
+        .into_iter()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| panic!("no code in {at}"))
+}
+
+/// The code exchanged at `api`'s token endpoint: status and body.
+async fn exchange_at(api: &Api, code: &str) -> (u16, Value) {
+    let resp = api
+        .post("/token")
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("client_id", "spa"),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn userinfo(api: &Api, access: &str) -> u16 {
+    let resp = api.get("/userinfo").bearer_auth(access).send().await;
+    resp.unwrap().status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_code_issued_by_one_replica_is_exchanged_on_another_once() {
+    let Some(redis) = Redis::start() else { return };
+    let (a, b) = (oidc_replica(&redis).await, oidc_replica(&redis).await);
+    let code = code_from(&a).await;
+    let (status, tokens) = exchange_at(&b, &code).await;
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(userinfo(&a, access).await, 200);
+    // The same code again, on the replica that issued it: refused, and
+    // the session its first use started ends on both.
+    let (status, body) = exchange_at(&a, &code).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "invalid_grant");
+    assert_eq!(userinfo(&b, access).await, 401);
+    let (status, _) = exchange_at(&b, &code).await;
+    assert_eq!(status, 400);
+    // A reset through one replica forgets the codes of both.
+    let unused = code_from(&b).await;
+    let reset = a.post("/__mock/reset").send().await.unwrap();
+    assert!(reset.status().is_success(), "{reset:?}");
+    let (status, body) = exchange_at(&b, &unused).await;
+    assert_eq!((status, &body["error"]), (400, &json!("invalid_grant")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_concurrent_exchanges_of_one_code_over_two_replicas_exactly_one_wins() {
+    let Some(redis) = Redis::start() else { return };
+    let apis = Arc::new([oidc_replica(&redis).await, oidc_replica(&redis).await]);
+    let code = code_from(&apis[0]).await;
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let apis = apis.clone();
+            let code = code.clone();
+            tokio::spawn(async move { exchange_at(&apis[i % 2], &code).await })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        if status == 400 {
+            assert_eq!(body["error"], "invalid_grant", "{body}");
+        }
+        statuses.push(status);
+    }
+    statuses.sort_unstable();
+    let ok = statuses.iter().filter(|s| **s == 200).count();
+    assert_eq!(ok, 1, "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| [200, 400].contains(s)),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_journal_is_shared_by_the_replicas_and_a_reset_clears_it_for_all() {
+    let Some(redis) = Redis::start() else { return };
+    let (a, b) = replicas(&redis).await;
+    let pair = a.login("demo", "demo").await;
+    b.me_ok(&pair.access, "demo").await;
+    a.me_ok(&pair.access, "demo").await;
+    let next = b.refresh(&pair.refresh).await;
+    a.me_ok(&next.access, "demo").await;
+    // Either replica lists every replica's requests, in one sequence.
+    let seen = |page: &Value| -> Vec<(u64, String)> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let line = format!(
+                    "{} {}",
+                    e["method"].as_str().unwrap(),
+                    e["uri"].as_str().unwrap()
+                );
+                (e["seq"].as_u64().unwrap(), line)
+            })
+            .collect()
+    };
+    let on_a = admin_json(&a, "GET", "/journal", None).await;
+    let on_b = admin_json(&b, "GET", "/journal", None).await;
+    assert_eq!(seen(&on_a), seen(&on_b));
+    let lines: Vec<String> = seen(&on_a).into_iter().map(|(_, l)| l).collect();
+    assert_eq!(
+        lines,
+        [
+            "POST /auth/login",
+            "GET /me",
+            "GET /me",
+            "POST /auth/refresh",
+            "GET /me"
+        ]
+    );
+    let seqs: Vec<u64> = seen(&on_a).into_iter().map(|(s, _)| s).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    assert_eq!(a.server.journal(10).len(), 5);
+    // Pages: the newest two on B, then the older ones from A's cursor.
+    let newest = admin_json(&b, "GET", "/journal?limit=2", None).await;
+    assert_eq!(seen(&newest), seen(&on_a)[3..]);
+    let cursor = newest["next"].as_str().expect("older entries follow");
+    let older = admin_json(
+        &a,
+        "GET",
+        &format!("/journal?limit=2&cursor={cursor}"),
+        None,
+    )
+    .await;
+    assert_eq!(seen(&older), seen(&on_a)[1..3]);
+    let listed = admin_json(&b, "GET", "/namespaces", None).await;
+    assert_eq!(listed["namespaces"][0]["requests"], 5, "{listed}");
+    // A reset through B clears the journal A lists.
+    admin_json(&b, "POST", "/reset", None).await;
+    let after = admin_json(&a, "GET", "/journal", None).await;
+    assert_eq!(seen(&after), []);
+    assert!(a.server.journal(10).is_empty());
 }
