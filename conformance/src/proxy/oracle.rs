@@ -59,6 +59,11 @@ pub struct Tally {
     pub no_verdict: u64,
     /// Exchanges forwarded.
     pub exchanges: u64,
+    /// Exchanges not judged at all: a body (request or answer) streamed
+    /// through, over the judge limit or an event stream.
+    pub unjudged: u64,
+    /// The first of them: method, path and why.
+    pub first_unjudged: Option<String>,
 }
 
 /// The judge.
@@ -113,6 +118,25 @@ impl Oracle {
             e.0 += 1;
         }
         found
+    }
+
+    /// An exchange whose body was streamed through, not read: no verdict.
+    /// When it was for a bound operation, what it did to the tokens is
+    /// unknown: every token known is forgotten, so that no later exchange
+    /// is judged on a state the model can no longer vouch for.
+    pub fn unjudged(&mut self, method: &str, path: &str, why: &str) {
+        self.tally.exchanges += 1;
+        self.tally.unjudged += 1;
+        self.tally
+            .first_unjudged
+            .get_or_insert_with(|| format!("{method} {path}: {why}"));
+        let bound = match self.router.route(method, path) {
+            Routed::Found { op, .. } => self.plan.spec.operations()[op].is_bound(),
+            _ => false,
+        };
+        if bound {
+            self.forget(|_| true);
+        }
     }
 
     fn exercise(&mut self, p: Property) {
@@ -318,27 +342,39 @@ impl Oracle {
     /// Past [`KNOWN_TOKENS`], forget the tokens whose lifetime ended more
     /// than the tolerance ago (a later request with one gets no verdict).
     fn forget_expired(&mut self) {
-        let Some(state) = self.state.as_mut() else {
+        let Some(state) = self.state.as_ref() else {
             return;
         };
         if state.known.len() <= KNOWN_TOKENS {
             return;
         }
         let now = state.now;
-        let policy = &self.plan.policy;
+        let policy = self.plan.policy.clone();
         let tolerance = self.tolerance;
-        let mut gone = Vec::new();
-        state.known.retain(|(s, k)| {
+        self.forget(|k| {
             let ttl = match k.kind {
                 TokenKind::Access => policy.access_token_ttl,
                 TokenKind::Refresh => policy.refresh_token_ttl,
             };
-            let keep = k.issued_at + ttl + tolerance + 1 >= now;
-            if !keep {
-                gone.push(s.clone());
-            }
-            keep
+            k.issued_at + ttl + tolerance + 1 < now
         });
+    }
+
+    /// Forget the known tokens `gone` picks: a later request presenting
+    /// one gets no verdict.
+    fn forget(&mut self, gone: impl Fn(&crate::machine::KnownToken) -> bool) {
+        let Some(state) = self.state.as_mut() else {
+            return;
+        };
+        let mut forgotten = Vec::new();
+        state.known.retain(|(s, k)| {
+            if gone(k) {
+                forgotten.push(s.clone());
+                return false;
+            }
+            true
+        });
+        let gone = forgotten;
         for s in &gone {
             state.causes.remove(s);
         }

@@ -298,3 +298,196 @@ fn simplejwt_without_the_blacklist_is_reported_as_single_use_by_passive_observat
     assert!(proxy.tally().bound >= 3, "{:?}", proxy.tally());
     assert_eq!(failed(&proxy), [Property::RefreshSingleUse.name()]);
 }
+
+/// The suite's run in front of `proxy`, once, with the reference spec.
+fn suite_through(proxy: &Proxy, seed: u64) {
+    let mut c = config(&proxy.uri(), reference(), 5, seed);
+    c.users = spec(reference()).lifecycle().accounts.clone();
+    c.race_rounds = 0;
+    conformance::run(&c, &conformance::NoProgress).unwrap();
+}
+
+#[test]
+fn the_suite_through_the_proxy_in_front_of_an_https_mock_sees_no_violation() {
+    let pki = crate::support::Pki::new("proxy-https");
+    // The upstream asks for a client certificate of the test CA: the
+    // proxy presents the one of its TLS options, as `run` does.
+    let mock = crate::support::TlsServed::start(&pki, true);
+    let mut c = ProxyConfig::new(&mock.uri, Arc::new(spec(reference())));
+    c.tls = conformance::Tls {
+        ca_cert: Some(pki.ca.clone()),
+        client_cert: Some(pki.client_cert.clone()),
+        client_key: Some(pki.client_key.clone()),
+        insecure: false,
+    };
+    let proxy = Proxy::start(c, ReportPaths::default()).unwrap();
+    suite_through(&proxy, 1);
+    let tally = proxy.tally();
+    assert!(tally.bound > 10, "{tally:?}");
+    assert_eq!(tally.unjudged, 0, "{tally:?}");
+    assert_eq!(
+        failed(&proxy),
+        Vec::<String>::new(),
+        "{}",
+        proxy.report().to_text()
+    );
+}
+
+#[test]
+fn an_upstream_certificate_the_proxy_does_not_trust_is_a_502_that_names_the_cause() {
+    let pki = crate::support::Pki::new("proxy-untrusted");
+    let mock = crate::support::TlsServed::start(&pki, false);
+    // No --ca-cert: the test CA is not among the webpki or system roots.
+    let proxy = proxy(&mock.uri, reference(), false);
+    let (status, problem) = Client::new(proxy.uri()).post(
+        "/auth/login",
+        json!({"username": "demo", "password": "demo"}),
+        None,
+    );
+    assert_eq!(status, 502, "{problem}");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("the upstream did not answer"),
+        "{detail}"
+    );
+    assert!(detail.contains("certificate"), "{detail}");
+    assert!(detail.contains("UnknownIssuer"), "{detail}");
+    // Nothing was forwarded, so nothing judged.
+    assert_eq!(proxy.tally().exchanges, 0);
+}
+
+#[test]
+fn an_upstream_that_is_neither_http_nor_https_is_refused() {
+    let c = ProxyConfig::new("ftp://127.0.0.1:21", Arc::new(spec(reference())));
+    let e = Proxy::start(c, ReportPaths::default()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the upstream must be an http:// or https:// URL, got `ftp://127.0.0.1:21`"
+    );
+}
+
+/// 3 MiB of bytes that are not all alike.
+fn big_body() -> Vec<u8> {
+    (0..3u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect()
+}
+
+/// An upstream for the streaming tests: `GET /big` answers [`big_body`]
+/// as JSON with its length, `GET /chunked` the same without a length,
+/// any `POST` echoes its body, and `GET /events` is an event stream that
+/// sends one event, then ends when `release` fires.
+fn streaming_upstream(release: tokio::sync::oneshot::Receiver<()>) -> crate::support::Background {
+    use poem::{Body, Response};
+    let release = Arc::new(std::sync::Mutex::new(Some(release)));
+    let endpoint = poem::endpoint::make(move |req: poem::Request| {
+        let release = release.clone();
+        async move {
+            let path = req.uri().path().to_owned();
+            let resp = match (req.method().as_str(), path.as_str()) {
+                ("POST", _) => {
+                    let body = req.into_body().into_bytes().await.unwrap_or_default();
+                    Response::builder()
+                        .content_type("application/octet-stream")
+                        .body(body)
+                }
+                ("GET", "/big") => Response::builder()
+                    .content_type("application/json")
+                    .body(big_body()),
+                ("GET", "/chunked") => {
+                    let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = big_body()
+                        .chunks(64 << 10)
+                        .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
+                        .collect();
+                    Response::builder()
+                        .content_type("application/json")
+                        .body(Body::from_bytes_stream(futures::stream::iter(chunks)))
+                }
+                ("GET", "/events") => {
+                    let rx = release.lock().unwrap().take();
+                    let first = futures::stream::once(async {
+                        Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"data: one\n\n"))
+                    });
+                    let last = futures::stream::once(async move {
+                        if let Some(rx) = rx {
+                            let _ = rx.await;
+                        }
+                        Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"data: two\n\n"))
+                    });
+                    use futures::StreamExt as _;
+                    Response::builder()
+                        .content_type("text/event-stream")
+                        .body(Body::from_bytes_stream(first.chain(last)))
+                }
+                _ => Response::builder()
+                    .status(poem::http::StatusCode::NOT_FOUND)
+                    .finish(),
+            };
+            Ok::<Response, poem::Error>(resp)
+        }
+    });
+    crate::support::Background::serve(endpoint)
+}
+
+#[test]
+fn bodies_over_the_judge_limit_stream_through_byte_identical_and_are_not_judged() {
+    let (_release, rx) = tokio::sync::oneshot::channel();
+    let upstream = streaming_upstream(rx);
+    let proxy = proxy(&upstream.uri(), reference(), true);
+    let http = reqwest::blocking::Client::new();
+    let big = big_body();
+    for path in ["/big", "/chunked"] {
+        let resp = http.get(format!("{}{path}", proxy.uri())).send().unwrap();
+        assert_eq!(resp.status(), 200, "{path}");
+        let got = resp.bytes().unwrap();
+        assert_eq!(got.len(), big.len(), "{path}");
+        assert!(got[..] == big[..], "{path}: the body changed on the way");
+    }
+    let resp = http
+        .post(format!("{}/auth/login", proxy.uri()))
+        .header("content-type", "application/json")
+        .body(big.clone())
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.bytes().unwrap()[..] == big[..],
+        "the request body changed on the way"
+    );
+    let tally = proxy.tally();
+    assert_eq!(tally.unjudged, 3, "{tally:?}");
+    assert_eq!(tally.exchanges, 3, "{tally:?}");
+    assert!(tally.exercised.is_empty(), "{tally:?}");
+    let report = proxy.report();
+    assert_eq!(report.with_status(Status::Failed).count(), 0);
+    assert_eq!(
+        report.warnings,
+        [
+            "3 exchange(s) not judged: a body streamed through (over the 1024 KiB judge limit, \
+          or an event stream); first: GET /big: the answer's body streamed"
+        ]
+    );
+}
+
+#[test]
+fn an_event_stream_is_relayed_as_it_comes() {
+    use std::io::Read as _;
+    let (release, rx) = tokio::sync::oneshot::channel();
+    let upstream = streaming_upstream(rx);
+    let proxy = proxy(&upstream.uri(), reference(), false);
+    let mut resp = reqwest::blocking::Client::new()
+        .get(format!("{}/events", proxy.uri()))
+        .send()
+        .unwrap();
+    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    // The first event arrives while the upstream holds the second back:
+    // the proxy did not wait for the end.
+    let mut first = [0u8; 11];
+    resp.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"data: one\n\n");
+    release.send(()).unwrap();
+    let mut rest = String::new();
+    resp.read_to_string(&mut rest).unwrap();
+    assert_eq!(rest, "data: two\n\n");
+    assert_eq!(proxy.tally().unjudged, 1);
+}

@@ -828,7 +828,11 @@ impl RoundRobin {
     }
 }
 
-async fn forward(client: &reqwest::Client, upstream: &str, req: poem::Request) -> poem::Response {
+pub async fn forward(
+    client: &reqwest::Client,
+    upstream: &str,
+    req: poem::Request,
+) -> poem::Response {
     let target = format!(
         "{upstream}{}",
         req.uri().path_and_query().map_or("/", |p| p.as_str())
