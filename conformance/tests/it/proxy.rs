@@ -491,3 +491,129 @@ fn an_event_stream_is_relayed_as_it_comes() {
     assert_eq!(rest, "data: two\n\n");
     assert_eq!(proxy.tally().unjudged, 1);
 }
+
+impl Client {
+    fn delete(&self, path: &str) -> u16 {
+        let resp = self
+            .http
+            .delete(format!("{}{path}", self.base))
+            .send()
+            .unwrap();
+        resp.status().as_u16()
+    }
+}
+
+/// The mock behind a cache that answers every login after the first with
+/// the first one's answer: the same tokens, issued twice.
+fn login_cache(mock: &str) -> crate::support::Background {
+    let cached: Arc<std::sync::Mutex<Option<(Vec<(String, String)>, bytes::Bytes)>>> =
+        Arc::default();
+    let client = reqwest::Client::new();
+    let mock = mock.to_owned();
+    let endpoint = poem::endpoint::make(move |req: poem::Request| {
+        let (cached, client, mock) = (cached.clone(), client.clone(), mock.clone());
+        async move {
+            let login = req.uri().path() == "/auth/login";
+            let hit = cached.lock().unwrap().clone();
+            let resp = match hit {
+                Some((headers, body)) if login => {
+                    let mut out = poem::Response::builder();
+                    for (n, v) in headers {
+                        out = out.header(n, v);
+                    }
+                    out.body(body)
+                }
+                _ => {
+                    let resp = crate::support::forward(&client, &mock, req).await;
+                    if !login || resp.status() != 200 {
+                        resp
+                    } else {
+                        let (parts, body) = resp.into_parts();
+                        let body = body.into_bytes().await.unwrap_or_default();
+                        let headers = parts
+                            .headers
+                            .iter()
+                            .filter(|(n, _)| *n != "content-length")
+                            .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_owned()))
+                            .collect();
+                        *cached.lock().unwrap() = Some((headers, body.clone()));
+                        poem::Response::from_parts(parts, body.into())
+                    }
+                }
+            };
+            Ok::<poem::Response, poem::Error>(resp)
+        }
+    });
+    crate::support::Background::serve(endpoint)
+}
+
+#[test]
+fn a_token_issued_twice_is_reported_as_tokens_unique() {
+    let mock = Served::start(spec(reference()));
+    let cache = login_cache(&mock.uri());
+    let proxy = proxy(&cache.uri(), reference(), false);
+    let client = Client::new(proxy.uri());
+    let first = client.login();
+    let second = client.login();
+    assert_eq!(first, second, "the cache did not answer");
+    assert_eq!(failed(&proxy), [Property::TokensUnique.name()]);
+    let journal = proxy.journal();
+    assert_eq!(journal.len(), 1, "{journal:?}");
+    assert_eq!(journal[0].exchange, 2);
+    assert_eq!(journal[0].violations[0].0, Property::TokensUnique.name());
+}
+
+#[test]
+fn a_revoke_that_does_not_answer_as_documented_is_reported_as_revoke_always() {
+    let d = seeded::revoke_answers_404_for_unknown_tokens();
+    let mock = Served::start(spec(d.served));
+    let proxy = proxy(&mock.uri(), d.checked, false);
+    let client = Client::new(proxy.uri());
+    let (_, refresh) = client.login();
+    assert_eq!(client.delete(&format!("/refresh-tokens/{refresh}")), 204);
+    // A token never seen issued: no verdict, whatever the answer.
+    // (only that 404 is not a documented status).
+    assert_eq!(client.delete("/refresh-tokens/never-issued"), 404);
+    assert_eq!(failed(&proxy), [Property::ResponsesDocumented.name()]);
+    // The revoked token again: documented as 204 whatever the token,
+    // answered 404.
+    assert_eq!(client.delete(&format!("/refresh-tokens/{refresh}")), 404);
+    let mut want = vec![
+        Property::ResponsesDocumented.name(),
+        Property::RevokeAlways.name(),
+    ];
+    want.sort();
+    let mut got = failed(&proxy);
+    got.sort();
+    assert_eq!(got, want);
+    let journal = proxy.journal();
+    assert_eq!(journal.len(), 2, "{journal:?}");
+    assert_eq!(journal[1].status, 404);
+    let names: Vec<&str> = journal[1].violations.iter().map(|v| v.0.as_str()).collect();
+    assert!(names.contains(&Property::RevokeAlways.name()), "{names:?}");
+}
+
+#[test]
+fn a_bound_exchange_streamed_through_leaves_no_false_verdict_behind() {
+    // A mock that reads bodies of up to 8 MiB.
+    let mock = Served::from_builder(
+        mock_server::MockServer::builder()
+            .spec(spec(reference()))
+            .body_limit(8 << 20),
+    );
+    let proxy = proxy(&mock.uri(), reference(), false);
+    let client = Client::new(proxy.uri());
+    let (access, refresh) = client.login();
+    // A logout the proxy cannot read (a body over the judge limit): the
+    // mock ends the session, the model does not know it.
+    let pad = "x".repeat(2 << 20);
+    let (status, _) = client.post("/auth/logout", json!({ "pad": pad }), Some(&access));
+    assert_eq!(status, 204);
+    assert_eq!(proxy.tally().unjudged, 1);
+    // So the refresh is refused where the model would predict success:
+    // the model forgot the session's tokens, so no verdict.
+    let (status, _) = client.post("/auth/refresh", json!({ "refreshToken": refresh }), None);
+    assert_eq!(status, 401);
+    assert_eq!(failed(&proxy), Vec::<String>::new());
+    assert!(proxy.tally().no_verdict >= 1, "{:?}", proxy.tally());
+}
