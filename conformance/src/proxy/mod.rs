@@ -436,12 +436,12 @@ fn streams_at_once(headers: &http::HeaderMap) -> bool {
 
 /// Note an exchange that is relayed without a verdict.
 fn unjudged(shared: &Shared, parts: &http::request::Parts, status: u16, why: &str) {
-    shared
-        .oracle
-        .lock()
-        .expect("oracle")
-        .unjudged(parts.method.as_str(), parts.uri.path(), why);
-    tracing::info!(method = %parts.method, path = %parts.uri, status, "forwarded, not judged: {why}");
+    let path = {
+        let mut oracle = shared.oracle.lock().expect("oracle");
+        oracle.unjudged(parts.method.as_str(), parts.uri.path(), why);
+        oracle.mask(&parts.uri.to_string())
+    };
+    tracing::info!(method = %parts.method, path = %path, status, "forwarded, not judged: {why}");
 }
 
 async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Relay> {
@@ -484,7 +484,8 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Relay> {
         Ok(a) => a,
         Err(e) => {
             let cause = crate::target::error_chain(&e);
-            tracing::warn!(method = %parts.method, path = %path_and_query, "upstream: {cause}");
+            let path = shared.oracle.lock().expect("oracle").mask(&path_and_query);
+            tracing::warn!(method = %parts.method, path = %path, "upstream: {cause}");
             return problem(
                 502,
                 &format!("the upstream did not answer: {cause}"),
@@ -514,7 +515,8 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Relay> {
         match body::read(rbody, BODY_LIMIT).await {
             Ok(r) => r,
             Err(e) => {
-                tracing::warn!(method = %parts.method, path = %path_and_query, "upstream: {e}");
+                let path = shared.oracle.lock().expect("oracle").mask(&path_and_query);
+                tracing::warn!(method = %parts.method, path = %path, "upstream: {e}");
                 return problem(
                     502,
                     &format!("the upstream's answer broke off: {e}"),
@@ -570,10 +572,10 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Relay> {
         headers: &headers,
         body: &body,
     };
-    let (violations, number) = {
+    let (violations, number, path_and_query) = {
         let mut oracle = shared.oracle.lock().expect("oracle");
         let v = oracle.judge(&seen, &resp);
-        (v, oracle.tally.exchanges)
+        (v, oracle.tally.exchanges, oracle.mask(&path_and_query))
     };
     let listed: Vec<(String, String)> = violations
         .iter()

@@ -101,23 +101,54 @@ impl Oracle {
     }
 
     /// Judge one exchange: the violations it shows.
+    /// The messages name tokens as [`Oracle::mask`] does.
     pub fn judge(&mut self, seen: &Seen<'_>, resp: &HttpResponse) -> Vec<Violation> {
         self.tally.exchanges += 1;
-        let found = self.judge_inner(seen, resp);
-        for v in &found {
-            let e = self.tally.failed.entry(v.property).or_insert_with(|| {
+        let mut found = self.judge_inner(seen, resp);
+        for v in &mut found {
+            v.message = self.mask(&v.message);
+            if !self.tally.failed.contains_key(&v.property) {
                 let exchange = Exchange {
-                    step: format!("{} {}", seen.method, seen.path),
+                    step: self.mask(&format!("{} {}", seen.method, seen.path)),
                     curl: String::new(),
                     expected: v.message.clone(),
                     status: resp.status,
-                    body: resp.body_text(400),
+                    body: self.mask(&resp.body_text(400)),
                 };
-                (0, v.message.clone(), exchange)
-            });
-            e.0 += 1;
+                let first = (0, v.message.clone(), exchange);
+                self.tally.failed.insert(v.property, first);
+            }
+            if let Some(e) = self.tally.failed.get_mut(&v.property) {
+                e.0 += 1;
+            }
         }
         found
+    }
+
+    /// `text` with every token the oracle knows shortened to its first
+    /// four characters and an ellipsis (`kX3a…`): the journal, the logs
+    /// and the reports never hold a live token in full. A token is a
+    /// maximal run of the characters of base64, base64url, JWTs and
+    /// opaque tokens (`A-Z a-z 0-9 - _ . ~ + =`).
+    pub fn mask(&self, text: &str) -> String {
+        let is_token_char = |c: char| c.is_ascii_alphanumeric() || "-_.~+=".contains(c);
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find(is_token_char) {
+            out.push_str(&rest[..start]);
+            let run = &rest[start..];
+            let end = run.find(|c: char| !is_token_char(c)).unwrap_or(run.len());
+            let word = &run[..end];
+            if self.reverse.contains_key(word) {
+                out.extend(word.chars().take(if word.len() >= 12 { 4 } else { 0 }));
+                out.push('…');
+            } else {
+                out.push_str(word);
+            }
+            rest = &run[end..];
+        }
+        out.push_str(rest);
+        out
     }
 
     /// An exchange whose body was streamed through, not read: no verdict.
@@ -127,9 +158,9 @@ impl Oracle {
     pub fn unjudged(&mut self, method: &str, path: &str, why: &str) {
         self.tally.exchanges += 1;
         self.tally.unjudged += 1;
-        self.tally
-            .first_unjudged
-            .get_or_insert_with(|| format!("{method} {path}: {why}"));
+        if self.tally.first_unjudged.is_none() {
+            self.tally.first_unjudged = Some(self.mask(&format!("{method} {path}: {why}")));
+        }
         let bound = match self.router.route(method, path) {
             Routed::Found { op, .. } => self.plan.spec.operations()[op].is_bound(),
             _ => false,

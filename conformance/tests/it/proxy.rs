@@ -561,6 +561,15 @@ fn a_token_issued_twice_is_reported_as_tokens_unique() {
     assert_eq!(journal.len(), 1, "{journal:?}");
     assert_eq!(journal[0].exchange, 2);
     assert_eq!(journal[0].violations[0].0, Property::TokensUnique.name());
+    // The token is named, shortened: never in full.
+    let message = &journal[0].violations[0].1;
+    let short = format!("token {}… was issued before", &first.0[..4]);
+    assert_eq!(message, &short);
+    let report = proxy.report().to_json();
+    assert!(
+        !report.contains(&first.0) && !report.contains(&first.1),
+        "{report}"
+    );
 }
 
 #[test]
@@ -589,6 +598,10 @@ fn a_revoke_that_does_not_answer_as_documented_is_reported_as_revoke_always() {
     let journal = proxy.journal();
     assert_eq!(journal.len(), 2, "{journal:?}");
     assert_eq!(journal[1].status, 404);
+    assert_eq!(
+        journal[1].path,
+        format!("/refresh-tokens/{}…", &refresh[..4])
+    );
     let names: Vec<&str> = journal[1].violations.iter().map(|v| v.0.as_str()).collect();
     assert!(names.contains(&Property::RevokeAlways.name()), "{names:?}");
 }
