@@ -922,7 +922,7 @@ fn introspected_active(b: Option<&Binding>, resp: &HttpResponse) -> Option<bool>
 }
 
 /// What the model expected, in words, for the report.
-fn expected_text(expected: &Expected) -> String {
+pub(crate) fn expected_text(expected: &Expected) -> String {
     match expected {
         Expected::ClientError { problems } => format!(
             "a 4xx: the request breaks the spec ({})",

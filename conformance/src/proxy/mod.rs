@@ -128,6 +128,8 @@ struct Shared {
     client: Client<tls::Connector, Relay>,
     /// Report paths `POST /__mock/report` writes.
     reports: ReportPaths,
+    /// When it started serving.
+    started: std::time::Instant,
 }
 
 /// Where reports go.
@@ -179,10 +181,15 @@ impl Proxy {
             return Err(ProxyError::BadUpstream(config.upstream.clone()));
         }
         let connector = tls::connector(&config.tls).map_err(ProxyError::Tls)?;
+        // Never asked: it writes the curl commands of the report.
+        let transport = Transport {
+            tls: config.tls.clone(),
+            ..Transport::default()
+        };
         let target = Target::new(
             &config.upstream,
             Vec::new(),
-            &Transport::default(),
+            &transport,
             Limits::default(),
             Vec::new(),
         )
@@ -226,6 +233,7 @@ impl Proxy {
             journal: Mutex::new(VecDeque::new()),
             client,
             reports,
+            started: std::time::Instant::now(),
         });
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let serving = shared.clone();
@@ -324,6 +332,7 @@ fn report_of(shared: &Shared) -> Report {
     let mut report = Report::new(shared.config.spec.title(), &shared.config.upstream, 0);
     report.allow_unexercised = true;
     report.requests = tally.exchanges;
+    report.seconds = shared.started.elapsed().as_secs_f64();
     if shared.config.tls.insecure {
         report
             .warnings
@@ -439,7 +448,7 @@ fn unjudged(shared: &Shared, parts: &http::request::Parts, status: u16, why: &st
     let path = {
         let mut oracle = shared.oracle.lock().expect("oracle");
         oracle.unjudged(parts.method.as_str(), parts.uri.path(), why);
-        oracle.mask(&parts.uri.to_string())
+        oracle.mask(&parts.uri.to_string(), &[])
     };
     tracing::info!(method = %parts.method, path = %path, status, "forwarded, not judged: {why}");
 }
@@ -484,7 +493,11 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Relay> {
         Ok(a) => a,
         Err(e) => {
             let cause = crate::target::error_chain(&e);
-            let path = shared.oracle.lock().expect("oracle").mask(&path_and_query);
+            let path = shared
+                .oracle
+                .lock()
+                .expect("oracle")
+                .mask(&path_and_query, &[]);
             tracing::warn!(method = %parts.method, path = %path, "upstream: {cause}");
             return problem(
                 502,
@@ -515,7 +528,11 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Relay> {
         match body::read(rbody, BODY_LIMIT).await {
             Ok(r) => r,
             Err(e) => {
-                let path = shared.oracle.lock().expect("oracle").mask(&path_and_query);
+                let path = shared
+                    .oracle
+                    .lock()
+                    .expect("oracle")
+                    .mask(&path_and_query, &[]);
                 tracing::warn!(method = %parts.method, path = %path, "upstream: {e}");
                 return problem(
                     502,
@@ -574,8 +591,8 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Relay> {
     };
     let (violations, number, path_and_query) = {
         let mut oracle = shared.oracle.lock().expect("oracle");
-        let v = oracle.judge(&seen, &resp);
-        (v, oracle.tally.exchanges, oracle.mask(&path_and_query))
+        let (v, shown) = oracle.judge(&seen, &resp);
+        (v, oracle.tally.exchanges, shown)
     };
     let listed: Vec<(String, String)> = violations
         .iter()

@@ -76,6 +76,8 @@ pub struct Oracle {
     reverse: HashMap<String, String>,
     started: Instant,
     tolerance: u64,
+    /// What the exchange being judged should have got, in words.
+    expected: String,
     /// Everything found so far.
     pub tally: Tally,
 }
@@ -96,24 +98,36 @@ impl Oracle {
             reverse: HashMap::new(),
             started: Instant::now(),
             tolerance,
+            expected: String::new(),
             tally: Tally::default(),
         })
     }
 
     /// Judge one exchange: the violations it shows.
-    /// The messages name tokens as [`Oracle::mask`] does.
-    pub fn judge(&mut self, seen: &Seen<'_>, resp: &HttpResponse) -> Vec<Violation> {
+    /// Messages, the request and the answer are written with every
+    /// secret shortened, as [`Oracle::mask`] does.
+    /// With them, the request's path and query as they may be shown.
+    pub fn judge(&mut self, seen: &Seen<'_>, resp: &HttpResponse) -> (Vec<Violation>, String) {
         self.tally.exchanges += 1;
+        self.expected.clear();
         let mut found = self.judge_inner(seen, resp);
+        let target = match seen.query {
+            "" => seen.path.to_owned(),
+            q => format!("{}?{q}", seen.path),
+        };
+        if found.is_empty() {
+            return (found, self.mask(&target, &[]));
+        }
+        let secrets = self.secrets_of(seen, resp);
         for v in &mut found {
-            v.message = self.mask(&v.message);
+            v.message = self.mask(&v.message, &secrets);
             if !self.tally.failed.contains_key(&v.property) {
                 let exchange = Exchange {
-                    step: self.mask(&format!("{} {}", seen.method, seen.path)),
-                    curl: String::new(),
-                    expected: v.message.clone(),
+                    step: self.mask(&format!("{} {}", seen.method, seen.path), &secrets),
+                    curl: self.mask(&self.curl(seen), &secrets),
+                    expected: self.mask(&self.expected, &secrets),
                     status: resp.status,
-                    body: self.mask(&resp.body_text(400)),
+                    body: self.mask(&resp.body_text(400), &secrets),
                 };
                 let first = (0, v.message.clone(), exchange);
                 self.tally.failed.insert(v.property, first);
@@ -122,26 +136,118 @@ impl Oracle {
                 e.0 += 1;
             }
         }
-        found
+        (found, self.mask(&target, &secrets))
     }
 
-    /// `text` with every token the oracle knows shortened to its first
-    /// four characters and an ellipsis (`kX3a…`): the journal, the logs
-    /// and the reports never hold a live token in full. A token is a
-    /// maximal run of the characters of base64, base64url, JWTs and
-    /// opaque tokens (`A-Z a-z 0-9 - _ . ~ + =`).
-    pub fn mask(&self, text: &str) -> String {
+    /// The request as a curl command to the upstream.
+    fn curl(&self, seen: &Seen<'_>) -> String {
+        let mut req = crate::target::HttpRequest::new(seen.method, seen.path);
+        req.query = openapi::wire::query_pairs(seen.query);
+        let mut media = None;
+        for (n, v) in seen.headers {
+            match n.as_str() {
+                "content-type" => media = Some(v.clone()),
+                "content-length" => {}
+                _ => req.headers.push((n.clone(), v.clone())),
+            }
+        }
+        if !seen.body.is_empty() || media.is_some() {
+            req.body = Some((media.unwrap_or_default(), seen.body.to_vec()));
+        }
+        self.plan.target.curl(&req)
+    }
+
+    /// What one exchange carries that must not be written in full: the
+    /// values at the places its operation's bindings read a password, a
+    /// token or a client secret (and its guard a token), the tokens its
+    /// answer issues, and the credentials of `Authorization` and `Cookie`.
+    fn secrets_of(&self, seen: &Seen<'_>, resp: &HttpResponse) -> Vec<String> {
+        let mut out = Vec::new();
+        for (n, v) in seen.headers {
+            if n == "authorization" || n == "cookie" || n == "proxy-authorization" {
+                let credential = v.split_once(' ').map_or(v.as_str(), |(_, c)| c);
+                out.extend(credential.split(';').map(|c| {
+                    let c = c.trim();
+                    c.split_once('=').map_or(c, |(_, v)| v).to_owned()
+                }));
+            }
+        }
+        let plan = self.plan.clone();
+        let spec = &plan.spec;
+        let Routed::Found { op, params } = self.router.route(seen.method, seen.path) else {
+            return out;
+        };
+        let op = &spec.operations()[op];
+        let incoming = Incoming {
+            query: seen.query,
+            headers: seen.headers,
+            body: seen.body,
+            path_params: &params,
+        };
+        let parsed = match openapi::request::check(spec, op, &incoming) {
+            Checked::Valid(p) | Checked::Invalid(_, p) => p,
+            Checked::UnsupportedMediaType { .. } => return out,
+        };
+        let mut places: Vec<&openapi::binding::Source> =
+            crate::guard::guard(&plan, op).into_iter().collect();
+        for b in &op.bindings {
+            places.extend(
+                [&b.password, &b.access_token, &b.refresh_token, &b.token]
+                    .into_iter()
+                    .flatten(),
+            );
+            if let Some(c) = &b.client {
+                places.extend(&c.secret);
+            }
+            let issued = [
+                &b.issue.access_token,
+                &b.issue.refresh_token,
+                &b.issue.id_token,
+            ];
+            out.extend(
+                issued
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| crate::driver::read(e, resp)),
+            );
+        }
+        for source in places {
+            if let Some(raw) = incoming.text(&parsed, &source.expr) {
+                out.push(source.strip(&raw).to_owned());
+            }
+        }
+        out.retain(|s| !s.is_empty());
+        out
+    }
+
+    /// `text` with every token the oracle knows and every one of
+    /// `secrets` shortened to its first four characters and an ellipsis
+    /// (`kX3a…`; a short one to the ellipsis alone): the journal, the logs
+    /// and the reports never hold a live token or a password in full. A
+    /// token is a maximal run of the characters of base64url, JWTs and
+    /// opaque tokens (`A-Z a-z 0-9 - _ . ~ + =`); a secret of eight
+    /// characters or more is shortened wherever it appears.
+    pub fn mask(&self, text: &str, secrets: &[String]) -> String {
+        let short = |word: &str| {
+            let keep = if word.chars().count() >= 12 { 4 } else { 0 };
+            let mut s: String = word.chars().take(keep).collect();
+            s.push('…');
+            s
+        };
+        let mut text = text.to_owned();
+        for secret in secrets.iter().filter(|s| s.len() >= 8) {
+            text = text.replace(secret.as_str(), &short(secret));
+        }
         let is_token_char = |c: char| c.is_ascii_alphanumeric() || "-_.~+=".contains(c);
         let mut out = String::with_capacity(text.len());
-        let mut rest = text;
+        let mut rest = text.as_str();
         while let Some(start) = rest.find(is_token_char) {
             out.push_str(&rest[..start]);
             let run = &rest[start..];
             let end = run.find(|c: char| !is_token_char(c)).unwrap_or(run.len());
             let word = &run[..end];
-            if self.reverse.contains_key(word) {
-                out.extend(word.chars().take(if word.len() >= 12 { 4 } else { 0 }));
-                out.push('…');
+            if self.reverse.contains_key(word) || secrets.iter().any(|s| s == word) {
+                out.push_str(&short(word));
             } else {
                 out.push_str(word);
             }
@@ -159,7 +265,7 @@ impl Oracle {
         self.tally.exchanges += 1;
         self.tally.unjudged += 1;
         if self.tally.first_unjudged.is_none() {
-            self.tally.first_unjudged = Some(self.mask(&format!("{method} {path}: {why}")));
+            self.tally.first_unjudged = Some(self.mask(&format!("{method} {path}: {why}"), &[]));
         }
         let bound = match self.router.route(method, path) {
             Routed::Found { op, .. } => self.plan.spec.operations()[op].is_bound(),
@@ -244,6 +350,10 @@ impl Oracle {
     /// A request the spec forbids: any 4xx.
     fn rejected(&mut self, problems: Vec<String>, resp: &HttpResponse) -> Vec<Violation> {
         self.exercise(Property::InvalidRequestsRejected);
+        self.expected = format!(
+            "a 4xx: the request breaks the spec ({})",
+            problems.join("; ")
+        );
         if (400..500).contains(&resp.status) {
             return Vec::new();
         }
@@ -260,6 +370,7 @@ impl Oracle {
     /// `responses match the spec` alone.
     fn documented(&mut self, op: &openapi::spec::Operation, resp: &HttpResponse) -> Vec<Violation> {
         self.exercise(Property::ResponsesDocumented);
+        self.expected = "an answer the spec documents".to_owned();
         let problems = response_problems(&self.plan.spec, op, resp);
         if problems.is_empty() {
             return Vec::new();
@@ -327,6 +438,7 @@ impl Oracle {
             .is_some_and(|s| self.near_expiry(&state, s));
         let known = state.known.len();
         let after = state.step(&step);
+        self.expected = crate::driver::expected_text(&after.expected);
         let found = match self.driver.observe(&after, &step, resp) {
             Ok(v) => v,
             Err(e) => {

@@ -630,3 +630,40 @@ fn a_bound_exchange_streamed_through_leaves_no_false_verdict_behind() {
     assert_eq!(failed(&proxy), Vec::<String>::new());
     assert!(proxy.tally().no_verdict >= 1, "{:?}", proxy.tally());
 }
+
+/// What varies from run to run in a proxy's report (ports, times, the
+/// shortened tokens), redacted as the suite's report snapshots do.
+fn redactions() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]");
+    settings.add_filter(r"[A-Za-z0-9_.~+=-]{4}…", "[token]…");
+    settings.add_filter(r#"time="[\d.]+""#, r#"time="[t]""#);
+    settings.add_filter(r"sequences, [\d.]+ s\)", "sequences, [t] s)");
+    settings
+}
+
+#[test]
+fn the_reports_of_a_defect_run() {
+    let d = seeded::refresh_tokens_work_twice();
+    // A mock that reads large bodies (not a 413 before the body is sent).
+    let mock = Served::from_builder(
+        mock_server::MockServer::builder()
+            .spec(spec(d.served))
+            .body_limit(8 << 20),
+    );
+    let proxy = proxy(&mock.uri(), d.checked, false);
+    let client = Client::new(proxy.uri());
+    client.refresh_twice();
+    // And one exchange the proxy streams through: a warning.
+    let pad = "x".repeat(2 << 20);
+    let (status, _) = client.post("/auth/login", json!({ "pad": pad }), None);
+    assert_eq!(status, 400);
+    let report = proxy.report();
+    let mut json: Value = serde_json::from_str(&report.to_json()).unwrap();
+    json["seconds"] = json!("[seconds]");
+    redactions().bind(|| {
+        insta::assert_json_snapshot!("proxy_json", json);
+        insta::assert_snapshot!("proxy_junit", report.to_junit());
+        insta::assert_snapshot!("proxy_text", report.to_text());
+    });
+}
