@@ -667,3 +667,62 @@ fn the_reports_of_a_defect_run() {
         insta::assert_snapshot!("proxy_text", report.to_text());
     });
 }
+
+/// The reference spec with JWT access tokens (RS256, the mock's key).
+fn reference_with_jwt() -> Value {
+    let mut doc = reference();
+    doc["x-token-lifecycle"]["tokens"] =
+        json!({"format": "jwt", "issuer": "https://issuer.example", "audience": "api"});
+    doc
+}
+
+#[test]
+fn jwt_claims_are_judged_passively_and_the_key_set_is_not_fetched() {
+    let mock = Served::start(spec(reference_with_jwt()));
+    let proxy = proxy(&mock.uri(), reference_with_jwt(), false);
+    let client = Client::new(proxy.uri());
+    let (_, refresh) = client.login();
+    client.post("/auth/refresh", json!({ "refreshToken": refresh }), None);
+    let tally = proxy.tally();
+    assert_eq!(failed(&proxy), Vec::<String>::new(), "{tally:?}");
+    for p in [
+        Property::JwtExpAgreesWithExpiresIn,
+        Property::JwtIatNotInTheFuture,
+        Property::JwtJtiUnique,
+        Property::JwtIssAndAudAsDeclared,
+    ] {
+        assert!(
+            tally.exercised.get(&p).copied().unwrap_or(0) >= 2,
+            "{}: {tally:?}",
+            p.name()
+        );
+    }
+    // The signature needs the key set: the proxy asks nothing of its own.
+    assert!(
+        !tally
+            .exercised
+            .contains_key(&Property::JwtSignatureVerifies),
+        "{tally:?}"
+    );
+}
+
+#[test]
+fn a_jwt_lifetime_that_disagrees_with_expires_in_is_reported() {
+    // As in the suite's defect test: the served copy answers the
+    // example's `expiresIn: 60`, while its JWTs live 3600 s.
+    let mut served = reference_with_jwt();
+    for path in ["/auth/login", "/auth/refresh"] {
+        let op = &mut served["paths"][path]["post"];
+        op["x-token-lifecycle"]["issue"]
+            .as_object_mut()
+            .unwrap()
+            .shift_remove("expiresIn");
+        op["responses"]["200"]["content"]["application/json"]["example"]["expiresIn"] = json!(60);
+    }
+    let mock = Served::start(spec(served));
+    let proxy = proxy(&mock.uri(), reference_with_jwt(), false);
+    Client::new(proxy.uri()).login();
+    assert_eq!(failed(&proxy), [Property::JwtExpAgreesWithExpiresIn.name()]);
+    let journal = proxy.journal();
+    assert!(journal[0].violations[0].1.contains("3600 s"), "{journal:?}");
+}
