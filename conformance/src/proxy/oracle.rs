@@ -164,12 +164,17 @@ impl Oracle {
     fn secrets_of(&self, seen: &Seen<'_>, resp: &HttpResponse) -> Vec<String> {
         let mut out = Vec::new();
         for (n, v) in seen.headers {
-            if n == "authorization" || n == "cookie" || n == "proxy-authorization" {
-                let credential = v.split_once(' ').map_or(v.as_str(), |(_, c)| c);
-                out.extend(credential.split(';').map(|c| {
-                    let c = c.trim();
-                    c.split_once('=').map_or(c, |(_, v)| v).to_owned()
-                }));
+            match n.as_str() {
+                "authorization" | "proxy-authorization" => {
+                    let credential = v.trim().split_once(' ').map_or(v.as_str(), |(_, c)| c);
+                    out.push(credential.trim().to_owned());
+                }
+                "cookie" => out.extend(
+                    openapi::wire::cookie_pairs([v.as_str()])
+                        .into_iter()
+                        .map(|(_, v)| v),
+                ),
+                _ => {}
             }
         }
         let plan = self.plan.clone();
@@ -402,7 +407,7 @@ impl Oracle {
                     op: bound,
                     user: i,
                     wrong_password: self.plan.accounts[i].1 != password,
-                    client: Caller::Own,
+                    client: self.caller(b, &read, None),
                 })
             }
             a if a.is_code_flow() => None,
@@ -414,13 +419,68 @@ impl Oracle {
                     Some(t) if t.is_empty() => Tok::Empty,
                     Some(t) => Tok::Known(self.reverse.get(&t)?.clone()),
                 };
+                let sym = match &token {
+                    Tok::Known(s) => Some(s.as_str()),
+                    _ => None,
+                };
+                let client = self.caller(b, &read, sym);
                 Some(Step::Call {
                     op: bound,
                     action,
                     token,
-                    client: Caller::Own,
+                    client,
                 })
             }
+        }
+    }
+
+    /// The client a request to `b` authenticates as, read where the mock
+    /// reads it (HTTP Basic in `Authorization`, or the binding's places):
+    /// the token's own client (for a login, the plan's first), another
+    /// of the plan's clients, or [`Caller::Stranger`] for credentials that
+    /// match none (a wrong secret, an unknown id, none at all), which the
+    /// model refuses as the API should.
+    fn caller(
+        &self,
+        b: &Binding,
+        read: &impl Fn(&openapi::expr::Expr) -> Option<String>,
+        token: Option<&str>,
+    ) -> Caller {
+        use openapi::binding::ClientAuthMethod;
+        let Some(c) = &b.client else {
+            return Caller::Own;
+        };
+        let at = |s: &Option<openapi::binding::Source>| {
+            s.as_ref()
+                .and_then(|s| read(&s.expr).map(|raw| s.strip(&raw).to_owned()))
+        };
+        let (id, secret) = match c.method {
+            ClientAuthMethod::ClientSecretBasic => {
+                let header = read(&openapi::expr::Expr::RequestHeader("authorization".into()));
+                match header.as_deref().and_then(openapi::wire::basic_credentials) {
+                    Some((id, secret)) => (Some(id), Some(secret)),
+                    None => (None, None),
+                }
+            }
+            ClientAuthMethod::ClientSecretPost | ClientAuthMethod::None => {
+                (at(&c.id), at(&c.secret))
+            }
+        };
+        let found = self.plan.clients.iter().position(|known| {
+            Some(&known.id) == id.as_ref()
+                && match &known.secret {
+                    Some(s) => secret.as_ref() == Some(s),
+                    None => true,
+                }
+        });
+        let own = token
+            .and_then(|t| self.state.as_ref()?.known_token(t))
+            .and_then(|k| k.client)
+            .unwrap_or(0);
+        match found {
+            Some(i) if i == own => Caller::Own,
+            Some(i) => Caller::Client(i),
+            None => Caller::Stranger,
         }
     }
 

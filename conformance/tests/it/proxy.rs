@@ -726,3 +726,58 @@ fn a_jwt_lifetime_that_disagrees_with_expires_in_is_reported() {
     let journal = proxy.journal();
     assert!(journal[0].violations[0].1.contains("3600 s"), "{journal:?}");
 }
+
+/// `POST /oauth/token` with a form, as client `id`: status and JSON.
+fn token_request(base: &str, id: &str, form: &[(&str, &str)]) -> (u16, Value) {
+    let resp = reqwest::blocking::Client::new()
+        .post(format!("{base}/oauth/token"))
+        .basic_auth(id, Some(format!("{id}-secret")))
+        .form(form)
+        .send()
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().unwrap_or(Value::Null))
+}
+
+/// Log in as `web-app`, then refresh with `mobile-app`'s credentials:
+/// the refresh's status.
+fn refresh_as_another_client(base: &str) -> u16 {
+    let login = [
+        ("grant_type", "password"),
+        ("username", "demo"),
+        ("password", "demo"),
+    ];
+    let (status, pair) = token_request(base, "web-app", &login);
+    assert_eq!(status, 200, "{pair}");
+    let refresh = pair["refresh_token"].as_str().unwrap();
+    let form = [("grant_type", "refresh_token"), ("refresh_token", refresh)];
+    token_request(base, "mobile-app", &form).0
+}
+
+#[test]
+fn client_authentication_is_followed_so_another_clients_refresh_is_no_false_alarm() {
+    let mock = Served::start(spec(crate::support::oauth2()));
+    let proxy = proxy(&mock.uri(), crate::support::oauth2(), false);
+    let status = refresh_as_another_client(&proxy.uri());
+    assert!((400..500).contains(&status), "{status}");
+    assert_eq!(failed(&proxy), Vec::<String>::new(), "{:?}", proxy.tally());
+    assert_eq!(proxy.tally().bound, 2, "{:?}", proxy.tally());
+}
+
+#[test]
+fn a_refresh_that_ignores_the_client_is_reported_as_client_bound() {
+    let d = seeded::refresh_ignores_the_client();
+    let mock = Served::start(spec(d.served));
+    let proxy = proxy(&mock.uri(), d.checked, false);
+    assert_eq!(refresh_as_another_client(&proxy.uri()), 200);
+    assert_eq!(failed(&proxy), [Property::ClientBound.name()]);
+    // The report's curl shortens the client's credentials.
+    let report = proxy.report().to_json();
+    let basic = openapi::wire::basic_authorization("mobile-app", "mobile-app-secret");
+    let credential = basic.trim_start_matches("Basic ");
+    assert!(!report.contains(credential), "{report}");
+    assert!(
+        report.contains(&format!("authorization: Basic {}…", &credential[..4])),
+        "{report}"
+    );
+}
