@@ -503,11 +503,13 @@ impl Client {
     }
 }
 
+/// A cached answer: headers and body.
+type Answer = (Vec<(String, String)>, bytes::Bytes);
+
 /// The mock behind a cache that answers every login after the first with
 /// the first one's answer: the same tokens, issued twice.
 fn login_cache(mock: &str) -> crate::support::Background {
-    let cached: Arc<std::sync::Mutex<Option<(Vec<(String, String)>, bytes::Bytes)>>> =
-        Arc::default();
+    let cached: Arc<std::sync::Mutex<Option<Answer>>> = Arc::default();
     let client = reqwest::Client::new();
     let mock = mock.to_owned();
     let endpoint = poem::endpoint::make(move |req: poem::Request| {
@@ -780,4 +782,54 @@ fn a_refresh_that_ignores_the_client_is_reported_as_client_bound() {
         report.contains(&format!("authorization: Basic {}…", &credential[..4])),
         "{report}"
     );
+}
+
+/// Log in as `web-app`, then introspect the refresh token as `web-app`:
+/// the introspection's status and answer.
+fn introspect_the_refresh_token(base: &str) -> (u16, Value) {
+    let login = [
+        ("grant_type", "password"),
+        ("username", "demo"),
+        ("password", "demo"),
+    ];
+    let (status, pair) = token_request(base, "web-app", &login);
+    assert_eq!(status, 200, "{pair}");
+    let refresh = pair["refresh_token"].as_str().unwrap();
+    let resp = reqwest::blocking::Client::new()
+        .post(format!("{base}/oauth/introspect"))
+        .basic_auth("web-app", Some("web-app-secret"))
+        .form(&[("token", refresh)])
+        .send()
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().unwrap_or(Value::Null))
+}
+
+#[test]
+fn introspection_answers_are_judged_passively() {
+    let mock = Served::start(spec(crate::support::oauth2()));
+    let proxy = proxy(&mock.uri(), crate::support::oauth2(), false);
+    let (status, answer) = introspect_the_refresh_token(&proxy.uri());
+    assert_eq!((status, &answer["active"]), (200, &json!(true)), "{answer}");
+    assert_eq!(failed(&proxy), Vec::<String>::new(), "{:?}", proxy.tally());
+    let tally = proxy.tally();
+    assert!(
+        tally
+            .exercised
+            .get(&Property::IntrospectionAgrees)
+            .copied()
+            .unwrap_or(0)
+            >= 1,
+        "{tally:?}"
+    );
+}
+
+#[test]
+fn an_introspection_that_calls_every_token_an_access_token_is_reported() {
+    let d = seeded::introspection_calls_every_token_an_access_token();
+    let mock = Served::start(spec(d.served));
+    let proxy = proxy(&mock.uri(), d.checked, false);
+    let (_, answer) = introspect_the_refresh_token(&proxy.uri());
+    assert_eq!(answer["token_type"], "access_token", "{answer}");
+    assert_eq!(failed(&proxy), [Property::IntrospectionAgrees.name()]);
 }
