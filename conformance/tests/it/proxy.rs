@@ -833,3 +833,34 @@ fn an_introspection_that_calls_every_token_an_access_token_is_reported() {
     assert_eq!(answer["token_type"], "access_token", "{answer}");
     assert_eq!(failed(&proxy), [Property::IntrospectionAgrees.name()]);
 }
+
+#[test]
+fn the_binary_refuses_bad_tls_options_and_upstreams_with_exit_2() {
+    let dir = crate::support::Scratch::new("proxy-bad-tls");
+    let not_pem = dir.path("not.pem");
+    std::fs::write(&not_pem, "not a certificate").unwrap();
+    let not_pem = not_pem.display().to_string();
+    let cases = [
+        (
+            vec!["--upstream", "https://127.0.0.1:1", "--ca-cert", &not_pem],
+            format!("error: cannot set up TLS to the upstream: the CA certificate {not_pem} is not valid PEM"),
+        ),
+        (
+            vec!["--upstream", "https://127.0.0.1:1", "--client-cert", &not_pem],
+            "error: cannot set up TLS to the upstream: --client-cert and --client-key go together"
+                .to_owned(),
+        ),
+        (
+            vec!["--upstream", "ftp://127.0.0.1:1"],
+            "error: the upstream must be an http:// or https:// URL, got `ftp://127.0.0.1:1`"
+                .to_owned(),
+        ),
+    ];
+    for (args, message) in cases {
+        let mut all = vec!["proxy", "--listen", "127.0.0.1:0"];
+        all.extend(args);
+        let (code, _, stderr) = crate::support::conformance(&all);
+        assert_eq!(code, 2, "{all:?}: {stderr}");
+        assert!(stderr.trim().starts_with(&message), "{all:?}: {stderr}");
+    }
+}
