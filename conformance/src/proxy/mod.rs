@@ -634,5 +634,6 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Relay> {
         });
         return problem(502, &detail, extra).map(Relay::Whole);
     }
-    relayed(Relay::whole(rbody), false)
+    // A HEAD answer's length is the one a GET would have: kept.
+    relayed(Relay::whole(rbody), parts.method == http::Method::HEAD)
 }
