@@ -72,6 +72,20 @@ struct ProxyArgs {
     /// Seconds around a token's expiry in which no verdict is given.
     #[arg(long, default_value_t = conformance::proxy::DEFAULT_TOLERANCE)]
     tolerance: u64,
+    /// Also trust the CA certificates of this PEM file (an https upstream).
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
+    /// Accept any TLS certificate of the upstream (a warning in every
+    /// report).
+    #[arg(long, short = 'k')]
+    insecure: bool,
+    /// A PEM client certificate to the upstream, for mTLS (with
+    /// --client-key).
+    #[arg(long, value_name = "FILE")]
+    client_cert: Option<PathBuf>,
+    /// The PEM private key of --client-cert.
+    #[arg(long, value_name = "FILE")]
+    client_key: Option<PathBuf>,
     /// Write the JSON report here (at exit and on POST /__mock/report).
     #[arg(long, value_name = "FILE")]
     report_json: Option<PathBuf>,
@@ -733,6 +747,15 @@ fn proxy(args: ProxyArgs) -> anyhow::Result<ExitCode> {
     config.listen = args.listen;
     config.errors = args.errors;
     config.tolerance = args.tolerance;
+    config.tls = Tls {
+        ca_cert: args.ca_cert,
+        insecure: args.insecure,
+        client_cert: args.client_cert,
+        client_key: args.client_key,
+    };
+    if config.tls.insecure {
+        eprintln!("WARNING: --insecure: the upstream's TLS certificate is NOT verified; every report says so");
+    }
     for u in &args.users {
         let Some((name, password)) = u.split_once(':') else {
             bail!(

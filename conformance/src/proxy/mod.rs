@@ -7,15 +7,17 @@
 //! Invariant: the proxy sends no request of its own; every verdict comes
 //! from traffic it forwarded, under the suite's property names.
 
+mod body;
 mod oracle;
 mod page;
+mod tls;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::client::legacy::Client;
@@ -28,12 +30,13 @@ use crate::property::Property;
 use crate::report::{CheckResult, Group, Report};
 use crate::select::Selection;
 use crate::target::{HttpResponse, Target};
-use crate::{Limits, Transport};
+use crate::{Limits, Tls, Transport};
+use body::{Read, Relay};
 
 pub use oracle::Tally;
 
 /// Bodies are buffered (to be judged) up to this size; a larger one is
-/// refused with a 502 problem.
+/// streamed through unchanged, and its exchange is not judged.
 pub const BODY_LIMIT: usize = 1 << 20;
 
 /// Exchanges with violations the journal keeps.
@@ -45,8 +48,10 @@ pub const DEFAULT_TOLERANCE: u64 = 2;
 /// What a proxy needs.
 #[derive(Debug, Clone)]
 pub struct ProxyConfig {
-    /// The upstream base URL (`http://...`).
+    /// The upstream base URL (`http://...` or `https://...`).
     pub upstream: String,
+    /// TLS to an https upstream: the options `conformance run` takes.
+    pub tls: Tls,
     /// The spec.
     pub spec: Arc<Spec>,
     /// Where to listen (port 0: any).
@@ -65,6 +70,7 @@ impl ProxyConfig {
     pub fn new(upstream: &str, spec: Arc<Spec>) -> ProxyConfig {
         ProxyConfig {
             upstream: upstream.trim_end_matches('/').to_owned(),
+            tls: Tls::default(),
             spec,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             errors: false,
@@ -77,9 +83,12 @@ impl ProxyConfig {
 /// Why a proxy could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ProxyError {
-    /// The upstream URL is not an http:// one.
-    #[error("the upstream must be an http:// URL, got `{0}`")]
+    /// The upstream URL is not an http:// or https:// one.
+    #[error("the upstream must be an http:// or https:// URL, got `{0}`")]
     BadUpstream(String),
+    /// The TLS options could not be used (a PEM file that does not read).
+    #[error("cannot set up TLS to the upstream")]
+    Tls(#[source] crate::RunError),
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}")]
     Listen {
@@ -116,9 +125,11 @@ struct Shared {
     config: ProxyConfig,
     oracle: Mutex<oracle::Oracle>,
     journal: Mutex<VecDeque<JournalEntry>>,
-    client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    client: Client<tls::Connector, Relay>,
     /// Report paths `POST /__mock/report` writes.
     reports: ReportPaths,
+    /// When it started serving.
+    started: std::time::Instant,
 }
 
 /// Where reports go.
@@ -165,13 +176,20 @@ impl std::fmt::Debug for Proxy {
 impl Proxy {
     /// Start a proxy (from outside any async runtime: it runs its own).
     pub fn start(config: ProxyConfig, reports: ReportPaths) -> Result<Proxy, ProxyError> {
-        if !config.upstream.starts_with("http://") {
+        let scheme = config.upstream.split_once("://").map(|(s, _)| s);
+        if !matches!(scheme, Some("http" | "https")) {
             return Err(ProxyError::BadUpstream(config.upstream.clone()));
         }
+        let connector = tls::connector(&config.tls).map_err(ProxyError::Tls)?;
+        // Never asked: it writes the curl commands of the report.
+        let transport = Transport {
+            tls: config.tls.clone(),
+            ..Transport::default()
+        };
         let target = Target::new(
             &config.upstream,
             Vec::new(),
-            &Transport::default(),
+            &transport,
             Limits::default(),
             Vec::new(),
         )
@@ -207,16 +225,15 @@ impl Proxy {
             addr: listen,
             source,
         })?;
-        let client = runtime.block_on(async {
-            Client::builder(TokioExecutor::new())
-                .build(hyper_util::client::legacy::connect::HttpConnector::new())
-        });
+        let client =
+            runtime.block_on(async { Client::builder(TokioExecutor::new()).build(connector) });
         let shared = Arc::new(Shared {
             config,
             oracle: Mutex::new(oracle),
             journal: Mutex::new(VecDeque::new()),
             client,
             reports,
+            started: std::time::Instant::now(),
         });
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let serving = shared.clone();
@@ -315,6 +332,20 @@ fn report_of(shared: &Shared) -> Report {
     let mut report = Report::new(shared.config.spec.title(), &shared.config.upstream, 0);
     report.allow_unexercised = true;
     report.requests = tally.exchanges;
+    report.seconds = shared.started.elapsed().as_secs_f64();
+    if shared.config.tls.insecure {
+        report
+            .warnings
+            .push("--insecure: the upstream's TLS certificate was NOT verified".to_owned());
+    }
+    if let Some(first) = &tally.first_unjudged {
+        report.warnings.push(format!(
+            "{} exchange(s) not judged: a body streamed through (over the {} KiB judge limit, \
+             or an event stream); first: {first}",
+            tally.unjudged,
+            BODY_LIMIT >> 10
+        ));
+    }
     for p in Property::ALL {
         let group = match p {
             Property::ResponsesDocumented | Property::InvalidRequestsRejected => Group::Stateless,
@@ -380,34 +411,67 @@ fn problem(status: u16, detail: &str, extra: serde_json::Value) -> Response<Full
         .expect("a problem response")
 }
 
-async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
+/// The value of a header as text (lossy).
+fn header_text(headers: &http::HeaderMap, name: http::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
+/// Whether an answer with these headers streams from its first byte: an
+/// event stream, a body over the limit, or one without a length that is
+/// not JSON (JSON is read to be judged, up to the limit).
+fn streams_at_once(headers: &http::HeaderMap) -> bool {
+    let media = header_text(headers, http::header::CONTENT_TYPE)
+        .map(|t| {
+            t.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+    if media == "text/event-stream" {
+        return true;
+    }
+    let json = media == "application/json" || media.ends_with("+json");
+    let length = header_text(headers, http::header::CONTENT_LENGTH)
+        .and_then(|l| l.trim().parse::<u64>().ok());
+    match length {
+        Some(n) => n > BODY_LIMIT as u64,
+        None => !json,
+    }
+}
+
+/// Note an exchange that is relayed without a verdict.
+fn unjudged(shared: &Shared, parts: &http::request::Parts, status: u16, why: &str) {
+    let path = {
+        let mut oracle = shared.oracle.lock().expect("oracle");
+        oracle.unjudged(parts.method.as_str(), parts.uri.path(), why);
+        oracle.mask(&parts.uri.to_string(), &[])
+    };
+    tracing::info!(method = %parts.method, path = %path, status, "forwarded, not judged: {why}");
+}
+
+async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Relay> {
     let path = req.uri().path().to_owned();
     if let Some(admin) = path.strip_prefix("/__mock/") {
-        return page::admin(shared, req.method().as_str(), admin);
+        return page::admin(shared, req.method().as_str(), admin).map(Relay::Whole);
     }
     let (parts, body) = req.into_parts();
-    let body = match Limited::new(body, BODY_LIMIT).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => {
+    let (body, sent) = match body::read(body, BODY_LIMIT).await {
+        Ok(Read::Whole(b)) => (Some(b.clone()), Relay::whole(b)),
+        Ok(Read::Over(streamed)) => (None, streamed),
+        Err(e) => {
             return problem(
-                502,
-                "the request body is over the proxy's 1 MiB",
+                400,
+                &format!("the request body could not be read: {e}"),
                 Default::default(),
             )
+            .map(Relay::Whole)
         }
     };
     let connection = connection_tokens(&parts.headers);
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .filter(|(n, _)| !hop_by_hop(n.as_str(), &connection) && n.as_str() != "host")
-        .map(|(n, v)| {
-            (
-                n.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
     let path_and_query = parts
         .uri
         .path_and_query()
@@ -421,32 +485,89 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
             upstream = upstream.header(n, v);
         }
     }
-    let Ok(upstream) = upstream.body(Full::new(body.clone())) else {
-        return problem(502, "the request cannot be forwarded", Default::default());
+    let Ok(upstream) = upstream.body(sent) else {
+        return problem(502, "the request cannot be forwarded", Default::default())
+            .map(Relay::Whole);
     };
     let answer = match shared.client.request(upstream).await {
         Ok(a) => a,
         Err(e) => {
-            tracing::warn!("upstream: {e}");
+            let cause = crate::target::error_chain(&e);
+            let path = shared
+                .oracle
+                .lock()
+                .expect("oracle")
+                .mask(&path_and_query, &[]);
+            tracing::warn!(method = %parts.method, path = %path, "upstream: {cause}");
             return problem(
                 502,
-                &format!("the upstream did not answer: {e}"),
+                &format!("the upstream did not answer: {cause}"),
                 Default::default(),
-            );
+            )
+            .map(Relay::Whole);
         }
     };
     let (rparts, rbody) = answer.into_parts();
-    let rbody = match Limited::new(rbody, BODY_LIMIT).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => {
-            return problem(
-                502,
-                "the upstream's body is over the proxy's 1 MiB",
-                Default::default(),
-            )
+    let rconnection = connection_tokens(&rparts.headers);
+    let status = rparts.status.as_u16();
+    let relayed = |body: Relay, keep_length: bool| {
+        let mut out = Response::builder().status(rparts.status);
+        for (n, v) in rparts.headers.iter() {
+            let length = n == http::header::CONTENT_LENGTH;
+            if !hop_by_hop(n.as_str(), &rconnection) && (keep_length || !length) {
+                out = out.header(n, v);
+            }
+        }
+        out.body(body).unwrap_or_else(|_| {
+            problem(502, "the answer cannot be relayed", Default::default()).map(Relay::Whole)
+        })
+    };
+    let read = if !http_body::Body::is_end_stream(&rbody) && streams_at_once(&rparts.headers) {
+        Read::Over(Relay::stream(rbody))
+    } else {
+        match body::read(rbody, BODY_LIMIT).await {
+            Ok(r) => r,
+            Err(e) => {
+                let path = shared
+                    .oracle
+                    .lock()
+                    .expect("oracle")
+                    .mask(&path_and_query, &[]);
+                tracing::warn!(method = %parts.method, path = %path, "upstream: {e}");
+                return problem(
+                    502,
+                    &format!("the upstream's answer broke off: {e}"),
+                    Default::default(),
+                )
+                .map(Relay::Whole);
+            }
         }
     };
-    let rconnection = connection_tokens(&rparts.headers);
+    let (body, rbody) = match (body, read) {
+        (Some(body), Read::Whole(rbody)) => (body, rbody),
+        // A body streamed through, one way or the other: relayed as it
+        // is, and no verdict on the exchange.
+        (_, Read::Over(streamed)) => {
+            unjudged(shared, &parts, status, "the answer's body streamed");
+            return relayed(streamed, true);
+        }
+        (None, Read::Whole(b)) => {
+            unjudged(shared, &parts, status, "the request's body streamed");
+            return relayed(Relay::whole(b), true);
+        }
+    };
+
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .filter(|(n, _)| !hop_by_hop(n.as_str(), &connection) && n.as_str() != "host")
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
     let resp = HttpResponse {
         status: rparts.status.as_u16(),
         headers: rparts
@@ -468,10 +589,10 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
         headers: &headers,
         body: &body,
     };
-    let (violations, number) = {
+    let (violations, number, path_and_query) = {
         let mut oracle = shared.oracle.lock().expect("oracle");
-        let v = oracle.judge(&seen, &resp);
-        (v, oracle.tally.exchanges)
+        let (v, shown) = oracle.judge(&seen, &resp);
+        (v, oracle.tally.exchanges, shown)
     };
     let listed: Vec<(String, String)> = violations
         .iter()
@@ -511,14 +632,8 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
             "upstreamStatus": resp.status,
             "violations": listed.iter().map(|(p, m)| serde_json::json!({"property": p, "message": m})).collect::<Vec<_>>(),
         });
-        return problem(502, &detail, extra);
+        return problem(502, &detail, extra).map(Relay::Whole);
     }
-    let mut out = Response::builder().status(rparts.status);
-    for (n, v) in rparts.headers.iter() {
-        if !hop_by_hop(n.as_str(), &rconnection) && n != http::header::CONTENT_LENGTH {
-            out = out.header(n, v);
-        }
-    }
-    out.body(Full::new(rbody))
-        .unwrap_or_else(|_| problem(502, "the answer cannot be relayed", Default::default()))
+    // A HEAD answer's length is the one a GET would have: kept.
+    relayed(Relay::whole(rbody), parts.method == http::Method::HEAD)
 }

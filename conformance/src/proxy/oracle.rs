@@ -59,6 +59,11 @@ pub struct Tally {
     pub no_verdict: u64,
     /// Exchanges forwarded.
     pub exchanges: u64,
+    /// Exchanges not judged at all: a body (request or answer) streamed
+    /// through, over the judge limit or an event stream.
+    pub unjudged: u64,
+    /// The first of them: method, path and why.
+    pub first_unjudged: Option<String>,
 }
 
 /// The judge.
@@ -71,6 +76,8 @@ pub struct Oracle {
     reverse: HashMap<String, String>,
     started: Instant,
     tolerance: u64,
+    /// What the exchange being judged should have got, in words.
+    expected: String,
     /// Everything found so far.
     pub tally: Tally,
 }
@@ -91,28 +98,187 @@ impl Oracle {
             reverse: HashMap::new(),
             started: Instant::now(),
             tolerance,
+            expected: String::new(),
             tally: Tally::default(),
         })
     }
 
     /// Judge one exchange: the violations it shows.
-    pub fn judge(&mut self, seen: &Seen<'_>, resp: &HttpResponse) -> Vec<Violation> {
+    /// Messages, the request and the answer are written with every
+    /// secret shortened, as [`Oracle::mask`] does.
+    /// With them, the request's path and query as they may be shown.
+    pub fn judge(&mut self, seen: &Seen<'_>, resp: &HttpResponse) -> (Vec<Violation>, String) {
         self.tally.exchanges += 1;
-        let found = self.judge_inner(seen, resp);
-        for v in &found {
-            let e = self.tally.failed.entry(v.property).or_insert_with(|| {
-                let exchange = Exchange {
-                    step: format!("{} {}", seen.method, seen.path),
-                    curl: String::new(),
-                    expected: v.message.clone(),
-                    status: resp.status,
-                    body: resp.body_text(400),
-                };
-                (0, v.message.clone(), exchange)
-            });
-            e.0 += 1;
+        self.expected.clear();
+        let mut found = self.judge_inner(seen, resp);
+        let target = match seen.query {
+            "" => seen.path.to_owned(),
+            q => format!("{}?{q}", seen.path),
+        };
+        if found.is_empty() {
+            return (found, self.mask(&target, &[]));
         }
-        found
+        let secrets = self.secrets_of(seen, resp);
+        for v in &mut found {
+            v.message = self.mask(&v.message, &secrets);
+            if !self.tally.failed.contains_key(&v.property) {
+                let exchange = Exchange {
+                    step: self.mask(&format!("{} {}", seen.method, seen.path), &secrets),
+                    curl: self.mask(&self.curl(seen), &secrets),
+                    expected: self.mask(&self.expected, &secrets),
+                    status: resp.status,
+                    body: self.mask(&resp.body_text(400), &secrets),
+                };
+                let first = (0, v.message.clone(), exchange);
+                self.tally.failed.insert(v.property, first);
+            }
+            if let Some(e) = self.tally.failed.get_mut(&v.property) {
+                e.0 += 1;
+            }
+        }
+        (found, self.mask(&target, &secrets))
+    }
+
+    /// The request as a curl command to the upstream.
+    fn curl(&self, seen: &Seen<'_>) -> String {
+        let mut req = crate::target::HttpRequest::new(seen.method, seen.path);
+        req.query = openapi::wire::query_pairs(seen.query);
+        let mut media = None;
+        for (n, v) in seen.headers {
+            match n.as_str() {
+                "content-type" => media = Some(v.clone()),
+                "content-length" => {}
+                _ => req.headers.push((n.clone(), v.clone())),
+            }
+        }
+        if !seen.body.is_empty() || media.is_some() {
+            req.body = Some((media.unwrap_or_default(), seen.body.to_vec()));
+        }
+        self.plan.target.curl(&req)
+    }
+
+    /// What one exchange carries that must not be written in full: the
+    /// values at the places its operation's bindings read a password, a
+    /// token or a client secret (and its guard a token), the tokens its
+    /// answer issues, and the credentials of `Authorization` and `Cookie`.
+    fn secrets_of(&self, seen: &Seen<'_>, resp: &HttpResponse) -> Vec<String> {
+        let mut out = Vec::new();
+        for (n, v) in seen.headers {
+            match n.as_str() {
+                "authorization" | "proxy-authorization" => {
+                    let credential = v.trim().split_once(' ').map_or(v.as_str(), |(_, c)| c);
+                    out.push(credential.trim().to_owned());
+                }
+                "cookie" => out.extend(
+                    openapi::wire::cookie_pairs([v.as_str()])
+                        .into_iter()
+                        .map(|(_, v)| v),
+                ),
+                _ => {}
+            }
+        }
+        let plan = self.plan.clone();
+        let spec = &plan.spec;
+        let Routed::Found { op, params } = self.router.route(seen.method, seen.path) else {
+            return out;
+        };
+        let op = &spec.operations()[op];
+        let incoming = Incoming {
+            query: seen.query,
+            headers: seen.headers,
+            body: seen.body,
+            path_params: &params,
+        };
+        let parsed = match openapi::request::check(spec, op, &incoming) {
+            Checked::Valid(p) | Checked::Invalid(_, p) => p,
+            Checked::UnsupportedMediaType { .. } => return out,
+        };
+        let mut places: Vec<&openapi::binding::Source> =
+            crate::guard::guard(&plan, op).into_iter().collect();
+        for b in &op.bindings {
+            places.extend(
+                [&b.password, &b.access_token, &b.refresh_token, &b.token]
+                    .into_iter()
+                    .flatten(),
+            );
+            if let Some(c) = &b.client {
+                places.extend(&c.secret);
+            }
+            let issued = [
+                &b.issue.access_token,
+                &b.issue.refresh_token,
+                &b.issue.id_token,
+            ];
+            out.extend(
+                issued
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| crate::driver::read(e, resp)),
+            );
+        }
+        for source in places {
+            if let Some(raw) = incoming.text(&parsed, &source.expr) {
+                out.push(source.strip(&raw).to_owned());
+            }
+        }
+        out.retain(|s| !s.is_empty());
+        out
+    }
+
+    /// `text` with every token the oracle knows and every one of
+    /// `secrets` shortened to its first four characters and an ellipsis
+    /// (`kX3a…`; a short one to the ellipsis alone): the journal, the logs
+    /// and the reports never hold a live token or a password in full. A
+    /// token is a maximal run of the characters of base64url, JWTs and
+    /// opaque tokens (`A-Z a-z 0-9 - _ . ~ + =`); a secret of eight
+    /// characters or more is shortened wherever it appears.
+    pub fn mask(&self, text: &str, secrets: &[String]) -> String {
+        let short = |word: &str| {
+            let keep = if word.chars().count() >= 12 { 4 } else { 0 };
+            let mut s: String = word.chars().take(keep).collect();
+            s.push('…');
+            s
+        };
+        let mut text = text.to_owned();
+        for secret in secrets.iter().filter(|s| s.len() >= 8) {
+            text = text.replace(secret.as_str(), &short(secret));
+        }
+        let is_token_char = |c: char| c.is_ascii_alphanumeric() || "-_.~+=".contains(c);
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(start) = rest.find(is_token_char) {
+            out.push_str(&rest[..start]);
+            let run = &rest[start..];
+            let end = run.find(|c: char| !is_token_char(c)).unwrap_or(run.len());
+            let word = &run[..end];
+            if self.reverse.contains_key(word) || secrets.iter().any(|s| s == word) {
+                out.push_str(&short(word));
+            } else {
+                out.push_str(word);
+            }
+            rest = &run[end..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// An exchange whose body was streamed through, not read: no verdict.
+    /// When it was for a bound operation, what it did to the tokens is
+    /// unknown: every token known is forgotten, so that no later exchange
+    /// is judged on a state the model can no longer vouch for.
+    pub fn unjudged(&mut self, method: &str, path: &str, why: &str) {
+        self.tally.exchanges += 1;
+        self.tally.unjudged += 1;
+        if self.tally.first_unjudged.is_none() {
+            self.tally.first_unjudged = Some(self.mask(&format!("{method} {path}: {why}"), &[]));
+        }
+        let bound = match self.router.route(method, path) {
+            Routed::Found { op, .. } => self.plan.spec.operations()[op].is_bound(),
+            _ => false,
+        };
+        if bound {
+            self.forget(|_| true);
+        }
     }
 
     fn exercise(&mut self, p: Property) {
@@ -189,6 +355,10 @@ impl Oracle {
     /// A request the spec forbids: any 4xx.
     fn rejected(&mut self, problems: Vec<String>, resp: &HttpResponse) -> Vec<Violation> {
         self.exercise(Property::InvalidRequestsRejected);
+        self.expected = format!(
+            "a 4xx: the request breaks the spec ({})",
+            problems.join("; ")
+        );
         if (400..500).contains(&resp.status) {
             return Vec::new();
         }
@@ -205,6 +375,7 @@ impl Oracle {
     /// `responses match the spec` alone.
     fn documented(&mut self, op: &openapi::spec::Operation, resp: &HttpResponse) -> Vec<Violation> {
         self.exercise(Property::ResponsesDocumented);
+        self.expected = "an answer the spec documents".to_owned();
         let problems = response_problems(&self.plan.spec, op, resp);
         if problems.is_empty() {
             return Vec::new();
@@ -236,7 +407,7 @@ impl Oracle {
                     op: bound,
                     user: i,
                     wrong_password: self.plan.accounts[i].1 != password,
-                    client: Caller::Own,
+                    client: self.caller(b, &read, None),
                 })
             }
             a if a.is_code_flow() => None,
@@ -248,13 +419,68 @@ impl Oracle {
                     Some(t) if t.is_empty() => Tok::Empty,
                     Some(t) => Tok::Known(self.reverse.get(&t)?.clone()),
                 };
+                let sym = match &token {
+                    Tok::Known(s) => Some(s.as_str()),
+                    _ => None,
+                };
+                let client = self.caller(b, &read, sym);
                 Some(Step::Call {
                     op: bound,
                     action,
                     token,
-                    client: Caller::Own,
+                    client,
                 })
             }
+        }
+    }
+
+    /// The client a request to `b` authenticates as, read where the mock
+    /// reads it (HTTP Basic in `Authorization`, or the binding's places):
+    /// the token's own client (for a login, the plan's first), another
+    /// of the plan's clients, or [`Caller::Stranger`] for credentials that
+    /// match none (a wrong secret, an unknown id, none at all), which the
+    /// model refuses as the API should.
+    fn caller(
+        &self,
+        b: &Binding,
+        read: &impl Fn(&openapi::expr::Expr) -> Option<String>,
+        token: Option<&str>,
+    ) -> Caller {
+        use openapi::binding::ClientAuthMethod;
+        let Some(c) = &b.client else {
+            return Caller::Own;
+        };
+        let at = |s: &Option<openapi::binding::Source>| {
+            s.as_ref()
+                .and_then(|s| read(&s.expr).map(|raw| s.strip(&raw).to_owned()))
+        };
+        let (id, secret) = match c.method {
+            ClientAuthMethod::ClientSecretBasic => {
+                let header = read(&openapi::expr::Expr::RequestHeader("authorization".into()));
+                match header.as_deref().and_then(openapi::wire::basic_credentials) {
+                    Some((id, secret)) => (Some(id), Some(secret)),
+                    None => (None, None),
+                }
+            }
+            ClientAuthMethod::ClientSecretPost | ClientAuthMethod::None => {
+                (at(&c.id), at(&c.secret))
+            }
+        };
+        let found = self.plan.clients.iter().position(|known| {
+            Some(&known.id) == id.as_ref()
+                && match &known.secret {
+                    Some(s) => secret.as_ref() == Some(s),
+                    None => true,
+                }
+        });
+        let own = token
+            .and_then(|t| self.state.as_ref()?.known_token(t))
+            .and_then(|k| k.client)
+            .unwrap_or(0);
+        match found {
+            Some(i) if i == own => Caller::Own,
+            Some(i) => Caller::Client(i),
+            None => Caller::Stranger,
         }
     }
 
@@ -272,6 +498,7 @@ impl Oracle {
             .is_some_and(|s| self.near_expiry(&state, s));
         let known = state.known.len();
         let after = state.step(&step);
+        self.expected = crate::driver::expected_text(&after.expected);
         let found = match self.driver.observe(&after, &step, resp) {
             Ok(v) => v,
             Err(e) => {
@@ -318,27 +545,39 @@ impl Oracle {
     /// Past [`KNOWN_TOKENS`], forget the tokens whose lifetime ended more
     /// than the tolerance ago (a later request with one gets no verdict).
     fn forget_expired(&mut self) {
-        let Some(state) = self.state.as_mut() else {
+        let Some(state) = self.state.as_ref() else {
             return;
         };
         if state.known.len() <= KNOWN_TOKENS {
             return;
         }
         let now = state.now;
-        let policy = &self.plan.policy;
+        let policy = self.plan.policy.clone();
         let tolerance = self.tolerance;
-        let mut gone = Vec::new();
-        state.known.retain(|(s, k)| {
+        self.forget(|k| {
             let ttl = match k.kind {
                 TokenKind::Access => policy.access_token_ttl,
                 TokenKind::Refresh => policy.refresh_token_ttl,
             };
-            let keep = k.issued_at + ttl + tolerance + 1 >= now;
-            if !keep {
-                gone.push(s.clone());
-            }
-            keep
+            k.issued_at + ttl + tolerance + 1 < now
         });
+    }
+
+    /// Forget the known tokens `gone` picks: a later request presenting
+    /// one gets no verdict.
+    fn forget(&mut self, gone: impl Fn(&crate::machine::KnownToken) -> bool) {
+        let Some(state) = self.state.as_mut() else {
+            return;
+        };
+        let mut forgotten = Vec::new();
+        state.known.retain(|(s, k)| {
+            if gone(k) {
+                forgotten.push(s.clone());
+                return false;
+            }
+            true
+        });
+        let gone = forgotten;
         for s in &gone {
             state.causes.remove(s);
         }

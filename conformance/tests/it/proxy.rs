@@ -298,3 +298,579 @@ fn simplejwt_without_the_blacklist_is_reported_as_single_use_by_passive_observat
     assert!(proxy.tally().bound >= 3, "{:?}", proxy.tally());
     assert_eq!(failed(&proxy), [Property::RefreshSingleUse.name()]);
 }
+
+/// The suite's run in front of `proxy`, once, with the reference spec.
+fn suite_through(proxy: &Proxy, seed: u64) {
+    let mut c = config(&proxy.uri(), reference(), 5, seed);
+    c.users = spec(reference()).lifecycle().accounts.clone();
+    c.race_rounds = 0;
+    conformance::run(&c, &conformance::NoProgress).unwrap();
+}
+
+#[test]
+fn the_suite_through_the_proxy_in_front_of_an_https_mock_sees_no_violation() {
+    let pki = crate::support::Pki::new("proxy-https");
+    // The upstream asks for a client certificate of the test CA: the
+    // proxy presents the one of its TLS options, as `run` does.
+    let mock = crate::support::TlsServed::start(&pki, true);
+    let mut c = ProxyConfig::new(&mock.uri, Arc::new(spec(reference())));
+    c.tls = conformance::Tls {
+        ca_cert: Some(pki.ca.clone()),
+        client_cert: Some(pki.client_cert.clone()),
+        client_key: Some(pki.client_key.clone()),
+        insecure: false,
+    };
+    let proxy = Proxy::start(c, ReportPaths::default()).unwrap();
+    suite_through(&proxy, 1);
+    let tally = proxy.tally();
+    assert!(tally.bound > 10, "{tally:?}");
+    assert_eq!(tally.unjudged, 0, "{tally:?}");
+    assert_eq!(
+        failed(&proxy),
+        Vec::<String>::new(),
+        "{}",
+        proxy.report().to_text()
+    );
+}
+
+#[test]
+fn an_upstream_certificate_the_proxy_does_not_trust_is_a_502_that_names_the_cause() {
+    let pki = crate::support::Pki::new("proxy-untrusted");
+    let mock = crate::support::TlsServed::start(&pki, false);
+    // No --ca-cert: the test CA is not among the webpki or system roots.
+    let proxy = proxy(&mock.uri, reference(), false);
+    let (status, problem) = Client::new(proxy.uri()).post(
+        "/auth/login",
+        json!({"username": "demo", "password": "demo"}),
+        None,
+    );
+    assert_eq!(status, 502, "{problem}");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("the upstream did not answer"),
+        "{detail}"
+    );
+    assert!(detail.contains("certificate"), "{detail}");
+    assert!(detail.contains("UnknownIssuer"), "{detail}");
+    // Nothing was forwarded, so nothing judged.
+    assert_eq!(proxy.tally().exchanges, 0);
+}
+
+#[test]
+fn an_upstream_that_is_neither_http_nor_https_is_refused() {
+    let c = ProxyConfig::new("ftp://127.0.0.1:21", Arc::new(spec(reference())));
+    let e = Proxy::start(c, ReportPaths::default()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the upstream must be an http:// or https:// URL, got `ftp://127.0.0.1:21`"
+    );
+}
+
+/// 3 MiB of bytes that are not all alike.
+fn big_body() -> Vec<u8> {
+    (0..3u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect()
+}
+
+/// An upstream for the streaming tests: `GET /big` answers [`big_body`]
+/// as JSON with its length, `GET /chunked` the same without a length,
+/// any `POST` echoes its body, and `GET /events` is an event stream that
+/// sends one event, then ends when `release` fires.
+fn streaming_upstream(release: tokio::sync::oneshot::Receiver<()>) -> crate::support::Background {
+    use poem::{Body, Response};
+    let release = Arc::new(std::sync::Mutex::new(Some(release)));
+    let endpoint = poem::endpoint::make(move |req: poem::Request| {
+        let release = release.clone();
+        async move {
+            let path = req.uri().path().to_owned();
+            let resp = match (req.method().as_str(), path.as_str()) {
+                ("POST", _) => {
+                    let body = req.into_body().into_bytes().await.unwrap_or_default();
+                    Response::builder()
+                        .content_type("application/octet-stream")
+                        .body(body)
+                }
+                ("HEAD", "/big") => Response::builder()
+                    .content_type("application/json")
+                    .body(big_body()),
+                ("GET", "/big") => Response::builder()
+                    .content_type("application/json")
+                    .body(big_body()),
+                ("GET", "/chunked") => {
+                    let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = big_body()
+                        .chunks(64 << 10)
+                        .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
+                        .collect();
+                    Response::builder()
+                        .content_type("application/json")
+                        .body(Body::from_bytes_stream(futures::stream::iter(chunks)))
+                }
+                ("GET", "/events") => {
+                    let rx = release.lock().unwrap().take();
+                    let first = futures::stream::once(async {
+                        Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"data: one\n\n"))
+                    });
+                    let last = futures::stream::once(async move {
+                        if let Some(rx) = rx {
+                            let _ = rx.await;
+                        }
+                        Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"data: two\n\n"))
+                    });
+                    use futures::StreamExt as _;
+                    Response::builder()
+                        .content_type("text/event-stream")
+                        .body(Body::from_bytes_stream(first.chain(last)))
+                }
+                _ => Response::builder()
+                    .status(poem::http::StatusCode::NOT_FOUND)
+                    .finish(),
+            };
+            Ok::<Response, poem::Error>(resp)
+        }
+    });
+    crate::support::Background::serve(endpoint)
+}
+
+#[test]
+fn bodies_over_the_judge_limit_stream_through_byte_identical_and_are_not_judged() {
+    let (_release, rx) = tokio::sync::oneshot::channel();
+    let upstream = streaming_upstream(rx);
+    let proxy = proxy(&upstream.uri(), reference(), true);
+    let http = reqwest::blocking::Client::new();
+    let big = big_body();
+    for path in ["/big", "/chunked"] {
+        let resp = http.get(format!("{}{path}", proxy.uri())).send().unwrap();
+        assert_eq!(resp.status(), 200, "{path}");
+        let got = resp.bytes().unwrap();
+        assert_eq!(got.len(), big.len(), "{path}");
+        assert!(got[..] == big[..], "{path}: the body changed on the way");
+    }
+    // A HEAD answer keeps the length a GET would have.
+    let head = http.head(format!("{}/big", proxy.uri())).send().unwrap();
+    assert_eq!(
+        head.headers()["content-length"],
+        big.len().to_string().as_str()
+    );
+    let resp = http
+        .post(format!("{}/auth/login", proxy.uri()))
+        .header("content-type", "application/json")
+        .body(big.clone())
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.bytes().unwrap()[..] == big[..],
+        "the request body changed on the way"
+    );
+    let tally = proxy.tally();
+    assert_eq!(tally.unjudged, 3, "{tally:?}");
+    // The HEAD was judged: no route of the spec, so nothing to say.
+    assert_eq!(tally.exchanges, 4, "{tally:?}");
+    assert!(tally.exercised.is_empty(), "{tally:?}");
+    let report = proxy.report();
+    assert_eq!(report.with_status(Status::Failed).count(), 0);
+    assert_eq!(
+        report.warnings,
+        [
+            "3 exchange(s) not judged: a body streamed through (over the 1024 KiB judge limit, \
+          or an event stream); first: GET /big: the answer's body streamed"
+        ]
+    );
+}
+
+#[test]
+fn an_event_stream_is_relayed_as_it_comes() {
+    use std::io::Read as _;
+    let (release, rx) = tokio::sync::oneshot::channel();
+    let upstream = streaming_upstream(rx);
+    let proxy = proxy(&upstream.uri(), reference(), false);
+    let mut resp = reqwest::blocking::Client::new()
+        .get(format!("{}/events", proxy.uri()))
+        .send()
+        .unwrap();
+    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    // The first event arrives while the upstream holds the second back:
+    // the proxy did not wait for the end.
+    let mut first = [0u8; 11];
+    resp.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"data: one\n\n");
+    release.send(()).unwrap();
+    let mut rest = String::new();
+    resp.read_to_string(&mut rest).unwrap();
+    assert_eq!(rest, "data: two\n\n");
+    assert_eq!(proxy.tally().unjudged, 1);
+}
+
+impl Client {
+    fn delete(&self, path: &str) -> u16 {
+        let resp = self
+            .http
+            .delete(format!("{}{path}", self.base))
+            .send()
+            .unwrap();
+        resp.status().as_u16()
+    }
+}
+
+/// A cached answer: headers and body.
+type Answer = (Vec<(String, String)>, bytes::Bytes);
+
+/// The mock behind a cache that answers every login after the first with
+/// the first one's answer: the same tokens, issued twice.
+fn login_cache(mock: &str) -> crate::support::Background {
+    let cached: Arc<std::sync::Mutex<Option<Answer>>> = Arc::default();
+    let client = reqwest::Client::new();
+    let mock = mock.to_owned();
+    let endpoint = poem::endpoint::make(move |req: poem::Request| {
+        let (cached, client, mock) = (cached.clone(), client.clone(), mock.clone());
+        async move {
+            let login = req.uri().path() == "/auth/login";
+            let hit = cached.lock().unwrap().clone();
+            let resp = match hit {
+                Some((headers, body)) if login => {
+                    let mut out = poem::Response::builder();
+                    for (n, v) in headers {
+                        out = out.header(n, v);
+                    }
+                    out.body(body)
+                }
+                _ => {
+                    let resp = crate::support::forward(&client, &mock, req).await;
+                    if !login || resp.status() != 200 {
+                        resp
+                    } else {
+                        let (parts, body) = resp.into_parts();
+                        let body = body.into_bytes().await.unwrap_or_default();
+                        let headers = parts
+                            .headers
+                            .iter()
+                            .filter(|(n, _)| *n != "content-length")
+                            .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_owned()))
+                            .collect();
+                        *cached.lock().unwrap() = Some((headers, body.clone()));
+                        poem::Response::from_parts(parts, body.into())
+                    }
+                }
+            };
+            Ok::<poem::Response, poem::Error>(resp)
+        }
+    });
+    crate::support::Background::serve(endpoint)
+}
+
+#[test]
+fn a_token_issued_twice_is_reported_as_tokens_unique() {
+    let mock = Served::start(spec(reference()));
+    let cache = login_cache(&mock.uri());
+    let proxy = proxy(&cache.uri(), reference(), false);
+    let client = Client::new(proxy.uri());
+    let first = client.login();
+    let second = client.login();
+    assert_eq!(first, second, "the cache did not answer");
+    assert_eq!(failed(&proxy), [Property::TokensUnique.name()]);
+    let journal = proxy.journal();
+    assert_eq!(journal.len(), 1, "{journal:?}");
+    assert_eq!(journal[0].exchange, 2);
+    assert_eq!(journal[0].violations[0].0, Property::TokensUnique.name());
+    // The token is named, shortened: never in full.
+    let message = &journal[0].violations[0].1;
+    let short = format!("token {}… was issued before", &first.0[..4]);
+    assert_eq!(message, &short);
+    let report = proxy.report().to_json();
+    assert!(
+        !report.contains(&first.0) && !report.contains(&first.1),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_revoke_that_does_not_answer_as_documented_is_reported_as_revoke_always() {
+    let d = seeded::revoke_answers_404_for_unknown_tokens();
+    let mock = Served::start(spec(d.served));
+    let proxy = proxy(&mock.uri(), d.checked, false);
+    let client = Client::new(proxy.uri());
+    let (_, refresh) = client.login();
+    assert_eq!(client.delete(&format!("/refresh-tokens/{refresh}")), 204);
+    // A token never seen issued: no verdict, whatever the answer.
+    // (only that 404 is not a documented status).
+    assert_eq!(client.delete("/refresh-tokens/never-issued"), 404);
+    assert_eq!(failed(&proxy), [Property::ResponsesDocumented.name()]);
+    // The revoked token again: documented as 204 whatever the token,
+    // answered 404.
+    assert_eq!(client.delete(&format!("/refresh-tokens/{refresh}")), 404);
+    let mut want = vec![
+        Property::ResponsesDocumented.name(),
+        Property::RevokeAlways.name(),
+    ];
+    want.sort();
+    let mut got = failed(&proxy);
+    got.sort();
+    assert_eq!(got, want);
+    let journal = proxy.journal();
+    assert_eq!(journal.len(), 2, "{journal:?}");
+    assert_eq!(journal[1].status, 404);
+    assert_eq!(
+        journal[1].path,
+        format!("/refresh-tokens/{}…", &refresh[..4])
+    );
+    let names: Vec<&str> = journal[1].violations.iter().map(|v| v.0.as_str()).collect();
+    assert!(names.contains(&Property::RevokeAlways.name()), "{names:?}");
+}
+
+#[test]
+fn a_bound_exchange_streamed_through_leaves_no_false_verdict_behind() {
+    // A mock that reads bodies of up to 8 MiB.
+    let mock = Served::from_builder(
+        mock_server::MockServer::builder()
+            .spec(spec(reference()))
+            .body_limit(8 << 20),
+    );
+    let proxy = proxy(&mock.uri(), reference(), false);
+    let client = Client::new(proxy.uri());
+    let (access, refresh) = client.login();
+    // A logout the proxy cannot read (a body over the judge limit): the
+    // mock ends the session, the model does not know it.
+    let pad = "x".repeat(2 << 20);
+    let (status, _) = client.post("/auth/logout", json!({ "pad": pad }), Some(&access));
+    assert_eq!(status, 204);
+    assert_eq!(proxy.tally().unjudged, 1);
+    // So the refresh is refused where the model would predict success:
+    // the model forgot the session's tokens, so no verdict.
+    let (status, _) = client.post("/auth/refresh", json!({ "refreshToken": refresh }), None);
+    assert_eq!(status, 401);
+    assert_eq!(failed(&proxy), Vec::<String>::new());
+    assert!(proxy.tally().no_verdict >= 1, "{:?}", proxy.tally());
+}
+
+/// What varies from run to run in a proxy's report (ports, times, the
+/// shortened tokens), redacted as the suite's report snapshots do.
+fn redactions() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]");
+    settings.add_filter(r"[A-Za-z0-9_.~+=-]{4}…", "[token]…");
+    settings.add_filter(r#"time="[\d.]+""#, r#"time="[t]""#);
+    settings.add_filter(r"sequences, [\d.]+ s\)", "sequences, [t] s)");
+    settings
+}
+
+#[test]
+fn the_reports_of_a_defect_run() {
+    let d = seeded::refresh_tokens_work_twice();
+    // A mock that reads large bodies (not a 413 before the body is sent).
+    let mock = Served::from_builder(
+        mock_server::MockServer::builder()
+            .spec(spec(d.served))
+            .body_limit(8 << 20),
+    );
+    let proxy = proxy(&mock.uri(), d.checked, false);
+    let client = Client::new(proxy.uri());
+    client.refresh_twice();
+    // And one exchange the proxy streams through: a warning.
+    let pad = "x".repeat(2 << 20);
+    let (status, _) = client.post("/auth/login", json!({ "pad": pad }), None);
+    assert_eq!(status, 400);
+    let report = proxy.report();
+    let mut json: Value = serde_json::from_str(&report.to_json()).unwrap();
+    json["seconds"] = json!("[seconds]");
+    redactions().bind(|| {
+        insta::assert_json_snapshot!("proxy_json", json);
+        insta::assert_snapshot!("proxy_junit", report.to_junit());
+        insta::assert_snapshot!("proxy_text", report.to_text());
+    });
+}
+
+/// The reference spec with JWT access tokens (RS256, the mock's key).
+fn reference_with_jwt() -> Value {
+    let mut doc = reference();
+    doc["x-token-lifecycle"]["tokens"] =
+        json!({"format": "jwt", "issuer": "https://issuer.example", "audience": "api"});
+    doc
+}
+
+#[test]
+fn jwt_claims_are_judged_passively_and_the_key_set_is_not_fetched() {
+    let mock = Served::start(spec(reference_with_jwt()));
+    let proxy = proxy(&mock.uri(), reference_with_jwt(), false);
+    let client = Client::new(proxy.uri());
+    let (_, refresh) = client.login();
+    client.post("/auth/refresh", json!({ "refreshToken": refresh }), None);
+    let tally = proxy.tally();
+    assert_eq!(failed(&proxy), Vec::<String>::new(), "{tally:?}");
+    for p in [
+        Property::JwtExpAgreesWithExpiresIn,
+        Property::JwtIatNotInTheFuture,
+        Property::JwtJtiUnique,
+        Property::JwtIssAndAudAsDeclared,
+    ] {
+        assert!(
+            tally.exercised.get(&p).copied().unwrap_or(0) >= 2,
+            "{}: {tally:?}",
+            p.name()
+        );
+    }
+    // The signature needs the key set: the proxy asks nothing of its own.
+    assert!(
+        !tally
+            .exercised
+            .contains_key(&Property::JwtSignatureVerifies),
+        "{tally:?}"
+    );
+}
+
+#[test]
+fn a_jwt_lifetime_that_disagrees_with_expires_in_is_reported() {
+    // As in the suite's defect test: the served copy answers the
+    // example's `expiresIn: 60`, while its JWTs live 3600 s.
+    let mut served = reference_with_jwt();
+    for path in ["/auth/login", "/auth/refresh"] {
+        let op = &mut served["paths"][path]["post"];
+        op["x-token-lifecycle"]["issue"]
+            .as_object_mut()
+            .unwrap()
+            .shift_remove("expiresIn");
+        op["responses"]["200"]["content"]["application/json"]["example"]["expiresIn"] = json!(60);
+    }
+    let mock = Served::start(spec(served));
+    let proxy = proxy(&mock.uri(), reference_with_jwt(), false);
+    Client::new(proxy.uri()).login();
+    assert_eq!(failed(&proxy), [Property::JwtExpAgreesWithExpiresIn.name()]);
+    let journal = proxy.journal();
+    assert!(journal[0].violations[0].1.contains("3600 s"), "{journal:?}");
+}
+
+/// `POST /oauth/token` with a form, as client `id`: status and JSON.
+fn token_request(base: &str, id: &str, form: &[(&str, &str)]) -> (u16, Value) {
+    let resp = reqwest::blocking::Client::new()
+        .post(format!("{base}/oauth/token"))
+        .basic_auth(id, Some(format!("{id}-secret")))
+        .form(form)
+        .send()
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().unwrap_or(Value::Null))
+}
+
+/// Log in as `web-app`, then refresh with `mobile-app`'s credentials:
+/// the refresh's status.
+fn refresh_as_another_client(base: &str) -> u16 {
+    let login = [
+        ("grant_type", "password"),
+        ("username", "demo"),
+        ("password", "demo"),
+    ];
+    let (status, pair) = token_request(base, "web-app", &login);
+    assert_eq!(status, 200, "{pair}");
+    let refresh = pair["refresh_token"].as_str().unwrap();
+    let form = [("grant_type", "refresh_token"), ("refresh_token", refresh)];
+    token_request(base, "mobile-app", &form).0
+}
+
+#[test]
+fn client_authentication_is_followed_so_another_clients_refresh_is_no_false_alarm() {
+    let mock = Served::start(spec(crate::support::oauth2()));
+    let proxy = proxy(&mock.uri(), crate::support::oauth2(), false);
+    let status = refresh_as_another_client(&proxy.uri());
+    assert!((400..500).contains(&status), "{status}");
+    assert_eq!(failed(&proxy), Vec::<String>::new(), "{:?}", proxy.tally());
+    assert_eq!(proxy.tally().bound, 2, "{:?}", proxy.tally());
+}
+
+#[test]
+fn a_refresh_that_ignores_the_client_is_reported_as_client_bound() {
+    let d = seeded::refresh_ignores_the_client();
+    let mock = Served::start(spec(d.served));
+    let proxy = proxy(&mock.uri(), d.checked, false);
+    assert_eq!(refresh_as_another_client(&proxy.uri()), 200);
+    assert_eq!(failed(&proxy), [Property::ClientBound.name()]);
+    // The report's curl shortens the client's credentials.
+    let report = proxy.report().to_json();
+    let basic = openapi::wire::basic_authorization("mobile-app", "mobile-app-secret");
+    let credential = basic.trim_start_matches("Basic ");
+    assert!(!report.contains(credential), "{report}");
+    assert!(
+        report.contains(&format!("authorization: Basic {}…", &credential[..4])),
+        "{report}"
+    );
+}
+
+/// Log in as `web-app`, then introspect the refresh token as `web-app`:
+/// the introspection's status and answer.
+fn introspect_the_refresh_token(base: &str) -> (u16, Value) {
+    let login = [
+        ("grant_type", "password"),
+        ("username", "demo"),
+        ("password", "demo"),
+    ];
+    let (status, pair) = token_request(base, "web-app", &login);
+    assert_eq!(status, 200, "{pair}");
+    let refresh = pair["refresh_token"].as_str().unwrap();
+    let resp = reqwest::blocking::Client::new()
+        .post(format!("{base}/oauth/introspect"))
+        .basic_auth("web-app", Some("web-app-secret"))
+        .form(&[("token", refresh)])
+        .send()
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().unwrap_or(Value::Null))
+}
+
+#[test]
+fn introspection_answers_are_judged_passively() {
+    let mock = Served::start(spec(crate::support::oauth2()));
+    let proxy = proxy(&mock.uri(), crate::support::oauth2(), false);
+    let (status, answer) = introspect_the_refresh_token(&proxy.uri());
+    assert_eq!((status, &answer["active"]), (200, &json!(true)), "{answer}");
+    assert_eq!(failed(&proxy), Vec::<String>::new(), "{:?}", proxy.tally());
+    let tally = proxy.tally();
+    assert!(
+        tally
+            .exercised
+            .get(&Property::IntrospectionAgrees)
+            .copied()
+            .unwrap_or(0)
+            >= 1,
+        "{tally:?}"
+    );
+}
+
+#[test]
+fn an_introspection_that_calls_every_token_an_access_token_is_reported() {
+    let d = seeded::introspection_calls_every_token_an_access_token();
+    let mock = Served::start(spec(d.served));
+    let proxy = proxy(&mock.uri(), d.checked, false);
+    let (_, answer) = introspect_the_refresh_token(&proxy.uri());
+    assert_eq!(answer["token_type"], "access_token", "{answer}");
+    assert_eq!(failed(&proxy), [Property::IntrospectionAgrees.name()]);
+}
+
+#[test]
+fn the_binary_refuses_bad_tls_options_and_upstreams_with_exit_2() {
+    let dir = crate::support::Scratch::new("proxy-bad-tls");
+    let not_pem = dir.path("not.pem");
+    std::fs::write(&not_pem, "not a certificate").unwrap();
+    let not_pem = not_pem.display().to_string();
+    let cases = [
+        (
+            vec!["--upstream", "https://127.0.0.1:1", "--ca-cert", &not_pem],
+            format!("error: cannot set up TLS to the upstream: the CA certificate {not_pem} is not valid PEM"),
+        ),
+        (
+            vec!["--upstream", "https://127.0.0.1:1", "--client-cert", &not_pem],
+            "error: cannot set up TLS to the upstream: --client-cert and --client-key go together"
+                .to_owned(),
+        ),
+        (
+            vec!["--upstream", "ftp://127.0.0.1:1"],
+            "error: the upstream must be an http:// or https:// URL, got `ftp://127.0.0.1:1`"
+                .to_owned(),
+        ),
+    ];
+    for (args, message) in cases {
+        let mut all = vec!["proxy", "--listen", "127.0.0.1:0"];
+        all.extend(args);
+        let (code, _, stderr) = crate::support::conformance(&all);
+        assert_eq!(code, 2, "{all:?}: {stderr}");
+        assert!(stderr.trim().starts_with(&message), "{all:?}: {stderr}");
+    }
+}

@@ -25,7 +25,7 @@ impl Served {
         Served::from_builder(MockServer::builder().spec(spec).state_redis(url))
     }
 
-    fn from_builder(builder: mock_server::MockServerBuilder) -> Served {
+    pub fn from_builder(builder: mock_server::MockServerBuilder) -> Served {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -828,7 +828,11 @@ impl RoundRobin {
     }
 }
 
-async fn forward(client: &reqwest::Client, upstream: &str, req: poem::Request) -> poem::Response {
+pub async fn forward(
+    client: &reqwest::Client,
+    upstream: &str,
+    req: poem::Request,
+) -> poem::Response {
     let target = format!(
         "{upstream}{}",
         req.uri().path_and_query().map_or("/", |p| p.as_str())
