@@ -1,7 +1,7 @@
 //! The mock's state: the behaviour model behind one lock with the key of
-//! its tokens, the adjustable clock, and the request journal; with
-//! `--state redis://…`, model, clock and key shared by every replica
-//! through [`crate::store`].
+//! its tokens, the adjustable clock, the authorization codes, and the
+//! request journal; with `--state redis://…`, all of them shared by every
+//! replica through [`crate::store`].
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -237,8 +237,8 @@ pub const MAX_ATTEMPTS: u32 = 64;
 
 /// One namespace: model, clock and journal together, and the key its
 /// tokens are authenticated with. With a [`Store`], model, clock and key
-/// live in Redis and this holds a copy; the journal and authorization
-/// codes stay the replica's.
+/// (and the authorization codes) live in Redis and this holds a copy; the
+/// journal is kept in Redis directly.
 #[derive(Debug)]
 pub(crate) struct State {
     /// The namespace's name.
