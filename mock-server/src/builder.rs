@@ -280,7 +280,12 @@ impl MockServerBuilder {
         let store = self.store()?;
         let spec = self.spec.unwrap_or_else(openapi::reference_spec);
         let blank = blank_model(&spec, &self.users);
-        let served = Served::new(spec, store.as_deref());
+        let served = Served::new(spec, store.as_deref()).map_err(|source| StartError::State {
+            url: store
+                .as_deref()
+                .map_or_else(String::new, |s| s.url().to_owned()),
+            source,
+        })?;
         let signer = served.signer.clone();
         let mock = Mock::new(
             served,

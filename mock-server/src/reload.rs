@@ -67,7 +67,18 @@ pub(crate) fn reload(mock: &Mock, path: &Path) {
     let blank = blank_model(&spec, &mock.users);
     let title = spec.title().to_owned();
     let count = spec.operations().len();
-    let served = Served::reloaded(spec, &old, mock.spaces.store());
+    let served = match Served::reloaded(spec, &old, mock.spaces.store()) {
+        Ok(served) => served,
+        Err(e) => {
+            let error = format!("{e}: the shared RS256 key could not be read");
+            tracing::error!(
+                target: "mock_server::reload",
+                "{shown} is not served yet, still serving the last spec: {error}"
+            );
+            mock.changed(Change::Spec(Err(error)));
+            return;
+        }
+    };
     let dropped = mock.spaces.reload(blank, served.signer.clone());
     mock.replace(served);
     tracing::info!(

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use openapi::Spec;
 
-use crate::jwt::Signer;
-use crate::store::Store;
+use crate::jwt::{JwtError, Signer};
+use crate::store::{StateError, Store};
 use openapi::router::Router;
 
 /// A loaded spec, ready to serve.
@@ -27,18 +27,27 @@ pub(crate) struct Served {
 
 impl Served {
     /// Index `spec` for serving; an RS256 key is the one replicas share
-    /// through `store`, if there is one.
-    pub(crate) fn new(spec: Spec, store: Option<&Store>) -> Served {
+    /// through `store`, if there is one (an error if it cannot be read:
+    /// tokens are never silently opaque because Redis did not answer).
+    pub(crate) fn new(spec: Spec, store: Option<&Store>) -> Result<Served, StateError> {
         Served::after(spec, None, store)
     }
 
     /// Index `spec` to replace `old`: the signer is kept when the token
     /// settings are the same.
-    pub(crate) fn reloaded(spec: Spec, old: &Served, store: Option<&Store>) -> Served {
+    pub(crate) fn reloaded(
+        spec: Spec,
+        old: &Served,
+        store: Option<&Store>,
+    ) -> Result<Served, StateError> {
         Served::after(spec, old.signer.clone(), store)
     }
 
-    fn after(spec: Spec, old_signer: Option<Arc<Signer>>, store: Option<&Store>) -> Served {
+    fn after(
+        spec: Spec,
+        old_signer: Option<Arc<Signer>>,
+        store: Option<&Store>,
+    ) -> Result<Served, StateError> {
         let router = Router::new(
             spec.operations(),
             &openapi::router::base_path(spec.document()),
@@ -53,21 +62,26 @@ impl Served {
             .collect();
         exposed.sort();
         exposed.dedup();
-        let signer = spec.lifecycle().tokens.jwt.as_ref().and_then(|jwt| {
-            match old_signer.filter(|s| s.config() == jwt) {
+        let signer = match spec.lifecycle().tokens.jwt.as_ref() {
+            None => None,
+            Some(jwt) => match old_signer.filter(|s| s.config() == jwt) {
                 Some(kept) => Some(kept),
-                None => Signer::new(jwt, store)
-                    .inspect_err(|e| tracing::error!("tokens stay opaque: {e}"))
-                    .ok()
-                    .map(Arc::new),
-            }
-        });
-        Served {
+                None => match Signer::new(jwt, store) {
+                    Ok(signer) => Some(Arc::new(signer)),
+                    Err(JwtError::Shared(e)) => return Err(e),
+                    Err(e) => {
+                        tracing::error!("tokens stay opaque: {e}");
+                        None
+                    }
+                },
+            },
+        };
+        Ok(Served {
             spec: Arc::new(spec),
             router,
             exposed: exposed.join(", "),
             signer,
-        }
+        })
     }
 
     /// The path the spec's operations are served under (`/v1`), or "".

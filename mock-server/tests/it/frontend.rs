@@ -1,97 +1,11 @@
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
-
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use mock_server::{Latency, MockServer};
 
-use crate::support::{content_type, expect_problem, mock_binary, Api, Started};
-
-/// A server-sent event stream, read event by event.
-struct Events {
-    resp: reqwest::Response,
-    buf: String,
-}
-
-impl Events {
-    async fn open(api: &Api) -> Events {
-        let resp = api.get("/__mock/events").send().await.unwrap();
-        assert_eq!(resp.status(), StatusCode::OK);
-        assert!(content_type(&resp).starts_with("text/event-stream"));
-        let mut events = Events {
-            resp,
-            buf: String::new(),
-        };
-        assert_eq!(events.next().await.0, "hello");
-        events
-    }
-
-    /// The next event's type and data. The bound only keeps a mock that
-    /// never answers from hanging the test.
-    async fn next(&mut self) -> (String, String) {
-        let read = async {
-            loop {
-                if let Some(end) = self.buf.find("\n\n") {
-                    let raw: String = self.buf.drain(..end + 2).collect();
-                    let field = |name: &str| {
-                        raw.lines()
-                            .filter_map(|l| l.strip_prefix(name))
-                            .map(str::trim_start)
-                            .collect::<Vec<_>>()
-                            .join("\n")
-                    };
-                    let kind = field("event:");
-                    if kind.is_empty() {
-                        continue; // a keep-alive comment
-                    }
-                    return (kind, field("data:"));
-                }
-                let chunk = self
-                    .resp
-                    .chunk()
-                    .await
-                    .unwrap()
-                    .expect("the stream goes on");
-                self.buf.push_str(&String::from_utf8_lossy(&chunk));
-            }
-        };
-        tokio::time::timeout(Duration::from_secs(30), read)
-            .await
-            .expect("an event")
-    }
-
-    /// Skip to the next event of type `kind`; its data.
-    async fn until(&mut self, kind: &str) -> String {
-        loop {
-            let (k, data) = self.next().await;
-            if k == kind {
-                return data;
-            }
-        }
-    }
-}
-
-static DIRS: AtomicUsize = AtomicUsize::new(0);
-
-/// A fresh directory under target/tmp.
-fn scratch() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "reload-{}-{}",
-        std::process::id(),
-        DIRS.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Replace `path` as editors do: a new file renamed over the old.
-fn save(path: &std::path::Path, doc: &Value) {
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(doc).unwrap()).unwrap();
-    std::fs::rename(&tmp, path).unwrap();
-}
+use crate::support::{
+    content_type, expect_problem, mock_binary, save, scratch, Api, Events, Started,
+};
 
 #[tokio::test]
 async fn watch_reloads_keeps_state_and_survives_a_broken_edit() {

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 
-use crate::support::{expect_401, expect_problem, json, Api, Pair};
+use crate::support::{expect_401, expect_problem, json, save, scratch, Api, Events, Pair};
 use crate::support_redis::Redis;
 
 /// Two replicas on `redis`.
@@ -400,4 +400,48 @@ async fn the_journal_is_shared_by_the_replicas_and_a_reset_clears_it_for_all() {
     let after = admin_json(&a, "GET", "/journal", None).await;
     assert_eq!(seen(&after), []);
     assert!(a.server.journal(10).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reload_to_rs256_while_redis_is_down_keeps_the_last_spec_instead_of_opaque_tokens() {
+    let Some(mut redis) = Redis::start() else {
+        return;
+    };
+    let dir = scratch();
+    let path = dir.join("api.json");
+    let mut doc = openapi::reference::reference_json();
+    save(&path, &doc);
+    let spec = openapi::Spec::from_path(&path).unwrap();
+    let api = Api::with(
+        MockServer::builder()
+            .spec(spec)
+            .watch(&path)
+            .state_redis(redis.url()),
+    )
+    .await;
+    let mut events = Events::open(&api).await;
+    redis.kill();
+    // The new token settings need the shared RS256 key, which cannot be
+    // read: the reload is refused, rather than served with opaque tokens.
+    doc["x-token-lifecycle"]["tokens"] = json!({"format": "jwt", "algorithm": "RS256"});
+    save(&path, &doc);
+    let error = events.until("spec-error").await;
+    assert!(error.contains("shared RS256 key"), "{error}");
+    assert!(api.server.spec().lifecycle().tokens.jwt.is_none());
+    // Once Redis is back, the next save is served, with JWTs.
+    redis.restart();
+    save(&path, &doc);
+    events.until("spec").await;
+    assert!(api.server.spec().lifecycle().tokens.jwt.is_some());
+    let body = json(
+        api.post_json(
+            "/auth/login",
+            &json!({"username": "demo", "password": "demo"}),
+        )
+        .await,
+    )
+    .await;
+    let access = body["accessToken"].as_str().unwrap();
+    assert_eq!(decode_header(access).unwrap().alg, Algorithm::RS256);
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -448,3 +448,87 @@ pub async fn until_seen(stream: &mut tokio::net::TcpStream, text: &str) -> Strin
     }
     String::from_utf8_lossy(&got).into_owned()
 }
+
+/// A server-sent event stream, read event by event.
+pub struct Events {
+    resp: reqwest::Response,
+    buf: String,
+}
+
+impl Events {
+    pub async fn open(api: &Api) -> Events {
+        let resp = api.get("/__mock/events").send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert!(content_type(&resp).starts_with("text/event-stream"));
+        let mut events = Events {
+            resp,
+            buf: String::new(),
+        };
+        assert_eq!(events.next().await.0, "hello");
+        events
+    }
+
+    /// The next event's type and data. The bound only keeps a mock that
+    /// never answers from hanging the test.
+    pub async fn next(&mut self) -> (String, String) {
+        let read = async {
+            loop {
+                if let Some(end) = self.buf.find("\n\n") {
+                    let raw: String = self.buf.drain(..end + 2).collect();
+                    let field = |name: &str| {
+                        raw.lines()
+                            .filter_map(|l| l.strip_prefix(name))
+                            .map(str::trim_start)
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    };
+                    let kind = field("event:");
+                    if kind.is_empty() {
+                        continue; // a keep-alive comment
+                    }
+                    return (kind, field("data:"));
+                }
+                let chunk = self
+                    .resp
+                    .chunk()
+                    .await
+                    .unwrap()
+                    .expect("the stream goes on");
+                self.buf.push_str(&String::from_utf8_lossy(&chunk));
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(30), read)
+            .await
+            .expect("an event")
+    }
+
+    /// Skip to the next event of type `kind`; its data.
+    pub async fn until(&mut self, kind: &str) -> String {
+        loop {
+            let (k, data) = self.next().await;
+            if k == kind {
+                return data;
+            }
+        }
+    }
+}
+
+static DIRS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A fresh directory under target/tmp.
+pub fn scratch() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "reload-{}-{}",
+        std::process::id(),
+        DIRS.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Replace `path` as editors do: a new file renamed over the old.
+pub fn save(path: &std::path::Path, doc: &Value) {
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(doc).unwrap()).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
