@@ -73,7 +73,7 @@ pub use login::{LoginCommand, DEFAULT_LOGIN_TIMEOUT};
 pub use machine::RefMachine;
 pub use property::Property;
 pub use report::merge::{merge, MergeError, MergeOptions};
-pub use report::{CheckResult, Group, Report, Status, Verdict};
+pub use report::{CheckResult, Group, Report, Reproduce, Source, Status, Verdict};
 pub use select::{OpFilter, Selection};
 pub use shard::Shard;
 pub use stateful::HttpTarget;

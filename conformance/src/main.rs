@@ -72,20 +72,8 @@ struct ProxyArgs {
     /// Seconds around a token's expiry in which no verdict is given.
     #[arg(long, default_value_t = conformance::proxy::DEFAULT_TOLERANCE)]
     tolerance: u64,
-    /// Also trust the CA certificates of this PEM file (an https upstream).
-    #[arg(long, value_name = "FILE")]
-    ca_cert: Option<PathBuf>,
-    /// Accept any TLS certificate of the upstream (a warning in every
-    /// report).
-    #[arg(long, short = 'k')]
-    insecure: bool,
-    /// A PEM client certificate to the upstream, for mTLS (with
-    /// --client-key).
-    #[arg(long, value_name = "FILE")]
-    client_cert: Option<PathBuf>,
-    /// The PEM private key of --client-cert.
-    #[arg(long, value_name = "FILE")]
-    client_key: Option<PathBuf>,
+    #[command(flatten)]
+    tls: TlsArgs,
     /// Write the JSON report here (at exit and on POST /__mock/report).
     #[arg(long, value_name = "FILE")]
     report_json: Option<PathBuf>,
@@ -95,6 +83,36 @@ struct ProxyArgs {
     /// Write the HTML report here.
     #[arg(long, value_name = "FILE")]
     report_html: Option<PathBuf>,
+}
+
+/// The TLS flags of `run` (to the target) and `proxy` (to the upstream):
+/// declared once, turned into [`Tls`] by [`TlsArgs::tls`].
+#[derive(Debug, Clone, clap::Args)]
+struct TlsArgs {
+    /// Also trust the CA certificates of this PEM file.
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
+    /// Accept any TLS certificate (a warning in every report).
+    #[arg(long, short = 'k')]
+    insecure: bool,
+    /// A PEM client certificate, for mTLS (with --client-key).
+    #[arg(long, value_name = "FILE")]
+    client_cert: Option<PathBuf>,
+    /// The PEM private key of --client-cert.
+    #[arg(long, value_name = "FILE")]
+    client_key: Option<PathBuf>,
+}
+
+impl TlsArgs {
+    /// The suite's TLS options.
+    fn tls(&self) -> Tls {
+        Tls {
+            ca_cert: self.ca_cert.clone(),
+            insecure: self.insecure,
+            client_cert: self.client_cert.clone(),
+            client_key: self.client_key.clone(),
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -209,18 +227,8 @@ struct RunArgs {
     /// Not these properties.
     #[arg(long, value_name = "NAMES")]
     exclude_checks: Vec<String>,
-    /// Also trust the CA certificates of this PEM file.
-    #[arg(long, value_name = "FILE")]
-    ca_cert: Option<PathBuf>,
-    /// Accept any TLS certificate (a warning in every report).
-    #[arg(long, short = 'k')]
-    insecure: bool,
-    /// A PEM client certificate, for mTLS (with --client-key).
-    #[arg(long, value_name = "FILE")]
-    client_cert: Option<PathBuf>,
-    /// The PEM private key of --client-cert.
-    #[arg(long, value_name = "FILE")]
-    client_key: Option<PathBuf>,
+    #[command(flatten)]
+    tls: TlsArgs,
     /// A command that logs in where the suite cannot (the
     /// authorization-code flow, SSO, MFA), run by `sh -c` with the account
     /// and target in its environment (CONFORMANCE_USERNAME,
@@ -591,12 +599,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let resolved = options::resolve(
         &file,
         &dir,
-        Tls {
-            ca_cert: args.ca_cert.clone(),
-            insecure: args.insecure,
-            client_cert: args.client_cert.clone(),
-            client_key: args.client_key.clone(),
-        },
+        args.tls.tls(),
         args.request_timeout,
         args.max_response_time,
         args.max_body,
@@ -747,12 +750,7 @@ fn proxy(args: ProxyArgs) -> anyhow::Result<ExitCode> {
     config.listen = args.listen;
     config.errors = args.errors;
     config.tolerance = args.tolerance;
-    config.tls = Tls {
-        ca_cert: args.ca_cert,
-        insecure: args.insecure,
-        client_cert: args.client_cert,
-        client_key: args.client_key,
-    };
+    config.tls = args.tls.tls();
     if config.tls.insecure {
         eprintln!("WARNING: --insecure: the upstream's TLS certificate is NOT verified; every report says so");
     }

@@ -248,6 +248,38 @@ impl CheckResult {
     }
 }
 
+/// What made a report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// `conformance run`: a failure's steps are the shrunk minimal
+    /// sequence, and the seed replays the run.
+    #[default]
+    Run,
+    /// `conformance proxy`: a failure's step is the first violating
+    /// exchange of traffic the proxy saw; no seed replays it.
+    Proxy,
+}
+
+/// How a report's failures are reproduced: what their steps are, and
+/// what to do ([`Report::reproduce`]); every format renders this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reproduce {
+    /// What a failure's steps are ("minimal sequence").
+    pub steps: &'static str,
+    /// What reproduces them, in words ("replay the run with ").
+    pub how: &'static str,
+    /// The flag that goes with `how`, if any (`--seed 3`).
+    pub flag: Option<String>,
+}
+
+impl Reproduce {
+    /// `how` and the flag as one text.
+    pub fn hint(&self) -> String {
+        format!("{}{}", self.how, self.flag.as_deref().unwrap_or(""))
+    }
+}
+
 /// The report of a run.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Report {
@@ -259,8 +291,13 @@ pub struct Report {
     pub spec_digest: String,
     /// The target's base URL.
     pub target: String,
-    /// The seed that replays the run.
+    /// The seed that replays the run (a proxy's report: 0, meaningless).
     pub seed: u64,
+    /// What made the report: a suite run (`conformance run`, the seed
+    /// replays it) or the proxy (judged traffic); it says how to
+    /// reproduce a failure ([`Report::reproduce`]). Absent in JSON: a run.
+    #[serde(default)]
+    pub source: Source,
     /// The shard the run was (`--shard I/N`); `None`: the whole run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<Shard>,
@@ -309,6 +346,7 @@ impl Report {
             spec_digest: String::new(),
             target: target.to_owned(),
             seed,
+            source: Source::Run,
             shard: None,
             merged: Vec::new(),
             units: BTreeMap::new(),
@@ -398,6 +436,33 @@ impl Report {
         })
     }
 
+    /// How this report's failures are reproduced: a run's minimal
+    /// sequence with the seed that replays it, or the proxy's first
+    /// violating exchange, reproduced by sending the traffic again.
+    pub fn reproduce(&self) -> Reproduce {
+        match self.source {
+            Source::Run => Reproduce {
+                steps: "minimal sequence",
+                how: "replay the run with ",
+                flag: Some(format!("--seed {}", self.seed)),
+            },
+            Source::Proxy => Reproduce {
+                steps: "first violating exchange",
+                how: "rerun the traffic through the proxy to reproduce it",
+                flag: None,
+            },
+        }
+    }
+
+    /// What the report covers, after the target and spec: `seed 3, shard
+    /// 2/3` for a run, `traffic through the proxy` for the proxy.
+    pub fn origin(&self) -> String {
+        match self.source {
+            Source::Run => format!("seed {}{}", self.seed, self.shard_words()),
+            Source::Proxy => "traffic through the proxy".to_owned(),
+        }
+    }
+
     /// `, shard 2/3` or `, shards 1/3, 2/3, 3/3 merged`; empty for a
     /// whole run.
     fn shard_words(&self) -> String {
@@ -420,11 +485,10 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "conformance of {} against \"{}\" (seed {}{})",
+            "conformance of {} against \"{}\" ({})",
             self.target,
             self.spec,
-            self.seed,
-            self.shard_words()
+            self.origin()
         );
         let mut group = None;
         for c in &self.checks {
@@ -452,11 +516,8 @@ impl Report {
                 let _ = writeln!(out, "{m}");
             }
             if !c.steps.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "minimal sequence (replay the run with --seed {}):",
-                    self.seed
-                );
+                let r = self.reproduce();
+                let _ = writeln!(out, "{} ({}):", r.steps, r.hint());
                 for (i, s) in c.steps.iter().enumerate() {
                     let _ = writeln!(out, "  {}. {}", i + 1, s.step);
                     let _ = writeln!(out, "     {}", s.curl);
@@ -492,9 +553,22 @@ impl Report {
         out
     }
 
-    /// JSON.
+    /// JSON: the fields, and `reproduce` (what a failure's steps are and
+    /// how to reproduce them, as the other formats say it).
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+        let value = serde_json::to_value(self).map(|mut v| {
+            if let Some(o) = v.as_object_mut() {
+                let r = self.reproduce();
+                o.insert(
+                    "reproduce".to_owned(),
+                    serde_json::json!({ "steps": r.steps, "how": r.hint() }),
+                );
+            }
+            v
+        });
+        value
+            .and_then(|v| serde_json::to_string_pretty(&v))
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
 
     /// JUnit XML: one testsuite per group, one testcase per check.
@@ -582,7 +656,8 @@ impl Report {
                                 );
                             }
                         }
-                        let _ = writeln!(body, "replay with --seed {}", self.seed);
+                        let r = self.reproduce();
+                        let _ = writeln!(body, "{}: {}", r.steps, r.hint());
                         let _ = writeln!(
                             out,
                             ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>",

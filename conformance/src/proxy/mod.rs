@@ -330,6 +330,7 @@ pub fn exit_code(report: &Report) -> u8 {
 fn report_of(shared: &Shared) -> Report {
     let tally = shared.oracle.lock().expect("oracle").tally.clone();
     let mut report = Report::new(shared.config.spec.title(), &shared.config.upstream, 0);
+    report.source = crate::Source::Proxy;
     report.allow_unexercised = true;
     report.requests = tally.exchanges;
     report.seconds = shared.started.elapsed().as_secs_f64();

@@ -50,11 +50,11 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "<h1>Conformance of <code>{}</code></h1>\n<p class=\"muted\">against “{}”, seed \
-             {} ({} requests, {} sequences, {:.1} s)</p>",
+            "<h1>Conformance of <code>{}</code></h1>\n<p class=\"muted\">against “{}”, {} \
+             ({} requests, {} sequences, {:.1} s)</p>",
             esc(&self.target),
             esc(&self.spec),
-            self.seed,
+            esc(&self.origin()),
             self.requests,
             self.sequences,
             self.seconds
@@ -138,11 +138,16 @@ impl Report {
             let _ = writeln!(out, "<p>{}</p>", esc(m));
         }
         if !c.steps.is_empty() {
-            let _ = writeln!(
-                out,
-                "<p>Minimal sequence (replay the run with <code>--seed {}</code>):</p>\n<ol>",
-                self.seed
-            );
+            let r = self.reproduce();
+            let flag = r
+                .flag
+                .as_deref()
+                .map_or_else(String::new, |f| format!("<code>{}</code>", esc(f)));
+            let mut steps = r.steps.to_owned();
+            if let Some(first) = steps.get_mut(..1) {
+                first.make_ascii_uppercase();
+            }
+            let _ = writeln!(out, "<p>{} ({}{flag}):</p>\n<ol>", esc(&steps), esc(r.how));
             for s in &c.steps {
                 let _ = writeln!(out, "<li><p>{}</p>", esc(&s.step));
                 if !s.curl.is_empty() {

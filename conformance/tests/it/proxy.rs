@@ -678,6 +678,23 @@ fn the_reports_of_a_defect_run() {
         insta::assert_snapshot!("proxy_junit", report.to_junit());
         insta::assert_snapshot!("proxy_text", report.to_text());
     });
+    // The page says what the other formats say, and no seed.
+    let html = report.to_html();
+    assert!(
+        html.contains("against “Token Lifecycle Reference API”, traffic through the proxy ("),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "<p>First violating exchange (rerun the traffic through the proxy to reproduce it):</p>"
+        ),
+        "{html}"
+    );
+    assert!(!html.contains("--seed"), "{html}");
+    // The JSON report reads back as the proxy's.
+    let back: conformance::Report = serde_json::from_str(&report.to_json()).unwrap();
+    assert_eq!(back.source, conformance::Source::Proxy);
+    assert_eq!(back.reproduce(), report.reproduce());
 }
 
 /// The reference spec with JWT access tokens (RS256, the mock's key).

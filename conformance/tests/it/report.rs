@@ -61,6 +61,13 @@ fn report_formats() {
         }
     }
     settings.bind(|| insta::assert_json_snapshot!("json", v));
+    // A JSON report without `source` (written before it existed) is a
+    // run's, with the seed that replays it.
+    let mut back: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    back.as_object_mut().unwrap().remove("source");
+    let back: conformance::Report = serde_json::from_value(back).unwrap();
+    assert_eq!(back.source, conformance::Source::Run);
+    assert_eq!(back.reproduce().hint(), "replay the run with --seed 3");
 }
 
 /// A run that could not log in against a real target: the line that says
