@@ -7,13 +7,12 @@
 use serde_json::Value;
 
 use openapi::authcode::Grant;
-use openapi::binding::{ActionKind, Binding, ClientAuthMethod, Source};
+use openapi::binding::{ActionKind, Binding, Source};
 use openapi::expr::Expr;
 use openapi::model::{
     ClientAuth, Introspection, Invalidity, Outcome, OutcomeName, Presented, Rejection,
 };
 use openapi::spec::Operation;
-use openapi::wire::basic_credentials;
 use openapi::Spec;
 
 use crate::jwt::{IdToken, Signer};
@@ -36,17 +35,7 @@ struct Read {
 impl Read {
     fn of(b: &Binding, sent: Sent<'_>) -> Read {
         let at = |s: &Option<Source>| s.as_ref().and_then(|s| sent.source(s));
-        let client = b.client.as_ref().map(|c| match c.method {
-            ClientAuthMethod::ClientSecretBasic => {
-                match sent.header("authorization").and_then(basic_credentials) {
-                    Some((id, secret)) => (Some(id), Some(secret)),
-                    None => (None, None),
-                }
-            }
-            ClientAuthMethod::ClientSecretPost | ClientAuthMethod::None => {
-                (at(&c.id), at(&c.secret))
-            }
-        });
+        let client = b.client.as_ref().map(|c| c.credentials(|e| sent.text(e)));
         Read {
             username: at(&b.username),
             password: at(&b.password),

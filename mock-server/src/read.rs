@@ -28,10 +28,14 @@ impl<'a> Sent<'a> {
     /// What the request carries at `source`, its scheme (`Bearer `)
     /// stripped; `None` where it carries nothing there.
     pub(crate) fn source(&self, source: &Source) -> Option<String> {
-        let raw = self
-            .incoming
-            .shared(|i| i.text(self.parsed, &source.expr))?;
+        let raw = self.text(&source.expr)?;
         Some(source.strip(&raw).to_owned())
+    }
+
+    /// The text the request carries at `expr` (see
+    /// `openapi::request::Incoming::text`).
+    pub(crate) fn text(&self, expr: &Expr) -> Option<String> {
+        self.incoming.shared(|i| i.text(self.parsed, expr))
     }
 
     /// The value the request carries at `expr`, as a binding's `when`

@@ -446,26 +446,10 @@ impl Oracle {
         read: &impl Fn(&openapi::expr::Expr) -> Option<String>,
         token: Option<&str>,
     ) -> Caller {
-        use openapi::binding::ClientAuthMethod;
         let Some(c) = &b.client else {
             return Caller::Own;
         };
-        let at = |s: &Option<openapi::binding::Source>| {
-            s.as_ref()
-                .and_then(|s| read(&s.expr).map(|raw| s.strip(&raw).to_owned()))
-        };
-        let (id, secret) = match c.method {
-            ClientAuthMethod::ClientSecretBasic => {
-                let header = read(&openapi::expr::Expr::RequestHeader("authorization".into()));
-                match header.as_deref().and_then(openapi::wire::basic_credentials) {
-                    Some((id, secret)) => (Some(id), Some(secret)),
-                    None => (None, None),
-                }
-            }
-            ClientAuthMethod::ClientSecretPost | ClientAuthMethod::None => {
-                (at(&c.id), at(&c.secret))
-            }
-        };
+        let (id, secret) = c.credentials(read);
         let found = self.plan.clients.iter().position(|known| {
             Some(&known.id) == id.as_ref()
                 && match &known.secret {

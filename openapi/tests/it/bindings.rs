@@ -859,3 +859,39 @@ fn account_declared_twice() {
     );
     insta::assert_snapshot!(error_of(&doc));
 }
+
+#[test]
+fn a_client_binding_reads_its_credentials_where_it_says() {
+    use openapi::binding::{ClientAuthMethod, ClientBinding, Source};
+    let body = |name: &str| Source {
+        expr: Expr::parse(&format!("$request.body#/{name}")).unwrap(),
+        scheme: None,
+    };
+    let post = ClientBinding {
+        method: ClientAuthMethod::ClientSecretPost,
+        id: Some(body("client_id")),
+        secret: Some(body("client_secret")),
+    };
+    let basic = ClientBinding {
+        method: ClientAuthMethod::ClientSecretBasic,
+        ..post.clone()
+    };
+    // `app:s3cret`, and body fields that say otherwise.
+    let request = |e: &Expr| match e {
+        Expr::RequestHeader(h) if h == "authorization" => Some("Basic YXBwOnMzY3JldA==".to_owned()),
+        Expr::RequestBody(_) if e.to_string().ends_with("/client_id") => Some("web".to_owned()),
+        Expr::RequestBody(_) if e.to_string().ends_with("/client_secret") => {
+            Some("other".to_owned())
+        }
+        _ => None,
+    };
+    let some = |a: &str, b: &str| (Some(a.to_owned()), Some(b.to_owned()));
+    assert_eq!(basic.credentials(request), some("app", "s3cret"));
+    assert_eq!(post.credentials(request), some("web", "other"));
+    // Basic without a (decodable) header presents no client at all.
+    assert_eq!(basic.credentials(|_| None), (None, None));
+    assert_eq!(
+        basic.credentials(|_| Some("Basic !!!".to_owned())),
+        (None, None)
+    );
+}
