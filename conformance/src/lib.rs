@@ -58,6 +58,7 @@ mod stateful;
 mod stateless;
 mod strategy;
 mod target;
+mod tls;
 mod verdict;
 
 use std::sync::Arc;

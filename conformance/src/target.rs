@@ -183,53 +183,13 @@ pub struct Target {
     inner: Arc<Inner>,
 }
 
-fn read_file(what: &'static str, path: &PathBuf) -> Result<Vec<u8>, RunError> {
-    std::fs::read(path).map_err(|source| RunError::File {
-        what,
-        path: path.clone(),
-        source,
-    })
-}
-
 fn client(transport: &Transport) -> Result<reqwest::blocking::Client, RunError> {
-    let tls = &transport.tls;
-    let mut builder = reqwest::blocking::Client::builder()
-        .use_rustls_tls()
+    reqwest::blocking::Client::builder()
+        .use_preconfigured_tls(crate::tls::config(&transport.tls)?)
         .timeout(transport.request_timeout)
         .connect_timeout(transport.request_timeout.min(Duration::from_secs(10)))
         .redirect(reqwest::redirect::Policy::none())
-        .pool_max_idle_per_host(64);
-    if let Some(path) = &tls.ca_cert {
-        let pem = read_file("CA certificate", path)?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem)
-            .ok()
-            .filter(|c| !c.is_empty())
-            .ok_or_else(|| RunError::Pem {
-                what: "CA certificate",
-                path: path.clone(),
-            })?;
-        for cert in certs {
-            builder = builder.add_root_certificate(cert);
-        }
-    }
-    match (&tls.client_cert, &tls.client_key) {
-        (Some(cert), Some(key)) => {
-            let mut pem = read_file("client certificate", cert)?;
-            pem.push(b'\n');
-            pem.extend(read_file("client key", key)?);
-            let identity = reqwest::Identity::from_pem(&pem).map_err(|_| RunError::Pem {
-                what: "client certificate and key",
-                path: cert.clone(),
-            })?;
-            builder = builder.identity(identity);
-        }
-        (None, None) => {}
-        _ => return Err(RunError::ClientCertPair),
-    }
-    if tls.insecure {
-        builder = builder.danger_accept_invalid_certs(true);
-    }
-    builder
+        .pool_max_idle_per_host(64)
         .build()
         .map_err(|e| RunError::Client(error_chain(&e)))
 }
