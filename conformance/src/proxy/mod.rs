@@ -445,12 +445,12 @@ fn streams_at_once(headers: &http::HeaderMap) -> bool {
 }
 
 /// Note an exchange that is relayed without a verdict.
-fn unjudged(shared: &Shared, parts: &http::request::Parts, status: u16, why: &str) {
-    let path = {
+/// `path` is the request's path and query as it may be shown.
+fn unjudged(shared: &Shared, parts: &http::request::Parts, path: &str, status: u16, why: &str) {
+    {
         let mut oracle = shared.oracle.lock().expect("oracle");
         oracle.unjudged(parts.method.as_str(), parts.uri.path(), why);
-        oracle.mask(&parts.uri.to_string(), &[])
-    };
+    }
     tracing::info!(method = %parts.method, path = %path, status, "forwarded, not judged: {why}");
 }
 
@@ -478,6 +478,29 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Relay> {
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_owned();
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .filter(|(n, _)| !hop_by_hop(n.as_str(), &connection) && n.as_str() != "host")
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    // The request's path and query as they may be shown when it is not
+    // judged: its secrets shortened.
+    let shown = |body: &[u8]| {
+        let seen = oracle::Seen {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: parts.uri.query().unwrap_or(""),
+            headers: &headers,
+            body,
+        };
+        shared.oracle.lock().expect("oracle").shown(&seen)
+    };
     let mut upstream = Request::builder()
         .method(parts.method.clone())
         .uri(format!("{}{}", shared.config.upstream, path_and_query));
@@ -494,11 +517,7 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Relay> {
         Ok(a) => a,
         Err(e) => {
             let cause = crate::target::error_chain(&e);
-            let path = shared
-                .oracle
-                .lock()
-                .expect("oracle")
-                .mask(&path_and_query, &[]);
+            let path = shown(body.as_deref().unwrap_or_default());
             tracing::warn!(method = %parts.method, path = %path, "upstream: {cause}");
             return problem(
                 502,
@@ -529,11 +548,7 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Relay> {
         match body::read(rbody, BODY_LIMIT).await {
             Ok(r) => r,
             Err(e) => {
-                let path = shared
-                    .oracle
-                    .lock()
-                    .expect("oracle")
-                    .mask(&path_and_query, &[]);
+                let path = shown(body.as_deref().unwrap_or_default());
                 tracing::warn!(method = %parts.method, path = %path, "upstream: {e}");
                 return problem(
                     502,
@@ -544,31 +559,27 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Relay> {
             }
         }
     };
-    let (body, rbody) = match (body, read) {
+    let (body, rbody) = match (body.clone(), read) {
         (Some(body), Read::Whole(rbody)) => (body, rbody),
         // A body streamed through, one way or the other: relayed as it
         // is, and no verdict on the exchange.
         (_, Read::Over(streamed)) => {
-            unjudged(shared, &parts, status, "the answer's body streamed");
+            let path = shown(body.as_deref().unwrap_or_default());
+            unjudged(shared, &parts, &path, status, "the answer's body streamed");
             return relayed(streamed, true);
         }
         (None, Read::Whole(b)) => {
-            unjudged(shared, &parts, status, "the request's body streamed");
+            unjudged(
+                shared,
+                &parts,
+                &shown(&[]),
+                status,
+                "the request's body streamed",
+            );
             return relayed(Relay::whole(b), true);
         }
     };
 
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .filter(|(n, _)| !hop_by_hop(n.as_str(), &connection) && n.as_str() != "host")
-        .map(|(n, v)| {
-            (
-                n.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
     let resp = HttpResponse {
         status: rparts.status.as_u16(),
         headers: rparts

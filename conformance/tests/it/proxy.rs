@@ -891,3 +891,65 @@ fn the_binary_refuses_bad_tls_options_and_upstreams_with_exit_2() {
         assert!(stderr.trim().starts_with(&message), "{all:?}: {stderr}");
     }
 }
+
+#[test]
+fn a_token_in_a_query_and_a_short_password_in_a_form_are_never_logged_or_reported_in_full() {
+    use std::io::Read;
+    let mock = Served::start(spec(crate::support::oauth2()));
+    let dir = crate::support::Scratch::new("proxy-masking");
+    let port = crate::support::free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let spec_file = crate::support::root().join("fixtures/oauth2.yaml");
+    // The proxy believes demo's password is another: demo's login (with
+    // the short password `demo`, in a form) is a violation, whose curl
+    // the report holds.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_conformance"))
+        .args(["proxy", "--upstream", &mock.uri(), "--listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--spec")
+        .arg(&spec_file)
+        .args(["--user", "demo:not-demo", "--user", "alice:alice-secret"])
+        .arg("--report-json")
+        .arg(dir.path("proxy.json"))
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let mut banner = [0u8; 1];
+    // The first byte of the banner: it listens.
+    stderr.read_exact(&mut banner).unwrap();
+    let login = |user: &str, password: &str| {
+        let form = [
+            ("grant_type", "password"),
+            ("username", user),
+            ("password", password),
+        ];
+        token_request(&base, "web-app", &form)
+    };
+    let (status, pair) = login("alice", "alice-secret");
+    assert_eq!(status, 200, "{pair}");
+    let access = pair["access_token"].as_str().unwrap().to_owned();
+    let status = reqwest::blocking::get(format!("{base}/api/orders?access_token={access}"))
+        .unwrap()
+        .status();
+    assert!(status.is_client_error(), "{status}");
+    assert_eq!(login("demo", "demo").0, 200);
+    let pid = child.id().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut log = String::new();
+    stderr.read_to_string(&mut log).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(1), "{log}");
+    let report = std::fs::read_to_string(dir.path("proxy.json")).unwrap();
+    // The exchanges were logged and the login reported, shortened.
+    assert!(log.contains("/api/orders?access_token="), "{log}");
+    assert!(report.contains("password="), "{report}");
+    for text in [&log, &report] {
+        assert!(!text.contains(&access), "{text}");
+        assert!(!text.contains("password=demo"), "{text}");
+    }
+}
