@@ -953,3 +953,29 @@ fn a_token_in_a_query_and_a_short_password_in_a_form_are_never_logged_or_reporte
         assert!(!text.contains("password=demo"), "{text}");
     }
 }
+
+#[test]
+fn the_jtis_of_forgotten_tokens_are_forgotten_too() {
+    // A mock with JWTs that reads bodies of up to 8 MiB, behind a cache
+    // that answers a second login with the first one's JWT.
+    let mock = Served::from_builder(
+        mock_server::MockServer::builder()
+            .spec(spec(reference_with_jwt()))
+            .body_limit(8 << 20),
+    );
+    let cache = login_cache(&mock.uri());
+    let proxy = proxy(&cache.uri(), reference_with_jwt(), false);
+    let client = Client::new(proxy.uri());
+    let (access, _) = client.login();
+    // A bound exchange the proxy cannot read: it forgets every token,
+    // and with them the `jti`s it saw (its memory stays bounded).
+    let pad = "x".repeat(2 << 20);
+    let (status, _) = client.post("/auth/logout", json!({ "pad": pad }), Some(&access));
+    assert_eq!(status, 204);
+    assert_eq!(proxy.tally().unjudged, 1);
+    let (again, _) = client.login();
+    assert_eq!(again, access, "the cache did not answer");
+    let tally = proxy.tally();
+    assert_eq!(failed(&proxy), Vec::<String>::new(), "{tally:?}");
+    assert_eq!(tally.exercised.get(&Property::JwtJtiUnique), Some(&2));
+}
