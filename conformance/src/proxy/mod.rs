@@ -420,8 +420,8 @@ fn header_text(headers: &http::HeaderMap, name: http::HeaderName) -> Option<Stri
 }
 
 /// Whether an answer with these headers streams from its first byte: an
-/// event stream, a body over the limit, or one without a length that is
-/// not JSON (JSON is read to be judged, up to the limit).
+/// event stream, or a body whose `Content-Length` is over the limit.
+/// Every other answer is read (bounded by the limit) and judged.
 fn streams_at_once(headers: &http::HeaderMap) -> bool {
     let media = header_text(headers, http::header::CONTENT_TYPE)
         .map(|t| {
@@ -435,16 +435,11 @@ fn streams_at_once(headers: &http::HeaderMap) -> bool {
     if media == "text/event-stream" {
         return true;
     }
-    let json = media == "application/json" || media.ends_with("+json");
-    let length = header_text(headers, http::header::CONTENT_LENGTH)
-        .and_then(|l| l.trim().parse::<u64>().ok());
-    match length {
-        Some(n) => n > BODY_LIMIT as u64,
-        None => !json,
-    }
+    header_text(headers, http::header::CONTENT_LENGTH)
+        .and_then(|l| l.trim().parse::<u64>().ok())
+        .is_some_and(|n| n > BODY_LIMIT as u64)
 }
 
-/// Note an exchange that is relayed without a verdict.
 /// `path` is the request's path and query as it may be shown.
 fn unjudged(shared: &Shared, parts: &http::request::Parts, path: &str, status: u16, why: &str) {
     {
