@@ -375,6 +375,7 @@ fn big_body() -> Vec<u8> {
 
 /// An upstream for the streaming tests: `GET /big` answers [`big_body`]
 /// as JSON with its length, `GET /chunked` the same without a length,
+/// `GET /html` a small HTML error page without a length,
 /// any `POST` echoes its body, and `GET /events` is an event stream that
 /// sends one event, then ends when `release` fires.
 fn streaming_upstream(release: tokio::sync::oneshot::Receiver<()>) -> crate::support::Background {
@@ -405,6 +406,16 @@ fn streaming_upstream(release: tokio::sync::oneshot::Receiver<()>) -> crate::sup
                     Response::builder()
                         .content_type("application/json")
                         .body(Body::from_bytes_stream(futures::stream::iter(chunks)))
+                }
+                ("GET", "/html") => {
+                    let page: [Result<bytes::Bytes, std::io::Error>; 2] = [
+                        Ok(bytes::Bytes::from_static(b"<html><body>")),
+                        Ok(bytes::Bytes::from_static(b"bad gateway</body></html>")),
+                    ];
+                    Response::builder()
+                        .status(poem::http::StatusCode::BAD_GATEWAY)
+                        .content_type("text/html")
+                        .body(Body::from_bytes_stream(futures::stream::iter(page)))
                 }
                 ("GET", "/events") => {
                     let rx = release.lock().unwrap().take();
@@ -978,4 +989,75 @@ fn the_jtis_of_forgotten_tokens_are_forgotten_too() {
     let tally = proxy.tally();
     assert_eq!(failed(&proxy), Vec::<String>::new(), "{tally:?}");
     assert_eq!(tally.exercised.get(&Property::JwtJtiUnique), Some(&2));
+}
+
+#[test]
+fn a_small_answer_without_a_length_that_is_not_json_is_read_and_judged() {
+    let (_release, rx) = tokio::sync::oneshot::channel();
+    let upstream = streaming_upstream(rx);
+    let proxy = proxy(&upstream.uri(), reference(), false);
+    let resp = reqwest::blocking::get(format!("{}/html", proxy.uri())).unwrap();
+    assert_eq!(resp.status(), 502);
+    assert_eq!(
+        resp.text().unwrap(),
+        "<html><body>bad gateway</body></html>"
+    );
+    let tally = proxy.tally();
+    assert_eq!((tally.exchanges, tally.unjudged), (1, 0), "{tally:?}");
+    assert!(proxy.report().warnings.is_empty());
+}
+
+/// An upstream on a raw socket that answers its one request with an
+/// event stream with a trailer.
+fn upstream_with_a_trailer() -> (String, std::thread::JoinHandle<()>) {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let uri = format!("http://{}", listener.local_addr().unwrap());
+    let served = std::thread::spawn(move || {
+        let (mut socket, _) = listener.accept().unwrap();
+        let mut request = Vec::new();
+        let mut byte = [0u8; 1];
+        while !request.ends_with(b"\r\n\r\n") && socket.read(&mut byte).unwrap() == 1 {
+            request.push(byte[0]);
+        }
+        socket
+            .write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
+                  transfer-encoding: chunked\r\ntrailer: x-checksum\r\nconnection: close\r\n\r\n\
+                  b\r\ndata: one\n\n\r\n0\r\nx-checksum: abc\r\n\r\n",
+            )
+            .unwrap();
+    });
+    (uri, served)
+}
+
+#[test]
+fn trailers_are_not_relayed_on_a_streamed_answer() {
+    use http_body_util::BodyExt as _;
+    let (upstream, served) = upstream_with_a_trailer();
+    let proxy = proxy(&upstream, reference(), false);
+    let address = proxy.uri().trim_start_matches("http://").to_owned();
+    // Over h2c, where a server sends whatever trailers its body has.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (data, trailers) = runtime.block_on(async {
+        let socket = tokio::net::TcpStream::connect(address).await.unwrap();
+        let (mut sender, connection) = hyper::client::conn::http2::handshake(
+            hyper_util::rt::TokioExecutor::new(),
+            hyper_util::rt::TokioIo::new(socket),
+        )
+        .await
+        .unwrap();
+        tokio::spawn(connection);
+        let request = http::Request::get(format!("{}/events", proxy.uri()))
+            .body(http_body_util::Empty::<bytes::Bytes>::new())
+            .unwrap();
+        let answer = sender.send_request(request).await.unwrap();
+        let body = answer.into_body().collect().await.unwrap();
+        let trailers = body.trailers().cloned();
+        (body.to_bytes(), trailers)
+    });
+    served.join().unwrap();
+    assert_eq!(&data[..], b"data: one\n\n");
+    assert_eq!(trailers, None);
+    assert_eq!(proxy.tally().unjudged, 1);
 }
