@@ -63,6 +63,9 @@ pub struct ProxyConfig {
     pub users: Vec<(String, String)>,
     /// Seconds around a token's expiry without a verdict.
     pub tolerance: u64,
+    /// How far the upstream's clock, and a JWT's lifetime from its
+    /// `expires_in`, may be off, in seconds (`--clock-skew`, as `run`).
+    pub clock_skew: u64,
 }
 
 impl ProxyConfig {
@@ -76,6 +79,7 @@ impl ProxyConfig {
             errors: false,
             users: Vec::new(),
             tolerance: DEFAULT_TOLERANCE,
+            clock_skew: crate::DEFAULT_CLOCK_SKEW,
         }
     }
 }
@@ -200,12 +204,16 @@ impl Proxy {
             config.users.clone()
         };
         let clients = config.spec.lifecycle().clients.clone();
-        let plan = Plan::new(
+        let mut plan = Plan::new(
             config.spec.clone(),
             target,
             (users, clients),
             false,
             Selection::default(),
+        );
+        plan.jwt = crate::jwt::Checks::new(
+            config.spec.lifecycle().tokens.jwt.clone(),
+            config.clock_skew,
         );
         let oracle =
             oracle::Oracle::new(Arc::new(plan), config.tolerance).map_err(ProxyError::Plan)?;

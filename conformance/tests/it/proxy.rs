@@ -889,6 +889,10 @@ fn the_binary_refuses_bad_tls_options_and_upstreams_with_exit_2() {
                 .to_owned(),
         ),
         (
+            vec!["--upstream", "http://127.0.0.1:1", "--clock-skew", "soon"],
+            "error: invalid value 'soon' for '--clock-skew <CLOCK_SKEW>'".to_owned(),
+        ),
+        (
             vec!["--upstream", "ftp://127.0.0.1:1"],
             "error: the upstream must be an http:// or https:// URL, got `ftp://127.0.0.1:1`"
                 .to_owned(),
@@ -1060,4 +1064,31 @@ fn trailers_are_not_relayed_on_a_streamed_answer() {
     assert_eq!(&data[..], b"data: one\n\n");
     assert_eq!(trailers, None);
     assert_eq!(proxy.tally().unjudged, 1);
+}
+
+#[test]
+fn clock_skew_widens_what_a_jwt_lifetime_may_be_off_by() {
+    // As in `a_jwt_lifetime_that_disagrees_with_expires_in_is_reported`:
+    // `expiresIn: 60` for JWTs that live 3600 s; off by 3540 s, within a
+    // skew of an hour and a half.
+    let mut served = reference_with_jwt();
+    for path in ["/auth/login", "/auth/refresh"] {
+        let op = &mut served["paths"][path]["post"];
+        op["x-token-lifecycle"]["issue"]
+            .as_object_mut()
+            .unwrap()
+            .shift_remove("expiresIn");
+        op["responses"]["200"]["content"]["application/json"]["example"]["expiresIn"] = json!(60);
+    }
+    let mock = Served::start(spec(served));
+    let mut c = ProxyConfig::new(&mock.uri(), Arc::new(spec(reference_with_jwt())));
+    c.clock_skew = 5400;
+    let proxy = Proxy::start(c, ReportPaths::default()).unwrap();
+    Client::new(proxy.uri()).login();
+    let tally = proxy.tally();
+    assert_eq!(failed(&proxy), Vec::<String>::new(), "{tally:?}");
+    assert_eq!(
+        tally.exercised.get(&Property::JwtExpAgreesWithExpiresIn),
+        Some(&1)
+    );
 }
