@@ -395,7 +395,7 @@ impl Oracle {
                 return self.rejected(vec![format!("content type {sent}")], resp)
             }
         };
-        let binding = op.binding_for(|e| incoming.value(&parsed, e));
+        let binding = op.binding_for(|e| incoming.value(parsed, e));
         let missing = binding
             .is_some_and(|b| b.answers_missing(problems.iter().map(|p| p.location.as_str())));
         if !problems.is_empty() && !missing {
@@ -418,12 +418,12 @@ impl Oracle {
                     .position(|p| p.op == index && p.binding == j)
                     .map(Bound);
                 match bound {
-                    Some(bound) => self.bound_step(bound, b, |e| incoming.text(&parsed, e)),
+                    Some(bound) => self.bound_step(bound, b, |e| incoming.text(parsed, e)),
                     None => None,
                 }
             }
             None => crate::guard::guard(&plan, op).and_then(|source| {
-                let raw = incoming.text(&parsed, &source.expr)?;
+                let raw = incoming.text(parsed, &source.expr)?;
                 let sym = self.reverse.get(source.strip(&raw))?.clone();
                 Some(Step::Guarded {
                     op: index,
