@@ -58,6 +58,10 @@ struct Request<'p> {
     fills: Vec<(&'p Source, Fill)>,
 }
 
+/// The `jti`s a passive driver (the proxy) remembers before it starts
+/// over: as many as the proxy's known tokens.
+const PASSIVE_JTIS: usize = 10_000;
+
 /// The HTTP side of a sequence.
 #[derive(Debug)]
 pub struct Driver {
@@ -222,7 +226,8 @@ impl Driver {
         self.judge(after, step, req, false, resp)
     }
 
-    /// Forget the symbolic tokens `syms` (the proxy's bound on memory).
+    /// Forget the symbolic tokens `syms` (the proxy's bound on memory),
+    /// and every `jti` seen.
     pub fn forget(&mut self, syms: &[String]) {
         for s in syms {
             if let Some(real) = self.real.remove(s) {
@@ -231,6 +236,7 @@ impl Driver {
         }
         self.issued.clear();
         self.log.clear();
+        self.jtis.clear();
     }
 
     /// The request a step sends: its operation and what to put where the
@@ -605,6 +611,12 @@ impl Driver {
             // Passive: no key set is fetched (an RS256 signature is not
             // judged), the claims are.
             let fetch = !self.passive;
+            // Passive, the traffic never ends: the `jti`s remembered are
+            // bounded (a repeat across the bound goes unseen, never a
+            // false alarm).
+            if self.passive && self.jtis.len() >= PASSIVE_JTIS {
+                self.jtis.clear();
+            }
             let (checked, found) = plan
                 .jwt
                 .judge(&plan.target, &issued, &mut self.jtis, fetch)?;

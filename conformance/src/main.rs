@@ -73,6 +73,8 @@ struct ProxyArgs {
     #[arg(long, default_value_t = conformance::proxy::DEFAULT_TOLERANCE)]
     tolerance: u64,
     #[command(flatten)]
+    skew: SkewArgs,
+    #[command(flatten)]
     tls: TlsArgs,
     /// Write the JSON report here (at exit and on POST /__mock/report).
     #[arg(long, value_name = "FILE")]
@@ -83,6 +85,15 @@ struct ProxyArgs {
     /// Write the HTML report here.
     #[arg(long, value_name = "FILE")]
     report_html: Option<PathBuf>,
+}
+
+/// The `--clock-skew` flag of `run` and `proxy`: declared once.
+#[derive(Debug, Clone, clap::Args)]
+struct SkewArgs {
+    /// How far the target's clock, and a JWT's lifetime from its
+    /// expiresIn, may be off (30s) [default: 30s].
+    #[arg(long, value_parser = options::duration)]
+    clock_skew: Option<Duration>,
 }
 
 /// The TLS flags of `run` (to the target) and `proxy` (to the upstream):
@@ -239,10 +250,8 @@ struct RunArgs {
     /// Longest run of --login-command (30s, 2m) [default: 30s].
     #[arg(long, value_parser = options::duration)]
     login_timeout: Option<Duration>,
-    /// How far the target's clock, and a JWT's lifetime from its
-    /// expiresIn, may be off (30s) [default: 30s].
-    #[arg(long, value_parser = options::duration)]
-    clock_skew: Option<Duration>,
+    #[command(flatten)]
+    skew: SkewArgs,
     /// Run only shard I of N (1/3, 2/3, 3/3): a deterministic share of
     /// the generated cases, sequences and directed checks (same seed and
     /// spec: disjoint, together the whole); --budget applies per shard.
@@ -619,7 +628,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     config.limits = resolved.limits;
     config.login_command =
         options::login_command(&file, &dir, args.login_command.clone(), args.login_timeout)?;
-    config.clock_skew = options::clock_skew(&file, args.clock_skew)?;
+    config.clock_skew = options::clock_skew(&file, args.skew.clock_skew)?;
     config.shard = options::shard(&file, args.shard)?;
     let interrupt = Arc::new(AtomicBool::new(false));
     config.limits.interrupt = Some(interrupt.clone());
@@ -750,6 +759,10 @@ fn proxy(args: ProxyArgs) -> anyhow::Result<ExitCode> {
     config.listen = args.listen;
     config.errors = args.errors;
     config.tolerance = args.tolerance;
+    config.clock_skew = args
+        .skew
+        .clock_skew
+        .map_or(conformance::DEFAULT_CLOCK_SKEW, |d| d.as_secs());
     config.tls = args.tls.tls();
     if config.tls.insecure {
         eprintln!("WARNING: --insecure: the upstream's TLS certificate is NOT verified; every report says so");

@@ -54,10 +54,18 @@ impl Body for Relay {
                 Poll::Ready(None) => Poll::Ready(None),
                 Poll::Pending => Poll::Pending,
             },
-            Relay::Stream { prefix, rest } => match prefix.take() {
-                Some(p) => Poll::Ready(Some(Ok(Frame::data(p)))),
-                None => Pin::new(rest).poll_frame(cx),
-            },
+            Relay::Stream { prefix, rest } => {
+                if let Some(p) = prefix.take() {
+                    return Poll::Ready(Some(Ok(Frame::data(p))));
+                }
+                // Trailers are hop-by-hop: not relayed.
+                loop {
+                    match Pin::new(&mut *rest).poll_frame(cx) {
+                        Poll::Ready(Some(Ok(f))) if !f.is_data() => continue,
+                        other => return other,
+                    }
+                }
+            }
         }
     }
 

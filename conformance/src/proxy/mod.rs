@@ -63,6 +63,9 @@ pub struct ProxyConfig {
     pub users: Vec<(String, String)>,
     /// Seconds around a token's expiry without a verdict.
     pub tolerance: u64,
+    /// How far the upstream's clock, and a JWT's lifetime from its
+    /// `expires_in`, may be off, in seconds (`--clock-skew`, as `run`).
+    pub clock_skew: u64,
 }
 
 impl ProxyConfig {
@@ -76,6 +79,7 @@ impl ProxyConfig {
             errors: false,
             users: Vec::new(),
             tolerance: DEFAULT_TOLERANCE,
+            clock_skew: crate::DEFAULT_CLOCK_SKEW,
         }
     }
 }
@@ -200,12 +204,16 @@ impl Proxy {
             config.users.clone()
         };
         let clients = config.spec.lifecycle().clients.clone();
-        let plan = Plan::new(
+        let mut plan = Plan::new(
             config.spec.clone(),
             target,
             (users, clients),
             false,
             Selection::default(),
+        );
+        plan.jwt = crate::jwt::Checks::new(
+            config.spec.lifecycle().tokens.jwt.clone(),
+            config.clock_skew,
         );
         let oracle =
             oracle::Oracle::new(Arc::new(plan), config.tolerance).map_err(ProxyError::Plan)?;
@@ -420,8 +428,8 @@ fn header_text(headers: &http::HeaderMap, name: http::HeaderName) -> Option<Stri
 }
 
 /// Whether an answer with these headers streams from its first byte: an
-/// event stream, a body over the limit, or one without a length that is
-/// not JSON (JSON is read to be judged, up to the limit).
+/// event stream, or a body whose `Content-Length` is over the limit.
+/// Every other answer is read (bounded by the limit) and judged.
 fn streams_at_once(headers: &http::HeaderMap) -> bool {
     let media = header_text(headers, http::header::CONTENT_TYPE)
         .map(|t| {
@@ -435,22 +443,17 @@ fn streams_at_once(headers: &http::HeaderMap) -> bool {
     if media == "text/event-stream" {
         return true;
     }
-    let json = media == "application/json" || media.ends_with("+json");
-    let length = header_text(headers, http::header::CONTENT_LENGTH)
-        .and_then(|l| l.trim().parse::<u64>().ok());
-    match length {
-        Some(n) => n > BODY_LIMIT as u64,
-        None => !json,
-    }
+    header_text(headers, http::header::CONTENT_LENGTH)
+        .and_then(|l| l.trim().parse::<u64>().ok())
+        .is_some_and(|n| n > BODY_LIMIT as u64)
 }
 
-/// Note an exchange that is relayed without a verdict.
-fn unjudged(shared: &Shared, parts: &http::request::Parts, status: u16, why: &str) {
-    let path = {
+/// `path` is the request's path and query as it may be shown.
+fn unjudged(shared: &Shared, parts: &http::request::Parts, path: &str, status: u16, why: &str) {
+    {
         let mut oracle = shared.oracle.lock().expect("oracle");
         oracle.unjudged(parts.method.as_str(), parts.uri.path(), why);
-        oracle.mask(&parts.uri.to_string(), &[])
-    };
+    }
     tracing::info!(method = %parts.method, path = %path, status, "forwarded, not judged: {why}");
 }
 
@@ -478,6 +481,29 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Relay> {
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_owned();
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .filter(|(n, _)| !hop_by_hop(n.as_str(), &connection) && n.as_str() != "host")
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    // The request's path and query as they may be shown when it is not
+    // judged: its secrets shortened.
+    let shown = |body: &[u8]| {
+        let seen = oracle::Seen {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: parts.uri.query().unwrap_or(""),
+            headers: &headers,
+            body,
+        };
+        shared.oracle.lock().expect("oracle").shown(&seen)
+    };
     let mut upstream = Request::builder()
         .method(parts.method.clone())
         .uri(format!("{}{}", shared.config.upstream, path_and_query));
@@ -494,11 +520,7 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Relay> {
         Ok(a) => a,
         Err(e) => {
             let cause = crate::target::error_chain(&e);
-            let path = shared
-                .oracle
-                .lock()
-                .expect("oracle")
-                .mask(&path_and_query, &[]);
+            let path = shown(body.as_deref().unwrap_or_default());
             tracing::warn!(method = %parts.method, path = %path, "upstream: {cause}");
             return problem(
                 502,
@@ -529,11 +551,7 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Relay> {
         match body::read(rbody, BODY_LIMIT).await {
             Ok(r) => r,
             Err(e) => {
-                let path = shared
-                    .oracle
-                    .lock()
-                    .expect("oracle")
-                    .mask(&path_and_query, &[]);
+                let path = shown(body.as_deref().unwrap_or_default());
                 tracing::warn!(method = %parts.method, path = %path, "upstream: {e}");
                 return problem(
                     502,
@@ -544,31 +562,27 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Relay> {
             }
         }
     };
-    let (body, rbody) = match (body, read) {
+    let (body, rbody) = match (body.clone(), read) {
         (Some(body), Read::Whole(rbody)) => (body, rbody),
         // A body streamed through, one way or the other: relayed as it
         // is, and no verdict on the exchange.
         (_, Read::Over(streamed)) => {
-            unjudged(shared, &parts, status, "the answer's body streamed");
+            let path = shown(body.as_deref().unwrap_or_default());
+            unjudged(shared, &parts, &path, status, "the answer's body streamed");
             return relayed(streamed, true);
         }
         (None, Read::Whole(b)) => {
-            unjudged(shared, &parts, status, "the request's body streamed");
+            unjudged(
+                shared,
+                &parts,
+                &shown(&[]),
+                status,
+                "the request's body streamed",
+            );
             return relayed(Relay::whole(b), true);
         }
     };
 
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .filter(|(n, _)| !hop_by_hop(n.as_str(), &connection) && n.as_str() != "host")
-        .map(|(n, v)| {
-            (
-                n.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
     let resp = HttpResponse {
         status: rparts.status.as_u16(),
         headers: rparts

@@ -18,6 +18,7 @@ use openapi::binding::{ActionKind, Binding};
 use openapi::model::TokenKind;
 use openapi::request::{Checked, Incoming};
 use openapi::router::{base_path, Routed, Router};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::check::response_problems;
 use crate::driver::{Driver, Exchange, Violation};
@@ -26,8 +27,39 @@ use crate::plan::{Bound, Caller, Plan};
 use crate::property::Property;
 use crate::target::HttpResponse;
 
+/// What a URI's percent-encoding escapes: all but the unreserved.
+const URI_ENCODED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// What `application/x-www-form-urlencoded` escapes (a space then
+/// written `+`).
+const FORM_ENCODED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'*')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_');
+
 /// Symbolic tokens kept before expired ones are forgotten.
 const KNOWN_TOKENS: usize = 10_000;
+
+/// The operation a request is for (index into `Spec::operations()`), its
+/// path parameters, and the request checked against it.
+struct Matched {
+    op: usize,
+    params: Vec<(String, String)>,
+    checked: Checked,
+}
+
+/// A request's path and query, as sent.
+fn target_of(seen: &Seen<'_>) -> String {
+    match seen.query {
+        "" => seen.path.to_owned(),
+        q => format!("{}?{q}", seen.path),
+    }
+}
 
 /// One exchange as the oracle sees it.
 pub struct Seen<'a> {
@@ -110,15 +142,9 @@ impl Oracle {
     pub fn judge(&mut self, seen: &Seen<'_>, resp: &HttpResponse) -> (Vec<Violation>, String) {
         self.tally.exchanges += 1;
         self.expected.clear();
-        let mut found = self.judge_inner(seen, resp);
-        let target = match seen.query {
-            "" => seen.path.to_owned(),
-            q => format!("{}?{q}", seen.path),
-        };
-        if found.is_empty() {
-            return (found, self.mask(&target, &[]));
-        }
-        let secrets = self.secrets_of(seen, resp);
+        let matched = self.matched(seen);
+        let mut found = self.judge_inner(seen, resp, matched.as_ref());
+        let secrets = self.secrets_of(seen, Some(resp), matched.as_ref());
         for v in &mut found {
             v.message = self.mask(&v.message, &secrets);
             if !self.tally.failed.contains_key(&v.property) {
@@ -136,7 +162,36 @@ impl Oracle {
                 e.0 += 1;
             }
         }
-        (found, self.mask(&target, &secrets))
+        (found, self.mask(&target_of(seen), &secrets))
+    }
+
+    /// The request's path and query as they may be shown, with every
+    /// secret it carries shortened: for an exchange that is not judged.
+    pub fn shown(&self, seen: &Seen<'_>) -> String {
+        let matched = self.matched(seen);
+        let secrets = self.secrets_of(seen, None, matched.as_ref());
+        self.mask(&target_of(seen), &secrets)
+    }
+
+    /// The operation a request is for, and the request checked against
+    /// it: routed and checked once per exchange.
+    fn matched(&self, seen: &Seen<'_>) -> Option<Matched> {
+        let Routed::Found { op, params } = self.router.route(seen.method, seen.path) else {
+            return None;
+        };
+        let incoming = Incoming {
+            query: seen.query,
+            headers: seen.headers,
+            body: seen.body,
+            path_params: &params,
+        };
+        let checked =
+            openapi::request::check(&self.plan.spec, &self.plan.spec.operations()[op], &incoming);
+        Some(Matched {
+            op,
+            params,
+            checked,
+        })
     }
 
     /// The request as a curl command to the upstream.
@@ -161,7 +216,12 @@ impl Oracle {
     /// values at the places its operation's bindings read a password, a
     /// token or a client secret (and its guard a token), the tokens its
     /// answer issues, and the credentials of `Authorization` and `Cookie`.
-    fn secrets_of(&self, seen: &Seen<'_>, resp: &HttpResponse) -> Vec<String> {
+    fn secrets_of(
+        &self,
+        seen: &Seen<'_>,
+        resp: Option<&HttpResponse>,
+        matched: Option<&Matched>,
+    ) -> Vec<String> {
         let mut out = Vec::new();
         for (n, v) in seen.headers {
             match n.as_str() {
@@ -179,17 +239,17 @@ impl Oracle {
         }
         let plan = self.plan.clone();
         let spec = &plan.spec;
-        let Routed::Found { op, params } = self.router.route(seen.method, seen.path) else {
+        let Some(m) = matched else {
             return out;
         };
-        let op = &spec.operations()[op];
+        let op = &spec.operations()[m.op];
         let incoming = Incoming {
             query: seen.query,
             headers: seen.headers,
             body: seen.body,
-            path_params: &params,
+            path_params: &m.params,
         };
-        let parsed = match openapi::request::check(spec, op, &incoming) {
+        let parsed = match &m.checked {
             Checked::Valid(p) | Checked::Invalid(_, p) => p,
             Checked::UnsupportedMediaType { .. } => return out,
         };
@@ -213,11 +273,11 @@ impl Oracle {
                 issued
                     .into_iter()
                     .flatten()
-                    .filter_map(|e| crate::driver::read(e, resp)),
+                    .filter_map(|e| resp.and_then(|r| crate::driver::read(e, r))),
             );
         }
         for source in places {
-            if let Some(raw) = incoming.text(&parsed, &source.expr) {
+            if let Some(raw) = incoming.text(parsed, &source.expr) {
                 out.push(source.strip(&raw).to_owned());
             }
         }
@@ -230,8 +290,11 @@ impl Oracle {
     /// (`kX3a…`; a short one to the ellipsis alone): the journal, the logs
     /// and the reports never hold a live token or a password in full. A
     /// token is a maximal run of the characters of base64url, JWTs and
-    /// opaque tokens (`A-Z a-z 0-9 - _ . ~ + =`); a secret of eight
-    /// characters or more is shortened wherever it appears.
+    /// opaque tokens (`A-Z a-z 0-9 - _ . ~ +`) with its trailing `=`
+    /// padding, so that `token=kX3a…` splits at the `=`. A secret is
+    /// shortened where it stands as a whole token, whatever its length,
+    /// and one of eight characters or more wherever it appears; its form-
+    /// and percent-encoded forms too.
     pub fn mask(&self, text: &str, secrets: &[String]) -> String {
         let short = |word: &str| {
             let keep = if word.chars().count() >= 12 { 4 } else { 0 };
@@ -240,23 +303,44 @@ impl Oracle {
             s
         };
         let mut text = text.to_owned();
-        for secret in secrets.iter().filter(|s| s.len() >= 8) {
-            text = text.replace(secret.as_str(), &short(secret));
+        for secret in secrets.iter().filter(|s| !s.is_empty()) {
+            let encoded: Vec<String> = [
+                utf8_percent_encode(secret, URI_ENCODED).to_string(),
+                utf8_percent_encode(secret, FORM_ENCODED)
+                    .to_string()
+                    .replace("%20", "+"),
+            ]
+            .into_iter()
+            .filter(|e| e != secret)
+            .collect();
+            if secret.len() >= 8 {
+                text = text.replace(secret.as_str(), &short(secret));
+            }
+            for e in encoded {
+                text = text.replace(e.as_str(), &short(secret));
+            }
         }
-        let is_token_char = |c: char| c.is_ascii_alphanumeric() || "-_.~+=".contains(c);
+        let is_token_char = |c: char| c.is_ascii_alphanumeric() || "-_.~+".contains(c);
         let mut out = String::with_capacity(text.len());
         let mut rest = text.as_str();
         while let Some(start) = rest.find(is_token_char) {
             out.push_str(&rest[..start]);
             let run = &rest[start..];
-            let end = run.find(|c: char| !is_token_char(c)).unwrap_or(run.len());
+            let bare = run.find(|c: char| !is_token_char(c)).unwrap_or(run.len());
+            let padding = run[bare..].len() - run[bare..].trim_start_matches('=').len();
+            let end = bare + padding;
             let word = &run[..end];
-            if self.reverse.contains_key(word) || secrets.iter().any(|s| s == word) {
+            let known = |w: &str| self.reverse.contains_key(w) || secrets.iter().any(|s| s == w);
+            if known(word) {
                 out.push_str(&short(word));
+                rest = &run[end..];
+            } else if known(&run[..bare]) {
+                out.push_str(&short(&run[..bare]));
+                rest = &run[bare..];
             } else {
                 out.push_str(word);
+                rest = &run[end..];
             }
-            rest = &run[end..];
         }
         out.push_str(rest);
         out
@@ -285,28 +369,33 @@ impl Oracle {
         *self.tally.exercised.entry(p).or_default() += 1;
     }
 
-    fn judge_inner(&mut self, seen: &Seen<'_>, resp: &HttpResponse) -> Vec<Violation> {
+    fn judge_inner(
+        &mut self,
+        seen: &Seen<'_>,
+        resp: &HttpResponse,
+        matched: Option<&Matched>,
+    ) -> Vec<Violation> {
         let plan = self.plan.clone();
         let spec = &plan.spec;
-        let (index, params) = match self.router.route(seen.method, seen.path) {
-            Routed::Found { op, params } => (op, params),
-            _ => return Vec::new(),
+        let Some(m) = matched else {
+            return Vec::new();
         };
+        let index = m.op;
         let op = &spec.operations()[index];
         let incoming = Incoming {
             query: seen.query,
             headers: seen.headers,
             body: seen.body,
-            path_params: &params,
+            path_params: &m.params,
         };
-        let (parsed, problems) = match openapi::request::check(spec, op, &incoming) {
-            Checked::Valid(p) => (p, Vec::new()),
-            Checked::Invalid(e, p) => (p, e),
+        let (parsed, problems) = match &m.checked {
+            Checked::Valid(p) => (p, &[][..]),
+            Checked::Invalid(e, p) => (p, &e[..]),
             Checked::UnsupportedMediaType { sent, .. } => {
                 return self.rejected(vec![format!("content type {sent}")], resp)
             }
         };
-        let binding = op.binding_for(|e| incoming.value(&parsed, e));
+        let binding = op.binding_for(|e| incoming.value(parsed, e));
         let missing = binding
             .is_some_and(|b| b.answers_missing(problems.iter().map(|p| p.location.as_str())));
         if !problems.is_empty() && !missing {
@@ -329,12 +418,12 @@ impl Oracle {
                     .position(|p| p.op == index && p.binding == j)
                     .map(Bound);
                 match bound {
-                    Some(bound) => self.bound_step(bound, b, |e| incoming.text(&parsed, e)),
+                    Some(bound) => self.bound_step(bound, b, |e| incoming.text(parsed, e)),
                     None => None,
                 }
             }
             None => crate::guard::guard(&plan, op).and_then(|source| {
-                let raw = incoming.text(&parsed, &source.expr)?;
+                let raw = incoming.text(parsed, &source.expr)?;
                 let sym = self.reverse.get(source.strip(&raw))?.clone();
                 Some(Step::Guarded {
                     op: index,

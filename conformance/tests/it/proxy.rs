@@ -375,6 +375,7 @@ fn big_body() -> Vec<u8> {
 
 /// An upstream for the streaming tests: `GET /big` answers [`big_body`]
 /// as JSON with its length, `GET /chunked` the same without a length,
+/// `GET /html` a small HTML error page without a length,
 /// any `POST` echoes its body, and `GET /events` is an event stream that
 /// sends one event, then ends when `release` fires.
 fn streaming_upstream(release: tokio::sync::oneshot::Receiver<()>) -> crate::support::Background {
@@ -405,6 +406,16 @@ fn streaming_upstream(release: tokio::sync::oneshot::Receiver<()>) -> crate::sup
                     Response::builder()
                         .content_type("application/json")
                         .body(Body::from_bytes_stream(futures::stream::iter(chunks)))
+                }
+                ("GET", "/html") => {
+                    let page: [Result<bytes::Bytes, std::io::Error>; 2] = [
+                        Ok(bytes::Bytes::from_static(b"<html><body>")),
+                        Ok(bytes::Bytes::from_static(b"bad gateway</body></html>")),
+                    ];
+                    Response::builder()
+                        .status(poem::http::StatusCode::BAD_GATEWAY)
+                        .content_type("text/html")
+                        .body(Body::from_bytes_stream(futures::stream::iter(page)))
                 }
                 ("GET", "/events") => {
                     let rx = release.lock().unwrap().take();
@@ -878,6 +889,10 @@ fn the_binary_refuses_bad_tls_options_and_upstreams_with_exit_2() {
                 .to_owned(),
         ),
         (
+            vec!["--upstream", "http://127.0.0.1:1", "--clock-skew", "soon"],
+            "error: invalid value 'soon' for '--clock-skew <CLOCK_SKEW>'".to_owned(),
+        ),
+        (
             vec!["--upstream", "ftp://127.0.0.1:1"],
             "error: the upstream must be an http:// or https:// URL, got `ftp://127.0.0.1:1`"
                 .to_owned(),
@@ -890,4 +905,190 @@ fn the_binary_refuses_bad_tls_options_and_upstreams_with_exit_2() {
         assert_eq!(code, 2, "{all:?}: {stderr}");
         assert!(stderr.trim().starts_with(&message), "{all:?}: {stderr}");
     }
+}
+
+#[test]
+fn a_token_in_a_query_and_a_short_password_in_a_form_are_never_logged_or_reported_in_full() {
+    use std::io::Read;
+    let mock = Served::start(spec(crate::support::oauth2()));
+    let dir = crate::support::Scratch::new("proxy-masking");
+    let port = crate::support::free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let spec_file = crate::support::root().join("fixtures/oauth2.yaml");
+    // The proxy believes demo's password is another: demo's login (with
+    // the short password `demo`, in a form) is a violation, whose curl
+    // the report holds.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_conformance"))
+        .args(["proxy", "--upstream", &mock.uri(), "--listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--spec")
+        .arg(&spec_file)
+        .args(["--user", "demo:not-demo", "--user", "alice:alice-secret"])
+        .arg("--report-json")
+        .arg(dir.path("proxy.json"))
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let mut banner = [0u8; 1];
+    // The first byte of the banner: it listens.
+    stderr.read_exact(&mut banner).unwrap();
+    let login = |user: &str, password: &str| {
+        let form = [
+            ("grant_type", "password"),
+            ("username", user),
+            ("password", password),
+        ];
+        token_request(&base, "web-app", &form)
+    };
+    let (status, pair) = login("alice", "alice-secret");
+    assert_eq!(status, 200, "{pair}");
+    let access = pair["access_token"].as_str().unwrap().to_owned();
+    let status = reqwest::blocking::get(format!("{base}/api/orders?access_token={access}"))
+        .unwrap()
+        .status();
+    assert!(status.is_client_error(), "{status}");
+    assert_eq!(login("demo", "demo").0, 200);
+    let pid = child.id().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut log = String::new();
+    stderr.read_to_string(&mut log).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(1), "{log}");
+    let report = std::fs::read_to_string(dir.path("proxy.json")).unwrap();
+    // The exchanges were logged and the login reported, shortened.
+    assert!(log.contains("/api/orders?access_token="), "{log}");
+    assert!(report.contains("password="), "{report}");
+    for text in [&log, &report] {
+        assert!(!text.contains(&access), "{text}");
+        assert!(!text.contains("password=demo"), "{text}");
+    }
+}
+
+#[test]
+fn the_jtis_of_forgotten_tokens_are_forgotten_too() {
+    // A mock with JWTs that reads bodies of up to 8 MiB, behind a cache
+    // that answers a second login with the first one's JWT.
+    let mock = Served::from_builder(
+        mock_server::MockServer::builder()
+            .spec(spec(reference_with_jwt()))
+            .body_limit(8 << 20),
+    );
+    let cache = login_cache(&mock.uri());
+    let proxy = proxy(&cache.uri(), reference_with_jwt(), false);
+    let client = Client::new(proxy.uri());
+    let (access, _) = client.login();
+    // A bound exchange the proxy cannot read: it forgets every token,
+    // and with them the `jti`s it saw (its memory stays bounded).
+    let pad = "x".repeat(2 << 20);
+    let (status, _) = client.post("/auth/logout", json!({ "pad": pad }), Some(&access));
+    assert_eq!(status, 204);
+    assert_eq!(proxy.tally().unjudged, 1);
+    let (again, _) = client.login();
+    assert_eq!(again, access, "the cache did not answer");
+    let tally = proxy.tally();
+    assert_eq!(failed(&proxy), Vec::<String>::new(), "{tally:?}");
+    assert_eq!(tally.exercised.get(&Property::JwtJtiUnique), Some(&2));
+}
+
+#[test]
+fn a_small_answer_without_a_length_that_is_not_json_is_read_and_judged() {
+    let (_release, rx) = tokio::sync::oneshot::channel();
+    let upstream = streaming_upstream(rx);
+    let proxy = proxy(&upstream.uri(), reference(), false);
+    let resp = reqwest::blocking::get(format!("{}/html", proxy.uri())).unwrap();
+    assert_eq!(resp.status(), 502);
+    assert_eq!(
+        resp.text().unwrap(),
+        "<html><body>bad gateway</body></html>"
+    );
+    let tally = proxy.tally();
+    assert_eq!((tally.exchanges, tally.unjudged), (1, 0), "{tally:?}");
+    assert!(proxy.report().warnings.is_empty());
+}
+
+/// An upstream on a raw socket that answers its one request with an
+/// event stream with a trailer.
+fn upstream_with_a_trailer() -> (String, std::thread::JoinHandle<()>) {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let uri = format!("http://{}", listener.local_addr().unwrap());
+    let served = std::thread::spawn(move || {
+        let (mut socket, _) = listener.accept().unwrap();
+        let mut request = Vec::new();
+        let mut byte = [0u8; 1];
+        while !request.ends_with(b"\r\n\r\n") && socket.read(&mut byte).unwrap() == 1 {
+            request.push(byte[0]);
+        }
+        socket
+            .write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
+                  transfer-encoding: chunked\r\ntrailer: x-checksum\r\nconnection: close\r\n\r\n\
+                  b\r\ndata: one\n\n\r\n0\r\nx-checksum: abc\r\n\r\n",
+            )
+            .unwrap();
+    });
+    (uri, served)
+}
+
+#[test]
+fn trailers_are_not_relayed_on_a_streamed_answer() {
+    use http_body_util::BodyExt as _;
+    let (upstream, served) = upstream_with_a_trailer();
+    let proxy = proxy(&upstream, reference(), false);
+    let address = proxy.uri().trim_start_matches("http://").to_owned();
+    // Over h2c, where a server sends whatever trailers its body has.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (data, trailers) = runtime.block_on(async {
+        let socket = tokio::net::TcpStream::connect(address).await.unwrap();
+        let (mut sender, connection) = hyper::client::conn::http2::handshake(
+            hyper_util::rt::TokioExecutor::new(),
+            hyper_util::rt::TokioIo::new(socket),
+        )
+        .await
+        .unwrap();
+        tokio::spawn(connection);
+        let request = http::Request::get(format!("{}/events", proxy.uri()))
+            .body(http_body_util::Empty::<bytes::Bytes>::new())
+            .unwrap();
+        let answer = sender.send_request(request).await.unwrap();
+        let body = answer.into_body().collect().await.unwrap();
+        let trailers = body.trailers().cloned();
+        (body.to_bytes(), trailers)
+    });
+    served.join().unwrap();
+    assert_eq!(&data[..], b"data: one\n\n");
+    assert_eq!(trailers, None);
+    assert_eq!(proxy.tally().unjudged, 1);
+}
+
+#[test]
+fn clock_skew_widens_what_a_jwt_lifetime_may_be_off_by() {
+    // As in `a_jwt_lifetime_that_disagrees_with_expires_in_is_reported`:
+    // `expiresIn: 60` for JWTs that live 3600 s; off by 3540 s, within a
+    // skew of an hour and a half.
+    let mut served = reference_with_jwt();
+    for path in ["/auth/login", "/auth/refresh"] {
+        let op = &mut served["paths"][path]["post"];
+        op["x-token-lifecycle"]["issue"]
+            .as_object_mut()
+            .unwrap()
+            .shift_remove("expiresIn");
+        op["responses"]["200"]["content"]["application/json"]["example"]["expiresIn"] = json!(60);
+    }
+    let mock = Served::start(spec(served));
+    let mut c = ProxyConfig::new(&mock.uri(), Arc::new(spec(reference_with_jwt())));
+    c.clock_skew = 5400;
+    let proxy = Proxy::start(c, ReportPaths::default()).unwrap();
+    Client::new(proxy.uri()).login();
+    let tally = proxy.tally();
+    assert_eq!(failed(&proxy), Vec::<String>::new(), "{tally:?}");
+    assert_eq!(
+        tally.exercised.get(&Property::JwtExpAgreesWithExpiresIn),
+        Some(&1)
+    );
 }
