@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use conformance::{LoginCommand, Property, RunError, Status};
 
-use crate::support::{config, login_command, only_failure, root, spec, Served};
+use crate::support::{self, config, login_command, only_failure, root, spec, Served};
 
 fn oidc() -> Value {
     let text = std::fs::read_to_string(root().join("fixtures/oidc.yaml")).unwrap();
@@ -94,19 +94,13 @@ fn without_a_login_command_the_code_flow_is_not_exercised_and_says_how_to() {
 }
 
 /// The reference spec with JWT access tokens (RS256, the mock's key).
-fn reference_with_jwt() -> Value {
-    let mut doc = openapi::reference::reference_json();
-    doc["x-token-lifecycle"]["tokens"] =
-        json!({"format": "jwt", "issuer": "https://issuer.example", "audience": "api"});
-    doc
-}
 
 #[test]
 fn a_key_set_other_than_the_signing_one_fails_the_signature_check_only() {
-    let target = Served::start(spec(reference_with_jwt()));
+    let target = Served::start(spec(support::reference_with_jwt()));
     // A second mock: its key set is another key's.
-    let other = Served::start(spec(reference_with_jwt()));
-    let mut checked = reference_with_jwt();
+    let other = Served::start(spec(support::reference_with_jwt()));
+    let mut checked = support::reference_with_jwt();
     checked["x-token-lifecycle"]["tokens"]["jwks"] =
         json!(format!("{}/.well-known/jwks.json", other.uri()));
     let report = conformance::run(
@@ -125,7 +119,7 @@ fn a_key_set_other_than_the_signing_one_fails_the_signature_check_only() {
     );
     // Its own key set (the default place): everything passes.
     let report = conformance::run(
-        &config(&target.uri(), reference_with_jwt(), 10, 1),
+        &config(&target.uri(), support::reference_with_jwt(), 10, 1),
         &conformance::NoProgress,
     )
     .unwrap();
@@ -139,18 +133,10 @@ fn a_key_set_other_than_the_signing_one_fails_the_signature_check_only() {
 fn a_lifetime_that_disagrees_with_expires_in_fails_the_exp_check_only() {
     // The served copy answers the example's `expiresIn: 60` (it binds no
     // `expiresIn`), while its JWTs live 3600 s.
-    let mut served = reference_with_jwt();
-    for path in ["/auth/login", "/auth/refresh"] {
-        let op = &mut served["paths"][path]["post"];
-        op["x-token-lifecycle"]["issue"]
-            .as_object_mut()
-            .unwrap()
-            .shift_remove("expiresIn");
-        op["responses"]["200"]["content"]["application/json"]["example"]["expiresIn"] = json!(60);
-    }
+    let served = support::jwt_lifetime_off_by_3540_s();
     let mock = Served::start(spec(served));
     let report = conformance::run(
-        &config(&mock.uri(), reference_with_jwt(), 10, 1),
+        &config(&mock.uri(), support::reference_with_jwt(), 10, 1),
         &conformance::NoProgress,
     )
     .unwrap();

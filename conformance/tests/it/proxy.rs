@@ -6,7 +6,7 @@ use conformance::proxy::{Proxy, ProxyConfig, ReportPaths};
 use conformance::{Property, Status};
 
 use crate::seeded;
-use crate::support::{config, spec, Served};
+use crate::support::{self, config, spec, Served};
 
 /// A proxy in front of `upstream`, judging against `checked`.
 fn proxy(upstream: &str, checked: Value, errors: bool) -> Proxy {
@@ -709,17 +709,11 @@ fn the_reports_of_a_defect_run() {
 }
 
 /// The reference spec with JWT access tokens (RS256, the mock's key).
-fn reference_with_jwt() -> Value {
-    let mut doc = reference();
-    doc["x-token-lifecycle"]["tokens"] =
-        json!({"format": "jwt", "issuer": "https://issuer.example", "audience": "api"});
-    doc
-}
 
 #[test]
 fn jwt_claims_are_judged_passively_and_the_key_set_is_not_fetched() {
-    let mock = Served::start(spec(reference_with_jwt()));
-    let proxy = proxy(&mock.uri(), reference_with_jwt(), false);
+    let mock = Served::start(spec(support::reference_with_jwt()));
+    let proxy = proxy(&mock.uri(), support::reference_with_jwt(), false);
     let client = Client::new(proxy.uri());
     let (_, refresh) = client.login();
     client.post("/auth/refresh", json!({ "refreshToken": refresh }), None);
@@ -750,17 +744,9 @@ fn jwt_claims_are_judged_passively_and_the_key_set_is_not_fetched() {
 fn a_jwt_lifetime_that_disagrees_with_expires_in_is_reported() {
     // As in the suite's defect test: the served copy answers the
     // example's `expiresIn: 60`, while its JWTs live 3600 s.
-    let mut served = reference_with_jwt();
-    for path in ["/auth/login", "/auth/refresh"] {
-        let op = &mut served["paths"][path]["post"];
-        op["x-token-lifecycle"]["issue"]
-            .as_object_mut()
-            .unwrap()
-            .shift_remove("expiresIn");
-        op["responses"]["200"]["content"]["application/json"]["example"]["expiresIn"] = json!(60);
-    }
+    let served = support::jwt_lifetime_off_by_3540_s();
     let mock = Served::start(spec(served));
-    let proxy = proxy(&mock.uri(), reference_with_jwt(), false);
+    let proxy = proxy(&mock.uri(), support::reference_with_jwt(), false);
     Client::new(proxy.uri()).login();
     assert_eq!(failed(&proxy), [Property::JwtExpAgreesWithExpiresIn.name()]);
     let journal = proxy.journal();
@@ -975,11 +961,11 @@ fn the_jtis_of_forgotten_tokens_are_forgotten_too() {
     // that answers a second login with the first one's JWT.
     let mock = Served::from_builder(
         mock_server::MockServer::builder()
-            .spec(spec(reference_with_jwt()))
+            .spec(spec(support::reference_with_jwt()))
             .body_limit(8 << 20),
     );
     let cache = login_cache(&mock.uri());
-    let proxy = proxy(&cache.uri(), reference_with_jwt(), false);
+    let proxy = proxy(&cache.uri(), support::reference_with_jwt(), false);
     let client = Client::new(proxy.uri());
     let (access, _) = client.login();
     // A bound exchange the proxy cannot read: it forgets every token,
@@ -1071,17 +1057,9 @@ fn clock_skew_widens_what_a_jwt_lifetime_may_be_off_by() {
     // As in `a_jwt_lifetime_that_disagrees_with_expires_in_is_reported`:
     // `expiresIn: 60` for JWTs that live 3600 s; off by 3540 s, within a
     // skew of an hour and a half.
-    let mut served = reference_with_jwt();
-    for path in ["/auth/login", "/auth/refresh"] {
-        let op = &mut served["paths"][path]["post"];
-        op["x-token-lifecycle"]["issue"]
-            .as_object_mut()
-            .unwrap()
-            .shift_remove("expiresIn");
-        op["responses"]["200"]["content"]["application/json"]["example"]["expiresIn"] = json!(60);
-    }
+    let served = support::jwt_lifetime_off_by_3540_s();
     let mock = Served::start(spec(served));
-    let mut c = ProxyConfig::new(&mock.uri(), Arc::new(spec(reference_with_jwt())));
+    let mut c = ProxyConfig::new(&mock.uri(), Arc::new(spec(support::reference_with_jwt())));
     c.clock_skew = 5400;
     let proxy = Proxy::start(c, ReportPaths::default()).unwrap();
     Client::new(proxy.uri()).login();

@@ -936,3 +936,29 @@ impl Drop for Redis {
         let _ = self.child.wait();
     }
 }
+
+/// The reference spec with JWT access tokens (issuer and audience set).
+pub fn reference_with_jwt() -> serde_json::Value {
+    let mut doc = openapi::reference::reference_json();
+    doc["x-token-lifecycle"]["tokens"] = serde_json::json!(
+        {"format": "jwt", "issuer": "https://issuer.example", "audience": "api"}
+    );
+    doc
+}
+
+/// [`reference_with_jwt`] as a defect serves it: its answers say the
+/// example's `expiresIn: 60` (no `expiresIn` bound), while its JWTs live
+/// 3600 s.
+pub fn jwt_lifetime_off_by_3540_s() -> serde_json::Value {
+    let mut served = reference_with_jwt();
+    for path in ["/auth/login", "/auth/refresh"] {
+        let op = &mut served["paths"][path]["post"];
+        op["x-token-lifecycle"]["issue"]
+            .as_object_mut()
+            .expect("an issue map")
+            .shift_remove("expiresIn");
+        op["responses"]["200"]["content"]["application/json"]["example"]["expiresIn"] =
+            serde_json::json!(60);
+    }
+    served
+}
