@@ -18,7 +18,7 @@ use openapi::binding::{ActionKind, Binding};
 use openapi::model::TokenKind;
 use openapi::request::{Checked, Incoming};
 use openapi::router::{base_path, Routed, Router};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use openapi::wire::Component;
 
 use crate::check::response_problems;
 use crate::driver::{Driver, Exchange, Violation};
@@ -26,21 +26,6 @@ use crate::machine::{RefState, Step, Tok};
 use crate::plan::{Bound, Caller, Plan};
 use crate::property::Property;
 use crate::target::HttpResponse;
-
-/// What a URI's percent-encoding escapes: all but the unreserved.
-const URI_ENCODED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// What `application/x-www-form-urlencoded` escapes (a space then
-/// written `+`).
-const FORM_ENCODED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'*')
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_');
 
 /// Symbolic tokens kept before expired ones are forgotten.
 const KNOWN_TOKENS: usize = 10_000;
@@ -305,10 +290,8 @@ impl Oracle {
         let mut text = text.to_owned();
         for secret in secrets.iter().filter(|s| !s.is_empty()) {
             let encoded: Vec<String> = [
-                utf8_percent_encode(secret, URI_ENCODED).to_string(),
-                utf8_percent_encode(secret, FORM_ENCODED)
-                    .to_string()
-                    .replace("%20", "+"),
+                Component::Query.encode(secret),
+                Component::Form.encode(secret),
             ]
             .into_iter()
             .filter(|e| e != secret)
