@@ -35,7 +35,10 @@ struct Read {
 impl Read {
     fn of(b: &Binding, sent: Sent<'_>) -> Read {
         let at = |s: &Option<Source>| s.as_ref().and_then(|s| sent.source(s));
-        let client = b.client.as_ref().map(|c| c.credentials(|e| sent.text(e)));
+        let client = b
+            .client
+            .as_ref()
+            .map(|c| openapi::request::client_credentials(c, |e| sent.text(e)));
         Read {
             username: at(&b.username),
             password: at(&b.password),

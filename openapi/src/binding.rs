@@ -151,34 +151,6 @@ pub struct ClientBinding {
     pub secret: Option<Source>,
 }
 
-impl ClientBinding {
-    /// The client id and secret a request presents, read where the binding
-    /// says: HTTP Basic in `Authorization` for `client_secret_basic`, else
-    /// its places. `read` gives the text a request carries at a location
-    /// (the mock and the conformance proxy read clients alike through this).
-    pub fn credentials(
-        &self,
-        read: impl Fn(&Expr) -> Option<String>,
-    ) -> (Option<String>, Option<String>) {
-        let at = |s: &Option<Source>| {
-            s.as_ref()
-                .and_then(|s| read(&s.expr).map(|raw| s.strip(&raw).to_owned()))
-        };
-        match self.method {
-            ClientAuthMethod::ClientSecretBasic => {
-                let header = read(&Expr::RequestHeader("authorization".into()));
-                match header.as_deref().and_then(crate::wire::basic_credentials) {
-                    Some((id, secret)) => (Some(id), Some(secret)),
-                    None => (None, None),
-                }
-            }
-            ClientAuthMethod::ClientSecretPost | ClientAuthMethod::None => {
-                (at(&self.id), at(&self.secret))
-            }
-        }
-    }
-}
-
 /// Where a presented token or credential is read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {

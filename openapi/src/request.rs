@@ -11,6 +11,7 @@
 
 use serde_json::Value;
 
+use crate::binding::{ClientAuthMethod, ClientBinding, Source};
 use crate::expr::Expr;
 use crate::spec::{MediaType, Operation, Parameter};
 use crate::wire::{self, Headers, Received};
@@ -192,6 +193,33 @@ impl Incoming<'_> {
         match expr {
             Expr::RequestBody(ptr) => ptr.get(parsed.body.as_ref()?).cloned(),
             other => self.text(parsed, other).map(Value::String),
+        }
+    }
+}
+
+/// The client id and secret a request presents to a binding that
+/// authenticates `client`: HTTP Basic in `Authorization` for
+/// `client_secret_basic`, else the binding's places. `read` gives the text
+/// the request carries at a location ([`Incoming::text`]); the mock and
+/// the conformance proxy read clients alike through this.
+pub fn client_credentials(
+    client: &ClientBinding,
+    read: impl Fn(&Expr) -> Option<String>,
+) -> (Option<String>, Option<String>) {
+    let at = |s: &Option<Source>| {
+        s.as_ref()
+            .and_then(|s| read(&s.expr).map(|raw| s.strip(&raw).to_owned()))
+    };
+    match client.method {
+        ClientAuthMethod::ClientSecretBasic => {
+            let header = read(&Expr::RequestHeader("authorization".into()));
+            match header.as_deref().and_then(wire::basic_credentials) {
+                Some((id, secret)) => (Some(id), Some(secret)),
+                None => (None, None),
+            }
+        }
+        ClientAuthMethod::ClientSecretPost | ClientAuthMethod::None => {
+            (at(&client.id), at(&client.secret))
         }
     }
 }

@@ -521,7 +521,7 @@ impl Oracle {
         let Some(c) = &b.client else {
             return Caller::Own;
         };
-        let (id, secret) = c.credentials(read);
+        let (id, secret) = openapi::request::client_credentials(c, read);
         let found = self.plan.clients.iter().position(|known| {
             Some(&known.id) == id.as_ref()
                 && match &known.secret {

@@ -886,12 +886,21 @@ fn a_client_binding_reads_its_credentials_where_it_says() {
         _ => None,
     };
     let some = |a: &str, b: &str| (Some(a.to_owned()), Some(b.to_owned()));
-    assert_eq!(basic.credentials(request), some("app", "s3cret"));
-    assert_eq!(post.credentials(request), some("web", "other"));
-    // Basic without a (decodable) header presents no client at all.
-    assert_eq!(basic.credentials(|_| None), (None, None));
     assert_eq!(
-        basic.credentials(|_| Some("Basic !!!".to_owned())),
+        openapi::request::client_credentials(&basic, request),
+        some("app", "s3cret")
+    );
+    assert_eq!(
+        openapi::request::client_credentials(&post, request),
+        some("web", "other")
+    );
+    // Basic without a (decodable) header presents no client at all.
+    assert_eq!(
+        openapi::request::client_credentials(&basic, |_| None),
+        (None, None)
+    );
+    assert_eq!(
+        openapi::request::client_credentials(&basic, |_| Some("Basic !!!".to_owned())),
         (None, None)
     );
 }
