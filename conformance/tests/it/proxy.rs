@@ -15,6 +15,16 @@ fn proxy(upstream: &str, checked: Value, errors: bool) -> Proxy {
     Proxy::start(c, ReportPaths::default()).unwrap()
 }
 
+/// A seeded defect served, the proxy in front of it checking what the
+/// suite checks (not judging with `--errors`), and a client through the
+/// proxy. The served mock comes first: it outlives the other two.
+fn in_front_of(d: seeded::Seeded) -> (Served, Proxy, Client) {
+    let mock = Served::start(spec(d.served));
+    let proxy = proxy(&mock.uri(), d.checked, false);
+    let client = Client::new(proxy.uri());
+    (mock, proxy, client)
+}
+
 /// The properties the proxy's report lists as failed.
 fn failed(proxy: &Proxy) -> Vec<String> {
     proxy
@@ -115,10 +125,8 @@ fn the_suite_through_the_proxy_in_front_of_the_mock_sees_no_violation() {
 
 #[test]
 fn a_refresh_token_that_works_twice_is_reported_as_single_use() {
-    let d = seeded::refresh_tokens_work_twice();
-    let mock = Served::start(spec(d.served));
-    let proxy = proxy(&mock.uri(), d.checked, false);
-    Client::new(proxy.uri()).refresh_twice();
+    let (_mock, proxy, client) = in_front_of(seeded::refresh_tokens_work_twice());
+    client.refresh_twice();
     assert_eq!(failed(&proxy), [Property::RefreshSingleUse.name()]);
     let journal = proxy.journal();
     assert_eq!(journal.len(), 1, "{journal:?}");
@@ -131,10 +139,7 @@ fn a_refresh_token_that_works_twice_is_reported_as_single_use() {
 
 #[test]
 fn a_reuse_that_does_not_end_the_session_is_reported() {
-    let d = seeded::reuse_does_not_end_the_session();
-    let mock = Served::start(spec(d.served));
-    let proxy = proxy(&mock.uri(), d.checked, false);
-    let client = Client::new(proxy.uri());
+    let (_mock, proxy, client) = in_front_of(seeded::reuse_does_not_end_the_session());
     let (_, refresh) = client.login();
     let (_, second) = client.post("/auth/refresh", json!({ "refreshToken": refresh }), None);
     let access = second["accessToken"].as_str().unwrap().to_owned();
@@ -146,10 +151,7 @@ fn a_reuse_that_does_not_end_the_session_is_reported() {
 
 #[test]
 fn a_logout_that_keeps_the_refresh_token_alive_is_reported() {
-    let d = seeded::logout_keeps_the_refresh_token_alive();
-    let mock = Served::start(spec(d.served));
-    let proxy = proxy(&mock.uri(), d.checked, false);
-    let client = Client::new(proxy.uri());
+    let (_mock, proxy, client) = in_front_of(seeded::logout_keeps_the_refresh_token_alive());
     let (access, refresh) = client.login();
     client.post("/auth/logout", json!({}), Some(&access));
     client.post("/auth/refresh", json!({ "refreshToken": refresh }), None);
@@ -158,10 +160,7 @@ fn a_logout_that_keeps_the_refresh_token_alive_is_reported() {
 
 #[test]
 fn a_refresh_that_does_not_rotate_is_reported() {
-    let d = seeded::refresh_does_not_rotate();
-    let mock = Served::start(spec(d.served));
-    let proxy = proxy(&mock.uri(), d.checked, false);
-    let client = Client::new(proxy.uri());
+    let (_mock, proxy, client) = in_front_of(seeded::refresh_does_not_rotate());
     let (_, refresh) = client.login();
     client.post("/auth/refresh", json!({ "refreshToken": refresh }), None);
     assert_eq!(failed(&proxy), [Property::RefreshRotates.name()]);
@@ -597,10 +596,7 @@ fn a_token_issued_twice_is_reported_as_tokens_unique() {
 
 #[test]
 fn a_revoke_that_does_not_answer_as_documented_is_reported_as_revoke_always() {
-    let d = seeded::revoke_answers_404_for_unknown_tokens();
-    let mock = Served::start(spec(d.served));
-    let proxy = proxy(&mock.uri(), d.checked, false);
-    let client = Client::new(proxy.uri());
+    let (_mock, proxy, client) = in_front_of(seeded::revoke_answers_404_for_unknown_tokens());
     let (_, refresh) = client.login();
     assert_eq!(client.delete(&format!("/refresh-tokens/{refresh}")), 204);
     // A token never seen issued: no verdict, whatever the answer.
