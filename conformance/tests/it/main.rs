@@ -3,6 +3,13 @@
 /// Shared helpers: the mock in a background runtime, specs.
 mod support;
 
+/// A real redis-server on a free loopback port: the mock-server tests'
+/// own starter, one for both crates (this crate does not kill or restart
+/// it, hence the allowance).
+#[allow(dead_code)]
+#[path = "../../../mock-server/tests/it/support_redis.rs"]
+mod support_redis;
+
 /// A hand-written reference implementation of the contract, with defects
 /// to switch on.
 mod refimpl;

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use conformance::Status;
 
-use crate::support::{config, root, spec, Redis, RoundRobin, Served};
+use crate::support::{config, root, spec, RoundRobin, Served};
+use crate::support_redis::Redis;
 
 fn verdicts(report: &conformance::Report) -> BTreeMap<String, Status> {
     report
