@@ -66,9 +66,13 @@ struct ProxyArgs {
     #[arg(long)]
     errors: bool,
     /// An account whose logins the model follows, NAME:PASSWORD (default:
-    /// the spec's declared accounts).
-    #[arg(long = "user", value_name = "NAME:PASSWORD")]
-    users: Vec<String>,
+    /// the spec's declared accounts). Prefer --user-env in CI.
+    #[arg(long = "user", value_name = "NAME:PASSWORD", value_parser = parse_user)]
+    users: Vec<(String, String)>,
+    /// An account from an environment variable holding NAME:PASSWORD
+    /// (repeatable): the password never appears in argv.
+    #[arg(long = "user-env", value_name = "VAR")]
+    user_env: Vec<String>,
     /// Seconds around a token's expiry in which no verdict is given.
     #[arg(long, default_value_t = conformance::proxy::DEFAULT_TOLERANCE)]
     tolerance: u64,
@@ -333,7 +337,9 @@ struct OutputArgs {
 fn parse_user(s: &str) -> Result<(String, String), String> {
     match s.split_once(':') {
         Some((n, p)) if !n.is_empty() => Ok((n.to_owned(), p.to_owned())),
-        _ => Err(format!("`{s}` is not NAME:PASSWORD")),
+        // Never what follows a `:`: it is a password.
+        Some(_) => Err("the name before `:` is empty (NAME:PASSWORD)".to_owned()),
+        None => Err(format!("`{s}` is not NAME:PASSWORD")),
     }
 }
 
@@ -767,14 +773,14 @@ fn proxy(args: ProxyArgs) -> anyhow::Result<ExitCode> {
     if config.tls.insecure {
         eprintln!("WARNING: --insecure: the upstream's TLS certificate is NOT verified; every report says so");
     }
-    for u in &args.users {
-        let Some((name, password)) = u.split_once(':') else {
-            bail!(
-                "--user takes NAME:PASSWORD, got `{}`",
-                u.split(':').next().unwrap_or("")
-            );
-        };
-        config.users.push((name.to_owned(), password.to_owned()));
+    config.users = args.users;
+    // The proxy masks every password its bindings read: the secrets the
+    // run's reports need are not needed here.
+    let mut secrets = Vec::new();
+    for var in &args.user_env {
+        config
+            .users
+            .push(options::user_from_env(var, &mut secrets)?);
     }
     let reports = ReportPaths {
         json: args.report_json,

@@ -875,6 +875,15 @@ fn the_binary_refuses_bad_tls_options_and_upstreams_with_exit_2() {
             "error: invalid value 'soon' for '--clock-skew <CLOCK_SKEW>'".to_owned(),
         ),
         (
+            vec!["--upstream", "http://127.0.0.1:1", "--user", "nobody"],
+            "error: invalid value 'nobody' for '--user <NAME:PASSWORD>': `nobody` is not NAME:PASSWORD"
+                .to_owned(),
+        ),
+        (
+            vec!["--upstream", "http://127.0.0.1:1", "--user-env", "PROXY_TEST_UNSET_USER"],
+            "error: --user-env PROXY_TEST_UNSET_USER: the environment variable is not set".to_owned(),
+        ),
+        (
             vec!["--upstream", "ftp://127.0.0.1:1"],
             "error: the upstream must be an http:// or https:// URL, got `ftp://127.0.0.1:1`"
                 .to_owned(),
@@ -905,7 +914,8 @@ fn a_token_in_a_query_and_a_short_password_in_a_form_are_never_logged_or_reporte
         .arg(format!("127.0.0.1:{port}"))
         .arg("--spec")
         .arg(&spec_file)
-        .args(["--user", "demo:not-demo", "--user", "alice:alice-secret"])
+        .args(["--user", "demo:not-demo", "--user-env", "PROXY_TEST_ALICE"])
+        .env("PROXY_TEST_ALICE", "alice:alice-secret")
         .arg("--report-json")
         .arg(dir.path("proxy.json"))
         .env("RUST_LOG", "info")
